@@ -1,0 +1,40 @@
+/**
+ * The crd-writer's configuration: the only reader of process.env in this app. Every variable,
+ * its default and its meaning are listed in docs/operations.md.
+ */
+import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
+import type { KubernetesAccess } from '@alertgate/remediation';
+
+export type SinkConfig = { readonly kind: 'file'; readonly directory: string } | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess };
+
+export interface CrdWriterConfig extends CommonConfig {
+  readonly port: number;
+  readonly sink: SinkConfig;
+}
+
+export const DEFAULT_PORT = 50054;
+export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
+
+/**
+ * SINK=auto (default) picks `kubernetes` whenever Kubernetes is configured (KUBECONFIG set, or
+ * running in a pod), else `file`.
+ */
+export function loadConfig(env: Env): CrdWriterConfig {
+  const reader = new EnvReader(env);
+  const kubeconfig = reader.optional('KUBECONFIG');
+  const inCluster = reader.optional('KUBERNETES_SERVICE_HOST') !== undefined;
+  const requested = reader.oneOf('SINK', ['auto', 'file', 'kubernetes'], 'auto');
+  const kind = requested === 'auto' ? (kubeconfig !== undefined || inCluster ? 'kubernetes' : 'file') : requested;
+  let sink: SinkConfig;
+  if (kind === 'file') {
+    sink = { kind, directory: reader.string('SINK_FILE_DIR', DEFAULT_FILE_DIRECTORY) };
+  } else if (kubeconfig !== undefined) {
+    if (kubeconfig.includes(':')) throw new ConfigError('KUBECONFIG', 'must name one file (lists of files are not supported)');
+    sink = { kind, access: { kubeconfigPath: kubeconfig } };
+  } else if (inCluster) {
+    sink = { kind, access: { inCluster: true } };
+  } else {
+    throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
+  }
+  return { ...readCommonConfig(reader), port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }), sink };
+}

@@ -1,0 +1,77 @@
+/**
+ * The ingest gateway's configuration: the only reader of process.env in this app. Every variable,
+ * its default and its meaning are listed in docs/operations.md.
+ */
+import { readFileSync } from 'node:fs';
+
+import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
+import type { IngestAuth } from '@alertgate/ingest';
+import { FINGERPRINT_DEFAULTS, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, type ParseOptions } from '@alertgate/signal';
+
+export interface GatewayConfig extends CommonConfig {
+  readonly port: number;
+  readonly dedupAddress: string;
+  readonly crdWriterAddress: string;
+  readonly dedupDeadlineMs: number;
+  readonly crdWriterDeadlineMs: number;
+  readonly auth: IngestAuth;
+  readonly bodyLimitBytes: number;
+  readonly retryAfterSeconds: number;
+  readonly parse: ParseOptions;
+}
+
+export const DEFAULT_PORT = 8080;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function readAuth(reader: EnvReader): IngestAuth {
+  const mode = reader.oneOf('INGEST_AUTH', ['token', 'disabled'], 'token');
+  if (mode === 'disabled') return { mode };
+  const file = reader.optional('INGEST_TOKEN_FILE');
+  let token = reader.optional('INGEST_TOKEN');
+  if (file !== undefined) {
+    if (token !== undefined) throw new ConfigError('INGEST_TOKEN_FILE', 'set either INGEST_TOKEN_FILE or INGEST_TOKEN, not both');
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError('INGEST_TOKEN_FILE', `cannot read ${file}: ${(err as Error).message}`);
+    }
+    if (token === '') throw new ConfigError('INGEST_TOKEN_FILE', `${file} is empty`);
+  }
+  if (token === undefined) {
+    throw new ConfigError('INGEST_TOKEN_FILE', 'no ingest token configured: set INGEST_TOKEN_FILE (or INGEST_TOKEN), or INGEST_AUTH=disabled to run without authentication');
+  }
+  if (token.length < 16) throw new ConfigError(file !== undefined ? 'INGEST_TOKEN_FILE' : 'INGEST_TOKEN', 'the token must be at least 16 characters');
+  return { mode, token };
+}
+
+export function loadConfig(env: Env): GatewayConfig {
+  const reader = new EnvReader(env);
+  const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', PARSE_DEFAULTS.fallbackNamespace);
+  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  return {
+    ...readCommonConfig(reader),
+    port: reader.int('INGEST_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    dedupAddress: reader.address('DEDUP_ADDR', '127.0.0.1:50051'),
+    crdWriterAddress: reader.address('CRD_WRITER_ADDR', '127.0.0.1:50054'),
+    dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
+    crdWriterDeadlineMs: reader.durationMs('CRD_WRITER_DEADLINE', 10_000, { min: 10 }),
+    auth: readAuth(reader),
+    bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
+    parse: {
+      fallbackNamespace,
+      limits: {
+        maxAlerts: reader.int('INGEST_MAX_ALERTS', SIGNAL_LIMIT_DEFAULTS.maxAlerts, { min: 1, max: 10_000 }),
+        maxLabels: reader.int('INGEST_MAX_LABELS', SIGNAL_LIMIT_DEFAULTS.maxLabels, { min: 1, max: 1024 }),
+        maxLabelNameBytes: SIGNAL_LIMIT_DEFAULTS.maxLabelNameBytes,
+        maxLabelValueBytes: reader.bytes('INGEST_MAX_LABEL_VALUE', SIGNAL_LIMIT_DEFAULTS.maxLabelValueBytes, { min: 64, max: 1024 * 1024 }),
+        maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, { min: 64, max: 1024 * 1024 }),
+      },
+      fingerprint: {
+        targetLabels: reader.list('TARGET_LABELS', FINGERPRINT_DEFAULTS.targetLabels),
+        namespaceLabel: reader.string('NAMESPACE_LABEL', FINGERPRINT_DEFAULTS.namespaceLabel),
+        clusterLabel: reader.string('CLUSTER_LABEL', FINGERPRINT_DEFAULTS.clusterLabel),
+      },
+    },
+  };
+}

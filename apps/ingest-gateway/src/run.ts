@@ -1,0 +1,73 @@
+import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
+import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alertgate/ingest';
+import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
+import { createLogger } from '@alertgate/logging';
+import { CrdWriterServiceClient, DedupServiceClient } from '@alertgate/proto';
+import type { Telemetry } from '@alertgate/telemetry-sdk';
+import { Metadata } from '@grpc/grpc-js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+import { loadConfig, type GatewayConfig } from './config.js';
+
+/** Loads the configuration (a bad value stops start-up, naming the variable) and runs. */
+export async function start(telemetry: Telemetry): Promise<void> {
+  const bootLogger = createLogger({ service: 'ingest-gateway' });
+  try {
+    await run(loadConfig(process.env), telemetry);
+  } catch (err) {
+    exitOnStartupFailure(bootLogger, err);
+  }
+}
+
+async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
+  const logger = createLogger({ service: 'ingest-gateway', level: config.logLevel });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const dedup = createClient(DedupServiceClient, config.dedupAddress);
+  const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress);
+  const pipeline = new IngestPipeline(
+    {
+      checkBatch: (request) =>
+        callUnary(dedup, dedup.checkBatch.bind(dedup), request, new Metadata(), 'dedup.CheckBatch', { deadlineMs: config.dedupDeadlineMs }),
+    },
+    {
+      applyBatch: (request) =>
+        callUnary(crdWriter, crdWriter.applyBatch.bind(crdWriter), request, new Metadata(), 'crd-writer.ApplyBatch', { deadlineMs: config.crdWriterDeadlineMs }),
+    },
+  );
+
+  const peers = [
+    { name: 'dedup', health: new HealthClient(config.dedupAddress) },
+    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress) },
+  ];
+  // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
+  // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
+  const readiness = async (): Promise<ReadinessReport> => {
+    const checks = Object.fromEntries(await Promise.all(peers.map(async ({ name, health }) => [name, await health.check(1_000)] as const)));
+    return { ready: Object.values(checks).every((status) => status === 'SERVING'), checks };
+  };
+
+  if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
+  const app = createIngestServer({
+    pipeline,
+    parse: config.parse,
+    bodyLimitBytes: config.bodyLimitBytes,
+    auth: config.auth,
+    retryAfterSeconds: config.retryAfterSeconds,
+    readiness,
+    registry,
+    logger,
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  const port = app.server.address();
+  logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode }, 'ingest gateway listening');
+
+  handleShutdown(logger, async () => {
+    await app.close();
+    dedup.close();
+    crdWriter.close();
+    for (const peer of peers) peer.health.close();
+    await telemetry.shutdown();
+  });
+}

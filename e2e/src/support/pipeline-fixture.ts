@@ -1,0 +1,112 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startSystem, type AppName, type RunningSystem } from '@alertgate/local-env';
+import type { RemediationRequest } from '@alertgate/remediation';
+import { RedisTestScope, repoRoot, testRedisUrl } from '@alertgate/testing';
+import { parse } from 'yaml';
+
+export interface FixtureOptions {
+  readonly redisUrl?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly serviceEnv?: Partial<Record<AppName, Readonly<Record<string, string>>>>;
+}
+
+/**
+ * The whole pipeline as real processes, on the suite's Redis under a prefix of its own and with
+ * a file sink in a fresh directory. close() stops the processes, checks that every Redis key it
+ * left has a TTL, and removes keys and files.
+ */
+export class PipelineFixture {
+  readonly redis: RedisTestScope;
+  readonly sinkDir = mkdtempSync(join(tmpdir(), 'alertgate-rr-'));
+  system: RunningSystem | undefined;
+
+  private constructor(label: string) {
+    this.redis = new RedisTestScope(label);
+  }
+
+  static async start(label: string, options: FixtureOptions = {}): Promise<PipelineFixture> {
+    const fixture = new PipelineFixture(label);
+    try {
+      fixture.system = await startSystem({
+        root: repoRoot(),
+        redisUrl: options.redisUrl ?? testRedisUrl(),
+        keyPrefix: fixture.redis.prefix,
+        sinkDir: fixture.sinkDir,
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+      });
+    } catch (err) {
+      await fixture.close();
+      throw err;
+    }
+    return fixture;
+  }
+
+  get gatewayUrl(): string {
+    if (!this.system) throw new Error('pipeline not started');
+    return this.system.gatewayUrl;
+  }
+
+  async post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+    const response = await fetch(`${this.gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  postAlerts(body: unknown, headers: Record<string, string> = {}): ReturnType<PipelineFixture['post']> {
+    return this.post('/api/v1/signals/alertmanager', body, headers);
+  }
+
+  /** Every RemediationRequest the file sink holds. */
+  resources(): RemediationRequest[] {
+    if (!existsSync(this.sinkDir)) return [];
+    return readdirSync(this.sinkDir).flatMap((namespace) =>
+      readdirSync(join(this.sinkDir, namespace))
+        .filter((file) => file.endsWith('.yaml'))
+        .map((file) => parse(readFileSync(join(this.sinkDir, namespace, file), 'utf8')) as RemediationRequest),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.system?.stop();
+    rmSync(this.sinkDir, { recursive: true, force: true });
+    await this.redis.verifyAndClean();
+  }
+}
+
+let sequence = 0;
+/** An Alertmanager webhook (version 4) as Alertmanager 0.25+ sends it. */
+export function amWebhook(alerts: readonly Record<string, unknown>[], status = 'firing'): Record<string, unknown> {
+  sequence += 1;
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="test-${sequence}"}`,
+    truncatedAlerts: 0,
+    status,
+    receiver: 'alertgate',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.monitoring:9093',
+    alerts,
+  };
+}
+
+export function amAlert(labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing'): Record<string, unknown> {
+  return {
+    status,
+    labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', severity: 'critical', ...labels },
+    annotations: { summary: 'Pod is crash looping' },
+    startsAt: '2026-11-26T10:00:00Z',
+    endsAt: status === 'resolved' ? '2026-11-26T10:30:00Z' : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: 'c0ffee0123456789',
+  };
+}

@@ -1,0 +1,19 @@
+/** Settings every alertgate process shares, read by each app's config.ts. */
+import type { EnvReader } from './env-reader.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface CommonConfig {
+  readonly logLevel: LogLevel;
+  /** Where gRPC servers and HTTP listeners bind. */
+  readonly host: string;
+  readonly shutdownGraceMs: number;
+}
+
+export function readCommonConfig(env: EnvReader): CommonConfig {
+  return {
+    logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    host: env.string('BIND_HOST', '0.0.0.0'),
+    shutdownGraceMs: env.durationMs('SHUTDOWN_GRACE', 10_000, { min: 0, max: 300_000 }),
+  };
+}

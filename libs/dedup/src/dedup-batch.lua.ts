@@ -1,0 +1,115 @@
+/**
+ * One atomic decision per signal of a webhook (issue: dedup, DESIGN.md decision 7).
+ *
+ * Layout, chosen for bytes (bench: npm run bench:memory): fingerprints are spread over
+ * 16^SHARD_DIGITS hashes; each field is the next FIELD_DIGITS hex digits of the fingerprint and
+ * each value is "<first seen ms>:<last seen - first seen, ms>:<count>" in base 36. Small hashes
+ * stay listpack-encoded (no per-entry dict entry, robj or expire entry), which is what keeps an
+ * open incident near 50 bytes instead of the ~520 of a JSON string per key.
+ *
+ * Expiry per entry is derived, not stored: an entry whose last sighting is older than the window
+ * is treated as absent. A hash key's own TTL is pushed to now + window on every firing write, so
+ * it always outlives its freshest entry; stale entries of a live hash are removed by sampling a
+ * few random fields per write (the way Redis expires keys itself) and when met on lookup.
+ *
+ * KEYS: the distinct shard hashes of the batch.
+ * ARGV[1] window (ms), ARGV[2] fields sampled per written hash, then per signal a triple:
+ *   key index (1-based into KEYS), field, op ('f' firing, 'r' resolved).
+ * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched),
+ * first seen ms, last seen ms, count. Time is Redis' own (TIME), shared by every replica.
+ */
+export const DEDUP_BATCH_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local samples = tonumber(ARGV[2])
+local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+local function b36(n)
+  if n <= 0 then return '0' end
+  local s = ''
+  while n > 0 do
+    local d = n % 36
+    s = string.sub(digits, d + 1, d + 1) .. s
+    n = (n - d) / 36
+  end
+  return s
+end
+
+local function decode(v)
+  local a, b, c = string.match(v, '^(%w+):(%w+):(%w+)$')
+  if not a then return nil end
+  local first = tonumber(a, 36)
+  return first, first + tonumber(b, 36), tonumber(c, 36)
+end
+
+local out = {}
+local written = {}
+local n = (#ARGV - 2) / 3
+for i = 0, n - 1 do
+  local ki = tonumber(ARGV[3 + i * 3])
+  local key = KEYS[ki]
+  local field = ARGV[4 + i * 3]
+  local op = ARGV[5 + i * 3]
+  local first, last, count
+  local v = redis.call('HGET', key, field)
+  if v then
+    first, last, count = decode(v)
+    if first and now - last > window then
+      first = nil
+    end
+  end
+  if op == 'f' then
+    if first then
+      count = count + 1
+      if now > last then last = now end
+      out[#out + 1] = 2
+    else
+      first, last, count = now, now, 1
+      out[#out + 1] = 1
+    end
+    redis.call('HSET', key, field, b36(first) .. ':' .. b36(last - first) .. ':' .. b36(count))
+    written[ki] = true
+  else
+    if v then redis.call('HDEL', key, field) end
+    if first then
+      out[#out + 1] = 3
+    else
+      first, last, count = 0, 0, 0
+      out[#out + 1] = 4
+    end
+  end
+  out[#out + 1] = first
+  out[#out + 1] = last
+  out[#out + 1] = count
+end
+
+for ki, _ in pairs(written) do
+  local key = KEYS[ki]
+  if samples > 0 then
+    local sample = redis.call('HRANDFIELD', key, samples, 'WITHVALUES')
+    for j = 1, #sample, 2 do
+      local _, last = decode(sample[j + 1])
+      if (not last) or now - last > window then redis.call('HDEL', key, sample[j]) end
+    end
+  end
+  redis.call('PEXPIRE', key, window)
+end
+return out
+`;
+
+/**
+ * Forgets one open incident if it is still the one named (its first-seen time matches), so a
+ * newer incident of the same fingerprint is never dropped by a late call.
+ * KEYS[1] shard hash; ARGV[1] field, ARGV[2] first seen ms. Returns 1 when forgotten.
+ */
+export const DEDUP_FORGET_LUA = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local a = string.match(v, '^(%w+):')
+if a and tonumber(a, 36) == tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`;

@@ -1,0 +1,66 @@
+import { AlertgateError, Code } from '@alertgate/errors';
+import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
+import type { Logger } from '@alertgate/logging';
+import {
+  DedupServiceService,
+  fromMillis,
+  Outcome,
+  Status,
+  type CheckBatchRequest,
+  type CheckBatchResponse,
+  type DedupServiceServer,
+  type ForgetRequest,
+  type ForgetResponse,
+} from '@alertgate/proto';
+
+import type { DedupOutcome, DedupStore } from './dedup-store.js';
+
+export const DEDUP_SERVICE_NAME = 'alertgate.dedup.v1.DedupService';
+/** One webhook's worth; Alertmanager's max_alerts should stay well below. */
+export const MAX_BATCH = 10_000;
+
+const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
+  new: Outcome.OUTCOME_NEW,
+  duplicate: Outcome.OUTCOME_DUPLICATE,
+  resolved: Outcome.OUTCOME_RESOLVED,
+  unmatched: Outcome.OUTCOME_UNMATCHED,
+};
+
+export function createDedupService(store: DedupStore, logger: Logger): GrpcService {
+  const implementation: DedupServiceServer = {
+    checkBatch: unary<CheckBatchRequest, CheckBatchResponse>('CheckBatch', logger, async (request) => {
+      if (request.signals.length > MAX_BATCH) {
+        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_BATCH} signals per call, got ${request.signals.length}`);
+      }
+      const queries = request.signals.map((signal, index) => {
+        if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
+          throw new AlertgateError(Code.InvalidArgument, `signals[${index}].status must be STATUS_FIRING or STATUS_RESOLVED`, {
+            details: { field: `signals[${index}].status` },
+          });
+        }
+        return { fingerprint: signal.fingerprint, resolved: signal.status === Status.STATUS_RESOLVED };
+      });
+      const decisions = await store.checkBatch(queries);
+      return {
+        decisions: decisions.map((decision) => ({
+          fingerprint: decision.fingerprint,
+          outcome: OUTCOME_TO_PROTO[decision.outcome],
+          ...(decision.incident === undefined
+            ? {}
+            : {
+                incident: {
+                  id: decision.incident.id,
+                  firstSeen: fromMillis(decision.incident.firstSeenMs),
+                  lastSeen: fromMillis(decision.incident.lastSeenMs),
+                  occurrences: decision.incident.occurrences,
+                },
+              }),
+        })),
+      };
+    }),
+    forget: unary<ForgetRequest, ForgetResponse>('Forget', logger, async (request) => ({
+      forgotten: await store.forget(request.fingerprint, request.incidentId),
+    })),
+  };
+  return defineService(DEDUP_SERVICE_NAME, DedupServiceService, implementation);
+}

@@ -1,0 +1,143 @@
+import { AlertgateError, Code } from '@alertgate/errors';
+import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+
+import { DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
+
+/** How a fingerprint maps to Redis: see dedup-batch.lua.ts for why. */
+export const SHARD_DIGITS = 3;
+export const FIELD_DIGITS = 24;
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched';
+
+export interface DedupQuery {
+  readonly fingerprint: string;
+  readonly resolved: boolean;
+}
+
+export interface IncidentState {
+  /** Deterministic per incident: fingerprint head + first-seen time. */
+  readonly id: string;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly occurrences: number;
+}
+
+export interface DedupDecision {
+  readonly fingerprint: string;
+  readonly outcome: DedupOutcome;
+  /** Absent when outcome is 'unmatched'. */
+  readonly incident?: IncidentState;
+}
+
+export interface DedupStoreOptions {
+  /** How long an incident stays open after its last sighting. */
+  readonly windowMs: number;
+  /** Fields sampled per written hash to remove stale entries (0 disables sampling). */
+  readonly pruneSamples: number;
+}
+
+/** Default window: 5h. Alertmanager re-sends a firing alert every repeat_interval (4h by
+ *  default), plus up to group_interval (5m) and retries; anything shorter would open a second
+ *  incident for an alert that never stopped firing. */
+export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: 5 * 3_600_000, pruneSamples: 3 };
+
+const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched' };
+
+export function incidentId(fingerprint: string, firstSeenMs: number): string {
+  return `${fingerprint.slice(0, 12)}-${firstSeenMs.toString(36)}`;
+}
+
+/** Parses an id made by incidentId back into its fingerprint head and first-seen time. */
+export function parseIncidentId(id: string): { fingerprintHead: string; firstSeenMs: number } | undefined {
+  const match = /^([0-9a-f]{12})-([0-9a-z]{1,12})$/.exec(id);
+  if (!match) return undefined;
+  return { fingerprintHead: match[1] ?? '', firstSeenMs: parseInt(match[2] ?? '', 36) };
+}
+
+/**
+ * The dedup window in Redis. One script call per batch (one round trip per webhook, however many
+ * alerts it carries); all dedup keys share the hash tag {d}, so the script is legal on Redis
+ * Cluster, at the price of keeping dedup state on one Cluster shard (about 50 bytes per open
+ * incident: a million incidents is ~50 MB).
+ */
+export class DedupStore {
+  private readonly batchScript = new RedisScript('dedup-batch', DEDUP_BATCH_LUA);
+  private readonly forgetScript = new RedisScript('dedup-forget', DEDUP_FORGET_LUA);
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeySchema,
+    private readonly options: DedupStoreOptions = DEDUP_DEFAULTS,
+  ) {}
+
+  shardKey(fingerprint: string): string {
+    return this.keys.key(KEY_CLASSES.dedup, '', fingerprint.slice(0, SHARD_DIGITS));
+  }
+
+  private static validate(fingerprint: string, index: number): void {
+    if (!FINGERPRINT.test(fingerprint)) {
+      throw new AlertgateError(Code.InvalidArgument, `signals[${index}].fingerprint must be 64 lower-case hex digits (SHA-256)`, {
+        details: { field: `signals[${index}].fingerprint` },
+      });
+    }
+  }
+
+  async checkBatch(queries: readonly DedupQuery[]): Promise<DedupDecision[]> {
+    if (queries.length === 0) return [];
+    queries.forEach((query, index) => DedupStore.validate(query.fingerprint, index));
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples];
+    for (const { fingerprint, resolved } of queries) {
+      const key = this.shardKey(fingerprint);
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        index = keyIndex.size + 1;
+        keyIndex.set(key, index);
+      }
+      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : 'f');
+    }
+    let reply: unknown;
+    try {
+      reply = await this.batchScript.run(this.redis, [...keyIndex.keys()], args);
+    } catch (err) {
+      throw mapRedisError(err, 'dedup check');
+    }
+    if (!Array.isArray(reply) || reply.length !== queries.length * 4) {
+      throw new AlertgateError(Code.Internal, 'dedup check: unexpected script reply');
+    }
+    const values = reply as number[];
+    return queries.map(({ fingerprint }, i) => {
+      const outcome = OUTCOMES[values[i * 4] ?? 0];
+      if (outcome === undefined) throw new AlertgateError(Code.Internal, 'dedup check: unknown outcome in script reply');
+      if (outcome === 'unmatched') return { fingerprint, outcome };
+      const firstSeenMs = values[i * 4 + 1] ?? 0;
+      return {
+        fingerprint,
+        outcome,
+        incident: { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: values[i * 4 + 2] ?? 0, occurrences: values[i * 4 + 3] ?? 0 },
+      };
+    });
+  }
+
+  /** Closes an incident whose resource ended (terminal phase); keeps a newer incident. */
+  async forget(fingerprint: string, id: string): Promise<boolean> {
+    DedupStore.validate(fingerprint, 0);
+    const parsed = parseIncidentId(id);
+    if (!parsed || !fingerprint.startsWith(parsed.fingerprintHead)) {
+      throw new AlertgateError(Code.InvalidArgument, `incident_id "${id}" does not belong to fingerprint ${fingerprint}`, {
+        details: { field: 'incident_id' },
+      });
+    }
+    try {
+      const reply = await this.forgetScript.run(
+        this.redis,
+        [this.shardKey(fingerprint)],
+        [fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs],
+      );
+      return reply === 1;
+    } catch (err) {
+      throw mapRedisError(err, 'dedup forget');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+
+import { KeySchema } from '@alertgate/redis';
+import { RedisTestScope } from '@alertgate/testing';
+
+import { DedupStore, SHARD_DIGITS } from '../src/dedup-store.js';
+
+const fp = (seed: string): string => createHash('sha256').update(seed).digest('hex');
+
+describe('DedupStore on real Redis', () => {
+  let scope: RedisTestScope;
+  let store: DedupStore;
+
+  beforeEach(() => {
+    scope = new RedisTestScope('dedup');
+    store = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 3 });
+  });
+  afterEach(() => scope.verifyAndClean());
+
+  it('opens an incident, counts duplicates, resolves it, then reports unmatched', async () => {
+    const f = fp('a');
+    const [first] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(first).toMatchObject({ outcome: 'new', incident: { occurrences: 1 } });
+    const [second] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(second).toMatchObject({ outcome: 'duplicate', incident: { occurrences: 2, id: first?.incident?.id } });
+    expect(second?.incident?.lastSeenMs).toBeGreaterThanOrEqual(first?.incident?.lastSeenMs ?? 0);
+    const [resolved] = await store.checkBatch([{ fingerprint: f, resolved: true }]);
+    expect(resolved).toMatchObject({ outcome: 'resolved', incident: { id: first?.incident?.id, occurrences: 2 } });
+    const [again] = await store.checkBatch([{ fingerprint: f, resolved: true }]);
+    expect(again).toEqual({ fingerprint: f, outcome: 'unmatched' });
+    const [reopened] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(reopened?.outcome).toBe('new');
+  });
+
+  it('decides a whole batch in order, duplicates within the batch included', async () => {
+    const fps = Array.from({ length: 10 }, (_v, i) => fp(`b${i}`));
+    const queries = Array.from({ length: 50 }, (_v, i) => ({ fingerprint: fps[i % 10] ?? '', resolved: false }));
+    const decisions = await store.checkBatch(queries);
+    expect(decisions.filter((d) => d.outcome === 'new')).toHaveLength(10);
+    expect(decisions.slice(0, 10).every((d) => d.outcome === 'new')).toBe(true);
+    expect(decisions[49]).toMatchObject({ outcome: 'duplicate', incident: { occurrences: 5 } });
+  });
+
+  it('keeps every key it writes under the prefix, hash-tagged, with a TTL of the window', async () => {
+    await store.checkBatch([{ fingerprint: fp('c'), resolved: false }]);
+    const keys = await scope.keys();
+    expect(keys).toEqual([`${scope.prefix}{d}${fp('c').slice(0, SHARD_DIGITS)}`]);
+    const ttl = await scope.redis.pttl(keys[0] ?? '');
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('treats an incident as closed once the window passed since its last sighting', async () => {
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 150, pruneSamples: 3 });
+    const f = fp('d');
+    await short.checkBatch([{ fingerprint: f, resolved: false }]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const [later] = await short.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(later?.outcome).toBe('new');
+  });
+
+  it('removes stale entries of a live shard by sampling', async () => {
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 16 });
+    // Ten fingerprints in one shard (same first digits), then let them go stale.
+    const shard = 'abc';
+    const stale = Array.from({ length: 10 }, (_v, i) => `${shard}${fp(`e${i}`).slice(SHARD_DIGITS)}`);
+    await short.checkBatch(stale.map((fingerprint) => ({ fingerprint, resolved: false })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await short.checkBatch([{ fingerprint: `${shard}${fp('fresh').slice(SHARD_DIGITS)}`, resolved: false }]);
+    expect(await scope.redis.hlen(`${scope.prefix}{d}${shard}`)).toBe(1);
+  });
+
+  it('forgets only the incident it names', async () => {
+    const f = fp('g');
+    const [opened] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(await store.forget(f, `${f.slice(0, 12)}-1`)).toBe(false);
+    expect(await store.forget(f, opened?.incident?.id ?? '')).toBe(true);
+    const [next] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(next?.outcome).toBe('new');
+  });
+
+  it('refuses a malformed fingerprint without touching Redis', async () => {
+    await expect(store.checkBatch([{ fingerprint: 'xyz', resolved: false }])).rejects.toThrow(/fingerprint must be 64/);
+    expect(await scope.keys()).toEqual([]);
+  });
+});

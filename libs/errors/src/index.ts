@@ -1,0 +1,2 @@
+export { AlertgateError, Code, RETRYABLE_CODES, isRetryable } from './alertgate-error.js';
+export type { AlertgateErrorOptions } from './alertgate-error.js';

@@ -1,0 +1,88 @@
+import type { Logger } from '@alertgate/logging';
+import { descriptorSetBase64 } from '@alertgate/proto';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+
+import type { GrpcService } from './grpc-service.js';
+import { createReflectionServices, DescriptorIndex } from './reflection-service.js';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly logger: Logger;
+  /** How long in-flight calls may finish after shutdown starts before they are cancelled. */
+  readonly shutdownGraceMs: number;
+}
+
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+let sharedIndex: DescriptorIndex | undefined;
+function descriptorIndex(): DescriptorIndex {
+  sharedIndex ??= new DescriptorIndex(Buffer.from(descriptorSetBase64, 'base64'));
+  return sharedIndex;
+}
+
+/**
+ * A gRPC server with what every alertgate service offers besides its own API:
+ * grpc.health.v1 (overall "" and per service; NOT_SERVING while a dependency is down or during
+ * shutdown), server reflection from buf's descriptors, and graceful shutdown.
+ */
+export class GrpcServerHost {
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly services: GrpcService[] = [];
+  private boundPort: number | undefined;
+
+  constructor(private readonly options: GrpcServerOptions) {
+    this.health.addToServer(this.server);
+    const index = descriptorIndex();
+    for (const reflection of createReflectionServices(index, () => [...this.services.map((s) => s.name), HEALTH_SERVICE, 'grpc.reflection.v1.ServerReflection'])) {
+      reflection.addToServer(this.server);
+    }
+  }
+
+  add(service: GrpcService): this {
+    service.addToServer(this.server);
+    this.services.push(service);
+    this.health.setStatus(service.name, 'NOT_SERVING');
+    return this;
+  }
+
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('server not started');
+    return this.boundPort;
+  }
+
+  async start(): Promise<number> {
+    const { host, port, logger } = this.options;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    logger.info({ address: `${host}:${this.boundPort}`, services: this.services.map((s) => s.name) }, 'gRPC server listening');
+    return this.boundPort;
+  }
+
+  /** Health of the whole server and of each service (driven by the app's dependency checks). */
+  setServing(serving: boolean): void {
+    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', status);
+    for (const service of this.services) this.health.setStatus(service.name, status);
+  }
+
+  async shutdown(): Promise<void> {
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.options.logger.warn({ graceMs: this.options.shutdownGraceMs }, 'grace period over; cancelling in-flight calls');
+        this.server.forceShutdown();
+        resolve();
+      }, this.options.shutdownGraceMs);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,11 @@
+export { callUnary, createClient } from './grpc-client.js';
+export type { ClientOptions } from './grpc-client.js';
+export { GrpcServerHost, HEALTH_SERVICE } from './grpc-server-host.js';
+export { HealthClient } from './health-client.js';
+export type { PeerHealth } from './health-client.js';
+export type { GrpcServerOptions } from './grpc-server-host.js';
+export { defineService } from './grpc-service.js';
+export type { GrpcService } from './grpc-service.js';
+export { DescriptorIndex, REFLECTION_SERVICES } from './reflection-service.js';
+export { fromServiceError, toStatusObject } from './status-mapping.js';
+export { unary } from './unary.js';

@@ -1,0 +1,157 @@
+import { timingSafeEqual } from 'node:crypto';
+
+import { AlertgateError, Code } from '@alertgate/errors';
+import type { Logger } from '@alertgate/logging';
+import type { Signal } from '@alertgate/proto';
+import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, type ParseOptions } from '@alertgate/signal';
+import { currentTraceparent } from '@alertgate/telemetry';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+
+import { IngestMetrics } from './ingest-metrics.js';
+import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
+import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
+
+export type IngestAuth = { readonly mode: 'token'; readonly token: string } | { readonly mode: 'disabled' };
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, string>>;
+}
+
+export interface IngestServerOptions {
+  readonly pipeline: IngestPipeline;
+  readonly parse: ParseOptions;
+  readonly bodyLimitBytes: number;
+  readonly auth: IngestAuth;
+  readonly retryAfterSeconds: number;
+  readonly readiness: () => Promise<ReadinessReport>;
+  readonly registry: Registry;
+  readonly logger: Logger;
+}
+
+export const ROUTES = {
+  alertmanager: '/api/v1/signals/alertmanager',
+  kubernetesEvent: '/api/v1/signals/kubernetes-event',
+} as const;
+
+function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  if (body.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(body.retryAfterSeconds));
+  if (body.status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="alertgate"');
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** Fastify's own errors (body parsing and limits) mapped to problems. */
+function frameworkProblem(err: { code?: string; statusCode?: number; message: string }, bodyLimit: number): Problem | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem(PROBLEM_TYPES.tooLarge, `The body is larger than ${bodyLimit} bytes (INGEST_BODY_LIMIT).`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as Content-Type: application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem(PROBLEM_TYPES.malformedJson, 'The body is empty.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(PROBLEM_TYPES.malformedJson, err.message);
+    default:
+      if (err.statusCode === 400) return problem(PROBLEM_TYPES.malformedJson, err.message);
+      if (err.statusCode === 415) return problem(PROBLEM_TYPES.unsupportedMediaType, 'Send the body as Content-Type: application/json.');
+      if (err.statusCode === 413) return problem(PROBLEM_TYPES.tooLarge, err.message);
+      return undefined;
+  }
+}
+
+/**
+ * The gateway's HTTP surface. Status codes follow what Alertmanager does with them (DESIGN.md
+ * decision 2): it drops a notification on any 4xx and retries on 5xx, so 4xx is reserved for
+ * input that can never succeed and every transient failure is a 503 with Retry-After.
+ */
+export function createIngestServer(options: IngestServerOptions): FastifyInstance {
+  const { logger, pipeline } = options;
+  const metrics = new IngestMetrics(options.registry);
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes,
+    disableRequestLogging: true,
+    // Bodies are parsed into plain data only; a "__proto__" key is refused instead of kept.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  // JSON only: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+
+  const expectedToken = options.auth.mode === 'token' ? Buffer.from(options.auth.token) : undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    (request as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+    if (!request.url.startsWith('/api/') || expectedToken === undefined) return;
+    const header = request.headers.authorization ?? '';
+    const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (presented.length !== expectedToken.length || !timingSafeEqual(presented, expectedToken)) {
+      return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
+    }
+    return undefined;
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const traceparent = currentTraceparent();
+    if (traceparent) void reply.header('traceparent', traceparent);
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const startedAt = (request as FastifyRequest & { startedAt?: bigint }).startedAt;
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    if (startedAt !== undefined) metrics.duration.observe({ route, method: request.method }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  });
+
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(PROBLEM_TYPES.notFound, `${request.method} ${request.url} is not an endpoint of alertgate.`)));
+
+  app.setErrorHandler((err, request, reply) => {
+    const retryAfterSeconds = options.retryAfterSeconds;
+    if (err instanceof InvalidInputError) {
+      return sendProblem(reply, problem(err.tooLarge ? PROBLEM_TYPES.tooLarge : PROBLEM_TYPES.invalidInput, err.message, { errors: err.problems }));
+    }
+    if (err instanceof AlertgateError) {
+      if (err.retryable) {
+        logger.warn({ code: err.code, err: err.message, route: request.routeOptions.url }, 'transient failure; asking the sender to retry');
+        return sendProblem(reply, problem(PROBLEM_TYPES.unavailable, err.message, { retryAfterSeconds }));
+      }
+      if (err.code === Code.InvalidArgument) return sendProblem(reply, problem(PROBLEM_TYPES.invalidInput, err.message));
+      // Anything else (RBAC, a bug) is answered 500 so Alertmanager keeps retrying while an
+      // operator fixes it: nothing is dropped for a reason that is not the alert's fault.
+      logger.error({ code: err.code, err: err.message }, 'request failed');
+      return sendProblem(reply, problem(PROBLEM_TYPES.internal, err.message));
+    }
+    const framework = frameworkProblem(err as { code?: string; statusCode?: number; message: string }, options.bodyLimitBytes);
+    if (framework) return sendProblem(reply, framework);
+    logger.error({ err }, 'unhandled error');
+    return sendProblem(reply, problem(PROBLEM_TYPES.internal, 'Unexpected error; see the gateway log.'));
+  });
+
+  const respond = async (source: string, signals: readonly Signal[]): Promise<{ results: SignalResult[] }> => {
+    metrics.batchSize.observe({ source }, signals.length);
+    const results = await pipeline.process(signals);
+    for (const result of results) metrics.signals.inc({ source, outcome: result.outcome });
+    return { results };
+  };
+
+  app.post(ROUTES.alertmanager, async (request) => respond('alertmanager', parseAlertmanagerWebhook(request.body, options.parse)));
+
+  app.post(ROUTES.kubernetesEvent, (request) => {
+    const parsed = parseKubernetesEvent(request.body, options.parse);
+    if (parsed.kind === 'ignored') {
+      metrics.signals.inc({ source: 'kubernetes-event', outcome: 'ignored' });
+      return Promise.resolve({ results: [{ outcome: 'ignored', reason: parsed.reason }] });
+    }
+    return respond('kubernetes-event', [parsed.signal]);
+  });
+
+  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const report = await options.readiness();
+    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(options.registry.contentType).send(await options.registry.metrics()));
+
+  return app;
+}

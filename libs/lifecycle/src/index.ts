@@ -1,0 +1,1 @@
+export { exitOnStartupFailure, handleShutdown } from './handle-shutdown.js';

@@ -1,0 +1,87 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Redis } from 'ioredis';
+
+import { freePort } from './free-port.js';
+
+export interface RedisServerOptions {
+  /** Fixed port (to restart a server where clients expect it); a free one by default. */
+  readonly port?: number;
+  /** e.g. "32mb". The test suite runs with 32mb and noeviction (DESIGN.md decision 8). */
+  readonly maxmemory?: string;
+  readonly maxmemoryPolicy?: string;
+}
+
+export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
+
+export function redisServerAvailable(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A redis-server child process on 127.0.0.1 with persistence off, for npm start, tests and
+ * benchmarks. stop() ends it; start() again brings it back on the same port (outage tests).
+ */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'alertgate-redis-'));
+  port = 0;
+
+  constructor(private readonly options: RedisServerOptions = {}) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    if (!redisServerAvailable()) throw new Error(REDIS_INSTALL_HINT);
+    if (this.port === 0) this.port = this.options.port ?? (await freePort());
+    const args = [
+      '--port', String(this.port),
+      '--bind', '127.0.0.1',
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', this.dir,
+      '--maxmemory', this.options.maxmemory ?? '32mb',
+      '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
+    ];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`);
+      const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return this;
+      } catch {
+        probe.disconnect();
+      }
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port}: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,33 @@
+// The contracts between alertgate's services, generated from proto/ by ts-proto
+// (npm run proto:gen). Explicit exports: what the rest of the code base may use.
+export {
+  Action,
+  ApplyBatchRequest,
+  ApplyBatchResponse,
+  ApplyResult,
+  CrdWriterServiceClient,
+  CrdWriterServiceService,
+  Effect,
+  IncidentUpdate,
+} from './gen/alertgate/crdwriter/v1/crdwriter.js';
+export type { CrdWriterServiceServer } from './gen/alertgate/crdwriter/v1/crdwriter.js';
+export {
+  CheckBatchRequest,
+  CheckBatchResponse,
+  Decision,
+  DedupServiceClient,
+  DedupServiceService,
+  ForgetRequest,
+  ForgetResponse,
+  Incident,
+  Outcome,
+} from './gen/alertgate/dedup/v1/dedup.js';
+export type { DedupServiceServer } from './gen/alertgate/dedup/v1/dedup.js';
+export { RateLimitServiceClient, RateLimitServiceService } from './gen/alertgate/ratelimit/v1/ratelimit.js';
+export type { RateLimitServiceServer } from './gen/alertgate/ratelimit/v1/ratelimit.js';
+export { AlertmanagerRef, ResourceRef, Signal, Source, Status, TargetResource } from './gen/alertgate/signal/v1/signal.js';
+export { StormServiceClient, StormServiceService } from './gen/alertgate/storm/v1/storm.js';
+export type { StormServiceServer } from './gen/alertgate/storm/v1/storm.js';
+export { Timestamp } from './gen/google/protobuf/timestamp.js';
+export { descriptorSetBase64 } from './gen/descriptor-set.js';
+export { fromMillis, toMillis } from './timestamps.js';

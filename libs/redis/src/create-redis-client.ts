@@ -1,0 +1,54 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+import type { RedisConfig } from './redis-config.js';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * One client per process, shared by every request. Settings that the gateway's error contract
+ * depends on:
+ * - enableOfflineQueue false: while Redis is down a command fails at once (mapped to
+ *   UNAVAILABLE → 503 + Retry-After) instead of queueing until the deadline.
+ * - enableAutoPipelining: concurrent requests share round trips.
+ * - commandTimeout: a stuck server becomes a retryable error, never a hung webhook.
+ */
+export function createRedisClient(config: RedisConfig, connectionName: string): RedisClient {
+  const common: RedisOptions = {
+    connectionName,
+    connectTimeout: config.connectTimeoutMs,
+    commandTimeout: config.commandTimeoutMs,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    // Reconnect forever with a capped backoff; requests meanwhile fail fast (see above).
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1_000),
+  };
+  const { topology } = config;
+  switch (topology.mode) {
+    case 'standalone':
+      return new Redis(topology.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: topology.sentinels.map((node) => ({ host: node.host, port: node.port })),
+        name: topology.masterName,
+        ...(topology.password === undefined ? {} : { password: topology.password, sentinelPassword: topology.password }),
+      });
+    case 'cluster':
+      return new Cluster(
+        topology.nodes.map((node) => ({ host: node.host, port: node.port })),
+        {
+          enableOfflineQueue: false,
+          enableAutoPipelining: true,
+          redisOptions: { ...common, ...(topology.password === undefined ? {} : { password: topology.password }) },
+        },
+      );
+  }
+}
+
+/** Connects and waits until the client is ready; throws the connection error otherwise. */
+export async function connectRedis(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return;
+  await client.connect();
+}

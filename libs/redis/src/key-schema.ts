@@ -1,0 +1,41 @@
+/**
+ * Every Redis key alertgate writes is built here, so the whole keyspace can be listed and
+ * measured (tools/redis-report) and no key escapes the rules of DESIGN.md decision 7:
+ *   <prefix>{<class><tag>}<rest>   e.g.  ag:{d}3fa
+ * - a short class letter says what the key holds (KEY_CLASSES);
+ * - the {hash tag} keeps the keys one Lua script touches in one Redis Cluster slot;
+ * - every write sets a TTL (enforced by the test suite's leak check).
+ */
+export interface KeyClass {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+}
+
+export const KEY_CLASSES = {
+  dedup: {
+    id: 'd',
+    name: 'dedup',
+    description: 'Open incidents: a hash per fingerprint shard, field = fingerprint rest, value = first seen, last seen, count.',
+  },
+} as const satisfies Record<string, KeyClass>;
+
+export class KeySchema {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new Error('key prefix must not contain braces');
+  }
+
+  key(keyClass: KeyClass, tag: string, rest: string): string {
+    return `${this.prefix}{${keyClass.id}${tag}}${rest}`;
+  }
+
+  /** SCAN pattern matching every key of one class. */
+  pattern(keyClass: KeyClass): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}{${keyClass.id}*`;
+  }
+
+  /** SCAN pattern matching every key under this prefix. */
+  allPattern(): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  }
+}

@@ -1,0 +1,79 @@
+import { ConfigError, type EnvReader } from '@alertgate/config';
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** How to reach Redis: one server, a Sentinel-managed primary, or a Cluster. */
+export type RedisTopology =
+  | { readonly mode: 'standalone'; readonly url: string }
+  | { readonly mode: 'sentinel'; readonly sentinels: readonly RedisNode[]; readonly masterName: string; readonly password?: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[]; readonly password?: string };
+
+export interface RedisConfig {
+  readonly topology: RedisTopology;
+  /** Prepended to every key; lets several installations (or tests) share one Redis. */
+  readonly keyPrefix: string;
+  readonly connectTimeoutMs: number;
+  /** A command that takes longer fails with a retryable error instead of hanging a request. */
+  readonly commandTimeoutMs: number;
+}
+
+export const REDIS_DEFAULTS = {
+  url: 'redis://127.0.0.1:6379',
+  keyPrefix: 'ag:',
+  connectTimeoutMs: 2_000,
+  commandTimeoutMs: 1_000,
+} as const;
+
+function parseNodes(variable: string, raw: readonly string[]): RedisNode[] {
+  return raw.map((entry) => {
+    const match = /^(.+):(\d{1,5})$/.exec(entry);
+    if (!match) throw new ConfigError(variable, `entries must be host:port, got "${entry}"`);
+    return { host: match[1] ?? '', port: Number(match[2]) };
+  });
+}
+
+/**
+ * Reads REDIS_URL (standalone), or REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or
+ * REDIS_CLUSTER_NODES, plus REDIS_PASSWORD, REDIS_KEY_PREFIX and the timeouts. Called from an
+ * app's config.ts with that app's reader.
+ */
+export function readRedisConfig(env: EnvReader): RedisConfig {
+  const keyPrefix = env.string('REDIS_KEY_PREFIX', REDIS_DEFAULTS.keyPrefix);
+  if (!/^[A-Za-z0-9:_.-]{0,32}$/.test(keyPrefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'may hold only letters, digits and :_.- (no braces: they make hash tags), at most 32');
+  }
+  const password = env.optional('REDIS_PASSWORD');
+  const sentinels = env.optional('REDIS_SENTINELS');
+  const clusterNodes = env.optional('REDIS_CLUSTER_NODES');
+  if (sentinels !== undefined && clusterNodes !== undefined) {
+    throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_CLUSTER_NODES');
+  }
+  let topology: RedisTopology;
+  if (sentinels !== undefined) {
+    topology = {
+      mode: 'sentinel',
+      sentinels: parseNodes('REDIS_SENTINELS', env.list('REDIS_SENTINELS', [])),
+      masterName: env.string('REDIS_SENTINEL_MASTER', 'mymaster'),
+      ...(password === undefined ? {} : { password }),
+    };
+  } else if (clusterNodes !== undefined) {
+    topology = {
+      mode: 'cluster',
+      nodes: parseNodes('REDIS_CLUSTER_NODES', env.list('REDIS_CLUSTER_NODES', [])),
+      ...(password === undefined ? {} : { password }),
+    };
+  } else {
+    const url = env.string('REDIS_URL', REDIS_DEFAULTS.url);
+    if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ConfigError('REDIS_URL', `must be redis://host:port[/db] or rediss://…, got "${url}"`);
+    topology = { mode: 'standalone', url };
+  }
+  return {
+    topology,
+    keyPrefix,
+    connectTimeoutMs: env.durationMs('REDIS_CONNECT_TIMEOUT', REDIS_DEFAULTS.connectTimeoutMs, { min: 50 }),
+    commandTimeoutMs: env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 }),
+  };
+}

@@ -1,0 +1,110 @@
+import { AlertgateError, Code } from '@alertgate/errors';
+import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
+import type { Logger } from '@alertgate/logging';
+import {
+  Action,
+  CrdWriterServiceService,
+  Effect,
+  toMillis,
+  type ApplyBatchRequest,
+  type ApplyBatchResponse,
+  type ApplyResult,
+  type CrdWriterServiceServer,
+  type IncidentUpdate,
+  type Signal,
+} from '@alertgate/proto';
+import { trace } from '@opentelemetry/api';
+
+import type { RemediationSink } from './remediation-sink.js';
+
+export const CRD_WRITER_SERVICE_NAME = 'alertgate.crdwriter.v1.CrdWriterService';
+export const MAX_UPDATES = 10_000;
+/** Distinct resources written at once per batch; bounds the load one webhook puts on the API server. */
+const CONCURRENCY = 8;
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+const INCIDENT_ID = /^[0-9a-f]{12}-[0-9a-z]{1,12}$/;
+
+function invalid(index: number, field: string, detail: string): AlertgateError {
+  return new AlertgateError(Code.InvalidArgument, `updates[${index}].${field} ${detail}`, { details: { field: `updates[${index}].${field}` } });
+}
+
+function validate(update: IncidentUpdate, index: number): Signal {
+  const { signal } = update;
+  if (update.action !== Action.ACTION_OPEN && update.action !== Action.ACTION_RESOLVE) throw invalid(index, 'action', 'must be ACTION_OPEN or ACTION_RESOLVE');
+  if (!signal) throw invalid(index, 'signal', 'is required');
+  if (!FINGERPRINT.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
+  if (signal.alertname === '') throw invalid(index, 'signal.alertname', 'is required');
+  if (!NAMESPACE.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
+  if (update.incidentId !== '' && !INCIDENT_ID.test(update.incidentId)) throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
+  if (update.action === Action.ACTION_OPEN) {
+    if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
+    if (!update.firstSeen || !update.lastSeen) throw invalid(index, 'first_seen', 'and last_seen are required for ACTION_OPEN');
+    if (update.occurrences < 1) throw invalid(index, 'occurrences', 'must be at least 1 for ACTION_OPEN');
+  }
+  return signal;
+}
+
+async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal): Promise<ApplyResult> {
+  if (update.action === Action.ACTION_OPEN) {
+    const traceId = trace.getActiveSpan()?.spanContext().traceId;
+    const result = await sink.open(
+      {
+        signal,
+        incidentId: update.incidentId,
+        firstSeenMs: toMillis(update.firstSeen) ?? 0,
+        lastSeenMs: toMillis(update.lastSeen) ?? 0,
+        occurrences: update.occurrences,
+        ...(traceId ? { traceId } : {}),
+      },
+      signal.namespace,
+    );
+    return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref };
+  }
+  const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
+  const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs }, signal.namespace);
+  return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref } : { effect: Effect.EFFECT_NOT_FOUND };
+}
+
+/**
+ * Applies a webhook's incident updates. Updates of one incident run in order; different
+ * incidents run concurrently (bounded). Any retryable failure fails the call, and the gateway
+ * answers 503: everything already applied is idempotent, so the sender's retry completes the rest
+ * without duplicates.
+ */
+export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[]): Promise<ApplyResult[]> {
+  const signals = updates.map(validate);
+  const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
+  const groups = new Map<string, number[]>();
+  updates.forEach((_update, i) => {
+    const key = `${signals[i]?.namespace}/${signals[i]?.fingerprint}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  const queue = [...groups.values()];
+  const worker = async (): Promise<void> => {
+    for (let group = queue.shift(); group; group = queue.shift()) {
+      for (const i of group) {
+        const update = updates[i];
+        const signal = signals[i];
+        if (update && signal) results[i] = await applyOne(sink, update, signal);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  return results;
+}
+
+export function createCrdWriterService(sink: RemediationSink, logger: Logger): GrpcService {
+  const implementation: CrdWriterServiceServer = {
+    applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request) => {
+      if (request.updates.length > MAX_UPDATES) {
+        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_UPDATES} updates per call, got ${request.updates.length}`);
+      }
+      return { results: await applyBatch(sink, request.updates) };
+    }),
+  };
+  return defineService(CRD_WRITER_SERVICE_NAME, CrdWriterServiceService, implementation);
+}

@@ -1,0 +1,126 @@
+import { mkdir, readdir, readFile, rename, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { AlertgateError, Code } from '@alertgate/errors';
+import { parse, stringify } from 'yaml';
+
+import { KeyedMutex } from './keyed-mutex.js';
+import {
+  buildRemediationRequest,
+  FINGERPRINT_LABEL_DIGITS,
+  LABEL_FINGERPRINT,
+  mergeOpenStatus,
+  openStatus,
+  resolvedStatus,
+  resourceName,
+  type OpenIncident,
+  type RemediationRequest,
+} from './remediation-request.js';
+import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * Writes each RemediationRequest as `<root>/<namespace>/<name>.yaml`: the object the API server
+ * would hold, status included. For local runs and demos (the default of `npm start`); one writer
+ * process per directory.
+ */
+export class FileSink implements RemediationSink {
+  readonly kind = 'file';
+  private readonly mutex = new KeyedMutex();
+
+  constructor(readonly root: string) {}
+
+  private path(namespace: string, name: string): string {
+    // Names become paths: only Kubernetes-valid names, so nothing can escape the root.
+    if (!DNS_LABEL.test(namespace)) throw new AlertgateError(Code.InvalidArgument, `namespace "${namespace}" is not a valid Kubernetes namespace`);
+    if (!DNS_SUBDOMAIN.test(name)) throw new AlertgateError(Code.InvalidArgument, `name "${name}" is not a valid Kubernetes name`);
+    return join(this.root, namespace, `${name}.yaml`);
+  }
+
+  private async read(path: string): Promise<RemediationRequest | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new AlertgateError(Code.Unavailable, `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    return parse(text) as RemediationRequest;
+  }
+
+  private async write(path: string, object: RemediationRequest): Promise<void> {
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, stringify(object), 'utf8');
+      await rename(tmp, path);
+    } catch (err) {
+      throw new AlertgateError(Code.Unavailable, `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+    const name = resourceName(incident.signal.alertname, incident.incidentId);
+    const path = this.path(namespace, name);
+    return this.mutex.run(path, async () => {
+      const existing = await this.read(path);
+      if (existing === undefined) {
+        const object = buildRemediationRequest(incident, namespace);
+        object.metadata.creationTimestamp = new Date().toISOString();
+        object.status = { phase: 'Pending', ...object.status };
+        await this.write(path, object);
+        return { created: true, ref: { namespace, name } };
+      }
+      const status = mergeOpenStatus(existing.status, openStatus(incident));
+      if (status) await this.write(path, { ...existing, status });
+      return { created: false, ref: { namespace, name } };
+    });
+  }
+
+  async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
+    let name = request.incidentId ? resourceName(request.signal.alertname, request.incidentId) : undefined;
+    if (name === undefined || (await this.read(this.path(namespace, name))) === undefined) {
+      name = await this.findOpen(namespace, request.signal.fingerprint);
+    }
+    if (name === undefined) return {};
+    const path = this.path(namespace, name);
+    return this.mutex.run(path, async () => {
+      const existing = await this.read(path);
+      if (existing === undefined) return {};
+      const status = resolvedStatus(existing.status, request.resolvedAtMs);
+      if (status) await this.write(path, { ...existing, status });
+      return { ref: { namespace, name } };
+    });
+  }
+
+  /** The newest unresolved resource of a fingerprint in a namespace. */
+  private async findOpen(namespace: string, fingerprint: string): Promise<string | undefined> {
+    const dir = join(this.root, namespace);
+    let files: string[];
+    try {
+      files = (await readdir(dir)).filter((file) => file.endsWith('.yaml'));
+    } catch {
+      return undefined;
+    }
+    let best: { name: string; created: string } | undefined;
+    for (const file of files) {
+      const object = await this.read(join(dir, file));
+      if (!object || object.metadata.labels[LABEL_FINGERPRINT] !== fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS)) continue;
+      if (object.spec.fingerprint !== fingerprint || object.status?.resolvedAt) continue;
+      const created = object.metadata.creationTimestamp ?? '';
+      if (!best || created > best.created) best = { name: object.metadata.name, created };
+    }
+    return best?.name;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root);
+    } catch (err) {
+      throw new AlertgateError(Code.Unavailable, `resource directory ${this.root} is not writable: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

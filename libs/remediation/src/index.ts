@@ -1,0 +1,23 @@
+export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService, MAX_UPDATES } from './crd-writer-service.js';
+export { FileSink } from './file-sink.js';
+export { KubernetesSink, mapKubernetesError } from './kubernetes-sink.js';
+export type { KubernetesAccess } from './kubernetes-sink.js';
+export {
+  ANNOTATION_TRACE_ID,
+  buildRemediationRequest,
+  FINGERPRINT_LABEL_DIGITS,
+  LABEL_ALERTNAME,
+  LABEL_FINGERPRINT,
+  LABEL_MANAGED_BY,
+  labelValue,
+  mergeOpenStatus,
+  resolvedStatus,
+  resourceName,
+  RR_API_VERSION,
+  RR_GROUP,
+  RR_KIND,
+  RR_PLURAL,
+  RR_VERSION,
+} from './remediation-request.js';
+export type { OpenIncident, RemediationRequest, RemediationRequestStatus, ResourceKey } from './remediation-request.js';
+export type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';

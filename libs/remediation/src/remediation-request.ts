@@ -1,0 +1,167 @@
+import { Source, type Signal } from '@alertgate/proto';
+
+/**
+ * The RemediationRequest resource (k8s/crds/remediationrequests.yaml is its schema). Spec is what
+ * the signal said and never changes after create; status is what changes (DESIGN.md decision 5).
+ */
+export const RR_GROUP = 'remediation.alertgate.io';
+export const RR_VERSION = 'v1alpha1';
+export const RR_PLURAL = 'remediationrequests';
+export const RR_KIND = 'RemediationRequest';
+export const RR_API_VERSION = `${RR_GROUP}/${RR_VERSION}`;
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
+export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
+export const LABEL_SEVERITY = `${RR_GROUP}/severity`;
+export const ANNOTATION_TRACE_ID = `${RR_GROUP}/trace-id`;
+/** Label values are limited to 63 characters; 32 hex digits (128 bits) select one incident family. */
+export const FINGERPRINT_LABEL_DIGITS = 32;
+
+export interface RemediationRequestStatus {
+  phase?: string;
+  occurrences?: number;
+  firstSeen?: string;
+  lastSeen?: string;
+  resolvedAt?: string;
+  alertState?: 'Firing' | 'Resolved';
+}
+
+export interface RemediationRequest {
+  apiVersion: typeof RR_API_VERSION;
+  kind: typeof RR_KIND;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+  };
+  spec: {
+    fingerprint: string;
+    incidentId: string;
+    alertname: string;
+    severity: string;
+    namespace: string;
+    cluster?: string;
+    source: 'alertmanager' | 'kubernetes-event';
+    targetResource: { kind: string; name: string };
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    startsAt?: string;
+    alertmanager?: { fingerprint?: string; groupKey?: string; receiver?: string; generatorURL?: string; externalURL?: string };
+  };
+  status?: RemediationRequestStatus;
+}
+
+export interface ResourceKey {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Deterministic per incident, so a repeated create is idempotent (DESIGN.md decision 4). */
+export function resourceName(alertname: string, incidentId: string): string {
+  const slug = alertname
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40)
+    .replace(/-$/, '');
+  return `${slug || 'incident'}-${incidentId}`;
+}
+
+/** A label value (≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends), or '' when none fits. */
+export function labelValue(value: string): string {
+  return value
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export interface OpenIncident {
+  readonly signal: Signal;
+  readonly incidentId: string;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly occurrences: number;
+  readonly traceId?: string;
+}
+
+export function buildRemediationRequest(incident: OpenIncident, namespace: string): RemediationRequest {
+  const { signal } = incident;
+  const am = signal.alertmanager;
+  return {
+    apiVersion: RR_API_VERSION,
+    kind: RR_KIND,
+    metadata: {
+      name: resourceName(signal.alertname, incident.incidentId),
+      namespace,
+      labels: {
+        [LABEL_MANAGED_BY]: 'alertgate',
+        [LABEL_FINGERPRINT]: signal.fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS),
+        [LABEL_ALERTNAME]: labelValue(signal.alertname),
+        ...(labelValue(signal.severity) ? { [LABEL_SEVERITY]: labelValue(signal.severity) } : {}),
+      },
+      annotations: incident.traceId ? { [ANNOTATION_TRACE_ID]: incident.traceId } : {},
+    },
+    spec: {
+      fingerprint: signal.fingerprint,
+      incidentId: incident.incidentId,
+      alertname: signal.alertname,
+      severity: signal.severity,
+      namespace: signal.namespace,
+      ...(signal.cluster ? { cluster: signal.cluster } : {}),
+      source: signal.source === Source.SOURCE_KUBERNETES_EVENT ? 'kubernetes-event' : 'alertmanager',
+      targetResource: { kind: signal.target?.kind ?? '', name: signal.target?.name ?? '' },
+      labels: signal.labels,
+      annotations: signal.annotations,
+      ...(signal.startsAt ? { startsAt: iso(signal.startsAt.seconds * 1000 + Math.floor(signal.startsAt.nanos / 1e6)) } : {}),
+      ...(am && (am.fingerprint || am.groupKey)
+        ? {
+            alertmanager: {
+              ...(am.fingerprint ? { fingerprint: am.fingerprint } : {}),
+              ...(am.groupKey ? { groupKey: am.groupKey } : {}),
+              ...(am.receiver ? { receiver: am.receiver } : {}),
+              ...(am.generatorUrl ? { generatorURL: am.generatorUrl } : {}),
+              ...(am.externalUrl ? { externalURL: am.externalUrl } : {}),
+            },
+          }
+        : {}),
+    },
+    status: openStatus(incident),
+  };
+}
+
+export function openStatus(incident: OpenIncident): RemediationRequestStatus {
+  return {
+    occurrences: incident.occurrences,
+    firstSeen: iso(incident.firstSeenMs),
+    lastSeen: iso(incident.lastSeenMs),
+    alertState: 'Firing',
+  };
+}
+
+/**
+ * Merges a new observation into a stored status without ever going backwards: occurrence counts
+ * are absolute values from the dedup window, so a retried or reordered update is harmless.
+ * Returns undefined when nothing changes (no write needed).
+ */
+export function mergeOpenStatus(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus | undefined {
+  const merged: RemediationRequestStatus = { ...current };
+  merged.phase ??= 'Pending';
+  if ((next.occurrences ?? 0) > (current?.occurrences ?? 0)) merged.occurrences = next.occurrences ?? 0;
+  if (next.firstSeen && (!current?.firstSeen || next.firstSeen < current.firstSeen)) merged.firstSeen = next.firstSeen;
+  if (next.lastSeen && (!current?.lastSeen || next.lastSeen > current.lastSeen)) merged.lastSeen = next.lastSeen;
+  if (!current?.resolvedAt) merged.alertState = 'Firing';
+  const changed = JSON.stringify(merged) !== JSON.stringify(current ?? {});
+  return changed ? merged : undefined;
+}
+
+export function resolvedStatus(current: RemediationRequestStatus | undefined, resolvedAtMs: number): RemediationRequestStatus | undefined {
+  if (current?.resolvedAt) return undefined;
+  return { ...current, resolvedAt: iso(resolvedAtMs), alertState: 'Resolved' };
+}

@@ -1,0 +1,32 @@
+import type { Signal } from '@alertgate/proto';
+
+import type { OpenIncident, ResourceKey } from './remediation-request.js';
+
+export interface OpenResult {
+  readonly created: boolean;
+  readonly ref: ResourceKey;
+}
+
+export interface ResolveRequest {
+  readonly signal: Signal;
+  /** Empty when the dedup window no longer knew the incident: the sink looks it up by fingerprint. */
+  readonly incidentId: string;
+  readonly resolvedAtMs: number;
+}
+
+export interface ResolveResult {
+  readonly ref?: ResourceKey;
+}
+
+/**
+ * Where RemediationRequests go. `kubernetes` writes to the API server; `file` writes the same
+ * objects as YAML files for local use. Both are idempotent: open() on an existing incident only
+ * merges status, resolve() on a resolved one changes nothing.
+ */
+export interface RemediationSink {
+  readonly kind: 'file' | 'kubernetes';
+  open(incident: OpenIncident, namespace: string): Promise<OpenResult>;
+  resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
+  /** Throws a retryable AlertgateError when the sink cannot be written right now. */
+  check(): Promise<void>;
+}

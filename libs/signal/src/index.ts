@@ -1,0 +1,10 @@
+export { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf } from './fingerprint.js';
+export type { FingerprintConfig, Target } from './fingerprint.js';
+export { InvalidInputError } from './input-problem.js';
+export type { InputProblem } from './input-problem.js';
+export { PARSE_DEFAULTS, parseAlertmanagerWebhook } from './parse-alertmanager-webhook.js';
+export type { ParseOptions } from './parse-alertmanager-webhook.js';
+export { parseKubernetesEvent } from './parse-kubernetes-event.js';
+export type { KubernetesEventResult } from './parse-kubernetes-event.js';
+export { SIGNAL_LIMIT_DEFAULTS } from './signal-limits.js';
+export type { SignalLimits } from './signal-limits.js';

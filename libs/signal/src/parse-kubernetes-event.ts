@@ -1,0 +1,69 @@
+import { fromMillis, Source, Status, type Signal } from '@alertgate/proto';
+
+import { fingerprintOf } from './fingerprint.js';
+import { InvalidInputError } from './input-problem.js';
+import { isObject, optionalString, ProblemList, readTime, type JsonObject } from './parse-helpers.js';
+import { PARSE_DEFAULTS, type ParseOptions } from './parse-alertmanager-webhook.js';
+
+export type KubernetesEventResult = { readonly kind: 'signal'; readonly signal: Signal } | { readonly kind: 'ignored'; readonly reason: string };
+
+/**
+ * A core/v1 Event (also the events.k8s.io/v1 field names `regarding`, `note`, `deprecated*`).
+ * Warning events become firing signals named after the event's reason; Normal events are
+ * acknowledged and ignored (not an error). Events never resolve: their incident closes when the
+ * dedup window lapses.
+ */
+export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARSE_DEFAULTS, nowMs = Date.now()): KubernetesEventResult {
+  if (!isObject(body)) throw new InvalidInputError('The body must be a Kubernetes Event JSON object.', [{ pointer: '', detail: 'must be an object' }]);
+  const problems = new ProblemList();
+  const type = body['type'];
+  if (type === 'Normal') return { kind: 'ignored', reason: 'Normal events are not incidents' };
+  if (type !== 'Warning') {
+    throw new InvalidInputError('The event type must be Warning or Normal.', [{ pointer: '/type', detail: 'must be "Warning" or "Normal"' }]);
+  }
+  const objectField = isObject(body['involvedObject']) ? 'involvedObject' : 'regarding';
+  const involved = body[objectField];
+  const metadata: JsonObject = isObject(body['metadata']) ? body['metadata'] : {};
+  let kind = '';
+  let name = '';
+  let objectNamespace = '';
+  if (!isObject(involved)) {
+    problems.add('/involvedObject', 'is required (the object the event is about)');
+  } else {
+    kind = optionalString(involved['kind'], `/${objectField}/kind`, problems, 256);
+    name = optionalString(involved['name'], `/${objectField}/name`, problems, 253);
+    objectNamespace = optionalString(involved['namespace'], `/${objectField}/namespace`, problems, 63);
+    if (kind === '') problems.add(`/${objectField}/kind`, 'is required');
+    if (name === '') problems.add(`/${objectField}/name`, 'is required');
+  }
+  const reason = optionalString(body['reason'], '/reason', problems, 256);
+  if (reason === '') problems.add('/reason', 'is required (it names the incident)');
+  const message = optionalString(body['message'] ?? body['note'], '/message', problems, options.limits.maxAnnotationValueBytes);
+  const startsAt =
+    readTime(body['firstTimestamp'] ?? body['deprecatedFirstTimestamp'], '/firstTimestamp', problems) ??
+    readTime(body['eventTime'], '/eventTime', problems) ??
+    readTime(body['lastTimestamp'], '/lastTimestamp', problems) ??
+    nowMs;
+  if (!problems.empty) throw new InvalidInputError('The event is invalid; nothing was processed.', problems.items);
+
+  const eventNamespace = objectNamespace || optionalString(metadata['namespace'], '/metadata/namespace', problems, 63);
+  const target = { kind: kind.toLowerCase(), name };
+  const cluster = '';
+  const source = isObject(body['source']) ? optionalString(body['source']['component'], '/source/component', problems) : '';
+  return {
+    kind: 'signal',
+    signal: {
+      fingerprint: fingerprintOf(reason, eventNamespace, target, cluster),
+      alertname: reason,
+      severity: 'warning',
+      namespace: eventNamespace || options.fallbackNamespace,
+      target,
+      cluster,
+      status: Status.STATUS_FIRING,
+      source: Source.SOURCE_KUBERNETES_EVENT,
+      labels: { alertname: reason, [target.kind]: name, ...(eventNamespace ? { namespace: eventNamespace } : {}), ...(source ? { source } : {}) },
+      annotations: message ? { message } : {},
+      startsAt: fromMillis(Number.isNaN(startsAt) ? nowMs : startsAt),
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Starts the OpenTelemetry SDK. Only apps call this, first thing in main.ts, before the modules
+ * it instruments (node:http, @grpc/grpc-js, ioredis) are loaded; libraries use
+ * @opentelemetry/api alone.
+ *
+ * Spans are always produced, so W3C trace context travels from the HTTP request through every
+ * gRPC hop and the gateway can answer with `traceparent`. They are exported over OTLP only when
+ * an endpoint is configured (the standard OTEL_EXPORTER_OTLP_* variables).
+ */
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetryConfig {
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+}
+
+/**
+ * The OTEL_* variables are the OpenTelemetry SDK's own contract (the SDK reads them itself), so
+ * they are the one exception to "config.ts is the only reader of process.env": the SDK has to
+ * start before config.ts loads anything instrumented.
+ */
+function otlpSettings(env: NodeJS.ProcessEnv): { export: boolean; protocol: string } {
+  const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '';
+  const disabled = (env['OTEL_SDK_DISABLED'] ?? '').toLowerCase() === 'true' || env['OTEL_TRACES_EXPORTER'] === 'none';
+  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'http/protobuf';
+  return { export: endpoint.trim() !== '' && !disabled, protocol };
+}
+
+export interface Telemetry {
+  /** Flushes pending spans and stops the SDK; call last during shutdown. */
+  shutdown(): Promise<void>;
+}
+
+export function startTelemetry(config: TelemetryConfig): Telemetry {
+  let processor: SpanProcessor = new NoopSpanProcessor();
+  const otlp = otlpSettings(process.env);
+  if (otlp.export) {
+    const exporter = otlp.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtoExporter();
+    processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 });
+  }
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: config.serviceName,
+      [ATTR_SERVICE_VERSION]: config.serviceVersion,
+    }),
+    spanProcessors: [processor],
+    // Metrics are served by prom-client on /metrics and logs go to stdout; the SDK exports traces only.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes are not part of any alert's story.
+        ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? ''),
+      }),
+      new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}

@@ -1,0 +1,10 @@
+/**
+ * Span attribute names of alertgate's own domain. Standard ones (http.*, rpc.*, db.*) come from
+ * the instrumentations and follow the OpenTelemetry semantic conventions; these add what only
+ * alertgate knows.
+ */
+export const ATTR_SIGNAL_COUNT = 'alertgate.signal.count';
+export const ATTR_SIGNAL_SOURCE = 'alertgate.signal.source';
+export const ATTR_OUTCOME_PREFIX = 'alertgate.outcome.';
+export const ATTR_INCIDENT_ID = 'alertgate.incident.id';
+export const ATTR_SINK = 'alertgate.sink';

@@ -1,0 +1,30 @@
+import type { RedisServer } from '@alertgate/local-env';
+import { Redis } from 'ioredis';
+
+import { auditPrefix } from './test-redis.js';
+
+/**
+ * Runs once after all tests: the suite fails when any key was left behind or any key has no TTL,
+ * and it prints what the suite's Redis used at its peak (the seed document's open question:
+ * "track actual memory usage during tests").
+ */
+export default async function globalTeardown(): Promise<void> {
+  const server = (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
+  if (!server) return;
+  const redis = new Redis(server.url);
+  try {
+    const audit = await auditPrefix(redis, '');
+    const memory = await redis.info('memory');
+    const field = (name: string): string => new RegExp(`^${name}:(.*)$`, 'm').exec(memory)?.[1]?.trim() ?? '?';
+    process.stdout.write(
+      `\nTest Redis: peak used_memory ${field('used_memory_peak_human')} (${field('used_memory_peak')} bytes) of maxmemory ${field('maxmemory_human')}, ` +
+        `fragmentation ratio ${field('mem_fragmentation_ratio')}, keys left ${audit.keys}, keys without TTL ${audit.withoutTtl.length}\n`,
+    );
+    if (audit.keys > 0) {
+      throw new Error(`Redis leak check: ${audit.keys} keys left behind by the tests, e.g. ${audit.all.slice(0, 10).join(', ')}`);
+    }
+  } finally {
+    redis.disconnect();
+    await server.dispose();
+  }
+}

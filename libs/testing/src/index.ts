@@ -1,0 +1,3 @@
+export { auditPrefix, newPrefix, RedisTestScope, testRedisUrl } from './test-redis.js';
+export type { KeyAudit } from './test-redis.js';
+export { repoRoot } from './repo-root.js';

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+
+/** Set by the global setup: the suite's own Redis (maxmemory 32mb, noeviction). */
+export function testRedisUrl(): string {
+  const url = process.env['ALERTGATE_TEST_REDIS_URL'];
+  if (!url) throw new Error('ALERTGATE_TEST_REDIS_URL is not set: run the tests with npm test (the global setup starts Redis)');
+  return url;
+}
+
+export function newPrefix(label: string): string {
+  return `t:${label.replace(/[^a-z0-9]/gi, '').slice(0, 12)}${randomBytes(3).toString('hex')}:`;
+}
+
+export interface KeyAudit {
+  readonly keys: number;
+  readonly withoutTtl: readonly string[];
+}
+
+/** Every key under a prefix, found with SCAN; the ones without TTL are named. */
+export async function auditPrefix(redis: Redis, prefix: string): Promise<KeyAudit & { all: string[] }> {
+  const all: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+    cursor = next;
+    all.push(...batch);
+  } while (cursor !== '0');
+  const ttls = await Promise.all(all.map((key) => redis.pttl(key)));
+  return { keys: all.length, withoutTtl: all.filter((_key, i) => (ttls[i] ?? -1) < 0), all };
+}
+
+/**
+ * A key prefix of one's own in the suite's Redis (tests never share state: DESIGN.md decision 8).
+ * `verifyAndClean()` fails when any key under the prefix has no TTL, then deletes them all, so
+ * the global teardown's leak check only finds keys that a test forgot.
+ */
+export class RedisTestScope {
+  readonly prefix: string;
+  readonly redis: Redis;
+
+  constructor(label: string) {
+    this.prefix = newPrefix(label);
+    this.redis = new Redis(testRedisUrl(), { lazyConnect: false, maxRetriesPerRequest: 1 });
+  }
+
+  async keys(): Promise<string[]> {
+    return (await auditPrefix(this.redis, this.prefix)).all;
+  }
+
+  async verifyAndClean(): Promise<void> {
+    const audit = await auditPrefix(this.redis, this.prefix);
+    if (audit.all.length > 0) await this.redis.del(...audit.all);
+    this.redis.disconnect();
+    if (audit.withoutTtl.length > 0) throw new Error(`keys without TTL under ${this.prefix}: ${audit.withoutTtl.join(', ')}`);
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond npm packages, once per machine:
+#   redis-server and prometheus-alertmanager (Debian packages), and grpcurl (built from the Go
+#   module proxy into ~/.cache/alertgate/bin, keyed by version, never committed).
+# Idempotent: a machine that has everything spends well under a second here.
+set -euo pipefail
+
+GRPCURL_VERSION=v1.9.3
+CACHE_BIN="${ALERTGATE_CACHE:-$HOME/.cache/alertgate}/bin"
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+[ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "ensure-deps: installing ${need_apt[*]} (apt)"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The Debian packages start system services we do not use; tests run their own servers.
+  for service in redis-server prometheus-alertmanager; do
+    "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
+fi
+
+if [ ! -x "$CACHE_BIN/grpcurl-$GRPCURL_VERSION" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "ensure-deps: Go is needed once to build grpcurl (apt-get install golang-go)" >&2
+    exit 1
+  fi
+  echo "ensure-deps: building grpcurl $GRPCURL_VERSION from the Go module proxy (once per machine)"
+  mkdir -p "$CACHE_BIN"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" GOFLAGS=-buildvcs=false go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+  mv "$tmp/grpcurl" "$CACHE_BIN/grpcurl-$GRPCURL_VERSION"
+  rm -rf "$tmp"
+fi
+ln -sf "grpcurl-$GRPCURL_VERSION" "$CACHE_BIN/grpcurl"

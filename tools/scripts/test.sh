@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# npm test: everything, in the order that fails fastest.
+#   generated code in sync → lint (module boundaries, no floating promises) → typecheck →
+#   unit, integration (real Redis) and end-to-end tests (real processes, real Alertmanager).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash tools/scripts/ensure-deps.sh
+export ALERTGATE_GRPCURL="${ALERTGATE_GRPCURL:-${ALERTGATE_CACHE:-$HOME/.cache/alertgate}/bin/grpcurl}"
+
+echo "== proto: lint and generated code in sync"
+bash tools/scripts/proto-gen.sh --check
+echo "== lint"
+npx eslint --max-warnings 0 .
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "== tests (unit, integration, end to end)"
+npx jest --ci "$@"
