@@ -13,6 +13,9 @@ export ALERTGATE_GRPCURL="${ALERTGATE_GRPCURL:-${ALERTGATE_CACHE:-$HOME/.cache/a
 echo "== proto: lint and generated code in sync"
 bash tools/scripts/proto-gen.sh --check
 echo "== lint"
+# The module-boundary rule reads Nx's cached project graph and silently skips itself without
+# one (a fresh clone has none): compute it first.
+npx nx show projects >/dev/null
 npx eslint --max-warnings 0 .
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
