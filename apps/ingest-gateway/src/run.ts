@@ -38,8 +38,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   );
 
   const peers = [
-    { name: 'dedup', health: new HealthClient(config.dedupAddress) },
-    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress) },
+    { name: 'dedup', health: new HealthClient(config.dedupAddress, dedup.getChannel()) },
+    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, crdWriter.getChannel()) },
   ];
   // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
   // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
@@ -67,7 +67,6 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     await app.close();
     dedup.close();
     crdWriter.close();
-    for (const peer of peers) peer.health.close();
     await telemetry.shutdown();
   });
 }

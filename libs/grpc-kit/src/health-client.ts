@@ -1,16 +1,21 @@
 import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+
+type Channel = ReturnType<Client['getChannel']>;
 import { service as healthService } from 'grpc-health-check';
 
 export type PeerHealth = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN' | 'UNREACHABLE';
 
 const HealthClientCtor = makeGenericClientConstructor(healthService, 'Health');
 
-/** Asks a peer's grpc.health.v1.Health/Check, as readiness probes do. */
+/**
+ * Asks a peer's grpc.health.v1.Health/Check, as readiness probes do. Pass the channel of the
+ * client that does the real calls, so that "ready" means that very channel is connected.
+ */
 export class HealthClient {
-  private readonly client: Client & { check?: unknown };
+  private readonly client: Client;
 
-  constructor(address: string) {
-    this.client = new HealthClientCtor(address, credentials.createInsecure());
+  constructor(address: string, channel?: Channel) {
+    this.client = new HealthClientCtor(address, credentials.createInsecure(), channel ? { channelOverride: channel } : {});
   }
 
   check(timeoutMs: number, service = ''): Promise<PeerHealth> {

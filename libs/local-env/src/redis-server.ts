@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   /** e.g. "32mb". The test suite runs with 32mb and noeviction (DESIGN.md decision 8). */
   readonly maxmemory?: string;
   readonly maxmemoryPolicy?: string;
+  /** Keep data across stop()/start() (append-only file, fsync always), as a production Redis would. */
+  readonly durable?: boolean;
 }
 
 export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
@@ -43,7 +45,8 @@ export class RedisServer {
       '--port', String(this.port),
       '--bind', '127.0.0.1',
       '--save', '',
-      '--appendonly', 'no',
+      '--appendonly', this.options.durable ? 'yes' : 'no',
+      '--appendfsync', 'always',
       '--dir', this.dir,
       '--maxmemory', this.options.maxmemory ?? '32mb',
       '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',

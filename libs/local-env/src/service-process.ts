@@ -8,6 +8,8 @@ export type AppName = 'dedup' | 'crd-writer' | 'ingest-gateway';
 export interface ServiceProcessOptions {
   readonly app: AppName;
   readonly env: Readonly<Record<string, string>>;
+  /** The variable that sets the listening port; a restart reuses the port of the first start. */
+  readonly portVariable: string;
   /** Workspace root; dist/apps/<app>/main.js must have been built (npm run build). */
   readonly root: string;
   /** Receives every log line (JSON) the service prints. */
@@ -36,10 +38,11 @@ export class ServiceProcess {
   start(): Promise<number> {
     const main = join(this.options.root, 'dist', 'apps', this.options.app, 'main.js');
     if (!existsSync(main)) return Promise.reject(new Error(`${main} is missing: run npm run build first`));
+    const restartPort = this.port === 0 ? {} : { [this.options.portVariable]: String(this.port) };
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: this.options.root,
       // LOG_LEVEL info at least: start() waits for the "listening" line.
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...this.options.env, LOG_LEVEL: 'info' },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...this.options.env, ...restartPort, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

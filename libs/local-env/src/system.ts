@@ -28,9 +28,11 @@ export interface RunningSystem {
  * gateway pointed at them. Used by npm start, the end-to-end tests and the benchmarks.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', 'ingest-gateway': 'INGEST_PORT' };
   const make = (app: AppName, env: Record<string, string>): ServiceProcess =>
     new ServiceProcess({
       app,
+      portVariable: PORT_VARIABLES[app],
       root: options.root,
       env: { ...env, ...options.env, ...options.serviceEnv?.[app] },
       ...(options.onLog ? { onLog: (line: string) => options.onLog?.(app, line) } : {}),

@@ -1,0 +1,83 @@
+import { RedisServer } from '@alertgate/local-env';
+
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface Result {
+  outcome: string;
+  remediationRequest?: { namespace: string; name: string };
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const ready = (fixture: PipelineFixture) => async (): Promise<true | undefined> =>
+  (await fetch(`${fixture.gatewayUrl}/readyz`)).status === 200 ? true : undefined;
+
+describe('outages: a dependency down answers 503 + Retry-After, loses nothing, and a retry creates nothing twice', () => {
+  let redis: RedisServer;
+  let fixture: PipelineFixture;
+
+  beforeAll(async () => {
+    // A Redis of this suite's own, durable like a production one, so it can be stopped and started.
+    redis = await new RedisServer({ durable: true, maxmemory: '32mb' }).start();
+    fixture = await PipelineFixture.start('outage', { redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await redis?.dispose();
+  });
+
+  it('Redis stopped → 503 with Retry-After and not ready; Redis back → processing resumes, the retry duplicates nothing', async () => {
+    const a = amAlert({ alertname: 'RedisOutage', pod: 'a' });
+    const c = amAlert({ alertname: 'RedisOutage', pod: 'c' });
+    const first = await fixture.postAlerts(amWebhook([a]));
+    expect(first.status).toBe(200);
+
+    await redis.stop();
+    const during = await fixture.postAlerts(amWebhook([a, c]));
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(during.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(during.json['type']).toBe('urn:alertgate:problem:temporarily-unavailable');
+    await eventually('gateway not ready', async () => ((await fetch(`${fixture.gatewayUrl}/readyz`)).status === 503 ? true : undefined));
+
+    await redis.start();
+    await eventually('gateway ready again', ready(fixture));
+    // Alertmanager retries the same notification.
+    const retried = await fixture.postAlerts(amWebhook([a, c]));
+    expect(retried.status).toBe(200);
+    const outcomes = (retried.json['results'] as Result[]).map((r) => r.outcome);
+    expect(outcomes).toEqual(['duplicate', 'created']);
+    const resources = fixture.resources().filter((rr) => rr.spec.alertname === 'RedisOutage');
+    expect(resources.map((rr) => rr.spec.targetResource.name).sort()).toEqual(['a', 'c']);
+  });
+
+  it('crd-writer down after dedup counted the alert → 503; the retry creates the resource exactly once', async () => {
+    const writer = fixture.system!.services['crd-writer'];
+    const alert = amAlert({ alertname: 'WriterOutage', pod: 'w' });
+    await writer.stop();
+    const during = await fixture.postAlerts(amWebhook([alert]));
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(fixture.resources().filter((rr) => rr.spec.alertname === 'WriterOutage')).toHaveLength(0);
+
+    await writer.start();
+    await eventually('gateway ready again', ready(fixture));
+    const retry = await fixture.postAlerts(amWebhook([alert]));
+    expect(retry.status).toBe(200);
+    expect((retry.json['results'] as Result[])[0]?.outcome).toBe('created');
+    const again = await fixture.postAlerts(amWebhook([alert]));
+    expect((again.json['results'] as Result[])[0]?.outcome).toBe('duplicate');
+    const resources = fixture.resources().filter((rr) => rr.spec.alertname === 'WriterOutage');
+    expect(resources).toHaveLength(1);
+    // Three deliveries reached dedup: the failed one, its retry and the repeat.
+    expect(resources[0]?.status?.occurrences).toBe(3);
+  });
+});
