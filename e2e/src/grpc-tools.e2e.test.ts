@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { repoRoot } from '@alertgate/testing';
+
+import { PipelineFixture } from './support/pipeline-fixture.js';
+
+const run = promisify(execFile);
+
+/** grpcurl is built from the Go module proxy by tools/scripts/ensure-deps.sh (npm test runs it). */
+function grpcurlPath(): string {
+  const path = process.env['ALERTGATE_GRPCURL'] ?? join(process.env['HOME'] ?? '', '.cache', 'alertgate', 'bin', 'grpcurl');
+  if (!existsSync(path)) throw new Error(`grpcurl not found at ${path}: run bash tools/scripts/ensure-deps.sh`);
+  return path;
+}
+
+async function grpcurl(...args: string[]): Promise<string> {
+  const { stdout } = await run(grpcurlPath(), ['-plaintext', ...args], { timeout: 15_000 });
+  return stdout;
+}
+
+async function grpcurlFails(...args: string[]): Promise<string> {
+  try {
+    await grpcurl(...args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error('expected grpcurl to fail');
+}
+
+const fingerprint = createHash('sha256').update('grpcurl').digest('hex');
+
+describe('grpcurl and buf curl can list, describe and call every service through reflection', () => {
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    fixture = await PipelineFixture.start('grpcurl');
+  });
+  afterAll(() => fixture?.close());
+
+  const services = () => [
+    { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['CheckBatch', 'Forget'] },
+    { address: fixture.system!.crdWriterAddress, service: 'alertgate.crdwriter.v1.CrdWriterService', methods: ['ApplyBatch'] },
+  ];
+
+  it('lists and describes every service and method, and health answers SERVING', async () => {
+    for (const { address, service, methods } of services()) {
+      const list = (await grpcurl(address, 'list')).split('\n');
+      expect(list).toEqual(expect.arrayContaining([service, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection']));
+      expect((await grpcurl(address, 'list', service)).split('\n').filter(Boolean)).toEqual(methods.map((m) => `${service}.${m}`));
+      const described = await grpcurl(address, 'describe', service);
+      for (const method of methods) expect(described).toContain(`rpc ${method} (`);
+      // Messages resolve across files (the signal package is imported), as grpcurl needs to call.
+      expect(await grpcurl(address, 'describe', 'alertgate.signal.v1.Signal')).toContain('.google.protobuf.Timestamp starts_at = 11;');
+      expect(JSON.parse(await grpcurl(address, 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' });
+      expect(JSON.parse(await grpcurl('-d', JSON.stringify({ service }), address, 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' });
+    }
+  });
+
+  it('calls dedup by hand: CheckBatch then Forget', async () => {
+    const dedup = fixture.system!.dedupAddress;
+    const request = { signals: [{ fingerprint, status: 'STATUS_FIRING' }] };
+    const first = JSON.parse(await grpcurl('-d', JSON.stringify(request), dedup, 'alertgate.dedup.v1.DedupService/CheckBatch')) as {
+      decisions: { outcome: string; incident: { id: string; occurrences: number } }[];
+    };
+    expect(first.decisions[0]).toMatchObject({ outcome: 'OUTCOME_NEW', incident: { occurrences: 1 } });
+    const forget = JSON.parse(await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id }), dedup, 'alertgate.dedup.v1.DedupService/Forget'));
+    expect(forget).toEqual({ forgotten: true });
+    const invalid = await grpcurlFails('-d', '{"signals":[{"fingerprint":"nope","status":"STATUS_FIRING"}]}', dedup, 'alertgate.dedup.v1.DedupService/CheckBatch');
+    expect(invalid).toContain('Code: InvalidArgument');
+    expect(invalid).toContain('signals[0].fingerprint');
+  });
+
+  it('calls crd-writer by hand: ApplyBatch creates the resource', async () => {
+    const update = {
+      updates: [
+        {
+          action: 'ACTION_OPEN',
+          incident_id: `${fingerprint.slice(0, 12)}-lzz0abcd`,
+          first_seen: '2026-11-26T10:00:00Z',
+          last_seen: '2026-11-26T10:00:00Z',
+          occurrences: 1,
+          signal: { fingerprint, alertname: 'ByHand', namespace: 'tools', status: 'STATUS_FIRING', source: 'SOURCE_ALERTMANAGER', target: { kind: 'pod', name: 'p' } },
+        },
+      ],
+    };
+    const reply = JSON.parse(await grpcurl('-d', JSON.stringify(update), fixture.system!.crdWriterAddress, 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch'));
+    expect(reply).toEqual({ results: [{ effect: 'EFFECT_CREATED', resource: { namespace: 'tools', name: `byhand-${fingerprint.slice(0, 12)}-lzz0abcd` } }] });
+    expect(fixture.resources().map((rr) => rr.spec.alertname)).toContain('ByHand');
+  });
+
+  it('buf curl lists the methods and calls one', async () => {
+    const buf = join(repoRoot(), 'node_modules', '.bin', 'buf');
+    for (const { address, service, methods } of services()) {
+      const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${address}`], { timeout: 15_000 });
+      for (const method of methods) expect(stdout).toContain(`${service}/${method}`);
+    }
+    const { stdout } = await run(
+      buf,
+      ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify({ signals: [{ fingerprint, status: 'STATUS_RESOLVED' }] }), `http://${fixture.system!.dedupAddress}/alertgate.dedup.v1.DedupService/CheckBatch`],
+      { timeout: 15_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual({ decisions: [{ fingerprint, outcome: 'OUTCOME_UNMATCHED' }] });
+  });
+});
