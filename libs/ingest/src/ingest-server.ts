@@ -4,7 +4,8 @@ import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import type { Signal } from '@alertgate/proto';
 import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, type ParseOptions } from '@alertgate/signal';
-import { currentTraceparent } from '@alertgate/telemetry';
+import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
+import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -82,6 +83,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   const expectedToken = options.auth.mode === 'token' ? Buffer.from(options.auth.token) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+    // The HTTP instrumentation cannot know fastify's routes: name the server span after the route.
+    const route = request.routeOptions.url;
+    if (route !== undefined) trace.getActiveSpan()?.setAttribute(ATTR_HTTP_ROUTE, route).updateName(`${request.method} ${route}`);
     if (!request.url.startsWith('/api/') || expectedToken === undefined) return;
     const header = request.headers.authorization ?? '';
     const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');

@@ -8,3 +8,6 @@ export const ATTR_SIGNAL_SOURCE = 'alertgate.signal.source';
 export const ATTR_OUTCOME_PREFIX = 'alertgate.outcome.';
 export const ATTR_INCIDENT_ID = 'alertgate.incident.id';
 export const ATTR_SINK = 'alertgate.sink';
+
+/** Semantic-convention attributes that alertgate sets itself (no instrumentation knows them). */
+export const ATTR_HTTP_ROUTE = 'http.route';

@@ -1,0 +1,65 @@
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+
+const SERVER = 2;
+const CLIENT = 3;
+
+describe('one webhook is one trace across the gateway, the gRPC services and Redis', () => {
+  let receiver: OtlpReceiver;
+  let fixture: PipelineFixture;
+
+  beforeAll(async () => {
+    receiver = await new OtlpReceiver().start();
+    fixture = await PipelineFixture.start('trace', {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await receiver?.stop();
+  });
+
+  it('links the HTTP server span, both sides of every gRPC call and the Redis script', async () => {
+    const response = await fixture.postAlerts(amWebhook([amAlert({ pod: 'traced-1' }), amAlert({ pod: 'traced-2' })]));
+    expect(response.status).toBe(200);
+    const traceId = response.headers.get('traceparent')?.split('-')[1] ?? '';
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+    const deadline = Date.now() + 15_000;
+    let spans: ReceivedSpan[] = [];
+    const has = (service: string, kind: number, test: (s: ReceivedSpan) => boolean = () => true): ReceivedSpan | undefined =>
+      spans.find((s) => s.service === service && s.kind === kind && test(s));
+    for (;;) {
+      spans = receiver.spans.filter((s) => s.traceId === traceId);
+      const complete =
+        has('alertgate-ingest-gateway', SERVER) &&
+        has('alertgate-dedup', SERVER) &&
+        has('alertgate-crd-writer', SERVER) &&
+        has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis'));
+      if (complete || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const httpServer = has('alertgate-ingest-gateway', SERVER);
+    expect(httpServer?.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/api/v1/signals/alertmanager', 'http.response.status_code': 200 });
+    expect(httpServer?.name).toBe('POST /api/v1/signals/alertmanager');
+    const ingest = spans.find((s) => s.name === 'alertgate.ingest');
+    expect(ingest?.attributes).toMatchObject({ 'alertgate.signal.count': 2, 'alertgate.outcome.created': 2 });
+    const dedupClient = has('alertgate-ingest-gateway', CLIENT, (s) => s.name === 'grpc.alertgate.dedup.v1.DedupService/CheckBatch');
+    const writerClient = has('alertgate-ingest-gateway', CLIENT, (s) => s.name === 'grpc.alertgate.crdwriter.v1.CrdWriterService/ApplyBatch');
+    const dedupServer = has('alertgate-dedup', SERVER, (s) => s.name === 'grpc.alertgate.dedup.v1.DedupService/CheckBatch');
+    const writerServer = has('alertgate-crd-writer', SERVER, (s) => s.name === 'grpc.alertgate.crdwriter.v1.CrdWriterService/ApplyBatch');
+    const redis = has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis'));
+
+    // The tree: HTTP server → ingest → gRPC client → gRPC server → Redis.
+    expect(ingest?.parentSpanId).toBe(httpServer?.spanId);
+    expect(dedupClient?.parentSpanId).toBe(ingest?.spanId);
+    expect(writerClient?.parentSpanId).toBe(ingest?.spanId);
+    expect(dedupServer?.parentSpanId).toBe(dedupClient?.spanId);
+    expect(writerServer?.parentSpanId).toBe(writerClient?.spanId);
+    expect(redis?.parentSpanId).toBe(dedupServer?.spanId);
+    // Older and newer semantic conventions name the attribute differently.
+    expect([redis?.attributes['db.system'], redis?.attributes['db.system.name']]).toContain('redis');
+    expect(dedupServer?.attributes['rpc.system']).toBe('grpc');
+  });
+});
