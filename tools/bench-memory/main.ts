@@ -1,0 +1,36 @@
+/**
+ * npm run bench:memory -- [--fingerprints 100000] [--batch 50] [--json]
+ *
+ * Prints Redis used_memory per open incident of the dedup window (through the real DedupStore
+ * and its Lua script, on a Redis started for the purpose), and the seed document's layout for
+ * comparison. With --json, one JSON object: {"bytesPerFingerprint": N, …}.
+ */
+import { measureDedupMemory } from './measure-dedup-memory.js';
+
+function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const result = await measureDedupMemory(arg('fingerprints', 100_000), arg('batch', 50));
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `dedup window: ${result.bytesPerFingerprint} bytes of used_memory per open incident ` +
+      `(${result.fingerprints} fingerprints in ${result.keys} ${result.encoding} hashes of ~${result.entriesPerKey}, TTL ${result.keyTtlSeconds}s; ` +
+      `${result.checksPerSecond} checks/s in batches of ${result.batch})\n` +
+      `seed layout (JSON string per fingerprint): ${result.seedLayoutBytesPerFingerprint} bytes per fingerprint\n` +
+      `Redis ${result.redisVersion}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:memory failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
