@@ -61,10 +61,10 @@ export class FileSink implements RemediationSink {
     }
   }
 
-  open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+  async open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
     const name = resourceName(incident.signal.alertname, incident.incidentId);
     const path = this.path(namespace, name);
-    return this.mutex.run(path, async () => {
+    return await this.mutex.run(path, async () => {
       const existing = await this.read(path);
       if (existing === undefined) {
         const object = buildRemediationRequest(incident, namespace);

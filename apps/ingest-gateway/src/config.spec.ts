@@ -1,0 +1,32 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ConfigError } from '@alertgate/config';
+
+import { loadConfig } from './config.js';
+
+describe('gateway configuration', () => {
+  it('refuses to start without a token unless authentication is explicitly disabled', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/^INGEST_TOKEN_FILE: no ingest token configured/);
+    expect(loadConfig({ INGEST_AUTH: 'disabled' }).auth).toEqual({ mode: 'disabled' });
+  });
+
+  it('reads the token from a file (a mounted Secret)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
+    writeFileSync(file, 'a-very-secret-token-value\n');
+    expect(loadConfig({ INGEST_TOKEN_FILE: file }).auth).toEqual({ mode: 'token', token: 'a-very-secret-token-value' });
+    expect(() => loadConfig({ INGEST_TOKEN_FILE: join(file, 'missing') })).toThrow(/^INGEST_TOKEN_FILE: cannot read/);
+    expect(() => loadConfig({ INGEST_TOKEN: 'short' })).toThrow(/^INGEST_TOKEN: the token must be at least 16/);
+  });
+
+  it('has documented defaults and names a bad variable', () => {
+    const config = loadConfig({ INGEST_AUTH: 'disabled' });
+    expect(config).toMatchObject({ port: 8080, bodyLimitBytes: 4 * 1024 * 1024, retryAfterSeconds: 5, dedupAddress: '127.0.0.1:50051', crdWriterAddress: '127.0.0.1:50054' });
+    expect(config.parse.limits.maxAlerts).toBe(1000);
+    expect(() => loadConfig({ INGEST_AUTH: 'disabled', INGEST_BODY_LIMIT: 'lots' })).toThrow(/^INGEST_BODY_LIMIT: /);
+    expect(() => loadConfig({ INGEST_AUTH: 'disabled', DEDUP_ADDR: 'nohost' })).toThrow(/^DEDUP_ADDR: /);
+    expect(() => loadConfig({ INGEST_AUTH: 'disabled', FALLBACK_NAMESPACE: 'Bad_NS' })).toThrow(/^FALLBACK_NAMESPACE: /);
+  });
+});

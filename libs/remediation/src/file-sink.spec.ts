@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { AlertgateError } from '@alertgate/errors';
+import { Source, Status, type Signal } from '@alertgate/proto';
+
+import { FileSink } from './file-sink.js';
+
+const fingerprint = createHash('sha256').update('file-sink').digest('hex');
+const signal: Signal = {
+  fingerprint,
+  alertname: 'DiskFull',
+  severity: 'critical',
+  namespace: 'data',
+  target: { kind: 'statefulset', name: 'db' },
+  cluster: '',
+  status: Status.STATUS_FIRING,
+  source: Source.SOURCE_ALERTMANAGER,
+  labels: { alertname: 'DiskFull' },
+  annotations: {},
+};
+const incident = (occurrences: number, lastSeenMs: number) => ({ signal, incidentId: `${fingerprint.slice(0, 12)}-abc`, firstSeenMs: 1_000, lastSeenMs, occurrences });
+
+describe('FileSink', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'file-sink-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('creates once, merges status on repeats, resolves by id and by fingerprint', async () => {
+    const sink = new FileSink(root);
+    const first = await sink.open(incident(1, 1_000), 'data');
+    expect(first.created).toBe(true);
+    const again = await Promise.all([sink.open(incident(3, 3_000), 'data'), sink.open(incident(2, 2_000), 'data')]);
+    expect(again.map((r) => r.created)).toEqual([false, false]);
+    expect(readdirSync(join(root, 'data'))).toEqual([`${first.ref.name}.yaml`]);
+
+    const byFingerprint = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 5_000 }, 'data');
+    expect(byFingerprint.ref).toEqual(first.ref);
+    const none = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 6_000 }, 'data');
+    expect(none.ref).toBeUndefined();
+  });
+
+  it('refuses names that are not Kubernetes names (no path can escape the root)', async () => {
+    const sink = new FileSink(root);
+    await expect(sink.open(incident(1, 1), '../etc')).rejects.toBeInstanceOf(AlertgateError);
+  });
+});
