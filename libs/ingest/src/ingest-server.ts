@@ -71,7 +71,6 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   const metrics = new IngestMetrics(options.registry);
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
-    disableRequestLogging: true,
     // Bodies are parsed into plain data only; a "__proto__" key is refused instead of kept.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './free-port.js';
+import { track } from './child-registry.js';
 
 export interface AlertmanagerOptions {
   /** Where the webhook receiver posts. */
@@ -71,6 +72,7 @@ receivers:
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    track(child);
     const keep = (chunk: Buffer): void => {
       this.logs.push(...chunk.toString().split('\n').filter(Boolean));
     };

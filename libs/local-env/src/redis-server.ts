@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 import { freePort } from './free-port.js';
+import { track } from './child-registry.js';
 
 export interface RedisServerOptions {
   /** Fixed port (to restart a server where clients expect it); a free one by default. */
@@ -53,6 +54,7 @@ export class RedisServer {
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    track(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const deadline = Date.now() + 10_000;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { track } from './child-registry.js';
 
 export type AppName = 'dedup' | 'crd-writer' | 'ingest-gateway';
 
@@ -46,6 +47,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    track(child);
     return new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name} did not start within ${this.options.startTimeoutMs ?? 15_000} ms:\n${this.logs.join('\n')}`)), this.options.startTimeoutMs ?? 15_000);
       const onLine = (line: string): void => {

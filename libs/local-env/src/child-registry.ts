@@ -1,0 +1,20 @@
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Children started by this process (services, Redis, Alertmanager). If this process exits
+ * without stopping them (a crash, an uncaught signal), they are killed with it instead of
+ * lingering on their ports.
+ */
+const children = new Set<ChildProcess>();
+let hooked = false;
+
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', () => {
+      for (const running of children) running.kill('SIGKILL');
+    });
+  }
+}
