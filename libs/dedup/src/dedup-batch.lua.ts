@@ -113,3 +113,35 @@ if a and tonumber(a, 36) == tonumber(ARGV[2]) then
 end
 return 0
 `;
+
+/**
+ * Makes an incident the open one of its fingerprint, keeping the larger count when it already is.
+ * KEYS[1] shard hash; ARGV[1] field, ARGV[2] first seen ms, ARGV[3] occurrences, ARGV[4] window ms.
+ * Returns first seen, last seen, count.
+ */
+export const DEDUP_ADOPT_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function b36(n)
+  if n <= 0 then return '0' end
+  local s = ''
+  while n > 0 do
+    local d = n % 36
+    s = string.sub(digits, d + 1, d + 1) .. s
+    n = (n - d) / 36
+  end
+  return s
+end
+local first = tonumber(ARGV[2])
+local count = tonumber(ARGV[3])
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then
+  local a, c = string.match(v, '^(%w+):%w+:(%w+)$')
+  if a and tonumber(a, 36) == first and tonumber(c, 36) > count then count = tonumber(c, 36) end
+end
+if first > now then first = now end
+redis.call('HSET', KEYS[1], ARGV[1], b36(first) .. ':' .. b36(now - first) .. ':' .. b36(count))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return { first, now, count }
+`;

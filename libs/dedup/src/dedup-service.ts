@@ -6,6 +6,8 @@ import {
   fromMillis,
   Outcome,
   Status,
+  type AdoptRequest,
+  type AdoptResponse,
   type CheckBatchRequest,
   type CheckBatchResponse,
   type DedupServiceServer,
@@ -61,6 +63,12 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
     forget: unary<ForgetRequest, ForgetResponse>('Forget', logger, async (request) => ({
       forgotten: await store.forget(request.fingerprint, request.incidentId),
     })),
+    adopt: unary<AdoptRequest, AdoptResponse>('Adopt', logger, async (request) => {
+      const incident = await store.adopt(request.fingerprint, request.incidentId, request.occurrences);
+      return {
+        incident: { id: incident.id, firstSeen: fromMillis(incident.firstSeenMs), lastSeen: fromMillis(incident.lastSeenMs), occurrences: incident.occurrences },
+      };
+    }),
   };
   return defineService(DEDUP_SERVICE_NAME, DedupServiceService, implementation);
 }

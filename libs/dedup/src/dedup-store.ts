@@ -1,7 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
 
-import { DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
+import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
 
 /** How a fingerprint maps to Redis: see dedup-batch.lua.ts for why. */
 export const SHARD_DIGITS = 3;
@@ -64,6 +64,7 @@ export function parseIncidentId(id: string): { fingerprintHead: string; firstSee
 export class DedupStore {
   private readonly batchScript = new RedisScript('dedup-batch', DEDUP_BATCH_LUA);
   private readonly forgetScript = new RedisScript('dedup-forget', DEDUP_FORGET_LUA);
+  private readonly adoptScript = new RedisScript('dedup-adopt', DEDUP_ADOPT_LUA);
 
   constructor(
     private readonly redis: RedisClient,
@@ -120,8 +121,7 @@ export class DedupStore {
     });
   }
 
-  /** Closes an incident whose resource ended (terminal phase); keeps a newer incident. */
-  async forget(fingerprint: string, id: string): Promise<boolean> {
+  private static parseOwnId(fingerprint: string, id: string): { firstSeenMs: number } {
     DedupStore.validate(fingerprint, 0);
     const parsed = parseIncidentId(id);
     if (!parsed || !fingerprint.startsWith(parsed.fingerprintHead)) {
@@ -129,6 +129,28 @@ export class DedupStore {
         details: { field: 'incident_id' },
       });
     }
+    return parsed;
+  }
+
+  /** Makes `id` the open incident of the fingerprint (Kubernetes knows it; Redis did not). */
+  async adopt(fingerprint: string, id: string, occurrences: number): Promise<IncidentState> {
+    const parsed = DedupStore.parseOwnId(fingerprint, id);
+    try {
+      const reply = (await this.adoptScript.run(
+        this.redis,
+        [this.shardKey(fingerprint)],
+        [fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs, Math.max(1, occurrences), this.options.windowMs],
+      )) as number[];
+      const firstSeenMs = reply[0] ?? parsed.firstSeenMs;
+      return { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: reply[1] ?? firstSeenMs, occurrences: reply[2] ?? occurrences };
+    } catch (err) {
+      throw mapRedisError(err, 'dedup adopt');
+    }
+  }
+
+  /** Closes an incident whose resource ended (terminal phase); keeps a newer incident. */
+  async forget(fingerprint: string, id: string): Promise<boolean> {
+    const parsed = DedupStore.parseOwnId(fingerprint, id);
     try {
       const reply = await this.forgetScript.run(
         this.redis,

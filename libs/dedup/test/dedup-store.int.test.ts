@@ -79,6 +79,16 @@ describe('DedupStore on real Redis', () => {
     expect(next?.outcome).toBe('new');
   });
 
+  it('adopts an incident that Kubernetes knows and counts on from it', async () => {
+    const f = fp('h');
+    const known = `${f.slice(0, 12)}-${(Date.now() - 60_000).toString(36)}`;
+    const adopted = await store.adopt(f, known, 7);
+    expect(adopted).toMatchObject({ id: known, occurrences: 7 });
+    const [next] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
+    expect(next).toMatchObject({ outcome: 'duplicate', incident: { id: known, occurrences: 8 } });
+    await expect(store.adopt(f, 'ffffffffffff-1', 1)).rejects.toThrow(/does not belong/);
+  });
+
   it('refuses a malformed fingerprint without touching Redis', async () => {
     await expect(store.checkBatch([{ fingerprint: 'xyz', resolved: false }])).rejects.toThrow(/fingerprint must be 64/);
     expect(await scope.keys()).toEqual([]);

@@ -12,6 +12,8 @@ export {
 } from './gen/alertgate/crdwriter/v1/crdwriter.js';
 export type { CrdWriterServiceServer } from './gen/alertgate/crdwriter/v1/crdwriter.js';
 export {
+  AdoptRequest,
+  AdoptResponse,
   CheckBatchRequest,
   CheckBatchResponse,
   Decision,

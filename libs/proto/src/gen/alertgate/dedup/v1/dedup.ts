@@ -119,6 +119,17 @@ export interface ForgetResponse {
   forgotten: boolean;
 }
 
+export interface AdoptRequest {
+  fingerprint: string;
+  incidentId: string;
+  /** The incident's occurrence count so far; later duplicates count on from it. */
+  occurrences: number;
+}
+
+export interface AdoptResponse {
+  incident?: Incident | undefined;
+}
+
 function createBaseCheckBatchRequest(): CheckBatchRequest {
   return { signals: [] };
 }
@@ -647,6 +658,180 @@ export const ForgetResponse: MessageFns<ForgetResponse> = {
   },
 };
 
+function createBaseAdoptRequest(): AdoptRequest {
+  return { fingerprint: "", incidentId: "", occurrences: 0 };
+}
+
+export const AdoptRequest: MessageFns<AdoptRequest> = {
+  encode(message: AdoptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fingerprint !== "") {
+      writer.uint32(10).string(message.fingerprint);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(18).string(message.incidentId);
+    }
+    if (message.occurrences !== 0) {
+      writer.uint32(24).uint32(message.occurrences);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdoptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdoptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fingerprint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.occurrences = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdoptRequest {
+    return {
+      fingerprint: isSet(object.fingerprint) ? globalThis.String(object.fingerprint) : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      occurrences: isSet(object.occurrences) ? globalThis.Number(object.occurrences) : 0,
+    };
+  },
+
+  toJSON(message: AdoptRequest): unknown {
+    const obj: any = {};
+    if (message.fingerprint !== "") {
+      obj.fingerprint = message.fingerprint;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.occurrences !== 0) {
+      obj.occurrences = Math.round(message.occurrences);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdoptRequest>, I>>(base?: I): AdoptRequest {
+    return AdoptRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdoptRequest>, I>>(object: I): AdoptRequest {
+    const message = createBaseAdoptRequest();
+    message.fingerprint = object.fingerprint ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.occurrences = object.occurrences ?? 0;
+    return message;
+  },
+};
+
+function createBaseAdoptResponse(): AdoptResponse {
+  return { incident: undefined };
+}
+
+export const AdoptResponse: MessageFns<AdoptResponse> = {
+  encode(message: AdoptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incident !== undefined) {
+      Incident.encode(message.incident, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdoptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdoptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incident = Incident.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdoptResponse {
+    return { incident: isSet(object.incident) ? Incident.fromJSON(object.incident) : undefined };
+  },
+
+  toJSON(message: AdoptResponse): unknown {
+    const obj: any = {};
+    if (message.incident !== undefined) {
+      obj.incident = Incident.toJSON(message.incident);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdoptResponse>, I>>(base?: I): AdoptResponse {
+    return AdoptResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdoptResponse>, I>>(object: I): AdoptResponse {
+    const message = createBaseAdoptResponse();
+    message.incident = (object.incident !== undefined && object.incident !== null)
+      ? Incident.fromPartial(object.incident)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Decides, for every signal of a webhook in one atomic Redis script, whether it opens a new
  * incident, repeats an open one, or closes it.
@@ -673,6 +858,20 @@ export const DedupServiceService = {
     responseSerialize: (value: ForgetResponse): Buffer => Buffer.from(ForgetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ForgetResponse => ForgetResponse.decode(value),
   },
+  /**
+   * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
+   * the source of truth, knows better: an incident still open there after Redis lost its state,
+   * or a new incident after the old one's resource ended).
+   */
+  adopt: {
+    path: "/alertgate.dedup.v1.DedupService/Adopt" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdoptRequest): Buffer => Buffer.from(AdoptRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdoptRequest => AdoptRequest.decode(value),
+    responseSerialize: (value: AdoptResponse): Buffer => Buffer.from(AdoptResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdoptResponse => AdoptResponse.decode(value),
+  },
 } as const;
 
 export interface DedupServiceServer extends UntypedServiceImplementation {
@@ -680,6 +879,12 @@ export interface DedupServiceServer extends UntypedServiceImplementation {
   checkBatch: handleUnaryCall<CheckBatchRequest, CheckBatchResponse>;
   /** Forgets an open incident (used when its resource reached a terminal phase). */
   forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
+  /**
+   * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
+   * the source of truth, knows better: an incident still open there after Redis lost its state,
+   * or a new incident after the old one's resource ended).
+   */
+  adopt: handleUnaryCall<AdoptRequest, AdoptResponse>;
 }
 
 export interface DedupServiceClient extends Client {
@@ -714,6 +919,26 @@ export interface DedupServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ForgetResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
+   * the source of truth, knows better: an incident still open there after Redis lost its state,
+   * or a new incident after the old one's resource ended).
+   */
+  adopt(
+    request: AdoptRequest,
+    callback: (error: ServiceError | null, response: AdoptResponse) => void,
+  ): ClientUnaryCall;
+  adopt(
+    request: AdoptRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdoptResponse) => void,
+  ): ClientUnaryCall;
+  adopt(
+    request: AdoptRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdoptResponse) => void,
   ): ClientUnaryCall;
 }
 
