@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver from the Go module proxy (no binary download) and caches it outside the
-# work tree, keyed by version: ~/.cache/alertgate/kube/<version>/kube-apiserver.
+# Builds kube-apiserver and kubectl from the Go module proxy (no binary download) and caches them
+# outside the work tree, keyed by version: ~/.cache/alertgate/kube/<version>/{kube-apiserver,kubectl}.
+# Prints the directory that holds them.
 #
 # k8s.io/kubernetes is not meant to be used as a module: its go.mod replaces every k8s.io/*
 # staging module with a path inside its own repository. A throwaway wrapper module replaces each
@@ -12,8 +13,7 @@ set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.33.13}"
 CACHE="${ALERTGATE_CACHE:-$HOME/.cache/alertgate}/kube/$KUBE_VERSION"
-BIN="$CACHE/kube-apiserver"
-[ -x "$BIN" ] && { echo "$BIN"; exit 0; }
+[ -x "$CACHE/kube-apiserver" ] && [ -x "$CACHE/kubectl" ] && { echo "$CACHE"; exit 0; }
 
 command -v go >/dev/null 2>&1 || { echo "Go is needed to build kube-apiserver (apt-get install golang-go)" >&2; exit 1; }
 staging_version="v0.${KUBE_VERSION#v1.}"
@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
 
-echo "building kube-apiserver $KUBE_VERSION (once per machine; several minutes)" >&2
+echo "building kube-apiserver and kubectl $KUBE_VERSION (once per machine; several minutes)" >&2
 gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
 go_directive=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod" | head -1)
 {
@@ -39,10 +39,16 @@ cat > "$work/tools.go" <<'GO'
 
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
 GO
 (cd "$work" && go mod tidy >/dev/null 2>&1 || true)
-(cd "$work" && go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" -o "$work/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
 mkdir -p "$CACHE"
-mv "$work/kube-apiserver" "$BIN"
-echo "$BIN"
+for cmd in kube-apiserver kubectl; do
+  [ -x "$CACHE/$cmd" ] && continue
+  (cd "$work" && go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" -o "$work/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+  mv "$work/$cmd" "$CACHE/$cmd"
+done
+echo "$CACHE"

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   const kubeconfig = env['KUBECONFIG'];
   const sinkDir = join(root, 'var', 'remediationrequests');
-  const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|FALLBACK_NAMESPACE$|TARGET_LABELS$)/.test(key))) as Record<string, string>;
+  const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$)/.test(key))) as Record<string, string>;
   const system = await startSystem({
     root,
     redisUrl,

@@ -10,7 +10,15 @@ export type SinkConfig = { readonly kind: 'file'; readonly directory: string } |
 export interface CrdWriterConfig extends CommonConfig {
   readonly port: number;
   readonly sink: SinkConfig;
+  /** The dedup service, told when Kubernetes knows an incident better (adopt, forget). */
+  readonly dedupAddress: string;
+  readonly dedupDeadlineMs: number;
+  /** Where resources go when the alert's namespace does not exist. */
+  readonly fallbackNamespace: string;
+  readonly statusFlushMs: number;
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export const DEFAULT_PORT = 50054;
 export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
@@ -36,5 +44,15 @@ export function loadConfig(env: Env): CrdWriterConfig {
   } else {
     throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
   }
-  return { ...readCommonConfig(reader), port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }), sink };
+  const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', 'alertgate');
+  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  return {
+    ...readCommonConfig(reader),
+    port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    sink,
+    dedupAddress: reader.address('DEDUP_ADDR', '127.0.0.1:50051'),
+    dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
+    fallbackNamespace,
+    statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
+  };
 }

@@ -1,7 +1,9 @@
-import { GrpcServerHost } from '@alertgate/grpc-kit';
+import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
-import { createCrdWriterService, FileSink, KubernetesSink, type RemediationSink } from '@alertgate/remediation';
+import { DedupServiceClient } from '@alertgate/proto';
+import { createCrdWriterService, FileSink, KubernetesSink, type DedupLink, type RemediationSink } from '@alertgate/remediation';
+import { Metadata } from '@grpc/grpc-js';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 
 import { loadConfig, type CrdWriterConfig } from './config.js';
@@ -21,9 +23,37 @@ export async function start(telemetry: Telemetry): Promise<void> {
 
 async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void> {
   const logger = createLogger({ service: 'crd-writer', level: config.logLevel });
-  const sink: RemediationSink = config.sink.kind === 'file' ? new FileSink(config.sink.directory) : new KubernetesSink(config.sink.access);
+  const dedup = createClient(DedupServiceClient, config.dedupAddress);
+  const deadline = { deadlineMs: config.dedupDeadlineMs };
+  const dedupLink: DedupLink = {
+    adopt: async (fingerprint, incidentId, occurrences) => {
+      await callUnary(dedup, dedup.adopt.bind(dedup), { fingerprint, incidentId, occurrences }, new Metadata(), 'dedup.Adopt', deadline);
+      logger.info({ fingerprint, incidentId, occurrences }, 'dedup window adopted the incident Kubernetes knows');
+    },
+  };
+  let sink: RemediationSink;
+  if (config.sink.kind === 'file') {
+    sink = new FileSink(config.sink.directory);
+  } else {
+    const kube = new KubernetesSink({
+      access: config.sink.access,
+      fallbackNamespace: config.fallbackNamespace,
+      statusFlushMs: config.statusFlushMs,
+      logger,
+      // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
+      // so the next firing opens a new incident (DESIGN.md decision 4).
+      onTerminal: (object) => {
+        const { fingerprint, incidentId } = object.spec;
+        callUnary(dedup, dedup.forget.bind(dedup), { fingerprint, incidentId }, new Metadata(), 'dedup.Forget', deadline).then(
+          ({ forgotten }) => logger.info({ resource: `${object.metadata.namespace}/${object.metadata.name}`, phase: object.status?.phase, forgotten }, 'incident ended'),
+          (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err), fingerprint }, 'could not tell dedup that an incident ended'),
+        );
+      },
+    });
+    sink = kube;
+  }
   const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs });
-  server.add(createCrdWriterService(sink, logger));
+  server.add(createCrdWriterService(sink, logger, dedupLink));
   logger.info({ sink: sink.kind, ...(config.sink.kind === 'file' ? { directory: config.sink.directory } : {}) }, 'RemediationRequest sink');
 
   let healthy: boolean | undefined;
@@ -42,10 +72,15 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
   const timer = setInterval(() => void checkSink(), HEALTH_INTERVAL_MS);
   timer.unref();
 
+  if (sink instanceof KubernetesSink) {
+    await sink.start().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
+  }
   await server.start();
   handleShutdown(logger, async () => {
     clearInterval(timer);
     await server.shutdown();
+    await sink.close();
+    dedup.close();
     await telemetry.shutdown();
   });
 }

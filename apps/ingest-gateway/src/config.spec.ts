@@ -27,6 +27,6 @@ describe('gateway configuration', () => {
     expect(config.parse.limits.maxAlerts).toBe(1000);
     expect(() => loadConfig({ INGEST_AUTH: 'disabled', INGEST_BODY_LIMIT: 'lots' })).toThrow(/^INGEST_BODY_LIMIT: /);
     expect(() => loadConfig({ INGEST_AUTH: 'disabled', DEDUP_ADDR: 'nohost' })).toThrow(/^DEDUP_ADDR: /);
-    expect(() => loadConfig({ INGEST_AUTH: 'disabled', FALLBACK_NAMESPACE: 'Bad_NS' })).toThrow(/^FALLBACK_NAMESPACE: /);
+    expect(() => loadConfig({ INGEST_AUTH: 'disabled', DEFAULT_NAMESPACE: 'Bad_NS' })).toThrow(/^DEFAULT_NAMESPACE: /);
   });
 });

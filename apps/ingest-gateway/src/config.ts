@@ -46,8 +46,8 @@ function readAuth(reader: EnvReader): IngestAuth {
 
 export function loadConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
-  const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', PARSE_DEFAULTS.fallbackNamespace);
-  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  const fallbackNamespace = reader.string('DEFAULT_NAMESPACE', PARSE_DEFAULTS.fallbackNamespace);
+  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('DEFAULT_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
   return {
     ...readCommonConfig(reader),
     port: reader.int('INGEST_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),

@@ -1,5 +1,6 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
 
@@ -44,16 +45,6 @@ export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: 5 * 3_600_000, prun
 
 const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched' };
 
-export function incidentId(fingerprint: string, firstSeenMs: number): string {
-  return `${fingerprint.slice(0, 12)}-${firstSeenMs.toString(36)}`;
-}
-
-/** Parses an id made by incidentId back into its fingerprint head and first-seen time. */
-export function parseIncidentId(id: string): { fingerprintHead: string; firstSeenMs: number } | undefined {
-  const match = /^([0-9a-f]{12})-([0-9a-z]{1,12})$/.exec(id);
-  if (!match) return undefined;
-  return { fingerprintHead: match[1] ?? '', firstSeenMs: parseInt(match[2] ?? '', 36) };
-}
 
 /**
  * The dedup window in Redis. One script call per batch (one round trip per webhook, however many

@@ -75,7 +75,8 @@ export class IngestPipeline {
             outcome = 'created';
             break;
           case Effect.EFFECT_UPDATED:
-            outcome = decision?.outcome === Outcome.OUTCOME_NEW ? 'created' : 'duplicate';
+            // The resource existed: a repeat, even when Redis had forgotten the incident.
+            outcome = 'duplicate';
             break;
           case Effect.EFFECT_RESOLVED:
             outcome = 'resolved';

@@ -25,6 +25,7 @@ export interface KubeEnv {
   /** kubeconfig of a cluster-admin (client certificate in system:masters). */
   readonly adminKubeconfig: string;
   readonly caFile: string;
+  readonly kubectl: string;
   /** true when this call started the server (and should stop it when done). */
   readonly started: boolean;
 }
@@ -121,16 +122,16 @@ export function defaultKubeEnvDir(root: string): string {
   return join(root, 'var', 'k8s');
 }
 
-/** The kube-apiserver binary: built and cached on first use. */
-export function kubeApiserverBinary(root: string): string {
-  const cached = join(process.env['ALERTGATE_CACHE'] ?? join(homedir(), '.cache', 'alertgate'), 'kube', KUBE_VERSION, 'kube-apiserver');
-  if (existsSync(cached)) return cached;
-  const out = execFileSync('bash', [join(root, 'tools', 'k8s-test-env', 'build-kube-apiserver.sh')], {
-    env: { ...process.env, KUBE_VERSION },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  return out.trim().split('\n').pop() ?? cached;
+/** The directory holding kube-apiserver and kubectl: built and cached on first use. */
+export function kubeBinaries(root: string): { apiserver: string; kubectl: string } {
+  const cached = join(process.env['ALERTGATE_CACHE'] ?? join(homedir(), '.cache', 'alertgate'), 'kube', KUBE_VERSION);
+  if (!existsSync(join(cached, 'kube-apiserver')) || !existsSync(join(cached, 'kubectl'))) {
+    execFileSync('bash', [join(root, 'tools', 'k8s-test-env', 'build-kube-apiserver.sh')], {
+      env: { ...process.env, KUBE_VERSION },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  return { apiserver: join(cached, 'kube-apiserver'), kubectl: join(cached, 'kubectl') };
 }
 
 /** Starts etcd and kube-apiserver unless they already run for this directory; idempotent. */
@@ -139,10 +140,10 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   const adminKubeconfig = join(dir, 'admin.kubeconfig');
   const running = readState(dir);
   if (running && alive(running.etcdPid) && alive(running.apiserverPid) && (await adminGet(running.server, pki, '/readyz')) === 200) {
-    return { dir, server: running.server, adminKubeconfig, caFile: join(pki, 'ca.crt'), started: false };
+    return { dir, server: running.server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: false };
   }
   await stopKubeEnv(dir);
-  const binary = kubeApiserverBinary(root);
+  const binary = kubeBinaries(root).apiserver;
   makePki(pki);
   const [etcdClient, etcdPeer, securePort] = await Promise.all([freePort(), freePort(), freePort()]);
   rmSync(join(dir, 'etcd'), { recursive: true, force: true });
@@ -203,7 +204,7 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   while ((await adminGet(server, pki, '/api/v1/namespaces/default')) !== 200 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { dir, server, adminKubeconfig, caFile: join(pki, 'ca.crt'), started: true };
+  return { dir, server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: true };
 }
 
 export async function stopKubeEnv(dir: string): Promise<void> {

@@ -42,17 +42,20 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     REDIS_URL: options.redisUrl,
     REDIS_KEY_PREFIX: options.keyPrefix,
   });
-  const crdWriter = make('crd-writer', {
-    CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
-    SINK_FILE_DIR: options.sinkDir,
-  });
   const started: ServiceProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((service) => service.stop()));
   };
   try {
-    started.push(dedup, crdWriter);
-    const [dedupPort, crdWriterPort] = await Promise.all([dedup.start(), crdWriter.start()]);
+    started.push(dedup);
+    const dedupPort = await dedup.start();
+    const crdWriter = make('crd-writer', {
+      CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
+      SINK_FILE_DIR: options.sinkDir,
+      DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
+    });
+    started.push(crdWriter);
+    const crdWriterPort = await crdWriter.start();
     const gateway = make('ingest-gateway', {
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),
       DEDUP_ADDR: `127.0.0.1:${dedupPort}`,

@@ -17,6 +17,11 @@ import { trace } from '@opentelemetry/api';
 
 import type { RemediationSink } from './remediation-sink.js';
 
+/** The dedup window, as the crd-writer needs it: to adopt what Kubernetes knows better. */
+export interface DedupLink {
+  adopt(fingerprint: string, incidentId: string, occurrences: number): Promise<void>;
+}
+
 export const CRD_WRITER_SERVICE_NAME = 'alertgate.crdwriter.v1.CrdWriterService';
 export const MAX_UPDATES = 10_000;
 /** Distinct resources written at once per batch; bounds the load one webhook puts on the API server. */
@@ -46,7 +51,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
   return signal;
 }
 
-async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal): Promise<ApplyResult> {
+async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal, dedup: DedupLink | undefined): Promise<ApplyResult> {
   if (update.action === Action.ACTION_OPEN) {
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
     const result = await sink.open(
@@ -60,6 +65,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
       },
       signal.namespace,
     );
+    if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
     return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
@@ -73,7 +79,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
  * answers 503: everything already applied is idempotent, so the sender's retry completes the rest
  * without duplicates.
  */
-export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[]): Promise<ApplyResult[]> {
+export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink): Promise<ApplyResult[]> {
   const signals = updates.map(validate);
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
   const groups = new Map<string, number[]>();
@@ -89,7 +95,7 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
       for (const i of group) {
         const update = updates[i];
         const signal = signals[i];
-        if (update && signal) results[i] = await applyOne(sink, update, signal);
+        if (update && signal) results[i] = await applyOne(sink, update, signal, dedup);
       }
     }
   };
@@ -97,13 +103,13 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
   return results;
 }
 
-export function createCrdWriterService(sink: RemediationSink, logger: Logger): GrpcService {
+export function createCrdWriterService(sink: RemediationSink, logger: Logger, dedup?: DedupLink): GrpcService {
   const implementation: CrdWriterServiceServer = {
     applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request) => {
       if (request.updates.length > MAX_UPDATES) {
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_UPDATES} updates per call, got ${request.updates.length}`);
       }
-      return { results: await applyBatch(sink, request.updates) };
+      return { results: await applyBatch(sink, request.updates, dedup) };
     }),
   };
   return defineService(CRD_WRITER_SERVICE_NAME, CrdWriterServiceService, implementation);

@@ -115,6 +115,10 @@ export class FileSink implements RemediationSink {
     return best?.name;
   }
 
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async check(): Promise<void> {
     try {
       await mkdir(this.root, { recursive: true });

@@ -1,7 +1,8 @@
 export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService, MAX_UPDATES } from './crd-writer-service.js';
+export type { DedupLink } from './crd-writer-service.js';
 export { FileSink } from './file-sink.js';
 export { KubernetesSink, mapKubernetesError } from './kubernetes-sink.js';
-export type { KubernetesAccess } from './kubernetes-sink.js';
+export type { KubernetesAccess, KubernetesSinkOptions } from './kubernetes-sink.js';
 export {
   ANNOTATION_TRACE_ID,
   buildRemediationRequest,
@@ -9,6 +10,9 @@ export {
   LABEL_ALERTNAME,
   LABEL_FINGERPRINT,
   LABEL_MANAGED_BY,
+  LABEL_ORIGIN_NAMESPACE,
+  isTerminal,
+  TERMINAL_PHASES,
   labelValue,
   mergeOpenStatus,
   resolvedStatus,

@@ -1,30 +1,65 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '@alertgate/logging';
+import { incidentId } from '@alertgate/signal';
+import type * as K8s from '@kubernetes/client-node';
+import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 
 import {
+  applyStatus,
   buildRemediationRequest,
+  combineStatus,
   FINGERPRINT_LABEL_DIGITS,
+  isTerminal,
   LABEL_FINGERPRINT,
-  mergeOpenStatus,
+  LABEL_MANAGED_BY,
   openStatus,
-  resolvedStatus,
   resourceName,
   RR_GROUP,
   RR_PLURAL,
   RR_VERSION,
   type OpenIncident,
   type RemediationRequest,
+  type RemediationRequestStatus,
 } from './remediation-request.js';
 import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+import { KUBE_RETRY, withRetry } from './retry.js';
+import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
 
 export type KubernetesAccess = { readonly kubeconfigPath: string } | { readonly inCluster: true };
 
+export interface KubernetesSinkOptions {
+  readonly access: KubernetesAccess;
+  /** Where resources go when the alert's namespace does not exist. */
+  readonly fallbackNamespace: string;
+  /** Status updates of one resource within this interval become one write. */
+  readonly statusFlushMs: number;
+  readonly logger: Logger;
+  /** Called when a resource's phase turns terminal (the dedup window should forget it). */
+  readonly onTerminal?: (object: RemediationRequest) => void;
+}
+
 const FIELD_MANAGER = 'alertgate-crd-writer';
+/** How long a namespace found missing is remembered before it is tried again. */
+const MISSING_NAMESPACE_TTL_MS = 60_000;
+/** Conflicts (409) on a status write are retried with a fresh read this many times. */
+const CONFLICT_RETRIES = 5;
 
 /** HTTP status of a client error, if it has one. */
 function statusOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
+}
+
+function bodyOf(err: unknown): { reason?: string; details?: { kind?: string } } {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as { reason?: string; details?: { kind?: string } };
+    } catch {
+      return {};
+    }
+  }
+  return typeof body === 'object' && body !== null ? body : {};
 }
 
 /**
@@ -35,124 +70,273 @@ function statusOf(err: unknown): number | undefined {
 export function mapKubernetesError(err: unknown, what: string): AlertgateError {
   if (err instanceof AlertgateError) return err;
   const status = statusOf(err);
-  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   if (status === undefined) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API unreachable (${message})`, { cause: err });
   if (status === 409) return new AlertgateError(Code.Aborted, `${what}: conflict`, { cause: err });
   if (status === 404) return new AlertgateError(Code.NotFound, `${what}: not found`, { cause: err });
   if (status === 429 || status >= 500) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API answered ${status}`, { cause: err });
   if (status === 401) return new AlertgateError(Code.Unauthenticated, `${what}: Kubernetes API rejected the credentials`, { cause: err });
-  if (status === 403) return new AlertgateError(Code.PermissionDenied, `${what}: forbidden by RBAC`, { cause: err });
+  if (status === 403) return new AlertgateError(Code.PermissionDenied, `${what}: forbidden by RBAC (${message})`, { cause: err });
   return new AlertgateError(Code.InvalidArgument, `${what}: Kubernetes API answered ${status}: ${message}`, { cause: err });
 }
 
+interface Client {
+  readonly config: KubeConfig;
+  readonly objects: CustomObjectsApi;
+  readonly mergePatch: object;
+  readonly k8s: typeof K8s;
+}
+
 /**
- * Writes RemediationRequests to a real API server. Create, then record status through the status
- * subresource (the API server ignores status on create). AlreadyExists is success: the name is
- * deterministic per incident, so a second gateway or a retried webhook lands on the same object.
+ * Writes RemediationRequests to a real API server (DESIGN.md decisions 4 and 5):
+ * - Create is idempotent: the name is deterministic per incident and AlreadyExists is success.
+ * - Kubernetes is the truth: an incident still open there (Redis lost its state, a second
+ *   replica) is found by its fingerprint label and adopted instead of getting a second resource;
+ *   a resource in a terminal phase ends its incident, and the next firing opens a new one.
+ * - Status changes go through the status subresource, coalesced per resource and flush interval;
+ *   a conflict is retried with a fresh read. Resolutions and the first status are written at once.
+ * - A watch keeps a cache of alertgate's resources (fewer reads) and reports phases that turn
+ *   terminal, so the dedup window is cleared by event, not by polling.
  */
 export class KubernetesSink implements RemediationSink {
   readonly kind = 'kubernetes';
-  private api: Promise<{ objects: CustomObjectsApi; mergePatch: object }> | undefined;
+  private client: Promise<Client> | undefined;
+  private informer: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
+  private readonly missingNamespaces = new Map<string, number>();
+  private readonly coalescer: StatusCoalescer;
+  private readonly phases = new Map<string, string>();
+  /** Status writes made (for tests and metrics). */
+  statusWrites = 0;
 
-  constructor(private readonly access: KubernetesAccess) {}
+  constructor(private readonly options: KubernetesSinkOptions) {
+    this.coalescer = new StatusCoalescer(
+      options.statusFlushMs,
+      combineStatus,
+      (target, next) => this.writeStatus(target, next),
+      (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: err instanceof Error ? err.message : String(err) }, 'status write failed; will retry'),
+    );
+  }
 
-  private client(): Promise<{ objects: CustomObjectsApi; mergePatch: object }> {
+  private api(): Promise<Client> {
     // @kubernetes/client-node is ESM-only; loading it lazily keeps the CommonJS bundles simple.
-    this.api ??= import('@kubernetes/client-node').then((k8s) => {
-      const config: KubeConfig = new k8s.KubeConfig();
-      if ('inCluster' in this.access) config.loadFromCluster();
-      else config.loadFromFile(this.access.kubeconfigPath);
-      return {
-        objects: config.makeApiClient(k8s.CustomObjectsApi),
-        mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-      };
+    this.client ??= import('@kubernetes/client-node').then((k8s) => {
+      const config = new k8s.KubeConfig();
+      if ('inCluster' in this.options.access) config.loadFromCluster();
+      else config.loadFromFile(this.options.access.kubeconfigPath);
+      return { config, k8s, objects: config.makeApiClient(k8s.CustomObjectsApi), mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch) };
     });
-    return this.api;
+    return this.client;
   }
 
-  private async get(namespace: string, name: string): Promise<RemediationRequest | undefined> {
-    const { objects } = await this.client();
-    try {
-      return (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name })) as RemediationRequest;
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw mapKubernetesError(err, `get ${namespace}/${name}`);
-    }
+  private call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    return withRetry(
+      KUBE_RETRY,
+      async () => {
+        const client = await this.api();
+        try {
+          return await fn(client);
+        } catch (err) {
+          throw mapKubernetesError(err, what);
+        }
+      },
+      (err, attempt) => this.options.logger.warn({ what, attempt, err: err.message }, 'Kubernetes API call failed; retrying'),
+    );
   }
 
-  private async patchStatus(object: RemediationRequest, status: RemediationRequest['status']): Promise<void> {
-    const { objects, mergePatch } = await this.client();
-    const { namespace, name } = object.metadata;
+  /** Starts the watch (cache + terminal phases). Safe to call once; the sink works without it. */
+  async start(): Promise<void> {
+    const client = await this.api();
+    const path = `/apis/${RR_GROUP}/${RR_VERSION}/${RR_PLURAL}`;
+    const selector = `${LABEL_MANAGED_BY}=alertgate`;
+    const informer = client.k8s.makeInformer<KubernetesObject>(
+      client.config,
+      path,
+      async () => (await client.objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as never,
+      selector,
+    );
+    // Generic objects arrive as plain JSON: the RemediationRequest shape.
+    const rr = (object: KubernetesObject): RemediationRequest => object as unknown as RemediationRequest;
+    const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
+    informer.on('add', (object) => this.phases.set(key(rr(object)), rr(object).status?.phase ?? ''));
+    informer.on('update', (object) => {
+      const before = this.phases.get(key(rr(object)));
+      this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
+      if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) this.options.onTerminal?.(rr(object));
+    });
+    informer.on('delete', (object) => this.phases.delete(key(rr(object))));
+    informer.on('error', (err: unknown) => {
+      this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch of RemediationRequests failed; restarting');
+      setTimeout(() => void informer.start().catch(() => undefined), 2_000).unref();
+    });
+    this.informer = informer;
+    await informer.start();
+  }
+
+  private cached(namespace: string, name: string): RemediationRequest | undefined {
+    return this.informer?.get(name, namespace) as RemediationRequest | undefined;
+  }
+
+  private async read(namespace: string, name: string): Promise<RemediationRequest | undefined> {
+    const hit = this.cached(namespace, name);
+    if (hit) return hit;
     try {
-      await objects.patchNamespacedCustomObjectStatus(
-        { group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name, body: { status }, fieldManager: FIELD_MANAGER },
-        mergePatch,
+      return await this.call(`get ${namespace}/${name}`, async ({ objects }) =>
+        (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name })) as RemediationRequest,
       );
     } catch (err) {
-      throw mapKubernetesError(err, `update status of ${namespace}/${name}`);
+      if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
+      throw err;
     }
   }
 
-  async open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
-    const { objects } = await this.client();
-    const object = buildRemediationRequest(incident, namespace);
-    const { name } = object.metadata;
-    let created = false;
-    let current: RemediationRequest | undefined;
-    try {
-      current = (await objects.createNamespacedCustomObject({
-        group: RR_GROUP,
-        version: RR_VERSION,
-        namespace,
-        plural: RR_PLURAL,
-        body: object,
-        fieldManager: FIELD_MANAGER,
-      })) as RemediationRequest;
-      created = true;
-    } catch (err) {
-      if (statusOf(err) !== 409) throw mapKubernetesError(err, `create ${namespace}/${name}`);
-      current = await this.get(namespace, name);
-    }
-    const status = mergeOpenStatus(current?.status, openStatus(incident));
-    if (current && status) await this.patchStatus(current, status);
-    return { created, ref: { namespace, name } };
-  }
-
-  async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
-    let current = request.incidentId ? await this.get(namespace, resourceName(request.signal.alertname, request.incidentId)) : undefined;
-    current ??= await this.findOpen(namespace, request.signal.fingerprint);
-    if (!current) return {};
-    const status = resolvedStatus(current.status, request.resolvedAtMs);
-    if (status) await this.patchStatus(current, status);
-    return { ref: { namespace, name: current.metadata.name } };
-  }
-
+  /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
   private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
-    const { objects } = await this.client();
-    let items: RemediationRequest[];
-    try {
-      const list = (await objects.listNamespacedCustomObject({
+    const list = await this.call(`list ${namespace} by fingerprint`, async ({ objects }) =>
+      (await objects.listNamespacedCustomObject({
         group: RR_GROUP,
         version: RR_VERSION,
         namespace,
         plural: RR_PLURAL,
         labelSelector: `${LABEL_FINGERPRINT}=${fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS)}`,
-      })) as { items: RemediationRequest[] };
-      items = list.items;
-    } catch (err) {
-      throw mapKubernetesError(err, `list ${namespace} by fingerprint`);
-    }
-    return items
-      .filter((item) => item.spec.fingerprint === fingerprint && !item.status?.resolvedAt)
+      })) as { items: RemediationRequest[] },
+    );
+    return list.items
+      .filter((item) => item.spec.fingerprint === fingerprint && !item.status?.resolvedAt && !isTerminal(item))
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
   }
 
-  async check(): Promise<void> {
-    const { objects } = await this.client();
+  private namespaceMissing(namespace: string): boolean {
+    const since = this.missingNamespaces.get(namespace);
+    if (since === undefined) return false;
+    if (Date.now() - since < MISSING_NAMESPACE_TTL_MS) return true;
+    this.missingNamespaces.delete(namespace);
+    return false;
+  }
+
+  /** Creates the resource; undefined when it already existed (AlreadyExists is success). */
+  private async create(object: RemediationRequest): Promise<'created' | 'exists' | 'no-namespace'> {
+    const { namespace, name } = object.metadata;
     try {
-      await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, limit: 1 });
+      await this.call(`create ${namespace}/${name}`, async ({ objects }): Promise<unknown> =>
+        objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: object, fieldManager: FIELD_MANAGER }),
+      );
+      return 'created';
     } catch (err) {
-      throw mapKubernetesError(err, 'list remediationrequests');
+      if (!(err instanceof AlertgateError)) throw err;
+      if (err.code === Code.Aborted) return 'exists';
+      if (err.code === Code.NotFound && bodyOf(err.cause).details?.kind === 'namespaces') return 'no-namespace';
+      throw err;
     }
   }
+
+  async open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) {
+      return this.open(incident, this.options.fallbackNamespace);
+    }
+    const { signal } = incident;
+    const name = resourceName(signal.alertname, incident.incidentId);
+    let current = await this.read(namespace, name);
+    if (current && isTerminal(current)) {
+      // The controller finished this incident while the alert kept firing: a new incident.
+      return this.openNew(incident, namespace);
+    }
+    if (current) {
+      this.coalescer.schedule({ namespace, name }, openStatus(incident));
+      return { created: false, ref: { namespace, name } };
+    }
+    const open = await this.findOpen(namespace, signal.fingerprint);
+    if (open) {
+      // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on.
+      const occurrences = (open.status?.occurrences ?? 0) + incident.occurrences;
+      const ref = { namespace, name: open.metadata.name };
+      this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
+      return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
+    }
+    const object = buildRemediationRequest(incident, namespace);
+    const outcome = await this.create(object);
+    if (outcome === 'no-namespace') {
+      if (namespace === this.options.fallbackNamespace) {
+        throw new AlertgateError(Code.FailedPrecondition, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE)`);
+      }
+      this.missingNamespaces.set(namespace, Date.now());
+      this.options.logger.warn({ namespace, fallback: this.options.fallbackNamespace }, 'namespace does not exist; using the fallback namespace');
+      return this.open(incident, this.options.fallbackNamespace);
+    }
+    if (outcome === 'exists') {
+      current = await this.read(namespace, name);
+      if (current && isTerminal(current)) return this.openNew(incident, namespace);
+    }
+    // The API server ignores status on create: record the first status now, not coalesced.
+    await this.writeStatus({ namespace, name }, openStatus(incident));
+    return { created: outcome === 'created', ref: { namespace, name } };
+  }
+
+  /** A new incident of the same fingerprint, starting now; dedup adopts its id. */
+  private async openNew(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+    const now = Date.now();
+    const next: OpenIncident = { ...incident, incidentId: incidentId(incident.signal.fingerprint, now), firstSeenMs: now, lastSeenMs: now, occurrences: 1 };
+    const result = await this.open(next, namespace);
+    return { ...result, adopted: { incidentId: next.incidentId, occurrences: 1 } };
+  }
+
+  async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
+    const namespaces = namespace === this.options.fallbackNamespace ? [namespace] : [namespace, this.options.fallbackNamespace];
+    for (const ns of namespaces) {
+      let current = request.incidentId ? await this.read(ns, resourceName(request.signal.alertname, request.incidentId)) : undefined;
+      current ??= await this.findOpen(ns, request.signal.fingerprint).catch((err: unknown) => {
+        if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
+        throw err;
+      });
+      if (!current) continue;
+      const ref = { namespace: ns, name: current.metadata.name };
+      // Written at once: Alertmanager sends a resolution once; it must not wait in memory.
+      await this.writeStatus(ref, { resolvedAt: new Date(request.resolvedAtMs).toISOString(), alertState: 'Resolved' });
+      return { ref };
+    }
+    return {};
+  }
+
+  /** Read, merge, write with the read's resourceVersion; a conflict (409) reads again. */
+  private async writeStatus(target: StatusTarget, next: RemediationRequestStatus): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const fresh = await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
+        (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace: target.namespace, plural: RR_PLURAL, name: target.name })) as RemediationRequest,
+      );
+      const status = applyStatus(fresh.status, next);
+      if (!status) return;
+      try {
+        await this.call(`update status of ${target.namespace}/${target.name}`, async ({ objects, mergePatch }): Promise<unknown> =>
+          objects.patchNamespacedCustomObjectStatus(
+            {
+              group: RR_GROUP,
+              version: RR_VERSION,
+              namespace: target.namespace,
+              plural: RR_PLURAL,
+              name: target.name,
+              body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status },
+              fieldManager: FIELD_MANAGER,
+            },
+            mergePatch,
+          ),
+        );
+        this.statusWrites += 1;
+        return;
+      } catch (err) {
+        if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  async check(): Promise<void> {
+    await this.call('list remediationrequests', async ({ objects }): Promise<unknown> =>
+      objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, limit: 1 }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.coalescer.close();
+    await this.informer?.stop();
+  }
 }
+
+const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });

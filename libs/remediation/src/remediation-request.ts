@@ -15,6 +15,10 @@ export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
 export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
 export const LABEL_SEVERITY = `${RR_GROUP}/severity`;
 export const ANNOTATION_TRACE_ID = `${RR_GROUP}/trace-id`;
+/** Set when the alert's namespace does not exist and the resource went to the fallback namespace. */
+export const LABEL_ORIGIN_NAMESPACE = `${RR_GROUP}/origin-namespace`;
+/** Phases the remediation controller sets when it is done: they end the incident. */
+export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Cancelled']);
 /** Label values are limited to 63 characters; 32 hex digits (128 bits) select one incident family. */
 export const FINGERPRINT_LABEL_DIGITS = 32;
 
@@ -44,6 +48,8 @@ export interface RemediationRequest {
     alertname: string;
     severity: string;
     namespace: string;
+    /** The namespace the alert named, when it did not exist and the fallback was used. */
+    originNamespace?: string;
     cluster?: string;
     source: 'alertmanager' | 'kubernetes-event';
     targetResource: { kind: string; name: string };
@@ -91,10 +97,19 @@ export interface OpenIncident {
   readonly traceId?: string;
 }
 
+export function isTerminal(object: Pick<RemediationRequest, 'status'> | undefined): boolean {
+  return TERMINAL_PHASES.has(object?.status?.phase ?? '');
+}
+
+/**
+ * The resource for an incident, in `namespace`: the alert's own, or the fallback namespace when
+ * the alert's does not exist (then the origin is kept in a label and spec.originNamespace).
+ */
 export function buildRemediationRequest(incident: OpenIncident, namespace: string): RemediationRequest {
   const { signal } = incident;
   const am = signal.alertmanager;
-  return {
+  const fallback = namespace !== signal.namespace;
+  const object: RemediationRequest = {
     apiVersion: RR_API_VERSION,
     kind: RR_KIND,
     metadata: {
@@ -105,6 +120,7 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
         [LABEL_FINGERPRINT]: signal.fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS),
         [LABEL_ALERTNAME]: labelValue(signal.alertname),
         ...(labelValue(signal.severity) ? { [LABEL_SEVERITY]: labelValue(signal.severity) } : {}),
+        ...(fallback ? { [LABEL_ORIGIN_NAMESPACE]: labelValue(signal.namespace) } : {}),
       },
       annotations: incident.traceId ? { [ANNOTATION_TRACE_ID]: incident.traceId } : {},
     },
@@ -114,6 +130,7 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
       alertname: signal.alertname,
       severity: signal.severity,
       namespace: signal.namespace,
+      ...(fallback ? { originNamespace: signal.namespace } : {}),
       ...(signal.cluster ? { cluster: signal.cluster } : {}),
       source: signal.source === Source.SOURCE_KUBERNETES_EVENT ? 'kubernetes-event' : 'alertmanager',
       targetResource: { kind: signal.target?.kind ?? '', name: signal.target?.name ?? '' },
@@ -134,6 +151,7 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
     },
     status: openStatus(incident),
   };
+  return object;
 }
 
 export function openStatus(incident: OpenIncident): RemediationRequestStatus {
@@ -159,6 +177,35 @@ export function mergeOpenStatus(current: RemediationRequestStatus | undefined, n
   if (!current?.resolvedAt) merged.alertState = 'Firing';
   const changed = JSON.stringify(merged) !== JSON.stringify(current ?? {});
   return changed ? merged : undefined;
+}
+
+/** Two pending updates of one resource as one: the later facts of both. */
+export function combineStatus(a: RemediationRequestStatus, b: RemediationRequestStatus): RemediationRequestStatus {
+  const max = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
+  const min = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x < y ? x : y);
+  const combined: RemediationRequestStatus = { ...a, ...b };
+  const occurrences = Math.max(a.occurrences ?? 0, b.occurrences ?? 0);
+  if (occurrences > 0) combined.occurrences = occurrences;
+  const firstSeen = min(a.firstSeen, b.firstSeen);
+  const lastSeen = max(a.lastSeen, b.lastSeen);
+  const resolvedAt = max(a.resolvedAt, b.resolvedAt);
+  if (firstSeen) combined.firstSeen = firstSeen;
+  if (lastSeen) combined.lastSeen = lastSeen;
+  if (resolvedAt) {
+    combined.resolvedAt = resolvedAt;
+    combined.alertState = 'Resolved';
+  }
+  return combined;
+}
+
+/** Applies a pending update to the stored status; undefined when nothing would change. */
+export function applyStatus(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus | undefined {
+  const merged = mergeOpenStatus(current, next) ?? { ...current };
+  if (next.resolvedAt && !current?.resolvedAt) {
+    merged.resolvedAt = next.resolvedAt;
+    merged.alertState = 'Resolved';
+  }
+  return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
 }
 
 export function resolvedStatus(current: RemediationRequestStatus | undefined, resolvedAtMs: number): RemediationRequestStatus | undefined {

@@ -5,6 +5,12 @@ import type { OpenIncident, ResourceKey } from './remediation-request.js';
 export interface OpenResult {
   readonly created: boolean;
   readonly ref: ResourceKey;
+  /**
+   * Set when Kubernetes knew better than the dedup window: the incident is an existing open
+   * resource (Redis lost it), or a new one because the old resource ended. The dedup window
+   * must adopt this id so that later duplicates land on the same resource.
+   */
+  readonly adopted?: { readonly incidentId: string; readonly occurrences: number };
 }
 
 export interface ResolveRequest {
@@ -29,4 +35,6 @@ export interface RemediationSink {
   resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
   /** Throws a retryable AlertgateError when the sink cannot be written right now. */
   check(): Promise<void>;
+  /** Writes anything pending (coalesced status) and stops background work. */
+  close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 export { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf } from './fingerprint.js';
 export type { FingerprintConfig, Target } from './fingerprint.js';
+export { INCIDENT_ID_PATTERN, incidentId, parseIncidentId } from './incident-id.js';
 export { InvalidInputError } from './input-problem.js';
 export type { InputProblem } from './input-problem.js';
 export { PARSE_DEFAULTS, parseAlertmanagerWebhook } from './parse-alertmanager-webhook.js';
