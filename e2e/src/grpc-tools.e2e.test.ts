@@ -41,7 +41,7 @@ describe('grpcurl and buf curl can list, describe and call every service through
   afterAll(() => fixture?.close());
 
   const services = () => [
-    { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['CheckBatch', 'Forget'] },
+    { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['Adopt', 'CheckBatch', 'Forget'] },
     { address: fixture.system!.crdWriterAddress, service: 'alertgate.crdwriter.v1.CrdWriterService', methods: ['ApplyBatch'] },
   ];
 
@@ -59,7 +59,7 @@ describe('grpcurl and buf curl can list, describe and call every service through
     }
   });
 
-  it('calls dedup by hand: CheckBatch then Forget', async () => {
+  it('calls dedup by hand: CheckBatch, Forget, Adopt', async () => {
     const dedup = fixture.system!.dedupAddress;
     const request = { signals: [{ fingerprint, status: 'STATUS_FIRING' }] };
     const first = JSON.parse(await grpcurl('-d', JSON.stringify(request), dedup, 'alertgate.dedup.v1.DedupService/CheckBatch')) as {
@@ -68,6 +68,10 @@ describe('grpcurl and buf curl can list, describe and call every service through
     expect(first.decisions[0]).toMatchObject({ outcome: 'OUTCOME_NEW', incident: { occurrences: 1 } });
     const forget = JSON.parse(await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id }), dedup, 'alertgate.dedup.v1.DedupService/Forget'));
     expect(forget).toEqual({ forgotten: true });
+    const adopt = JSON.parse(
+      await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id, occurrences: 5 }), dedup, 'alertgate.dedup.v1.DedupService/Adopt'),
+    ) as { incident: { id: string; occurrences: number } };
+    expect(adopt.incident).toMatchObject({ id: first.decisions[0]?.incident.id, occurrences: 5 });
     const invalid = await grpcurlFails('-d', '{"signals":[{"fingerprint":"nope","status":"STATUS_FIRING"}]}', dedup, 'alertgate.dedup.v1.DedupService/CheckBatch');
     expect(invalid).toContain('Code: InvalidArgument');
     expect(invalid).toContain('signals[0].fingerprint');
