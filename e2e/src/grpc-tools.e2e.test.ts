@@ -106,6 +106,7 @@ describe('grpcurl and buf curl can list, describe and call every service through
       ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify({ signals: [{ fingerprint, status: 'STATUS_RESOLVED' }] }), `http://${fixture.system!.dedupAddress}/alertgate.dedup.v1.DedupService/CheckBatch`],
       { timeout: 15_000 },
     );
-    expect(JSON.parse(stdout)).toEqual({ decisions: [{ fingerprint, outcome: 'OUTCOME_UNMATCHED' }] });
+    // The incident adopted above is open: this resolution closes it.
+    expect(JSON.parse(stdout)).toMatchObject({ decisions: [{ fingerprint, outcome: 'OUTCOME_RESOLVED', incident: { occurrences: 5 } }] });
   });
 });
