@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, once per machine:
-#   redis-server and prometheus-alertmanager (Debian packages), and grpcurl (built from the Go
-#   module proxy into ~/.cache/alertgate/bin, keyed by version, never committed).
+#   redis-server, prometheus-alertmanager, etcd-server and openssl (Debian packages); grpcurl,
+#   kube-apiserver and kubectl (built from the Go module proxy into ~/.cache/alertgate, keyed by
+#   version, never committed).
 # Idempotent: a machine that has everything spends well under a second here.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ CACHE_BIN="${ALERTGATE_CACHE:-$HOME/.cache/alertgate}/bin"
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${need_apt[*]} (apt)"
   sudo_cmd=()
@@ -18,7 +21,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # The Debian packages start system services we do not use; tests run their own servers.
-  for service in redis-server prometheus-alertmanager; do
+  for service in redis-server prometheus-alertmanager etcd; do
     "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
   done
 fi
@@ -36,3 +39,5 @@ if [ ! -x "$CACHE_BIN/grpcurl-$GRPCURL_VERSION" ]; then
   rm -rf "$tmp"
 fi
 ln -sf "grpcurl-$GRPCURL_VERSION" "$CACHE_BIN/grpcurl"
+
+bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh" >/dev/null

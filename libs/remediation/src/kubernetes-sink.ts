@@ -246,9 +246,12 @@ export class KubernetesSink implements RemediationSink {
     }
     const open = await this.findOpen(namespace, signal.fingerprint);
     if (open) {
-      // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on.
-      const occurrences = (open.status?.occurrences ?? 0) + incident.occurrences;
+      // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on
+      // from what it has recorded, including counts this writer has not flushed yet. (Counts
+      // another replica holds unflushed when Redis is lost are the one thing that can be lost.)
       const ref = { namespace, name: open.metadata.name };
+      const recorded = Math.max(open.status?.occurrences ?? 0, this.coalescer.pendingFor(ref)?.occurrences ?? 0);
+      const occurrences = recorded + incident.occurrences;
       this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
       return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
     }

@@ -34,6 +34,11 @@ export class StatusCoalescer {
     }, this.flushIntervalMs);
   }
 
+  /** What is waiting to be written for a resource (counts not yet on the API server). */
+  pendingFor(target: StatusTarget): RemediationRequestStatus | undefined {
+    return this.pending.get(`${target.namespace}/${target.name}`)?.next;
+  }
+
   get size(): number {
     return this.pending.size;
   }

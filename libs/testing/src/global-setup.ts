@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { RedisServer } from '@alertgate/local-env';
+import { ensureKubeEnv, RedisServer, type KubeEnv } from '@alertgate/local-env';
 
 /**
  * Runs once before all tests: builds the service bundles that end-to-end tests start as
@@ -15,4 +15,15 @@ export default async function globalSetup(globalConfig: { rootDir: string }): Pr
   (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis = server;
   process.env['ALERTGATE_TEST_REDIS_URL'] = server.url;
   process.env['ALERTGATE_ROOT'] = root;
+
+  // A real kube-apiserver (built from the Go module proxy on first use, then cached), with the
+  // project's CRD applied as is. Reused when `npm run k8s:up` already runs one.
+  const kube = await ensureKubeEnv(root);
+  (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube = kube;
+  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'apply', '-f', join(root, 'k8s', 'crds')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  process.env['ALERTGATE_TEST_KUBECONFIG'] = kube.adminKubeconfig;
+  process.env['ALERTGATE_KUBECTL'] = kube.kubectl;
 }

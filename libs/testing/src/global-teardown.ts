@@ -1,4 +1,4 @@
-import type { RedisServer } from '@alertgate/local-env';
+import { stopKubeEnv, type KubeEnv, type RedisServer } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 
 import { auditPrefix } from './test-redis.js';
@@ -9,6 +9,9 @@ import { auditPrefix } from './test-redis.js';
  * "track actual memory usage during tests").
  */
 export default async function globalTeardown(): Promise<void> {
+  const kube = (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube;
+  // Only a server this run started is stopped; one from `npm run k8s:up` keeps running.
+  if (kube?.started) await stopKubeEnv(kube.dir);
   const server = (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
   if (!server) return;
   const redis = new Redis(server.url);

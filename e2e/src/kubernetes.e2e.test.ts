@@ -1,0 +1,194 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+import { RedisServer } from '@alertgate/local-env';
+import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+
+import { listRemediationRequests } from './support/kube-resources.js';
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface Result {
+  outcome: string;
+  occurrences?: number;
+  remediationRequest?: { namespace: string; name: string };
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const FLUSH_MS = 1_000;
+
+/** The RemediationRequest lifecycle on a real kube-apiserver (issue: Kubernetes for real). */
+describe('RemediationRequests on a real API server', () => {
+  let redis: RedisServer;
+  let fixture: PipelineFixture;
+  let ns: string;
+  let fallback: string;
+
+  beforeAll(async () => {
+    // Own Redis: one test flushes it, as a Redis restart without persistence would.
+    redis = await new RedisServer({ maxmemory: '32mb' }).start();
+    [ns, fallback] = await Promise.all([testNamespace('rr-life'), testNamespace('rr-fallback')]);
+    fixture = await PipelineFixture.start('kube', {
+      redisUrl: redis.url,
+      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` } },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await redis?.dispose();
+  });
+
+  const alert = (labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing') => amAlert({ namespace: ns, ...labels }, status);
+  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
+    const response = await fixture.postAlerts(amWebhook(alerts));
+    expect(response.status).toBe(200);
+    return response.json['results'] as Result[];
+  };
+
+  it('the CRD schema is enforced by the server: invalid objects and spec changes are rejected', async () => {
+    const bad = {
+      apiVersion: 'remediation.alertgate.io/v1alpha1',
+      kind: 'RemediationRequest',
+      metadata: { name: 'invalid', namespace: ns },
+      spec: { fingerprint: 'not-hex', incidentId: 'x', alertname: '', namespace: ns, source: 'pager', targetResource: { kind: 'pod', name: 'p' } },
+    };
+    await expect(kubectl(['create', '-f', '-'], { input: JSON.stringify(bad) })).rejects.toThrow(/spec.fingerprint|spec.source|Invalid value/);
+
+    const [created] = await post(alert({ alertname: 'SchemaCheck', pod: 's' }));
+    const name = created?.remediationRequest?.name ?? '';
+    await expect(kubectl(['patch', 'rr', name, '-n', ns, '--type=merge', '-p', '{"spec":{"severity":"none"}}'])).rejects.toThrow(/spec is immutable/);
+  });
+
+  it('creates one resource, counts duplicates on its status, and records the resolution', async () => {
+    const labels = { alertname: 'Lifecycle', pod: 'web-1' };
+    const [created] = await post(alert(labels));
+    expect(created).toMatchObject({ outcome: 'created', remediationRequest: { namespace: ns } });
+    const [duplicate] = await post(alert(labels));
+    expect(duplicate).toMatchObject({ outcome: 'duplicate', occurrences: 2, remediationRequest: created?.remediationRequest });
+    const rr = await eventually('occurrences 2 on the status', async () => {
+      const found = (await listRemediationRequests(ns)).find((item) => item.spec.alertname === 'Lifecycle');
+      return found?.status?.occurrences === 2 ? found : undefined;
+    });
+    expect(rr.status).toMatchObject({ phase: 'Pending', alertState: 'Firing' });
+    expect(rr.metadata.labels['remediation.alertgate.io/fingerprint']).toHaveLength(32);
+
+    const [resolved] = await post(alert(labels, 'resolved'));
+    expect(resolved).toMatchObject({ outcome: 'resolved', remediationRequest: created?.remediationRequest });
+    const after = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Lifecycle');
+    expect(after).toHaveLength(1);
+    expect(after[0]?.status).toMatchObject({ alertState: 'Resolved', resolvedAt: '2026-11-26T10:30:00.000Z' });
+  });
+
+  it('after Redis loses its state, the next firing attaches to the open resource instead of creating a second', async () => {
+    const labels = { alertname: 'RedisLost', pod: 'db-0' };
+    const [created] = await post(alert(labels));
+    await post(alert(labels));
+    const client = new (await import('ioredis')).Redis(redis.url);
+    await client.flushall();
+    client.disconnect();
+
+    const [afterFlush] = await post(alert(labels));
+    expect(afterFlush).toMatchObject({ outcome: 'duplicate', remediationRequest: created?.remediationRequest });
+    const [next] = await post(alert(labels));
+    expect(next).toMatchObject({ outcome: 'duplicate', occurrences: 4, remediationRequest: created?.remediationRequest });
+    const mine = await eventually('occurrences 4', async () => {
+      const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'RedisLost');
+      return items[0]?.status?.occurrences === 4 ? items : undefined;
+    });
+    expect(mine).toHaveLength(1);
+  });
+
+  it('a terminal phase ends the incident: dedup forgets it by watch, the next firing creates a new resource', async () => {
+    const labels = { alertname: 'Remediated', pod: 'api-2' };
+    const [first] = await post(alert(labels));
+    const name = first?.remediationRequest?.name ?? '';
+    // The remediation controller finishes: it sets the phase through the status subresource.
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    // The crd-writer's watch tells dedup to forget; the firing after that is a new incident.
+    const second = await eventually('a new incident', async () => {
+      const [result] = await post(alert(labels));
+      return result?.outcome === 'created' ? result : undefined;
+    });
+    expect(second.remediationRequest?.name).not.toBe(name);
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Remediated');
+    expect(items.map((item) => item.status?.phase).sort()).toEqual(['Completed', 'Pending']);
+  });
+
+  it('a firing for an ended resource whose watch event was missed still opens a new incident', async () => {
+    const labels = { alertname: 'EndedUnseen', pod: 'q-1' };
+    const [first] = await post(alert(labels));
+    const name = first?.remediationRequest?.name ?? '';
+    // Stop the crd-writer so that it cannot see the phase change, then bring it back.
+    const writer = fixture.system!.services['crd-writer'];
+    await writer.stop();
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    await writer.start();
+    const [second] = await eventually('the writer back', async () => {
+      const response = await fixture.postAlerts(amWebhook([alert(labels)]));
+      return response.status === 200 ? (response.json['results'] as Result[]) : undefined;
+    });
+    expect(second).toMatchObject({ outcome: 'created' });
+    expect(second?.remediationRequest?.name).not.toBe(name);
+    const [third] = await post(alert(labels));
+    expect(third).toMatchObject({ outcome: 'duplicate', remediationRequest: second?.remediationRequest });
+  });
+
+  it('ten concurrent webhooks of a new incident give one object (AlreadyExists is success)', async () => {
+    const labels = { alertname: 'Concurrent', pod: 'c-1' };
+    // Ten webhooks at once, as two Alertmanagers of an HA pair and their retries would send.
+    const results = (await Promise.all(Array.from({ length: 10 }, () => post(alert(labels))))).flat();
+    expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
+    expect(new Set(results.map((r) => r.remediationRequest?.name)).size).toBe(1);
+    expect((await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Concurrent')).toHaveLength(1);
+  });
+
+  it('1,000 duplicates cause a bounded number of status writes and lose no count', async () => {
+    const labels = { alertname: 'Flood', pod: 'f-1' };
+    const [created] = await post(alert(labels));
+    const name = created?.remediationRequest?.name ?? '';
+    // Every write to the object shows up as a new resourceVersion on a watch.
+    const { kubectl: binary, kubeconfig } = testKube();
+    const watch = spawn(binary, ['--kubeconfig', kubeconfig, 'get', 'rr', name, '-n', ns, '--watch-only', '-o', 'jsonpath={.metadata.resourceVersion}{"\\n"}']);
+    const versions = new Set<string>();
+    createInterface({ input: watch.stdout }).on('line', (line) => versions.add(line.trim()));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const started = Date.now();
+    // 20 webhooks of 50 over about three seconds.
+    for (let round = 0; round < 20; round++) {
+      await post(...Array.from({ length: 50 }, () => alert(labels)));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const final = await eventually('all 1,001 occurrences on the status', async () => {
+      const found = (await listRemediationRequests(ns)).find((item) => item.metadata.name === name);
+      return found?.status?.occurrences === 1001 ? found : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 500));
+    watch.kill();
+    const writes = versions.size;
+    process.stdout.write(`status writes for 1,000 duplicates over ${seconds.toFixed(2)} s (flush ${FLUSH_MS} ms): ${writes}\n`);
+    expect(final.status?.occurrences).toBe(1001);
+    // At most one write per flush interval (plus the interval in flight when the flood ended).
+    expect(writes).toBeLessThanOrEqual(Math.ceil((seconds * 1000) / FLUSH_MS) + 2);
+    expect(writes).toBeGreaterThanOrEqual(1);
+  });
+
+  it('an alert whose namespace does not exist goes to the fallback namespace with its origin recorded', async () => {
+    const [result] = await post(amAlert({ alertname: 'Homeless', namespace: 'no-such-namespace-x1', pod: 'h' }));
+    expect(result).toMatchObject({ outcome: 'created', remediationRequest: { namespace: fallback } });
+    const [rr] = (await listRemediationRequests(fallback)).filter((item) => item.spec.alertname === 'Homeless');
+    expect(rr?.metadata.labels['remediation.alertgate.io/origin-namespace']).toBe('no-such-namespace-x1');
+    expect(rr?.spec.originNamespace).toBe('no-such-namespace-x1');
+    const [again] = await post(amAlert({ alertname: 'Homeless', namespace: 'no-such-namespace-x1', pod: 'h' }));
+    expect(again).toMatchObject({ outcome: 'duplicate', remediationRequest: result?.remediationRequest });
+  });
+});
