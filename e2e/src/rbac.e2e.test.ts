@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { kubectl, repoRoot, testKube, testNamespace } from '@alertgate/testing';
+import { parse } from 'yaml';
+
+import { listRemediationRequests } from './support/kube-resources.js';
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface Result {
+  outcome: string;
+  remediationRequest?: { namespace: string; name: string };
+}
+
+/** A kubeconfig that authenticates with a bearer token (a ServiceAccount's), not a certificate. */
+function tokenKubeconfig(dir: string, token: string): string {
+  const admin = parse(readFileSync(testKube().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
+  const cluster = admin.clusters[0]?.cluster;
+  const path = join(dir, 'crd-writer.kubeconfig');
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: test, cluster: { server: "${cluster?.server}", certificate-authority-data: "${cluster?.['certificate-authority-data']}" } }]
+users: [{ name: crd-writer, user: { token: "${token}" } }]
+contexts: [{ name: test, context: { cluster: test, user: crd-writer } }]
+current-context: test
+`,
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+describe('least privilege, proven: the crd-writer runs with its ServiceAccount token', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-rbac-'));
+  let fixture: PipelineFixture;
+  let ns: string;
+  let kubeconfig: string;
+
+  beforeAll(async () => {
+    await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'namespace.yaml'), '-f', join(repoRoot(), 'k8s', 'rbac')]);
+    const token = (await kubectl(['create', 'token', 'alertgate-crd-writer', '-n', 'alertgate', '--duration=1h'])).trim();
+    kubeconfig = tokenKubeconfig(dir, token);
+    ns = await testNamespace('rbac');
+    fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig } } });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does its normal work: create, count, resolve, watch', async () => {
+    const labels = { alertname: 'RbacWork', namespace: ns, pod: 'p' };
+    const first = await fixture.postAlerts(amWebhook([amAlert(labels)]));
+    expect(first.status).toBe(200);
+    expect((first.json['results'] as Result[])[0]?.outcome).toBe('created');
+    expect(((await fixture.postAlerts(amWebhook([amAlert(labels)]))).json['results'] as Result[])[0]?.outcome).toBe('duplicate');
+    const resolved = await fixture.postAlerts(amWebhook([amAlert(labels, 'resolved')], 'resolved'));
+    expect((resolved.json['results'] as Result[])[0]?.outcome).toBe('resolved');
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'RbacWork');
+    expect(items).toHaveLength(1);
+    expect(items[0]?.status?.alertState).toBe('Resolved');
+    // The readiness check (a cluster-wide list) passes with the token too.
+    expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(200);
+
+    // The watch works with the token: a terminal phase ends the incident.
+    const open = { alertname: 'RbacWatch', namespace: ns, pod: 'w' };
+    const [created] = (await fixture.postAlerts(amWebhook([amAlert(open)]))).json['results'] as Result[];
+    await kubectl(['patch', 'rr', created?.remediationRequest?.name ?? '', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Cancelled"}}']);
+    const deadline = Date.now() + 10_000;
+    let outcome = '';
+    while (outcome !== 'created' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      outcome = ((await fixture.postAlerts(amWebhook([amAlert(open)]))).json['results'] as Result[])[0]?.outcome ?? '';
+    }
+    expect(outcome).toBe('created');
+    expect(fixture.system!.services['crd-writer'].logs.join('\n')).not.toMatch(/watch (of RemediationRequests failed|not started)/);
+  });
+
+  it('is denied what it has no business doing', async () => {
+    const [rr] = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'RbacWork');
+    const name = rr?.metadata.name ?? '';
+    await expect(kubectl(['delete', 'rr', name, '-n', ns], { kubeconfig })).rejects.toThrow(/Forbidden|forbidden/);
+    await expect(kubectl(['get', 'secrets', '-n', ns], { kubeconfig })).rejects.toThrow(/forbidden/);
+    await expect(kubectl(['get', 'secrets', '-A'], { kubeconfig })).rejects.toThrow(/forbidden/);
+    await expect(kubectl(['patch', 'rr', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"labels":{"x":"y"}}}'], { kubeconfig })).rejects.toThrow(/forbidden/);
+    await expect(kubectl(['create', 'namespace', 'rbac-should-fail'], { kubeconfig })).rejects.toThrow(/forbidden/);
+    expect((await kubectl(['auth', 'can-i', 'create', 'remediationrequests.remediation.alertgate.io', '-n', ns], { kubeconfig })).trim()).toBe('yes');
+  });
+
+  it('every manifest in k8s/ passes kubectl apply --dry-run=server', async () => {
+    const out = await kubectl(['apply', '--dry-run=server', '-R', '-f', join(repoRoot(), 'k8s')]);
+    expect(out).toMatch(/customresourcedefinition.apiextensions.k8s.io\/remediationrequests.remediation.alertgate.io (configured|unchanged|created) \(server dry run\)/);
+    expect(out).toMatch(/clusterrole.rbac.authorization.k8s.io\/alertgate-crd-writer .*\(server dry run\)/);
+  });
+});
