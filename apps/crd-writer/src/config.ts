@@ -3,7 +3,7 @@
  * its default and its meaning are listed in docs/operations.md.
  */
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import type { KubernetesAccess } from '@alertgate/remediation';
+import type { KubernetesAccess } from '@alertgate/kube';
 
 export type SinkConfig = { readonly kind: 'file'; readonly directory: string } | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess };
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { IngestAuth } from '@alertgate/ingest';
+import type { KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, type ParseOptions } from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
@@ -18,6 +19,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly bodyLimitBytes: number;
   readonly retryAfterSeconds: number;
   readonly parse: ParseOptions;
+  /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
+  readonly ownerResolution: KubernetesAccess | undefined;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -44,6 +47,17 @@ function readAuth(reader: EnvReader): IngestAuth {
   return { mode, token };
 }
 
+function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
+  const mode = reader.oneOf('EVENT_OWNER_RESOLUTION', ['auto', 'on', 'off'], 'auto');
+  const kubeconfig = reader.optional('KUBECONFIG');
+  const inCluster = reader.optional('KUBERNETES_SERVICE_HOST') !== undefined;
+  if (mode === 'off') return undefined;
+  if (kubeconfig !== undefined) return { kubeconfigPath: kubeconfig };
+  if (inCluster) return { inCluster: true };
+  if (mode === 'on') throw new ConfigError('EVENT_OWNER_RESOLUTION', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
+  return undefined;
+}
+
 export function loadConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
   const fallbackNamespace = reader.string('DEFAULT_NAMESPACE', PARSE_DEFAULTS.fallbackNamespace);
@@ -58,6 +72,7 @@ export function loadConfig(env: Env): GatewayConfig {
     auth: readAuth(reader),
     bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
+    ownerResolution: readOwnerResolution(reader),
     parse: {
       fallbackNamespace,
       limits: {

@@ -1,5 +1,6 @@
 import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
 import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alertgate/ingest';
+import { OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient } from '@alertgate/proto';
@@ -49,6 +50,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   };
 
   if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
+  const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
+  if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   const app = createIngestServer({
     pipeline,
     parse: config.parse,
@@ -58,6 +61,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     readiness,
     registry,
     logger,
+    ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const port = app.server.address();

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import type { Signal } from '@alertgate/proto';
-import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, type ParseOptions } from '@alertgate/signal';
+import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions } from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -29,6 +29,11 @@ export interface IngestServerOptions {
   readonly readiness: () => Promise<ReadinessReport>;
   readonly registry: Registry;
   readonly logger: Logger;
+  /**
+   * Top-level controller of an event's object (Pod → ReplicaSet → Deployment); when set, Warning
+   * events are fingerprinted on it so all pods of a workload fold into one incident.
+   */
+  readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
 }
 
 export const ROUTES = {
@@ -140,13 +145,14 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
 
   app.post(ROUTES.alertmanager, async (request) => respond('alertmanager', parseAlertmanagerWebhook(request.body, options.parse)));
 
-  app.post(ROUTES.kubernetesEvent, (request) => {
+  app.post(ROUTES.kubernetesEvent, async (request) => {
     const parsed = parseKubernetesEvent(request.body, options.parse);
     if (parsed.kind === 'ignored') {
       metrics.signals.inc({ source: 'kubernetes-event', outcome: 'ignored' });
-      return Promise.resolve({ results: [{ outcome: 'ignored', reason: parsed.reason }] });
+      return { results: [{ outcome: 'ignored', reason: parsed.reason }] };
     }
-    return respond('kubernetes-event', [parsed.signal]);
+    const signal = options.resolveOwner ? retarget(parsed.signal, await options.resolveOwner(parsed.involved)) : parsed.signal;
+    return respond('kubernetes-event', [signal]);
   });
 
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));

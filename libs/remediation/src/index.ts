@@ -1,8 +1,8 @@
 export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService, MAX_UPDATES } from './crd-writer-service.js';
 export type { DedupLink } from './crd-writer-service.js';
 export { FileSink } from './file-sink.js';
-export { KubernetesSink, mapKubernetesError } from './kubernetes-sink.js';
-export type { KubernetesAccess, KubernetesSinkOptions } from './kubernetes-sink.js';
+export { KubernetesSink } from './kubernetes-sink.js';
+export type { KubernetesSinkOptions } from './kubernetes-sink.js';
 export {
   ANNOTATION_TRACE_ID,
   buildRemediationRequest,

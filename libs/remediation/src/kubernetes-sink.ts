@@ -1,4 +1,5 @@
 import { AlertgateError, Code } from '@alertgate/errors';
+import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
 import { incidentId } from '@alertgate/signal';
 import type * as K8s from '@kubernetes/client-node';
@@ -22,10 +23,7 @@ import {
   type RemediationRequestStatus,
 } from './remediation-request.js';
 import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
-import { KUBE_RETRY, withRetry } from './retry.js';
 import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
-
-export type KubernetesAccess = { readonly kubeconfigPath: string } | { readonly inCluster: true };
 
 export interface KubernetesSinkOptions {
   readonly access: KubernetesAccess;
@@ -43,42 +41,6 @@ const FIELD_MANAGER = 'alertgate-crd-writer';
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
 const CONFLICT_RETRIES = 5;
-
-/** HTTP status of a client error, if it has one. */
-function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function bodyOf(err: unknown): { reason?: string; details?: { kind?: string } } {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as { reason?: string; details?: { kind?: string } };
-    } catch {
-      return {};
-    }
-  }
-  return typeof body === 'object' && body !== null ? body : {};
-}
-
-/**
- * The one mapping of Kubernetes API failures: 429, 5xx, timeouts and connection errors are
- * retryable (the gateway answers 503 and Alertmanager retries); 409 is a conflict to retry with a
- * fresh read; other 4xx are permanent.
- */
-export function mapKubernetesError(err: unknown, what: string): AlertgateError {
-  if (err instanceof AlertgateError) return err;
-  const status = statusOf(err);
-  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-  if (status === undefined) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API unreachable (${message})`, { cause: err });
-  if (status === 409) return new AlertgateError(Code.Aborted, `${what}: conflict`, { cause: err });
-  if (status === 404) return new AlertgateError(Code.NotFound, `${what}: not found`, { cause: err });
-  if (status === 429 || status >= 500) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API answered ${status}`, { cause: err });
-  if (status === 401) return new AlertgateError(Code.Unauthenticated, `${what}: Kubernetes API rejected the credentials`, { cause: err });
-  if (status === 403) return new AlertgateError(Code.PermissionDenied, `${what}: forbidden by RBAC (${message})`, { cause: err });
-  return new AlertgateError(Code.InvalidArgument, `${what}: Kubernetes API answered ${status}: ${message}`, { cause: err });
-}
 
 interface Client {
   readonly config: KubeConfig;
@@ -118,13 +80,12 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private api(): Promise<Client> {
-    // @kubernetes/client-node is ESM-only; loading it lazily keeps the CommonJS bundles simple.
-    this.client ??= import('@kubernetes/client-node').then((k8s) => {
-      const config = new k8s.KubeConfig();
-      if ('inCluster' in this.options.access) config.loadFromCluster();
-      else config.loadFromFile(this.options.access.kubeconfigPath);
-      return { config, k8s, objects: config.makeApiClient(k8s.CustomObjectsApi), mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch) };
-    });
+    this.client ??= loadKubeClient(this.options.access).then(({ config, k8s }) => ({
+      config,
+      k8s,
+      objects: config.makeApiClient(k8s.CustomObjectsApi),
+      mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    }));
     return this.client;
   }
 
@@ -224,7 +185,7 @@ export class KubernetesSink implements RemediationSink {
     } catch (err) {
       if (!(err instanceof AlertgateError)) throw err;
       if (err.code === Code.Aborted) return 'exists';
-      if (err.code === Code.NotFound && bodyOf(err.cause).details?.kind === 'namespaces') return 'no-namespace';
+      if (err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') return 'no-namespace';
       throw err;
     }
   }

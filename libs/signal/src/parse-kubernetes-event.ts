@@ -5,7 +5,17 @@ import { InvalidInputError } from './input-problem.js';
 import { isObject, optionalString, ProblemList, readTime, type JsonObject } from './parse-helpers.js';
 import { PARSE_DEFAULTS, type ParseOptions } from './parse-alertmanager-webhook.js';
 
-export type KubernetesEventResult = { readonly kind: 'signal'; readonly signal: Signal } | { readonly kind: 'ignored'; readonly reason: string };
+/** The object an event is about, as the API names it (for owner resolution). */
+export interface InvolvedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export type KubernetesEventResult =
+  | { readonly kind: 'signal'; readonly signal: Signal; readonly involved: InvolvedObject }
+  | { readonly kind: 'ignored'; readonly reason: string };
 
 /**
  * A core/v1 Event (also the events.k8s.io/v1 field names `regarding`, `note`, `deprecated*`).
@@ -27,12 +37,14 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
   let kind = '';
   let name = '';
   let objectNamespace = '';
+  let apiVersion = '';
   if (!isObject(involved)) {
     problems.add('/involvedObject', 'is required (the object the event is about)');
   } else {
     kind = optionalString(involved['kind'], `/${objectField}/kind`, problems, 256);
     name = optionalString(involved['name'], `/${objectField}/name`, problems, 253);
     objectNamespace = optionalString(involved['namespace'], `/${objectField}/namespace`, problems, 63);
+    apiVersion = optionalString(involved['apiVersion'], `/${objectField}/apiVersion`, problems, 256);
     if (kind === '') problems.add(`/${objectField}/kind`, 'is required');
     if (name === '') problems.add(`/${objectField}/name`, 'is required');
   }
@@ -52,6 +64,7 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
   const source = isObject(body['source']) ? optionalString(body['source']['component'], '/source/component', problems) : '';
   return {
     kind: 'signal',
+    involved: { apiVersion: apiVersion || 'v1', kind, namespace: eventNamespace, name },
     signal: {
       fingerprint: fingerprintOf(reason, eventNamespace, target, cluster),
       alertname: reason,
@@ -65,5 +78,22 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
       annotations: message ? { message } : {},
       startsAt: fromMillis(Number.isNaN(startsAt) ? nowMs : startsAt),
     },
+  };
+}
+
+/**
+ * The same signal about another target (an event's pod replaced by its top-level controller):
+ * the fingerprint follows, so all pods of a workload are one incident. The original object
+ * stays in the labels.
+ */
+export function retarget(signal: Signal, target: { kind: string; name: string }): Signal {
+  const next = { kind: target.kind.toLowerCase(), name: target.name };
+  if (next.kind === signal.target?.kind && next.name === signal.target.name) return signal;
+  const labelNamespace = signal.labels['namespace'] ?? '';
+  return {
+    ...signal,
+    target: next,
+    fingerprint: fingerprintOf(signal.alertname, labelNamespace, next, signal.cluster),
+    labels: { ...signal.labels, [next.kind]: next.name },
   };
 }
