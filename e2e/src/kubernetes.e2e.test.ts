@@ -192,3 +192,29 @@ describe('RemediationRequests on a real API server', () => {
     expect(again).toMatchObject({ outcome: 'duplicate', remediationRequest: result?.remediationRequest });
   });
 });
+
+describe('the Kubernetes API down', () => {
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    // A kubeconfig whose server does not answer: connection refused on every call.
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'alertgate-kube-down-'));
+    const kubeconfig = join(dir, 'down.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{ name: down, cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true } }]\nusers: [{ name: u, user: { token: "t" } }]\ncontexts: [{ name: down, context: { cluster: down, user: u } }]\ncurrent-context: down\n',
+    );
+    fixture = await PipelineFixture.start('kubedown', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig } } });
+  });
+  afterAll(() => fixture?.close());
+
+  it('answers 503 with Retry-After (after capped retries), and the gateway is not ready', async () => {
+    const response = await fixture.postAlerts(amWebhook([amAlert({ alertname: 'KubeDown', pod: 'k' })]));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(String(response.json['detail'])).toMatch(/Kubernetes API unreachable/);
+    expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(503);
+  });
+});
