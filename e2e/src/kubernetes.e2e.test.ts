@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { RedisServer } from '@alertgate/local-env';
+import { Redis } from 'ioredis';
 import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
@@ -91,7 +95,7 @@ describe('RemediationRequests on a real API server', () => {
     const labels = { alertname: 'RedisLost', pod: 'db-0' };
     const [created] = await post(alert(labels));
     await post(alert(labels));
-    const client = new (await import('ioredis')).Redis(redis.url);
+    const client = new Redis(redis.url);
     await client.flushall();
     client.disconnect();
 
@@ -197,9 +201,6 @@ describe('the Kubernetes API down', () => {
   let fixture: PipelineFixture;
   beforeAll(async () => {
     // A kubeconfig whose server does not answer: connection refused on every call.
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'alertgate-kube-down-'));
     const kubeconfig = join(dir, 'down.kubeconfig');
     writeFileSync(
