@@ -88,7 +88,7 @@ describe('pipeline end to end (gateway, dedup, crd-writer as processes, real Red
     expect((await fetch(`${fixture.gatewayUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${fixture.gatewayUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { dedup: 'SERVING', 'crd-writer': 'SERVING' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { dedup: 'SERVING', 'crd-writer': 'SERVING', ratelimit: 'SERVING' } });
     const metrics = await (await fetch(`${fixture.gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/alertgate_signals_total\{source="alertmanager",outcome="created"\} \d+/);
   });

@@ -2,7 +2,7 @@ import { createDedupService, DedupStore } from '@alertgate/dedup';
 import { GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
-import { createRedisClient, KeySchema } from '@alertgate/redis';
+import { createRedisClient, followRedisHealth, KeySchema } from '@alertgate/redis';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 
 import { loadConfig, type DedupConfig } from './config.js';
@@ -24,15 +24,7 @@ async function run(config: DedupConfig, telemetry: Telemetry): Promise<void> {
   const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs });
   server.add(createDedupService(store, logger));
 
-  // Health follows Redis: NOT_SERVING while it is unreachable, so the gateway's /readyz and
-  // Kubernetes' probes see the outage instead of a stream of failed calls.
-  redis.on('ready', () => {
-    logger.info('Redis ready');
-    server.setServing(true);
-  });
-  redis.on('close', () => server.setServing(false));
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'Redis connection error'));
-  redis.connect().catch((err: unknown) => logger.warn({ err: String(err) }, 'Redis not reachable yet; retrying'));
+  followRedisHealth(redis, (serving) => server.setServing(serving), logger);
 
   await server.start();
   handleShutdown(logger, async () => {

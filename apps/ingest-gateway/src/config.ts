@@ -21,6 +21,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly parse: ParseOptions;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
+  /** The ratelimit service; undefined when rate limiting is off (RATELIMIT=off). */
+  readonly rateLimit: { readonly address: string; readonly deadlineMs: number; readonly failOpen: boolean } | undefined;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -73,6 +75,17 @@ export function loadConfig(env: Env): GatewayConfig {
     bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    rateLimit:
+      reader.oneOf('RATELIMIT', ['on', 'off'], 'on') === 'off'
+        ? undefined
+        : {
+            address: reader.address('RATELIMIT_ADDR', '127.0.0.1:50053'),
+            deadlineMs: reader.durationMs('RATELIMIT_DEADLINE', 500, { min: 10 }),
+            // Fail open: when the limiter (or its Redis) is down the pipeline's own dependencies
+            // decide (dedup answers 503 if Redis is gone); refusing alerts because only the
+            // limiter is down would lose more than it protects.
+            failOpen: reader.oneOf('RATELIMIT_FAIL_MODE', ['open', 'closed'], 'open') === 'open',
+          },
     parse: {
       fallbackNamespace,
       limits: {

@@ -3,7 +3,7 @@ import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alert
 import { OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
-import { CrdWriterServiceClient, DedupServiceClient } from '@alertgate/proto';
+import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 import { Metadata } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -27,20 +27,30 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
 
   const dedup = createClient(DedupServiceClient, config.dedupAddress);
   const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress);
+  const rateLimit = config.rateLimit;
+  const limiter = rateLimit ? createClient(RateLimitServiceClient, rateLimit.address) : undefined;
   const pipeline = new IngestPipeline(
     {
       checkBatch: (request) =>
         callUnary(dedup, dedup.checkBatch.bind(dedup), request, new Metadata(), 'dedup.CheckBatch', { deadlineMs: config.dedupDeadlineMs }),
+      forget: (request) => callUnary(dedup, dedup.forget.bind(dedup), request, new Metadata(), 'dedup.Forget', { deadlineMs: config.dedupDeadlineMs }),
     },
     {
       applyBatch: (request) =>
         callUnary(crdWriter, crdWriter.applyBatch.bind(crdWriter), request, new Metadata(), 'crd-writer.ApplyBatch', { deadlineMs: config.crdWriterDeadlineMs }),
     },
+    limiter && rateLimit
+      ? {
+          reserveCreations: (request) =>
+            callUnary(limiter, limiter.reserveCreations.bind(limiter), request, new Metadata(), 'ratelimit.ReserveCreations', { deadlineMs: rateLimit.deadlineMs }),
+        }
+      : undefined,
   );
 
   const peers = [
     { name: 'dedup', health: new HealthClient(config.dedupAddress, dedup.getChannel()) },
     { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, crdWriter.getChannel()) },
+    ...(limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, limiter.getChannel()) }] : []),
   ];
   // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
   // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
@@ -61,6 +71,18 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     readiness,
     registry,
     logger,
+    ...(limiter && rateLimit
+      ? {
+          sourceLimit: {
+            failOpen: rateLimit.failOpen,
+            check: async (source: string) => {
+              const { quota } = await callUnary(limiter, limiter.checkSource.bind(limiter), { source }, new Metadata(), 'ratelimit.CheckSource', { deadlineMs: rateLimit.deadlineMs });
+              if (!quota) throw new Error('ratelimit answered without a quota');
+              return quota;
+            },
+          },
+        }
+      : {}),
     ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
   });
   const address = await app.listen({ host: config.host, port: config.port });
@@ -71,6 +93,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     await app.close();
     dedup.close();
     crdWriter.close();
+    limiter?.close();
     await telemetry.shutdown();
   });
 }

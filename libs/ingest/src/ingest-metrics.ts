@@ -6,6 +6,7 @@ export class IngestMetrics {
   readonly duration: Histogram<'route' | 'method'>;
   readonly signals: Counter<'source' | 'outcome'>;
   readonly batchSize: Histogram<'source'>;
+  readonly rateLimit: Counter<'limit' | 'decision'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -32,6 +33,12 @@ export class IngestMetrics {
       help: 'Signals per request.',
       labelNames: ['source'],
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    });
+    this.rateLimit = new Counter({
+      name: 'alertgate_ratelimit_decisions_total',
+      help: 'Rate-limit decisions by limit (source, namespace) and decision (admitted, limited, unavailable).',
+      labelNames: ['limit', 'decision'],
       registers: [registry],
     });
   }

@@ -33,6 +33,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             ],
           });
         },
+        forget: () => Promise.reject(new Error('not called without a rate limit')),
       },
       {
         applyBatch: (request) => {
@@ -51,7 +52,7 @@ describe('IngestPipeline (unit, fake services)', () => {
         },
       },
     );
-    const results = await pipeline.process([signal('a'), signal('b'), signal('c', Status.STATUS_RESOLVED), signal('d', Status.STATUS_RESOLVED), signal('e')]);
+    const { results } = await pipeline.process([signal('a'), signal('b'), signal('c', Status.STATUS_RESOLVED), signal('d', Status.STATUS_RESOLVED), signal('e')]);
     expect(results.map((r) => r.outcome)).toEqual(['created', 'duplicate', 'resolved', 'unmatched', 'created']);
     expect(results[1]?.occurrences).toBe(4);
     expect(results[3]?.remediationRequest).toBeUndefined();
@@ -62,7 +63,7 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('passes a dependency failure on untouched (the HTTP layer turns it into 503)', async () => {
     const pipeline = new IngestPipeline(
-      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')) },
+      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), forget: () => Promise.reject(new Error('unused')) },
       { applyBatch: () => Promise.reject(new Error('must not be called')) },
     );
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });

@@ -1,11 +1,17 @@
 import {
   Action,
+  type Decision,
   Effect,
   Outcome,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
   type CheckBatchRequest,
   type CheckBatchResponse,
+  type ForgetRequest,
+  type ForgetResponse,
+  type Quota,
+  type ReserveCreationsRequest,
+  type ReserveCreationsResponse,
   type IncidentUpdate,
   type Signal,
 } from '@alertgate/proto';
@@ -15,18 +21,28 @@ import { ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/tel
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
+  forget(request: ForgetRequest): Promise<ForgetResponse>;
+}
+export interface RateLimitPort {
+  reserveCreations(request: ReserveCreationsRequest): Promise<ReserveCreationsResponse>;
 }
 export interface CrdWriterPort {
   applyBatch(request: ApplyBatchRequest): Promise<ApplyBatchResponse>;
 }
 
-export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched';
+export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred';
 
 export interface SignalResult {
   readonly fingerprint: string;
   readonly outcome: SignalOutcome;
   readonly occurrences?: number;
   readonly remediationRequest?: { readonly namespace: string; readonly name: string };
+}
+
+export interface PipelineResult {
+  readonly results: SignalResult[];
+  /** Set when a namespace's creation budget deferred some new incidents to the sender's retry. */
+  readonly creationBudget?: { readonly quota: Quota; readonly namespace: string };
 }
 
 /**
@@ -44,13 +60,56 @@ export class IngestPipeline {
   constructor(
     private readonly dedup: DedupPort,
     private readonly crdWriter: CrdWriterPort,
+    private readonly rateLimit?: RateLimitPort,
   ) {}
 
-  async process(signals: readonly Signal[]): Promise<SignalResult[]> {
+  /**
+   * The namespace creation budget (ratelimit service): new incidents beyond it are deferred —
+   * forgotten by dedup again and left out of this request, so that the sender's retry (503 to
+   * Alertmanager, which retries and otherwise resends at its next group_interval) opens them
+   * once the budget allows. Duplicates cost no creation and are never deferred.
+   */
+  private async defer(signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
+    const deferred = new Set<number>();
+    if (!this.rateLimit) return { deferred };
+    const demand = new Map<string, number[]>();
+    decisions.forEach((decision, i) => {
+      if (decision.outcome !== Outcome.OUTCOME_NEW) return;
+      const namespace = signals[i]?.namespace ?? '';
+      demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
+    });
+    if (demand.size === 0) return { deferred };
+    const { grants } = await this.rateLimit.reserveCreations({ demands: [...demand].map(([namespace, list]) => ({ namespace, count: list.length })) });
+    let budget: PipelineResult['creationBudget'];
+    for (const grant of grants) {
+      const news = demand.get(grant.namespace) ?? [];
+      const over = news.slice(grant.granted);
+      if (over.length === 0) continue;
+      if (grant.quota) budget = { quota: grant.quota, namespace: grant.namespace };
+      for (const i of over) {
+        const id = decisions[i]?.incident?.id;
+        // Later signals of the same incident in this batch are deferred with it.
+        decisions.forEach((other, j) => {
+          if (other.incident?.id === id) deferred.add(j);
+        });
+      }
+    }
+    await Promise.all(
+      [...deferred]
+        .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
+        .map((i) => this.dedup.forget({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' })),
+    );
+    return budget ? { deferred, budget } : { deferred };
+  }
+
+  async process(signals: readonly Signal[]): Promise<PipelineResult> {
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length }, async (span) => {
       const { decisions } = await this.dedup.checkBatch({ signals: [...signals] });
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      const updates: IncidentUpdate[] = signals.map((signal, i) => {
+      const { deferred, budget } = await this.defer(signals, decisions);
+      const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i));
+      const updates: IncidentUpdate[] = kept.map((i) => {
+        const signal = signals[i] as Signal;
         const decision = decisions[i];
         const incident = decision?.incident;
         const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
@@ -63,10 +122,12 @@ export class IngestPipeline {
           occurrences: incident?.occurrences ?? 0,
         };
       });
-      const { results } = await this.crdWriter.applyBatch({ updates });
-      if (results.length !== signals.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+      const { results: written } = updates.length > 0 ? await this.crdWriter.applyBatch({ updates }) : { results: [] };
+      if (written.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+      const results = new Map(kept.map((i, k) => [i, written[k]]));
       const out = signals.map((signal, i): SignalResult => {
-        const result = results[i];
+        if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
+        const result = results.get(i);
         const decision = decisions[i];
         const ref = result?.resource ? { namespace: result.resource.namespace, name: result.resource.name } : undefined;
         let outcome: SignalOutcome;
@@ -94,7 +155,7 @@ export class IngestPipeline {
       const counts = new Map<string, number>();
       for (const result of out) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
       for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
-      return out;
+      return budget ? { results: out, creationBudget: budget } : { results: out };
     });
   }
 }

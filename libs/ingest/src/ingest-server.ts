@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
-import type { Signal } from '@alertgate/proto';
+import { toMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
 import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions } from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 
 import { IngestMetrics } from './ingest-metrics.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
-import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
+import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
 export type IngestAuth = { readonly mode: 'token'; readonly token: string } | { readonly mode: 'disabled' };
 
@@ -34,6 +34,21 @@ export interface IngestServerOptions {
    * events are fingerprinted on it so all pods of a workload fold into one incident.
    */
   readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
+  /** The per-source request limit (ratelimit service), checked before a body is read. */
+  readonly sourceLimit?: {
+    check(source: string): Promise<Quota>;
+    /** Ratelimit service or its Redis unreachable: admit (open) or answer 503 (closed). */
+    readonly failOpen: boolean;
+  };
+}
+
+const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((toMillis(duration) ?? 0) / 1000));
+
+/** IETF draft RateLimit header fields (draft-ietf-httpapi-ratelimit-headers). */
+function rateLimitHeaders(reply: FastifyReply, quota: Quota): void {
+  const name = /^"([^"]+)"/.exec(quota.policy)?.[1] ?? 'default';
+  void reply.header('RateLimit-Policy', quota.policy);
+  void reply.header('RateLimit', `"${name}";r=${quota.remaining};t=${seconds(quota.resetAfter)}`);
 }
 
 export const ROUTES = {
@@ -85,6 +100,11 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   app.removeContentTypeParser('text/plain');
 
   const expectedToken = options.auth.mode === 'token' ? Buffer.from(options.auth.token) : undefined;
+  // The client identity limits count against: the token's (all holders of the ingest token are
+  // one client) or, without authentication, the client address.
+  const tokenIdentity = options.auth.mode === 'token' ? `t:${createHash('sha256').update(options.auth.token).digest('hex').slice(0, 12)}` : undefined;
+  /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
+  const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.unavailable : PROBLEM_TYPES.tooManyRequests);
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     // The HTTP instrumentation cannot know fastify's routes: name the server span after the route.
@@ -136,23 +156,64 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     return sendProblem(reply, problem(PROBLEM_TYPES.internal, 'Unexpected error; see the gateway log.'));
   });
 
-  const respond = async (source: string, signals: readonly Signal[]): Promise<{ results: SignalResult[] }> => {
-    metrics.batchSize.observe({ source }, signals.length);
-    const results = await pipeline.process(signals);
-    for (const result of results) metrics.signals.inc({ source, outcome: result.outcome });
-    return { results };
+  /**
+   * The per-source request limit. Checked after the body parsed and validated: input that can
+   * never succeed is refused without touching Redis, and only requests that would do work count.
+   * Returns the reply when the source is over its limit.
+   */
+  const { sourceLimit } = options;
+  const overSourceLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (!sourceLimit) return undefined;
+    const source = tokenIdentity ?? `a:${request.ip}`;
+    let quota: Quota;
+    try {
+      quota = await sourceLimit.check(source);
+    } catch (err) {
+      metrics.rateLimit.inc({ limit: 'source', decision: 'unavailable' });
+      if (sourceLimit.failOpen) return undefined;
+      throw err;
+    }
+    rateLimitHeaders(reply, quota);
+    metrics.rateLimit.inc({ limit: 'source', decision: quota.admitted ? 'admitted' : 'limited' });
+    if (quota.admitted) return undefined;
+    const retryAfterSeconds = Math.max(1, seconds(quota.retryAfter));
+    return sendProblem(reply, problem(limitedStatus(request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
   };
 
-  app.post(ROUTES.alertmanager, async (request) => respond('alertmanager', parseAlertmanagerWebhook(request.body, options.parse)));
+  const respond = async (source: string, signals: readonly Signal[], reply: FastifyReply): Promise<{ results: SignalResult[] } | FastifyReply> => {
+    const limited = await overSourceLimit(reply.request, reply);
+    if (limited) return limited;
+    metrics.batchSize.observe({ source }, signals.length);
+    const { results, creationBudget } = await pipeline.process(signals);
+    for (const result of results) metrics.signals.inc({ source, outcome: result.outcome });
+    if (!creationBudget) return { results };
+    // New incidents over a namespace's creation budget were deferred (nothing was created for
+    // them; dedup forgot them): the sender retries them, and they are opened when the budget
+    // allows. Everything else of the request was processed.
+    metrics.rateLimit.inc({ limit: 'namespace', decision: 'limited' });
+    rateLimitHeaders(reply, creationBudget.quota);
+    const retryAfterSeconds = Math.max(1, seconds(creationBudget.quota.retryAfter));
+    const deferred = results.filter((result) => result.outcome === 'deferred').length;
+    return sendProblem(
+      reply,
+      problem(
+        limitedStatus(reply.request.routeOptions.url),
+        `${deferred} new incident(s) in namespace ${creationBudget.namespace} are over its creation budget (${creationBudget.quota.policy}) and were deferred; retry in ${retryAfterSeconds} s. The rest of the request was processed.`,
+        { retryAfterSeconds, results },
+      ),
+    );
+  };
 
-  app.post(ROUTES.kubernetesEvent, async (request) => {
+  app.post(ROUTES.alertmanager, async (request, reply) => respond('alertmanager', parseAlertmanagerWebhook(request.body, options.parse), reply));
+
+  app.post(ROUTES.kubernetesEvent, async (request, reply) => {
     const parsed = parseKubernetesEvent(request.body, options.parse);
     if (parsed.kind === 'ignored') {
       metrics.signals.inc({ source: 'kubernetes-event', outcome: 'ignored' });
       return { results: [{ outcome: 'ignored', reason: parsed.reason }] };
     }
     const signal = options.resolveOwner ? retarget(parsed.signal, await options.resolveOwner(parsed.involved)) : parsed.signal;
-    return respond('kubernetes-event', [signal]);
+    return respond('kubernetes-event', [signal], reply);
   });
 
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));

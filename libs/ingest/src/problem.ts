@@ -10,6 +10,8 @@ export interface Problem {
   readonly instance?: string;
   readonly errors?: readonly { readonly pointer: string; readonly detail: string }[];
   readonly retryAfterSeconds?: number;
+  /** Per-signal results when part of a request was processed (creation budget). */
+  readonly results?: readonly unknown[];
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -22,6 +24,7 @@ export const PROBLEM_TYPES = {
   tooLarge: { type: `${TYPE_BASE}too-large`, title: 'The request is larger than accepted', status: 413 },
   unsupportedMediaType: { type: `${TYPE_BASE}unsupported-media-type`, title: 'The body must be application/json', status: 415 },
   unauthenticated: { type: `${TYPE_BASE}unauthenticated`, title: 'A valid bearer token is required', status: 401 },
+  tooManyRequests: { type: `${TYPE_BASE}rate-limited`, title: 'Over the rate limit; retry later', status: 429 },
   notFound: { type: `${TYPE_BASE}not-found`, title: 'No such endpoint', status: 404 },
   methodNotAllowed: { type: `${TYPE_BASE}method-not-allowed`, title: 'Method not allowed', status: 405 },
   unavailable: { type: `${TYPE_BASE}temporarily-unavailable`, title: 'A dependency is temporarily unavailable; retry later', status: 503 },
@@ -30,6 +33,6 @@ export const PROBLEM_TYPES = {
 
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
 
-export function problem(kind: ProblemType, detail: string, extra: Partial<Pick<Problem, 'errors' | 'instance' | 'retryAfterSeconds'>> = {}): Problem {
+export function problem(kind: ProblemType, detail: string, extra: Partial<Pick<Problem, 'errors' | 'instance' | 'retryAfterSeconds' | 'results'>> = {}): Problem {
   return { type: kind.type, title: kind.title, status: kind.status, detail, ...extra };
 }

@@ -19,6 +19,7 @@ export interface RunningSystem {
   readonly gatewayUrl: string;
   readonly dedupAddress: string;
   readonly crdWriterAddress: string;
+  readonly ratelimitAddress: string;
   readonly services: Readonly<Record<AppName, ServiceProcess>>;
   stop(): Promise<void>;
 }
@@ -28,7 +29,7 @@ export interface RunningSystem {
  * gateway pointed at them. Used by npm start, the end-to-end tests and the benchmarks.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', 'ingest-gateway': 'INGEST_PORT' };
+  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', ratelimit: 'RATELIMIT_PORT', 'ingest-gateway': 'INGEST_PORT' };
   const make = (app: AppName, env: Record<string, string>): ServiceProcess =>
     new ServiceProcess({
       app,
@@ -46,9 +47,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((service) => service.stop()));
   };
+  const ratelimit = make('ratelimit', {
+    RATELIMIT_PORT: String(options.ports?.ratelimit ?? 0),
+    REDIS_URL: options.redisUrl,
+    REDIS_KEY_PREFIX: options.keyPrefix,
+  });
   try {
-    started.push(dedup);
-    const dedupPort = await dedup.start();
+    started.push(dedup, ratelimit);
+    const [dedupPort, ratelimitPort] = await Promise.all([dedup.start(), ratelimit.start()]);
     const crdWriter = make('crd-writer', {
       CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
       SINK_FILE_DIR: options.sinkDir,
@@ -60,6 +66,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),
       DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
       CRD_WRITER_ADDR: `127.0.0.1:${crdWriterPort}`,
+      RATELIMIT_ADDR: `127.0.0.1:${ratelimitPort}`,
       INGEST_AUTH: 'disabled',
     });
     started.push(gateway);
@@ -68,7 +75,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
       dedupAddress: `127.0.0.1:${dedupPort}`,
       crdWriterAddress: `127.0.0.1:${crdWriterPort}`,
-      services: { dedup, 'crd-writer': crdWriter, 'ingest-gateway': gateway },
+      ratelimitAddress: `127.0.0.1:${ratelimitPort}`,
+      services: { dedup, 'crd-writer': crdWriter, ratelimit, 'ingest-gateway': gateway },
       stop,
     };
   } catch (err) {

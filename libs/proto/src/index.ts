@@ -25,11 +25,21 @@ export {
   Outcome,
 } from './gen/alertgate/dedup/v1/dedup.js';
 export type { DedupServiceServer } from './gen/alertgate/dedup/v1/dedup.js';
-export { RateLimitServiceClient, RateLimitServiceService } from './gen/alertgate/ratelimit/v1/ratelimit.js';
+export {
+  CheckSourceRequest,
+  CheckSourceResponse,
+  CreationGrant,
+  Quota,
+  RateLimitServiceClient,
+  RateLimitServiceService,
+  ReserveCreationsRequest,
+  ReserveCreationsResponse,
+} from './gen/alertgate/ratelimit/v1/ratelimit.js';
 export type { RateLimitServiceServer } from './gen/alertgate/ratelimit/v1/ratelimit.js';
 export { AlertmanagerRef, ResourceRef, Signal, Source, Status, TargetResource } from './gen/alertgate/signal/v1/signal.js';
 export { StormServiceClient, StormServiceService } from './gen/alertgate/storm/v1/storm.js';
 export type { StormServiceServer } from './gen/alertgate/storm/v1/storm.js';
+export { Duration } from './gen/google/protobuf/duration.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';
 export { descriptorSetBase64 } from './gen/descriptor-set.js';
 export { fromMillis, toMillis } from './timestamps.js';

@@ -1,4 +1,5 @@
 export { connectRedis, createRedisClient } from './create-redis-client.js';
+export { followRedisHealth } from './follow-redis-health.js';
 export type { RedisClient } from './create-redis-client.js';
 export { KEY_CLASSES, KeySchema } from './key-schema.js';
 export type { KeyClass } from './key-schema.js';

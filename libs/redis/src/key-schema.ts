@@ -18,6 +18,11 @@ export const KEY_CLASSES = {
     name: 'dedup',
     description: 'Open incidents: a hash per fingerprint shard, field = fingerprint rest, value = first seen, last seen, count.',
   },
+  ratelimit: {
+    id: 'r',
+    name: 'ratelimit',
+    description: 'One GCRA limiter: the theoretical arrival time (ms); expires when the limiter is full again.',
+  },
 } as const satisfies Record<string, KeyClass>;
 
 export class KeySchema {
