@@ -1,11 +1,13 @@
 /**
- * npm run bench:memory -- [--fingerprints 100000] [--batch 50] [--json]
+ * npm run bench:memory -- [--fingerprints 100000] [--batch 50] [--limiters 10000] [--json]
  *
  * Prints Redis used_memory per open incident of the dedup window (through the real DedupStore
  * and its Lua script, on a Redis started for the purpose), and the seed document's layout for
- * comparison. With --json, one JSON object: {"bytesPerFingerprint": N, …}.
+ * comparison, and the bytes per active rate limiter. With --json, one JSON object:
+ * {"bytesPerFingerprint": N, …, "rateLimit": {"bytesPerLimiter": M, …}}.
  */
 import { measureDedupMemory } from './measure-dedup-memory.js';
+import { measureRateLimitMemory } from './measure-ratelimit-memory.js';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -17,8 +19,9 @@ function arg(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const result = await measureDedupMemory(arg('fingerprints', 100_000), arg('batch', 50));
+  const rateLimit = await measureRateLimitMemory(arg('limiters', 10_000));
   if (process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, rateLimit })}\n`);
     return;
   }
   process.stdout.write(
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
       `(${result.fingerprints} fingerprints in ${result.keys} ${result.encoding} hashes of ~${result.entriesPerKey}, TTL ${result.keyTtlSeconds}s; ` +
       `${result.checksPerSecond} checks/s in batches of ${result.batch})\n` +
       `seed layout (JSON string per fingerprint): ${result.seedLayoutBytesPerFingerprint} bytes per fingerprint\n` +
+      `rate limits: ${rateLimit.bytesPerLimiter} bytes per active limiter (${rateLimit.limiters} limiters, e.g. ${rateLimit.sampleKey})\n` +
       `Redis ${result.redisVersion}\n`,
   );
 }

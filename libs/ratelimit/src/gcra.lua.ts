@@ -1,11 +1,16 @@
 /**
- * GCRA (generic cell rate algorithm) for one limiter key: the key holds one number, the
- * theoretical arrival time (TAT, ms, Redis' own clock via TIME) of the next request, and expires
- * when the limiter is full again, so an idle limiter costs nothing. Every replica of every
- * service shares it, so limits hold however many gateways there are.
+ * GCRA (generic cell rate algorithm). A limiter's only state is its theoretical arrival time
+ * (TAT, ms on Redis' own clock via TIME): one field of a shard hash, field = hashed limiter id,
+ * value = TAT. A TAT in the past means the limiter is full again, so such a field is the same as
+ * no field; they are removed by sampling a few fields per write (as Redis expires keys itself),
+ * and the hash's own TTL, pushed out to its latest TAT on every write, drops the whole hash once
+ * every limiter in it is idle. Small hashes stay listpack-encoded: about 25 bytes per active
+ * limiter instead of about 100 for a key of its own (npm run bench:memory). Every replica of
+ * every service shares the state, so limits hold however many gateways there are.
  *
- * KEYS[1] limiter key. ARGV[1] emission interval (ms per unit), ARGV[2] burst (units),
- * ARGV[3] cost (units wanted), ARGV[4] 1 = grant what fits (partial), 0 = all or nothing.
+ * KEYS[1] shard hash. ARGV[1] emission interval (ms per unit), ARGV[2] burst (units),
+ * ARGV[3] cost (units wanted), ARGV[4] 1 = grant what fits (partial), 0 = all or nothing,
+ * ARGV[5] field (limiter id), ARGV[6] fields sampled for pruning.
  * Returns { granted, remaining, reset_after_ms, retry_after_ms }.
  */
 export const GCRA_LUA = `
@@ -15,9 +20,12 @@ local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local partial = ARGV[4] == '1'
+local field = ARGV[5]
+local samples = tonumber(ARGV[6])
 local tolerance = interval * burst
-local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
-if tat < now then tat = now end
+local tat = now
+local stored = tonumber(redis.call('HGET', KEYS[1], field) or 0)
+if stored > now then tat = stored end
 -- Units that fit now: each needs one interval of room below now + tolerance.
 local fits = math.floor((now + tolerance - tat) / interval)
 if fits < 0 then fits = 0 end
@@ -27,7 +35,15 @@ if fits < cost then
 end
 if granted > 0 then
   tat = tat + granted * interval
-  redis.call('SET', KEYS[1], tat, 'PX', math.max(1, math.ceil(tat - now)))
+  redis.call('HSET', KEYS[1], field, math.ceil(tat))
+  local ttl = math.max(1, math.ceil(tat - now))
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  if samples > 0 then
+    local sample = redis.call('HRANDFIELD', KEYS[1], samples, 'WITHVALUES')
+    for j = 1, #sample, 2 do
+      if tonumber(sample[j + 1]) <= now then redis.call('HDEL', KEYS[1], sample[j]) end
+    end
+  end
 end
 local remaining = math.floor((now + tolerance - tat) / interval)
 if remaining < 0 then remaining = 0 end

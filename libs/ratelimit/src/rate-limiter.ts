@@ -23,6 +23,8 @@ export interface CreationDemand {
 }
 
 const SOURCE = /^[A-Za-z0-9:._\-[\]]{1,128}$/;
+/** Fields sampled per write to remove idle limiters (see gcra.lua.ts). */
+const PRUNE_SAMPLES = 3;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
@@ -38,17 +40,21 @@ export class RateLimiter {
     private readonly limits: RateLimits,
   ) {}
 
-  /** Limiter ids longer than a short address are hashed: a key stays a few dozen bytes. */
-  private key(kind: 's' | 'n', id: string): string {
-    const short = id.length <= 40 ? id : createHash('sha256').update(id).digest('hex').slice(0, 24);
-    return this.keys.key(KEY_CLASSES.ratelimit, `${kind}:${short}`, '');
+  /**
+   * Where a limiter lives: 64 bits of a hash of its kind and id; the first 8 bits pick one of
+   * 256 shard hashes (`ag:{r3f}`), the rest is the field. The id itself (an address, a
+   * namespace) is in logs and headers, not in Redis.
+   */
+  private locate(kind: 's' | 'n', id: string): { key: string; field: string } {
+    const hash = createHash('sha256').update(`${kind}\n${id}`).digest('hex');
+    return { key: this.keys.key(KEY_CLASSES.ratelimit, hash.slice(0, 2), ''), field: hash.slice(2, 16) };
   }
 
-  private async run(key: string, limit: Limit, cost: number, partial: boolean, name: string): Promise<QuotaResult> {
+  private async run(where: { key: string; field: string }, limit: Limit, cost: number, partial: boolean, name: string): Promise<QuotaResult> {
     const interval = 1000 / limit.perSecond;
     let reply: unknown;
     try {
-      reply = await this.script.run(this.redis, [key], [interval, limit.burst, cost, partial ? 1 : 0]);
+      reply = await this.script.run(this.redis, [where.key], [interval, limit.burst, cost, partial ? 1 : 0, where.field, PRUNE_SAMPLES]);
     } catch (err) {
       throw mapRedisError(err, 'rate limit');
     }
@@ -59,7 +65,7 @@ export class RateLimiter {
   async checkSource(source: string): Promise<QuotaResult> {
     if (!SOURCE.test(source)) throw new AlertgateError(Code.InvalidArgument, 'source must be 1 to 128 characters of [A-Za-z0-9:._-[]]', { details: { field: 'source' } });
     const limit = this.limits.sourceOverrides.get(source) ?? this.limits.source;
-    return this.run(this.key('s', source), limit, 1, false, 'source');
+    return this.run(this.locate('s', source), limit, 1, false, 'source');
   }
 
   /** Grants per namespace what fits of the demanded creations (one round trip for all). */
@@ -77,7 +83,7 @@ export class RateLimiter {
     return Promise.all(
       demands.map((demand) => {
         const limit = this.limits.namespaceOverrides.get(demand.namespace) ?? this.limits.namespace;
-        return this.run(this.key('n', demand.namespace), limit, demand.count, true, 'namespace');
+        return this.run(this.locate('n', demand.namespace), limit, demand.count, true, 'namespace');
       }),
     );
   }

@@ -21,7 +21,7 @@ export const KEY_CLASSES = {
   ratelimit: {
     id: 'r',
     name: 'ratelimit',
-    description: 'One GCRA limiter: the theoretical arrival time (ms); expires when the limiter is full again.',
+    description: 'GCRA limiters: a hash per shard of hashed limiter ids, field = id rest, value = theoretical arrival time (ms).',
   },
 } as const satisfies Record<string, KeyClass>;
 

@@ -1,0 +1,61 @@
+import { KeySchema } from '@alertgate/redis';
+import { RedisTestScope } from '@alertgate/testing';
+
+import { RateLimiter, type QuotaResult } from '../src/rate-limiter.js';
+import { RATE_LIMIT_DEFAULTS } from '../src/rate-limits.js';
+
+describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
+  let scope: RedisTestScope;
+  let limiter: RateLimiter;
+  beforeEach(() => {
+    scope = new RedisTestScope('ratelimit');
+    limiter = new RateLimiter(scope.redis, new KeySchema(scope.prefix), {
+      ...RATE_LIMIT_DEFAULTS,
+      source: { perSecond: 2, burst: 3 },
+      namespace: { perSecond: 1, burst: 5 },
+      namespaceOverrides: new Map([['vip', { perSecond: 10, burst: 50 }]]),
+    });
+  });
+  afterEach(() => scope.verifyAndClean());
+
+  it('admits the burst, then refuses with the time until the next unit fits', async () => {
+    const results: QuotaResult[] = [];
+    for (let i = 0; i < 4; i++) results.push(await limiter.checkSource('a:192.0.2.1'));
+    expect(results.map((r) => r.admitted)).toEqual([true, true, true, false]);
+    expect(results.map((r) => r.remaining)).toEqual([2, 1, 0, 0]);
+    expect(results[3]?.retryAfterMs).toBeGreaterThan(400);
+    expect(results[3]?.retryAfterMs).toBeLessThanOrEqual(500);
+    expect(results[0]?.policy).toBe('"source";q=3;w=2');
+    // Another source has its own limiter.
+    expect((await limiter.checkSource('a:192.0.2.2')).admitted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, (results[3]?.retryAfterMs ?? 0) + 20));
+    expect((await limiter.checkSource('a:192.0.2.1')).admitted).toBe(true);
+  });
+
+  it('grants creation budgets partially per namespace, honouring overrides, in one call', async () => {
+    const [a, b, vip] = await limiter.reserveCreations([
+      { namespace: 'shop', count: 3 },
+      { namespace: 'db', count: 8 },
+      { namespace: 'vip', count: 8 },
+    ]);
+    expect(a).toMatchObject({ granted: 3, remaining: 2, admitted: true });
+    expect(b).toMatchObject({ granted: 5, remaining: 0, admitted: false });
+    expect(b?.retryAfterMs).toBeGreaterThan(900);
+    expect(vip).toMatchObject({ granted: 8, admitted: true });
+  });
+
+  it('keeps every limiter under the prefix in a hash with a TTL that ends when all are idle', async () => {
+    await limiter.checkSource('a:198.51.100.9');
+    const keys = await scope.keys();
+    expect(keys).toHaveLength(1);
+    const ttl = await scope.redis.pttl(keys[0] ?? '');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(500);
+  });
+
+  it('refuses malformed input without touching Redis', async () => {
+    await expect(limiter.checkSource('bad source with spaces')).rejects.toThrow(/source must be/);
+    await expect(limiter.reserveCreations([{ namespace: 'Not_A_Namespace', count: 1 }])).rejects.toThrow(/namespace/);
+    expect(await scope.keys()).toEqual([]);
+  });
+});
