@@ -35,7 +35,8 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
         has('alertgate-ingest-gateway', SERVER) &&
         has('alertgate-dedup', SERVER) &&
         has('alertgate-crd-writer', SERVER) &&
-        has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis'));
+        has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis')) &&
+        has('alertgate-ratelimit', CLIENT, (s) => s.scope.includes('ioredis'));
       if (complete || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -61,5 +62,13 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     // Older and newer semantic conventions name the attribute differently.
     expect([redis?.attributes['db.system'], redis?.attributes['db.system.name']]).toContain('redis');
     expect(dedupServer?.attributes['rpc.system']).toBe('grpc');
+
+    // The rate limiter is part of the same trace: the creation budget (two new incidents) is
+    // reserved under the ingest span, and its Redis script under the ratelimit server span.
+    const limitClient = has('alertgate-ingest-gateway', CLIENT, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/ReserveCreations');
+    const limitServer = has('alertgate-ratelimit', SERVER, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/ReserveCreations');
+    expect(limitClient?.parentSpanId).toBe(ingest?.spanId);
+    expect(limitServer?.parentSpanId).toBe(limitClient?.spanId);
+    expect(spans.some((s) => s.service === 'alertgate-ratelimit' && s.scope.includes('ioredis') && s.parentSpanId === limitServer?.spanId)).toBe(true);
   });
 });

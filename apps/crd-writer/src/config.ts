@@ -9,6 +9,8 @@ export type SinkConfig = { readonly kind: 'file'; readonly directory: string } |
 
 export interface CrdWriterConfig extends CommonConfig {
   readonly port: number;
+  /** Prometheus /metrics, on a port of its own. */
+  readonly metricsPort: number;
   readonly sink: SinkConfig;
   /** The dedup service, told when Kubernetes knows an incident better (adopt, forget). */
   readonly dedupAddress: string;
@@ -49,6 +51,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
   return {
     ...readCommonConfig(reader),
     port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    metricsPort: reader.int('METRICS_PORT', 9154, { min: 0, max: 65535 }),
     sink,
     dedupAddress: reader.address('DEDUP_ADDR', '127.0.0.1:50051'),
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),

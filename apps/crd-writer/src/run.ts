@@ -1,6 +1,7 @@
 import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
+import { startMetricsServer } from '@alertgate/metrics';
 import { DedupServiceClient } from '@alertgate/proto';
 import { createCrdWriterService, FileSink, KubernetesSink, type DedupLink, type RemediationSink } from '@alertgate/remediation';
 import { Metadata } from '@grpc/grpc-js';
@@ -75,8 +76,11 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
   if (sink instanceof KubernetesSink) {
     await sink.start().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
   }
+  const metrics = await startMetricsServer(config.host, config.metricsPort);
+  logger.info({ port: metrics.port }, 'metrics on /metrics');
   await server.start();
   handleShutdown(logger, async () => {
+    await metrics.close();
     clearInterval(timer);
     await server.shutdown();
     await sink.close();

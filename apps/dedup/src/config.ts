@@ -8,8 +8,12 @@ import { readRedisConfig, type RedisConfig } from '@alertgate/redis';
 
 export interface DedupConfig extends CommonConfig {
   readonly port: number;
+  /** Prometheus /metrics, on a port of its own. */
+  readonly metricsPort: number;
   readonly redis: RedisConfig;
   readonly dedup: DedupStoreOptions;
+  /** How often the Redis monitor collects (0 = off). */
+  readonly redisMonitorIntervalMs: number;
 }
 
 export const DEFAULT_PORT = 50051;
@@ -19,7 +23,9 @@ export function loadConfig(env: Env): DedupConfig {
   return {
     ...readCommonConfig(reader),
     port: reader.int('DEDUP_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    metricsPort: reader.int('METRICS_PORT', 9151, { min: 0, max: 65535 }),
     redis: readRedisConfig(reader),
+    redisMonitorIntervalMs: reader.durationMs('REDIS_MONITOR_INTERVAL', 30_000, { min: 0, max: 3_600_000 }),
     dedup: {
       windowMs: reader.durationMs('DEDUP_WINDOW', DEDUP_DEFAULTS.windowMs, { min: 1_000, max: 30 * 86_400_000 }),
       pruneSamples: reader.int('DEDUP_PRUNE_SAMPLES', DEDUP_DEFAULTS.pruneSamples, { min: 0, max: 64 }),

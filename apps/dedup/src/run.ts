@@ -2,7 +2,9 @@ import { createDedupService, DedupStore } from '@alertgate/dedup';
 import { GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
-import { createRedisClient, followRedisHealth, KeySchema } from '@alertgate/redis';
+import { startMetricsServer } from '@alertgate/metrics';
+import { createRedisClient, followRedisHealth, KeySchema, RedisMonitor } from '@alertgate/redis';
+import { Redis } from 'ioredis';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 
 import { loadConfig, type DedupConfig } from './config.js';
@@ -25,9 +27,17 @@ async function run(config: DedupConfig, telemetry: Telemetry): Promise<void> {
   server.add(createDedupService(store, logger));
 
   followRedisHealth(redis, (serving) => server.setServing(serving), logger);
+  // The Redis monitor runs here, once per installation's dedup replica (the service that owns the
+  // bulk of the keyspace); its scan is cheap: a few thousand shard hashes.
+  const monitor = redis instanceof Redis && config.redisMonitorIntervalMs > 0 ? new RedisMonitor(redis, config.redis.keyPrefix, logger) : undefined;
+  redis.once('ready', () => monitor?.start(config.redisMonitorIntervalMs));
 
+  const metrics = await startMetricsServer(config.host, config.metricsPort);
+  logger.info({ port: metrics.port }, 'metrics on /metrics');
   await server.start();
   handleShutdown(logger, async () => {
+    await metrics.close();
+    monitor?.stop();
     await server.shutdown();
     redis.disconnect();
     await telemetry.shutdown();

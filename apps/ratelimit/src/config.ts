@@ -8,6 +8,8 @@ import { readRedisConfig, type RedisConfig } from '@alertgate/redis';
 
 export interface RateLimitConfig extends CommonConfig {
   readonly port: number;
+  /** Prometheus /metrics, on a port of its own. */
+  readonly metricsPort: number;
   readonly redis: RedisConfig;
   readonly limits: RateLimits;
 }
@@ -36,6 +38,7 @@ export function loadConfig(env: Env): RateLimitConfig {
   return {
     ...readCommonConfig(reader),
     port: reader.int('RATELIMIT_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    metricsPort: reader.int('METRICS_PORT', 9153, { min: 0, max: 65535 }),
     redis: readRedisConfig(reader),
     limits: {
       source: { perSecond: sourceRate, burst: reader.int('SOURCE_BURST', d.source.burst, { min: 1, max: 1_000_000 }) },

@@ -1,6 +1,7 @@
 import { GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
+import { startMetricsServer } from '@alertgate/metrics';
 import { createRateLimitService, RateLimiter } from '@alertgate/ratelimit';
 import { createRedisClient, followRedisHealth, KeySchema } from '@alertgate/redis';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
@@ -26,8 +27,11 @@ async function run(config: RateLimitConfig, telemetry: Telemetry): Promise<void>
 
   followRedisHealth(redis, (serving) => server.setServing(serving), logger);
 
+  const metrics = await startMetricsServer(config.host, config.metricsPort);
+  logger.info({ port: metrics.port }, 'metrics on /metrics');
   await server.start();
   handleShutdown(logger, async () => {
+    await metrics.close();
     await server.shutdown();
     redis.disconnect();
     await telemetry.shutdown();

@@ -1,6 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
 import type { Logger } from '@alertgate/logging';
+import { counter } from '@alertgate/metrics';
 import {
   DedupServiceService,
   fromMillis,
@@ -18,6 +19,12 @@ import {
 import type { DedupOutcome, DedupStore } from './dedup-store.js';
 
 export const DEDUP_SERVICE_NAME = 'alertgate.dedup.v1.DedupService';
+
+const decisionsTotal = counter({
+  name: 'alertgate_dedup_decisions_total',
+  help: 'Dedup window decisions: new incidents, duplicates, resolutions, unmatched resolutions.',
+  labelNames: ['outcome'],
+});
 /** One webhook's worth; Alertmanager's max_alerts should stay well below. */
 export const MAX_BATCH = 10_000;
 
@@ -43,6 +50,7 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
         return { fingerprint: signal.fingerprint, resolved: signal.status === Status.STATUS_RESOLVED };
       });
       const decisions = await store.checkBatch(queries);
+      for (const decision of decisions) decisionsTotal.inc({ outcome: decision.outcome });
       return {
         decisions: decisions.map((decision) => ({
           fingerprint: decision.fingerprint,

@@ -29,6 +29,8 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   readonly logs: string[] = [];
   port = 0;
+  /** The /metrics port, for services that log it before they listen. */
+  metricsPort = 0;
 
   constructor(private readonly options: ServiceProcessOptions) {}
 
@@ -56,6 +58,7 @@ export class ServiceProcess {
         this.options.onLog?.(line);
         try {
           const entry = JSON.parse(line) as { msg?: string; port?: number; address?: string };
+          if (entry.msg === 'metrics on /metrics' && entry.port) this.metricsPort = entry.port;
           if (entry.msg && LISTENING.has(entry.msg)) {
             this.port = entry.port ?? Number(entry.address?.split(':').pop());
             clearTimeout(timer);

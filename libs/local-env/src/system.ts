@@ -30,12 +30,14 @@ export interface RunningSystem {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', ratelimit: 'RATELIMIT_PORT', 'ingest-gateway': 'INGEST_PORT' };
+  // Tests run several systems at once: metrics on any free port unless ports are fixed (npm start).
+  const metricsEnv: Record<string, string> = options.ports ? {} : { METRICS_PORT: '0' };
   const make = (app: AppName, env: Record<string, string>): ServiceProcess =>
     new ServiceProcess({
       app,
       portVariable: PORT_VARIABLES[app],
       root: options.root,
-      env: { ...env, ...options.env, ...options.serviceEnv?.[app] },
+      env: { ...metricsEnv, ...env, ...options.env, ...options.serviceEnv?.[app] },
       ...(options.onLog ? { onLog: (line: string) => options.onLog?.(app, line) } : {}),
     });
   const dedup = make('dedup', {

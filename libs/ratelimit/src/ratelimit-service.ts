@@ -1,6 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
 import type { Logger } from '@alertgate/logging';
+import { counter, histogram } from '@alertgate/metrics';
 import {
   RateLimitServiceService,
   type CheckSourceRequest,
@@ -14,6 +15,18 @@ import {
 import type { QuotaResult, RateLimiter } from './rate-limiter.js';
 
 export const RATELIMIT_SERVICE_NAME = 'alertgate.ratelimit.v1.RateLimitService';
+
+const decisionsTotal = counter({
+  name: 'alertgate_ratelimit_service_decisions_total',
+  help: 'Limiter decisions by limit kind (source, namespace) and decision (admitted, limited); namespace counts units.',
+  labelNames: ['limit', 'decision'],
+});
+const budgetRemaining = histogram({
+  name: 'alertgate_ratelimit_remaining_ratio',
+  help: 'Share of a limiter\'s burst left after each decision (budget usage), by limit kind.',
+  labelNames: ['limit'],
+  buckets: [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
+});
 
 const duration = (ms: number): { seconds: number; nanos: number } => {
   const seconds = Math.floor(ms / 1000);
@@ -33,12 +46,22 @@ export function toQuota(result: QuotaResult): Quota {
 
 export function createRateLimitService(limiter: RateLimiter, logger: Logger): GrpcService {
   const implementation: RateLimitServiceServer = {
-    checkSource: unary<CheckSourceRequest, CheckSourceResponse>('CheckSource', logger, async (request) => ({
-      quota: toQuota(await limiter.checkSource(request.source)),
-    })),
+    checkSource: unary<CheckSourceRequest, CheckSourceResponse>('CheckSource', logger, async (request) => {
+      const result = await limiter.checkSource(request.source);
+      decisionsTotal.inc({ limit: 'source', decision: result.admitted ? 'admitted' : 'limited' });
+      budgetRemaining.observe({ limit: 'source' }, result.remaining / Math.max(1, result.limit));
+      return { quota: toQuota(result) };
+    }),
     reserveCreations: unary<ReserveCreationsRequest, ReserveCreationsResponse>('ReserveCreations', logger, async (request) => {
       if (request.demands.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 namespaces per call');
       const results = await limiter.reserveCreations(request.demands);
+      request.demands.forEach((demand, i) => {
+        const result = results[i];
+        if (!result) return;
+        decisionsTotal.inc({ limit: 'namespace', decision: 'admitted' }, result.granted);
+        decisionsTotal.inc({ limit: 'namespace', decision: 'limited' }, demand.count - result.granted);
+        budgetRemaining.observe({ limit: 'namespace' }, result.remaining / Math.max(1, result.limit));
+      });
       return {
         grants: request.demands.map((demand, i) => {
           const result = results[i];

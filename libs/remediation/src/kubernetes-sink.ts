@@ -1,6 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
+import { counter } from '@alertgate/metrics';
 import { incidentId } from '@alertgate/signal';
 import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
@@ -37,6 +38,21 @@ export interface KubernetesSinkOptions {
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
+
+const kubeCalls = counter({
+  name: 'alertgate_kube_requests_total',
+  help: 'Kubernetes API calls of the crd-writer, by operation and result (ok or the error code).',
+  labelNames: ['operation', 'result'],
+});
+const kubeRetries = counter({
+  name: 'alertgate_kube_retries_total',
+  help: 'Kubernetes API calls retried after a retryable failure (429, 5xx, timeout, connection error).',
+  labelNames: ['operation'],
+});
+const statusWritesTotal = counter({
+  name: 'alertgate_kube_status_writes_total',
+  help: 'Status subresource writes (coalesced: at most one per resource per flush interval for duplicates).',
+});
 /** How long a namespace found missing is remembered before it is tried again. */
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
@@ -90,17 +106,25 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    const operation = what.split(' ')[0] ?? what;
     return withRetry(
       KUBE_RETRY,
       async () => {
         const client = await this.api();
         try {
-          return await fn(client);
+          const result = await fn(client);
+          kubeCalls.inc({ operation, result: 'ok' });
+          return result;
         } catch (err) {
-          throw mapKubernetesError(err, what);
+          const error = mapKubernetesError(err, what);
+          kubeCalls.inc({ operation, result: error.code });
+          throw error;
         }
       },
-      (err, attempt) => this.options.logger.warn({ what, attempt, err: err.message }, 'Kubernetes API call failed; retrying'),
+      (err, attempt) => {
+        kubeRetries.inc({ operation });
+        this.options.logger.warn({ what, attempt, err: err.message }, 'Kubernetes API call failed; retrying');
+      },
     );
   }
 
@@ -284,6 +308,7 @@ export class KubernetesSink implements RemediationSink {
           ),
         );
         this.statusWrites += 1;
+        statusWritesTotal.inc();
         return;
       } catch (err) {
         if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;

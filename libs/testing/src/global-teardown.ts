@@ -1,4 +1,5 @@
 import { stopKubeEnv, type KubeEnv, type RedisServer } from '@alertgate/local-env';
+import { formatKeyspaceReport, inspectKeyspace, summarizeKeyspace } from '@alertgate/redis';
 import { Redis } from 'ioredis';
 
 import { auditPrefix } from './test-redis.js';
@@ -17,6 +18,9 @@ export default async function globalTeardown(): Promise<void> {
   const redis = new Redis(server.url);
   try {
     const audit = await auditPrefix(redis, '');
+    // The same account `npm run redis-report` gives, for the suite's own Redis (every test's
+    // keys have been deleted by now: anything listed is a leak).
+    process.stdout.write(`\n${formatKeyspaceReport(summarizeKeyspace(await inspectKeyspace(redis, '')))}\n`);
     const memory = await redis.info('memory');
     const field = (name: string): string => new RegExp(`^${name}:(.*)$`, 'm').exec(memory)?.[1]?.trim() ?? '?';
     process.stdout.write(
