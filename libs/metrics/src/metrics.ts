@@ -6,15 +6,18 @@ import { Counter, Gauge, Histogram, register, type CounterConfiguration, type Ga
  * process that builds the same component twice does not fail on double registration.
  */
 export function counter<T extends string>(config: CounterConfiguration<T>): Counter<T> {
-  return (register.getSingleMetric(config.name) as Counter<T> | undefined) ?? new Counter(config);
+  const existing = register.getSingleMetric(config.name);
+  return existing instanceof Counter ? existing : new Counter(config);
 }
 
 export function gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
-  return (register.getSingleMetric(config.name) as Gauge<T> | undefined) ?? new Gauge(config);
+  const existing = register.getSingleMetric(config.name);
+  return existing instanceof Gauge ? existing : new Gauge(config);
 }
 
 export function histogram<T extends string>(config: HistogramConfiguration<T>): Histogram<T> {
-  return (register.getSingleMetric(config.name) as Histogram<T> | undefined) ?? new Histogram(config);
+  const existing = register.getSingleMetric(config.name);
+  return existing instanceof Histogram ? existing : new Histogram(config);
 }
 
 /** Latency buckets for calls between services and to Redis (seconds). */
