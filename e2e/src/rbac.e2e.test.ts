@@ -46,7 +46,8 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
   let kubeconfig: string;
 
   beforeAll(async () => {
-    await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'namespace.yaml'), '-f', join(repoRoot(), 'k8s', 'rbac')]);
+    await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'base', 'namespace.yaml')]);
+    await kubectl(['apply', '-k', join(repoRoot(), 'k8s', 'rbac')]);
     const token = (await kubectl(['create', 'token', 'alertgate-crd-writer', '-n', 'alertgate', '--duration=1h'])).trim();
     kubeconfig = tokenKubeconfig(dir, token);
     ns = await testNamespace('rbac');

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const kubectl = (...args: string[]): void => {
     execFileSync(env.kubectl, ['--kubeconfig', env.adminKubeconfig, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   };
-  kubectl('apply', '-f', join(root, 'k8s', 'crds'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures'));
+  kubectl('apply', '-f', join(root, 'k8s', 'crds', 'remediationrequests.yaml'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures'));
   kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd/remediationrequests.remediation.alertgate.io');
   process.stdout.write(`test API server ${env.started ? 'started' : 'already running'} at ${env.server} (kubectl: ${env.kubectl})\n`);
   process.stdout.write(`${env.adminKubeconfig}\n`);

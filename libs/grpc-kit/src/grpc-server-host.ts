@@ -16,6 +16,11 @@ export interface GrpcServerOptions {
 }
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+/**
+ * Health entry for liveness probes: SERVING while the process runs, whatever its dependencies
+ * do (a Redis outage must make a pod unready, not restart it). Readiness probes use "" instead.
+ */
+export const LIVENESS_SERVICE = 'liveness';
 
 let sharedIndex: DescriptorIndex | undefined;
 function descriptorIndex(): DescriptorIndex {
@@ -59,6 +64,7 @@ export class GrpcServerHost {
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+    this.health.setStatus(LIVENESS_SERVICE, 'SERVING');
     logger.info({ address: `${host}:${this.boundPort}`, services: this.services.map((s) => s.name) }, 'gRPC server listening');
     return this.boundPort;
   }
@@ -72,6 +78,7 @@ export class GrpcServerHost {
 
   async shutdown(): Promise<void> {
     this.setServing(false);
+    this.health.setStatus(LIVENESS_SERVICE, 'NOT_SERVING');
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.options.logger.warn({ graceMs: this.options.shutdownGraceMs }, 'grace period over; cancelling in-flight calls');

@@ -1,6 +1,6 @@
 export { callUnary, createClient } from './grpc-client.js';
 export type { ClientOptions } from './grpc-client.js';
-export { GrpcServerHost, HEALTH_SERVICE } from './grpc-server-host.js';
+export { GrpcServerHost, HEALTH_SERVICE, LIVENESS_SERVICE } from './grpc-server-host.js';
 export { HealthClient } from './health-client.js';
 export type { PeerHealth } from './health-client.js';
 export type { GrpcServerOptions } from './grpc-server-host.js';
