@@ -75,9 +75,10 @@ describe('the bundles the images copy start with the rendered configuration and 
 
   beforeAll(async () => {
     const config = (await render('dev')).find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('alertgate-config'));
-    // In a cluster the addresses are Service names; here the processes run on loopback.
-    const { DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL, ...env } = config?.data ?? {};
-    expect([DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL]).toEqual(['dedup:50051', 'ratelimit:50053', 'crd-writer:50054', 'redis://redis:6379']);
+    // In a cluster the addresses are Service names; here the processes run on loopback, and the
+    // test's own key prefix keeps its Redis keys apart (and checked for leaks).
+    const { DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX, ...env } = config?.data ?? {};
+    expect([DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dedup:50051', 'ratelimit:50053', 'crd-writer:50054', 'redis://redis:6379', 'ag:']);
     const token = join(dir, 'token');
     writeFileSync(token, 'deploy-test-token-0123456789');
     fixture = await PipelineFixture.start('deploy', {
