@@ -178,7 +178,8 @@ describe('limits hold across replicas', () => {
     const expected = RATE * elapsed + BURST;
     process.stdout.write(`replicas: ${admitted} admitted, ${limited} limited over ${elapsed.toFixed(2)} s; limit allows ${expected.toFixed(1)}\n`);
     expect(other).toBe(0);
-    expect(limited).toBeGreaterThan(admitted);
+    // The clients offered more than the limit (else accuracy would prove nothing).
+    expect(admitted + limited).toBeGreaterThan(expected * 1.2);
     expect(Math.abs(admitted - expected) / expected).toBeLessThanOrEqual(0.02);
   });
 });
