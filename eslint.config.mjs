@@ -24,7 +24,8 @@ const SCOPES = {
   'scope:crd-writer': ['scope:crd-writer', 'scope:shared'],
   'scope:gateway': ['scope:gateway', 'scope:shared'],
   'scope:ratelimit': ['scope:ratelimit', 'scope:shared'],
-  'scope:testing': ['scope:dedup', 'scope:crd-writer', 'scope:gateway', 'scope:ratelimit', 'scope:shared', 'scope:testing'],
+  'scope:storm': ['scope:storm', 'scope:shared'],
+  'scope:testing': ['scope:dedup', 'scope:crd-writer', 'scope:gateway', 'scope:ratelimit', 'scope:storm', 'scope:shared', 'scope:testing'],
 };
 const constraints = (extraTypes, extraScopes) => [
   ...Object.entries(TYPES).map(([sourceTag, tags]) => ({ sourceTag, onlyDependOnLibsWithTags: [...new Set([...tags, ...extraTypes])] })),

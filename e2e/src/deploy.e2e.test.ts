@@ -38,7 +38,7 @@ describe('deploying it: kustomize overlays on the real API server', () => {
       expect(kinds).toContain(kind);
     }
     expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(
-      expect.arrayContaining(['ingest-gateway', 'dedup', 'ratelimit', 'crd-writer']),
+      expect.arrayContaining(['ingest-gateway', 'dedup', 'ratelimit', 'storm', 'crd-writer']),
     );
     // Namespaced objects need their namespace to exist for a server-side dry run.
     await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'base', 'namespace.yaml')]);
@@ -49,7 +49,7 @@ describe('deploying it: kustomize overlays on the real API server', () => {
 
   it('every workload of the dev overlay runs non-root, read-only, without privileges, with limits and probes', async () => {
     const workloads = (await render('dev')).filter((o) => o.kind === 'Deployment');
-    expect(workloads.length).toBe(5); // four services and the dev Redis
+    expect(workloads.length).toBe(6); // five services and the dev Redis
     for (const workload of workloads) {
       const pod = workload.spec?.template?.spec;
       const where = `Deployment ${workload.metadata.name}`;
@@ -77,8 +77,8 @@ describe('the bundles the images copy start with the rendered configuration and 
     const config = (await render('dev')).find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('alertgate-config'));
     // In a cluster the addresses are Service names; here the processes run on loopback, and the
     // test's own key prefix keeps its Redis keys apart (and checked for leaks).
-    const { DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX, ...env } = config?.data ?? {};
-    expect([DEDUP_ADDR, RATELIMIT_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dedup:50051', 'ratelimit:50053', 'crd-writer:50054', 'redis://redis:6379', 'ag:']);
+    const { DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX, ...env } = config?.data ?? {};
+    expect([DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dedup:50051', 'ratelimit:50053', 'storm:50052', 'crd-writer:50054', 'redis://redis:6379', 'ag:']);
     const token = join(dir, 'token');
     writeFileSync(token, 'deploy-test-token-0123456789');
     fixture = await PipelineFixture.start('deploy', {
@@ -97,7 +97,7 @@ describe('the bundles the images copy start with the rendered configuration and 
 
   it('gRPC liveness and readiness answer SERVING, the gateway is ready, an alert becomes a resource', async () => {
     const { services } = fixture.system!;
-    for (const name of ['dedup', 'ratelimit', 'crd-writer'] as const) {
+    for (const name of ['dedup', 'ratelimit', 'storm', 'crd-writer'] as const) {
       const health = new HealthClient(`127.0.0.1:${services[name].port}`);
       expect(await health.check(2_000, 'liveness')).toBe('SERVING');
       expect(await health.check(2_000)).toBe('SERVING');

@@ -43,6 +43,8 @@ describe('grpcurl and buf curl can list, describe and call every service through
   const services = () => [
     { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['Adopt', 'CheckBatch', 'Forget'] },
     { address: fixture.system!.crdWriterAddress, service: 'alertgate.crdwriter.v1.CrdWriterService', methods: ['ApplyBatch'] },
+    { address: fixture.system!.ratelimitAddress, service: 'alertgate.ratelimit.v1.RateLimitService', methods: ['CheckSource', 'ReserveCreations'] },
+    { address: fixture.system!.stormAddress, service: 'alertgate.storm.v1.StormService', methods: ['EvaluateBatch'] },
   ];
 
   it('lists and describes every service and method, and health answers SERVING', async () => {
@@ -93,6 +95,21 @@ describe('grpcurl and buf curl can list, describe and call every service through
     const reply = JSON.parse(await grpcurl('-d', JSON.stringify(update), fixture.system!.crdWriterAddress, 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch'));
     expect(reply).toEqual({ results: [{ effect: 'EFFECT_CREATED', resource: { namespace: 'tools', name: `byhand-${fingerprint.slice(0, 12)}-lzz0abcd` } }] });
     expect(fixture.resources().map((rr) => rr.spec.alertname)).toContain('ByHand');
+  });
+
+  it('calls storm and ratelimit by hand', async () => {
+    const signal = { fingerprint, alertname: 'ByHand', namespace: 'tools', status: 'STATUS_FIRING', target: { kind: 'pod', name: 'p' } };
+    const storm = JSON.parse(await grpcurl('-d', JSON.stringify({ inputs: [{ signal, new_incident: true }] }), fixture.system!.stormAddress, 'alertgate.storm.v1.StormService/EvaluateBatch')) as {
+      verdicts: Record<string, unknown>[];
+    };
+    // One alert is no storm: the verdict says so (folded false is the default and omitted).
+    expect(storm.verdicts).toEqual([{ fingerprint }]);
+    const source = JSON.parse(await grpcurl('-d', '{"source":"a:192.0.2.9"}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/CheckSource')) as { quota: { admitted: boolean } };
+    expect(source.quota.admitted).toBe(true);
+    const budget = JSON.parse(
+      await grpcurl('-d', '{"demands":[{"namespace":"tools","count":2}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/ReserveCreations'),
+    ) as { grants: { namespace: string; granted: number }[] };
+    expect(budget.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 2 })]);
   });
 
   it('buf curl lists the methods and calls one', async () => {

@@ -53,7 +53,7 @@ describe('metrics, the Redis monitor, the dashboard and the alert rules', () => 
     };
     const texts = await Promise.all([
       scrape(`${fixture.gatewayUrl}/metrics`),
-      ...(['dedup', 'crd-writer', 'ratelimit'] as const).map((name) => scrape(`http://127.0.0.1:${services[name].metricsPort}/metrics`)),
+      ...(['dedup', 'crd-writer', 'ratelimit', 'storm'] as const).map((name) => scrape(`http://127.0.0.1:${services[name].metricsPort}/metrics`)),
     ]);
     const exported = texts.join('\n');
     expect(exported).toMatch(/alertgate_rpc_server_duration_seconds_count\{method="CheckBatch",code="OK"\} [1-9]/);

@@ -10,7 +10,8 @@ interface Result {
 describe('pipeline end to end (gateway, dedup, crd-writer as processes, real Redis)', () => {
   let fixture: PipelineFixture;
   beforeAll(async () => {
-    fixture = await PipelineFixture.start('pipeline');
+    // This suite is about dedup and the resource lifecycle; storms have their own suite.
+    fixture = await PipelineFixture.start('pipeline', { serviceEnv: { 'ingest-gateway': { STORM: 'off' } } });
   });
   afterAll(() => fixture?.close());
 
@@ -89,6 +90,7 @@ describe('pipeline end to end (gateway, dedup, crd-writer as processes, real Red
     const ready = await fetch(`${fixture.gatewayUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { dedup: 'SERVING', 'crd-writer': 'SERVING', ratelimit: 'SERVING' } });
+    // (STORM=off here: the storm service is not a dependency of this gateway.)
     const metrics = await (await fetch(`${fixture.gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/alertgate_signals_total\{source="alertmanager",outcome="created"\} \d+/);
   });

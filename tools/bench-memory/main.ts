@@ -1,5 +1,6 @@
 /**
- * npm run bench:memory -- [--fingerprints 100000] [--batch 50] [--limiters 10000] [--json]
+ * npm run bench:memory -- [--fingerprints 100000] [--batch 50] [--limiters 10000]
+ *   [--storm-alerts 10000] [--storm-resources 2000] [--detection-keys 10000] [--json]
  *
  * Prints Redis used_memory per open incident of the dedup window (through the real DedupStore
  * and its Lua script, on a Redis started for the purpose), and the seed document's layout for
@@ -8,6 +9,7 @@
  */
 import { measureDedupMemory } from './measure-dedup-memory.js';
 import { measureRateLimitMemory } from './measure-ratelimit-memory.js';
+import { measureStormMemory } from './measure-storm-memory.js';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -20,8 +22,9 @@ function arg(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const result = await measureDedupMemory(arg('fingerprints', 100_000), arg('batch', 50));
   const rateLimit = await measureRateLimitMemory(arg('limiters', 10_000));
+  const storm = await measureStormMemory(arg('storm-alerts', 10_000), arg('storm-resources', 2_000), arg('detection-keys', 10_000));
   if (process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ ...result, rateLimit })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, rateLimit, storm })}\n`);
     return;
   }
   process.stdout.write(
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
       `${result.checksPerSecond} checks/s in batches of ${result.batch})\n` +
       `seed layout (JSON string per fingerprint): ${result.seedLayoutBytesPerFingerprint} bytes per fingerprint\n` +
       `rate limits: ${rateLimit.bytesPerLimiter} bytes per active limiter (${rateLimit.limiters} limiters, e.g. ${rateLimit.sampleKey})\n` +
+      `storms: one storm of ${storm.stormAlerts} alerts over ${storm.stormResources} resources takes ${storm.stormBytes} bytes (${storm.stormEncoding}); ` +
+      `detection state ${storm.detectionBytesPerKey} bytes per key (${storm.detectionKeys} keys)\n` +
       `Redis ${result.redisVersion}\n`,
   );
 }

@@ -14,7 +14,7 @@ import { RedisServer, REDIS_INSTALL_HINT, redisServerAvailable, startSystem, typ
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const COLORS: Record<AppName, string> = { dedup: '36', 'crd-writer': '35', ratelimit: '33', 'ingest-gateway': '32' };
+const COLORS: Record<AppName, string> = { dedup: '36', 'crd-writer': '35', ratelimit: '33', storm: '34', 'ingest-gateway': '32' };
 
 function printLog(app: AppName, line: string): void {
   let text = line;
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   const kubeconfig = env['KUBECONFIG'];
   const sinkDir = join(root, 'var', 'remediationrequests');
-  const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|SOURCE_|NAMESPACE_CREATIONS_|NAMESPACE_OVERRIDES$|RATELIMIT_FAIL_MODE$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$)/.test(key))) as Record<string, string>;
+  const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|STORM_|SOURCE_|NAMESPACE_CREATIONS_|NAMESPACE_OVERRIDES$|RATELIMIT_FAIL_MODE$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$)/.test(key))) as Record<string, string>;
   const system = await startSystem({
     root,
     redisUrl,
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       dedup: Number(env['DEDUP_PORT'] ?? 50051),
       'crd-writer': Number(env['CRD_WRITER_PORT'] ?? 50054),
       ratelimit: Number(env['RATELIMIT_PORT'] ?? 50053),
+      storm: Number(env['STORM_PORT'] ?? 50052),
     },
     env: passThrough,
     onLog: printLog,
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   out(`  dedup           ${system.dedupAddress}    (gRPC, reflection on)`);
   out(`  crd-writer      ${system.crdWriterAddress}    (gRPC, reflection on)`);
   out(`  ratelimit       ${system.ratelimitAddress}    (gRPC, reflection on)`);
+  out(`  storm           ${system.stormAddress}    (gRPC, reflection on)`);
   out(`  resources       ${kubeconfig ? `Kubernetes (KUBECONFIG=${kubeconfig}); kubectl get rr -A` : `${sinkDir}/<namespace>/<name>.yaml`}`);
   out('');
   out('Send an alert:');

@@ -21,6 +21,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly parse: ParseOptions;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
+  /** The storm service; undefined when storm folding is off (STORM=off). */
+  readonly storm: { readonly address: string; readonly deadlineMs: number } | undefined;
   /** The ratelimit service; undefined when rate limiting is off (RATELIMIT=off). */
   readonly rateLimit: { readonly address: string; readonly deadlineMs: number; readonly failOpen: boolean } | undefined;
 }
@@ -75,6 +77,10 @@ export function loadConfig(env: Env): GatewayConfig {
     bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    storm:
+      reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'
+        ? undefined
+        : { address: reader.address('STORM_ADDR', '127.0.0.1:50052'), deadlineMs: reader.durationMs('STORM_DEADLINE', 2_000, { min: 10 }) },
     rateLimit:
       reader.oneOf('RATELIMIT', ['on', 'off'], 'on') === 'off'
         ? undefined

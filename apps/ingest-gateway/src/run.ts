@@ -3,7 +3,7 @@ import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alert
 import { OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
-import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient } from '@alertgate/proto';
+import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 import { Metadata } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -28,6 +28,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   const dedup = createClient(DedupServiceClient, config.dedupAddress);
   const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress);
   const rateLimit = config.rateLimit;
+  const stormConfig = config.storm;
+  const storm = stormConfig ? createClient(StormServiceClient, stormConfig.address) : undefined;
   const limiter = rateLimit ? createClient(RateLimitServiceClient, rateLimit.address) : undefined;
   const pipeline = new IngestPipeline(
     {
@@ -45,12 +47,19 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
             callUnary(limiter, limiter.reserveCreations.bind(limiter), request, new Metadata(), 'ratelimit.ReserveCreations', { deadlineMs: rateLimit.deadlineMs }),
         }
       : undefined,
+    storm && stormConfig
+      ? {
+          evaluateBatch: (request) =>
+            callUnary(storm, storm.evaluateBatch.bind(storm), request, new Metadata(), 'storm.EvaluateBatch', { deadlineMs: stormConfig.deadlineMs }),
+        }
+      : undefined,
   );
 
   const peers = [
     { name: 'dedup', health: new HealthClient(config.dedupAddress, dedup.getChannel()) },
     { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, crdWriter.getChannel()) },
     ...(limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, limiter.getChannel()) }] : []),
+    ...(storm && stormConfig ? [{ name: 'storm', health: new HealthClient(stormConfig.address, storm.getChannel()) }] : []),
   ];
   // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
   // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
@@ -94,6 +103,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     dedup.close();
     crdWriter.close();
     limiter?.close();
+    storm?.close();
     await telemetry.shutdown();
   });
 }

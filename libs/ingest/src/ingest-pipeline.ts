@@ -10,7 +10,10 @@ import {
   type ForgetRequest,
   type ForgetResponse,
   type Quota,
+  type EvaluateBatchRequest,
+  type EvaluateBatchResponse,
   type ReserveCreationsRequest,
+  type Verdict,
   type ReserveCreationsResponse,
   type IncidentUpdate,
   type Signal,
@@ -23,6 +26,9 @@ export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
   forget(request: ForgetRequest): Promise<ForgetResponse>;
 }
+export interface StormPort {
+  evaluateBatch(request: EvaluateBatchRequest): Promise<EvaluateBatchResponse>;
+}
 export interface RateLimitPort {
   reserveCreations(request: ReserveCreationsRequest): Promise<ReserveCreationsResponse>;
 }
@@ -30,7 +36,7 @@ export interface CrdWriterPort {
   applyBatch(request: ApplyBatchRequest): Promise<ApplyBatchResponse>;
 }
 
-export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred';
+export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred' | 'storm';
 
 export interface SignalResult {
   readonly fingerprint: string;
@@ -61,7 +67,41 @@ export class IngestPipeline {
     private readonly dedup: DedupPort,
     private readonly crdWriter: CrdWriterPort,
     private readonly rateLimit?: RateLimitPort,
+    private readonly storm?: StormPort,
   ) {}
+
+  /**
+   * Storms (storm service): new incidents of a key whose storm is on fold into its aggregate
+   * instead of getting a resource each. Dedup forgets them again, so that every later alert of
+   * such a member is counted on the aggregate for as long as the storm lasts (and opens an
+   * individual incident after it).
+   */
+  private async fold(signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ verdicts: Verdict[]; folded: Set<number> }> {
+    const folded = new Set<number>();
+    if (!this.storm) return { verdicts: [], folded };
+    const { verdicts } = await this.storm.evaluateBatch({
+      inputs: signals.map((signal, i) => ({
+        signal,
+        newIncident: decisions[i]?.outcome === Outcome.OUTCOME_NEW,
+      })),
+    });
+    if (verdicts.length !== signals.length) throw new AlertgateError(Code.Internal, 'storm answered a different number of verdicts');
+    verdicts.forEach((verdict, i) => {
+      if (verdict.folded) folded.add(i);
+    });
+    // Repeats of a folded new incident later in the same webhook fold with it (dedup counted
+    // them as duplicates of the incident it is about to forget).
+    const foldedIds = new Set([...folded].map((i) => decisions[i]?.incident?.id).filter((id): id is string => id !== undefined));
+    decisions.forEach((decision, j) => {
+      if (!folded.has(j) && decision.incident && foldedIds.has(decision.incident.id) && verdicts[j]?.storm) folded.add(j);
+    });
+    await Promise.all(
+      [...folded]
+        .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
+        .map((i) => this.dedup.forget({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' })),
+    );
+    return { verdicts, folded };
+  }
 
   /**
    * The namespace creation budget (ratelimit service): new incidents beyond it are deferred —
@@ -69,12 +109,12 @@ export class IngestPipeline {
    * Alertmanager, which retries and otherwise resends at its next group_interval) opens them
    * once the budget allows. Duplicates cost no creation and are never deferred.
    */
-  private async defer(signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
+  private async defer(signals: readonly Signal[], decisions: readonly Decision[], skip: ReadonlySet<number>): Promise<{ deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
     const deferred = new Set<number>();
     if (!this.rateLimit) return { deferred };
     const demand = new Map<string, number[]>();
     decisions.forEach((decision, i) => {
-      if (decision.outcome !== Outcome.OUTCOME_NEW) return;
+      if (decision.outcome !== Outcome.OUTCOME_NEW || skip.has(i)) return;
       const namespace = signals[i]?.namespace ?? '';
       demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
     });
@@ -106,10 +146,15 @@ export class IngestPipeline {
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length }, async (span) => {
       const { decisions } = await this.dedup.checkBatch({ signals: [...signals] });
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      const { deferred, budget } = await this.defer(signals, decisions);
+      const { verdicts, folded } = await this.fold(signals, decisions);
+      const { deferred, budget } = await this.defer(signals, decisions, folded);
       const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i));
       const updates: IncidentUpdate[] = kept.map((i) => {
         const signal = signals[i] as Signal;
+        const verdict = verdicts[i];
+        if (folded.has(i) && verdict?.storm) {
+          return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm };
+        }
         const decision = decisions[i];
         const incident = decision?.incident;
         const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
@@ -141,6 +186,9 @@ export class IngestPipeline {
             break;
           case Effect.EFFECT_RESOLVED:
             outcome = 'resolved';
+            break;
+          case Effect.EFFECT_FOLDED:
+            outcome = 'storm';
             break;
           default:
             outcome = 'unmatched';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { track } from './child-registry.js';
 
-export type AppName = 'dedup' | 'crd-writer' | 'ratelimit' | 'ingest-gateway';
+export type AppName = 'dedup' | 'crd-writer' | 'ratelimit' | 'storm' | 'ingest-gateway';
 
 export interface ServiceProcessOptions {
   readonly app: AppName;

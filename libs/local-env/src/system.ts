@@ -20,6 +20,7 @@ export interface RunningSystem {
   readonly dedupAddress: string;
   readonly crdWriterAddress: string;
   readonly ratelimitAddress: string;
+  readonly stormAddress: string;
   readonly services: Readonly<Record<AppName, ServiceProcess>>;
   stop(): Promise<void>;
 }
@@ -29,7 +30,7 @@ export interface RunningSystem {
  * gateway pointed at them. Used by npm start, the end-to-end tests and the benchmarks.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', ratelimit: 'RATELIMIT_PORT', 'ingest-gateway': 'INGEST_PORT' };
+  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', ratelimit: 'RATELIMIT_PORT', storm: 'STORM_PORT', 'ingest-gateway': 'INGEST_PORT' };
   // Tests run several systems at once: metrics on any free port unless ports are fixed (npm start).
   const metricsEnv: Record<string, string> = options.ports ? {} : { METRICS_PORT: '0' };
   const make = (app: AppName, env: Record<string, string>): ServiceProcess =>
@@ -54,9 +55,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     REDIS_URL: options.redisUrl,
     REDIS_KEY_PREFIX: options.keyPrefix,
   });
+  const storm = make('storm', {
+    STORM_PORT: String(options.ports?.storm ?? 0),
+    REDIS_URL: options.redisUrl,
+    REDIS_KEY_PREFIX: options.keyPrefix,
+  });
   try {
-    started.push(dedup, ratelimit);
-    const [dedupPort, ratelimitPort] = await Promise.all([dedup.start(), ratelimit.start()]);
+    started.push(dedup, ratelimit, storm);
+    const [dedupPort, ratelimitPort, stormPort] = await Promise.all([dedup.start(), ratelimit.start(), storm.start()]);
     const crdWriter = make('crd-writer', {
       CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
       SINK_FILE_DIR: options.sinkDir,
@@ -69,6 +75,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
       CRD_WRITER_ADDR: `127.0.0.1:${crdWriterPort}`,
       RATELIMIT_ADDR: `127.0.0.1:${ratelimitPort}`,
+      STORM_ADDR: `127.0.0.1:${stormPort}`,
       INGEST_AUTH: 'disabled',
     });
     started.push(gateway);
@@ -78,7 +85,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       dedupAddress: `127.0.0.1:${dedupPort}`,
       crdWriterAddress: `127.0.0.1:${crdWriterPort}`,
       ratelimitAddress: `127.0.0.1:${ratelimitPort}`,
-      services: { dedup, 'crd-writer': crdWriter, ratelimit, 'ingest-gateway': gateway },
+      stormAddress: `127.0.0.1:${stormPort}`,
+      services: { dedup, 'crd-writer': crdWriter, ratelimit, storm, 'ingest-gateway': gateway },
       stop,
     };
   } catch (err) {

@@ -37,7 +37,16 @@ export {
 } from './gen/alertgate/ratelimit/v1/ratelimit.js';
 export type { RateLimitServiceServer } from './gen/alertgate/ratelimit/v1/ratelimit.js';
 export { AlertmanagerRef, ResourceRef, Signal, Source, Status, TargetResource } from './gen/alertgate/signal/v1/signal.js';
-export { StormServiceClient, StormServiceService } from './gen/alertgate/storm/v1/storm.js';
+export {
+  EvaluateBatchRequest,
+  EvaluateBatchResponse,
+  Storm,
+  StormInput,
+  StormServiceClient,
+  StormServiceService,
+  StormType,
+  Verdict,
+} from './gen/alertgate/storm/v1/storm.js';
 export type { StormServiceServer } from './gen/alertgate/storm/v1/storm.js';
 export { Duration } from './gen/google/protobuf/duration.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';

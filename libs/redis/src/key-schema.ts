@@ -18,6 +18,11 @@ export const KEY_CLASSES = {
     name: 'dedup',
     description: 'Open incidents: a hash per fingerprint shard, field = fingerprint rest, value = first seen, last seen, count.',
   },
+  storm: {
+    id: 's',
+    name: 'storm',
+    description: 'Storm detection and storm state per storm key: window counters, members, links, the storm while on.',
+  },
   ratelimit: {
     id: 'r',
     name: 'ratelimit',

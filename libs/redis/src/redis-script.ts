@@ -25,7 +25,7 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     const stop = scriptDuration.startTimer({ script: this.name });
     try {
       const reply = await this.call(client, keys, args);
@@ -37,7 +37,7 @@ export class RedisScript {
     }
   }
 
-  private async call(client: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  private async call(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

@@ -5,6 +5,7 @@ import {
   Action,
   CrdWriterServiceService,
   Effect,
+  StormType,
   toMillis,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
@@ -37,12 +38,20 @@ function invalid(index: number, field: string, detail: string): AlertgateError {
 
 function validate(update: IncidentUpdate, index: number): Signal {
   const { signal } = update;
-  if (update.action !== Action.ACTION_OPEN && update.action !== Action.ACTION_RESOLVE) throw invalid(index, 'action', 'must be ACTION_OPEN or ACTION_RESOLVE');
+  if (update.action !== Action.ACTION_OPEN && update.action !== Action.ACTION_RESOLVE && update.action !== Action.ACTION_FOLD) {
+    throw invalid(index, 'action', 'must be ACTION_OPEN, ACTION_RESOLVE or ACTION_FOLD');
+  }
   if (!signal) throw invalid(index, 'signal', 'is required');
   if (!FINGERPRINT.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
   if (signal.alertname === '') throw invalid(index, 'signal.alertname', 'is required');
   if (!NAMESPACE.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
   if (update.incidentId !== '' && !INCIDENT_ID.test(update.incidentId)) throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
+  if (update.action === Action.ACTION_FOLD) {
+    const storm = update.storm;
+    if (!storm?.aggregate || !NAMESPACE.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name)) throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
+    if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
+    if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
+  }
   if (update.action === Action.ACTION_OPEN) {
     if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
     if (!update.firstSeen || !update.lastSeen) throw invalid(index, 'first_seen', 'and last_seen are required for ACTION_OPEN');
@@ -52,6 +61,26 @@ function validate(update: IncidentUpdate, index: number): Signal {
 }
 
 async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal, dedup: DedupLink | undefined): Promise<ApplyResult> {
+  if (update.action === Action.ACTION_FOLD && update.storm?.aggregate) {
+    const { storm } = update;
+    const traceId = trace.getActiveSpan()?.spanContext().traceId;
+    const result = await sink.fold({
+      signal,
+      storm: {
+        key: storm.key,
+        keyFingerprint: storm.keyFingerprint,
+        type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
+        startMs: toMillis(storm.windowStart) ?? 0,
+        memberCount: storm.memberCount,
+        occurrences: storm.occurrences,
+        resolved: storm.resolved,
+        overflow: storm.overflow,
+        aggregate: { namespace: storm.aggregate?.namespace ?? signal.namespace, name: storm.aggregate?.name ?? '' },
+      },
+      ...(traceId ? { traceId } : {}),
+    });
+    return { effect: Effect.EFFECT_FOLDED, resource: result.ref };
+  }
   if (update.action === Action.ACTION_OPEN) {
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
     const result = await sink.open(
@@ -84,22 +113,31 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
   const groups = new Map<string, number[]>();
   updates.forEach((_update, i) => {
-    const key = `${signals[i]?.namespace}/${signals[i]?.fingerprint}`;
+    // Updates of one incident, or of one storm's aggregate, run in order.
+    const aggregate = updates[i]?.action === Action.ACTION_FOLD ? updates[i]?.storm?.aggregate : undefined;
+    const key = aggregate ? `storm:${aggregate.namespace}/${aggregate.name}` : `${signals[i]?.namespace}/${signals[i]?.fingerprint}`;
     const group = groups.get(key);
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
-  const queue = [...groups.values()];
-  const worker = async (): Promise<void> => {
-    for (let group = queue.shift(); group; group = queue.shift()) {
-      for (const i of group) {
-        const update = updates[i];
-        const signal = signals[i];
-        if (update && signal) results[i] = await applyOne(sink, update, signal, dedup);
+  const run = async (queue: number[][]): Promise<void> => {
+    const worker = async (): Promise<void> => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const i of group) {
+          const update = updates[i];
+          const signal = signals[i];
+          if (update && signal) results[i] = await applyOne(sink, update, signal, dedup);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  // Individual incidents first, folds after: an aggregate created by this batch then finds, and
+  // links, the incidents the same webhook opened just before its storm was detected.
+  const all = [...groups.values()];
+  const isFold = (group: number[]): boolean => updates[group[0] ?? -1]?.action === Action.ACTION_FOLD;
+  await run(all.filter((group) => !isFold(group)));
+  await run(all.filter(isFold));
   return results;
 }
 

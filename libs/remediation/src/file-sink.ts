@@ -6,6 +6,10 @@ import { parse, stringify } from 'yaml';
 
 import { KeyedMutex } from './keyed-mutex.js';
 import {
+  aggregateStatus,
+  applyStatus,
+  belongsToStorm,
+  buildAggregate,
   buildRemediationRequest,
   FINGERPRINT_LABEL_DIGITS,
   LABEL_FINGERPRINT,
@@ -13,6 +17,7 @@ import {
   openStatus,
   resolvedStatus,
   resourceName,
+  type FoldedSignal,
   type OpenIncident,
   type RemediationRequest,
 } from './remediation-request.js';
@@ -95,6 +100,18 @@ export class FileSink implements RemediationSink {
     });
   }
 
+  private async list(namespace: string): Promise<RemediationRequest[]> {
+    const dir = join(this.root, namespace);
+    let files: string[];
+    try {
+      files = (await readdir(dir)).filter((file) => file.endsWith('.yaml'));
+    } catch {
+      return [];
+    }
+    const objects = await Promise.all(files.map((file) => this.read(join(dir, file))));
+    return objects.filter((object): object is RemediationRequest => object !== undefined);
+  }
+
   /** The newest unresolved resource of a fingerprint in a namespace. */
   private async findOpen(namespace: string, fingerprint: string): Promise<string | undefined> {
     const dir = join(this.root, namespace);
@@ -113,6 +130,34 @@ export class FileSink implements RemediationSink {
       if (!best || created > best.created) best = { name: object.metadata.name, created };
     }
     return best?.name;
+  }
+
+  async fold(folded: FoldedSignal): Promise<OpenResult> {
+    const { namespace, name } = folded.storm.aggregate;
+    const path = this.path(namespace, name);
+    let linked: string[] = [];
+    const created = await this.mutex.run(path, async () => {
+      const existing = await this.read(path);
+      let base = existing;
+      if (!base) {
+        const fresh = buildAggregate(folded, namespace);
+        base = { ...fresh, metadata: { ...fresh.metadata, creationTimestamp: new Date().toISOString() } };
+        // The storm's incidents opened individually before it was detected.
+        linked = (await this.list(namespace)).filter((object) => belongsToStorm(object, folded)).map((object) => object.metadata.name);
+      }
+      const status = applyStatus(base.status, aggregateStatus(folded, linked));
+      if (!existing || status) await this.write(path, { ...base, ...(status ? { status } : {}) });
+      return !existing;
+    });
+    for (const link of linked) {
+      const linkPath = this.path(namespace, link);
+      await this.mutex.run(linkPath, async () => {
+        const individual = await this.read(linkPath);
+        const status = individual ? applyStatus(individual.status, { stormRef: name }) : undefined;
+        if (individual && status) await this.write(linkPath, { ...individual, status });
+      });
+    }
+    return { created, ref: { namespace, name } };
   }
 
   close(): Promise<void> {

@@ -7,18 +7,24 @@ import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 
 import {
+  aggregateStatus,
   applyStatus,
+  belongsToStorm,
+  buildAggregate,
   buildRemediationRequest,
   combineStatus,
   FINGERPRINT_LABEL_DIGITS,
   isTerminal,
+  LABEL_ALERTNAME,
   LABEL_FINGERPRINT,
+  labelValue,
   LABEL_MANAGED_BY,
   openStatus,
   resourceName,
   RR_GROUP,
   RR_PLURAL,
   RR_VERSION,
+  type FoldedSignal,
   type OpenIncident,
   type RemediationRequest,
   type RemediationRequestStatus,
@@ -174,6 +180,24 @@ export class KubernetesSink implements RemediationSink {
     }
   }
 
+  private async listByAlertname(namespace: string, alertname: string): Promise<RemediationRequest[]> {
+    try {
+      const list = await this.call(`list ${namespace} by alertname`, async ({ objects }) =>
+        (await objects.listNamespacedCustomObject({
+          group: RR_GROUP,
+          version: RR_VERSION,
+          namespace,
+          plural: RR_PLURAL,
+          labelSelector: `${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`,
+        })) as { items: RemediationRequest[] },
+      );
+      return list.items;
+    } catch (err) {
+      if (err instanceof AlertgateError && err.code === Code.NotFound) return [];
+      throw err;
+    }
+  }
+
   /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
   private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
     const list = await this.call(`list ${namespace} by fingerprint`, async ({ objects }) =>
@@ -259,6 +283,36 @@ export class KubernetesSink implements RemediationSink {
     return { created: outcome === 'created', ref: { namespace, name } };
   }
 
+  async fold(folded: FoldedSignal): Promise<OpenResult> {
+    let namespace = folded.storm.aggregate.namespace;
+    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) namespace = this.options.fallbackNamespace;
+    const { name } = folded.storm.aggregate;
+    let linked: string[] = [];
+    let created = false;
+    if (await this.read(namespace, name)) {
+      this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
+    } else {
+      let outcome = await this.create(buildAggregate(folded, namespace));
+      if (outcome === 'no-namespace' && namespace !== this.options.fallbackNamespace) {
+        this.missingNamespaces.set(namespace, Date.now());
+        namespace = this.options.fallbackNamespace;
+        outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace));
+      }
+      if (outcome === 'no-namespace') throw new AlertgateError(Code.FailedPrecondition, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE)`);
+      created = outcome === 'created';
+      if (created) {
+        // The storm's incidents opened individually before it was detected: linked both ways.
+        linked = (await this.listByAlertname(folded.signal.namespace, folded.signal.alertname)).filter((object) => belongsToStorm(object, folded)).map((object) => object.metadata.name);
+        for (const link of linked) this.coalescer.schedule({ namespace: folded.signal.namespace, name: link }, { stormRef: name });
+        // The first status at once (the API server ignores it on create); later ones coalesced.
+        await this.writeStatus({ namespace, name }, aggregateStatus(folded, linked));
+      } else {
+        this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
+      }
+    }
+    return { created, ref: { namespace, name } };
+  }
+
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */
   private async openNew(incident: OpenIncident, namespace: string): Promise<OpenResult> {
     const now = Date.now();
@@ -287,9 +341,16 @@ export class KubernetesSink implements RemediationSink {
   /** Read, merge, write with the read's resourceVersion; a conflict (409) reads again. */
   private async writeStatus(target: StatusTarget, next: RemediationRequestStatus): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const fresh = await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
-        (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace: target.namespace, plural: RR_PLURAL, name: target.name })) as RemediationRequest,
-      );
+      let fresh: RemediationRequest;
+      try {
+        fresh = await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
+          (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace: target.namespace, plural: RR_PLURAL, name: target.name })) as RemediationRequest,
+        );
+      } catch (err) {
+        // Gone (deleted by someone else): nothing left to record.
+        if (err instanceof AlertgateError && err.code === Code.NotFound) return;
+        throw err;
+      }
       const status = applyStatus(fresh.status, next);
       if (!status) return;
       try {

@@ -15,6 +15,7 @@ export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
 export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
 export const LABEL_SEVERITY = `${RR_GROUP}/severity`;
 export const ANNOTATION_TRACE_ID = `${RR_GROUP}/trace-id`;
+export const LABEL_STORM = `${RR_GROUP}/storm`;
 /** Set when the alert's namespace does not exist and the resource went to the fallback namespace. */
 export const LABEL_ORIGIN_NAMESPACE = `${RR_GROUP}/origin-namespace`;
 /** Phases the remediation controller sets when it is done: they end the incident. */
@@ -22,7 +23,24 @@ export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Completed', 'Faile
 /** Label values are limited to 63 characters; 32 hex digits (128 bits) select one incident family. */
 export const FINGERPRINT_LABEL_DIGITS = 32;
 
+/** What an aggregate's status says about its storm (field names in k8s/crds). */
+export interface StormStatus {
+  memberCount: number;
+  resolved: number;
+  overflow: number;
+  /** Affected resources ("kind/name"), at most MEMBER_LIST_CAP. */
+  members: string[];
+  /** Individual RemediationRequests of the storm's members, opened before it was detected. */
+  linked: string[];
+}
+
+/** Bounded like the storm's member cap: the list never grows without limit. */
+export const MEMBER_LIST_CAP = 64;
+
 export interface RemediationRequestStatus {
+  storm?: StormStatus;
+  /** On an individual resource: the storm aggregate it belongs to. */
+  stormRef?: string;
   phase?: string;
   occurrences?: number;
   firstSeen?: string;
@@ -56,6 +74,7 @@ export interface RemediationRequest {
     labels: Record<string, string>;
     annotations: Record<string, string>;
     startsAt?: string;
+    storm?: { key: string; type: 'rate' | 'pattern'; windowStart: string };
     alertmanager?: { fingerprint?: string; groupKey?: string; receiver?: string; generatorURL?: string; externalURL?: string };
   };
   status?: RemediationRequestStatus;
@@ -195,7 +214,22 @@ export function combineStatus(a: RemediationRequestStatus, b: RemediationRequest
     combined.resolvedAt = resolvedAt;
     combined.alertState = 'Resolved';
   }
+  if (a.storm || b.storm) combined.storm = combineStorm(a.storm, b.storm);
   return combined;
+}
+
+function union(a: readonly string[] = [], b: readonly string[] = []): string[] {
+  return [...new Set([...a, ...b])].slice(0, MEMBER_LIST_CAP);
+}
+
+function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): StormStatus {
+  return {
+    memberCount: Math.max(a?.memberCount ?? 0, b?.memberCount ?? 0),
+    resolved: Math.max(a?.resolved ?? 0, b?.resolved ?? 0),
+    overflow: Math.max(a?.overflow ?? 0, b?.overflow ?? 0),
+    members: union(a?.members, b?.members),
+    linked: union(a?.linked, b?.linked),
+  };
 }
 
 /** Applies a pending update to the stored status; undefined when nothing would change. */
@@ -205,7 +239,99 @@ export function applyStatus(current: RemediationRequestStatus | undefined, next:
     merged.resolvedAt = next.resolvedAt;
     merged.alertState = 'Resolved';
   }
+  if (next.storm) merged.storm = combineStorm(current?.storm, next.storm);
+  if (next.stormRef && !current?.stormRef) merged.stormRef = next.stormRef;
   return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
+}
+
+/** What a folded signal says about its storm's aggregate. */
+export interface FoldedSignal {
+  readonly signal: Signal;
+  readonly storm: {
+    readonly key: string;
+    readonly keyFingerprint: string;
+    readonly type: 'rate' | 'pattern';
+    readonly startMs: number;
+    readonly memberCount: number;
+    readonly occurrences: number;
+    readonly resolved: number;
+    readonly overflow: number;
+    readonly aggregate: ResourceKey;
+  };
+  readonly traceId?: string;
+}
+
+/** The storm's aggregate RemediationRequest (label remediation.alertgate.io/storm: "true"). */
+export function buildAggregate(folded: FoldedSignal, namespace: string): RemediationRequest {
+  const { signal, storm } = folded;
+  const start = new Date(storm.startMs).toISOString();
+  return {
+    apiVersion: RR_API_VERSION,
+    kind: RR_KIND,
+    metadata: {
+      name: storm.aggregate.name,
+      namespace,
+      labels: {
+        [LABEL_MANAGED_BY]: 'alertgate',
+        [LABEL_FINGERPRINT]: storm.keyFingerprint.slice(0, FINGERPRINT_LABEL_DIGITS),
+        [LABEL_ALERTNAME]: labelValue(signal.alertname),
+        [LABEL_STORM]: 'true',
+        ...(labelValue(signal.severity) ? { [LABEL_SEVERITY]: labelValue(signal.severity) } : {}),
+      },
+      annotations: folded.traceId ? { [ANNOTATION_TRACE_ID]: folded.traceId } : {},
+    },
+    spec: {
+      fingerprint: storm.keyFingerprint,
+      incidentId: `${storm.keyFingerprint.slice(0, 12)}-${storm.startMs.toString(36)}`,
+      alertname: signal.alertname,
+      severity: signal.severity,
+      namespace: signal.namespace,
+      ...(namespace !== signal.namespace ? { originNamespace: signal.namespace } : {}),
+      source: signal.source === Source.SOURCE_KUBERNETES_EVENT ? 'kubernetes-event' : 'alertmanager',
+      targetResource: { kind: 'storm', name: storm.key },
+      labels: { alertname: signal.alertname, namespace: signal.namespace },
+      annotations: {},
+      startsAt: start,
+      storm: { key: storm.key, type: storm.type, windowStart: start },
+    },
+    status: { phase: 'Pending', ...aggregateStatus(folded, []) },
+  };
+}
+
+/**
+ * An individual resource that belongs to a storm's aggregate: an open incident of the same
+ * alertname in the same namespace, opened before the storm was detected.
+ */
+export function belongsToStorm(object: RemediationRequest, folded: FoldedSignal): boolean {
+  return (
+    object.metadata.labels[LABEL_STORM] !== 'true' &&
+    object.spec.alertname === folded.signal.alertname &&
+    object.spec.namespace === folded.signal.namespace &&
+    !object.status?.resolvedAt &&
+    !object.status?.stormRef &&
+    !TERMINAL_PHASES.has(object.status?.phase ?? '')
+  );
+}
+
+export function memberName(signal: Signal): string | undefined {
+  return signal.target && signal.target.name !== '' ? `${signal.target.kind}/${signal.target.name}` : undefined;
+}
+
+export function aggregateStatus(folded: FoldedSignal, linked: readonly string[]): RemediationRequestStatus {
+  const member = memberName(folded.signal);
+  return {
+    occurrences: folded.storm.occurrences,
+    firstSeen: new Date(folded.storm.startMs).toISOString(),
+    lastSeen: new Date().toISOString(),
+    alertState: 'Firing',
+    storm: {
+      memberCount: folded.storm.memberCount,
+      resolved: folded.storm.resolved,
+      overflow: folded.storm.overflow,
+      members: member ? [member] : [],
+      linked: [...linked],
+    },
+  };
 }
 
 export function resolvedStatus(current: RemediationRequestStatus | undefined, resolvedAtMs: number): RemediationRequestStatus | undefined {

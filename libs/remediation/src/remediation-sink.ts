@@ -1,6 +1,6 @@
 import type { Signal } from '@alertgate/proto';
 
-import type { OpenIncident, ResourceKey } from './remediation-request.js';
+import type { FoldedSignal, OpenIncident, ResourceKey } from './remediation-request.js';
 
 export interface OpenResult {
   readonly created: boolean;
@@ -33,6 +33,11 @@ export interface RemediationSink {
   readonly kind: 'file' | 'kubernetes';
   open(incident: OpenIncident, namespace: string): Promise<OpenResult>;
   resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
+  /**
+   * Records a folded signal on its storm's aggregate: creates the aggregate once (deterministic
+   * name; AlreadyExists is success), grows its status, links the named individual incidents.
+   */
+  fold(folded: FoldedSignal): Promise<OpenResult>;
   /** Throws a retryable AlertgateError when the sink cannot be written right now. */
   check(): Promise<void>;
   /** Writes anything pending (coalesced status) and stops background work. */

@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { ResourceRef, Signal } from "../../signal/v1/signal.js";
+import { Storm } from "../../storm/v1/storm.js";
 
 export const protobufPackage = "alertgate.crdwriter.v1";
 
@@ -31,6 +32,11 @@ export enum Action {
   ACTION_OPEN = 1,
   /** ACTION_RESOLVE - Record resolution on the incident's resource (found by id, else by fingerprint). */
   ACTION_RESOLVE = 2,
+  /**
+   * ACTION_FOLD - Fold the signal into its storm's aggregate: create the aggregate once (linking the storm
+   * key's open individual incidents to it), and grow its status.
+   */
+  ACTION_FOLD = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -45,6 +51,9 @@ export function actionFromJSON(object: any): Action {
     case 2:
     case "ACTION_RESOLVE":
       return Action.ACTION_RESOLVE;
+    case 3:
+    case "ACTION_FOLD":
+      return Action.ACTION_FOLD;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -60,6 +69,8 @@ export function actionToJSON(object: Action): string {
       return "ACTION_OPEN";
     case Action.ACTION_RESOLVE:
       return "ACTION_RESOLVE";
+    case Action.ACTION_FOLD:
+      return "ACTION_FOLD";
     case Action.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -76,6 +87,8 @@ export enum Effect {
   EFFECT_RESOLVED = 3,
   /** EFFECT_NOT_FOUND - ACTION_RESOLVE for which no open resource exists. */
   EFFECT_NOT_FOUND = 4,
+  /** EFFECT_FOLDED - ACTION_FOLD: recorded on the storm's aggregate (the resource returned). */
+  EFFECT_FOLDED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -96,6 +109,9 @@ export function effectFromJSON(object: any): Effect {
     case 4:
     case "EFFECT_NOT_FOUND":
       return Effect.EFFECT_NOT_FOUND;
+    case 5:
+    case "EFFECT_FOLDED":
+      return Effect.EFFECT_FOLDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -115,6 +131,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_RESOLVED";
     case Effect.EFFECT_NOT_FOUND:
       return "EFFECT_NOT_FOUND";
+    case Effect.EFFECT_FOLDED:
+      return "EFFECT_FOLDED";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -134,6 +152,8 @@ export interface IncidentUpdate {
     | undefined;
   /** Absolute count from the dedup window; the resource keeps the maximum it has seen. */
   occurrences: number;
+  /** ACTION_FOLD: the storm. Creating its aggregate links the key's open individual incidents. */
+  storm?: Storm | undefined;
 }
 
 export interface ApplyBatchRequest {
@@ -150,7 +170,15 @@ export interface ApplyBatchResponse {
 }
 
 function createBaseIncidentUpdate(): IncidentUpdate {
-  return { action: 0, signal: undefined, incidentId: "", firstSeen: undefined, lastSeen: undefined, occurrences: 0 };
+  return {
+    action: 0,
+    signal: undefined,
+    incidentId: "",
+    firstSeen: undefined,
+    lastSeen: undefined,
+    occurrences: 0,
+    storm: undefined,
+  };
 }
 
 export const IncidentUpdate: MessageFns<IncidentUpdate> = {
@@ -172,6 +200,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     }
     if (message.occurrences !== 0) {
       writer.uint32(48).uint32(message.occurrences);
+    }
+    if (message.storm !== undefined) {
+      Storm.encode(message.storm, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -237,6 +268,14 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
             message.occurrences = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.storm = Storm.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -269,6 +308,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
         ? fromJsonTimestamp(object.last_seen)
         : undefined,
       occurrences: isSet(object.occurrences) ? globalThis.Number(object.occurrences) : 0,
+      storm: isSet(object.storm) ? Storm.fromJSON(object.storm) : undefined,
     };
   },
 
@@ -292,6 +332,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     if (message.occurrences !== 0) {
       obj.occurrences = Math.round(message.occurrences);
     }
+    if (message.storm !== undefined) {
+      obj.storm = Storm.toJSON(message.storm);
+    }
     return obj;
   },
 
@@ -312,6 +355,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
       ? Timestamp.fromPartial(object.lastSeen)
       : undefined;
     message.occurrences = object.occurrences ?? 0;
+    message.storm = (object.storm !== undefined && object.storm !== null) ? Storm.fromPartial(object.storm) : undefined;
     return message;
   },
 };

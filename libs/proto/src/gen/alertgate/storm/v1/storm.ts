@@ -66,43 +66,160 @@ export function stormTypeToJSON(object: StormType): string {
   }
 }
 
-export interface EvaluateBatchRequest {
-  signals: Signal[];
+/** One signal with what dedup decided about it. */
+export interface StormInput {
+  signal?:
+    | Signal
+    | undefined;
+  /** Dedup opened a new incident for it (only new incidents fold; open ones keep their resource). */
+  newIncident: boolean;
 }
 
-/** The storm a signal was folded into. */
+export interface EvaluateBatchRequest {
+  inputs: StormInput[];
+}
+
+/** A storm and its aggregate. */
 export interface Storm {
-  /** e.g. "production/HighCPUUsage". */
+  /** The storm key, e.g. "production/HighCPUUsage". */
   key: string;
   type: StormType;
-  windowStart?: Timestamp | undefined;
+  windowStart?:
+    | Timestamp
+    | undefined;
+  /** Distinct target resources seen since detection began (up to the member cap). */
   memberCount: number;
+  /** Firing alerts of the key since detection began. */
   occurrences: number;
   aggregate?:
     | ResourceRef
     | undefined;
-  /** True for the one signal whose evaluation created the aggregate. */
+  /** True for the one signal whose evaluation declared the storm. */
   aggregateCreated: boolean;
+  /** Resolved alerts of members. */
+  resolved: number;
+  /** Alerts of resources beyond the member cap (counted, not listed). */
+  overflow: number;
+  /** SHA-256 (hex) of the storm key: the aggregate's fingerprint. */
+  keyFingerprint: string;
 }
 
 export interface Verdict {
   fingerprint: string;
-  /** Absent when the signal is not part of a storm and stays an individual incident. */
-  storm?: Storm | undefined;
+  /** Absent when the signal's key has no storm on. */
+  storm?:
+    | Storm
+    | undefined;
+  /**
+   * The signal folds into the aggregate instead of getting its own incident. (Incidents opened
+   * individually before the storm are linked by crd-writer when it creates the aggregate.)
+   */
+  folded: boolean;
 }
 
 export interface EvaluateBatchResponse {
   verdicts: Verdict[];
 }
 
+function createBaseStormInput(): StormInput {
+  return { signal: undefined, newIncident: false };
+}
+
+export const StormInput: MessageFns<StormInput> = {
+  encode(message: StormInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signal !== undefined) {
+      Signal.encode(message.signal, writer.uint32(10).fork()).join();
+    }
+    if (message.newIncident !== false) {
+      writer.uint32(16).bool(message.newIncident);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StormInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStormInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signal = Signal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.newIncident = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StormInput {
+    return {
+      signal: isSet(object.signal) ? Signal.fromJSON(object.signal) : undefined,
+      newIncident: isSet(object.newIncident)
+        ? globalThis.Boolean(object.newIncident)
+        : isSet(object.new_incident)
+        ? globalThis.Boolean(object.new_incident)
+        : false,
+    };
+  },
+
+  toJSON(message: StormInput): unknown {
+    const obj: any = {};
+    if (message.signal !== undefined) {
+      obj.signal = Signal.toJSON(message.signal);
+    }
+    if (message.newIncident !== false) {
+      obj.newIncident = message.newIncident;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StormInput>, I>>(base?: I): StormInput {
+    return StormInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StormInput>, I>>(object: I): StormInput {
+    const message = createBaseStormInput();
+    message.signal = (object.signal !== undefined && object.signal !== null)
+      ? Signal.fromPartial(object.signal)
+      : undefined;
+    message.newIncident = object.newIncident ?? false;
+    return message;
+  },
+};
+
 function createBaseEvaluateBatchRequest(): EvaluateBatchRequest {
-  return { signals: [] };
+  return { inputs: [] };
 }
 
 export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
   encode(message: EvaluateBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.signals) {
-      Signal.encode(v!, writer.uint32(10).fork()).join();
+    for (const v of message.inputs) {
+      StormInput.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
@@ -125,7 +242,7 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
               break;
             }
 
-            message.signals.push(Signal.decode(reader, reader.uint32()));
+            message.inputs.push(StormInput.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -142,14 +259,14 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
 
   fromJSON(object: any): EvaluateBatchRequest {
     return {
-      signals: globalThis.Array.isArray(object?.signals) ? object.signals.map((e: any) => Signal.fromJSON(e)) : [],
+      inputs: globalThis.Array.isArray(object?.inputs) ? object.inputs.map((e: any) => StormInput.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: EvaluateBatchRequest): unknown {
     const obj: any = {};
-    if (message.signals?.length) {
-      obj.signals = message.signals.map((e) => Signal.toJSON(e));
+    if (message.inputs?.length) {
+      obj.inputs = message.inputs.map((e) => StormInput.toJSON(e));
     }
     return obj;
   },
@@ -159,7 +276,7 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<EvaluateBatchRequest>, I>>(object: I): EvaluateBatchRequest {
     const message = createBaseEvaluateBatchRequest();
-    message.signals = object.signals?.map((e) => Signal.fromPartial(e)) || [];
+    message.inputs = object.inputs?.map((e) => StormInput.fromPartial(e)) || [];
     return message;
   },
 };
@@ -173,6 +290,9 @@ function createBaseStorm(): Storm {
     occurrences: 0,
     aggregate: undefined,
     aggregateCreated: false,
+    resolved: 0,
+    overflow: 0,
+    keyFingerprint: "",
   };
 }
 
@@ -198,6 +318,15 @@ export const Storm: MessageFns<Storm> = {
     }
     if (message.aggregateCreated !== false) {
       writer.uint32(56).bool(message.aggregateCreated);
+    }
+    if (message.resolved !== 0) {
+      writer.uint32(64).uint32(message.resolved);
+    }
+    if (message.overflow !== 0) {
+      writer.uint32(72).uint32(message.overflow);
+    }
+    if (message.keyFingerprint !== "") {
+      writer.uint32(82).string(message.keyFingerprint);
     }
     return writer;
   },
@@ -271,6 +400,30 @@ export const Storm: MessageFns<Storm> = {
             message.aggregateCreated = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.resolved = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.overflow = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.keyFingerprint = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -304,6 +457,13 @@ export const Storm: MessageFns<Storm> = {
         : isSet(object.aggregate_created)
         ? globalThis.Boolean(object.aggregate_created)
         : false,
+      resolved: isSet(object.resolved) ? globalThis.Number(object.resolved) : 0,
+      overflow: isSet(object.overflow) ? globalThis.Number(object.overflow) : 0,
+      keyFingerprint: isSet(object.keyFingerprint)
+        ? globalThis.String(object.keyFingerprint)
+        : isSet(object.key_fingerprint)
+        ? globalThis.String(object.key_fingerprint)
+        : "",
     };
   },
 
@@ -330,6 +490,15 @@ export const Storm: MessageFns<Storm> = {
     if (message.aggregateCreated !== false) {
       obj.aggregateCreated = message.aggregateCreated;
     }
+    if (message.resolved !== 0) {
+      obj.resolved = Math.round(message.resolved);
+    }
+    if (message.overflow !== 0) {
+      obj.overflow = Math.round(message.overflow);
+    }
+    if (message.keyFingerprint !== "") {
+      obj.keyFingerprint = message.keyFingerprint;
+    }
     return obj;
   },
 
@@ -349,12 +518,15 @@ export const Storm: MessageFns<Storm> = {
       ? ResourceRef.fromPartial(object.aggregate)
       : undefined;
     message.aggregateCreated = object.aggregateCreated ?? false;
+    message.resolved = object.resolved ?? 0;
+    message.overflow = object.overflow ?? 0;
+    message.keyFingerprint = object.keyFingerprint ?? "";
     return message;
   },
 };
 
 function createBaseVerdict(): Verdict {
-  return { fingerprint: "", storm: undefined };
+  return { fingerprint: "", storm: undefined, folded: false };
 }
 
 export const Verdict: MessageFns<Verdict> = {
@@ -364,6 +536,9 @@ export const Verdict: MessageFns<Verdict> = {
     }
     if (message.storm !== undefined) {
       Storm.encode(message.storm, writer.uint32(18).fork()).join();
+    }
+    if (message.folded !== false) {
+      writer.uint32(24).bool(message.folded);
     }
     return writer;
   },
@@ -397,6 +572,14 @@ export const Verdict: MessageFns<Verdict> = {
             message.storm = Storm.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.folded = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -413,6 +596,7 @@ export const Verdict: MessageFns<Verdict> = {
     return {
       fingerprint: isSet(object.fingerprint) ? globalThis.String(object.fingerprint) : "",
       storm: isSet(object.storm) ? Storm.fromJSON(object.storm) : undefined,
+      folded: isSet(object.folded) ? globalThis.Boolean(object.folded) : false,
     };
   },
 
@@ -424,6 +608,9 @@ export const Verdict: MessageFns<Verdict> = {
     if (message.storm !== undefined) {
       obj.storm = Storm.toJSON(message.storm);
     }
+    if (message.folded !== false) {
+      obj.folded = message.folded;
+    }
     return obj;
   },
 
@@ -434,6 +621,7 @@ export const Verdict: MessageFns<Verdict> = {
     const message = createBaseVerdict();
     message.fingerprint = object.fingerprint ?? "";
     message.storm = (object.storm !== undefined && object.storm !== null) ? Storm.fromPartial(object.storm) : undefined;
+    message.folded = object.folded ?? false;
     return message;
   },
 };
@@ -508,12 +696,12 @@ export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
 };
 
 /**
- * Detects alert storms per (namespace, alertname) in sliding windows and folds the incidents of
- * a storm into one aggregate RemediationRequest.
+ * Detects alert storms per storm key (namespace and alertname by default) in sliding windows, and
+ * decides which signals fold into the storm's one aggregate RemediationRequest.
  */
 export type StormServiceService = typeof StormServiceService;
 export const StormServiceService = {
-  /** All new-incident signals of one webhook in one call; one verdict per signal, in order. */
+  /** All signals of one webhook in one call (one Redis script); one verdict per input, in order. */
   evaluateBatch: {
     path: "/alertgate.storm.v1.StormService/EvaluateBatch" as const,
     requestStream: false as const,
@@ -527,12 +715,12 @@ export const StormServiceService = {
 } as const;
 
 export interface StormServiceServer extends UntypedServiceImplementation {
-  /** All new-incident signals of one webhook in one call; one verdict per signal, in order. */
+  /** All signals of one webhook in one call (one Redis script); one verdict per input, in order. */
   evaluateBatch: handleUnaryCall<EvaluateBatchRequest, EvaluateBatchResponse>;
 }
 
 export interface StormServiceClient extends Client {
-  /** All new-incident signals of one webhook in one call; one verdict per signal, in order. */
+  /** All signals of one webhook in one call (one Redis script); one verdict per input, in order. */
   evaluateBatch(
     request: EvaluateBatchRequest,
     callback: (error: ServiceError | null, response: EvaluateBatchResponse) => void,
