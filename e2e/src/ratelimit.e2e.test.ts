@@ -142,6 +142,7 @@ describe('limits hold across replicas', () => {
         DEDUP_ADDR: system.dedupAddress,
         CRD_WRITER_ADDR: system.crdWriterAddress,
         RATELIMIT_ADDR: `127.0.0.1:${ratelimitPort}`,
+        STORM_ADDR: system.stormAddress,
       },
     });
     await gateway.start();
@@ -157,6 +158,11 @@ describe('limits hold across replicas', () => {
     const urls = [fixture.gatewayUrl, `http://127.0.0.1:${second?.gateway.port}`];
     const body = JSON.stringify(amWebhook([amAlert({ alertname: 'Replicas', pod: 'r' })]));
     const durationMs = 10_000;
+    const send = (url: string): Promise<Response> =>
+      fetch(`${url}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
+    // Warm up every client's connection, then let the limiter fill up again before measuring.
+    await Promise.all([0, 1, 2, 3].map(async (i) => (await send(urls[i % 2] ?? '')).arrayBuffer()));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const started = Date.now();
     let admitted = 0;
     let limited = 0;
@@ -165,7 +171,7 @@ describe('limits hold across replicas', () => {
     const client = async (url: string): Promise<void> => {
       while (Date.now() - started < durationMs) {
         lastSent = Date.now();
-        const response = await fetch(`${url}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
+        const response = await send(url);
         await response.arrayBuffer();
         if (response.status === 200) admitted += 1;
         else if (response.status === 503) limited += 1;
