@@ -5,7 +5,11 @@
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
 
-export type SinkConfig = { readonly kind: 'file'; readonly directory: string } | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess };
+export type SinkConfig =
+  | { readonly kind: 'file'; readonly directory: string }
+  | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess }
+  /** Writes nothing: benchmarks only. */
+  | { readonly kind: 'null' };
 
 export interface CrdWriterConfig extends CommonConfig {
   readonly port: number;
@@ -33,10 +37,12 @@ export function loadConfig(env: Env): CrdWriterConfig {
   const reader = new EnvReader(env);
   const kubeconfig = reader.optional('KUBECONFIG');
   const inCluster = reader.optional('KUBERNETES_SERVICE_HOST') !== undefined;
-  const requested = reader.oneOf('SINK', ['auto', 'file', 'kubernetes'], 'auto');
+  const requested = reader.oneOf('SINK', ['auto', 'file', 'kubernetes', 'null'], 'auto');
   const kind = requested === 'auto' ? (kubeconfig !== undefined || inCluster ? 'kubernetes' : 'file') : requested;
   let sink: SinkConfig;
-  if (kind === 'file') {
+  if (kind === 'null') {
+    sink = { kind };
+  } else if (kind === 'file') {
     sink = { kind, directory: reader.string('SINK_FILE_DIR', DEFAULT_FILE_DIRECTORY) };
   } else if (kubeconfig !== undefined) {
     if (kubeconfig.includes(':')) throw new ConfigError('KUBECONFIG', 'must name one file (lists of files are not supported)');

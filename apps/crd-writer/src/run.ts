@@ -3,7 +3,7 @@ import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
 import { startMetricsServer } from '@alertgate/metrics';
 import { DedupServiceClient } from '@alertgate/proto';
-import { createCrdWriterService, FileSink, KubernetesSink, type DedupLink, type RemediationSink } from '@alertgate/remediation';
+import { createCrdWriterService, FileSink, KubernetesSink, NullSink, type DedupLink, type RemediationSink } from '@alertgate/remediation';
 import { Metadata } from '@grpc/grpc-js';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 
@@ -33,7 +33,10 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     },
   };
   let sink: RemediationSink;
-  if (config.sink.kind === 'file') {
+  if (config.sink.kind === 'null') {
+    sink = new NullSink();
+    logger.warn('SINK=null: RemediationRequests are not written anywhere (benchmarks only)');
+  } else if (config.sink.kind === 'file') {
     sink = new FileSink(config.sink.directory);
   } else {
     const kube = new KubernetesSink({

@@ -38,6 +38,11 @@ export class ServiceProcess {
     return this.options.app;
   }
 
+  /** The process id while running (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   start(): Promise<number> {
     const main = join(this.options.root, 'dist', 'apps', this.options.app, 'main.js');
     if (!existsSync(main)) return Promise.reject(new Error(`${main} is missing: run npm run build first`));

@@ -1,6 +1,7 @@
 export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService, MAX_UPDATES } from './crd-writer-service.js';
 export type { DedupLink } from './crd-writer-service.js';
 export { FileSink } from './file-sink.js';
+export { NullSink } from './null-sink.js';
 export { KubernetesSink } from './kubernetes-sink.js';
 export type { KubernetesSinkOptions } from './kubernetes-sink.js';
 export {

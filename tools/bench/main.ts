@@ -1,0 +1,224 @@
+/**
+ * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --json]
+ *
+ * The whole system as in production (separate processes, its own Redis, the null sink so that
+ * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
+ *   (a) Alertmanager-style webhooks of 50 alerts: 80% duplicates, 15% new, 5% storm
+ *   (b) single-alert requests, same mix
+ *   (c) a fixed rate of 1,000 alerts/s (webhooks of 50 at 20/s) for latency
+ * and the same alert stream posted to Debian's Alertmanager (/api/v2/alerts, null receiver), in
+ * alternating rounds (A B A B), medians reported. Prints alerts/s, p50/p95/p99, Redis commands
+ * per alert (INFO commandstats), Redis bytes per open incident and CPU seconds per 1,000 alerts
+ * for each service. Not part of npm test.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { AlertmanagerProcess, RedisServer, startSystem, type AppName, type RunningSystem } from '@alertgate/local-env';
+import { Redis } from 'ioredis';
+import { Agent, request } from 'undici';
+
+const root = resolve(__dirname, '..', '..');
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : Number(process.argv[index + 1]);
+}
+
+const SECONDS = arg('seconds', 10);
+const CONCURRENCY = arg('concurrency', 16);
+const ROUNDS = arg('rounds', 2);
+const HOT = 2_000;
+
+/** The alert stream: 80% repeats of HOT known alerts, 15% never seen before, 5% of one storm. */
+class AlertStream {
+  private fresh = 0;
+  private stormPod = 0;
+  next(): { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string } {
+    const roll = Math.random();
+    // A minute ago: Alertmanager refuses alerts that start in the future.
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    if (roll < 0.8) {
+      const i = Math.floor(Math.random() * HOT);
+      return { labels: { alertname: 'KubePodNotReady', namespace: `team-${i % 20}`, pod: `hot-${i}`, severity: 'warning' }, annotations: { summary: 'pod not ready' }, startsAt };
+    }
+    if (roll < 0.95) {
+      this.fresh += 1;
+      return { labels: { alertname: 'KubeContainerWaiting', namespace: `team-${this.fresh % 20}`, pod: `new-${this.fresh}-${process.pid}`, severity: 'warning' }, annotations: { summary: 'waiting' }, startsAt };
+    }
+    this.stormPod = (this.stormPod + 1) % 500;
+    return { labels: { alertname: 'NodeNetworkUnavailable', namespace: 'storm', pod: `s-${this.stormPod}`, severity: 'critical' }, annotations: { summary: 'node down' }, startsAt };
+  }
+}
+
+const webhook = (alerts: ReturnType<AlertStream['next']>[]): string =>
+  JSON.stringify({ version: '4', status: 'firing', receiver: 'alertgate', groupKey: 'bench', truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts: alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' })) });
+
+interface RunResult {
+  readonly alerts: number;
+  readonly seconds: number;
+  readonly alertsPerSecond: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
+async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number }): Promise<RunResult> {
+  const stream = new AlertStream();
+  const latencies: number[] = [];
+  let alerts = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  const one = async (): Promise<void> => {
+    const { payload, alerts: count } = body(stream);
+    const t0 = performance.now();
+    try {
+      const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: payload });
+      await response.body.dump();
+      if (response.statusCode >= 300) errors += 1;
+      else alerts += count;
+    } catch {
+      errors += 1;
+    }
+    latencies.push(performance.now() - t0);
+  };
+  if (options.rate) {
+    const interval = 1000 / options.rate;
+    const inflight: Promise<void>[] = [];
+    for (let k = 0; performance.now() < deadline; k++) {
+      const due = started + k * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inflight.push(one());
+    }
+    await Promise.all(inflight);
+  } else {
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < deadline) await one();
+      }),
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { alerts, seconds, alertsPerSecond: Math.round(alerts / seconds), p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), errors };
+}
+
+/** Commands Redis ran (scripts' inner commands included) and script calls (round trips). */
+async function commandCalls(redis: Redis): Promise<{ all: number; scripts: number }> {
+  const info = await redis.info('commandstats');
+  const all = [...info.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+  const scripts = [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return { all, scripts };
+}
+
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+async function main(): Promise<void> {
+  const redisServer = await new RedisServer({ maxmemory: '1gb' }).start();
+  const redis = new Redis(redisServer.url);
+  const system: RunningSystem = await startSystem({
+    root,
+    redisUrl: redisServer.url,
+    keyPrefix: 'ag:',
+    sinkDir: '/nonexistent',
+    env: { LOG_LEVEL: 'warn' },
+    serviceEnv: {
+      'crd-writer': { SINK: 'null' },
+      // The benchmark measures the pipeline, not the limits.
+      ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+    },
+  });
+  const alertmanager = await new AlertmanagerProcess({}).start();
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  const gateway = `${system.gatewayUrl}/api/v1/signals/alertmanager`;
+  const am = `${alertmanager.url}/api/v2/alerts`;
+  const batch = (size: number) => (stream: AlertStream) => {
+    const alerts = Array.from({ length: size }, () => stream.next());
+    return { payload: webhook(alerts), alerts: size };
+  };
+  const amBatch = (size: number) => (stream: AlertStream) => {
+    const alerts = Array.from({ length: size }, () => stream.next());
+    return { payload: JSON.stringify(alerts), alerts: size };
+  };
+  try {
+    // Warm-up: the hot alerts exist, JIT is warm.
+    await drive(agent, gateway, batch(50), {});
+    const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
+    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; alertsPerRequest: number }> = {};
+    const workloads: [string, (s: AlertStream) => { payload: string; alerts: number }, (s: AlertStream) => { payload: string; alerts: number }, { rate?: number }][] = [
+      ['a: webhooks of 50', batch(50), amBatch(50), {}],
+      ['b: single alerts', batch(1), amBatch(1), {}],
+      ['c: 1,000 alerts/s (20 webhooks/s of 50)', batch(50), amBatch(50), { rate: 20 }],
+    ];
+    for (const [name, ours, theirs, options] of workloads) {
+      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries(services.map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50 };
+      results[name] = entry;
+      for (let round = 0; round < ROUNDS; round++) {
+        const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(system.services[s].pid)]));
+        const callsBefore = await commandCalls(redis);
+        const run = await drive(agent, gateway, ours, options);
+        const callsAfter = await commandCalls(redis);
+        entry.gateway.push(run);
+        entry.redisCallsPerAlert.push((callsAfter.all - callsBefore.all) / Math.max(1, run.alerts));
+        entry.scriptsPerRequest.push(((callsAfter.scripts - callsBefore.scripts) / Math.max(1, run.alerts)) * entry.alertsPerRequest);
+        for (const s of services) entry.cpu[s]?.push(((cpuSeconds(system.services[s].pid) - (cpuBefore[s] ?? 0)) / Math.max(1, run.alerts)) * 1000);
+        entry.alertmanager.push(await drive(agent, am, theirs, options));
+      }
+    }
+    const memory = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
+    const dedupKeys = await redis.keys('ag:{d}*');
+    let incidents = 0;
+    for (const key of dedupKeys) incidents += await redis.hlen(key);
+    const summary = Object.entries(results).map(([name, r]) => ({
+      workload: name,
+      alertgateAlertsPerSecond: median(r.gateway.map((x) => x.alertsPerSecond)),
+      alertmanagerAlertsPerSecond: median(r.alertmanager.map((x) => x.alertsPerSecond)),
+      ratio: Math.round((median(r.gateway.map((x) => x.alertsPerSecond)) / Math.max(1, median(r.alertmanager.map((x) => x.alertsPerSecond)))) * 100) / 100,
+      p50ms: Math.round(median(r.gateway.map((x) => x.p50)) * 100) / 100,
+      p95ms: Math.round(median(r.gateway.map((x) => x.p95)) * 100) / 100,
+      p99ms: Math.round(median(r.gateway.map((x) => x.p99)) * 100) / 100,
+      alertmanagerP99ms: Math.round(median(r.alertmanager.map((x) => x.p99)) * 100) / 100,
+      errors: r.gateway.reduce((sum, x) => sum + x.errors, 0),
+      redisCommandsPerAlert: Math.round(median(r.redisCallsPerAlert) * 100) / 100,
+      redisScriptCallsPerRequest: Math.round(median(r.scriptsPerRequest) * 100) / 100,
+      cpuSecondsPer1000Alerts: Object.fromEntries(Object.entries(r.cpu).map(([s, v]) => [s, Math.round(median(v) * 1000) / 1000])),
+    }));
+    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, summary };
+    if (process.argv.includes('--json')) {
+      out(JSON.stringify(report));
+    } else {
+      out(`alertgate vs Alertmanager 0.25 — ${SECONDS}s per run, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds (medians)`);
+      for (const s of summary) {
+        out(`\n${s.workload}`);
+        out(`  alerts/s      alertgate ${s.alertgateAlertsPerSecond}   Alertmanager ${s.alertmanagerAlertsPerSecond}   ratio ${s.ratio}`);
+        out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
+        out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
+        out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      }
+      out(`\nRedis: ${memory} bytes used for ${incidents} open incidents (plus limiters and storm state)`);
+    }
+  } finally {
+    await agent.close();
+    await alertmanager.stop();
+    await system.stop();
+    redis.disconnect();
+    await redisServer.dispose();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
