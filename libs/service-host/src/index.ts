@@ -1,0 +1,2 @@
+export { serveRedisService } from './serve-redis-service.js';
+export type { RedisServiceConfig, RedisServiceParts } from './serve-redis-service.js';
