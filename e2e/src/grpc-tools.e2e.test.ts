@@ -41,7 +41,7 @@ describe('grpcurl and buf curl can list, describe and call every service through
   afterAll(() => fixture?.close());
 
   const services = () => [
-    { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['Adopt', 'CheckBatch', 'Forget'] },
+    { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['Adopt', 'CheckBatch', 'Forget', 'ForgetBatch'] },
     { address: fixture.system!.crdWriterAddress, service: 'alertgate.crdwriter.v1.CrdWriterService', methods: ['ApplyBatch'] },
     { address: fixture.system!.ratelimitAddress, service: 'alertgate.ratelimit.v1.RateLimitService', methods: ['CheckSource', 'ReserveCreations'] },
     { address: fixture.system!.stormAddress, service: 'alertgate.storm.v1.StormService', methods: ['EvaluateBatch'] },
@@ -74,6 +74,11 @@ describe('grpcurl and buf curl can list, describe and call every service through
       await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id, occurrences: 5 }), dedup, 'alertgate.dedup.v1.DedupService/Adopt'),
     ) as { incident: { id: string; occurrences: number } };
     expect(adopt.incident).toMatchObject({ id: first.decisions[0]?.incident.id, occurrences: 5 });
+    const batch = JSON.parse(
+      await grpcurl('-d', JSON.stringify({ incidents: [{ fingerprint, incident_id: `${fingerprint.slice(0, 12)}-1` }] }), dedup, 'alertgate.dedup.v1.DedupService/ForgetBatch'),
+    ) as { forgotten: boolean[] };
+    // Not the open incident's id: nothing forgotten (false is proto3's default, so omitted).
+    expect(batch.forgotten).toEqual([false]);
     const invalid = await grpcurlFails('-d', '{"signals":[{"fingerprint":"nope","status":"STATUS_FIRING"}]}', dedup, 'alertgate.dedup.v1.DedupService/CheckBatch');
     expect(invalid).toContain('Code: InvalidArgument');
     expect(invalid).toContain('signals[0].fingerprint');

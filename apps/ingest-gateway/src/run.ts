@@ -35,7 +35,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     {
       checkBatch: (request) =>
         callUnary(dedup, dedup.checkBatch.bind(dedup), request, new Metadata(), 'dedup.CheckBatch', { deadlineMs: config.dedupDeadlineMs }),
-      forget: (request) => callUnary(dedup, dedup.forget.bind(dedup), request, new Metadata(), 'dedup.Forget', { deadlineMs: config.dedupDeadlineMs }),
+      forgetBatch: (request) => callUnary(dedup, dedup.forgetBatch.bind(dedup), request, new Metadata(), 'dedup.ForgetBatch', { deadlineMs: config.dedupDeadlineMs }),
     },
     {
       applyBatch: (request) =>

@@ -99,19 +99,26 @@ return out
 `;
 
 /**
- * Forgets one open incident if it is still the one named (its first-seen time matches), so a
+ * Forgets open incidents if they are still the ones named (their first-seen time matches), so a
  * newer incident of the same fingerprint is never dropped by a late call.
- * KEYS[1] shard hash; ARGV[1] field, ARGV[2] first seen ms. Returns 1 when forgotten.
+ * KEYS: shard hashes; ARGV per incident: key index, field, first seen ms.
+ * Returns per incident 1 when forgotten, else 0.
  */
 export const DEDUP_FORGET_LUA = `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-local a = string.match(v, '^(%w+):')
-if a and tonumber(a, 36) == tonumber(ARGV[2]) then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return 1
+local out = {}
+for i = 0, #ARGV / 3 - 1 do
+  local key = KEYS[tonumber(ARGV[1 + i * 3])]
+  local field = ARGV[2 + i * 3]
+  local v = redis.call('HGET', key, field)
+  local a = v and string.match(v, '^(%w+):')
+  if a and tonumber(a, 36) == tonumber(ARGV[3 + i * 3]) then
+    redis.call('HDEL', key, field)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
 end
-return 0
+return out
 `;
 
 /**

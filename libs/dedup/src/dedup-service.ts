@@ -12,6 +12,8 @@ import {
   type CheckBatchRequest,
   type CheckBatchResponse,
   type DedupServiceServer,
+  type ForgetBatchRequest,
+  type ForgetBatchResponse,
   type ForgetRequest,
   type ForgetResponse,
 } from '@alertgate/proto';
@@ -71,6 +73,10 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
     forget: unary<ForgetRequest, ForgetResponse>('Forget', logger, async (request) => ({
       forgotten: await store.forget(request.fingerprint, request.incidentId),
     })),
+    forgetBatch: unary<ForgetBatchRequest, ForgetBatchResponse>('ForgetBatch', logger, async (request) => {
+      if (request.incidents.length > MAX_BATCH) throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_BATCH} incidents per call`);
+      return { forgotten: await store.forgetBatch(request.incidents) };
+    }),
     adopt: unary<AdoptRequest, AdoptResponse>('Adopt', logger, async (request) => {
       const incident = await store.adopt(request.fingerprint, request.incidentId, request.occurrences);
       return {

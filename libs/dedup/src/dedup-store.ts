@@ -141,14 +141,28 @@ export class DedupStore {
 
   /** Closes an incident whose resource ended (terminal phase); keeps a newer incident. */
   async forget(fingerprint: string, id: string): Promise<boolean> {
-    const parsed = DedupStore.parseOwnId(fingerprint, id);
+    const [forgotten = false] = await this.forgetBatch([{ fingerprint, incidentId: id }]);
+    return forgotten;
+  }
+
+  /** Closes several incidents in one script call. */
+  async forgetBatch(incidents: readonly { fingerprint: string; incidentId: string }[]): Promise<boolean[]> {
+    if (incidents.length === 0) return [];
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [];
+    for (const { fingerprint, incidentId: id } of incidents) {
+      const parsed = DedupStore.parseOwnId(fingerprint, id);
+      const key = this.shardKey(fingerprint);
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        index = keyIndex.size + 1;
+        keyIndex.set(key, index);
+      }
+      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs);
+    }
     try {
-      const reply = await this.forgetScript.run(
-        this.redis,
-        [this.shardKey(fingerprint)],
-        [fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs],
-      );
-      return reply === 1;
+      const reply = (await this.forgetScript.run(this.redis, [...keyIndex.keys()], args)) as number[];
+      return incidents.map((_incident, i) => reply[i] === 1);
     } catch (err) {
       throw mapRedisError(err, 'dedup forget');
     }

@@ -33,7 +33,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             ],
           });
         },
-        forget: () => Promise.reject(new Error('not called without a rate limit')),
+        forgetBatch: () => Promise.reject(new Error('not called without a rate limit or storms')),
       },
       {
         applyBatch: (request) => {
@@ -63,7 +63,7 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('passes a dependency failure on untouched (the HTTP layer turns it into 503)', async () => {
     const pipeline = new IngestPipeline(
-      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), forget: () => Promise.reject(new Error('unused')) },
+      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), forgetBatch: () => Promise.reject(new Error('unused')) },
       { applyBatch: () => Promise.reject(new Error('must not be called')) },
     );
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });

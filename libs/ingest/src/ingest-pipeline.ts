@@ -7,8 +7,8 @@ import {
   type ApplyBatchResponse,
   type CheckBatchRequest,
   type CheckBatchResponse,
-  type ForgetRequest,
-  type ForgetResponse,
+  type ForgetBatchRequest,
+  type ForgetBatchResponse,
   type Quota,
   type EvaluateBatchRequest,
   type EvaluateBatchResponse,
@@ -24,7 +24,7 @@ import { ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/tel
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
-  forget(request: ForgetRequest): Promise<ForgetResponse>;
+  forgetBatch(request: ForgetBatchRequest): Promise<ForgetBatchResponse>;
 }
 export interface StormPort {
   evaluateBatch(request: EvaluateBatchRequest): Promise<EvaluateBatchResponse>;
@@ -95,11 +95,7 @@ export class IngestPipeline {
     decisions.forEach((decision, j) => {
       if (!folded.has(j) && decision.incident && foldedIds.has(decision.incident.id) && verdicts[j]?.storm) folded.add(j);
     });
-    await Promise.all(
-      [...folded]
-        .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
-        .map((i) => this.dedup.forget({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' })),
-    );
+    await this.forget([...folded], decisions);
     return { verdicts, folded };
   }
 
@@ -134,12 +130,16 @@ export class IngestPipeline {
         });
       }
     }
-    await Promise.all(
-      [...deferred]
-        .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
-        .map((i) => this.dedup.forget({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' })),
-    );
+    await this.forget([...deferred], decisions);
     return budget ? { deferred, budget } : { deferred };
+  }
+
+  /** Dedup forgets the new incidents among these signals again, in one call. */
+  private async forget(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
+    const incidents = indexes
+      .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
+      .map((i) => ({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' }));
+    if (incidents.length > 0) await this.dedup.forgetBatch({ incidents });
   }
 
   async process(signals: readonly Signal[]): Promise<PipelineResult> {

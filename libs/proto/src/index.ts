@@ -19,6 +19,8 @@ export {
   Decision,
   DedupServiceClient,
   DedupServiceService,
+  ForgetBatchRequest,
+  ForgetBatchResponse,
   ForgetRequest,
   ForgetResponse,
   Incident,

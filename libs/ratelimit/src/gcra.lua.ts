@@ -8,23 +8,29 @@
  * limiter instead of about 100 for a key of its own (npm run bench:memory). Every replica of
  * every service shares the state, so limits hold however many gateways there are.
  *
- * KEYS[1] shard hash. ARGV[1] emission interval (ms per unit), ARGV[2] burst (units),
- * ARGV[3] cost (units wanted), ARGV[4] 1 = grant what fits (partial), 0 = all or nothing,
- * ARGV[5] field (limiter id), ARGV[6] fields sampled for pruning.
- * Returns { granted, remaining, reset_after_ms, retry_after_ms }.
+ * All shard hashes share the hash tag {r}, so one call serves every limiter a request needs
+ * (the source, and each namespace's creation budget): one round trip per webhook.
+ *
+ * KEYS: the shard hashes. ARGV[1] fields sampled for pruning, then per limiter six values: key
+ * index, emission interval (ms per unit), burst (units), cost (units wanted), 1 = grant what fits
+ * (partial) / 0 = all or nothing, field (limiter id).
+ * Returns per limiter { granted, remaining, reset_after_ms, retry_after_ms }.
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local partial = ARGV[4] == '1'
-local field = ARGV[5]
-local samples = tonumber(ARGV[6])
+local samples = tonumber(ARGV[1])
+local out = {}
+for l = 0, (#ARGV - 1) / 6 - 1 do
+local key = KEYS[tonumber(ARGV[2 + l * 6])]
+local interval = tonumber(ARGV[3 + l * 6])
+local burst = tonumber(ARGV[4 + l * 6])
+local cost = tonumber(ARGV[5 + l * 6])
+local partial = ARGV[6 + l * 6] == '1'
+local field = ARGV[7 + l * 6]
 local tolerance = interval * burst
 local tat = now
-local stored = tonumber(redis.call('HGET', KEYS[1], field) or 0)
+local stored = tonumber(redis.call('HGET', key, field) or 0)
 if stored > now then tat = stored end
 -- Units that fit now: each needs one interval of room below now + tolerance.
 local fits = math.floor((now + tolerance - tat) / interval)
@@ -35,13 +41,13 @@ if fits < cost then
 end
 if granted > 0 then
   tat = tat + granted * interval
-  redis.call('HSET', KEYS[1], field, math.ceil(tat))
+  redis.call('HSET', key, field, math.ceil(tat))
   local ttl = math.max(1, math.ceil(tat - now))
-  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
   if samples > 0 then
-    local sample = redis.call('HRANDFIELD', KEYS[1], samples, 'WITHVALUES')
+    local sample = redis.call('HRANDFIELD', key, samples, 'WITHVALUES')
     for j = 1, #sample, 2 do
-      if tonumber(sample[j + 1]) <= now then redis.call('HDEL', KEYS[1], sample[j]) end
+      if tonumber(sample[j + 1]) <= now then redis.call('HDEL', key, sample[j]) end
     end
   end
 end
@@ -52,5 +58,7 @@ if granted < cost then
   -- When the next unit fits.
   retry_after = math.max(0, math.ceil(tat + interval - tolerance - now))
 end
-return { granted, remaining, math.ceil(tat - now), retry_after }
+out[#out + 1] = { granted, remaining, math.ceil(tat - now), retry_after }
+end
+return out
 `;

@@ -42,30 +42,45 @@ export class RateLimiter {
 
   /**
    * Where a limiter lives: 64 bits of a hash of its kind and id; the first 8 bits pick one of
-   * 256 shard hashes (`ag:{r3f}`), the rest is the field. The id itself (an address, a
+   * 256 shard hashes (`ag:{r}3f`, one hash tag: one script serves all limiters of a request),
+   * the rest is the field. The id itself (an address, a
    * namespace) is in logs and headers, not in Redis.
    */
   private locate(kind: 's' | 'n', id: string): { key: string; field: string } {
     const hash = createHash('sha256').update(`${kind}\n${id}`).digest('hex');
-    return { key: this.keys.key(KEY_CLASSES.ratelimit, hash.slice(0, 2), ''), field: hash.slice(2, 16) };
+    return { key: this.keys.key(KEY_CLASSES.ratelimit, '', hash.slice(0, 2)), field: hash.slice(2, 16) };
   }
 
-  private async run(where: { key: string; field: string }, limit: Limit, cost: number, partial: boolean, name: string): Promise<QuotaResult> {
-    const interval = 1000 / limit.perSecond;
+  /** Every limiter of a request in one script call. */
+  private async run(requests: readonly { where: { key: string; field: string }; limit: Limit; cost: number; partial: boolean; name: string }[]): Promise<QuotaResult[]> {
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [PRUNE_SAMPLES];
+    for (const { where, limit, cost, partial } of requests) {
+      let index = keyIndex.get(where.key);
+      if (index === undefined) {
+        index = keyIndex.size + 1;
+        keyIndex.set(where.key, index);
+      }
+      args.push(index, 1000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field);
+    }
     let reply: unknown;
     try {
-      reply = await this.script.run(this.redis, [where.key], [interval, limit.burst, cost, partial ? 1 : 0, where.field, PRUNE_SAMPLES]);
+      reply = await this.script.run(this.redis, [...keyIndex.keys()], args);
     } catch (err) {
       throw mapRedisError(err, 'rate limit');
     }
-    const [granted = 0, remaining = 0, resetAfterMs = 0, retryAfterMs = 0] = reply as number[];
-    return { admitted: granted === cost, granted, limit: limit.burst, remaining, resetAfterMs, retryAfterMs, policy: policyOf(name, limit) };
+    return requests.map(({ limit, cost, name }, i) => {
+      const [granted = 0, remaining = 0, resetAfterMs = 0, retryAfterMs = 0] = (reply as number[][])[i] ?? [];
+      return { admitted: granted === cost, granted, limit: limit.burst, remaining, resetAfterMs, retryAfterMs, policy: policyOf(name, limit) };
+    });
   }
 
   async checkSource(source: string): Promise<QuotaResult> {
     if (!SOURCE.test(source)) throw new AlertgateError(Code.InvalidArgument, 'source must be 1 to 128 characters of [A-Za-z0-9:._-[]]', { details: { field: 'source' } });
     const limit = this.limits.sourceOverrides.get(source) ?? this.limits.source;
-    return this.run(this.locate('s', source), limit, 1, false, 'source');
+    const [result] = await this.run([{ where: this.locate('s', source), limit, cost: 1, partial: false, name: 'source' }]);
+    if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
+    return result;
   }
 
   /** Grants per namespace what fits of the demanded creations (one round trip for all). */
@@ -78,13 +93,16 @@ export class RateLimiter {
         throw new AlertgateError(Code.InvalidArgument, `demands[${i}].count must be 1 to 10000`, { details: { field: `demands[${i}].count` } });
       }
     });
-    // One script per namespace (each its own Cluster slot), sent together: auto-pipelining makes
-    // them one round trip on a single server.
-    return Promise.all(
-      demands.map((demand) => {
-        const limit = this.limits.namespaceOverrides.get(demand.namespace) ?? this.limits.namespace;
-        return this.run(this.locate('n', demand.namespace), limit, demand.count, true, 'namespace');
-      }),
+    if (demands.length === 0) return [];
+    // Every namespace of the webhook in one script call: one round trip.
+    return this.run(
+      demands.map((demand) => ({
+        where: this.locate('n', demand.namespace),
+        limit: this.limits.namespaceOverrides.get(demand.namespace) ?? this.limits.namespace,
+        cost: demand.count,
+        partial: true,
+        name: 'namespace',
+      })),
     );
   }
 }

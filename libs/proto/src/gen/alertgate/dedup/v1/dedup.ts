@@ -130,6 +130,15 @@ export interface AdoptResponse {
   incident?: Incident | undefined;
 }
 
+export interface ForgetBatchRequest {
+  incidents: ForgetRequest[];
+}
+
+export interface ForgetBatchResponse {
+  /** One per incident, in order. */
+  forgotten: boolean[];
+}
+
 function createBaseCheckBatchRequest(): CheckBatchRequest {
   return { signals: [] };
 }
@@ -832,6 +841,162 @@ export const AdoptResponse: MessageFns<AdoptResponse> = {
   },
 };
 
+function createBaseForgetBatchRequest(): ForgetBatchRequest {
+  return { incidents: [] };
+}
+
+export const ForgetBatchRequest: MessageFns<ForgetBatchRequest> = {
+  encode(message: ForgetBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.incidents) {
+      ForgetRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgetBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgetBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidents.push(ForgetRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgetBatchRequest {
+    return {
+      incidents: globalThis.Array.isArray(object?.incidents)
+        ? object.incidents.map((e: any) => ForgetRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ForgetBatchRequest): unknown {
+    const obj: any = {};
+    if (message.incidents?.length) {
+      obj.incidents = message.incidents.map((e) => ForgetRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ForgetBatchRequest>, I>>(base?: I): ForgetBatchRequest {
+    return ForgetBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgetBatchRequest>, I>>(object: I): ForgetBatchRequest {
+    const message = createBaseForgetBatchRequest();
+    message.incidents = object.incidents?.map((e) => ForgetRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseForgetBatchResponse(): ForgetBatchResponse {
+  return { forgotten: [] };
+}
+
+export const ForgetBatchResponse: MessageFns<ForgetBatchResponse> = {
+  encode(message: ForgetBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.forgotten.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.forgotten) {
+        writer.bool(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgetBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgetBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.forgotten.push(reader.bool());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.forgotten.push(reader.bool());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgetBatchResponse {
+    return {
+      forgotten: globalThis.Array.isArray(object?.forgotten)
+        ? object.forgotten.map((e: any) => globalThis.Boolean(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ForgetBatchResponse): unknown {
+    const obj: any = {};
+    if (message.forgotten?.length) {
+      obj.forgotten = message.forgotten;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ForgetBatchResponse>, I>>(base?: I): ForgetBatchResponse {
+    return ForgetBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgetBatchResponse>, I>>(object: I): ForgetBatchResponse {
+    const message = createBaseForgetBatchResponse();
+    message.forgotten = object.forgotten?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * Decides, for every signal of a webhook in one atomic Redis script, whether it opens a new
  * incident, repeats an open one, or closes it.
@@ -859,6 +1024,19 @@ export const DedupServiceService = {
     responseDeserialize: (value: Buffer): ForgetResponse => ForgetResponse.decode(value),
   },
   /**
+   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
+   * new incidents of a webhook.
+   */
+  forgetBatch: {
+    path: "/alertgate.dedup.v1.DedupService/ForgetBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ForgetBatchRequest): Buffer => Buffer.from(ForgetBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ForgetBatchRequest => ForgetBatchRequest.decode(value),
+    responseSerialize: (value: ForgetBatchResponse): Buffer => Buffer.from(ForgetBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForgetBatchResponse => ForgetBatchResponse.decode(value),
+  },
+  /**
    * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
    * the source of truth, knows better: an incident still open there after Redis lost its state,
    * or a new incident after the old one's resource ended).
@@ -879,6 +1057,11 @@ export interface DedupServiceServer extends UntypedServiceImplementation {
   checkBatch: handleUnaryCall<CheckBatchRequest, CheckBatchResponse>;
   /** Forgets an open incident (used when its resource reached a terminal phase). */
   forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
+  /**
+   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
+   * new incidents of a webhook.
+   */
+  forgetBatch: handleUnaryCall<ForgetBatchRequest, ForgetBatchResponse>;
   /**
    * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
    * the source of truth, knows better: an incident still open there after Redis lost its state,
@@ -919,6 +1102,25 @@ export interface DedupServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ForgetResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
+   * new incidents of a webhook.
+   */
+  forgetBatch(
+    request: ForgetBatchRequest,
+    callback: (error: ServiceError | null, response: ForgetBatchResponse) => void,
+  ): ClientUnaryCall;
+  forgetBatch(
+    request: ForgetBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForgetBatchResponse) => void,
+  ): ClientUnaryCall;
+  forgetBatch(
+    request: ForgetBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForgetBatchResponse) => void,
   ): ClientUnaryCall;
   /**
    * Makes the given incident the open one of its fingerprint (used by crd-writer when Kubernetes,
