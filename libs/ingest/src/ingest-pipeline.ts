@@ -1,5 +1,6 @@
 import {
   Action,
+  Status,
   type Decision,
   Effect,
   Outcome,
@@ -76,18 +77,24 @@ export class IngestPipeline {
    * such a member is counted on the aggregate for as long as the storm lasts (and opens an
    * individual incident after it).
    */
-  private async fold(signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ verdicts: Verdict[]; folded: Set<number> }> {
-    const folded = new Set<number>();
-    if (!this.storm) return { verdicts: [], folded };
+  /**
+   * Asks storm about every firing signal as if it were new, so that this call runs alongside
+   * dedup's instead of after it (one hop less per webhook); `fold` then folds only the signals
+   * dedup found new.
+   */
+  private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
+    if (!this.storm) return [];
     const { verdicts } = await this.storm.evaluateBatch({
-      inputs: signals.map((signal, i) => ({
-        signal,
-        newIncident: decisions[i]?.outcome === Outcome.OUTCOME_NEW,
-      })),
+      inputs: signals.map((signal) => ({ signal, newIncident: signal.status === Status.STATUS_FIRING })),
     });
     if (verdicts.length !== signals.length) throw new AlertgateError(Code.Internal, 'storm answered a different number of verdicts');
+    return verdicts;
+  }
+
+  private async fold(verdicts: readonly Verdict[], decisions: readonly Decision[]): Promise<Set<number>> {
+    const folded = new Set<number>();
     verdicts.forEach((verdict, i) => {
-      if (verdict.folded) folded.add(i);
+      if (verdict.folded && decisions[i]?.outcome === Outcome.OUTCOME_NEW) folded.add(i);
     });
     // Repeats of a folded new incident later in the same webhook fold with it (dedup counted
     // them as duplicates of the incident it is about to forget).
@@ -96,7 +103,7 @@ export class IngestPipeline {
       if (!folded.has(j) && decision.incident && foldedIds.has(decision.incident.id) && verdicts[j]?.storm) folded.add(j);
     });
     await this.forget([...folded], decisions);
-    return { verdicts, folded };
+    return folded;
   }
 
   /**
@@ -144,9 +151,9 @@ export class IngestPipeline {
 
   async process(signals: readonly Signal[]): Promise<PipelineResult> {
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length }, async (span) => {
-      const { decisions } = await this.dedup.checkBatch({ signals: [...signals] });
+      const [{ decisions }, verdicts] = await Promise.all([this.dedup.checkBatch({ signals: [...signals] }), this.evaluateStorms(signals)]);
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      const { verdicts, folded } = await this.fold(signals, decisions);
+      const folded = await this.fold(verdicts, decisions);
       const { deferred, budget } = await this.defer(signals, decisions, folded);
       const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i));
       const updates: IncidentUpdate[] = kept.map((i) => {

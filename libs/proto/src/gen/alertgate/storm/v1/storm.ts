@@ -71,7 +71,11 @@ export interface StormInput {
   signal?:
     | Signal
     | undefined;
-  /** Dedup opened a new incident for it (only new incidents fold; open ones keep their resource). */
+  /**
+   * The signal is, or may be, a new incident: only new incidents fold (open ones keep their
+   * resource). The gateway asks for every firing signal, alongside dedup, and folds only those
+   * dedup finds new.
+   */
   newIncident: boolean;
 }
 
@@ -111,8 +115,9 @@ export interface Verdict {
     | Storm
     | undefined;
   /**
-   * The signal folds into the aggregate instead of getting its own incident. (Incidents opened
-   * individually before the storm are linked by crd-writer when it creates the aggregate.)
+   * A new incident of this signal folds into the aggregate instead of getting its own resource.
+   * (Incidents opened individually before the storm are linked by crd-writer when it creates the
+   * aggregate.)
    */
   folded: boolean;
 }
