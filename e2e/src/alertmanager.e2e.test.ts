@@ -1,18 +1,10 @@
 import { AlertmanagerProcess } from '@alertgate/local-env';
 
+import { eventually } from './support/eventually.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const TOKEN = 'alertmanager-e2e-token-42';
 
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('a real Alertmanager delivers to alertgate', () => {
   let fixture: PipelineFixture;

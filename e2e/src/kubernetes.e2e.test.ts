@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
+import { eventually } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -17,15 +18,6 @@ interface Result {
   remediationRequest?: { namespace: string; name: string };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 const FLUSH_MS = 1_000;
 

@@ -1,5 +1,6 @@
 import { RedisServer } from '@alertgate/local-env';
 
+import { eventually } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -7,15 +8,6 @@ interface Result {
   remediationRequest?: { namespace: string; name: string };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const ready = (fixture: PipelineFixture) => async (): Promise<true | undefined> =>
   (await fetch(`${fixture.gatewayUrl}/readyz`)).status === 200 ? true : undefined;

@@ -18,13 +18,9 @@
  * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched),
  * first seen ms, last seen ms, count. Time is Redis' own (TIME), shared by every replica.
  */
-export const DEDUP_BATCH_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-local samples = tonumber(ARGV[2])
+/** Base-36 encoding of a non-negative integer, shared by the scripts that write dedup values. */
+const B36_LUA = `
 local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
-
 local function b36(n)
   if n <= 0 then return '0' end
   local s = ''
@@ -35,6 +31,14 @@ local function b36(n)
   end
   return s
 end
+`;
+
+export const DEDUP_BATCH_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local samples = tonumber(ARGV[2])
+${B36_LUA}
 
 local function decode(v)
   local a, b, c = string.match(v, '^(%w+):(%w+):(%w+)$')
@@ -129,17 +133,7 @@ return out
 export const DEDUP_ADOPT_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
-local function b36(n)
-  if n <= 0 then return '0' end
-  local s = ''
-  while n > 0 do
-    local d = n % 36
-    s = string.sub(digits, d + 1, d + 1) .. s
-    n = (n - d) / 36
-  end
-  return s
-end
+${B36_LUA}
 local first = tonumber(ARGV[2])
 local count = tonumber(ARGV[3])
 local v = redis.call('HGET', KEYS[1], ARGV[1])

@@ -1,4 +1,5 @@
 import { Source, type Signal } from '@alertgate/proto';
+import { slug } from '@alertgate/signal';
 
 /**
  * The RemediationRequest resource (k8s/crds/remediationrequests.yaml is its schema). Spec is what
@@ -87,14 +88,7 @@ export interface ResourceKey {
 
 /** Deterministic per incident, so a repeated create is idempotent (DESIGN.md decision 4). */
 export function resourceName(alertname: string, incidentId: string): string {
-  const slug = alertname
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 40)
-    .replace(/-$/, '');
-  return `${slug || 'incident'}-${incidentId}`;
+  return `${slug(alertname, 40) || 'incident'}-${incidentId}`;
 }
 
 /** A label value (≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends), or '' when none fits. */

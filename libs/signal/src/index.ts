@@ -8,4 +8,5 @@ export type { ParseOptions } from './parse-alertmanager-webhook.js';
 export { parseKubernetesEvent, retarget } from './parse-kubernetes-event.js';
 export type { InvolvedObject, KubernetesEventResult } from './parse-kubernetes-event.js';
 export { SIGNAL_LIMIT_DEFAULTS } from './signal-limits.js';
+export { slug } from './slug.js';
 export type { SignalLimits } from './signal-limits.js';
