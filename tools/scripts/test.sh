@@ -17,6 +17,15 @@ echo "== lint"
 # one (a fresh clone has none): compute it first.
 npx nx show projects >/dev/null
 npx eslint --max-warnings 0 .
+# ...and prove it is on: a domain lib importing a feature lib must be refused.
+probe=libs/signal/src/zz-boundary-probe.ts
+trap 'rm -f "$probe"' EXIT
+printf "import { ROUTES } from '@alertgate/ingest';\nexport const probe = ROUTES;\n" > "$probe"
+if ! npx eslint "$probe" 2>&1 | grep -q "enforce-module-boundaries"; then
+  echo "lint: the module-boundary rule did not fire on a forbidden import (domain → feature)" >&2
+  exit 1
+fi
+rm -f "$probe"
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== tests (unit, integration, end to end)"
