@@ -21,7 +21,8 @@ npx eslint --max-warnings 0 .
 probe=libs/signal/src/zz-boundary-probe.ts
 trap 'rm -f "$probe"' EXIT
 printf "import { ROUTES } from '@alertgate/ingest';\nexport const probe = ROUTES;\n" > "$probe"
-if ! npx eslint "$probe" 2>&1 | grep -q "enforce-module-boundaries"; then
+probe_out=$(npx eslint "$probe" 2>&1 || true)
+if ! grep -q "enforce-module-boundaries" <<<"$probe_out"; then
   echo "lint: the module-boundary rule did not fire on a forbidden import (domain → feature)" >&2
   exit 1
 fi
