@@ -30,4 +30,10 @@ rm -f "$probe"
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== tests (unit, integration, end to end)"
-npx jest --ci "$@"
+report=$(mktemp)
+status=0
+npx jest --ci --json --outputFile="$report" "$@" || status=$?
+# One closing line in the plain "N passed, N failed" form that CI reads.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);' "$report" || true
+rm -f "$report"
+exit "$status"
