@@ -114,22 +114,10 @@ export class FileSink implements RemediationSink {
 
   /** The newest unresolved resource of a fingerprint in a namespace. */
   private async findOpen(namespace: string, fingerprint: string): Promise<string | undefined> {
-    const dir = join(this.root, namespace);
-    let files: string[];
-    try {
-      files = (await readdir(dir)).filter((file) => file.endsWith('.yaml'));
-    } catch {
-      return undefined;
-    }
-    let best: { name: string; created: string } | undefined;
-    for (const file of files) {
-      const object = await this.read(join(dir, file));
-      if (!object || object.metadata.labels[LABEL_FINGERPRINT] !== fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS)) continue;
-      if (object.spec.fingerprint !== fingerprint || object.status?.resolvedAt) continue;
-      const created = object.metadata.creationTimestamp ?? '';
-      if (!best || created > best.created) best = { name: object.metadata.name, created };
-    }
-    return best?.name;
+    return (await this.list(namespace))
+      .filter((object) => object.metadata.labels[LABEL_FINGERPRINT] === fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS))
+      .filter((object) => object.spec.fingerprint === fingerprint && !object.status?.resolvedAt)
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]?.metadata.name;
   }
 
   async fold(folded: FoldedSignal): Promise<OpenResult> {

@@ -180,16 +180,13 @@ export class KubernetesSink implements RemediationSink {
     }
   }
 
-  private async listByAlertname(namespace: string, alertname: string): Promise<RemediationRequest[]> {
+  /** alertgate's resources in a namespace matching a label selector (none when it is missing). */
+  private async list(namespace: string, selector: string, what: string): Promise<RemediationRequest[]> {
     try {
-      const list = await this.call(`list ${namespace} by alertname`, async ({ objects }) =>
-        (await objects.listNamespacedCustomObject({
-          group: RR_GROUP,
-          version: RR_VERSION,
-          namespace,
-          plural: RR_PLURAL,
-          labelSelector: `${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`,
-        })) as { items: RemediationRequest[] },
+      const list = await this.call(`list ${namespace} by ${what}`, async ({ objects }) =>
+        (await objects.listNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, labelSelector: selector })) as {
+          items: RemediationRequest[];
+        },
       );
       return list.items;
     } catch (err) {
@@ -198,18 +195,14 @@ export class KubernetesSink implements RemediationSink {
     }
   }
 
+  private listByAlertname(namespace: string, alertname: string): Promise<RemediationRequest[]> {
+    return this.list(namespace, `${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`, 'alertname');
+  }
+
   /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
   private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
-    const list = await this.call(`list ${namespace} by fingerprint`, async ({ objects }) =>
-      (await objects.listNamespacedCustomObject({
-        group: RR_GROUP,
-        version: RR_VERSION,
-        namespace,
-        plural: RR_PLURAL,
-        labelSelector: `${LABEL_FINGERPRINT}=${fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS)}`,
-      })) as { items: RemediationRequest[] },
-    );
-    return list.items
+    const items = await this.list(namespace, `${LABEL_FINGERPRINT}=${fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS)}`, 'fingerprint');
+    return items
       .filter((item) => item.spec.fingerprint === fingerprint && !item.status?.resolvedAt && !isTerminal(item))
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
   }
@@ -222,7 +215,7 @@ export class KubernetesSink implements RemediationSink {
     return false;
   }
 
-  /** Creates the resource; undefined when it already existed (AlreadyExists is success). */
+  /** Creates the resource: 'exists' when it already did (AlreadyExists is success), 'no-namespace' when its namespace is missing. */
   private async create(object: RemediationRequest): Promise<'created' | 'exists' | 'no-namespace'> {
     const { namespace, name } = object.metadata;
     try {
@@ -325,10 +318,7 @@ export class KubernetesSink implements RemediationSink {
     const namespaces = namespace === this.options.fallbackNamespace ? [namespace] : [namespace, this.options.fallbackNamespace];
     for (const ns of namespaces) {
       let current = request.incidentId ? await this.read(ns, resourceName(request.signal.alertname, request.incidentId)) : undefined;
-      current ??= await this.findOpen(ns, request.signal.fingerprint).catch((err: unknown) => {
-        if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
-        throw err;
-      });
+      current ??= await this.findOpen(ns, request.signal.fingerprint);
       if (!current) continue;
       const ref = { namespace: ns, name: current.metadata.name };
       // Written at once: Alertmanager sends a resolution once; it must not wait in memory.
