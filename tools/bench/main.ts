@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --json]
+ * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --profile DIR --json]
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -29,10 +29,21 @@ const SECONDS = arg('seconds', 10);
 const CONCURRENCY = arg('concurrency', 16);
 const ROUNDS = arg('rounds', 2);
 const HOT = 2_000;
+/** Makes this run's new alerts unlike any of an earlier run on the same Redis. */
+const STARTED = Date.now().toString(36);
+/** --profile DIR: every service writes a V8 CPU profile there when it stops (node --cpu-prof). */
+const PROFILE_DIR = ((i: number) => (i < 0 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--profile'));
+/** --only a,b: run just these workloads (by their letter). */
+const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
 
-/** The alert stream: 80% repeats of HOT known alerts, 15% never seen before, 5% of one storm. */
+/**
+ * The alert stream: 80% repeats of HOT known alerts, 15% never seen before, 5% of one storm.
+ * Hot and new alerts are spread over 20 namespaces × 50 alertnames (1,000 storm keys, two hot
+ * pods each) so that they stay individual incidents; the storm's alerts share one key.
+ */
+/** Counts across runs, so that a new alert is new in every run. */
+let fresh = 0;
 class AlertStream {
-  private fresh = 0;
   private stormPod = 0;
   next(): { labels: Record<string, string>; annotations: Record<string, string>; startsAt: string } {
     const roll = Math.random();
@@ -40,11 +51,11 @@ class AlertStream {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     if (roll < 0.8) {
       const i = Math.floor(Math.random() * HOT);
-      return { labels: { alertname: 'KubePodNotReady', namespace: `team-${i % 20}`, pod: `hot-${i}`, severity: 'warning' }, annotations: { summary: 'pod not ready' }, startsAt };
+      return { labels: { alertname: `KubePodNotReady${i % 50}`, namespace: `team-${Math.floor(i / 50) % 20}`, pod: `hot-${i}`, severity: 'warning' }, annotations: { summary: 'pod not ready' }, startsAt };
     }
     if (roll < 0.95) {
-      this.fresh += 1;
-      return { labels: { alertname: 'KubeContainerWaiting', namespace: `team-${this.fresh % 20}`, pod: `new-${this.fresh}-${process.pid}`, severity: 'warning' }, annotations: { summary: 'waiting' }, startsAt };
+      fresh += 1;
+      return { labels: { alertname: `KubeContainerWaiting${fresh % 50}`, namespace: `team-${Math.floor(fresh / 50) % 20}`, pod: `new-${fresh}-${STARTED}`, severity: 'warning' }, annotations: { summary: 'waiting' }, startsAt };
     }
     this.stormPod = (this.stormPod + 1) % 500;
     return { labels: { alertname: 'NodeNetworkUnavailable', namespace: 'storm', pod: `s-${this.stormPod}`, severity: 'critical' }, annotations: { summary: 'node down' }, startsAt };
@@ -123,6 +134,40 @@ function cpuSeconds(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
+/**
+ * Time spent inside each service per call, from the services' own histograms: for every gRPC
+ * method (alertgate_rpc_server_duration_seconds) and Redis script (alertgate_redis_script_duration_seconds)
+ * the call count and summed seconds, and the gateway's HTTP handling. Read before and after a run.
+ */
+type Timings = Map<string, { count: number; sum: number }>;
+async function serviceTimings(system: RunningSystem): Promise<Timings> {
+  const timings: Timings = new Map();
+  const sources: [string, string][] = [['ingest-gateway', `${system.gatewayUrl}/metrics`]];
+  for (const s of ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const) sources.push([s, `http://127.0.0.1:${system.services[s].metricsPort}/metrics`]);
+  for (const [service, url] of sources) {
+    const text = await (await fetch(url)).text();
+    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|redis_script|http_request)_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+      const [, metric = '', kind, labels = '', value] = match;
+      const name = /(?:method|script|route)="([^"]+)"/.exec(labels)?.[1] ?? '?';
+      const key = `${service} ${metric.includes('redis') ? 'redis ' : ''}${name}`;
+      const entry = timings.get(key) ?? { count: 0, sum: 0 };
+      if (kind === 'sum') entry.sum += Number(value);
+      else entry.count += Number(value);
+      timings.set(key, entry);
+    }
+  }
+  return timings;
+}
+function timingDelta(before: Timings, after: Timings): Record<string, { calls: number; meanMs: number }> {
+  const delta: Record<string, { calls: number; meanMs: number }> = {};
+  for (const [key, a] of after) {
+    const b = before.get(key) ?? { count: 0, sum: 0 };
+    const calls = a.count - b.count;
+    if (calls > 0) delta[key] = { calls, meanMs: Math.round(((a.sum - b.sum) / calls) * 1e5) / 100 };
+  }
+  return delta;
+}
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
@@ -134,8 +179,14 @@ async function main(): Promise<void> {
     keyPrefix: 'ag:',
     sinkDir: '/nonexistent',
     env: { LOG_LEVEL: 'warn' },
+    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] } : {}),
     serviceEnv: {
       'crd-writer': { SINK: 'null' },
+      // At these rates the default thresholds (50 alerts or 20 resources of a key per minute)
+      // would call every key a storm: only the storm namespace keeps them, the other keys get
+      // thresholds they stay under (a 5 s window, at most 64 resources), so that the mix stays
+      // 80% duplicates, 15% new incidents and 5% storm.
+      storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
       // The benchmark measures the pipeline, not the limits.
       ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
     },
@@ -156,19 +207,22 @@ async function main(): Promise<void> {
     // Warm-up: the hot alerts exist, JIT is warm.
     await drive(agent, gateway, batch(50), {});
     const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
-    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; alertsPerRequest: number }> = {};
+    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; alertsPerRequest: number; timings: Record<string, { calls: number; meanMs: number }>[] }> = {};
     const workloads: [string, (s: AlertStream) => { payload: string; alerts: number }, (s: AlertStream) => { payload: string; alerts: number }, { rate?: number }][] = [
       ['a: webhooks of 50', batch(50), amBatch(50), {}],
       ['b: single alerts', batch(1), amBatch(1), {}],
       ['c: 1,000 alerts/s (20 webhooks/s of 50)', batch(50), amBatch(50), { rate: 20 }],
     ];
     for (const [name, ours, theirs, options] of workloads) {
-      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries(services.map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50 };
+      if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
+      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries(services.map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
       results[name] = entry;
       for (let round = 0; round < ROUNDS; round++) {
         const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(system.services[s].pid)]));
         const callsBefore = await commandCalls(redis);
+        const timingsBefore = await serviceTimings(system);
         const run = await drive(agent, gateway, ours, options);
+        entry.timings.push(timingDelta(timingsBefore, await serviceTimings(system)));
         const callsAfter = await commandCalls(redis);
         entry.gateway.push(run);
         entry.redisCallsPerAlert.push((callsAfter.all - callsBefore.all) / Math.max(1, run.alerts));
@@ -194,6 +248,8 @@ async function main(): Promise<void> {
       redisCommandsPerAlert: Math.round(median(r.redisCallsPerAlert) * 100) / 100,
       redisScriptCallsPerRequest: Math.round(median(r.scriptsPerRequest) * 100) / 100,
       cpuSecondsPer1000Alerts: Object.fromEntries(Object.entries(r.cpu).map(([s, v]) => [s, Math.round(median(v) * 1000) / 1000])),
+      // The last round's: mean time inside each service per call.
+      serverTimeMs: r.timings.at(-1) ?? {},
     }));
     const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, summary };
     if (process.argv.includes('--json')) {
@@ -206,6 +262,7 @@ async function main(): Promise<void> {
         out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
         out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        out(`  mean ms inside, per call  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs} (${v.calls})`).join(', ')}`);
       }
       out(`\nRedis: ${memory} bytes used for ${incidents} open incidents (plus limiters and storm state)`);
     }

@@ -16,6 +16,8 @@ export interface ServiceProcessOptions {
   /** Receives every log line (JSON) the service prints. */
   readonly onLog?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /** Extra Node flags (e.g. --cpu-prof for the benchmark's --profile; NODE_OPTIONS refuses it). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The log messages after which a service is listening (they carry the bound port). */
@@ -47,7 +49,7 @@ export class ServiceProcess {
     const main = join(this.options.root, 'dist', 'apps', this.options.app, 'main.js');
     if (!existsSync(main)) return Promise.reject(new Error(`${main} is missing: run npm run build first`));
     const restartPort = this.port === 0 ? {} : { [this.options.portVariable]: String(this.port) };
-    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), main], {
       cwd: this.options.root,
       // LOG_LEVEL info at least: start() waits for the "listening" line.
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...this.options.env, ...restartPort, LOG_LEVEL: 'info' },

@@ -13,6 +13,8 @@ export interface SystemOptions {
   /** Extra environment per service. */
   readonly serviceEnv?: Partial<Record<AppName, Readonly<Record<string, string>>>>;
   readonly onLog?: (app: AppName, line: string) => void;
+  /** Extra Node flags for every service. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface RunningSystem {
@@ -39,6 +41,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       portVariable: PORT_VARIABLES[app],
       root: options.root,
       env: { ...metricsEnv, ...env, ...options.env, ...options.serviceEnv?.[app] },
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       ...(options.onLog ? { onLog: (line: string) => options.onLog?.(app, line) } : {}),
     });
   const dedup = make('dedup', {

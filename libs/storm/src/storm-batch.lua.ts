@@ -13,22 +13,17 @@
  * The incidents opened individually before a storm are not remembered here: the crd-writer finds
  * them in Kubernetes (open resources of the storm key) when it creates the aggregate.
  *
- * ARGV: rate N, pattern M, window ms, inactivity ms, max duration ms, member cap, then per input:
- * key index, member hash ('' for none), 'f'/'r', new incident '1'/'0'.
+ * ARGV: per key (in KEYS order) its settings: rate N, pattern M, window ms, inactivity ms, max
+ * duration ms, member cap; then per input: key index, member hash ('' for none), 'f'/'r', new
+ * incident '1'/'0'. Keys with different overrides therefore share the one call.
  * Returns per input { state (0 none, 1 storm, 2 storm declared now), folded, start, type,
  * members, occurrences, resolved, overflow }.
  */
 export const STORM_BATCH_LUA = `
 local t0 = redis.call('TIME')
 local now = tonumber(t0[1]) * 1000 + math.floor(tonumber(t0[2]) / 1000)
-local rateN = tonumber(ARGV[1])
-local patternM = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local inactivity = tonumber(ARGV[4])
-local maxDuration = tonumber(ARGV[5])
-local memberCap = tonumber(ARGV[6])
 local nowS = math.floor(now / 1000)
-local ttl = math.max(2 * window, inactivity)
+local rateN, patternM, window, inactivity, maxDuration, memberCap, ttl
 
 local function num(key, field)
   return tonumber(redis.call('HGET', key, field) or 0)
@@ -55,12 +50,18 @@ local function clear(key)
 end
 
 local out = {}
-local n = (#ARGV - 6) / 4
+local base = #KEYS * 6
+local n = (#ARGV - base) / 4
 for i = 0, n - 1 do
-  local key = KEYS[tonumber(ARGV[7 + i * 4])]
-  local member = ARGV[8 + i * 4]
-  local firing = ARGV[9 + i * 4] == 'f'
-  local isNew = ARGV[10 + i * 4] == '1'
+  local k = tonumber(ARGV[base + 1 + i * 4])
+  local key = KEYS[k]
+  local s = (k - 1) * 6
+  rateN, patternM, window = tonumber(ARGV[s + 1]), tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3])
+  inactivity, maxDuration, memberCap = tonumber(ARGV[s + 4]), tonumber(ARGV[s + 5]), tonumber(ARGV[s + 6])
+  ttl = math.max(2 * window, inactivity)
+  local member = ARGV[base + 2 + i * 4]
+  local firing = ARGV[base + 3 + i * 4] == 'f'
+  local isNew = ARGV[base + 4 + i * 4] == '1'
 
   local start = num(key, 'S')
   if start > 0 then

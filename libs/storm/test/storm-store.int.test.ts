@@ -1,0 +1,49 @@
+import { Source, Status, type Signal } from '@alertgate/proto';
+import { KeySchema } from '@alertgate/redis';
+import { RedisTestScope } from '@alertgate/testing';
+
+import { STORM_DEFAULTS } from '../src/storm-config.js';
+import { StormStore } from '../src/storm-store.js';
+
+const signal = (namespace: string, pod: string): Signal => ({
+  fingerprint: `${namespace}-${pod}`.padEnd(64, '0'),
+  alertname: 'PodCrashLooping',
+  severity: 'warning',
+  namespace,
+  target: { kind: 'Pod', name: pod, namespace },
+  cluster: '',
+  status: Status.STATUS_FIRING,
+  source: Source.SOURCE_ALERTMANAGER,
+  labels: { alertname: 'PodCrashLooping', namespace, pod },
+  annotations: {},
+});
+
+describe('StormStore on real Redis', () => {
+  let scope: RedisTestScope;
+  beforeEach(() => {
+    scope = new RedisTestScope('storm');
+  });
+  afterEach(() => scope.verifyAndClean());
+
+  // Issue 8: one Redis round trip per service and webhook, even when the webhook's keys have
+  // different overrides (each key brings its own settings into the one script call).
+  it('evaluates keys with different overrides in one script call', async () => {
+    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), {
+      keyLabels: ['namespace', 'alertname'],
+      defaults: STORM_DEFAULTS,
+      overrides: new Map([['loud', { rateThreshold: 3 }]]),
+    });
+    const evalsha = jest.spyOn(scope.redis, 'evalsha');
+    const queries = [0, 1, 2, 3, 4].flatMap((i) => [signal('loud', `p${i}`), signal('quiet', `p${i}`)]).map((s) => ({ signal: s, newIncident: true }));
+    const verdicts = await store.evaluate(queries);
+    expect(evalsha).toHaveBeenCalledTimes(1);
+    const loud = verdicts.filter((_v, i) => i % 2 === 0);
+    const quiet = verdicts.filter((_v, i) => i % 2 === 1);
+    // The third alert of "loud" reaches its threshold of 3: it and the later ones fold.
+    expect(loud.map((v) => v.folded)).toEqual([false, false, true, true, true]);
+    expect(loud[2]?.storm?.declaredNow).toBe(true);
+    expect(loud[4]?.storm?.members).toBe(5);
+    // "quiet" keeps the default threshold (50).
+    expect(quiet.every((v) => !v.folded && v.storm === undefined)).toBe(true);
+  });
+});
