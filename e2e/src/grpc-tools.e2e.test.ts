@@ -43,7 +43,7 @@ describe('grpcurl and buf curl can list, describe and call every service through
   const services = () => [
     { address: fixture.system!.dedupAddress, service: 'alertgate.dedup.v1.DedupService', methods: ['Adopt', 'CheckBatch', 'Forget', 'ForgetBatch'] },
     { address: fixture.system!.crdWriterAddress, service: 'alertgate.crdwriter.v1.CrdWriterService', methods: ['ApplyBatch'] },
-    { address: fixture.system!.ratelimitAddress, service: 'alertgate.ratelimit.v1.RateLimitService', methods: ['CheckSource', 'ReserveCreations'] },
+    { address: fixture.system!.ratelimitAddress, service: 'alertgate.ratelimit.v1.RateLimitService', methods: ['Admit', 'CheckSource', 'ReserveCreations'] },
     { address: fixture.system!.stormAddress, service: 'alertgate.storm.v1.StormService', methods: ['EvaluateBatch'] },
   ];
 
@@ -115,6 +115,12 @@ describe('grpcurl and buf curl can list, describe and call every service through
       await grpcurl('-d', '{"demands":[{"namespace":"tools","count":2}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/ReserveCreations'),
     ) as { grants: { namespace: string; granted: number }[] };
     expect(budget.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 2 })]);
+    // The gateway's call: the source and the budget in one.
+    const admit = JSON.parse(
+      await grpcurl('-d', '{"source":"a:192.0.2.9","demands":[{"namespace":"tools","count":1}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/Admit'),
+    ) as { quota: { admitted: boolean }; grants: { namespace: string; granted: number }[] };
+    expect(admit.quota.admitted).toBe(true);
+    expect(admit.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 1 })]);
   });
 
   it('buf curl lists the methods and calls one', async () => {

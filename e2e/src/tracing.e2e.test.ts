@@ -63,10 +63,10 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     expect([redis?.attributes['db.system'], redis?.attributes['db.system.name']]).toContain('redis');
     expect(dedupServer?.attributes['rpc.system']).toBe('grpc');
 
-    // The rate limiter is part of the same trace: the creation budget (two new incidents) is
-    // reserved under the ingest span, and its Redis script under the ratelimit server span.
-    const limitClient = has('alertgate-ingest-gateway', CLIENT, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/ReserveCreations');
-    const limitServer = has('alertgate-ratelimit', SERVER, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/ReserveCreations');
+    // The rate limiter is part of the same trace: the request limit and the creation budget (two
+    // new incidents) are taken under the ingest span, its Redis script under the ratelimit server span.
+    const limitClient = has('alertgate-ingest-gateway', CLIENT, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/Admit');
+    const limitServer = has('alertgate-ratelimit', SERVER, (s) => s.name === 'grpc.alertgate.ratelimit.v1.RateLimitService/Admit');
     expect(limitClient?.parentSpanId).toBe(ingest?.spanId);
     expect(limitServer?.parentSpanId).toBe(limitClient?.spanId);
     expect(spans.some((s) => s.service === 'alertgate-ratelimit' && s.scope.includes('ioredis') && s.parentSpanId === limitServer?.spanId)).toBe(true);

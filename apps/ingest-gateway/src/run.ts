@@ -43,8 +43,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     },
     limiter && rateLimit
       ? {
-          reserveCreations: (request) =>
-            callUnary(limiter, limiter.reserveCreations.bind(limiter), request, new Metadata(), 'ratelimit.ReserveCreations', { deadlineMs: rateLimit.deadlineMs }),
+          admit: (request) => callUnary(limiter, limiter.admit.bind(limiter), request, new Metadata(), 'ratelimit.Admit', { deadlineMs: rateLimit.deadlineMs }),
+          failOpen: rateLimit.failOpen,
         }
       : undefined,
     storm && stormConfig
@@ -80,18 +80,6 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     readiness,
     registry,
     logger,
-    ...(limiter && rateLimit
-      ? {
-          sourceLimit: {
-            failOpen: rateLimit.failOpen,
-            check: async (source: string) => {
-              const { quota } = await callUnary(limiter, limiter.checkSource.bind(limiter), { source }, new Metadata(), 'ratelimit.CheckSource', { deadlineMs: rateLimit.deadlineMs });
-              if (!quota) throw new Error('ratelimit answered without a quota');
-              return quota;
-            },
-          },
-        }
-      : {}),
     ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
   });
   const address = await app.listen({ host: config.host, port: config.port });

@@ -14,8 +14,10 @@
  *
  * KEYS: the distinct shard hashes of the batch.
  * ARGV[1] window (ms), ARGV[2] fields sampled per written hash, then per signal a triple:
- *   key index (1-based into KEYS), field, op ('f' firing, 'r' resolved).
- * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched),
+ *   key index (1-based into KEYS), field, op ('f' firing, 'F' firing in a storm: fold if new,
+ *   'r' resolved).
+ * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched, 5 folded:
+ * an 'F' signal with no open incident, nothing written),
  * first seen ms, last seen ms, count. Time is Redis' own (TIME), shared by every replica.
  */
 /** Base-36 encoding of a non-negative integer, shared by the scripts that write dedup values. */
@@ -63,7 +65,11 @@ for i = 0, n - 1 do
       first = nil
     end
   end
-  if op == 'f' then
+  if op == 'F' and not first then
+    -- Its storm's aggregate counts it; the window keeps nothing of it.
+    first, last, count = 0, 0, 0
+    out[#out + 1] = 5
+  elseif op ~= 'r' then
     if first then
       count = count + 1
       if now > last then last = now end

@@ -35,6 +35,7 @@ const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
   duplicate: Outcome.OUTCOME_DUPLICATE,
   resolved: Outcome.OUTCOME_RESOLVED,
   unmatched: Outcome.OUTCOME_UNMATCHED,
+  folded: Outcome.OUTCOME_FOLDED,
 };
 
 export function createDedupService(store: DedupStore, logger: Logger): GrpcService {
@@ -43,13 +44,17 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
       if (request.signals.length > MAX_BATCH) {
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_BATCH} signals per call, got ${request.signals.length}`);
       }
+      if (request.foldIfNew.length > request.signals.length) {
+        throw new AlertgateError(Code.InvalidArgument, `fold_if_new has ${request.foldIfNew.length} entries for ${request.signals.length} signals`, { details: { field: 'fold_if_new' } });
+      }
       const queries = request.signals.map((signal, index) => {
         if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
           throw new AlertgateError(Code.InvalidArgument, `signals[${index}].status must be STATUS_FIRING or STATUS_RESOLVED`, {
             details: { field: `signals[${index}].status` },
           });
         }
-        return { fingerprint: signal.fingerprint, resolved: signal.status === Status.STATUS_RESOLVED };
+        const resolved = signal.status === Status.STATUS_RESOLVED;
+        return { fingerprint: signal.fingerprint, resolved, foldIfNew: !resolved && request.foldIfNew[index] === true };
       });
       const decisions = await store.checkBatch(queries);
       for (const decision of decisions) decisionsTotal.inc({ outcome: decision.outcome });

@@ -9,11 +9,13 @@ export const SHARD_DIGITS = 3;
 export const FIELD_DIGITS = 24;
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
-export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched';
+export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched' | 'folded';
 
 export interface DedupQuery {
   readonly fingerprint: string;
   readonly resolved: boolean;
+  /** A firing signal whose storm is on: repeats an open incident, but opens none ('folded'). */
+  readonly foldIfNew?: boolean;
 }
 
 export interface IncidentState {
@@ -27,7 +29,7 @@ export interface IncidentState {
 export interface DedupDecision {
   readonly fingerprint: string;
   readonly outcome: DedupOutcome;
-  /** Absent when outcome is 'unmatched'. */
+  /** Absent when outcome is 'unmatched' or 'folded'. */
   readonly incident?: IncidentState;
 }
 
@@ -43,7 +45,7 @@ export interface DedupStoreOptions {
  *  incident for an alert that never stopped firing. */
 export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: 5 * 3_600_000, pruneSamples: 3 };
 
-const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched' };
+const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded' };
 
 
 /**
@@ -80,14 +82,14 @@ export class DedupStore {
     queries.forEach((query, index) => DedupStore.validate(query.fingerprint, index));
     const keyIndex = new Map<string, number>();
     const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples];
-    for (const { fingerprint, resolved } of queries) {
+    for (const { fingerprint, resolved, foldIfNew } of queries) {
       const key = this.shardKey(fingerprint);
       let index = keyIndex.get(key);
       if (index === undefined) {
         index = keyIndex.size + 1;
         keyIndex.set(key, index);
       }
-      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : 'f');
+      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
     }
     let reply: unknown;
     try {
@@ -102,7 +104,7 @@ export class DedupStore {
     return queries.map(({ fingerprint }, i) => {
       const outcome = OUTCOMES[values[i * 4] ?? 0];
       if (outcome === undefined) throw new AlertgateError(Code.Internal, 'dedup check: unknown outcome in script reply');
-      if (outcome === 'unmatched') return { fingerprint, outcome };
+      if (outcome === 'unmatched' || outcome === 'folded') return { fingerprint, outcome };
       const firstSeenMs = values[i * 4 + 1] ?? 0;
       return {
         fingerprint,

@@ -89,6 +89,24 @@ describe('DedupStore on real Redis', () => {
     await expect(store.adopt(f, 'ffffffffffff-1', 1)).rejects.toThrow(/does not belong/);
   });
 
+  // Issue 8: folding a storm's new signals needs no second call to undo what dedup recorded.
+  it('folds a storm signal that has no open incident, recording nothing, and counts one that has', async () => {
+    const open = fp('open-before-the-storm');
+    const member = fp('storm-member');
+    await store.checkBatch([{ fingerprint: open, resolved: false }]);
+    const decisions = await store.checkBatch([
+      { fingerprint: open, resolved: false, foldIfNew: true },
+      { fingerprint: member, resolved: false, foldIfNew: true },
+      { fingerprint: member, resolved: false, foldIfNew: true },
+    ]);
+    expect(decisions.map((d) => d.outcome)).toEqual(['duplicate', 'folded', 'folded']);
+    expect(decisions[0]?.incident?.occurrences).toBe(2);
+    expect(decisions[1]?.incident).toBeUndefined();
+    // Nothing was kept of the member: without a storm it is a new incident.
+    const [after] = await store.checkBatch([{ fingerprint: member, resolved: false }]);
+    expect(after?.outcome).toBe('new');
+  });
+
   it('refuses a malformed fingerprint without touching Redis', async () => {
     await expect(store.checkBatch([{ fingerprint: 'xyz', resolved: false }])).rejects.toThrow(/fingerprint must be 64/);
     expect(await scope.keys()).toEqual([]);

@@ -1,4 +1,4 @@
-import { Action, Effect, Outcome, Source, Status, type ApplyBatchRequest, type CheckBatchRequest, type Signal } from '@alertgate/proto';
+import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 
 import { IngestPipeline } from './ingest-pipeline.js';
@@ -52,7 +52,9 @@ describe('IngestPipeline (unit, fake services)', () => {
         },
       },
     );
-    const { results } = await pipeline.process([signal('a'), signal('b'), signal('c', Status.STATUS_RESOLVED), signal('d', Status.STATUS_RESOLVED), signal('e')]);
+    const outcome = await pipeline.process([signal('a'), signal('b'), signal('c', Status.STATUS_RESOLVED), signal('d', Status.STATUS_RESOLVED), signal('e')]);
+    if ('refused' in outcome) throw new Error('no rate limit here');
+    const { results } = outcome;
     expect(results.map((r) => r.outcome)).toEqual(['created', 'duplicate', 'resolved', 'unmatched', 'created']);
     expect(results[1]?.occurrences).toBe(4);
     expect(results[3]?.remediationRequest).toBeUndefined();
@@ -67,5 +69,100 @@ describe('IngestPipeline (unit, fake services)', () => {
       { applyBatch: () => Promise.reject(new Error('must not be called')) },
     );
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
+  // Issue 8: one call per service and webhook on the normal path, in the order storm → dedup →
+  // ratelimit → crd-writer; folding takes no second dedup call.
+  describe('with storms and rate limits', () => {
+    const quota = (admitted: boolean) => ({ admitted, limit: 5, remaining: admitted ? 4 : 0, policy: '"source";q=5;w=1', retryAfter: { seconds: admitted ? 0 : 2, nanos: 0 } });
+    const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, aggregateCreated: false, resolved: 0, overflow: 0 };
+    const calls: string[] = [];
+    let forgotten: ForgetBatchRequest | undefined;
+    let admitted: AdmitRequest | undefined;
+    let writer: ApplyBatchRequest | undefined;
+    const make = (admit: (request: AdmitRequest) => Promise<{ quota: ReturnType<typeof quota>; grants: { namespace: string; granted: number; quota: ReturnType<typeof quota> }[] }>, failOpen = false) =>
+      new IngestPipeline(
+        {
+          checkBatch: (request) => {
+            calls.push('dedup');
+            // a: storm member without an open incident; b: new; c: new, same namespace.
+            expect(request.foldIfNew).toEqual([true, false, false]);
+            return Promise.resolve({
+              decisions: [
+                { fingerprint: 'a', outcome: Outcome.OUTCOME_FOLDED },
+                { fingerprint: 'b', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
+                { fingerprint: 'c', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-c', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
+              ],
+            });
+          },
+          forgetBatch: (request) => {
+            calls.push('forget');
+            forgotten = request;
+            return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+          },
+        },
+        {
+          applyBatch: (request) => {
+            calls.push('crd-writer');
+            writer = request;
+            return Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) });
+          },
+        },
+        {
+          admit: (request) => {
+            calls.push('ratelimit');
+            admitted = request;
+            return admit(request);
+          },
+          failOpen,
+        },
+        {
+          evaluateBatch: (request) => {
+            calls.push('storm');
+            return Promise.resolve({ verdicts: request.inputs.map((_input, i) => (i === 0 ? { fingerprint: 'a', folded: true, storm } : { fingerprint: 'x', folded: false })) });
+          },
+        },
+      );
+    beforeEach(() => {
+      calls.length = 0;
+      forgotten = undefined;
+      admitted = undefined;
+      writer = undefined;
+    });
+
+    it('folds without forgetting and takes the source and the budget in one call', async () => {
+      const pipeline = make((request) => Promise.resolve({ quota: quota(true), grants: request.demands.map((d) => ({ namespace: d.namespace, granted: d.count, quota: quota(true) })) }));
+      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')], 't:abc');
+      expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'crd-writer']);
+      expect(admitted).toEqual({ source: 't:abc', demands: [{ namespace: 'n', count: 2 }] });
+      expect(writer?.updates.map((u) => u.action)).toEqual([Action.ACTION_FOLD, Action.ACTION_OPEN, Action.ACTION_OPEN]);
+      expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['storm', 'created', 'created']);
+    });
+
+    it('defers the new incidents beyond the budget and forgets them', async () => {
+      const pipeline = make(() => Promise.resolve({ quota: quota(true), grants: [{ namespace: 'n', granted: 1, quota: quota(false) }] }));
+      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
+      expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'forget', 'crd-writer']);
+      expect(forgotten?.incidents).toEqual([{ fingerprint: 'c', incidentId: 'i-c' }]);
+      if ('refused' in outcome) throw new Error('not refused');
+      expect(outcome.results.map((r) => r.outcome)).toEqual(['storm', 'created', 'deferred']);
+      expect(outcome.creationBudget?.namespace).toBe('n');
+    });
+
+    it('refuses an over-limit source: its new incidents are forgotten and nothing is written', async () => {
+      const pipeline = make(() => Promise.resolve({ quota: quota(false), grants: [{ namespace: 'n', granted: 0, quota: quota(true) }] }));
+      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
+      expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'forget']);
+      expect(forgotten?.incidents.map((i) => i.fingerprint)).toEqual(['b', 'c']);
+      expect(outcome).toEqual({ refused: quota(false) });
+    });
+
+    it('goes on without limits when the rate limiter is down and fails open, and fails otherwise', async () => {
+      const down = () => Promise.reject(new AlertgateError(Code.Unavailable, 'ratelimit down'));
+      const open = await make(down, true).process([signal('a'), signal('b'), signal('c')]);
+      expect('refused' in open ? undefined : open.source).toEqual({ kind: 'unavailable' });
+      expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'crd-writer']);
+      await expect(make(down, false).process([signal('a'), signal('b'), signal('c')])).rejects.toMatchObject({ code: Code.Unavailable });
+    });
   });
 });

@@ -4,6 +4,8 @@ import {
   type Decision,
   Effect,
   Outcome,
+  type AdmitRequest,
+  type AdmitResponse,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
   type CheckBatchRequest,
@@ -13,9 +15,7 @@ import {
   type Quota,
   type EvaluateBatchRequest,
   type EvaluateBatchResponse,
-  type ReserveCreationsRequest,
   type Verdict,
-  type ReserveCreationsResponse,
   type IncidentUpdate,
   type Signal,
 } from '@alertgate/proto';
@@ -31,7 +31,9 @@ export interface StormPort {
   evaluateBatch(request: EvaluateBatchRequest): Promise<EvaluateBatchResponse>;
 }
 export interface RateLimitPort {
-  reserveCreations(request: ReserveCreationsRequest): Promise<ReserveCreationsResponse>;
+  admit(request: AdmitRequest): Promise<AdmitResponse>;
+  /** Ratelimit service or its Redis unreachable: go on without limits (true) or fail (false). */
+  readonly failOpen: boolean;
 }
 export interface CrdWriterPort {
   applyBatch(request: ApplyBatchRequest): Promise<ApplyBatchResponse>;
@@ -46,19 +48,34 @@ export interface SignalResult {
   readonly remediationRequest?: { readonly namespace: string; readonly name: string };
 }
 
+/** What the request limit said of the sender (absent without a rate limit service). */
+export type SourceDecision = { readonly kind: 'admitted' | 'limited'; readonly quota: Quota } | { readonly kind: 'unavailable' };
+
 export interface PipelineResult {
   readonly results: SignalResult[];
+  readonly source?: SourceDecision;
   /** Set when a namespace's creation budget deferred some new incidents to the sender's retry. */
   readonly creationBudget?: { readonly quota: Quota; readonly namespace: string };
 }
 
+/** The sender's request was over its limit: nothing of it was kept (new incidents forgotten). */
+export interface RefusedResult {
+  readonly refused: Quota;
+}
+
 /**
- * Alert → incident → resource, for a whole webhook in two calls (one per service, however many
- * alerts it carries):
- * 1. dedup decides per signal: new, duplicate, resolved or unmatched (one Redis script).
- * 2. crd-writer makes sure every open incident has its resource (creating it when absent; a
- *    create is idempotent) and records occurrences and resolutions.
- * A failure in either step fails the request with a retryable error. The retry is safe: dedup
+ * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
+ * round trip however many alerts it carries (issue 8), in this order:
+ * 1. storm evaluates every firing signal (storm on for its key → "fold if new");
+ * 2. dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's signal
+ *    with no open incident: recorded nowhere, so folding needs no second call to undo it);
+ * 3. ratelimit admits the sender's request and, in the same script, takes the creation budget of
+ *    the new incidents per namespace;
+ * 4. crd-writer makes sure every open incident has its resource (creating it when absent; a
+ *    create is idempotent), folds storm members into their aggregate, records resolutions.
+ * Only the exceptional paths take a second dedup call: new incidents of a refused request or
+ * over a namespace's budget are forgotten again, so that the sender's retry opens them.
+ * A failure in any step fails the request with a retryable error. The retry is safe: dedup
  * counts the retried delivery as a duplicate, and crd-writer creates a resource that the failed
  * attempt did not get to write, under the same deterministic name. Occurrences therefore count
  * deliveries, retries included (docs/operations.md).
@@ -71,17 +88,7 @@ export class IngestPipeline {
     private readonly storm?: StormPort,
   ) {}
 
-  /**
-   * Storms (storm service): new incidents of a key whose storm is on fold into its aggregate
-   * instead of getting a resource each. Dedup forgets them again, so that every later alert of
-   * such a member is counted on the aggregate for as long as the storm lasts (and opens an
-   * individual incident after it).
-   */
-  /**
-   * Asks storm about every firing signal as if it were new, so that this call runs alongside
-   * dedup's instead of after it (one hop less per webhook); `fold` then folds only the signals
-   * dedup found new.
-   */
+  /** Storm service: which firing signals belong to a storm that is on ("fold if new"). */
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
     if (!this.storm) return [];
     const { verdicts } = await this.storm.evaluateBatch({
@@ -91,42 +98,38 @@ export class IngestPipeline {
     return verdicts;
   }
 
-  private async fold(verdicts: readonly Verdict[], decisions: readonly Decision[]): Promise<Set<number>> {
-    const folded = new Set<number>();
-    verdicts.forEach((verdict, i) => {
-      if (verdict.folded && decisions[i]?.outcome === Outcome.OUTCOME_NEW) folded.add(i);
-    });
-    // Repeats of a folded new incident later in the same webhook fold with it (dedup counted
-    // them as duplicates of the incident it is about to forget).
-    const foldedIds = new Set([...folded].map((i) => decisions[i]?.incident?.id).filter((id): id is string => id !== undefined));
-    decisions.forEach((decision, j) => {
-      if (!folded.has(j) && decision.incident && foldedIds.has(decision.incident.id) && verdicts[j]?.storm) folded.add(j);
-    });
-    await this.forget([...folded], decisions);
-    return folded;
-  }
-
   /**
-   * The namespace creation budget (ratelimit service): new incidents beyond it are deferred —
-   * forgotten by dedup again and left out of this request, so that the sender's retry (503 to
-   * Alertmanager, which retries and otherwise resends at its next group_interval) opens them
-   * once the budget allows. Duplicates cost no creation and are never deferred.
+   * The sender's request limit and the namespace creation budget, in one ratelimit call. Returns
+   * the new incidents to defer: all of them when the request is refused; those beyond a
+   * namespace's budget otherwise (the sender's retry — 503 to Alertmanager, which retries and
+   * otherwise resends at its next group_interval — opens them once the budget allows).
+   * Duplicates cost no creation and are never deferred.
    */
-  private async defer(signals: readonly Signal[], decisions: readonly Decision[], skip: ReadonlySet<number>): Promise<{ deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
+  private async admit(source: string, signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ source?: SourceDecision; deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
     const deferred = new Set<number>();
     if (!this.rateLimit) return { deferred };
     const demand = new Map<string, number[]>();
     decisions.forEach((decision, i) => {
-      if (decision.outcome !== Outcome.OUTCOME_NEW || skip.has(i)) return;
+      if (decision.outcome !== Outcome.OUTCOME_NEW) return;
       const namespace = signals[i]?.namespace ?? '';
       demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
     });
-    if (demand.size === 0) return { deferred };
-    const { grants } = await this.rateLimit.reserveCreations({ demands: [...demand].map(([namespace, list]) => ({ namespace, count: list.length })) });
+    let response: AdmitResponse;
+    try {
+      response = await this.rateLimit.admit({ source, demands: [...demand].map(([namespace, list]) => ({ namespace, count: list.length })) });
+    } catch (err) {
+      if (!this.rateLimit.failOpen) throw err;
+      return { source: { kind: 'unavailable' }, deferred };
+    }
+    const quota = response.quota;
+    if (!quota) throw new AlertgateError(Code.Internal, 'ratelimit answered without a quota');
+    if (!quota.admitted) {
+      for (const list of demand.values()) for (const i of list) deferred.add(i);
+      return { source: { kind: 'limited', quota }, deferred };
+    }
     let budget: PipelineResult['creationBudget'];
-    for (const grant of grants) {
-      const news = demand.get(grant.namespace) ?? [];
-      const over = news.slice(grant.granted);
+    for (const grant of response.grants) {
+      const over = (demand.get(grant.namespace) ?? []).slice(grant.granted);
       if (over.length === 0) continue;
       if (grant.quota) budget = { quota: grant.quota, namespace: grant.namespace };
       for (const i of over) {
@@ -137,8 +140,7 @@ export class IngestPipeline {
         });
       }
     }
-    await this.forget([...deferred], decisions);
-    return budget ? { deferred, budget } : { deferred };
+    return { source: { kind: 'admitted', quota }, deferred, ...(budget ? { budget } : {}) };
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
@@ -149,20 +151,27 @@ export class IngestPipeline {
     if (incidents.length > 0) await this.dedup.forgetBatch({ incidents });
   }
 
-  async process(signals: readonly Signal[]): Promise<PipelineResult> {
+  /**
+   * One webhook of `source` (the identity its request limit counts against). Resolves with the
+   * refused quota when the source is over its limit: then nothing of the request was kept.
+   */
+  async process(signals: readonly Signal[], source = 'internal'): Promise<PipelineResult | RefusedResult> {
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length }, async (span) => {
-      const [{ decisions }, verdicts] = await Promise.all([this.dedup.checkBatch({ signals: [...signals] }), this.evaluateStorms(signals)]);
+      const verdicts = await this.evaluateStorms(signals);
+      const { decisions } = await this.dedup.checkBatch({ signals: [...signals], foldIfNew: verdicts.map((verdict) => verdict.folded) });
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      const folded = await this.fold(verdicts, decisions);
-      const { deferred, budget } = await this.defer(signals, decisions, folded);
+      const { source: sourceDecision, deferred, budget } = await this.admit(source, signals, decisions);
+      if (deferred.size > 0) await this.forget([...deferred], decisions);
+      if (sourceDecision?.kind === 'limited') return { refused: sourceDecision.quota };
       const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i));
       const updates: IncidentUpdate[] = kept.map((i) => {
         const signal = signals[i] as Signal;
         const verdict = verdicts[i];
-        if (folded.has(i) && verdict?.storm) {
+        const decision = decisions[i];
+        if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
+          if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
           return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm };
         }
-        const decision = decisions[i];
         const incident = decision?.incident;
         const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
         return {
@@ -210,7 +219,7 @@ export class IngestPipeline {
       const counts = new Map<string, number>();
       for (const result of out) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
       for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
-      return budget ? { results: out, creationBudget: budget } : { results: out };
+      return { results: out, ...(sourceDecision ? { source: sourceDecision } : {}), ...(budget ? { creationBudget: budget } : {}) };
     });
   }
 }

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 
 import { IngestMetrics } from './ingest-metrics.js';
+import { RefusalMemory } from './refusal-memory.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
@@ -34,12 +35,6 @@ export interface IngestServerOptions {
    * events are fingerprinted on it so all pods of a workload fold into one incident.
    */
   readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
-  /** The per-source request limit (ratelimit service), checked before a body is read. */
-  readonly sourceLimit?: {
-    check(source: string): Promise<Quota>;
-    /** Ratelimit service or its Redis unreachable: admit (open) or answer 503 (closed). */
-    readonly failOpen: boolean;
-  };
 }
 
 const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((toMillis(duration) ?? 0) / 1000));
@@ -157,35 +152,36 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   });
 
   /**
-   * The per-source request limit. Checked after the body parsed and validated: input that can
-   * never succeed is refused without touching Redis, and only requests that would do work count.
-   * Returns the reply when the source is over its limit.
+   * The per-source request limit is taken in the pipeline's one ratelimit call (after the body
+   * parsed and validated: input that can never succeed touches no Redis, and only requests that
+   * would do work count). A refused source is remembered here until its retry-after has passed,
+   * so that a sender that keeps flooding costs no service call at all meanwhile.
    */
-  const { sourceLimit } = options;
-  const overSourceLimit = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (!sourceLimit) return undefined;
-    const source = tokenIdentity ?? `a:${request.ip}`;
-    let quota: Quota;
-    try {
-      quota = await sourceLimit.check(source);
-    } catch (err) {
-      metrics.rateLimit.inc({ limit: 'source', decision: 'unavailable' });
-      if (sourceLimit.failOpen) return undefined;
-      throw err;
-    }
+  const refusals = new RefusalMemory();
+  const refuse = (reply: FastifyReply, source: string, quota: Quota, retryAfterMs: number): FastifyReply => {
     rateLimitHeaders(reply, quota);
-    metrics.rateLimit.inc({ limit: 'source', decision: quota.admitted ? 'admitted' : 'limited' });
-    if (quota.admitted) return undefined;
-    const retryAfterSeconds = Math.max(1, seconds(quota.retryAfter));
-    return sendProblem(reply, problem(limitedStatus(request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
+    metrics.rateLimit.inc({ limit: 'source', decision: 'limited' });
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return sendProblem(reply, problem(limitedStatus(reply.request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
   };
 
-  const respond = async (source: string, signals: readonly Signal[], reply: FastifyReply): Promise<{ results: SignalResult[] } | FastifyReply> => {
-    const limited = await overSourceLimit(reply.request, reply);
-    if (limited) return limited;
-    metrics.batchSize.observe({ source }, signals.length);
-    const { results, creationBudget } = await pipeline.process(signals);
-    for (const result of results) metrics.signals.inc({ source, outcome: result.outcome });
+  const respond = async (route: string, signals: readonly Signal[], reply: FastifyReply): Promise<{ results: SignalResult[] } | FastifyReply> => {
+    const source = tokenIdentity ?? `a:${reply.request.ip}`;
+    const remembered = refusals.get(source);
+    if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
+    metrics.batchSize.observe({ source: route }, signals.length);
+    const outcome = await pipeline.process(signals, source);
+    if ('refused' in outcome) {
+      const retryAfterMs = toMillis(outcome.refused.retryAfter) ?? 1000;
+      refusals.remember(source, outcome.refused, retryAfterMs);
+      return refuse(reply, source, outcome.refused, retryAfterMs);
+    }
+    const { results, creationBudget } = outcome;
+    if (outcome.source) {
+      metrics.rateLimit.inc({ limit: 'source', decision: outcome.source.kind });
+      if (outcome.source.kind === 'admitted') rateLimitHeaders(reply, outcome.source.quota);
+    }
+    for (const result of results) metrics.signals.inc({ source: route, outcome: result.outcome });
     if (!creationBudget) return { results };
     // New incidents over a namespace's creation budget were deferred (nothing was created for
     // them; dedup forgot them): the sender retries them, and they are opened when the budget

@@ -28,8 +28,11 @@ export {
 } from './gen/alertgate/dedup/v1/dedup.js';
 export type { DedupServiceServer } from './gen/alertgate/dedup/v1/dedup.js';
 export {
+  AdmitRequest,
+  AdmitResponse,
   CheckSourceRequest,
   CheckSourceResponse,
+  CreationDemand,
   CreationGrant,
   Quota,
   RateLimitServiceClient,

@@ -27,6 +27,14 @@ const SOURCE = /^[A-Za-z0-9:._\-[\]]{1,128}$/;
 const PRUNE_SAMPLES = 3;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+interface LimiterRequest {
+  readonly where: { key: string; field: string };
+  readonly limit: Limit;
+  readonly cost: number;
+  readonly partial: boolean;
+  readonly name: string;
+}
+
 /**
  * Shared rate limits in Redis: one GCRA key per active limiter, its TTL the time until it is
  * full again. Time is Redis' (TIME inside the script), so replicas on skewed clocks agree.
@@ -52,9 +60,9 @@ export class RateLimiter {
   }
 
   /** Every limiter of a request in one script call. */
-  private async run(requests: readonly { where: { key: string; field: string }; limit: Limit; cost: number; partial: boolean; name: string }[]): Promise<QuotaResult[]> {
+  private async run(requests: readonly LimiterRequest[], gate = false): Promise<QuotaResult[]> {
     const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [PRUNE_SAMPLES];
+    const args: (string | number)[] = [PRUNE_SAMPLES, gate ? 1 : 0];
     for (const { where, limit, cost, partial } of requests) {
       let index = keyIndex.get(where.key);
       if (index === undefined) {
@@ -75,34 +83,53 @@ export class RateLimiter {
     });
   }
 
-  async checkSource(source: string): Promise<QuotaResult> {
+  private sourceLimiter(source: string): LimiterRequest {
     if (!SOURCE.test(source)) throw new AlertgateError(Code.InvalidArgument, 'source must be 1 to 128 characters of [A-Za-z0-9:._-[]]', { details: { field: 'source' } });
     const limit = this.limits.sourceOverrides.get(source) ?? this.limits.source;
-    const [result] = await this.run([{ where: this.locate('s', source), limit, cost: 1, partial: false, name: 'source' }]);
-    if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
-    return result;
+    return { where: this.locate('s', source), limit, cost: 1, partial: false, name: 'source' };
   }
 
-  /** Grants per namespace what fits of the demanded creations (one round trip for all). */
-  async reserveCreations(demands: readonly CreationDemand[]): Promise<QuotaResult[]> {
-    demands.forEach((demand, i) => {
+  private budgetLimiters(demands: readonly CreationDemand[]): LimiterRequest[] {
+    return demands.map((demand, i) => {
       if (!NAMESPACE.test(demand.namespace)) {
         throw new AlertgateError(Code.InvalidArgument, `demands[${i}].namespace is not a namespace name`, { details: { field: `demands[${i}].namespace` } });
       }
       if (!Number.isInteger(demand.count) || demand.count < 1 || demand.count > 10_000) {
         throw new AlertgateError(Code.InvalidArgument, `demands[${i}].count must be 1 to 10000`, { details: { field: `demands[${i}].count` } });
       }
-    });
-    if (demands.length === 0) return [];
-    // Every namespace of the webhook in one script call: one round trip.
-    return this.run(
-      demands.map((demand) => ({
+      return {
         where: this.locate('n', demand.namespace),
         limit: this.limits.namespaceOverrides.get(demand.namespace) ?? this.limits.namespace,
         cost: demand.count,
         partial: true,
         name: 'namespace',
-      })),
-    );
+      };
+    });
+  }
+
+  async checkSource(source: string): Promise<QuotaResult> {
+    const [result] = await this.run([this.sourceLimiter(source)]);
+    if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
+    return result;
+  }
+
+  /** Grants per namespace what fits of the demanded creations (one round trip for all). */
+  async reserveCreations(demands: readonly CreationDemand[]): Promise<QuotaResult[]> {
+    const limiters = this.budgetLimiters(demands);
+    if (limiters.length === 0) return [];
+    // Every namespace of the webhook in one script call: one round trip.
+    return this.run(limiters);
+  }
+
+  /**
+   * A webhook's source request and, only when the source is admitted, its creation budgets: one
+   * script call (issue 8: one round trip per service and webhook). A refused source takes no
+   * budget; its grants are all 0.
+   */
+  async admit(source: string, demands: readonly CreationDemand[]): Promise<{ source: QuotaResult; grants: QuotaResult[] }> {
+    const [result, ...grants] = await this.run([this.sourceLimiter(source), ...this.budgetLimiters(demands)], true);
+    if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
+    if (result.admitted) return { source: result, grants };
+    return { source: result, grants: grants.map((grant) => ({ ...grant, admitted: false, granted: 0 })) };
   }
 }

@@ -4,6 +4,10 @@ import type { Logger } from '@alertgate/logging';
 import { counter, histogram } from '@alertgate/metrics';
 import {
   RateLimitServiceService,
+  type AdmitRequest,
+  type AdmitResponse,
+  type CreationDemand,
+  type CreationGrant,
   type CheckSourceRequest,
   type CheckSourceResponse,
   type Quota,
@@ -44,31 +48,45 @@ export function toQuota(result: QuotaResult): Quota {
   };
 }
 
+function recordSource(result: QuotaResult): void {
+  decisionsTotal.inc({ limit: 'source', decision: result.admitted ? 'admitted' : 'limited' });
+  budgetRemaining.observe({ limit: 'source' }, result.remaining / Math.max(1, result.limit));
+}
+
+function toGrants(demands: readonly CreationDemand[], results: readonly QuotaResult[], taken: boolean): CreationGrant[] {
+  return demands.map((demand, i) => {
+    const result = results[i];
+    if (!result) throw new AlertgateError(Code.Internal, 'missing grant');
+    // A refused source's demands were not evaluated: they are neither granted nor limited.
+    if (taken) {
+      decisionsTotal.inc({ limit: 'namespace', decision: 'admitted' }, result.granted);
+      decisionsTotal.inc({ limit: 'namespace', decision: 'limited' }, demand.count - result.granted);
+      budgetRemaining.observe({ limit: 'namespace' }, result.remaining / Math.max(1, result.limit));
+    }
+    return { namespace: demand.namespace, granted: result.granted, quota: toQuota(result) };
+  });
+}
+
+const checkDemandCount = (demands: readonly CreationDemand[]): void => {
+  if (demands.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 namespaces per call', { details: { field: 'demands' } });
+};
+
 export function createRateLimitService(limiter: RateLimiter, logger: Logger): GrpcService {
   const implementation: RateLimitServiceServer = {
     checkSource: unary<CheckSourceRequest, CheckSourceResponse>('CheckSource', logger, async (request) => {
       const result = await limiter.checkSource(request.source);
-      decisionsTotal.inc({ limit: 'source', decision: result.admitted ? 'admitted' : 'limited' });
-      budgetRemaining.observe({ limit: 'source' }, result.remaining / Math.max(1, result.limit));
+      recordSource(result);
       return { quota: toQuota(result) };
     }),
     reserveCreations: unary<ReserveCreationsRequest, ReserveCreationsResponse>('ReserveCreations', logger, async (request) => {
-      if (request.demands.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 namespaces per call');
-      const results = await limiter.reserveCreations(request.demands);
-      request.demands.forEach((demand, i) => {
-        const result = results[i];
-        if (!result) return;
-        decisionsTotal.inc({ limit: 'namespace', decision: 'admitted' }, result.granted);
-        decisionsTotal.inc({ limit: 'namespace', decision: 'limited' }, demand.count - result.granted);
-        budgetRemaining.observe({ limit: 'namespace' }, result.remaining / Math.max(1, result.limit));
-      });
-      return {
-        grants: request.demands.map((demand, i) => {
-          const result = results[i];
-          if (!result) throw new AlertgateError(Code.Internal, 'missing grant');
-          return { namespace: demand.namespace, granted: result.granted, quota: toQuota(result) };
-        }),
-      };
+      checkDemandCount(request.demands);
+      return { grants: toGrants(request.demands, await limiter.reserveCreations(request.demands), true) };
+    }),
+    admit: unary<AdmitRequest, AdmitResponse>('Admit', logger, async (request) => {
+      checkDemandCount(request.demands);
+      const { source, grants } = await limiter.admit(request.source, request.demands);
+      recordSource(source);
+      return { quota: toQuota(source), grants: toGrants(request.demands, grants, source.admitted) };
     }),
   };
   return defineService(RATELIMIT_SERVICE_NAME, RateLimitServiceService, implementation);

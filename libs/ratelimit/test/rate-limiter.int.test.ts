@@ -44,6 +44,24 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
     expect(vip).toMatchObject({ granted: 8, admitted: true });
   });
 
+  // Issue 8: one script for a webhook's source and creation budgets; a refused source takes none.
+  it('admits a source and takes its creation budgets in one call, and takes none when it refuses', async () => {
+    const evalsha = jest.spyOn(scope.redis, 'evalsha');
+    const first = await limiter.admit('a:192.0.2.5', [{ namespace: 'shop', count: 2 }]);
+    expect(evalsha).toHaveBeenCalledTimes(1);
+    expect(first.source.admitted).toBe(true);
+    expect(first.grants.map((g) => g.granted)).toEqual([2]);
+    // Use up the source's burst of 3 (one taken above).
+    await limiter.checkSource('a:192.0.2.5');
+    await limiter.checkSource('a:192.0.2.5');
+    const refused = await limiter.admit('a:192.0.2.5', [{ namespace: 'shop', count: 3 }]);
+    expect(refused.source.admitted).toBe(false);
+    expect(refused.grants.map((g) => g.granted)).toEqual([0]);
+    // The budget was left alone: shop still has 5 - 2 = 3 (another source asks).
+    const other = await limiter.admit('a:192.0.2.6', [{ namespace: 'shop', count: 5 }]);
+    expect(other.grants.map((g) => g.granted)).toEqual([3]);
+  });
+
   it('keeps every limiter under the prefix in a hash with a TTL that ends when all are idle', async () => {
     await limiter.checkSource('a:198.51.100.9');
     const keys = await scope.keys();

@@ -10,7 +10,7 @@ const signal = (namespace: string, pod: string): Signal => ({
   alertname: 'PodCrashLooping',
   severity: 'warning',
   namespace,
-  target: { kind: 'Pod', name: pod, namespace },
+  target: { kind: 'pod', name: pod },
   cluster: '',
   status: Status.STATUS_FIRING,
   source: Source.SOURCE_ALERTMANAGER,

@@ -36,6 +36,11 @@ export enum Outcome {
   OUTCOME_RESOLVED = 3,
   /** OUTCOME_UNMATCHED - A resolved signal for which no incident is open in the window. */
   OUTCOME_UNMATCHED = 4,
+  /**
+   * OUTCOME_FOLDED - A firing signal marked fold_if_new with no incident open: it belongs to its storm's
+   * aggregate, and nothing was recorded (its repeats fold too, for as long as the storm lasts).
+   */
+  OUTCOME_FOLDED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +61,9 @@ export function outcomeFromJSON(object: any): Outcome {
     case 4:
     case "OUTCOME_UNMATCHED":
       return Outcome.OUTCOME_UNMATCHED;
+    case 5:
+    case "OUTCOME_FOLDED":
+      return Outcome.OUTCOME_FOLDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -75,6 +83,8 @@ export function outcomeToJSON(object: Outcome): string {
       return "OUTCOME_RESOLVED";
     case Outcome.OUTCOME_UNMATCHED:
       return "OUTCOME_UNMATCHED";
+    case Outcome.OUTCOME_FOLDED:
+      return "OUTCOME_FOLDED";
     case Outcome.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -84,6 +94,12 @@ export function outcomeToJSON(object: Outcome): string {
 export interface CheckBatchRequest {
   /** Only fingerprint, status and namespace are read; the rest is ignored. */
   signals: Signal[];
+  /**
+   * Parallel to signals (absent = all false): true for a firing signal whose storm is on. Such a
+   * signal repeats an open incident as usual, but opens none (OUTCOME_FOLDED), so the storm's
+   * members cost the dedup window nothing and need no second call to forget them.
+   */
+  foldIfNew: boolean[];
 }
 
 /** The state of one incident in the dedup window. */
@@ -140,13 +156,20 @@ export interface ForgetBatchResponse {
 }
 
 function createBaseCheckBatchRequest(): CheckBatchRequest {
-  return { signals: [] };
+  return { signals: [], foldIfNew: [] };
 }
 
 export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
   encode(message: CheckBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.signals) {
       Signal.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.foldIfNew.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.foldIfNew) {
+        writer.bool(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -172,6 +195,24 @@ export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
             message.signals.push(Signal.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag === 16) {
+              message.foldIfNew.push(reader.bool());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.foldIfNew.push(reader.bool());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -187,6 +228,11 @@ export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
   fromJSON(object: any): CheckBatchRequest {
     return {
       signals: globalThis.Array.isArray(object?.signals) ? object.signals.map((e: any) => Signal.fromJSON(e)) : [],
+      foldIfNew: globalThis.Array.isArray(object?.foldIfNew)
+        ? object.foldIfNew.map((e: any) => globalThis.Boolean(e))
+        : globalThis.Array.isArray(object?.fold_if_new)
+        ? object.fold_if_new.map((e: any) => globalThis.Boolean(e))
+        : [],
     };
   },
 
@@ -194,6 +240,9 @@ export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
     const obj: any = {};
     if (message.signals?.length) {
       obj.signals = message.signals.map((e) => Signal.toJSON(e));
+    }
+    if (message.foldIfNew?.length) {
+      obj.foldIfNew = message.foldIfNew;
     }
     return obj;
   },
@@ -204,6 +253,7 @@ export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
   fromPartial<I extends Exact<DeepPartial<CheckBatchRequest>, I>>(object: I): CheckBatchRequest {
     const message = createBaseCheckBatchRequest();
     message.signals = object.signals?.map((e) => Signal.fromPartial(e)) || [];
+    message.foldIfNew = object.foldIfNew?.map((e) => e) || [];
     return message;
   },
 };

@@ -68,6 +68,21 @@ export interface ReserveCreationsResponse {
   grants: CreationGrant[];
 }
 
+export interface AdmitRequest {
+  source: string;
+  /** May be empty (a webhook without new incidents). */
+  demands: CreationDemand[];
+}
+
+export interface AdmitResponse {
+  /** The source's request limit. */
+  quota?:
+    | Quota
+    | undefined;
+  /** One per demand, in order; all granted 0 (and no budget taken) when the source is refused. */
+  grants: CreationGrant[];
+}
+
 function createBaseQuota(): Quota {
   return { admitted: false, limit: 0, remaining: 0, resetAfter: undefined, retryAfter: undefined, policy: "" };
 }
@@ -689,6 +704,178 @@ export const ReserveCreationsResponse: MessageFns<ReserveCreationsResponse> = {
   },
 };
 
+function createBaseAdmitRequest(): AdmitRequest {
+  return { source: "", demands: [] };
+}
+
+export const AdmitRequest: MessageFns<AdmitRequest> = {
+  encode(message: AdmitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    for (const v of message.demands) {
+      CreationDemand.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdmitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdmitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.demands.push(CreationDemand.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdmitRequest {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      demands: globalThis.Array.isArray(object?.demands)
+        ? object.demands.map((e: any) => CreationDemand.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AdmitRequest): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.demands?.length) {
+      obj.demands = message.demands.map((e) => CreationDemand.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdmitRequest>, I>>(base?: I): AdmitRequest {
+    return AdmitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdmitRequest>, I>>(object: I): AdmitRequest {
+    const message = createBaseAdmitRequest();
+    message.source = object.source ?? "";
+    message.demands = object.demands?.map((e) => CreationDemand.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAdmitResponse(): AdmitResponse {
+  return { quota: undefined, grants: [] };
+}
+
+export const AdmitResponse: MessageFns<AdmitResponse> = {
+  encode(message: AdmitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.quota !== undefined) {
+      Quota.encode(message.quota, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.grants) {
+      CreationGrant.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdmitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdmitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.quota = Quota.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.grants.push(CreationGrant.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdmitResponse {
+    return {
+      quota: isSet(object.quota) ? Quota.fromJSON(object.quota) : undefined,
+      grants: globalThis.Array.isArray(object?.grants) ? object.grants.map((e: any) => CreationGrant.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AdmitResponse): unknown {
+    const obj: any = {};
+    if (message.quota !== undefined) {
+      obj.quota = Quota.toJSON(message.quota);
+    }
+    if (message.grants?.length) {
+      obj.grants = message.grants.map((e) => CreationGrant.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdmitResponse>, I>>(base?: I): AdmitResponse {
+    return AdmitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdmitResponse>, I>>(object: I): AdmitResponse {
+    const message = createBaseAdmitResponse();
+    message.quota = (object.quota !== undefined && object.quota !== null) ? Quota.fromPartial(object.quota) : undefined;
+    message.grants = object.grants?.map((e) => CreationGrant.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Rate limits shared by all gateway replicas, kept in Redis with Redis' own clock. */
 export type RateLimitServiceService = typeof RateLimitServiceService;
 export const RateLimitServiceService = {
@@ -714,6 +901,19 @@ export const RateLimitServiceService = {
       Buffer.from(ReserveCreationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReserveCreationsResponse => ReserveCreationsResponse.decode(value),
   },
+  /**
+   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
+   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   */
+  admit: {
+    path: "/alertgate.ratelimit.v1.RateLimitService/Admit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdmitRequest): Buffer => Buffer.from(AdmitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdmitRequest => AdmitRequest.decode(value),
+    responseSerialize: (value: AdmitResponse): Buffer => Buffer.from(AdmitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdmitResponse => AdmitResponse.decode(value),
+  },
 } as const;
 
 export interface RateLimitServiceServer extends UntypedServiceImplementation {
@@ -721,6 +921,11 @@ export interface RateLimitServiceServer extends UntypedServiceImplementation {
   checkSource: handleUnaryCall<CheckSourceRequest, CheckSourceResponse>;
   /** Takes creation budget for new RemediationRequests, per namespace, for one webhook. */
   reserveCreations: handleUnaryCall<ReserveCreationsRequest, ReserveCreationsResponse>;
+  /**
+   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
+   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   */
+  admit: handleUnaryCall<AdmitRequest, AdmitResponse>;
 }
 
 export interface RateLimitServiceClient extends Client {
@@ -755,6 +960,25 @@ export interface RateLimitServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReserveCreationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
+   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   */
+  admit(
+    request: AdmitRequest,
+    callback: (error: ServiceError | null, response: AdmitResponse) => void,
+  ): ClientUnaryCall;
+  admit(
+    request: AdmitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdmitResponse) => void,
+  ): ClientUnaryCall;
+  admit(
+    request: AdmitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdmitResponse) => void,
   ): ClientUnaryCall;
 }
 
