@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --profile DIR --json]
+ * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --profile DIR --env K=V --json]
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -33,6 +33,8 @@ const HOT = 2_000;
 const STARTED = Date.now().toString(36);
 /** --profile DIR: every service writes a V8 CPU profile there when it stops (node --cpu-prof). */
 const PROFILE_DIR = ((i: number) => (i < 0 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--profile'));
+/** --env KEY=VALUE (repeatable): extra environment for every service, for experiments. */
+const EXTRA_ENV = Object.fromEntries(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--env' ? [a.split(/=(.*)/s).slice(0, 2)] : [])));
 /** --only a,b: run just these workloads (by their letter). */
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
 
@@ -168,6 +170,16 @@ function timingDelta(before: Timings, after: Timings): Record<string, { calls: n
   return delta;
 }
 
+/** Redis' own CPU seconds (INFO cpu), and this process' (the load generator's). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1] ?? 0) + Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1] ?? 0);
+}
+const loadGeneratorCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function main(): Promise<void> {
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
     redisUrl: redisServer.url,
     keyPrefix: 'ag:',
     sinkDir: '/nonexistent',
-    env: { LOG_LEVEL: 'warn' },
+    env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
     ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] } : {}),
     serviceEnv: {
       'crd-writer': { SINK: 'null' },
@@ -215,10 +227,12 @@ async function main(): Promise<void> {
     ];
     for (const [name, ours, theirs, options] of workloads) {
       if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
-      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries(services.map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
+      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
       results[name] = entry;
       for (let round = 0; round < ROUNDS; round++) {
         const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(system.services[s].pid)]));
+        const redisCpuBefore = await redisCpuSeconds(redis);
+        const loadCpuBefore = loadGeneratorCpuSeconds();
         const callsBefore = await commandCalls(redis);
         const timingsBefore = await serviceTimings(system);
         const run = await drive(agent, gateway, ours, options);
@@ -228,6 +242,9 @@ async function main(): Promise<void> {
         entry.redisCallsPerAlert.push((callsAfter.all - callsBefore.all) / Math.max(1, run.alerts));
         entry.scriptsPerRequest.push(((callsAfter.scripts - callsBefore.scripts) / Math.max(1, run.alerts)) * entry.alertsPerRequest);
         for (const s of services) entry.cpu[s]?.push(((cpuSeconds(system.services[s].pid) - (cpuBefore[s] ?? 0)) / Math.max(1, run.alerts)) * 1000);
+        // Includes the few INFO calls around the run; negligible against a run's commands.
+        entry.cpu['redis']?.push((((await redisCpuSeconds(redis)) - redisCpuBefore) / Math.max(1, run.alerts)) * 1000);
+        entry.cpu['load generator']?.push(((loadGeneratorCpuSeconds() - loadCpuBefore) / Math.max(1, run.alerts)) * 1000);
         entry.alertmanager.push(await drive(agent, am, theirs, options));
       }
     }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import type { IngestAuth } from '@alertgate/ingest';
+import { BATCHER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, type ParseOptions } from '@alertgate/signal';
 
@@ -19,6 +19,7 @@ export interface GatewayConfig extends CommonConfig {
   readonly bodyLimitBytes: number;
   readonly retryAfterSeconds: number;
   readonly parse: ParseOptions;
+  readonly batching: PipelineBatcherOptions;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
   /** The storm service; undefined when storm folding is off (STORM=off). */
@@ -92,6 +93,13 @@ export function loadConfig(env: Env): GatewayConfig {
             // limiter is down would lose more than it protects.
             failOpen: reader.oneOf('RATELIMIT_FAIL_MODE', ['open', 'closed'], 'open') === 'open',
           },
+    // Group commit of concurrent webhooks (libs/ingest PipelineBatcher): runs in flight at once,
+    // and the most signals one run takes.
+    batching: {
+      maxInFlight: reader.int('INGEST_BATCH_IN_FLIGHT', BATCHER_DEFAULTS.maxInFlight, { min: 1, max: 64 }),
+      maxSignals: reader.int('INGEST_BATCH_MAX_SIGNALS', BATCHER_DEFAULTS.maxSignals, { min: 1, max: 10_000 }),
+      maxBytes: BATCHER_DEFAULTS.maxBytes,
+    },
     parse: {
       fallbackNamespace,
       limits: {

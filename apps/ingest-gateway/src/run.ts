@@ -73,6 +73,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   const app = createIngestServer({
     pipeline,
+    batching: config.batching,
     parse: config.parse,
     bodyLimitBytes: config.bodyLimitBytes,
     auth: config.auth,

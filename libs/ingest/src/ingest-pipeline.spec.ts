@@ -80,7 +80,8 @@ describe('IngestPipeline (unit, fake services)', () => {
     let forgotten: ForgetBatchRequest | undefined;
     let admitted: AdmitRequest | undefined;
     let writer: ApplyBatchRequest | undefined;
-    const make = (admit: (request: AdmitRequest) => Promise<{ quota: ReturnType<typeof quota>; grants: { namespace: string; granted: number; quota: ReturnType<typeof quota> }[] }>, failOpen = false) =>
+    type Result = { quota: ReturnType<typeof quota>; grants: { namespace: string; granted: number; quota: ReturnType<typeof quota> }[] };
+    const make = (admit: (request: AdmitRequest) => Promise<Result>, failOpen = false) =>
       new IngestPipeline(
         {
           checkBatch: (request) => {
@@ -112,7 +113,7 @@ describe('IngestPipeline (unit, fake services)', () => {
           admit: (request) => {
             calls.push('ratelimit');
             admitted = request;
-            return admit(request);
+            return admit(request).then((result) => ({ results: [result] }));
           },
           failOpen,
         },
@@ -131,10 +132,10 @@ describe('IngestPipeline (unit, fake services)', () => {
     });
 
     it('folds without forgetting and takes the source and the budget in one call', async () => {
-      const pipeline = make((request) => Promise.resolve({ quota: quota(true), grants: request.demands.map((d) => ({ namespace: d.namespace, granted: d.count, quota: quota(true) })) }));
+      const pipeline = make((request) => Promise.resolve({ quota: quota(true), grants: (request.admissions[0]?.demands ?? []).map((d) => ({ namespace: d.namespace, granted: d.count, quota: quota(true) })) }));
       const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')], 't:abc');
       expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'crd-writer']);
-      expect(admitted).toEqual({ source: 't:abc', demands: [{ namespace: 'n', count: 2 }] });
+      expect(admitted).toEqual({ admissions: [{ source: 't:abc', demands: [{ namespace: 'n', count: 2 }] }] });
       expect(writer?.updates.map((u) => u.action)).toEqual([Action.ACTION_FOLD, Action.ACTION_OPEN, Action.ACTION_OPEN]);
       expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['storm', 'created', 'created']);
     });

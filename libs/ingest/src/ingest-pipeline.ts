@@ -20,7 +20,8 @@ import {
   type Signal,
 } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
-import { ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
+import type { Link } from '@opentelemetry/api';
+import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
 
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
@@ -80,6 +81,18 @@ export interface RefusedResult {
  * attempt did not get to write, under the same deterministic name. Occurrences therefore count
  * deliveries, retries included (docs/operations.md).
  */
+/** One webhook handed to the pipeline: its signals and the source its request limit counts against. */
+export interface IngestRequest {
+  readonly signals: readonly Signal[];
+  readonly source: string;
+}
+
+/** What the admission step decided for each webhook of a batch. */
+interface Admission {
+  readonly source?: SourceDecision;
+  budget?: { quota: Quota; namespace: string };
+}
+
 export class IngestPipeline {
   constructor(
     private readonly dedup: DedupPort,
@@ -99,48 +112,58 @@ export class IngestPipeline {
   }
 
   /**
-   * The sender's request limit and the namespace creation budget, in one ratelimit call. Returns
-   * the new incidents to defer: all of them when the request is refused; those beyond a
-   * namespace's budget otherwise (the sender's retry — 503 to Alertmanager, which retries and
-   * otherwise resends at its next group_interval — opens them once the budget allows).
-   * Duplicates cost no creation and are never deferred.
+   * Each webhook's request limit and the namespace creation budget of its new incidents, in one
+   * ratelimit call for the batch. Returns the new incidents to defer: all of a refused webhook's;
+   * those beyond a namespace's budget otherwise (the sender's retry — 503 to Alertmanager, which
+   * retries and otherwise resends at its next group_interval — opens them once the budget
+   * allows). Duplicates cost no creation and are never deferred.
    */
-  private async admit(source: string, signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ source?: SourceDecision; deferred: Set<number>; budget?: PipelineResult['creationBudget'] }> {
+  private async admit(requests: readonly IngestRequest[], offsets: readonly number[], signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ admissions: Admission[]; deferred: Set<number> }> {
     const deferred = new Set<number>();
-    if (!this.rateLimit) return { deferred };
-    const demand = new Map<string, number[]>();
-    decisions.forEach((decision, i) => {
-      if (decision.outcome !== Outcome.OUTCOME_NEW) return;
-      const namespace = signals[i]?.namespace ?? '';
-      demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
+    if (!this.rateLimit) return { admissions: requests.map(() => ({})), deferred };
+    const demands = requests.map((request, r) => {
+      const demand = new Map<string, number[]>();
+      const from = offsets[r] ?? 0;
+      for (let i = from; i < from + request.signals.length; i++) {
+        if (decisions[i]?.outcome !== Outcome.OUTCOME_NEW) continue;
+        const namespace = signals[i]?.namespace ?? '';
+        demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
+      }
+      return demand;
     });
     let response: AdmitResponse;
     try {
-      response = await this.rateLimit.admit({ source, demands: [...demand].map(([namespace, list]) => ({ namespace, count: list.length })) });
+      response = await this.rateLimit.admit({
+        admissions: requests.map((request, r) => ({ source: request.source, demands: [...(demands[r] ?? [])].map(([namespace, list]) => ({ namespace, count: list.length })) })),
+      });
     } catch (err) {
       if (!this.rateLimit.failOpen) throw err;
-      return { source: { kind: 'unavailable' }, deferred };
+      return { admissions: requests.map(() => ({ source: { kind: 'unavailable' } })), deferred };
     }
-    const quota = response.quota;
-    if (!quota) throw new AlertgateError(Code.Internal, 'ratelimit answered without a quota');
-    if (!quota.admitted) {
-      for (const list of demand.values()) for (const i of list) deferred.add(i);
-      return { source: { kind: 'limited', quota }, deferred };
-    }
-    let budget: PipelineResult['creationBudget'];
-    for (const grant of response.grants) {
-      const over = (demand.get(grant.namespace) ?? []).slice(grant.granted);
-      if (over.length === 0) continue;
-      if (grant.quota) budget = { quota: grant.quota, namespace: grant.namespace };
-      for (const i of over) {
-        const id = decisions[i]?.incident?.id;
-        // Later signals of the same incident in this batch are deferred with it.
-        decisions.forEach((other, j) => {
-          if (other.incident?.id === id) deferred.add(j);
-        });
+    if (response.results.length !== requests.length) throw new AlertgateError(Code.Internal, 'ratelimit answered a different number of admissions');
+    const admissions = response.results.map((result, r): Admission => {
+      const demand = demands[r] ?? new Map<string, number[]>();
+      const quota = result.quota;
+      if (!quota) throw new AlertgateError(Code.Internal, 'ratelimit answered without a quota');
+      if (!quota.admitted) {
+        for (const list of demand.values()) for (const i of list) deferred.add(i);
+        return { source: { kind: 'limited', quota } };
       }
-    }
-    return { source: { kind: 'admitted', quota }, deferred, ...(budget ? { budget } : {}) };
+      const admission: Admission = { source: { kind: 'admitted', quota } };
+      for (const grant of result.grants) {
+        const over = (demand.get(grant.namespace) ?? []).slice(grant.granted);
+        if (over.length === 0) continue;
+        if (grant.quota) admission.budget = { quota: grant.quota, namespace: grant.namespace };
+        const from = offsets[r] ?? 0;
+        for (const i of over) {
+          const id = decisions[i]?.incident?.id;
+          // Later signals of the same incident in this webhook are deferred with it.
+          for (let j = from; j < from + (requests[r]?.signals.length ?? 0); j++) if (decisions[j]?.incident?.id === id) deferred.add(j);
+        }
+      }
+      return admission;
+    });
+    return { admissions, deferred };
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
@@ -156,14 +179,36 @@ export class IngestPipeline {
    * refused quota when the source is over its limit: then nothing of the request was kept.
    */
   async process(signals: readonly Signal[], source = 'internal'): Promise<PipelineResult | RefusedResult> {
-    return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length }, async (span) => {
+    const [result] = await this.processBatch([{ signals, source }]);
+    if (!result) throw new AlertgateError(Code.Internal, 'pipeline answered no result');
+    return result;
+  }
+
+  /**
+   * Several webhooks together, with one call per service for all of them (the gateway batches
+   * the webhooks that arrive while earlier ones are in flight: PipelineBatcher). One result per
+   * webhook, in order; a failure fails them all (each sender retries).
+   */
+  async processBatch(requests: readonly IngestRequest[], links: readonly Link[] = []): Promise<(PipelineResult | RefusedResult)[]> {
+    const offsets: number[] = [];
+    const signals: Signal[] = [];
+    for (const request of requests) {
+      offsets.push(signals.length);
+      signals.push(...request.signals);
+    }
+    return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length }, async (span) => {
       const verdicts = await this.evaluateStorms(signals);
-      const { decisions } = await this.dedup.checkBatch({ signals: [...signals], foldIfNew: verdicts.map((verdict) => verdict.folded) });
+      const { decisions } = await this.dedup.checkBatch({ signals, foldIfNew: verdicts.map((verdict) => verdict.folded) });
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      const { source: sourceDecision, deferred, budget } = await this.admit(source, signals, decisions);
+      const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
       if (deferred.size > 0) await this.forget([...deferred], decisions);
-      if (sourceDecision?.kind === 'limited') return { refused: sourceDecision.quota };
-      const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i));
+      const refused = new Set<number>();
+      admissions.forEach((admission, r) => {
+        if (admission.source?.kind !== 'limited') return;
+        const from = offsets[r] ?? 0;
+        for (let i = from; i < from + (requests[r]?.signals.length ?? 0); i++) refused.add(i);
+      });
+      const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && !refused.has(i));
       const updates: IncidentUpdate[] = kept.map((i) => {
         const signal = signals[i] as Signal;
         const verdict = verdicts[i];
@@ -191,24 +236,7 @@ export class IngestPipeline {
         const result = results.get(i);
         const decision = decisions[i];
         const ref = result?.resource ? { namespace: result.resource.namespace, name: result.resource.name } : undefined;
-        let outcome: SignalOutcome;
-        switch (result?.effect) {
-          case Effect.EFFECT_CREATED:
-            outcome = 'created';
-            break;
-          case Effect.EFFECT_UPDATED:
-            // The resource existed: a repeat, even when Redis had forgotten the incident.
-            outcome = 'duplicate';
-            break;
-          case Effect.EFFECT_RESOLVED:
-            outcome = 'resolved';
-            break;
-          case Effect.EFFECT_FOLDED:
-            outcome = 'storm';
-            break;
-          default:
-            outcome = 'unmatched';
-        }
+        const outcome = OUTCOME_OF_EFFECT[result?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
         return {
           fingerprint: signal.fingerprint,
           outcome,
@@ -219,7 +247,25 @@ export class IngestPipeline {
       const counts = new Map<string, number>();
       for (const result of out) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
       for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
-      return { results: out, ...(sourceDecision ? { source: sourceDecision } : {}), ...(budget ? { creationBudget: budget } : {}) };
-    });
+      return requests.map((request, r): PipelineResult | RefusedResult => {
+        const admission = admissions[r] ?? {};
+        if (admission.source?.kind === 'limited') return { refused: admission.source.quota };
+        const from = offsets[r] ?? 0;
+        return {
+          results: out.slice(from, from + request.signals.length),
+          ...(admission.source ? { source: admission.source } : {}),
+          ...(admission.budget ? { creationBudget: admission.budget } : {}),
+        };
+      });
+    }, links);
   }
 }
+
+/** What the crd-writer did, as the gateway's per-signal outcome. */
+const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
+  [Effect.EFFECT_CREATED]: 'created',
+  // The resource existed: a repeat, even when Redis had forgotten the incident.
+  [Effect.EFFECT_UPDATED]: 'duplicate',
+  [Effect.EFFECT_RESOLVED]: 'resolved',
+  [Effect.EFFECT_FOLDED]: 'storm',
+};

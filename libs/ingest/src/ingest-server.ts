@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 
 import { IngestMetrics } from './ingest-metrics.js';
+import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { RefusalMemory } from './refusal-memory.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
@@ -23,6 +24,8 @@ export interface ReadinessReport {
 
 export interface IngestServerOptions {
   readonly pipeline: IngestPipeline;
+  /** How concurrent webhooks share pipeline runs (defaults: BATCHER_DEFAULTS). */
+  readonly batching?: PipelineBatcherOptions;
   readonly parse: ParseOptions;
   readonly bodyLimitBytes: number;
   readonly auth: IngestAuth;
@@ -82,7 +85,8 @@ function frameworkProblem(err: { code?: string; statusCode?: number; message: st
  * input that can never succeed and every transient failure is a 503 with Retry-After.
  */
 export function createIngestServer(options: IngestServerOptions): FastifyInstance {
-  const { logger, pipeline } = options;
+  const { logger } = options;
+  const batcher = new PipelineBatcher(options.pipeline, options.batching ?? BATCHER_DEFAULTS);
   const metrics = new IngestMetrics(options.registry);
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
@@ -170,7 +174,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
     metrics.batchSize.observe({ source: route }, signals.length);
-    const outcome = await pipeline.process(signals, source);
+    // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
+    const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
+    const outcome = await batcher.submit(signals, source, bytes);
     if ('refused' in outcome) {
       const retryAfterMs = toMillis(outcome.refused.retryAfter) ?? 1000;
       refusals.remember(source, outcome.refused, retryAfterMs);

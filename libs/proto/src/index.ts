@@ -30,6 +30,8 @@ export type { DedupServiceServer } from './gen/alertgate/dedup/v1/dedup.js';
 export {
   AdmitRequest,
   AdmitResponse,
+  Admission,
+  AdmissionResult,
   CheckSourceRequest,
   CheckSourceResponse,
   CreationDemand,

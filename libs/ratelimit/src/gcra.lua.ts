@@ -11,27 +11,27 @@
  * All shard hashes share the hash tag {r}, so one call serves every limiter a request needs
  * (the source, and each namespace's creation budget): one round trip per webhook.
  *
- * KEYS: the shard hashes. ARGV[1] fields sampled for pruning, ARGV[2] '1' when the first limiter
- * gates the others (a webhook's source: when it is refused, the creation budgets are answered
- * granted 0 and left untouched), then per limiter six values: key
+ * KEYS: the shard hashes. ARGV[1] fields sampled for pruning, then per limiter seven values: key
  * index, emission interval (ms per unit), burst (units), cost (units wanted), 1 = grant what fits
- * (partial) / 0 = all or nothing, field (limiter id).
+ * (partial) / 0 = all or nothing, field (limiter id), gate: 0, or the 1-based number of an
+ * earlier limiter that must have granted something for this one to be evaluated at all (a
+ * webhook's source gates its creation budgets: a refused request takes none; granted 0).
  * Returns per limiter { granted, remaining, reset_after_ms, retry_after_ms }.
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local samples = tonumber(ARGV[1])
-local gate = ARGV[2] == '1'
 local out = {}
-for l = 0, (#ARGV - 2) / 6 - 1 do
-local key = KEYS[tonumber(ARGV[3 + l * 6])]
-local interval = tonumber(ARGV[4 + l * 6])
-local burst = tonumber(ARGV[5 + l * 6])
-local cost = tonumber(ARGV[6 + l * 6])
-local partial = ARGV[7 + l * 6] == '1'
-local field = ARGV[8 + l * 6]
-if gate and l > 0 and out[1][1] == 0 then cost = 0 end
+for l = 0, (#ARGV - 1) / 7 - 1 do
+local key = KEYS[tonumber(ARGV[2 + l * 7])]
+local interval = tonumber(ARGV[3 + l * 7])
+local burst = tonumber(ARGV[4 + l * 7])
+local cost = tonumber(ARGV[5 + l * 7])
+local partial = ARGV[6 + l * 7] == '1'
+local field = ARGV[7 + l * 7]
+local gate = tonumber(ARGV[8 + l * 7])
+if gate > 0 and out[gate][1] == 0 then cost = 0 end
 local tolerance = interval * burst
 local tat = now
 local stored = tonumber(redis.call('HGET', key, field) or 0)

@@ -33,6 +33,8 @@ interface LimiterRequest {
   readonly cost: number;
   readonly partial: boolean;
   readonly name: string;
+  /** 1-based number of an earlier limiter of the same call that must grant for this one to count. */
+  readonly gate?: number;
 }
 
 /**
@@ -60,16 +62,16 @@ export class RateLimiter {
   }
 
   /** Every limiter of a request in one script call. */
-  private async run(requests: readonly LimiterRequest[], gate = false): Promise<QuotaResult[]> {
+  private async run(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
     const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [PRUNE_SAMPLES, gate ? 1 : 0];
-    for (const { where, limit, cost, partial } of requests) {
+    const args: (string | number)[] = [PRUNE_SAMPLES];
+    for (const { where, limit, cost, partial, gate } of requests) {
       let index = keyIndex.get(where.key);
       if (index === undefined) {
         index = keyIndex.size + 1;
         keyIndex.set(where.key, index);
       }
-      args.push(index, 1000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field);
+      args.push(index, 1000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field, gate ?? 0);
     }
     let reply: unknown;
     try {
@@ -122,14 +124,26 @@ export class RateLimiter {
   }
 
   /**
-   * A webhook's source request and, only when the source is admitted, its creation budgets: one
-   * script call (issue 8: one round trip per service and webhook). A refused source takes no
-   * budget; its grants are all 0.
+   * For each webhook of a batch, its source's request and, only when that is admitted, its
+   * creation budgets: one script call for the whole batch (issue 8: one round trip per service
+   * and webhook), evaluated in order. A refused source takes no budget; its grants are all 0.
    */
-  async admit(source: string, demands: readonly CreationDemand[]): Promise<{ source: QuotaResult; grants: QuotaResult[] }> {
-    const [result, ...grants] = await this.run([this.sourceLimiter(source), ...this.budgetLimiters(demands)], true);
-    if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
-    if (result.admitted) return { source: result, grants };
-    return { source: result, grants: grants.map((grant) => ({ ...grant, admitted: false, granted: 0 })) };
+  async admit(admissions: readonly { source: string; demands: readonly CreationDemand[] }[]): Promise<{ source: QuotaResult; grants: QuotaResult[] }[]> {
+    const limiters: LimiterRequest[] = [];
+    const spans = admissions.map(({ source, demands }) => {
+      const gate = limiters.length + 1;
+      limiters.push(this.sourceLimiter(source));
+      for (const budget of this.budgetLimiters(demands)) limiters.push({ ...budget, gate });
+      return { at: gate - 1, count: demands.length };
+    });
+    if (limiters.length === 0) return [];
+    const results = await this.run(limiters);
+    return spans.map(({ at, count }) => {
+      const source = results[at];
+      if (!source) throw new AlertgateError(Code.Internal, 'rate limit: no result');
+      const grants = results.slice(at + 1, at + 1 + count);
+      return { source, grants: source.admitted ? grants : grants.map((grant) => ({ ...grant, admitted: false, granted: 0 })) };
+    });
   }
+
 }

@@ -83,10 +83,17 @@ export function createRateLimitService(limiter: RateLimiter, logger: Logger): Gr
       return { grants: toGrants(request.demands, await limiter.reserveCreations(request.demands), true) };
     }),
     admit: unary<AdmitRequest, AdmitResponse>('Admit', logger, async (request) => {
-      checkDemandCount(request.demands);
-      const { source, grants } = await limiter.admit(request.source, request.demands);
-      recordSource(source);
-      return { quota: toQuota(source), grants: toGrants(request.demands, grants, source.admitted) };
+      if (request.admissions.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 admissions per call', { details: { field: 'admissions' } });
+      request.admissions.forEach((admission) => checkDemandCount(admission.demands));
+      const results = await limiter.admit(request.admissions);
+      return {
+        results: request.admissions.map((admission, i) => {
+          const result = results[i];
+          if (!result) throw new AlertgateError(Code.Internal, 'missing admission result');
+          recordSource(result.source);
+          return { quota: toQuota(result.source), grants: toGrants(admission.demands, result.grants, result.source.admitted) };
+        }),
+      };
     }),
   };
   return defineService(RATELIMIT_SERVICE_NAME, RateLimitServiceService, implementation);

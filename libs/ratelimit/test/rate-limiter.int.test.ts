@@ -47,19 +47,18 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
   // Issue 8: one script for a webhook's source and creation budgets; a refused source takes none.
   it('admits a source and takes its creation budgets in one call, and takes none when it refuses', async () => {
     const evalsha = jest.spyOn(scope.redis, 'evalsha');
-    const first = await limiter.admit('a:192.0.2.5', [{ namespace: 'shop', count: 2 }]);
+    // Three webhooks of one source (burst 3) and one of another, in one call.
+    const results = await limiter.admit([
+      { source: 'a:192.0.2.5', demands: [{ namespace: 'shop', count: 2 }] },
+      { source: 'a:192.0.2.5', demands: [] },
+      { source: 'a:192.0.2.5', demands: [{ namespace: 'db', count: 1 }] },
+      { source: 'a:192.0.2.5', demands: [{ namespace: 'shop', count: 3 }] },
+      { source: 'a:192.0.2.6', demands: [{ namespace: 'shop', count: 5 }] },
+    ]);
     expect(evalsha).toHaveBeenCalledTimes(1);
-    expect(first.source.admitted).toBe(true);
-    expect(first.grants.map((g) => g.granted)).toEqual([2]);
-    // Use up the source's burst of 3 (one taken above).
-    await limiter.checkSource('a:192.0.2.5');
-    await limiter.checkSource('a:192.0.2.5');
-    const refused = await limiter.admit('a:192.0.2.5', [{ namespace: 'shop', count: 3 }]);
-    expect(refused.source.admitted).toBe(false);
-    expect(refused.grants.map((g) => g.granted)).toEqual([0]);
-    // The budget was left alone: shop still has 5 - 2 = 3 (another source asks).
-    const other = await limiter.admit('a:192.0.2.6', [{ namespace: 'shop', count: 5 }]);
-    expect(other.grants.map((g) => g.granted)).toEqual([3]);
+    expect(results.map((r) => r.source.admitted)).toEqual([true, true, true, false, true]);
+    expect(results.map((r) => r.grants.map((g) => g.granted))).toEqual([[2], [], [1], [0], [3]]);
+    // The refused webhook took none of shop's budget (5): the next webhook got the 3 left.
   });
 
   it('keeps every limiter under the prefix in a hash with a TTL that ends when all are idle', async () => {

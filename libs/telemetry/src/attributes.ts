@@ -4,6 +4,8 @@
  * alertgate knows.
  */
 export const ATTR_SIGNAL_COUNT = 'alertgate.signal.count';
+/** How many webhooks one pipeline run served together (the gateway batches concurrent ones). */
+export const ATTR_BATCH_REQUESTS = 'alertgate.batch.requests';
 export const ATTR_SIGNAL_SOURCE = 'alertgate.signal.source';
 export const ATTR_OUTCOME_PREFIX = 'alertgate.outcome.';
 export const ATTR_INCIDENT_ID = 'alertgate.incident.id';

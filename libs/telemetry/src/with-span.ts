@@ -1,10 +1,13 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, trace, type Attributes, type Link, type Span } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('alertgate');
 
-/** Runs fn inside a new active span; the span records an exception and ends either way. */
-export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+/**
+ * Runs fn inside a new active span; the span records an exception and ends either way. Links
+ * name other traces the work also belongs to (a batch serving several requests).
+ */
+export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, links: readonly Link[] = []): Promise<T> {
+  return tracer.startActiveSpan(name, { attributes, links: [...links] }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {

@@ -69,12 +69,22 @@ export interface ReserveCreationsResponse {
 }
 
 export interface AdmitRequest {
+  /** One per webhook (the gateway sends the webhooks it processes together), evaluated in order. */
+  admissions: Admission[];
+}
+
+export interface Admission {
   source: string;
   /** May be empty (a webhook without new incidents). */
   demands: CreationDemand[];
 }
 
 export interface AdmitResponse {
+  /** One per admission, in order. */
+  results: AdmissionResult[];
+}
+
+export interface AdmissionResult {
   /** The source's request limit. */
   quota?:
     | Quota
@@ -705,16 +715,13 @@ export const ReserveCreationsResponse: MessageFns<ReserveCreationsResponse> = {
 };
 
 function createBaseAdmitRequest(): AdmitRequest {
-  return { source: "", demands: [] };
+  return { admissions: [] };
 }
 
 export const AdmitRequest: MessageFns<AdmitRequest> = {
   encode(message: AdmitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.source !== "") {
-      writer.uint32(10).string(message.source);
-    }
-    for (const v of message.demands) {
-      CreationDemand.encode(v!, writer.uint32(18).fork()).join();
+    for (const v of message.admissions) {
+      Admission.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
@@ -729,6 +736,80 @@ export const AdmitRequest: MessageFns<AdmitRequest> = {
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseAdmitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.admissions.push(Admission.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdmitRequest {
+    return {
+      admissions: globalThis.Array.isArray(object?.admissions)
+        ? object.admissions.map((e: any) => Admission.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AdmitRequest): unknown {
+    const obj: any = {};
+    if (message.admissions?.length) {
+      obj.admissions = message.admissions.map((e) => Admission.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdmitRequest>, I>>(base?: I): AdmitRequest {
+    return AdmitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdmitRequest>, I>>(object: I): AdmitRequest {
+    const message = createBaseAdmitRequest();
+    message.admissions = object.admissions?.map((e) => Admission.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAdmission(): Admission {
+  return { source: "", demands: [] };
+}
+
+export const Admission: MessageFns<Admission> = {
+  encode(message: Admission, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    for (const v of message.demands) {
+      CreationDemand.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Admission {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdmission();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -760,7 +841,7 @@ export const AdmitRequest: MessageFns<AdmitRequest> = {
     }
   },
 
-  fromJSON(object: any): AdmitRequest {
+  fromJSON(object: any): Admission {
     return {
       source: isSet(object.source) ? globalThis.String(object.source) : "",
       demands: globalThis.Array.isArray(object?.demands)
@@ -769,7 +850,7 @@ export const AdmitRequest: MessageFns<AdmitRequest> = {
     };
   },
 
-  toJSON(message: AdmitRequest): unknown {
+  toJSON(message: Admission): unknown {
     const obj: any = {};
     if (message.source !== "") {
       obj.source = message.source;
@@ -780,11 +861,11 @@ export const AdmitRequest: MessageFns<AdmitRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<AdmitRequest>, I>>(base?: I): AdmitRequest {
-    return AdmitRequest.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<Admission>, I>>(base?: I): Admission {
+    return Admission.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<AdmitRequest>, I>>(object: I): AdmitRequest {
-    const message = createBaseAdmitRequest();
+  fromPartial<I extends Exact<DeepPartial<Admission>, I>>(object: I): Admission {
+    const message = createBaseAdmission();
     message.source = object.source ?? "";
     message.demands = object.demands?.map((e) => CreationDemand.fromPartial(e)) || [];
     return message;
@@ -792,16 +873,13 @@ export const AdmitRequest: MessageFns<AdmitRequest> = {
 };
 
 function createBaseAdmitResponse(): AdmitResponse {
-  return { quota: undefined, grants: [] };
+  return { results: [] };
 }
 
 export const AdmitResponse: MessageFns<AdmitResponse> = {
   encode(message: AdmitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.quota !== undefined) {
-      Quota.encode(message.quota, writer.uint32(10).fork()).join();
-    }
-    for (const v of message.grants) {
-      CreationGrant.encode(v!, writer.uint32(18).fork()).join();
+    for (const v of message.results) {
+      AdmissionResult.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
@@ -816,6 +894,80 @@ export const AdmitResponse: MessageFns<AdmitResponse> = {
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseAdmitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(AdmissionResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdmitResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => AdmissionResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AdmitResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => AdmissionResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdmitResponse>, I>>(base?: I): AdmitResponse {
+    return AdmitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdmitResponse>, I>>(object: I): AdmitResponse {
+    const message = createBaseAdmitResponse();
+    message.results = object.results?.map((e) => AdmissionResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAdmissionResult(): AdmissionResult {
+  return { quota: undefined, grants: [] };
+}
+
+export const AdmissionResult: MessageFns<AdmissionResult> = {
+  encode(message: AdmissionResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.quota !== undefined) {
+      Quota.encode(message.quota, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.grants) {
+      CreationGrant.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdmissionResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdmissionResult();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -847,14 +999,14 @@ export const AdmitResponse: MessageFns<AdmitResponse> = {
     }
   },
 
-  fromJSON(object: any): AdmitResponse {
+  fromJSON(object: any): AdmissionResult {
     return {
       quota: isSet(object.quota) ? Quota.fromJSON(object.quota) : undefined,
       grants: globalThis.Array.isArray(object?.grants) ? object.grants.map((e: any) => CreationGrant.fromJSON(e)) : [],
     };
   },
 
-  toJSON(message: AdmitResponse): unknown {
+  toJSON(message: AdmissionResult): unknown {
     const obj: any = {};
     if (message.quota !== undefined) {
       obj.quota = Quota.toJSON(message.quota);
@@ -865,11 +1017,11 @@ export const AdmitResponse: MessageFns<AdmitResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<AdmitResponse>, I>>(base?: I): AdmitResponse {
-    return AdmitResponse.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<AdmissionResult>, I>>(base?: I): AdmissionResult {
+    return AdmissionResult.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<AdmitResponse>, I>>(object: I): AdmitResponse {
-    const message = createBaseAdmitResponse();
+  fromPartial<I extends Exact<DeepPartial<AdmissionResult>, I>>(object: I): AdmissionResult {
+    const message = createBaseAdmissionResult();
     message.quota = (object.quota !== undefined && object.quota !== null) ? Quota.fromPartial(object.quota) : undefined;
     message.grants = object.grants?.map((e) => CreationGrant.fromPartial(e)) || [];
     return message;
@@ -902,8 +1054,8 @@ export const RateLimitServiceService = {
     responseDeserialize: (value: Buffer): ReserveCreationsResponse => ReserveCreationsResponse.decode(value),
   },
   /**
-   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
-   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   * The gateway's call, one per batch of webhooks and one Redis round trip: for each webhook its
+   * source's request and, only if that is admitted, the creation budget of its new incidents.
    */
   admit: {
     path: "/alertgate.ratelimit.v1.RateLimitService/Admit" as const,
@@ -922,8 +1074,8 @@ export interface RateLimitServiceServer extends UntypedServiceImplementation {
   /** Takes creation budget for new RemediationRequests, per namespace, for one webhook. */
   reserveCreations: handleUnaryCall<ReserveCreationsRequest, ReserveCreationsResponse>;
   /**
-   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
-   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   * The gateway's call, one per batch of webhooks and one Redis round trip: for each webhook its
+   * source's request and, only if that is admitted, the creation budget of its new incidents.
    */
   admit: handleUnaryCall<AdmitRequest, AdmitResponse>;
 }
@@ -962,8 +1114,8 @@ export interface RateLimitServiceClient extends Client {
     callback: (error: ServiceError | null, response: ReserveCreationsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Both for one webhook in one call (one Redis round trip): the source's request, and, only if
-   * it is admitted, the creation budget of its new incidents. The gateway's call.
+   * The gateway's call, one per batch of webhooks and one Redis round trip: for each webhook its
+   * source's request and, only if that is admitted, the creation budget of its new incidents.
    */
   admit(
     request: AdmitRequest,

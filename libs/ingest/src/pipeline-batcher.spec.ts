@@ -1,0 +1,77 @@
+import { Source, Status, type Signal } from '@alertgate/proto';
+
+import type { IngestPipeline, IngestRequest, PipelineResult, RefusedResult } from './ingest-pipeline.js';
+import { PipelineBatcher } from './pipeline-batcher.js';
+
+const signal = (fingerprint: string): Signal => ({
+  fingerprint,
+  alertname: 'A',
+  severity: '',
+  namespace: 'n',
+  cluster: '',
+  status: Status.STATUS_FIRING,
+  source: Source.SOURCE_ALERTMANAGER,
+  labels: {},
+  annotations: {},
+});
+
+/** A pipeline whose runs finish when the test says so. */
+class FakePipeline {
+  readonly runs: { requests: readonly IngestRequest[]; finish: (err?: Error) => void }[] = [];
+  processBatch(requests: readonly IngestRequest[]): Promise<(PipelineResult | RefusedResult)[]> {
+    return new Promise((resolve, reject) => {
+      this.runs.push({
+        requests,
+        finish: (err) => (err ? reject(err) : resolve(requests.map((r) => ({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'duplicate' as const })) })))),
+      });
+    });
+  }
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('PipelineBatcher', () => {
+  it('starts a webhook at once when a run is free, and batches those that arrive while runs are busy', async () => {
+    const fake = new FakePipeline();
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000 });
+    const a = batcher.submit([signal('a')], 's1', 10);
+    expect(fake.runs).toHaveLength(1);
+    const b = batcher.submit([signal('b')], 's2', 10);
+    const c = batcher.submit([signal('c'), signal('c2')], 's1', 10);
+    expect(fake.runs).toHaveLength(1);
+    fake.runs[0]?.finish();
+    await a;
+    await tick();
+    expect(fake.runs).toHaveLength(2);
+    expect(fake.runs[1]?.requests.map((r) => r.source)).toEqual(['s2', 's1']);
+    fake.runs[1]?.finish();
+    // Each webhook gets its own results.
+    expect(await b).toEqual({ results: [{ fingerprint: 'b', outcome: 'duplicate' }] });
+    expect(((await c) as PipelineResult).results.map((r) => r.fingerprint)).toEqual(['c', 'c2']);
+  });
+
+  it('keeps a run within its signal and byte limits, and fails every webhook of a failed run', async () => {
+    const fake = new FakePipeline();
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 3, maxBytes: 100 });
+    const first = batcher.submit([signal('x')], 's', 1);
+    const waiting = [
+      batcher.submit([signal('a'), signal('b')], 's', 10),
+      batcher.submit([signal('c'), signal('d')], 's', 10), // would make 4 signals: next run
+      batcher.submit([signal('e')], 's', 95), // would make 105 bytes: the run after
+    ];
+    fake.runs[0]?.finish();
+    await first;
+    await tick();
+    expect(fake.runs[1]?.requests).toHaveLength(1);
+    fake.runs[1]?.finish(new Error('redis down'));
+    await expect(waiting[0]).rejects.toThrow('redis down');
+    await tick();
+    expect(fake.runs[2]?.requests).toHaveLength(1);
+    fake.runs[2]?.finish(new Error('still down'));
+    await expect(waiting[1]).rejects.toThrow('still down');
+    await tick();
+    expect(fake.runs[3]?.requests.map((r) => r.signals.length)).toEqual([1]);
+    fake.runs[3]?.finish();
+    await expect(waiting[2]).resolves.toBeDefined();
+  });
+});
