@@ -34,7 +34,11 @@ const STARTED = Date.now().toString(36);
 /** --profile DIR: every service writes a V8 CPU profile there when it stops (node --cpu-prof). */
 const PROFILE_DIR = ((i: number) => (i < 0 ? undefined : process.argv[i + 1]))(process.argv.indexOf('--profile'));
 /** --env KEY=VALUE (repeatable): extra environment for every service, for experiments. */
-const EXTRA_ENV = Object.fromEntries(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--env' ? [a.split(/=(.*)/s).slice(0, 2)] : [])));
+const EXTRA_ENV: Record<string, string> = {};
+process.argv.forEach((a, i) => {
+  const [key, value] = a.split(/=(.*)/s);
+  if (process.argv[i - 1] === '--env' && key && value !== undefined) EXTRA_ENV[key] = value;
+});
 /** --only a,b: run just these workloads (by their letter). */
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
 
