@@ -115,12 +115,12 @@ describe('grpcurl and buf curl can list, describe and call every service through
       await grpcurl('-d', '{"demands":[{"namespace":"tools","count":2}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/ReserveCreations'),
     ) as { grants: { namespace: string; granted: number }[] };
     expect(budget.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 2 })]);
-    // The gateway's call: the source and the budget in one.
+    // The gateway's call: each webhook's source and budget, for a batch of webhooks in one.
     const admit = JSON.parse(
-      await grpcurl('-d', '{"source":"a:192.0.2.9","demands":[{"namespace":"tools","count":1}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/Admit'),
-    ) as { quota: { admitted: boolean }; grants: { namespace: string; granted: number }[] };
-    expect(admit.quota.admitted).toBe(true);
-    expect(admit.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 1 })]);
+      await grpcurl('-d', '{"admissions":[{"source":"a:192.0.2.9","demands":[{"namespace":"tools","count":1}]},{"source":"a:192.0.2.10"}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/Admit'),
+    ) as { results: { quota: { admitted: boolean }; grants?: { namespace: string; granted: number }[] }[] };
+    expect(admit.results.map((r) => r.quota.admitted)).toEqual([true, true]);
+    expect(admit.results[0]?.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 1 })]);
   });
 
   it('buf curl lists the methods and calls one', async () => {
