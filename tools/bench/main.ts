@@ -14,7 +14,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { AlertmanagerProcess, RedisServer, startSystem, type AppName, type RunningSystem } from '@alertgate/local-env';
+import { execFileSync } from 'node:child_process';
+
+import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisServer, startSystem, stopKubeEnv, type AppName, type RunningSystem } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
@@ -79,16 +81,19 @@ interface RunResult {
   readonly p95: number;
   readonly p99: number;
   readonly errors: number;
+  /** Resources the gateway answered 'created' for (counted when asked). */
+  readonly created: number;
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
-async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number }): Promise<RunResult> {
+async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number; countCreated?: boolean }): Promise<RunResult> {
   const stream = new AlertStream();
   const latencies: number[] = [];
   let alerts = 0;
   let errors = 0;
+  let created = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   const one = async (): Promise<void> => {
@@ -96,7 +101,8 @@ async function drive(agent: Agent, url: string, body: (stream: AlertStream) => {
     const t0 = performance.now();
     try {
       const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: payload });
-      await response.body.dump();
+      if (options.countCreated) created += ((await response.body.text()).match(/"outcome":"created"/g) ?? []).length;
+      else await response.body.dump();
       if (response.statusCode >= 300) errors += 1;
       else alerts += count;
     } catch {
@@ -116,14 +122,14 @@ async function drive(agent: Agent, url: string, body: (stream: AlertStream) => {
     await Promise.all(inflight);
   } else {
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: options.concurrency ?? CONCURRENCY }, async () => {
         while (performance.now() < deadline) await one();
       }),
     );
   }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { alerts, seconds, alertsPerSecond: Math.round(alerts / seconds), p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), errors };
+  return { alerts, seconds, alertsPerSecond: Math.round(alerts / seconds), p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), errors, created };
 }
 
 /** Commands Redis ran (scripts' inner commands included) and script calls (round trips). */
@@ -185,6 +191,53 @@ const loadGeneratorCpuSeconds = (): number => {
 };
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/**
+ * (d) Resource creation on the real test API server (npm run k8s:up's): the same stream of
+ * webhooks of 50 through a second system whose crd-writer uses the kubernetes sink, closed loop
+ * at concurrency 4. Alertmanager has no counterpart (it creates nothing), so this run is ours alone.
+ */
+async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: RunResult; resources: number; apiServer: string }> {
+  const kube = await ensureKubeEnv(root);
+  const kubectl = (...args: string[]): string => execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  kubectl('apply', '-f', resolve(root, 'k8s', 'crds', 'remediationrequests.yaml'));
+  kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io');
+  // The stream's namespaces, fresh for this run (namespaces never finish deleting without a
+  // controller-manager, so each run gets its own suffix).
+  const suffix = STARTED;
+  const namespaces = [...Array.from({ length: 20 }, (_v, i) => `team-${i}`), 'storm', 'alertgate'];
+  for (const ns of namespaces) {
+    try {
+      kubectl('create', 'namespace', ns);
+    } catch {
+      // exists from an earlier run
+    }
+  }
+  const system = await startSystem({
+    root,
+    redisUrl,
+    keyPrefix: `agk${suffix}:`,
+    sinkDir: '/nonexistent',
+    env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
+    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] } : {}),
+    serviceEnv: {
+      'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
+      storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
+      ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+    },
+  });
+  try {
+    const url = `${system.gatewayUrl}/api/v1/signals/alertmanager`;
+    const before = kubectl('get', 'remediationrequests', '-A', '--no-headers', '-o', 'name').split('\n').filter(Boolean).length;
+    const stream = (s: AlertStream): { payload: string; alerts: number } => ({ payload: webhook(Array.from({ length: 50 }, () => s.next())), alerts: 50 });
+    const run = await drive(agent, url, stream, { concurrency: 4, countCreated: true });
+    const after = kubectl('get', 'remediationrequests', '-A', '--no-headers', '-o', 'name').split('\n').filter(Boolean).length;
+    return { run, resources: after - before, apiServer: kube.server };
+  } finally {
+    await system.stop();
+    if (kube.started) await stopKubeEnv(defaultKubeEnvDir(root));
+  }
+}
 
 async function main(): Promise<void> {
   const redisServer = await new RedisServer({ maxmemory: '1gb' }).start();
@@ -272,7 +325,8 @@ async function main(): Promise<void> {
       // The last round's: mean time inside each service per call.
       serverTimeMs: r.timings.at(-1) ?? {},
     }));
-    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, summary };
+    const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
+    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, kubernetes };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
     } else {
@@ -285,7 +339,14 @@ async function main(): Promise<void> {
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         out(`  mean ms inside, per call  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs} (${v.calls})`).join(', ')}`);
       }
-      out(`\nRedis: ${memory} bytes used for ${incidents} open incidents (plus limiters and storm state)`);
+      out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
+      if (kubernetes) {
+        const { run, resources } = kubernetes;
+        out(`\nd: resource creation on the test API server (webhooks of 50, concurrency 4, crd-writer's kubernetes sink)`);
+        out(`  alerts/s      alertgate ${run.alertsPerSecond}   errors ${run.errors}`);
+        out(`  latency ms    p50 ${Math.round(run.p50 * 100) / 100}  p95 ${Math.round(run.p95 * 100) / 100}  p99 ${Math.round(run.p99 * 100) / 100}`);
+        out(`  resources     ${run.created} answered created (${Math.round(run.created / run.seconds)}/s); ${resources} new RemediationRequests counted in the API server`);
+      }
     }
   } finally {
     await agent.close();

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { Agent, AgentOptions } from 'node:https';
+
 import { AlertgateError, Code } from '@alertgate/errors';
 import type * as K8s from '@kubernetes/client-node';
 
@@ -18,7 +21,42 @@ export async function loadKubeClient(access: KubernetesAccess): Promise<KubeClie
   const config = new k8s.KubeConfig();
   if ('inCluster' in access) config.loadFromCluster();
   else config.loadFromFile(access.kubeconfigPath);
+  reuseConnections(config);
   return { config, k8s };
+}
+
+/** TLS material (strings, buffers, lists of them, or objects with them) as text for a cache key. */
+function tlsText(part: unknown): string {
+  if (part === undefined || part === null) return '';
+  if (Buffer.isBuffer(part)) return part.toString('base64');
+  if (Array.isArray(part)) return part.map(tlsText).join(',');
+  if (typeof part === 'string' || typeof part === 'boolean' || typeof part === 'number') return String(part);
+  return JSON.stringify(part);
+}
+
+type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
+
+/**
+ * @kubernetes/client-node 1.x makes a new https.Agent for every request, so every API call paid
+ * a TLS handshake and a fresh secure context (CA and key parsed again): most of the crd-writer's
+ * CPU per created resource (npm run bench, workload d; profile with --profile). Here one
+ * keep-alive agent serves every request with the same TLS material; a changed certificate
+ * (reloaded kubeconfig) gets an agent of its own.
+ */
+function reuseConnections(config: K8s.KubeConfig): void {
+  const target = config as unknown as { createAgent: AgentFactory };
+  const create = target.createAgent.bind(config);
+  const agents = new Map<string, Agent>();
+  target.createAgent = (cluster, options) => {
+    const material = [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized].map(tlsText);
+    const key = createHash('sha256').update(material.join('\0')).digest('hex');
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = create(cluster, { ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
 }
 
 /** HTTP status of a client error, if it has one. */
