@@ -43,7 +43,7 @@ type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
  * keep-alive agent serves every request with the same TLS material; a changed certificate
  * (reloaded kubeconfig) gets an agent of its own.
  */
-function reuseConnections(config: K8s.KubeConfig): void {
+export function reuseConnections(config: K8s.KubeConfig): void {
   const target = config as unknown as { createAgent: AgentFactory };
   const create = target.createAgent.bind(config);
   const agents = new Map<string, Agent>();
