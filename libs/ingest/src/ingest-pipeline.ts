@@ -1,5 +1,6 @@
 import {
   Action,
+  Source,
   Status,
   type Decision,
   Effect,
@@ -105,7 +106,7 @@ export class IngestPipeline {
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
     if (!this.storm) return [];
     const { verdicts } = await this.storm.evaluateBatch({
-      inputs: signals.map((signal) => ({ signal, newIncident: signal.status === Status.STATUS_FIRING })),
+      inputs: signals.map((signal) => ({ signal: forStorm(signal), newIncident: signal.status === Status.STATUS_FIRING })),
     });
     if (verdicts.length !== signals.length) throw new AlertgateError(Code.Internal, 'storm answered a different number of verdicts');
     return verdicts;
@@ -198,7 +199,7 @@ export class IngestPipeline {
     }
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length }, async (span) => {
       const verdicts = await this.evaluateStorms(signals);
-      const { decisions } = await this.dedup.checkBatch({ signals, foldIfNew: verdicts.map((verdict) => verdict.folded) });
+      const { decisions } = await this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: verdicts.map((verdict) => verdict.folded) });
       if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
       const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
       if (deferred.size > 0) await this.forget([...deferred], decisions);
@@ -260,6 +261,22 @@ export class IngestPipeline {
     }, links);
   }
 }
+
+/**
+ * Each service gets only the fields it reads (their protos say which): a webhook's labels and
+ * annotations are encoded once, for the crd-writer, instead of three times (issue 8).
+ */
+const forDedup = (signal: Signal): Signal => ({ ...EMPTY_SIGNAL, fingerprint: signal.fingerprint, status: signal.status, namespace: signal.namespace });
+const forStorm = (signal: Signal): Signal => ({
+  ...EMPTY_SIGNAL,
+  fingerprint: signal.fingerprint,
+  alertname: signal.alertname,
+  namespace: signal.namespace,
+  status: signal.status,
+  labels: signal.labels,
+  ...(signal.target ? { target: signal.target } : {}),
+});
+const EMPTY_SIGNAL: Signal = { fingerprint: '', alertname: '', severity: '', namespace: '', cluster: '', status: Status.STATUS_UNSPECIFIED, source: Source.SOURCE_UNSPECIFIED, labels: {}, annotations: {} };
 
 /** What the crd-writer did, as the gateway's per-signal outcome. */
 const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {

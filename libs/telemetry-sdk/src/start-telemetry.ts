@@ -67,7 +67,9 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
         ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)\b/.test(request.url ?? ''),
       }),
       new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // The statement is the command and, for scripts, the SHA only: the arguments are a whole
+      // webhook's fingerprints (kilobytes per span, serialized even for unsampled spans).
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command, args) => (/^evalsha$/i.test(command) ? `${command} ${String(args[0] ?? '')}` : command) }),
     ],
   });
   sdk.start();

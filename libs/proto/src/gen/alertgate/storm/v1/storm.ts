@@ -68,13 +68,14 @@ export function stormTypeToJSON(object: StormType): string {
 
 /** One signal with what dedup decided about it. */
 export interface StormInput {
+  /** Only fingerprint, alertname, namespace, status, target and labels are read. */
   signal?:
     | Signal
     | undefined;
   /**
    * The signal is, or may be, a new incident: only new incidents fold (open ones keep their
-   * resource). The gateway asks for every firing signal, alongside dedup, and folds only those
-   * dedup finds new.
+   * resource). The gateway asks for every firing signal before dedup; dedup then folds only
+   * those that have no open incident (fold_if_new).
    */
   newIncident: boolean;
 }
