@@ -133,11 +133,13 @@ async function drive(agent: Agent, url: string, body: (stream: AlertStream) => {
 }
 
 /** Commands Redis ran (scripts' inner commands included) and script calls (round trips). */
-async function commandCalls(redis: Redis): Promise<{ all: number; scripts: number }> {
+async function commandCalls(redis: Redis): Promise<{ all: number; scripts: number; scriptUsec: number }> {
   const info = await redis.info('commandstats');
   const all = [...info.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
   const scripts = [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-  return { all, scripts };
+  // Time Redis spent executing the scripts (their inner commands included).
+  const scriptUsec = [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return { all, scripts, scriptUsec };
 }
 
 function cpuSeconds(pid: number | undefined): number {
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
     // Warm-up: the hot alerts exist, JIT is warm.
     await drive(agent, gateway, batch(50), {});
     const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
-    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; alertsPerRequest: number; timings: Record<string, { calls: number; meanMs: number }>[] }> = {};
+    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; scriptUsecPerCall: number[]; alertsPerRequest: number; timings: Record<string, { calls: number; meanMs: number }>[] }> = {};
     const workloads: [string, (s: AlertStream) => { payload: string; alerts: number }, (s: AlertStream) => { payload: string; alerts: number }, { rate?: number }][] = [
       ['a: webhooks of 50', batch(50), amBatch(50), {}],
       ['b: single alerts', batch(1), amBatch(1), {}],
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
     ];
     for (const [name, ours, theirs, options] of workloads) {
       if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
-      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
+      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], scriptUsecPerCall: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
       results[name] = entry;
       for (let round = 0; round < ROUNDS; round++) {
         const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(system.services[s].pid)]));
@@ -297,6 +299,7 @@ async function main(): Promise<void> {
         const callsAfter = await commandCalls(redis);
         entry.gateway.push(run);
         entry.redisCallsPerAlert.push((callsAfter.all - callsBefore.all) / Math.max(1, run.alerts));
+        entry.scriptUsecPerCall.push((callsAfter.scriptUsec - callsBefore.scriptUsec) / Math.max(1, callsAfter.scripts - callsBefore.scripts));
         entry.scriptsPerRequest.push(((callsAfter.scripts - callsBefore.scripts) / Math.max(1, run.alerts)) * entry.alertsPerRequest);
         for (const s of services) entry.cpu[s]?.push(((cpuSeconds(system.services[s].pid) - (cpuBefore[s] ?? 0)) / Math.max(1, run.alerts)) * 1000);
         // Includes the few INFO calls around the run; negligible against a run's commands.
@@ -321,6 +324,7 @@ async function main(): Promise<void> {
       errors: r.gateway.reduce((sum, x) => sum + x.errors, 0),
       redisCommandsPerAlert: Math.round(median(r.redisCallsPerAlert) * 100) / 100,
       redisScriptCallsPerRequest: Math.round(median(r.scriptsPerRequest) * 100) / 100,
+      redisUsecPerScriptCall: Math.round(median(r.scriptUsecPerCall)),
       cpuSecondsPer1000Alerts: Object.fromEntries(Object.entries(r.cpu).map(([s, v]) => [s, Math.round(median(v) * 1000) / 1000])),
       // The last round's: mean time inside each service per call.
       serverTimeMs: r.timings.at(-1) ?? {},
@@ -335,7 +339,7 @@ async function main(): Promise<void> {
         out(`\n${s.workload}`);
         out(`  alerts/s      alertgate ${s.alertgateAlertsPerSecond}   Alertmanager ${s.alertmanagerAlertsPerSecond}   ratio ${s.ratio}`);
         out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
-        out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
+        out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request, ${s.redisUsecPerScriptCall} µs each inside Redis; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         out(`  mean ms inside, per call  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs} (${v.calls})`).join(', ')}`);
       }

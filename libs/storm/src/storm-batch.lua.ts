@@ -23,10 +23,25 @@ export const STORM_BATCH_LUA = `
 local t0 = redis.call('TIME')
 local now = tonumber(t0[1]) * 1000 + math.floor(tonumber(t0[2]) / 1000)
 local nowS = math.floor(now / 1000)
-local rateN, patternM, window, inactivity, maxDuration, memberCap, ttl
+local FIELDS = { 'c', 'p', 't', 'M', 'S', 'L', 'T', 'O', 'R', 'X' }
+local base = #KEYS * 6
 
-local function num(key, field)
-  return tonumber(redis.call('HGET', key, field) or 0)
+-- Each key's state is read once, kept in a table while the batch is decided, and written back
+-- once (one HGET/HSET per key, not several per alert: issue 8).
+local states = {}
+local function load(k)
+  local st = states[k]
+  if st then return st end
+  local v = redis.call('HMGET', KEYS[k], unpack(FIELDS))
+  st = { c = tonumber(v[1] or 0), p = tonumber(v[2] or 0), t = tonumber(v[3] or 0), M = v[4] or '',
+    S = tonumber(v[5] or 0), L = tonumber(v[6] or 0), T = tonumber(v[7] or 0), O = tonumber(v[8] or 0),
+    R = tonumber(v[9] or 0), X = tonumber(v[10] or 0), existed = v[1] ~= false or v[4] ~= false or v[5] ~= false,
+    cleared = false, dirty = false }
+  local s = (k - 1) * 6
+  st.rateN, st.patternM, st.window = tonumber(ARGV[s + 1]), tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3])
+  st.inactivity, st.maxDuration, st.memberCap = tonumber(ARGV[s + 4]), tonumber(ARGV[s + 5]), tonumber(ARGV[s + 6])
+  states[k] = st
+  return st
 end
 
 local function seen16()
@@ -34,102 +49,108 @@ local function seen16()
   return string.char(math.floor(v / 256), v % 256)
 end
 
--- Members of a key, counted (and those seen within the window).
-local function census(key)
-  local packed = redis.call('HGET', key, 'M') or ''
-  local members, recent = #packed / 5, 0
+-- Where a member's 5-byte record starts in the packed list (0 when absent).
+local function find(packed, member)
   for j = 1, #packed, 5 do
-    local seen = string.byte(packed, j + 3) * 256 + string.byte(packed, j + 4)
-    if ((nowS - seen) % 65536) * 1000 <= window then recent = recent + 1 end
+    if string.sub(packed, j, j + 2) == member then return j end
+  end
+  return 0
+end
+
+-- Members of a key, counted (and those seen within the window).
+local function census(st)
+  local members, recent = #st.M / 5, 0
+  for j = 1, #st.M, 5 do
+    local seen = string.byte(st.M, j + 3) * 256 + string.byte(st.M, j + 4)
+    if ((nowS - seen) % 65536) * 1000 <= st.window then recent = recent + 1 end
   end
   return members, recent
 end
 
-local function clear(key)
-  redis.call('DEL', key)
-end
-
 local out = {}
-local base = #KEYS * 6
 local n = (#ARGV - base) / 4
 for i = 0, n - 1 do
   local k = tonumber(ARGV[base + 1 + i * 4])
-  local key = KEYS[k]
-  local s = (k - 1) * 6
-  rateN, patternM, window = tonumber(ARGV[s + 1]), tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3])
-  inactivity, maxDuration, memberCap = tonumber(ARGV[s + 4]), tonumber(ARGV[s + 5]), tonumber(ARGV[s + 6])
-  ttl = math.max(2 * window, inactivity)
+  local st = load(k)
   local member = ARGV[base + 2 + i * 4]
   local firing = ARGV[base + 3 + i * 4] == 'f'
   local isNew = ARGV[base + 4 + i * 4] == '1'
 
-  local start = num(key, 'S')
-  if start > 0 then
-    local last = num(key, 'L')
-    if now - last > inactivity or now - start > maxDuration then
-      -- The storm window closed: the next storm of this key gets a new aggregate.
-      clear(key)
-      start = 0
-    end
+  if st.S > 0 and (now - st.L > st.inactivity or now - st.S > st.maxDuration) then
+    -- The storm window closed: the key starts afresh, and its next storm gets a new aggregate.
+    st.c, st.p, st.t, st.M, st.S, st.L, st.T, st.O, st.R, st.X = 0, 0, 0, '', 0, 0, 0, 0, 0, 0
+    st.cleared = true
   end
 
   local state, folded = 0, 0
   if firing then
+    st.dirty = true
     -- Sliding-window counter: the previous window's count weighs by how much of it still overlaps.
-    local c, p, ws = num(key, 'c'), num(key, 'p'), num(key, 't') * 1000
+    local ws = st.t * 1000
     if ws == 0 then ws = nowS * 1000 end
-    if now - ws >= window then
-      if now - ws < 2 * window then p = c else p = 0 end
-      c = 0
+    if now - ws >= st.window then
+      if now - ws < 2 * st.window then st.p = st.c else st.p = 0 end
+      st.c = 0
       ws = nowS * 1000
     end
-    c = c + 1
-    redis.call('HSET', key, 'c', c, 'p', p, 't', ws / 1000)
-    local estimate = p * math.max(0, (window - (now - ws)) / window) + c
+    st.c = st.c + 1
+    st.t = ws / 1000
+    local estimate = st.p * math.max(0, (st.window - (now - ws)) / st.window) + st.c
 
     if member ~= '' then
-      local packed = redis.call('HGET', key, 'M') or ''
-      local at = 0
-      for j = 1, #packed, 5 do
-        if string.sub(packed, j, j + 2) == member then at = j break end
-      end
+      local at = find(st.M, member)
       if at > 0 then
-        redis.call('HSET', key, 'M', string.sub(packed, 1, at + 2) .. seen16() .. string.sub(packed, at + 5))
-      elseif #packed / 5 < memberCap then
-        redis.call('HSET', key, 'M', packed .. member .. seen16())
+        st.M = string.sub(st.M, 1, at + 2) .. seen16() .. string.sub(st.M, at + 5)
+      elseif #st.M / 5 < st.memberCap then
+        st.M = st.M .. member .. seen16()
       else
-        redis.call('HINCRBY', key, 'X', 1)
+        st.X = st.X + 1
       end
     end
 
-    if start == 0 then
-      local _, recent = census(key)
+    if st.S == 0 then
+      local _, recent = census(st)
       local kind = 0
-      if estimate >= rateN then kind = 1 elseif recent >= patternM then kind = 2 end
+      if estimate >= st.rateN then kind = 1 elseif recent >= st.patternM then kind = 2 end
       if kind > 0 then
-        start = now
-        redis.call('HSET', key, 'S', now, 'L', now, 'T', kind, 'O', math.floor(estimate + 0.5), 'R', 0)
+        st.S, st.L, st.T, st.O, st.R = now, now, kind, math.floor(estimate + 0.5), 0
         state = 2
       end
     else
-      redis.call('HINCRBY', key, 'O', 1)
-      redis.call('HSET', key, 'L', now)
+      st.O = st.O + 1
+      st.L = now
       state = 1
     end
     if state > 0 and isNew then folded = 1 end
-  elseif start > 0 and member ~= '' and string.find(redis.call('HGET', key, 'M') or '', member, 1, true) then
-    redis.call('HINCRBY', key, 'R', 1)
-    redis.call('HSET', key, 'L', now)
+  elseif st.S > 0 and member ~= '' and find(st.M, member) > 0 then
+    st.dirty = true
+    st.R = st.R + 1
+    st.L = now
     state = 1
   end
 
-  if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, ttl) end
   if state > 0 then
-    local members = census(key)
-    out[#out + 1] = { state, folded, start, num(key, 'T'), members, num(key, 'O'), num(key, 'R'), num(key, 'X') }
+    local members = census(st)
+    out[#out + 1] = { state, folded, st.S, st.T, members, st.O, st.R, st.X }
   else
     out[#out + 1] = { 0, 0, 0, 0, 0, 0, 0, 0 }
   end
+end
+
+for k, st in pairs(states) do
+  local key = KEYS[k]
+  if st.cleared and st.existed then redis.call('DEL', key) end
+  if st.dirty then
+    local fields = { 'c', st.c, 'p', st.p, 't', st.t }
+    if st.M ~= '' then fields[#fields + 1] = 'M'; fields[#fields + 1] = st.M end
+    if st.S > 0 then
+      for _, f in ipairs({ 'S', 'L', 'T', 'O', 'R' }) do fields[#fields + 1] = f; fields[#fields + 1] = st[f] end
+    end
+    if st.X > 0 then fields[#fields + 1] = 'X'; fields[#fields + 1] = st.X end
+    redis.call('HSET', key, unpack(fields))
+  end
+  -- Pushed on every evaluation that finds state, as before: max(2 × window, inactivity).
+  if st.dirty or (st.existed and not st.cleared) then redis.call('PEXPIRE', key, math.max(2 * st.window, st.inactivity)) end
 end
 return out
 `;
