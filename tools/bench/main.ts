@@ -160,10 +160,10 @@ async function serviceTimings(system: RunningSystem): Promise<Timings> {
   for (const s of ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const) sources.push([s, `http://127.0.0.1:${system.services[s].metricsPort}/metrics`]);
   for (const [service, url] of sources) {
     const text = await (await fetch(url)).text();
-    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|redis_script|http_request)_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
       const [, metric = '', kind, labels = '', value] = match;
-      const name = /(?:method|script|route)="([^"]+)"/.exec(labels)?.[1] ?? '?';
-      const key = `${service} ${metric.includes('redis') ? 'redis ' : ''}${name}`;
+      const name = /(?:method|script|route|target)="([^"]+)"/.exec(labels)?.[1] ?? '?';
+      const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : ''}${name}`;
       const entry = timings.get(key) ?? { count: 0, sum: 0 };
       if (kind === 'sum') entry.sum += Number(value);
       else entry.count += Number(value);

@@ -6,7 +6,8 @@ import { createLogger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 import { Metadata } from '@grpc/grpc-js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { metricsRegistry } from '@alertgate/metrics';
+import { collectDefaultMetrics } from 'prom-client';
 
 import { loadConfig, type GatewayConfig } from './config.js';
 
@@ -22,7 +23,9 @@ export async function start(telemetry: Telemetry): Promise<void> {
 
 async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   const logger = createLogger({ service: 'ingest-gateway', level: config.logLevel });
-  const registry = new Registry();
+  // The process-wide registry: the libraries' metrics (gRPC client waits, Kubernetes calls of the
+  // owner resolution) are declared there, next to the gateway's own.
+  const registry = metricsRegistry;
   collectDefaultMetrics({ register: registry });
 
   const dedup = createClient(DedupServiceClient, config.dedupAddress);

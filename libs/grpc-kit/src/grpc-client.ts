@@ -1,6 +1,15 @@
 import { credentials, type CallOptions, type Client, type ClientUnaryCall, type Metadata, type ServiceError } from '@grpc/grpc-js';
 
+import { FAST_BUCKETS, histogram } from '@alertgate/metrics';
+
 import { fromServiceError } from './status-mapping.js';
+
+const clientDuration = histogram({
+  name: 'alertgate_rpc_client_duration_seconds',
+  help: 'Time a caller waited for each gRPC call, by target method and result (ok, or the error code): the server\'s time plus the transport\'s.',
+  labelNames: ['target', 'result'],
+  buckets: FAST_BUCKETS,
+});
 
 type ClientConstructor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
 
@@ -46,10 +55,17 @@ export function callUnary<Req, Res>(
   target: string,
   { deadlineMs }: ClientOptions,
 ): Promise<Res> {
+  const stop = clientDuration.startTimer({ target });
   return new Promise<Res>((resolve, reject) => {
     method.call(client, request, metadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
-      if (error) reject(fromServiceError(error, target));
-      else resolve(response);
+      if (error) {
+        const mapped = fromServiceError(error, target);
+        stop({ result: mapped.code });
+        reject(mapped);
+      } else {
+        stop({ result: 'ok' });
+        resolve(response);
+      }
     });
   });
 }
