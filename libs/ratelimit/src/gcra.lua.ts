@@ -1,7 +1,8 @@
 /**
  * GCRA (generic cell rate algorithm). A limiter's only state is its theoretical arrival time
- * (TAT, ms on Redis' own clock via TIME): one field of a shard hash, field = hashed limiter id,
- * value = TAT. A TAT in the past means the limiter is full again, so such a field is the same as
+ * (TAT, in microseconds on Redis' own clock via TIME, so that rates above 1,000/s are not
+ * rounded down to one unit per millisecond; issue 8's benchmark found that): one field of a shard
+ * hash, field = hashed limiter id, value = TAT (an integer: as compact in a listpack as ms). A TAT in the past means the limiter is full again, so such a field is the same as
  * no field; they are removed by sampling a few fields per write (as Redis expires keys itself),
  * and the hash's own TTL, pushed out to its latest TAT on every write, drops the whole hash once
  * every limiter in it is idle. Small hashes stay listpack-encoded: about 25 bytes per active
@@ -12,7 +13,7 @@
  * (the source, and each namespace's creation budget): one round trip per webhook.
  *
  * KEYS: the shard hashes. ARGV[1] fields sampled for pruning, then per limiter seven values: key
- * index, emission interval (ms per unit), burst (units), cost (units wanted), 1 = grant what fits
+ * index, emission interval (µs per unit), burst (units), cost (units wanted), 1 = grant what fits
  * (partial) / 0 = all or nothing, field (limiter id), gate: 0, or the 1-based number of an
  * earlier limiter that must have granted something for this one to be evaluated at all (a
  * webhook's source gates its creation budgets: a refused request takes none; granted 0).
@@ -20,7 +21,7 @@
  */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local samples = tonumber(ARGV[1])
 local out = {}
 for l = 0, (#ARGV - 1) / 7 - 1 do
@@ -46,7 +47,7 @@ end
 if granted > 0 then
   tat = tat + granted * interval
   redis.call('HSET', key, field, math.ceil(tat))
-  local ttl = math.max(1, math.ceil(tat - now))
+  local ttl = math.max(1, math.ceil((tat - now) / 1000))
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
   if samples > 0 then
     local sample = redis.call('HRANDFIELD', key, samples, 'WITHVALUES')
@@ -60,9 +61,9 @@ if remaining < 0 then remaining = 0 end
 local retry_after = 0
 if granted < cost then
   -- When the next unit fits.
-  retry_after = math.max(0, math.ceil(tat + interval - tolerance - now))
+  retry_after = math.max(0, math.ceil((tat + interval - tolerance - now) / 1000))
 end
-out[#out + 1] = { granted, remaining, math.ceil(tat - now), retry_after }
+out[#out + 1] = { granted, remaining, math.ceil((tat - now) / 1000), retry_after }
 end
 return out
 `;

@@ -71,7 +71,7 @@ export class RateLimiter {
         index = keyIndex.size + 1;
         keyIndex.set(where.key, index);
       }
-      args.push(index, 1000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field, gate ?? 0);
+      args.push(index, 1_000_000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field, gate ?? 0);
     }
     let reply: unknown;
     try {

@@ -61,6 +61,22 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
     // The refused webhook took none of shop's budget (5): the next webhook got the 3 left.
   });
 
+  // The benchmark's source limit of 1,000,000/s refused requests at about 1,000/s: the state was
+  // kept in whole milliseconds, so every unit cost at least 1 ms. It is kept in microseconds.
+  it('honours rates above 1,000 per second', async () => {
+    const fast = new RateLimiter(scope.redis, new KeySchema(scope.prefix), {
+      ...RATE_LIMIT_DEFAULTS,
+      source: { perSecond: 10_000, burst: 5 },
+      namespace: { perSecond: 1, burst: 5 },
+      namespaceOverrides: new Map(),
+    });
+    // 20 requests one after another take well over 1.5 ms, in which 10,000/s with a burst of 5
+    // admits 5 + 15 or more.
+    const admitted: boolean[] = [];
+    for (let i = 0; i < 20; i++) admitted.push((await fast.checkSource('a:192.0.2.77')).admitted);
+    expect(admitted.every(Boolean)).toBe(true);
+  });
+
   it('keeps every limiter under the prefix in a hash with a TTL that ends when all are idle', async () => {
     await limiter.checkSource('a:198.51.100.9');
     const keys = await scope.keys();
