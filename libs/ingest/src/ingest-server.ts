@@ -187,7 +187,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       metrics.rateLimit.inc({ limit: 'source', decision: outcome.source.kind });
       if (outcome.source.kind === 'admitted') rateLimitHeaders(reply, outcome.source.quota);
     }
-    for (const result of results) metrics.signals.inc({ source: route, outcome: result.outcome });
+    const outcomes = new Map<string, number>();
+    for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+    for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
     if (!creationBudget) return { results };
     // New incidents over a namespace's creation budget were deferred (nothing was created for
     // them; dedup forgot them): the sender retries them, and they are opened when the budget

@@ -55,6 +55,16 @@ export class StormStore {
     if (queries.length === 0) return verdicts;
     // One script call for the whole batch: each key brings its own settings (overrides).
     const keyIndex = new Map<string, number>();
+    // A webhook's alerts share few storm keys: each key is hashed once per batch.
+    const keyHashes = new Map<string, string>();
+    const keyHash = (stormKey: string): string => {
+      let hash = keyHashes.get(stormKey);
+      if (hash === undefined) {
+        hash = sha256(stormKey);
+        keyHashes.set(stormKey, hash);
+      }
+      return hash;
+    };
     const settingArgs: number[] = [];
     const inputArgs: (string | number | Buffer)[] = [];
     const names: string[] = [];
@@ -64,7 +74,7 @@ export class StormStore {
         throw new AlertgateError(Code.InvalidArgument, `inputs[${i}].signal.status must be STATUS_FIRING or STATUS_RESOLVED`);
       }
       const stormKey = this.stormKey(signal);
-      const redisKey = this.keys.key(KEY_CLASSES.storm, '', sha256(stormKey).slice(0, 12));
+      const redisKey = this.keys.key(KEY_CLASSES.storm, '', keyHash(stormKey).slice(0, 12));
       let index = keyIndex.get(redisKey);
       if (index === undefined) {
         index = keyIndex.size + 1;
@@ -92,7 +102,7 @@ export class StormStore {
         folded: row[1] === 1,
         storm: {
           key: stormKey,
-          keyFingerprint: sha256(stormKey),
+          keyFingerprint: keyHash(stormKey),
           type: row[3] === 2 ? 'pattern' : 'rate',
           startMs: row[2],
           members: row[4],
