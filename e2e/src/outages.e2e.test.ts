@@ -72,4 +72,39 @@ describe('outages: a dependency down answers 503 + Retry-After, loses nothing, a
     // Three deliveries reached dedup: the failed one, its retry and the repeat.
     expect(resources[0]?.status?.occurrences).toBe(3);
   });
+
+  // The gateway asks storm first (issue 8): with storm down nothing was recorded anywhere, so the
+  // retry opens the incident as new, counted once.
+  it('storm down → 503 before dedup counted anything; the retry creates the resource with one occurrence', async () => {
+    const storm = fixture.system!.services.storm;
+    const alert = amAlert({ alertname: 'StormOutage', pod: 's' });
+    await storm.stop();
+    const during = await fixture.postAlerts(amWebhook([alert]));
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+
+    await storm.start();
+    await eventually('gateway ready again', ready(fixture));
+    const retry = await fixture.postAlerts(amWebhook([alert]));
+    expect(retry.status).toBe(200);
+    expect((retry.json['results'] as Result[])[0]).toMatchObject({ outcome: 'created', occurrences: 1 });
+  });
+
+  // RATELIMIT_FAIL_MODE=open (the default): refusing alerts because only the limiter is down
+  // would lose more than it protects (docs/operations.md).
+  it('ratelimit down → the webhook is processed without limits (fail open), and nothing is lost', async () => {
+    const ratelimit = fixture.system!.services.ratelimit;
+    const alert = amAlert({ alertname: 'LimiterOutage', pod: 'l' });
+    await ratelimit.stop();
+    try {
+      const during = await fixture.postAlerts(amWebhook([alert]));
+      expect(during.status).toBe(200);
+      expect((during.json['results'] as Result[])[0]?.outcome).toBe('created');
+      const metrics = await (await fetch(`${fixture.gatewayUrl}/metrics`)).text();
+      expect(metrics).toMatch(/alertgate_ratelimit_decisions_total\{[^}]*decision="unavailable"[^}]*\} [1-9]/);
+    } finally {
+      await ratelimit.start();
+    }
+    expect(fixture.resources().filter((rr) => rr.spec.alertname === 'LimiterOutage')).toHaveLength(1);
+  });
 });
