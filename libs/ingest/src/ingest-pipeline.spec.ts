@@ -63,6 +63,42 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(seen.dedup?.signals).toHaveLength(5);
   });
 
+  // Issue 8: repeats travel without labels and annotations; the writer asks for them when it
+  // must create after all (here: a retry after a first attempt that failed before the create).
+  it('sends repeats trimmed, and whole again when the writer must create their resource', async () => {
+    const calls: ApplyBatchRequest[] = [];
+    const full = { ...signal('b'), labels: { alertname: 'A', pod: 'p' }, annotations: { summary: 's' } };
+    const pipeline = new IngestPipeline(
+      {
+        checkBatch: () =>
+          Promise.resolve({
+            decisions: [
+              { fingerprint: 'a', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-a', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
+              { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 2 } },
+            ],
+          }),
+        forgetBatch: () => Promise.reject(new Error('unused')),
+      },
+      {
+        applyBatch: (request) => {
+          calls.push(request);
+          const ref = { namespace: 'n', name: 'r' };
+          return Promise.resolve({
+            results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED } : { effect: Effect.EFFECT_CREATED, resource: ref })),
+          });
+        },
+      },
+    );
+    const outcome = await pipeline.process([{ ...signal('a'), labels: { x: 'y' } }, full]);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.updates.map((u) => u.signalTrimmed)).toEqual([false, true]);
+    expect(calls[0]?.updates[0]?.signal?.labels).toEqual({ x: 'y' });
+    expect(calls[0]?.updates[1]?.signal?.labels).toEqual({});
+    expect(calls[1]?.updates).toHaveLength(1);
+    expect(calls[1]?.updates[0]).toMatchObject({ signalTrimmed: false, incidentId: 'i-b', signal: { labels: full.labels, annotations: full.annotations } });
+    expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created', 'created']);
+  });
+
   it('passes a dependency failure on untouched (the HTTP layer turns it into 503)', async () => {
     const pipeline = new IngestPipeline(
       { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), forgetBatch: () => Promise.reject(new Error('unused')) },

@@ -9,6 +9,7 @@ import {
   type AdmitResponse,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
+  type ApplyResult,
   type CheckBatchRequest,
   type CheckBatchResponse,
   type ForgetBatchRequest,
@@ -167,6 +168,25 @@ export class IngestPipeline {
     return { admissions, deferred };
   }
 
+  /**
+   * The crd-writer's call. Repeats go trimmed; the few whose resource must be created after all
+   * (a retry after a failed first attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED
+   * and are sent again whole, in a second call.
+   */
+  private async write(updates: IncidentUpdate[], kept: readonly number[], signals: readonly Signal[]): Promise<(ApplyResult | undefined)[]> {
+    if (updates.length === 0) return [];
+    const { results } = await this.crdWriter.applyBatch({ updates });
+    if (results.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+    const again = results.flatMap((result, k) => (result.effect === Effect.EFFECT_SIGNAL_REQUIRED ? [k] : []));
+    if (again.length === 0) return results;
+    const whole = again.map((k) => ({ ...(updates[k] as IncidentUpdate), signal: signals[kept[k] ?? -1] as Signal, signalTrimmed: false }));
+    const { results: retried } = await this.crdWriter.applyBatch({ updates: whole });
+    if (retried.length !== whole.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+    const merged: (ApplyResult | undefined)[] = [...results];
+    again.forEach((k, j) => (merged[k] = retried[j]));
+    return merged;
+  }
+
   /** Dedup forgets the new incidents among these signals again, in one call. */
   private async forget(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
     const incidents = indexes
@@ -216,21 +236,24 @@ export class IngestPipeline {
         const decision = decisions[i];
         if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
           if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
-          return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm };
+          return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false };
         }
         const incident = decision?.incident;
         const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
+        // A repeat of an open incident only updates its resource's status: its labels and
+        // annotations need not travel again (crd-writer asks for them if it must create).
+        const trimmed = decision?.outcome === Outcome.OUTCOME_DUPLICATE;
         return {
           action: open ? Action.ACTION_OPEN : Action.ACTION_RESOLVE,
-          signal,
+          signal: trimmed ? forWriterRepeat(signal) : signal,
+          signalTrimmed: trimmed,
           incidentId: incident?.id ?? '',
           ...(incident?.firstSeen ? { firstSeen: incident.firstSeen } : {}),
           ...(incident?.lastSeen ? { lastSeen: incident.lastSeen } : {}),
           occurrences: incident?.occurrences ?? 0,
         };
       });
-      const { results: written } = updates.length > 0 ? await this.crdWriter.applyBatch({ updates }) : { results: [] };
-      if (written.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+      const written = await this.write(updates, kept, signals);
       const results = new Map(kept.map((i, k) => [i, written[k]]));
       const out = signals.map((signal, i): SignalResult => {
         if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
@@ -274,6 +297,14 @@ const forStorm = (signal: Signal): Signal => ({
   namespace: signal.namespace,
   status: signal.status,
   labels: signal.labels,
+  ...(signal.target ? { target: signal.target } : {}),
+});
+const forWriterRepeat = (signal: Signal): Signal => ({
+  ...EMPTY_SIGNAL,
+  fingerprint: signal.fingerprint,
+  alertname: signal.alertname,
+  namespace: signal.namespace,
+  status: signal.status,
   ...(signal.target ? { target: signal.target } : {}),
 });
 const EMPTY_SIGNAL: Signal = { fingerprint: '', alertname: '', severity: '', namespace: '', cluster: '', status: Status.STATUS_UNSPECIFIED, source: Source.SOURCE_UNSPECIFIED, labels: {}, annotations: {} };

@@ -52,6 +52,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
   }
+  if (update.signalTrimmed && update.action !== Action.ACTION_OPEN) throw invalid(index, 'signal_trimmed', 'is only for ACTION_OPEN');
   if (update.action === Action.ACTION_OPEN) {
     if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
     if (!update.firstSeen || !update.lastSeen) throw invalid(index, 'first_seen', 'and last_seen are required for ACTION_OPEN');
@@ -93,7 +94,9 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         ...(traceId ? { traceId } : {}),
       },
       signal.namespace,
+      { mayCreate: !update.signalTrimmed },
     );
+    if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED };
     if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
     return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref };
   }

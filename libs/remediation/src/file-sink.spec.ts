@@ -30,6 +30,18 @@ describe('FileSink', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  // A trimmed repeat (the gateway leaves labels and annotations out) cannot become a resource.
+  it('asks for the whole signal instead of creating from a trimmed one, and updates with it', async () => {
+    const sink = new FileSink(root);
+    const trimmed = await sink.open(incident(2, 2_000), 'data', { mayCreate: false });
+    expect(trimmed).toMatchObject({ created: false, signalRequired: true });
+    expect(() => readdirSync(join(root, 'data'))).toThrow();
+    await sink.open(incident(1, 1_000), 'data');
+    const repeat = await sink.open(incident(3, 3_000), 'data', { mayCreate: false });
+    expect(repeat).toMatchObject({ created: false });
+    expect(repeat.signalRequired).toBeUndefined();
+  });
+
   it('creates once, merges status on repeats, resolves by id and by fingerprint', async () => {
     const sink = new FileSink(root);
     const first = await sink.open(incident(1, 1_000), 'data');

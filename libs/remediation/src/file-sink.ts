@@ -21,7 +21,7 @@ import {
   type OpenIncident,
   type RemediationRequest,
 } from './remediation-request.js';
-import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -66,11 +66,12 @@ export class FileSink implements RemediationSink {
     }
   }
 
-  async open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+  async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
     const name = resourceName(incident.signal.alertname, incident.incidentId);
     const path = this.path(namespace, name);
     return await this.mutex.run(path, async () => {
       const existing = await this.read(path);
+      if (existing === undefined && options.mayCreate === false) return { created: false, ref: { namespace, name }, signalRequired: true };
       if (existing === undefined) {
         const object = buildRemediationRequest(incident, namespace);
         object.metadata.creationTimestamp = new Date().toISOString();

@@ -29,7 +29,7 @@ import {
   type RemediationRequest,
   type RemediationRequestStatus,
 } from './remediation-request.js';
-import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
 
 export interface KubernetesSinkOptions {
@@ -255,16 +255,18 @@ export class KubernetesSink implements RemediationSink {
     }
   }
 
-  async open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+  async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
     if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) {
-      return this.open(incident, this.options.fallbackNamespace);
+      return this.open(incident, this.options.fallbackNamespace, options);
     }
     const { signal } = incident;
     const name = resourceName(signal.alertname, incident.incidentId);
+    // A trimmed signal cannot become a resource: the caller sends it again whole.
+    const signalRequired = { created: false, ref: { namespace, name }, signalRequired: true } as const;
     let current = await this.read(namespace, name);
     if (current && isTerminal(current)) {
       // The controller finished this incident while the alert kept firing: a new incident.
-      return this.openNew(incident, namespace);
+      return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace);
     }
     if (current) {
       this.coalescer.schedule({ namespace, name }, openStatus(incident));
@@ -281,6 +283,7 @@ export class KubernetesSink implements RemediationSink {
       this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
       return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
     }
+    if (options.mayCreate === false) return signalRequired;
     const object = buildRemediationRequest(incident, namespace);
     const outcome = await this.create(object);
     if (outcome === 'no-namespace') {

@@ -1,5 +1,5 @@
 import { resourceName, type FoldedSignal, type OpenIncident } from './remediation-request.js';
-import type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 
 /** Remembered resource names are bounded; beyond, the oldest are forgotten (benchmarks only). */
 const MAX_REMEMBERED = 1_000_000;
@@ -19,9 +19,11 @@ export class NullSink implements RemediationSink {
     return true;
   }
 
-  open(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+  open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
     const name = resourceName(incident.signal.alertname, incident.incidentId);
-    return Promise.resolve({ created: this.remember(`${namespace}/${name}`), ref: { namespace, name } });
+    const key = `${namespace}/${name}`;
+    if (options.mayCreate === false && !this.created.has(key)) return Promise.resolve({ created: false, ref: { namespace, name }, signalRequired: true });
+    return Promise.resolve({ created: this.remember(key), ref: { namespace, name } });
   }
 
   resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {

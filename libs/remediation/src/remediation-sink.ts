@@ -11,6 +11,16 @@ export interface OpenResult {
    * must adopt this id so that later duplicates land on the same resource.
    */
   readonly adopted?: { readonly incidentId: string; readonly occurrences: number };
+  /** open() with mayCreate false would have had to create the resource: nothing was changed. */
+  readonly signalRequired?: boolean;
+}
+
+export interface OpenOptions {
+  /**
+   * False when the incident's signal is trimmed (a repeat: only identity fields), so that a
+   * resource cannot be created from it; default true.
+   */
+  readonly mayCreate?: boolean;
 }
 
 export interface ResolveRequest {
@@ -31,7 +41,7 @@ export interface ResolveResult {
  */
 export interface RemediationSink {
   readonly kind: 'file' | 'kubernetes';
-  open(incident: OpenIncident, namespace: string): Promise<OpenResult>;
+  open(incident: OpenIncident, namespace: string, options?: OpenOptions): Promise<OpenResult>;
   resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
   /**
    * Records a folded signal on its storm's aggregate: creates the aggregate once (deterministic

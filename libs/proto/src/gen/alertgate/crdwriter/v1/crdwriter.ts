@@ -89,6 +89,11 @@ export enum Effect {
   EFFECT_NOT_FOUND = 4,
   /** EFFECT_FOLDED - ACTION_FOLD: recorded on the storm's aggregate (the resource returned). */
   EFFECT_FOLDED = 5,
+  /**
+   * EFFECT_SIGNAL_REQUIRED - A trimmed ACTION_OPEN that would have to create the resource: nothing changed (see
+   * IncidentUpdate.signal_trimmed).
+   */
+  EFFECT_SIGNAL_REQUIRED = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -112,6 +117,9 @@ export function effectFromJSON(object: any): Effect {
     case 5:
     case "EFFECT_FOLDED":
       return Effect.EFFECT_FOLDED;
+    case 6:
+    case "EFFECT_SIGNAL_REQUIRED":
+      return Effect.EFFECT_SIGNAL_REQUIRED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -133,6 +141,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_NOT_FOUND";
     case Effect.EFFECT_FOLDED:
       return "EFFECT_FOLDED";
+    case Effect.EFFECT_SIGNAL_REQUIRED:
+      return "EFFECT_SIGNAL_REQUIRED";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -153,7 +163,16 @@ export interface IncidentUpdate {
   /** Absolute count from the dedup window; the resource keeps the maximum it has seen. */
   occurrences: number;
   /** ACTION_FOLD: the storm. Creating its aggregate links the key's open individual incidents. */
-  storm?: Storm | undefined;
+  storm?:
+    | Storm
+    | undefined;
+  /**
+   * ACTION_OPEN only: the signal carries just fingerprint, alertname, namespace, status and
+   * target (the gateway trims repeats of open incidents, 80% of a typical stream). If the update
+   * would have to create the resource (absent, or ended), nothing is changed and the answer is
+   * EFFECT_SIGNAL_REQUIRED: send the update again with the whole signal.
+   */
+  signalTrimmed: boolean;
 }
 
 export interface ApplyBatchRequest {
@@ -178,6 +197,7 @@ function createBaseIncidentUpdate(): IncidentUpdate {
     lastSeen: undefined,
     occurrences: 0,
     storm: undefined,
+    signalTrimmed: false,
   };
 }
 
@@ -203,6 +223,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     }
     if (message.storm !== undefined) {
       Storm.encode(message.storm, writer.uint32(58).fork()).join();
+    }
+    if (message.signalTrimmed !== false) {
+      writer.uint32(64).bool(message.signalTrimmed);
     }
     return writer;
   },
@@ -276,6 +299,14 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
             message.storm = Storm.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.signalTrimmed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -309,6 +340,11 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
         : undefined,
       occurrences: isSet(object.occurrences) ? globalThis.Number(object.occurrences) : 0,
       storm: isSet(object.storm) ? Storm.fromJSON(object.storm) : undefined,
+      signalTrimmed: isSet(object.signalTrimmed)
+        ? globalThis.Boolean(object.signalTrimmed)
+        : isSet(object.signal_trimmed)
+        ? globalThis.Boolean(object.signal_trimmed)
+        : false,
     };
   },
 
@@ -335,6 +371,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     if (message.storm !== undefined) {
       obj.storm = Storm.toJSON(message.storm);
     }
+    if (message.signalTrimmed !== false) {
+      obj.signalTrimmed = message.signalTrimmed;
+    }
     return obj;
   },
 
@@ -356,6 +395,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
       : undefined;
     message.occurrences = object.occurrences ?? 0;
     message.storm = (object.storm !== undefined && object.storm !== null) ? Storm.fromPartial(object.storm) : undefined;
+    message.signalTrimmed = object.signalTrimmed ?? false;
     return message;
   },
 };
