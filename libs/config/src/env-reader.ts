@@ -64,6 +64,8 @@ export class EnvReader {
   durationMs(name: string, fallbackMs: number, bounds: IntBounds = {}): number {
     const raw = this.optional(name);
     if (raw === undefined) return fallbackMs;
+    // Zero needs no unit (docs/operations.md: REDIS_MONITOR_INTERVAL=0 turns the monitor off).
+    if (raw.trim() === '0') return this.bounded(name, 0, bounds);
     const match = DURATION.exec(raw);
     if (!match) throw new ConfigError(name, `must be a duration like 500ms, 30s, 5m or 4h, got "${raw}"`);
     return this.bounded(name, Math.round(Number(match[1]) * (DURATION_MS[match[2] ?? 'ms'] ?? 1)), bounds);
