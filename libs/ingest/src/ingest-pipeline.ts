@@ -66,23 +66,6 @@ export interface RefusedResult {
   readonly refused: Quota;
 }
 
-/**
- * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
- * round trip however many alerts it carries (issue 8), in this order:
- * 1. storm evaluates every firing signal (storm on for its key → "fold if new");
- * 2. dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's signal
- *    with no open incident: recorded nowhere, so folding needs no second call to undo it);
- * 3. ratelimit admits the sender's request and, in the same script, takes the creation budget of
- *    the new incidents per namespace;
- * 4. crd-writer makes sure every open incident has its resource (creating it when absent; a
- *    create is idempotent), folds storm members into their aggregate, records resolutions.
- * Only the exceptional paths take a second dedup call: new incidents of a refused request or
- * over a namespace's budget are forgotten again, so that the sender's retry opens them.
- * A failure in any step fails the request with a retryable error. The retry is safe: dedup
- * counts the retried delivery as a duplicate, and crd-writer creates a resource that the failed
- * attempt did not get to write, under the same deterministic name. Occurrences therefore count
- * deliveries, retries included (docs/operations.md).
- */
 /** One webhook handed to the pipeline: its signals and the source its request limit counts against. */
 export interface IngestRequest {
   readonly signals: readonly Signal[];
@@ -95,6 +78,24 @@ interface Admission {
   budget?: { quota: Quota; namespace: string };
 }
 
+/**
+ * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
+ * round trip however many alerts it carries (issue 8), in this order:
+ * 1. storm evaluates every firing signal (storm on for its key → "fold if new");
+ * 2. dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's signal
+ *    with no open incident: recorded nowhere, so folding needs no second call to undo it);
+ * 3. ratelimit admits the sender's request and, in the same script, takes the creation budget of
+ *    the new incidents per namespace;
+ * 4. crd-writer makes sure every open incident has its resource (creating it when absent; a
+ *    create is idempotent), folds storm members into their aggregate, records resolutions;
+ *    repeats travel trimmed, and the few it must create after all are sent again whole.
+ * Only the exceptional paths take a second dedup call: new incidents of a refused request or
+ * over a namespace's budget are forgotten again, so that the sender's retry opens them.
+ * A failure in any step fails the request with a retryable error. The retry is safe: dedup
+ * counts the retried delivery as a duplicate, and crd-writer creates a resource that the failed
+ * attempt did not get to write, under the same deterministic name. Occurrences therefore count
+ * deliveries, retries included (docs/operations.md).
+ */
 export class IngestPipeline {
   constructor(
     private readonly dedup: DedupPort,
@@ -129,7 +130,9 @@ export class IngestPipeline {
       for (let i = from; i < from + request.signals.length; i++) {
         if (decisions[i]?.outcome !== Outcome.OUTCOME_NEW) continue;
         const namespace = signals[i]?.namespace ?? '';
-        demand.set(namespace, [...(demand.get(namespace) ?? []), i]);
+        const list = demand.get(namespace);
+        if (list) list.push(i);
+        else demand.set(namespace, [i]);
       }
       return demand;
     });
