@@ -1,7 +1,7 @@
 import { RefusalMemory } from './refusal-memory.js';
 
 describe('RefusalMemory', () => {
-  const quota = { admitted: false, limit: 10, remaining: 0, policy: '"source";q=10;w=1' };
+  const quota = { admitted: false, limit: 10, remaining: 0, policy: '"source";q=10;w=1', resetAfter: { seconds: 2, nanos: 0 } };
 
   it('remembers a refused source until its retry-after has passed, and counts down', () => {
     let now = 1_000;
@@ -10,6 +10,8 @@ describe('RefusalMemory', () => {
     expect(memory.get('a:192.0.2.1')).toEqual({ quota, retryAfterMs: 250 });
     now += 200;
     expect(memory.get('a:192.0.2.1')?.retryAfterMs).toBe(50);
+    // The reset time (for the RateLimit header) counts down too: 2 s - 0.2 s.
+    expect(memory.get('a:192.0.2.1')?.quota.resetAfter).toEqual({ seconds: 1, nanos: 800_000_000 });
     expect(memory.get('a:192.0.2.2')).toBeUndefined();
     now += 50;
     expect(memory.get('a:192.0.2.1')).toBeUndefined();

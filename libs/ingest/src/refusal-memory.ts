@@ -1,4 +1,4 @@
-import type { Quota } from '@alertgate/proto';
+import { toMillis, type Quota } from '@alertgate/proto';
 
 /** How many refused sources one gateway remembers; the oldest is dropped beyond it. */
 const CAPACITY = 10_000;
@@ -10,7 +10,7 @@ const CAPACITY = 10_000;
  * nothing in what the shared limit admits (a refused request never takes a unit).
  */
 export class RefusalMemory {
-  private readonly refused = new Map<string, { untilMs: number; quota: Quota }>();
+  private readonly refused = new Map<string, { untilMs: number; sinceMs: number; quota: Quota }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -20,18 +20,24 @@ export class RefusalMemory {
       const oldest = this.refused.keys().next();
       if (oldest.done !== true) this.refused.delete(oldest.value);
     }
-    this.refused.set(source, { untilMs: this.now() + retryAfterMs, quota });
+    const now = this.now();
+    this.refused.set(source, { untilMs: now + retryAfterMs, sinceMs: now, quota });
   }
 
-  /** The remembered refusal and the time left of it, or undefined once it has passed. */
+  /**
+   * The remembered refusal and the time left of it, or undefined once it has passed. The quota's
+   * reset time counts down with it, so the RateLimit header stays true.
+   */
   get(source: string): { quota: Quota; retryAfterMs: number } | undefined {
     const entry = this.refused.get(source);
     if (!entry) return undefined;
-    const left = entry.untilMs - this.now();
+    const now = this.now();
+    const left = entry.untilMs - now;
     if (left <= 0) {
       this.refused.delete(source);
       return undefined;
     }
-    return { quota: entry.quota, retryAfterMs: left };
+    const resetMs = Math.max(0, (toMillis(entry.quota.resetAfter) ?? 0) - (now - entry.sinceMs));
+    return { quota: { ...entry.quota, resetAfter: { seconds: Math.floor(resetMs / 1000), nanos: Math.round((resetMs % 1000) * 1e6) } }, retryAfterMs: left };
   }
 }
