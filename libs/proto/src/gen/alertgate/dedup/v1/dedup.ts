@@ -1074,8 +1074,8 @@ export const DedupServiceService = {
     responseDeserialize: (value: Buffer): ForgetResponse => ForgetResponse.decode(value),
   },
   /**
-   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
-   * new incidents of a webhook.
+   * Forgets several incidents in one call (one Redis script): the new incidents of webhooks the
+   * gateway refused or deferred (over a namespace's creation budget), so that a retry opens them.
    */
   forgetBatch: {
     path: "/alertgate.dedup.v1.DedupService/ForgetBatch" as const,
@@ -1108,8 +1108,8 @@ export interface DedupServiceServer extends UntypedServiceImplementation {
   /** Forgets an open incident (used when its resource reached a terminal phase). */
   forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
   /**
-   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
-   * new incidents of a webhook.
+   * Forgets several incidents in one call (one Redis script): the new incidents of webhooks the
+   * gateway refused or deferred (over a namespace's creation budget), so that a retry opens them.
    */
   forgetBatch: handleUnaryCall<ForgetBatchRequest, ForgetBatchResponse>;
   /**
@@ -1154,8 +1154,8 @@ export interface DedupServiceClient extends Client {
     callback: (error: ServiceError | null, response: ForgetResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Forgets several incidents in one call (one Redis script): the gateway's deferred and folded
-   * new incidents of a webhook.
+   * Forgets several incidents in one call (one Redis script): the new incidents of webhooks the
+   * gateway refused or deferred (over a namespace's creation budget), so that a retry opens them.
    */
   forgetBatch(
     request: ForgetBatchRequest,
