@@ -12,6 +12,8 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     receiver = await new OtlpReceiver().start();
     fixture = await PipelineFixture.start('trace', {
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+      // One run in flight, so that webhooks sent together are batched (the last test).
+      serviceEnv: { 'ingest-gateway': { INGEST_BATCH_IN_FLIGHT: '1' } },
     });
   });
   afterAll(async () => {
@@ -70,5 +72,26 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     expect(limitClient?.parentSpanId).toBe(ingest?.spanId);
     expect(limitServer?.parentSpanId).toBe(limitClient?.spanId);
     expect(spans.some((s) => s.service === 'alertgate-ratelimit' && s.scope.includes('ioredis') && s.parentSpanId === limitServer?.spanId)).toBe(true);
+  });
+
+  // A run that serves several webhooks belongs to the first one's trace and links the others'.
+  it('links the traces of webhooks processed together', async () => {
+    const responses = await Promise.all(Array.from({ length: 8 }, (_v, i) => fixture.postAlerts(amWebhook([amAlert({ pod: `batched-${i}` })]))));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const traceIds = responses.map((r) => r.headers.get('traceparent')?.split('-')[1] ?? '');
+    const deadline = Date.now() + 15_000;
+    let batched: ReceivedSpan | undefined;
+    while (!batched && Date.now() < deadline) {
+      batched = receiver.spans.find((s) => s.name === 'alertgate.ingest' && traceIds.includes(s.traceId) && Number(s.attributes['alertgate.batch.requests']) > 1);
+      if (!batched) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(batched).toBeDefined();
+    const requests = Number(batched?.attributes['alertgate.batch.requests']);
+    expect(batched?.attributes['alertgate.signal.count']).toBe(requests);
+    expect(batched?.links).toHaveLength(requests - 1);
+    for (const link of batched?.links ?? []) {
+      expect(traceIds).toContain(link.traceId);
+      expect(link.traceId).not.toBe(batched?.traceId);
+    }
   });
 });

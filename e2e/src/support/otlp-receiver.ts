@@ -10,6 +10,8 @@ export interface ReceivedSpan {
   /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   readonly kind: number;
   readonly attributes: Readonly<Record<string, unknown>>;
+  /** Other spans this one belongs to too (a batch serving several requests). */
+  readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
 }
 
 interface OtlpValue {
@@ -25,7 +27,7 @@ interface OtlpAttribute {
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: { scope?: { name?: string }; spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }[] }[];
+    scopeSpans?: { scope?: { name?: string }; spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[]; links?: { traceId: string; spanId: string }[] }[] }[];
   }[];
 }
 
@@ -59,6 +61,7 @@ export class OtlpReceiver {
                   name: span.name,
                   kind: span.kind,
                   attributes: attributes(span.attributes),
+                  links: (span.links ?? []).map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
                 });
               }
             }
