@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Status, type Signal } from '@alertgate/proto';
@@ -29,7 +29,8 @@ export interface StormVerdict {
   readonly folded: boolean;
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+// One-shot hashing (crypto.hash): per signal in the storm service's profile.
+const sha256 = (text: string): string => hash('sha256', text, 'hex');
 
 /**
  * Storm detection state in Redis: one hash per storm key, all under the {s} tag, decided for a
@@ -85,7 +86,7 @@ export class StormStore {
       names.push(stormKey);
       const target = signal.target;
       // 3 bytes of the resource's hash (binary; the script packs members 5 bytes each).
-      const member = target && target.name !== '' ? createHash('sha256').update(`${target.kind}/${target.name}`).digest().subarray(0, 3) : '';
+      const member = target && target.name !== '' ? hash('sha256', `${target.kind}/${target.name}`, 'buffer').subarray(0, 3) : '';
       inputArgs.push(index, member, signal.status === Status.STATUS_RESOLVED ? 'r' : 'f', query.newIncident ? '1' : '0');
     });
     let reply: unknown;
