@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       `seed layout (JSON string per fingerprint): ${result.seedLayoutBytesPerFingerprint} bytes per fingerprint\n` +
       `rate limits: ${rateLimit.bytesPerLimiter} bytes per active limiter (${rateLimit.limiters} limiters, e.g. ${rateLimit.sampleKey})\n` +
       `storms: one storm of ${storm.stormAlerts} alerts over ${storm.stormResources} resources takes ${storm.stormBytes} bytes (${storm.stormEncoding}); ` +
-      `detection state ${storm.detectionBytesPerKey} bytes per key (${storm.detectionKeys} keys)\n` +
+      `detection state ${storm.detectionBytesPerKey} bytes per key (${storm.detectionKeys} keys; MEMORY USAGE of one: ${storm.detectionKeyBytes})\n` +
       `Redis ${result.redisVersion}\n`,
   );
 }

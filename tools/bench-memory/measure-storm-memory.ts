@@ -19,6 +19,8 @@ export interface StormMemoryResult {
   readonly stormEncoding: string;
   /** used_memory per (namespace, alertname) key with detection state and no storm. */
   readonly detectionBytesPerKey: number;
+  /** MEMORY USAGE of one such key (the key alone, without Redis' own share of used_memory). */
+  readonly detectionKeyBytes: number;
   readonly detectionKeys: number;
 }
 
@@ -67,7 +69,10 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
       await store.evaluate(batch);
     }
     const after = await usedMemory(redis);
+    const [detectionKey = ''] = await redis.keys('ag:{s}*');
+    const detectionKeyBytes = Number(await redis.memory('USAGE', detectionKey, 'SAMPLES', '0'));
     return {
+      detectionKeyBytes,
       stormBytes,
       stormAlerts,
       stormResources,

@@ -130,7 +130,8 @@ export class RateLimiter {
    */
   async admit(admissions: readonly { source: string; demands: readonly CreationDemand[] }[]): Promise<{ source: QuotaResult; grants: QuotaResult[] }[]> {
     const limiters: LimiterRequest[] = [];
-    const spans = admissions.map(({ source, demands }) => {
+    // Where each webhook's limiters stand in the one call: its source, then its demands.
+    const positions = admissions.map(({ source, demands }) => {
       const gate = limiters.length + 1;
       limiters.push(this.sourceLimiter(source));
       for (const budget of this.budgetLimiters(demands)) limiters.push({ ...budget, gate });
@@ -138,7 +139,7 @@ export class RateLimiter {
     });
     if (limiters.length === 0) return [];
     const results = await this.run(limiters);
-    return spans.map(({ at, count }) => {
+    return positions.map(({ at, count }) => {
       const source = results[at];
       if (!source) throw new AlertgateError(Code.Internal, 'rate limit: no result');
       const grants = results.slice(at + 1, at + 1 + count);

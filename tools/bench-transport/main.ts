@@ -1,0 +1,160 @@
+/**
+ * npm run bench:transport [-- --calls 200 --gap 50 --hashes 300000]
+ *
+ * What one hop between two processes costs on this machine, below the pipeline (BENCHMARKS.md,
+ * "where the targets stand"): round trips from this process to a server process of its own,
+ * one after another, back to back and with --gap ms between calls (the servers idle in between),
+ * over
+ *   - a raw TCP ping-pong (the floor),
+ *   - Node's http2 with a gRPC-shaped exchange (what a leaner gRPC transport could reach),
+ *   - grpc-js: grpc.health.v1/Check on the services' own GrpcServerHost, through HealthClient;
+ * and the cost of one SHA-256 of a fingerprint-sized input with createHash and with the one-shot
+ * crypto.hash. Prints p50/p90 in ms (ns for hashes). Not part of npm test.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, hash } from 'node:crypto';
+import { connect as connectHttp2, createServer as createHttp2Server, type ClientHttp2Session } from 'node:http2';
+import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
+import { createLogger } from '@alertgate/logging';
+
+type Kind = 'tcp' | 'http2' | 'grpc';
+const KINDS: readonly Kind[] = ['tcp', 'http2', 'grpc'];
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : Number(process.argv[index + 1]);
+}
+
+/** A gRPC message frame: uncompressed, 4-byte length, then the message (here empty). */
+const EMPTY_FRAME = Buffer.from([0, 0, 0, 0, 0]);
+
+/** Server side: listens on a free loopback port and prints it. */
+async function serve(kind: Kind): Promise<void> {
+  let port: number;
+  if (kind === 'tcp') {
+    const server = createTcpServer((socket) => {
+      socket.setNoDelay(true);
+      socket.on('data', (data) => socket.write(data));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  } else if (kind === 'http2') {
+    const server = createHttp2Server();
+    server.on('stream', (stream) => {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(EMPTY_FRAME);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  } else {
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100 });
+    port = await host.start();
+    host.setServing(true);
+  }
+  out(`PORT ${port}`);
+}
+
+/** One round trip of each kind, as a function resolving when the answer is in. */
+async function client(kind: Kind, port: number): Promise<{ call: () => Promise<void>; close: () => void }> {
+  if (kind === 'tcp') {
+    const socket: Socket = connectTcp(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    return {
+      call: () =>
+        new Promise((resolve) => {
+          socket.once('data', () => resolve());
+          socket.write('x');
+        }),
+      close: () => socket.destroy(),
+    };
+  }
+  if (kind === 'http2') {
+    const session: ClientHttp2Session = connectHttp2(`http://127.0.0.1:${port}`);
+    return {
+      call: () =>
+        new Promise((resolve) => {
+          const request = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+          request.on('data', () => undefined);
+          request.on('close', () => resolve());
+          request.end(EMPTY_FRAME);
+        }),
+      close: () => session.close(),
+    };
+  }
+  const health = new HealthClient(`127.0.0.1:${port}`);
+  return {
+    call: async () => {
+      if ((await health.check(1_000)) !== 'SERVING') throw new Error('health check did not answer SERVING');
+    },
+    close: () => health.close(),
+  };
+}
+
+const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> {
+  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: server.stdout }).on('line', (line) => {
+        const match = /^PORT (\d+)$/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}`)));
+    });
+    const { call, close } = await client(kind, port);
+    await call(); // connection and first-call set-up are not what is measured
+    for (const gap of [0, gapMs]) {
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const started = process.hrtime.bigint();
+        await call();
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      }
+      times.sort((a, b) => a - b);
+      out(`${kind.padEnd(6)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  (${calls} calls)`);
+    }
+    close();
+  } finally {
+    server.kill();
+  }
+}
+
+function measureHashes(count: number): void {
+  // Shaped like a fingerprint's input: alertname, namespace, target, cluster.
+  const input = 'KubePodNotReady\nteam-1\npod/hot-1234\n';
+  const time = (fn: () => void): number => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) fn();
+    return Number(process.hrtime.bigint() - started) / count;
+  };
+  time(() => hash('sha256', input, 'hex')); // warm-up
+  const oneShot = time(() => hash('sha256', input, 'hex'));
+  const incremental = time(() => createHash('sha256').update(input).digest('hex'));
+  out(`sha256 of ${input.length} bytes: createHash ${incremental.toFixed(0)} ns, crypto.hash ${oneShot.toFixed(0)} ns (${count} each)`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === 'serve') {
+    const kind = process.argv[3] as Kind;
+    if (!KINDS.includes(kind)) throw new Error(`serve what? ${KINDS.join(', ')}`);
+    await serve(kind);
+    return;
+  }
+  for (const kind of KINDS) await measure(kind, arg('calls', 200), arg('gap', 50));
+  measureHashes(arg('hashes', 300_000));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-transport failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
