@@ -20,8 +20,14 @@ import { createInterface } from 'node:readline';
 import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
 import { createLogger } from '@alertgate/logging';
 
-type Kind = 'tcp' | 'http2' | 'grpc';
-const KINDS: readonly Kind[] = ['tcp', 'http2', 'grpc'];
+/**
+ * tcp, http2 and grpc as above; grpc-server is an http2 client calling the grpc-js server,
+ * grpc-client is the grpc-js client calling the http2 server: which side of grpc-js costs.
+ */
+type Kind = 'tcp' | 'http2' | 'grpc-server' | 'grpc-client' | 'grpc';
+const KINDS: readonly Kind[] = ['tcp', 'http2', 'grpc-server', 'grpc-client', 'grpc'];
+const serverOf = (kind: Kind): 'tcp' | 'http2' | 'grpc' => (kind === 'grpc-client' ? 'http2' : kind === 'grpc-server' ? 'grpc' : kind);
+const clientOf = (kind: Kind): 'tcp' | 'http2' | 'grpc' => (kind === 'grpc-client' ? 'grpc' : kind === 'grpc-server' ? 'http2' : kind);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,9 +36,11 @@ function arg(name: string, fallback: number): number {
 
 /** A gRPC message frame: uncompressed, 4-byte length, then the message (here empty). */
 const EMPTY_FRAME = Buffer.from([0, 0, 0, 0, 0]);
+/** A HealthCheckResponse{status: SERVING} frame, so the grpc-js client is answered as by a server. */
+const SERVING_FRAME = Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]);
 
 /** Server side: listens on a free loopback port and prints it. */
-async function serve(kind: Kind): Promise<void> {
+async function serve(kind: 'tcp' | 'http2' | 'grpc'): Promise<void> {
   let port: number;
   if (kind === 'tcp') {
     const server = createTcpServer((socket) => {
@@ -48,7 +56,7 @@ async function serve(kind: Kind): Promise<void> {
       stream.on('end', () => {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
         stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.end(EMPTY_FRAME);
+        stream.end(SERVING_FRAME);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,7 +70,7 @@ async function serve(kind: Kind): Promise<void> {
 }
 
 /** One round trip of each kind, as a function resolving when the answer is in. */
-async function client(kind: Kind, port: number): Promise<{ call: () => Promise<void>; close: () => void }> {
+async function client(kind: 'tcp' | 'http2' | 'grpc', port: number): Promise<{ call: () => Promise<void>; close: () => void }> {
   if (kind === 'tcp') {
     const socket: Socket = connectTcp(port, '127.0.0.1');
     socket.setNoDelay(true);
@@ -101,7 +109,7 @@ async function client(kind: Kind, port: number): Promise<{ call: () => Promise<v
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> {
-  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve', serverOf(kind)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       createInterface({ input: server.stdout }).on('line', (line) => {
@@ -110,7 +118,7 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
       });
       server.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}`)));
     });
-    const { call, close } = await client(kind, port);
+    const { call, close } = await client(clientOf(kind), port);
     await call(); // connection and first-call set-up are not what is measured
     for (const gap of [0, gapMs]) {
       const times: number[] = [];
@@ -121,7 +129,7 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
         if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
       }
       times.sort((a, b) => a - b);
-      out(`${kind.padEnd(6)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  (${calls} calls)`);
+      out(`${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  (${calls} calls)`);
     }
     close();
   } finally {
@@ -146,7 +154,7 @@ function measureHashes(count: number): void {
 async function main(): Promise<void> {
   if (process.argv[2] === 'serve') {
     const kind = process.argv[3] as Kind;
-    if (!KINDS.includes(kind)) throw new Error(`serve what? ${KINDS.join(', ')}`);
+    if (!KINDS.includes(kind) || serverOf(kind) !== kind) throw new Error(`serve what? ${KINDS.join(', ')}`);
     await serve(kind);
     return;
   }

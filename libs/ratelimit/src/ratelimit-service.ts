@@ -67,10 +67,6 @@ function toGrants(demands: readonly CreationDemand[], results: readonly QuotaRes
   });
 }
 
-const checkDemandCount = (demands: readonly CreationDemand[]): void => {
-  if (demands.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 namespaces per call', { details: { field: 'demands' } });
-};
-
 export function createRateLimitService(limiter: RateLimiter, logger: Logger): GrpcService {
   const implementation: RateLimitServiceServer = {
     checkSource: unary<CheckSourceRequest, CheckSourceResponse>('CheckSource', logger, async (request) => {
@@ -79,12 +75,9 @@ export function createRateLimitService(limiter: RateLimiter, logger: Logger): Gr
       return { quota: toQuota(result) };
     }),
     reserveCreations: unary<ReserveCreationsRequest, ReserveCreationsResponse>('ReserveCreations', logger, async (request) => {
-      checkDemandCount(request.demands);
       return { grants: toGrants(request.demands, await limiter.reserveCreations(request.demands), true) };
     }),
     admit: unary<AdmitRequest, AdmitResponse>('Admit', logger, async (request) => {
-      if (request.admissions.length > 1000) throw new AlertgateError(Code.InvalidArgument, 'at most 1000 admissions per call', { details: { field: 'admissions' } });
-      request.admissions.forEach((admission) => checkDemandCount(admission.demands));
       const results = await limiter.admit(request.admissions);
       return {
         results: request.admissions.map((admission, i) => {

@@ -1,7 +1,8 @@
+import { Code } from '@alertgate/errors';
 import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
-import { RateLimiter, type QuotaResult } from '../src/rate-limiter.js';
+import { MAX_LIMITERS_PER_CALL, RateLimiter, type QuotaResult } from '../src/rate-limiter.js';
 import { RATE_LIMIT_DEFAULTS } from '../src/rate-limits.js';
 
 describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
@@ -89,6 +90,10 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
   it('refuses malformed input without touching Redis', async () => {
     await expect(limiter.checkSource('bad source with spaces')).rejects.toThrow(/source must be/);
     await expect(limiter.reserveCreations([{ namespace: 'Not_A_Namespace', count: 1 }])).rejects.toThrow(/namespace/);
+    // The bound is on the whole call: many admissions of few demands each are refused too.
+    const demands = Array.from({ length: 10 }, (_, i) => ({ namespace: `ns-${i}`, count: 1 }));
+    const admissions = Array.from({ length: MAX_LIMITERS_PER_CALL / 10 + 1 }, (_, i) => ({ source: `am-${i}`, demands }));
+    await expect(limiter.admit(admissions)).rejects.toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/in all per call/) as unknown });
     expect(await scope.keys()).toEqual([]);
   });
 });

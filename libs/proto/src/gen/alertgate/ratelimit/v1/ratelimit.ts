@@ -54,6 +54,7 @@ export interface CreationDemand {
 }
 
 export interface ReserveCreationsRequest {
+  /** At most 10,000; more is INVALID_ARGUMENT. */
   demands: CreationDemand[];
 }
 
@@ -69,7 +70,10 @@ export interface ReserveCreationsResponse {
 }
 
 export interface AdmitRequest {
-  /** One per webhook (the gateway sends the webhooks it processes together), evaluated in order. */
+  /**
+   * One per webhook (the gateway sends the webhooks it processes together), evaluated in order.
+   * At most 10,000 admissions, and 10,000 demands in all of them; more is INVALID_ARGUMENT.
+   */
   admissions: Admission[];
 }
 
