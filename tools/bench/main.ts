@@ -155,31 +155,47 @@ function cpuSeconds(pid: number | undefined): number {
  * method (alertgate_rpc_server_duration_seconds) and Redis script (alertgate_redis_script_duration_seconds)
  * the call count and summed seconds, and the gateway's HTTP handling. Read before and after a run.
  */
-type Timings = Map<string, { count: number; sum: number }>;
+type Timing = { count: number; sum: number; buckets: Map<number, number> };
+type Timings = Map<string, Timing>;
+interface TimingDelta {
+  readonly calls: number;
+  readonly meanMs: number;
+  /** The histogram bucket (its upper bound, ms) that holds the 99th percentile: where a tail comes from. */
+  readonly p99UpToMs: number;
+}
 async function serviceTimings(system: RunningSystem): Promise<Timings> {
   const timings: Timings = new Map();
   const sources: [string, string][] = [['ingest-gateway', `${system.gatewayUrl}/metrics`]];
   for (const s of ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const) sources.push([s, `http://127.0.0.1:${system.services[s].metricsPort}/metrics`]);
   for (const [service, url] of sources) {
     const text = await (await fetch(url)).text();
-    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm)) {
       const [, metric = '', kind, labels = '', value] = match;
       const name = /(?:method|script|route|target)="([^"]+)"/.exec(labels)?.[1] ?? '?';
       const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : ''}${name}`;
-      const entry = timings.get(key) ?? { count: 0, sum: 0 };
+      const entry = timings.get(key) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
       if (kind === 'sum') entry.sum += Number(value);
-      else entry.count += Number(value);
+      else if (kind === 'count') entry.count += Number(value);
+      else {
+        const le = /le="([^"]+)"/.exec(labels)?.[1] ?? '+Inf';
+        const bound = le === '+Inf' ? Infinity : Number(le);
+        entry.buckets.set(bound, (entry.buckets.get(bound) ?? 0) + Number(value));
+      }
       timings.set(key, entry);
     }
   }
   return timings;
 }
-function timingDelta(before: Timings, after: Timings): Record<string, { calls: number; meanMs: number }> {
-  const delta: Record<string, { calls: number; meanMs: number }> = {};
+function timingDelta(before: Timings, after: Timings): Record<string, TimingDelta> {
+  const delta: Record<string, TimingDelta> = {};
   for (const [key, a] of after) {
-    const b = before.get(key) ?? { count: 0, sum: 0 };
+    const b = before.get(key) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
     const calls = a.count - b.count;
-    if (calls > 0) delta[key] = { calls, meanMs: Math.round(((a.sum - b.sum) / calls) * 1e5) / 100 };
+    if (calls <= 0) continue;
+    // Buckets are cumulative: the first whose count reaches 99% of the calls holds the p99.
+    const bounds = [...a.buckets.keys()].sort((x, y) => x - y);
+    const p99 = bounds.find((bound) => (a.buckets.get(bound) ?? 0) - (b.buckets.get(bound) ?? 0) >= 0.99 * calls) ?? Infinity;
+    delta[key] = { calls, meanMs: Math.round(((a.sum - b.sum) / calls) * 1e5) / 100, p99UpToMs: p99 * 1000 };
   }
   return delta;
 }
@@ -291,7 +307,7 @@ async function main(): Promise<void> {
     // Warm-up: the hot alerts exist, JIT is warm.
     await drive(agent, gateway, batch(50), {});
     const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
-    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; scriptUsecPerCall: number[]; alertsPerRequest: number; timings: Record<string, { calls: number; meanMs: number }>[] }> = {};
+    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; scriptUsecPerCall: number[]; alertsPerRequest: number; timings: Record<string, TimingDelta>[] }> = {};
     const workloads: [string, (s: AlertStream) => { payload: string; alerts: number }, (s: AlertStream) => { payload: string; alerts: number }, { rate?: number }][] = [
       ['a: webhooks of 50', batch(50), amBatch(50), {}],
       ['b: single alerts', batch(1), amBatch(1), {}],
@@ -339,7 +355,7 @@ async function main(): Promise<void> {
       redisScriptCallsPerRequest: Math.round(median(r.scriptsPerRequest) * 100) / 100,
       redisUsecPerScriptCall: Math.round(median(r.scriptUsecPerCall)),
       cpuSecondsPer1000Alerts: Object.fromEntries(Object.entries(r.cpu).map(([s, v]) => [s, Math.round(median(v) * 1000) / 1000])),
-      // The last round's: mean time inside each service per call.
+      // The last round's: time inside each service per call (mean and p99 bucket).
       serverTimeMs: r.timings.at(-1) ?? {},
     }));
     const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
@@ -354,7 +370,7 @@ async function main(): Promise<void> {
         out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
         out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request, ${s.redisUsecPerScriptCall} µs each inside Redis; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-        out(`  mean ms inside, per call  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs} (${v.calls})`).join(', ')}`);
+        out(`  ms inside, per call: mean, p99 bucket (calls)  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
       }
       out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
       if (kubernetes) {

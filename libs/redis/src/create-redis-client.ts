@@ -9,7 +9,10 @@ export type RedisClient = Redis | Cluster;
  * depends on:
  * - enableOfflineQueue false: while Redis is down a command fails at once (mapped to
  *   UNAVAILABLE → 503 + Retry-After) instead of queueing until the deadline.
- * - enableAutoPipelining: concurrent requests share round trips.
+ * - enableAutoPipelining off: each call of a service sends one script (issue 8), and the gateway
+ *   batches webhooks before it calls, so there is little to share; ioredis' auto-pipelining then
+ *   only adds a deferred tick and a Pipeline per command. Off took the Redis-backed services' CPU
+ *   per 1,000 single alerts from 0.20–0.24 s to 0.17–0.21 s (BENCHMARKS.md, session 3).
  * - commandTimeout: a stuck server becomes a retryable error, never a hung webhook.
  */
 export function createRedisClient(config: RedisConfig, connectionName: string): RedisClient {
@@ -18,7 +21,7 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
     connectTimeout: config.connectTimeoutMs,
     commandTimeout: config.commandTimeoutMs,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     lazyConnect: true,
     // Reconnect forever with a capped backoff; requests meanwhile fail fast (see above).
@@ -40,7 +43,7 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
         topology.nodes.map((node) => ({ host: node.host, port: node.port })),
         {
           enableOfflineQueue: false,
-          enableAutoPipelining: true,
+          enableAutoPipelining: false,
           redisOptions: { ...common, ...(topology.password === undefined ? {} : { password: topology.password }) },
         },
       );
