@@ -4,7 +4,6 @@ import { createLogger } from '@alertgate/logging';
 import { RedisMonitor } from '@alertgate/redis';
 import { serveRedisService } from '@alertgate/service-host';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
-import { Redis } from 'ioredis';
 
 import { loadConfig } from './config.js';
 
@@ -17,8 +16,8 @@ export async function start(telemetry: Telemetry): Promise<void> {
       config,
       (redis, keys, logger) => {
         // The Redis monitor runs here, in the service that owns the bulk of the keyspace; its
-        // scan is cheap (a few thousand shard hashes). Off on Redis Cluster.
-        const monitor = redis instanceof Redis && config.redisMonitorIntervalMs > 0 ? new RedisMonitor(redis, config.redis.keyPrefix, logger) : undefined;
+        // scan is cheap (a few thousand shard hashes). On Redis Cluster it asks every master.
+        const monitor = config.redisMonitorIntervalMs > 0 ? new RedisMonitor(redis, config.redis.keyPrefix, logger) : undefined;
         return {
           service: createDedupService(new DedupStore(redis, keys, config.dedup), logger),
           onRedisReady: () => monitor?.start(config.redisMonitorIntervalMs),

@@ -3,7 +3,7 @@ export type { AlertmanagerOptions } from './alertmanager-process.js';
 export { freePort } from './free-port.js';
 export { defaultKubeEnvDir, ensureKubeEnv, KUBE_VERSION, kubeBinaries, stopKubeEnv } from './kube-test-env.js';
 export type { KubeEnv } from './kube-test-env.js';
-export { REDIS_INSTALL_HINT, redisServerAvailable, RedisServer } from './redis-server.js';
+export { REDIS_INSTALL_HINT, RedisCluster, redisServerAvailable, RedisServer } from './redis-server.js';
 export type { RedisServerOptions } from './redis-server.js';
 export { ServiceProcess } from './service-process.js';
 export type { AppName, ServiceProcessOptions } from './service-process.js';

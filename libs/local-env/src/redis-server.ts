@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   readonly maxmemoryPolicy?: string;
   /** Keep data across stop()/start() (append-only file, fsync always), as a production Redis would. */
   readonly durable?: boolean;
+  /** Start as a Redis Cluster node (cluster-enabled); RedisCluster joins such nodes. */
+  readonly clusterNode?: boolean;
 }
 
 export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
@@ -51,6 +53,7 @@ export class RedisServer {
       '--dir', this.dir,
       '--maxmemory', this.options.maxmemory ?? '32mb',
       '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
+      ...(this.options.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] : []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
@@ -88,5 +91,45 @@ export class RedisServer {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Redis Cluster of `masters` nodes (no replicas) on loopback, made with redis-cli --cluster
+ * create, for the tests that prove alertgate on a real Cluster (e2e/src/redis-cluster).
+ */
+export class RedisCluster {
+  readonly nodes: RedisServer[];
+
+  constructor(masters = 3, options: Omit<RedisServerOptions, 'clusterNode' | 'port'> = {}) {
+    this.nodes = Array.from({ length: masters }, () => new RedisServer({ ...options, clusterNode: true }));
+  }
+
+  /** host:port of every node, as REDIS_CLUSTER_NODES takes them. */
+  get addresses(): string[] {
+    return this.nodes.map((node) => `127.0.0.1:${node.port}`);
+  }
+
+  async start(): Promise<this> {
+    await Promise.all(this.nodes.map((node) => node.start()));
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    // Every node must know the whole slot map before a client is pointed at it.
+    const deadline = Date.now() + 15_000;
+    for (const node of this.nodes) {
+      for (;;) {
+        const probe = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+        const info = await probe.cluster('INFO').catch(() => '');
+        probe.disconnect();
+        if (/cluster_state:ok/.test(info)) break;
+        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return this;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.dispose()));
   }
 }

@@ -26,7 +26,7 @@ export const KEY_CLASSES = {
   ratelimit: {
     id: 'r',
     name: 'ratelimit',
-    description: 'GCRA limiters: a hash per shard of hashed limiter ids, field = id rest, value = theoretical arrival time (ms).',
+    description: 'GCRA limiters: a hash per shard of hashed limiter ids, field = id rest, value = theoretical arrival time (µs).',
   },
 } as const satisfies Record<string, KeyClass>;
 

@@ -1,0 +1,102 @@
+import { RedisCluster } from '@alertgate/local-env';
+import { Cluster } from 'ioredis';
+
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface Result {
+  fingerprint: string;
+  outcome: string;
+  occurrences?: number;
+}
+
+/**
+ * REDIS_CLUSTER_NODES is a documented topology (docs/operations.md): here the whole pipeline runs
+ * on a real three-master Redis Cluster, so every script (dedup, storm, ratelimit) must keep the
+ * keys it touches in one slot, follow MOVED redirections and leave only keys with a TTL.
+ */
+describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NODES)', () => {
+  let cluster: RedisCluster;
+  let fixture: PipelineFixture;
+  let client: Cluster;
+  beforeAll(async () => {
+    cluster = await new RedisCluster(3).start();
+    const nodes = cluster.addresses.join(',');
+    fixture = await PipelineFixture.start('cluster', {
+      env: { REDIS_CLUSTER_NODES: nodes },
+      // dedup's Redis monitor asks every master; collect often enough for the test to see it.
+      serviceEnv: { dedup: { REDIS_MONITOR_INTERVAL: '500ms' }, storm: { STORM_RATE_THRESHOLD: '20', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '60s' } },
+    });
+    client = new Cluster(cluster.addresses.map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) })));
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await fixture?.close();
+    await cluster?.dispose();
+  });
+
+  /** Every key the services wrote, from every master: (key, TTL in ms). */
+  const keys = async (): Promise<{ key: string; pttl: number }[]> => {
+    const found: { key: string; pttl: number }[] = [];
+    for (const node of client.nodes('master')) {
+      for (const key of await node.keys(`${fixture.redis.prefix}*`)) found.push({ key, pttl: await node.pttl(key) });
+    }
+    return found;
+  };
+
+  it('creates, then counts the repeat as a duplicate, with the rate-limit answer of a real Admit', async () => {
+    const body = amWebhook([amAlert({ pod: 'cluster-api-1' })]);
+    const first = await fixture.postAlerts(body);
+    expect(first.status).toBe(200);
+    expect((first.json['results'] as Result[])[0]).toMatchObject({ outcome: 'created', occurrences: 1 });
+    expect(first.headers.get('ratelimit-policy')).toMatch(/;w=/);
+
+    const second = await fixture.postAlerts(body);
+    expect((second.json['results'] as Result[])[0]).toMatchObject({ outcome: 'duplicate', occurrences: 2 });
+    expect(fixture.resources().filter((rr) => rr.spec.targetResource.name === 'cluster-api-1')).toHaveLength(1);
+  });
+
+  it('detects and folds a storm', async () => {
+    const results: Result[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      const response = await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'ClusterStorm', namespace: 'storm-ns', pod: `p-${batch * 20 + i}` }))));
+      expect(response.status).toBe(200);
+      results.push(...(response.json['results'] as Result[]));
+    }
+    expect(results.filter((r) => r.outcome === 'storm').length).toBeGreaterThan(0);
+    const aggregates = fixture.resources().filter((rr) => rr.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+    expect(aggregates).toHaveLength(1);
+  });
+
+  it('leaves only keys of its classes, each with a TTL', async () => {
+    const found = await keys();
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.filter(({ pttl }) => pttl < 0)).toEqual([]);
+    // One class letter per hash tag (KEY_CLASSES): d dedup, r ratelimit, s storm.
+    const classes = new Set(found.map(({ key }) => /^[^{]*\{([a-z])/.exec(key)?.[1]));
+    expect([...classes].sort()).toEqual(['d', 'r', 's']);
+  });
+
+  it("has dedup's Redis monitor account for every master and every class", async () => {
+    const masters = cluster.addresses;
+    const deadline = Date.now() + 10_000;
+    let text = '';
+    const dedupMetrics = `http://127.0.0.1:${fixture.system?.services.dedup.metricsPort ?? 0}/metrics`;
+    // The monitor collects every 500 ms; wait for a collection after the writes above.
+    while (Date.now() < deadline) {
+      text = await (await fetch(dedupMetrics)).text();
+      if (/alertgate_redis_keys\{class="ratelimit"\} [1-9]/.test(text) && /alertgate_redis_keys\{class="storm"\} [1-9]/.test(text)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    for (const node of masters) {
+      expect(text).toContain(`alertgate_redis_memory_bytes{node="${node}",kind="used"}`);
+      expect(text).toContain(`alertgate_redis_eviction_risk{node="${node}"} 0`);
+    }
+    const count = (cls: string): number => Number(new RegExp(`alertgate_redis_keys\\{class="${cls}"\\} (\\d+)`).exec(text)?.[1] ?? -1);
+    const found = await keys();
+    for (const [cls, id] of [['dedup', 'd'], ['storm', 's'], ['ratelimit', 'r']] as const) {
+      expect(count(cls)).toBe(found.filter(({ key }) => key.startsWith(`${fixture.redis.prefix}{${id}`)).length);
+    }
+    expect(text).toMatch(/alertgate_redis_keys_without_ttl 0/);
+    expect(text).toMatch(/alertgate_redis_unknown_keys 0/);
+  });
+});
