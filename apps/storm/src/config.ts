@@ -39,6 +39,22 @@ function overrides(raw: string | undefined): Map<string, Partial<StormSettings>>
   return out;
 }
 
+/**
+ * A storm's aggregate is named after its alertname and lives in its namespace, so every key must
+ * hold both: without them one storm would get an aggregate per alertname or namespace. More
+ * labels split keys further (e.g. per service).
+ */
+function keyLabels(labels: readonly string[]): string[] {
+  for (const label of labels) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(label)) throw new ConfigError('STORM_KEY_LABELS', `"${label}" is not a label name`);
+  }
+  if (new Set(labels).size !== labels.length) throw new ConfigError('STORM_KEY_LABELS', 'names a label twice');
+  if (!labels.includes('namespace') || !labels.includes('alertname')) {
+    throw new ConfigError('STORM_KEY_LABELS', `must include namespace and alertname (and may add labels), got "${labels.join(',')}"`);
+  }
+  return [...labels];
+}
+
 export function loadConfig(env: Env): StormAppConfig {
   const reader = new EnvReader(env);
   const d = STORM_DEFAULTS;
@@ -48,7 +64,7 @@ export function loadConfig(env: Env): StormAppConfig {
     metricsPort: reader.int('METRICS_PORT', 9152, { min: 0, max: 65535 }),
     redis: readRedisConfig(reader),
     storm: {
-      keyLabels: reader.list('STORM_KEY_LABELS', ['namespace', 'alertname']),
+      keyLabels: keyLabels(reader.list('STORM_KEY_LABELS', ['namespace', 'alertname'])),
       overrides: overrides(reader.optional('STORM_OVERRIDES')),
       defaults: {
         rateThreshold: reader.int('STORM_RATE_THRESHOLD', d.rateThreshold, { min: 2, max: 1_000_000 }),

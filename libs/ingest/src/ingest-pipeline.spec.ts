@@ -111,7 +111,7 @@ describe('IngestPipeline (unit, fake services)', () => {
   // ratelimit → crd-writer; folding takes no second dedup call.
   describe('with storms and rate limits', () => {
     const quota = (admitted: boolean) => ({ admitted, limit: 5, remaining: admitted ? 4 : 0, policy: '"source";q=5;w=1', retryAfter: { seconds: admitted ? 0 : 2, nanos: 0 } });
-    const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, aggregateCreated: false, resolved: 0, overflow: 0 };
+    const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, aggregateCreated: false, resolved: 0, overflow: 0, keyLabels: ['namespace', 'alertname'] };
     const calls: string[] = [];
     let forgotten: ForgetBatchRequest | undefined;
     let admitted: AdmitRequest | undefined;

@@ -16,6 +16,7 @@ import {
 } from '@alertgate/proto';
 import { trace } from '@opentelemetry/api';
 
+import { DEFAULT_STORM_KEY_LABELS } from './remediation-request.js';
 import type { RemediationSink } from './remediation-sink.js';
 
 /** The dedup window, as the crd-writer needs it: to adopt what Kubernetes knows better. */
@@ -70,6 +71,8 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
       storm: {
         key: storm.key,
         keyFingerprint: storm.keyFingerprint,
+        // A storm service older than key_labels keyed on namespace and alertname.
+        keyLabels: storm.keyLabels.length > 0 ? storm.keyLabels : DEFAULT_STORM_KEY_LABELS,
         type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
         startMs: toMillis(storm.windowStart) ?? 0,
         memberCount: storm.memberCount,

@@ -1,4 +1,24 @@
-import { labelValue, mergeOpenStatus, resolvedStatus, resourceName } from './remediation-request.js';
+import { Source, Status, type Signal } from '@alertgate/proto';
+
+import { belongsToStorm, buildAggregate, buildRemediationRequest, labelValue, mergeOpenStatus, resolvedStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+
+const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal => ({
+  fingerprint: 'f'.repeat(64),
+  alertname,
+  severity: 'critical',
+  namespace,
+  cluster: '',
+  status: Status.STATUS_FIRING,
+  source: Source.SOURCE_ALERTMANAGER,
+  labels: { alertname, namespace, ...labels },
+  annotations: {},
+  target: { kind: 'pod', name: labels['pod'] ?? 'p', namespace },
+});
+const incident = (s: Signal) => buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, s.namespace);
+const folded = (s: Signal, keyLabels: readonly string[]): FoldedSignal => ({
+  signal: s,
+  storm: { key: keyLabels.map((l) => s.labels[l]).join('/'), keyFingerprint: 'e'.repeat(64), keyLabels, type: 'rate', startMs: 0, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, aggregate: { namespace: s.namespace, name: 'storm-podcrash' } },
+});
 
 describe('RemediationRequest model', () => {
   it('derives a valid, deterministic name from alertname and incident id', () => {
@@ -25,5 +45,20 @@ describe('RemediationRequest model', () => {
     const resolved = resolvedStatus({ occurrences: 2 }, Date.parse('2026-01-01T00:00:00Z'));
     expect(resolved).toEqual({ occurrences: 2, resolvedAt: '2026-01-01T00:00:00.000Z', alertState: 'Resolved' });
     expect(resolvedStatus(resolved, Date.now())).toBeUndefined();
+  });
+
+  it('links only incidents of the same storm key, whatever STORM_KEY_LABELS holds', () => {
+    const byService = ['namespace', 'alertname', 'service'];
+    const storm = folded(signal({ pod: 'new', service: 'api' }), byService);
+    expect(belongsToStorm(incident(signal({ pod: 'a', service: 'api' })), storm)).toBe(true);
+    // Same alertname and namespace, another service: another key, another storm.
+    expect(belongsToStorm(incident(signal({ pod: 'b', service: 'web' })), storm)).toBe(false);
+    expect(belongsToStorm(incident(signal({ pod: 'c' })), storm)).toBe(false);
+    expect(belongsToStorm(incident(signal({ pod: 'd', service: 'api' }, 'Other')), storm)).toBe(false);
+    expect(belongsToStorm(incident(signal({ pod: 'e', service: 'api' }, 'PodCrash', 'other-ns')), storm)).toBe(false);
+    // The default key: the service label does not matter.
+    expect(belongsToStorm(incident(signal({ pod: 'b', service: 'web' })), folded(signal({ service: 'api' }), ['namespace', 'alertname']))).toBe(true);
+    // The aggregate carries the key's labels.
+    expect(buildAggregate(storm, 'shop').spec.labels).toEqual({ namespace: 'shop', alertname: 'PodCrash', service: 'api' });
   });
 });

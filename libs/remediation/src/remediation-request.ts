@@ -244,6 +244,8 @@ export interface FoldedSignal {
   readonly storm: {
     readonly key: string;
     readonly keyFingerprint: string;
+    /** The label names whose values make the key (STORM_KEY_LABELS): namespace, alertname, maybe more. */
+    readonly keyLabels: readonly string[];
     readonly type: 'rate' | 'pattern';
     readonly startMs: number;
     readonly memberCount: number;
@@ -283,7 +285,7 @@ export function buildAggregate(folded: FoldedSignal, namespace: string): Remedia
       ...(namespace !== signal.namespace ? { originNamespace: signal.namespace } : {}),
       source: signal.source === Source.SOURCE_KUBERNETES_EVENT ? 'kubernetes-event' : 'alertmanager',
       targetResource: { kind: 'storm', name: storm.key },
-      labels: { alertname: signal.alertname, namespace: signal.namespace },
+      labels: Object.fromEntries(storm.keyLabels.map((label) => [label, keyLabelValue(label, signal)])),
       annotations: {},
       startsAt: start,
       storm: { key: storm.key, type: storm.type, windowStart: start },
@@ -292,15 +294,25 @@ export function buildAggregate(folded: FoldedSignal, namespace: string): Remedia
   };
 }
 
+/** The storm key labels when the storm service does not say (the storm service's default). */
+export const DEFAULT_STORM_KEY_LABELS: readonly string[] = ['namespace', 'alertname'];
+
+/** One key label's value, as the storm service reads it (libs/storm StormStore.stormKey). */
+function keyLabelValue(label: string, signal: { readonly namespace: string; readonly alertname: string; readonly labels: Readonly<Record<string, string>> }): string {
+  return label === 'namespace' ? signal.namespace : label === 'alertname' ? signal.alertname : (signal.labels[label] ?? '');
+}
+
 /**
- * An individual resource that belongs to a storm's aggregate: an open incident of the same
- * alertname in the same namespace, opened before the storm was detected.
+ * An individual resource that belongs to a storm's aggregate: an open incident of the same storm
+ * key (every key label equal: namespace, alertname and any other STORM_KEY_LABELS), opened before
+ * the storm was detected and not yet linked. Forced by remediation-request.spec "links only
+ * incidents of the same key".
  */
 export function belongsToStorm(object: RemediationRequest, folded: FoldedSignal): boolean {
+  const { spec } = object;
   return (
     object.metadata.labels[LABEL_STORM] !== 'true' &&
-    object.spec.alertname === folded.signal.alertname &&
-    object.spec.namespace === folded.signal.namespace &&
+    folded.storm.keyLabels.every((label) => keyLabelValue(label, spec) === keyLabelValue(label, folded.signal)) &&
     !object.status?.resolvedAt &&
     !object.status?.stormRef &&
     !TERMINAL_PHASES.has(object.status?.phase ?? '')

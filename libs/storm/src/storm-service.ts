@@ -45,6 +45,7 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
                   storm: {
                     key: storm.key,
                     keyFingerprint: storm.keyFingerprint,
+                    keyLabels: [...store.keyLabels],
                     type: storm.type === 'pattern' ? StormType.STORM_TYPE_PATTERN : StormType.STORM_TYPE_RATE,
                     windowStart: fromMillis(storm.startMs),
                     memberCount: storm.members,

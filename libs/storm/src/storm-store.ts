@@ -45,6 +45,11 @@ export class StormStore {
     private readonly config: StormConfig,
   ) {}
 
+  /** The label names that make a storm key, in order (STORM_KEY_LABELS). */
+  get keyLabels(): readonly string[] {
+    return this.config.keyLabels;
+  }
+
   stormKey(signal: Signal): string {
     return this.config.keyLabels
       .map((label) => (label === 'namespace' ? signal.namespace : label === 'alertname' ? signal.alertname : (signal.labels[label] ?? '')))

@@ -107,6 +107,12 @@ export interface Storm {
   overflow: number;
   /** SHA-256 (hex) of the storm key: the aggregate's fingerprint. */
   keyFingerprint: string;
+  /**
+   * The label names whose values, joined by "/", make the key (the storm service's
+   * STORM_KEY_LABELS; always namespace and alertname, maybe more). The crd-writer links a new
+   * aggregate only to incidents of the same key. Empty means namespace, alertname.
+   */
+  keyLabels: string[];
 }
 
 export interface Verdict {
@@ -299,6 +305,7 @@ function createBaseStorm(): Storm {
     resolved: 0,
     overflow: 0,
     keyFingerprint: "",
+    keyLabels: [],
   };
 }
 
@@ -333,6 +340,9 @@ export const Storm: MessageFns<Storm> = {
     }
     if (message.keyFingerprint !== "") {
       writer.uint32(82).string(message.keyFingerprint);
+    }
+    for (const v of message.keyLabels) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -430,6 +440,14 @@ export const Storm: MessageFns<Storm> = {
             message.keyFingerprint = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.keyLabels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -470,6 +488,11 @@ export const Storm: MessageFns<Storm> = {
         : isSet(object.key_fingerprint)
         ? globalThis.String(object.key_fingerprint)
         : "",
+      keyLabels: globalThis.Array.isArray(object?.keyLabels)
+        ? object.keyLabels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.key_labels)
+        ? object.key_labels.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -505,6 +528,9 @@ export const Storm: MessageFns<Storm> = {
     if (message.keyFingerprint !== "") {
       obj.keyFingerprint = message.keyFingerprint;
     }
+    if (message.keyLabels?.length) {
+      obj.keyLabels = message.keyLabels;
+    }
     return obj;
   },
 
@@ -527,6 +553,7 @@ export const Storm: MessageFns<Storm> = {
     message.resolved = object.resolved ?? 0;
     message.overflow = object.overflow ?? 0;
     message.keyFingerprint = object.keyFingerprint ?? "";
+    message.keyLabels = object.keyLabels?.map((e) => e) || [];
     return message;
   },
 };
