@@ -33,7 +33,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 describe('PipelineBatcher', () => {
   it('starts a webhook at once when a run is free, and batches those that arrive while runs are busy', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
     const a = batcher.submit([signal('a')], 's1', 10);
     expect(fake.runs).toHaveLength(1);
     const b = batcher.submit([signal('b')], 's2', 10);
@@ -52,7 +52,7 @@ describe('PipelineBatcher', () => {
 
   it('keeps a run within its signal and byte limits, and fails every webhook of a failed run', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 3, maxBytes: 100 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 3, maxBytes: 100, overlapSignals: 1 });
     const first = batcher.submit([signal('x')], 's', 1);
     const waiting = [
       batcher.submit([signal('a'), signal('b')], 's', 10),
@@ -73,5 +73,29 @@ describe('PipelineBatcher', () => {
     expect(fake.runs[3]?.requests.map((r) => r.signals.length)).toEqual([1]);
     fake.runs[3]?.finish();
     await expect(waiting[2]).resolves.toBeDefined();
+  });
+
+  it('overlaps a run in flight only once enough signals wait; small webhooks wait for the next run together', async () => {
+    const fake = new FakePipeline();
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 2, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 3 });
+    const first = batcher.submit([signal('a')], 's', 1);
+    expect(fake.runs).toHaveLength(1); // idle: at once
+    const small = [batcher.submit([signal('b')], 's', 1), batcher.submit([signal('c')], 's', 1)];
+    expect(fake.runs).toHaveLength(1); // 2 signals waiting: below 3, no second run
+    const third = batcher.submit([signal('d')], 's', 1);
+    expect(fake.runs).toHaveLength(2); // 3 waiting: the second run takes all three
+    expect(fake.runs[1]?.requests.map((r) => r.signals[0]?.fingerprint)).toEqual(['b', 'c', 'd']);
+    const late = batcher.submit([signal('e')], 's', 1);
+    expect(fake.runs).toHaveLength(2); // both runs busy
+    fake.runs[0]?.finish();
+    await first;
+    await tick();
+    expect(fake.runs).toHaveLength(2); // one run still in flight and 1 signal waiting: it waits
+    fake.runs[1]?.finish();
+    await Promise.all([...small, third]);
+    await tick();
+    expect(fake.runs).toHaveLength(3); // nothing in flight: at once
+    fake.runs[2]?.finish();
+    await expect(late).resolves.toEqual({ results: [{ fingerprint: 'e', outcome: 'duplicate' }] });
   });
 });

@@ -10,9 +10,17 @@ export interface PipelineBatcherOptions {
   readonly maxSignals: number;
   /** At most this many body bytes in one run, so merged webhooks stay far below gRPC's 4 MiB. */
   readonly maxBytes: number;
+  /**
+   * A run alongside one already in flight starts only with at least this many signals waiting;
+   * fewer wait for a run to end and go with the next. Every run costs each service one call, and
+   * a call costs a process wake-up whatever it carries: small webhooks (single alerts) are cheaper
+   * together (BENCHMARKS.md: +17% single alerts/s against always overlapping), while an
+   * Alertmanager batch of 50 still overlaps at once. An idle gateway always starts at once.
+   */
+  readonly overlapSignals: number;
 }
 
-export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024 };
+export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 50 };
 
 interface Job {
   readonly signals: readonly Signal[];
@@ -24,8 +32,9 @@ interface Job {
 }
 
 /**
- * Group commit for webhooks (issue 8): a webhook that finds fewer than maxInFlight pipeline runs
- * in flight starts one at once — no timer, no added latency when the gateway is idle; webhooks
+ * Group commit for webhooks (issue 8): a webhook that finds no pipeline run in flight starts one
+ * at once — no timer, no added latency when the gateway is idle — and one that finds fewer than
+ * maxInFlight starts another when at least overlapSignals signals are waiting; webhooks
  * that arrive while the runs are busy wait, and the next free run takes all of them together,
  * so that under load each service answers one call (one Redis round trip) for many webhooks.
  * Every webhook still gets its own answer: its own results, its own request limit, its own
@@ -34,6 +43,7 @@ interface Job {
  */
 export class PipelineBatcher {
   private readonly queue: Job[] = [];
+  private queuedSignals = 0;
   private inFlight = 0;
 
   constructor(
@@ -44,12 +54,13 @@ export class PipelineBatcher {
   submit(signals: readonly Signal[], source: string, bytes: number): Promise<PipelineResult | RefusedResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ signals, source, bytes, context: context.active(), resolve, reject });
+      this.queuedSignals += signals.length;
       this.drain();
     });
   }
 
   private drain(): void {
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < this.options.maxInFlight && this.queuedSignals >= this.options.overlapSignals))) {
       const batch = this.take();
       this.inFlight += 1;
       void this.run(batch).finally(() => {
@@ -71,6 +82,7 @@ export class PipelineBatcher {
       bytes += job.bytes;
     }
     this.queue.splice(0, batch.length);
+    this.queuedSignals -= signals;
     return batch;
   }
 

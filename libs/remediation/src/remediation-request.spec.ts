@@ -12,7 +12,7 @@ const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespac
   source: Source.SOURCE_ALERTMANAGER,
   labels: { alertname, namespace, ...labels },
   annotations: {},
-  target: { kind: 'pod', name: labels['pod'] ?? 'p', namespace },
+  target: { kind: 'pod', name: labels['pod'] ?? 'p' },
 });
 const incident = (s: Signal) => buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, s.namespace);
 const folded = (s: Signal, keyLabels: readonly string[]): FoldedSignal => ({
