@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --profile DIR --env K=V --json]
+ * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --sweep 64,128 --profile DIR --env K=V --json]
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -11,7 +11,8 @@
  *   (d) resource creation through the crd-writer's kubernetes sink on the test API server.
  * Prints alerts/s, p50/p95/p99, Redis round trips and commands (INFO commandstats), Redis bytes
  * per open incident, CPU seconds per 1,000 alerts for each process and the time spent inside
- * each service and waiting for it. Not part of npm test.
+ * each service and waiting for it. --sweep N,M runs (a) and (b) again at those concurrencies,
+ * both systems alike, to show each at its peak. Not part of npm test.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -44,6 +45,8 @@ process.argv.forEach((a, i) => {
   if (process.argv[i - 1] === '--env' && key && value !== undefined) EXTRA_ENV[key] = value;
 });
 /** --only a,b: run just these workloads (by their letter). */
+/** --sweep 64,128: (a) and (b) again at these concurrencies (connections), both systems alike. */
+const SWEEP = ((i: number) => (i < 0 ? [] : (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0)))(process.argv.indexOf('--sweep'));
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
 
 /**
@@ -285,7 +288,7 @@ async function main(): Promise<void> {
    * it resolves (resolve_timeout, 5m), and with a million held alerts it slows down and its
    * garbage collection takes CPU from the runs that follow. A fresh, empty one is its best case.
    */
-  const alertmanagerRun = async (theirs: (s: AlertStream) => { payload: string; alerts: number }, options: { rate?: number }): Promise<RunResult> => {
+  const alertmanagerRun = async (theirs: (s: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number }): Promise<RunResult> => {
     const alertmanager = await new AlertmanagerProcess({}).start();
     try {
       return await drive(agent, `${alertmanager.url}/api/v2/alerts`, theirs, options);
@@ -293,7 +296,7 @@ async function main(): Promise<void> {
       await alertmanager.stop();
     }
   };
-  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  const agent = new Agent({ connections: Math.max(CONCURRENCY, ...SWEEP), pipelining: 1, keepAliveTimeout: 30_000 });
   const gateway = `${system.gatewayUrl}/api/v1/signals/alertmanager`;
   const batch = (size: number) => (stream: AlertStream) => {
     const alerts = Array.from({ length: size }, () => stream.next());
@@ -337,6 +340,22 @@ async function main(): Promise<void> {
         entry.alertmanager.push(await alertmanagerRun(theirs, options));
       }
     }
+    // The sweep: throughput only, alternating as above, medians.
+    const sweep: { workload: string; concurrency: number; alertgateAlertsPerSecond: number; alertmanagerAlertsPerSecond: number; ratio: number; p99ms: number }[] = [];
+    for (const [name, ours, theirs] of workloads.slice(0, 2)) {
+      if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
+      for (const concurrency of SWEEP) {
+        const mine: RunResult[] = [];
+        const theirsRuns: RunResult[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          mine.push(await drive(agent, gateway, ours, { concurrency }));
+          theirsRuns.push(await alertmanagerRun(theirs, { concurrency }));
+        }
+        const a = median(mine.map((x) => x.alertsPerSecond));
+        const b = median(theirsRuns.map((x) => x.alertsPerSecond));
+        sweep.push({ workload: name, concurrency, alertgateAlertsPerSecond: a, alertmanagerAlertsPerSecond: b, ratio: Math.round((a / Math.max(1, b)) * 100) / 100, p99ms: Math.round(median(mine.map((x) => x.p99)) * 100) / 100 });
+      }
+    }
     const memory = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
     const dedupKeys = await redis.keys('ag:{d}*');
     let incidents = 0;
@@ -359,7 +378,7 @@ async function main(): Promise<void> {
       serverTimeMs: r.timings.at(-1) ?? {},
     }));
     const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
-    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, kubernetes };
+    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, kubernetes };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
     } else {
@@ -372,6 +391,8 @@ async function main(): Promise<void> {
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         out(`  ms inside, per call: mean, p99 bucket (calls)  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
       }
+      if (sweep.length > 0) out('\nconcurrency sweep (alerts/s, medians)');
+      for (const x of sweep) out(`  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`);
       out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
       if (kubernetes) {
         const { run, resources } = kubernetes;
