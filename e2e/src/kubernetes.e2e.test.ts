@@ -212,3 +212,41 @@ describe('the Kubernetes API down', () => {
     expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(503);
   });
 });
+
+describe('a storm on a real API server', () => {
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-storm');
+    fixture = await PipelineFixture.start('kubestorm', {
+      serviceEnv: {
+        // The namespace's storms end 1.5 s after their last alert; the crd-writer looks often.
+        storm: { STORM_RATE_THRESHOLD: '10', STORM_OVERRIDES: `${ns}=inactivity:1500ms` },
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '200ms', STORM_END_INTERVAL: '300ms' },
+      },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  it('folds into one aggregate with the storm key labels, and resolves it once the storm is over', async () => {
+    const response = await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))));
+    expect(response.status).toBe(200);
+    const aggregate = await eventually('the aggregate with its end time', async () => {
+      const found = (await listRemediationRequests(ns)).find((item) => item.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+      return found?.status?.storm?.endsAt ? found : undefined;
+    });
+    expect(aggregate.spec.labels).toEqual({ namespace: ns, alertname: 'KubeStorm' });
+    expect(aggregate.status?.resolvedAt).toBeUndefined();
+    // No more alerts: resolved at the storm's end by the crd-writer, on the API server.
+    const ended = await eventually(
+      'the aggregate resolved',
+      async () => {
+        const found = (await listRemediationRequests(ns)).find((item) => item.metadata.name === aggregate.metadata.name);
+        return found?.status?.resolvedAt ? found : undefined;
+      },
+      10_000,
+    );
+    expect(ended.status).toMatchObject({ alertState: 'Resolved', resolvedAt: ended.status?.storm?.endsAt, storm: { endedAt: ended.status?.storm?.endsAt } });
+    expect(Date.parse(ended.status?.resolvedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(aggregate.status?.storm?.endsAt ?? ''));
+  });
+});

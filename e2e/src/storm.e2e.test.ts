@@ -21,7 +21,8 @@ const alert = (namespace: string, pod: string, alertname = 'PodCrash', status: '
 describe('storms: detection and folding into one growing aggregate (real processes, real Redis)', () => {
   let fixture: PipelineFixture;
   beforeAll(async () => {
-    fixture = await PipelineFixture.start('storm', { serviceEnv: { storm: STORM_ENV } });
+    // The crd-writer looks for storms that are over often, so that the test sees one end.
+    fixture = await PipelineFixture.start('storm', { serviceEnv: { storm: STORM_ENV, 'crd-writer': { STORM_END_INTERVAL: '300ms' } } });
   });
   afterAll(() => fixture?.close());
 
@@ -98,12 +99,28 @@ describe('storms: detection and folding into one growing aggregate (real process
     expect(after?.status?.storm?.resolved).toBe(1);
   });
 
-  it('an inactive storm closes: the next storm of the key gets a new aggregate', async () => {
+  it('an inactive storm closes: its aggregate is resolved at its end, and the next storm of the key gets a new one', async () => {
+    const postedAt = Date.now();
     await post(Array.from({ length: 20 }, (_v, i) => alert('idle-ns', `i${i}`)));
-    expect(aggregates('idle-ns')).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 1_800));
+    const [first] = aggregates('idle-ns');
+    const endsAt = Date.parse(first?.status?.storm?.endsAt ?? '');
+    // The last alert + the key's inactivity (1500 ms).
+    expect(endsAt).toBeGreaterThanOrEqual(postedAt + 1_500);
+    expect(endsAt).toBeLessThanOrEqual(Date.now() + 1_500);
+    expect(first?.status?.resolvedAt).toBeUndefined();
+    // Nothing arrives: the crd-writer resolves the aggregate once the end has passed.
+    const deadline = Date.now() + 8_000;
+    let ended = aggregates('idle-ns')[0];
+    while (!ended?.status?.resolvedAt && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ended = aggregates('idle-ns')[0];
+    }
+    expect(ended?.status).toMatchObject({ resolvedAt: first?.status?.storm?.endsAt, alertState: 'Resolved', storm: { endedAt: first?.status?.storm?.endsAt, memberCount: 20 } });
     await post(Array.from({ length: 20 }, (_v, i) => alert('idle-ns', `j${i}`)));
-    expect(aggregates('idle-ns')).toHaveLength(2);
+    const both = aggregates('idle-ns');
+    expect(both).toHaveLength(2);
+    expect(both.filter((rr) => rr.status?.resolvedAt === undefined).map((rr) => rr.metadata.name)).not.toContain(first?.metadata.name);
+    expect(both.filter((rr) => rr.status?.resolvedAt === undefined)).toHaveLength(1);
   });
 
   it('a storm ends at its maximum duration even while alerts keep coming', async () => {

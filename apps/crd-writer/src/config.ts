@@ -22,6 +22,8 @@ export interface CrdWriterConfig extends CommonConfig {
   /** Where resources go when the alert's namespace does not exist. */
   readonly fallbackNamespace: string;
   readonly statusFlushMs: number;
+  /** How often aggregates of storms that are over are resolved (0 = never). */
+  readonly stormEndIntervalMs: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -63,5 +65,6 @@ export function loadConfig(env: Env): CrdWriterConfig {
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     fallbackNamespace,
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
+    stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
   };
 }

@@ -79,12 +79,30 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
   if (sink instanceof KubernetesSink) {
     await sink.start().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
   }
+  // A storm's aggregate is resolved once its storm is over (its storm.endsAt passed): nobody else
+  // would notice, since the storm service only learns of the end from the key's next alert.
+  let endingStorms = false;
+  const endStorms = async (): Promise<void> => {
+    if (endingStorms) return;
+    endingStorms = true;
+    try {
+      const ended = await sink.endStorms(Date.now());
+      if (ended > 0) logger.info({ ended }, 'storm aggregates resolved: their storms are over');
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not resolve the aggregates of ended storms; will retry');
+    } finally {
+      endingStorms = false;
+    }
+  };
+  const stormTimer = config.stormEndIntervalMs > 0 ? setInterval(() => void endStorms(), config.stormEndIntervalMs) : undefined;
+  stormTimer?.unref();
   const metrics = await startMetricsServer(config.host, config.metricsPort);
   logger.info({ port: metrics.port }, 'metrics on /metrics');
   await server.start();
   handleShutdown(logger, async () => {
     await metrics.close();
     clearInterval(timer);
+    if (stormTimer) clearInterval(stormTimer);
     await server.shutdown();
     await sink.close();
     dedup.close();

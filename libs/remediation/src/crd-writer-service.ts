@@ -75,6 +75,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         keyLabels: storm.keyLabels.length > 0 ? storm.keyLabels : DEFAULT_STORM_KEY_LABELS,
         type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
         startMs: toMillis(storm.windowStart) ?? 0,
+        endsAtMs: toMillis(storm.endsAt) ?? 0,
         memberCount: storm.memberCount,
         occurrences: storm.occurrences,
         resolved: storm.resolved,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AlertgateError } from '@alertgate/errors';
 import { Source, Status, type Signal } from '@alertgate/proto';
+import { parse } from 'yaml';
 
 import { FileSink } from './file-sink.js';
 
@@ -59,5 +60,22 @@ describe('FileSink', () => {
   it('refuses names that are not Kubernetes names (no path can escape the root)', async () => {
     const sink = new FileSink(root);
     await expect(sink.open(incident(1, 1), '../etc')).rejects.toBeInstanceOf(AlertgateError);
+  });
+
+  it('resolves a storm aggregate once its storm is over, not before, and only once', async () => {
+    const sink = new FileSink(root);
+    const storm = (endsAtMs: number) => ({
+      signal,
+      storm: { key: 'data/DiskFull', keyFingerprint: 'e'.repeat(64), keyLabels: ['namespace', 'alertname'], type: 'rate' as const, startMs: 1_000, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs, aggregate: { namespace: 'data', name: 'storm-diskfull-e' } },
+    });
+    await sink.fold(storm(10_000));
+    await sink.fold(storm(20_000)); // a later alert moved the end on
+    expect(await sink.endStorms(15_000)).toBe(0);
+    expect(await sink.endStorms(20_500)).toBe(0); // within the margin
+    expect(await sink.endStorms(22_000)).toBe(1);
+    expect(await sink.endStorms(30_000)).toBe(0);
+    const aggregate = parse(readFileSync(join(root, 'data', 'storm-diskfull-e.yaml'), 'utf8')) as { status?: Record<string, unknown> };
+    const end = new Date(20_000).toISOString();
+    expect(aggregate?.status).toMatchObject({ resolvedAt: end, alertState: 'Resolved', storm: { endsAt: end, endedAt: end } });
   });
 });

@@ -11,6 +11,7 @@ import {
   belongsToStorm,
   buildAggregate,
   buildRemediationRequest,
+  endedStormStatus,
   FINGERPRINT_LABEL_DIGITS,
   LABEL_FINGERPRINT,
   mergeOpenStatus,
@@ -25,6 +26,8 @@ import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveR
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Writes here are not coalesced: a storm's end is final this long after it (clock and ordering margin). */
+const STORM_END_MARGIN_MS = 1_000;
 
 /**
  * Writes each RemediationRequest as `<root>/<namespace>/<name>.yaml`: the object the API server
@@ -147,6 +150,32 @@ export class FileSink implements RemediationSink {
       });
     }
     return { created, ref: { namespace, name } };
+  }
+
+  async endStorms(nowMs: number): Promise<number> {
+    let namespaces: string[];
+    try {
+      namespaces = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && DNS_LABEL.test(entry.name)).map((entry) => entry.name);
+    } catch {
+      return 0;
+    }
+    let ended = 0;
+    for (const namespace of namespaces) {
+      for (const object of await this.list(namespace)) {
+        if (!endedStormStatus(object, nowMs, STORM_END_MARGIN_MS)) continue;
+        const path = this.path(namespace, object.metadata.name);
+        // Decided again under the lock: a fold may have moved the storm's end meanwhile.
+        await this.mutex.run(path, async () => {
+          const current = await this.read(path);
+          const status = current ? endedStormStatus(current, nowMs, STORM_END_MARGIN_MS) : undefined;
+          if (current && status) {
+            await this.write(path, { ...current, status });
+            ended += 1;
+          }
+        });
+      }
+    }
+    return ended;
   }
 
   close(): Promise<void> {

@@ -13,12 +13,14 @@ import {
   buildAggregate,
   buildRemediationRequest,
   combineStatus,
+  endedStormStatus,
   FINGERPRINT_LABEL_DIGITS,
   isTerminal,
   LABEL_ALERTNAME,
   LABEL_FINGERPRINT,
   labelValue,
   LABEL_MANAGED_BY,
+  LABEL_STORM,
   openStatus,
   resourceName,
   RR_GROUP,
@@ -71,6 +73,9 @@ interface Client {
   readonly k8s: typeof K8s;
 }
 
+/** Beyond the status flush interval, before a storm's end is taken as final: clocks and writes in flight. */
+const STORM_END_MARGIN_MS = 1_000;
+
 /**
  * Writes RemediationRequests to a real API server (DESIGN.md decisions 4 and 5):
  * - Create is idempotent: the name is deterministic per incident and AlreadyExists is success.
@@ -103,7 +108,9 @@ export class KubernetesSink implements RemediationSink {
     this.coalescer = new StatusCoalescer(
       options.statusFlushMs,
       combineStatus,
-      (target, next) => this.writeStatus(target, next),
+      async (target, next) => {
+        await this.writeStatus(target, next);
+      },
       (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: err instanceof Error ? err.message : String(err) }, 'status write failed; will retry'),
     );
   }
@@ -356,7 +363,12 @@ export class KubernetesSink implements RemediationSink {
   }
 
   /** Read, merge, write with the read's resourceVersion; a conflict (409) reads again. */
-  private async writeStatus(target: StatusTarget, next: RemediationRequestStatus): Promise<void> {
+  private writeStatus(target: StatusTarget, next: RemediationRequestStatus): Promise<boolean> {
+    return this.writeStatusOf(target, (fresh) => applyStatus(fresh.status, next));
+  }
+
+  /** The status `decide` makes of the object as it is now, written; false when it made none. */
+  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       let fresh: RemediationRequest;
       try {
@@ -365,11 +377,11 @@ export class KubernetesSink implements RemediationSink {
         );
       } catch (err) {
         // Gone (deleted by someone else): nothing left to record.
-        if (err instanceof AlertgateError && err.code === Code.NotFound) return;
+        if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
         throw err;
       }
-      const status = applyStatus(fresh.status, next);
-      if (!status) return;
+      const status = decide(fresh);
+      if (!status) return false;
       try {
         await this.call(`update status of ${target.namespace}/${target.name}`, async ({ objects, mergePatch }): Promise<unknown> =>
           objects.patchNamespacedCustomObjectStatus(
@@ -387,11 +399,35 @@ export class KubernetesSink implements RemediationSink {
         );
         this.statusWrites += 1;
         statusWritesTotal.inc();
-        return;
+        return true;
       } catch (err) {
         if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;
       }
     }
+  }
+
+  async endStorms(nowMs: number): Promise<number> {
+    const selector = `${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`;
+    const aggregates =
+      this.synced && this.informer
+        ? (this.informer.list() as unknown as RemediationRequest[]).filter((object) => object.metadata.labels?.[LABEL_STORM] === 'true')
+        : (
+            await this.call('list storm aggregates', async ({ objects }) =>
+              (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as { items: RemediationRequest[] },
+            )
+          ).items;
+    // Status this replica has not written yet counts: an alert just before endsAt moved it on.
+    const grace = this.options.statusFlushMs + STORM_END_MARGIN_MS;
+    let ended = 0;
+    for (const object of aggregates) {
+      const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+      const pending = this.coalescer.pendingFor(target);
+      const seen = pending && object.status ? { ...object, status: combineStatus(object.status, pending) } : object;
+      if (!endedStormStatus(seen, nowMs, grace)) continue;
+      // Decided again on the object as the API server has it now (another replica may have moved endsAt).
+      if (await this.writeStatusOf(target, (fresh) => endedStormStatus(fresh, nowMs, grace))) ended += 1;
+    }
+    return ended;
   }
 
   async check(): Promise<void> {

@@ -36,6 +36,10 @@ export class NullSink implements RemediationSink {
     return Promise.resolve({ created: this.remember(`${namespace}/${name}`), ref: { namespace, name } });
   }
 
+  endStorms(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   check(): Promise<void> {
     return Promise.resolve();
   }

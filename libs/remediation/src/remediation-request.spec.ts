@@ -1,6 +1,6 @@
 import { Source, Status, type Signal } from '@alertgate/proto';
 
-import { belongsToStorm, buildAggregate, buildRemediationRequest, labelValue, mergeOpenStatus, resolvedStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolvedStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal => ({
   fingerprint: 'f'.repeat(64),
@@ -17,7 +17,7 @@ const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespac
 const incident = (s: Signal) => buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, s.namespace);
 const folded = (s: Signal, keyLabels: readonly string[]): FoldedSignal => ({
   signal: s,
-  storm: { key: keyLabels.map((l) => s.labels[l]).join('/'), keyFingerprint: 'e'.repeat(64), keyLabels, type: 'rate', startMs: 0, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, aggregate: { namespace: s.namespace, name: 'storm-podcrash' } },
+  storm: { key: keyLabels.map((l) => s.labels[l]).join('/'), keyFingerprint: 'e'.repeat(64), keyLabels, type: 'rate', startMs: 0, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs: 0, aggregate: { namespace: s.namespace, name: 'storm-podcrash' } },
 });
 
 describe('RemediationRequest model', () => {
@@ -60,5 +60,18 @@ describe('RemediationRequest model', () => {
     expect(belongsToStorm(incident(signal({ pod: 'b', service: 'web' })), folded(signal({ service: 'api' }), ['namespace', 'alertname']))).toBe(true);
     // The aggregate carries the key's labels.
     expect(buildAggregate(storm, 'shop').spec.labels).toEqual({ namespace: 'shop', alertname: 'PodCrash', service: 'api' });
+  });
+
+  it('ends a storm aggregate only after its end and the grace, keeping the latest end of merged updates', () => {
+    const s = signal({ pod: 'a' });
+    const aggregate = buildAggregate({ ...folded(s, ['namespace', 'alertname']), storm: { ...folded(s, ['namespace', 'alertname']).storm, endsAtMs: 10_000 } }, 'shop');
+    expect(aggregate.status?.storm?.endsAt).toBe(new Date(10_000).toISOString());
+    expect(endedStormStatus(aggregate, 10_500, 1_000)).toBeUndefined();
+    expect(endedStormStatus(aggregate, 11_001, 1_000)).toMatchObject({ resolvedAt: new Date(10_000).toISOString(), alertState: 'Resolved', storm: { endedAt: new Date(10_000).toISOString() } });
+    // An individual incident never ends this way; nor does an aggregate already resolved.
+    expect(endedStormStatus(incident(s), 99_000, 0)).toBeUndefined();
+    expect(endedStormStatus({ ...aggregate, status: { ...aggregate.status, resolvedAt: 'x' } }, 99_000, 0)).toBeUndefined();
+    const later = combineStatus({ storm: { memberCount: 1, resolved: 0, overflow: 0, members: [], linked: [], endsAt: '2026-01-01T00:00:02.000Z' } }, { storm: { memberCount: 1, resolved: 0, overflow: 0, members: [], linked: [], endsAt: '2026-01-01T00:00:01.000Z' } });
+    expect(later.storm?.endsAt).toBe('2026-01-01T00:00:02.000Z');
   });
 });

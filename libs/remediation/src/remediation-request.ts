@@ -33,6 +33,10 @@ export interface StormStatus {
   members: string[];
   /** Individual RemediationRequests of the storm's members, opened before it was detected. */
   linked: string[];
+  /** When the storm ends unless more alerts of its key arrive (moves on with every alert). */
+  endsAt?: string;
+  /** Set once the storm ended (= endsAt): the aggregate is resolved; a later alert opens a new storm. */
+  endedAt?: string;
 }
 
 /** Bounded like the storm's member cap: the list never grows without limit. */
@@ -223,7 +227,27 @@ function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): S
     overflow: Math.max(a?.overflow ?? 0, b?.overflow ?? 0),
     members: union(a?.members, b?.members),
     linked: union(a?.linked, b?.linked),
+    ...optional('endsAt', latest(a?.endsAt, b?.endsAt)),
+    ...optional('endedAt', a?.endedAt ?? b?.endedAt),
   };
+}
+
+const latest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
+const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> => (value === undefined ? {} : ({ [key]: value } as Record<K, string>));
+
+/**
+ * The status that ends a storm's aggregate once its storm is over: resolved at the storm's end
+ * (storm.endsAt), marked storm.endedAt. Undefined while the storm may still be on, for anything
+ * but an aggregate, and for one already resolved. `graceMs` covers status writes still on their
+ * way (the coalescer's flush interval): an alert just before endsAt moves it on.
+ */
+export function endedStormStatus(object: RemediationRequest, nowMs: number, graceMs: number): RemediationRequestStatus | undefined {
+  const { status } = object;
+  const endsAt = status?.storm?.endsAt;
+  if (object.metadata.labels[LABEL_STORM] !== 'true' || !endsAt || status?.resolvedAt) return undefined;
+  const endsAtMs = Date.parse(endsAt);
+  if (!(nowMs > endsAtMs + graceMs)) return undefined;
+  return { ...status, resolvedAt: endsAt, alertState: 'Resolved', storm: { ...(status.storm as StormStatus), endedAt: endsAt } };
 }
 
 /** Applies a pending update to the stored status; undefined when nothing would change. */
@@ -252,6 +276,8 @@ export interface FoldedSignal {
     readonly occurrences: number;
     readonly resolved: number;
     readonly overflow: number;
+    /** When the storm ends unless more alerts arrive (0: not known, from an older storm service). */
+    readonly endsAtMs: number;
     readonly aggregate: ResourceKey;
   };
   readonly traceId?: string;
@@ -336,6 +362,7 @@ export function aggregateStatus(folded: FoldedSignal, linked: readonly string[])
       overflow: folded.storm.overflow,
       members: member ? [member] : [],
       linked: [...linked],
+      ...(folded.storm.endsAtMs > 0 ? { endsAt: new Date(folded.storm.endsAtMs).toISOString() } : {}),
     },
   };
 }

@@ -48,6 +48,11 @@ export interface RemediationSink {
    * name; AlreadyExists is success), grows its status, links the named individual incidents.
    */
   fold(folded: FoldedSignal): Promise<OpenResult>;
+  /**
+   * Resolves the aggregates whose storm is over (status.storm.endsAt passed; see
+   * endedStormStatus) and returns how many. The crd-writer calls it periodically.
+   */
+  endStorms(nowMs: number): Promise<number>;
   /** Throws a retryable AlertgateError when the sink cannot be written right now. */
   check(): Promise<void>;
   /** Writes anything pending (coalesced status) and stops background work. */

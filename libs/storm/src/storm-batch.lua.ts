@@ -17,7 +17,7 @@
  * duration ms, member cap; then per input: key index, member hash ('' for none), 'f'/'r', new
  * incident '1'/'0'. Keys with different overrides therefore share the one call.
  * Returns per input { state (0 none, 1 storm, 2 storm declared now), folded, start, type,
- * members, occurrences, resolved, overflow }.
+ * members, occurrences, resolved, overflow, ends at (ms) }.
  */
 export const STORM_BATCH_LUA = `
 local t0 = redis.call('TIME')
@@ -131,9 +131,10 @@ for i = 0, n - 1 do
 
   if state > 0 then
     local members = census(st)
-    out[#out + 1] = { state, folded, st.S, st.T, members, st.O, st.R, st.X }
+    -- When the storm ends unless more alerts of its key arrive (the rule at the top of the loop).
+    out[#out + 1] = { state, folded, st.S, st.T, members, st.O, st.R, st.X, math.min(st.L + st.inactivity, st.S + st.maxDuration) }
   else
-    out[#out + 1] = { 0, 0, 0, 0, 0, 0, 0, 0 }
+    out[#out + 1] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 }
   end
 end
 

@@ -48,6 +48,7 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
                     keyLabels: [...store.keyLabels],
                     type: storm.type === 'pattern' ? StormType.STORM_TYPE_PATTERN : StormType.STORM_TYPE_RATE,
                     windowStart: fromMillis(storm.startMs),
+                    endsAt: fromMillis(storm.endsAtMs),
                     memberCount: storm.members,
                     occurrences: storm.occurrences,
                     resolved: storm.resolved,

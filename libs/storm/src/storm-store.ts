@@ -21,6 +21,8 @@ export interface StormState {
   readonly occurrences: number;
   readonly resolved: number;
   readonly overflow: number;
+  /** When the storm ends unless more alerts of its key arrive: last alert + inactivity, or start + max duration. */
+  readonly endsAtMs: number;
   readonly declaredNow: boolean;
 }
 
@@ -100,7 +102,7 @@ export class StormStore {
     } catch (err) {
       throw mapRedisError(err, 'storm evaluation');
     }
-    const rows = reply as [number, number, number, number, number, number, number, number][];
+    const rows = reply as [number, number, number, number, number, number, number, number, number][];
     rows.forEach((row, i) => {
       if (row[0] === 0) return;
       const stormKey = names[i] ?? '';
@@ -115,6 +117,7 @@ export class StormStore {
           occurrences: row[5],
           resolved: row[6],
           overflow: row[7],
+          endsAtMs: row[8],
           declaredNow: row[0] === 2,
         },
       };

@@ -113,6 +113,12 @@ export interface Storm {
    * aggregate only to incidents of the same key. Empty means namespace, alertname.
    */
   keyLabels: string[];
+  /**
+   * When the storm ends unless more alerts of its key arrive: its last alert + inactivity, or its
+   * start + max duration, whichever is first. A later alert starts a new storm with a new
+   * aggregate; the crd-writer marks this one's aggregate ended (resolved) once the time passed.
+   */
+  endsAt?: Timestamp | undefined;
 }
 
 export interface Verdict {
@@ -306,6 +312,7 @@ function createBaseStorm(): Storm {
     overflow: 0,
     keyFingerprint: "",
     keyLabels: [],
+    endsAt: undefined,
   };
 }
 
@@ -343,6 +350,9 @@ export const Storm: MessageFns<Storm> = {
     }
     for (const v of message.keyLabels) {
       writer.uint32(90).string(v!);
+    }
+    if (message.endsAt !== undefined) {
+      Timestamp.encode(message.endsAt, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -448,6 +458,14 @@ export const Storm: MessageFns<Storm> = {
             message.keyLabels.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.endsAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -493,6 +511,11 @@ export const Storm: MessageFns<Storm> = {
         : globalThis.Array.isArray(object?.key_labels)
         ? object.key_labels.map((e: any) => globalThis.String(e))
         : [],
+      endsAt: isSet(object.endsAt)
+        ? fromJsonTimestamp(object.endsAt)
+        : isSet(object.ends_at)
+        ? fromJsonTimestamp(object.ends_at)
+        : undefined,
     };
   },
 
@@ -531,6 +554,9 @@ export const Storm: MessageFns<Storm> = {
     if (message.keyLabels?.length) {
       obj.keyLabels = message.keyLabels;
     }
+    if (message.endsAt !== undefined) {
+      obj.endsAt = fromTimestamp(message.endsAt).toISOString();
+    }
     return obj;
   },
 
@@ -554,6 +580,9 @@ export const Storm: MessageFns<Storm> = {
     message.overflow = object.overflow ?? 0;
     message.keyFingerprint = object.keyFingerprint ?? "";
     message.keyLabels = object.keyLabels?.map((e) => e) || [];
+    message.endsAt = (object.endsAt !== undefined && object.endsAt !== null)
+      ? Timestamp.fromPartial(object.endsAt)
+      : undefined;
     return message;
   },
 };
