@@ -4,17 +4,20 @@
  * What one hop between two processes costs on this machine, below the pipeline (BENCHMARKS.md,
  * "where the targets stand"): round trips from this process to a server process of its own,
  * one after another, back to back and with --gap ms between calls (the servers idle in between),
+ * then 8 at a time (the server's CPU per call when calls share its wake-ups),
  * over
  *   - a raw TCP ping-pong (the floor),
  *   - Node's http2 with a gRPC-shaped exchange (what a leaner gRPC transport could reach),
  *   - grpc-js: grpc.health.v1/Check on the services' own GrpcServerHost, through HealthClient;
  * and the cost of one SHA-256 of a fingerprint-sized input with createHash and with the one-shot
- * crypto.hash. Prints p50/p90 in ms (ns for hashes). Not part of npm test.
+ * crypto.hash. Prints p50/p90 in ms and the server process' CPU per call (ns for hashes). Not
+ * part of npm test.
  */
 import { spawn } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { connect as connectHttp2, createServer as createHttp2Server, type ClientHttp2Session } from 'node:http2';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
@@ -106,6 +109,12 @@ async function client(kind: 'tcp' | 'http2' | 'grpc', port: number): Promise<{ c
   };
 }
 
+/** utime + stime of a process, in seconds (clock ticks of 1/100 s). Linux only, like the benchmark. */
+function serverCpuSeconds(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> {
@@ -122,15 +131,26 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
     await call(); // connection and first-call set-up are not what is measured
     for (const gap of [0, gapMs]) {
       const times: number[] = [];
+      const cpuBefore = serverCpuSeconds(server.pid);
       for (let i = 0; i < calls; i++) {
         const started = process.hrtime.bigint();
         await call();
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
         if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
       }
+      const cpuPerCall = ((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / calls;
       times.sort((a, b) => a - b);
-      out(`${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  (${calls} calls)`);
+      out(`${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  server CPU ${cpuPerCall.toFixed(3)} ms/call  (${calls} calls)`);
     }
+    // The same calls 8 at a time: how much of a call's CPU is its own, how much a wake-up's.
+    const cpuBefore = serverCpuSeconds(server.pid);
+    const started = process.hrtime.bigint();
+    const perWorker = Math.ceil((calls * 4) / 8);
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < perWorker; i++) await call();
+    }));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    out(`${kind.padEnd(11)} 8 in parallel: ${((perWorker * 8) / seconds).toFixed(0)} calls/s  server CPU ${(((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / (perWorker * 8)).toFixed(3)} ms/call`);
     close();
   } finally {
     server.kill();
