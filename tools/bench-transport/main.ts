@@ -5,6 +5,7 @@
  * "where the targets stand"): round trips from this process to a server process of its own,
  * one after another, back to back and with --gap ms between calls (the servers idle in between),
  * then 8 at a time (the server's CPU per call when calls share its wake-ups),
+ * a bare Fastify JSON endpoint under 16 connections (the floor of the gateway's HTTP side),
  * over
  *   - a raw TCP ping-pong (the floor),
  *   - Node's http2 with a gRPC-shaped exchange (what a leaner gRPC transport could reach),
@@ -21,6 +22,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
+import Fastify from 'fastify';
+import { Agent, request } from 'undici';
 import { createLogger } from '@alertgate/logging';
 
 /**
@@ -157,6 +160,58 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
   }
 }
 
+/** A bare Fastify endpoint that parses a JSON webhook and answers a small JSON: the HTTP floor. */
+async function serveHttp(): Promise<void> {
+  const app = Fastify();
+  app.post('/webhook', (request) => Promise.resolve({ results: [{ outcome: 'duplicate', alerts: (request.body as { alerts: unknown[] }).alerts.length }] }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  out(`PORT ${(app.server.address() as AddressInfo).port}`);
+}
+
+/**
+ * The floor of the gateway's HTTP side: a single-alert webhook to a bare Fastify server process,
+ * 16 keep-alive connections as in the benchmark's (b), for some seconds; requests/s and the
+ * server's CPU per request.
+ */
+async function measureHttpFloor(seconds: number): Promise<void> {
+  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve-http'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: server.stdout }).on('line', (line) => {
+        const match = /^PORT (\d+)$/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`http server exited with ${String(code)}`)));
+    });
+    const body = JSON.stringify({
+      version: '4',
+      status: 'firing',
+      receiver: 'alertgate',
+      alerts: [{ status: 'firing', labels: { alertname: 'KubePodNotReady', namespace: 'team-1', pod: 'hot-1' }, annotations: { summary: 'x' }, startsAt: '2026-11-26T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: '0123456789abcdef' }],
+    });
+    const agent = new Agent({ connections: 16, pipelining: 1 });
+    const url = `http://127.0.0.1:${port}/webhook`;
+    const send = async (): Promise<void> => {
+      const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body });
+      await response.body.text();
+    };
+    for (let i = 0; i < 500; i++) await send(); // warm-up
+    const cpuBefore = serverCpuSeconds(server.pid);
+    const end = Date.now() + seconds * 1000;
+    let sent = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (Date.now() < end) {
+        await send();
+        sent += 1;
+      }
+    }));
+    out(`fastify JSON endpoint, 16 connections: ${(sent / seconds).toFixed(0)} requests/s  server CPU ${(((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / sent).toFixed(3)} ms/request`);
+    await agent.close();
+  } finally {
+    server.kill();
+  }
+}
+
 function measureHashes(count: number): void {
   // Shaped like a fingerprint's input: alertname, namespace, target, cluster.
   const input = 'KubePodNotReady\nteam-1\npod/hot-1234\n';
@@ -172,6 +227,10 @@ function measureHashes(count: number): void {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'serve-http') {
+    await serveHttp();
+    return;
+  }
   if (process.argv[2] === 'serve') {
     const kind = process.argv[3] as Kind;
     if (!KINDS.includes(kind) || serverOf(kind) !== kind) throw new Error(`serve what? ${KINDS.join(', ')}`);
@@ -179,6 +238,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const kind of KINDS) await measure(kind, arg('calls', 200), arg('gap', 50));
+  await measureHttpFloor(arg('seconds', 4));
   measureHashes(arg('hashes', 300_000));
 }
 
