@@ -73,9 +73,9 @@ describe('outages: a dependency down answers 503 + Retry-After, loses nothing, a
     expect(resources[0]?.status?.occurrences).toBe(3);
   });
 
-  // The gateway asks storm first (issue 8): with storm down nothing was recorded anywhere, so the
-  // retry opens the incident as new, counted once.
-  it('storm down → 503 before dedup counted anything; the retry creates the resource with one occurrence', async () => {
+  // The gateway asks storm and dedup at once (issue 8): with storm down, the incident dedup opened
+  // meanwhile is forgotten before the 503, so the retry opens it as new, counted once.
+  it('storm down → 503, and what dedup opened meanwhile is forgotten; the retry creates the resource with one occurrence', async () => {
     const storm = fixture.system!.services.storm;
     const alert = amAlert({ alertname: 'StormOutage', pod: 's' });
     await storm.stop();

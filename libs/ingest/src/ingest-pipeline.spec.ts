@@ -2,10 +2,11 @@ import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, 
 import { AlertgateError, Code } from '@alertgate/errors';
 
 import { IngestPipeline } from './ingest-pipeline.js';
+import { StormKeys } from './storm-keys.js';
 
-const signal = (fingerprint: string, status = Status.STATUS_FIRING): Signal => ({
+const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => ({
   fingerprint,
-  alertname: 'A',
+  alertname,
   severity: '',
   namespace: 'n',
   cluster: '',
@@ -107,11 +108,18 @@ describe('IngestPipeline (unit, fake services)', () => {
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
-  // Issue 8: one call per service and webhook on the normal path, in the order storm → dedup →
-  // ratelimit → crd-writer; folding takes no second dedup call.
+  // Issue 8: one call per service and webhook on the normal path, storm and dedup at once, then
+  // ratelimit, then crd-writer; folding takes no second dedup call.
   describe('with storms and rate limits', () => {
+    // 'a' is of a key the gateway already heard is in a storm (n/Storming); 'b' and 'c' are not.
+    const inStorm = (): StormKeys => {
+      const keys = new StormKeys();
+      keys.learn(storm);
+      return keys;
+    };
+    const firing = (fingerprint: string): Signal => signal(fingerprint, Status.STATUS_FIRING, fingerprint === 'a' ? 'Storming' : 'A');
     const quota = (admitted: boolean) => ({ admitted, limit: 5, remaining: admitted ? 4 : 0, policy: '"source";q=5;w=1', retryAfter: { seconds: admitted ? 0 : 2, nanos: 0 } });
-    const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, aggregateCreated: false, resolved: 0, overflow: 0, keyLabels: ['namespace', 'alertname'] };
+    const storm = { key: 'n/Storming', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, aggregateCreated: false, resolved: 0, overflow: 0, keyLabels: ['namespace', 'alertname'], endsAt: { seconds: Math.floor(Date.now() / 1000) + 3600, nanos: 0 } };
     const calls: string[] = [];
     let forgotten: ForgetBatchRequest | undefined;
     let admitted: AdmitRequest | undefined;
@@ -159,6 +167,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             return Promise.resolve({ verdicts: request.inputs.map((_input, i) => (i === 0 ? { fingerprint: 'a', folded: true, storm } : { fingerprint: 'x', folded: false })) });
           },
         },
+        inStorm(),
       );
     beforeEach(() => {
       calls.length = 0;
@@ -169,7 +178,7 @@ describe('IngestPipeline (unit, fake services)', () => {
 
     it('folds without forgetting and takes the source and the budget in one call', async () => {
       const pipeline = make((request) => Promise.resolve({ quota: quota(true), grants: (request.admissions[0]?.demands ?? []).map((d) => ({ namespace: d.namespace, granted: d.count, quota: quota(true) })) }));
-      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')], 't:abc');
+      const outcome = await pipeline.process([firing('a'), firing('b'), firing('c')], 't:abc');
       expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'crd-writer']);
       expect(admitted).toEqual({ admissions: [{ source: 't:abc', demands: [{ namespace: 'n', count: 2 }] }] });
       expect(writer?.updates.map((u) => u.action)).toEqual([Action.ACTION_FOLD, Action.ACTION_OPEN, Action.ACTION_OPEN]);
@@ -178,7 +187,7 @@ describe('IngestPipeline (unit, fake services)', () => {
 
     it('defers the new incidents beyond the budget and forgets them', async () => {
       const pipeline = make(() => Promise.resolve({ quota: quota(true), grants: [{ namespace: 'n', granted: 1, quota: quota(false) }] }));
-      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
+      const outcome = await pipeline.process([firing('a'), firing('b'), firing('c')]);
       expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'forget', 'crd-writer']);
       expect(forgotten?.incidents).toEqual([{ fingerprint: 'c', incidentId: 'i-c' }]);
       if ('refused' in outcome) throw new Error('not refused');
@@ -188,7 +197,7 @@ describe('IngestPipeline (unit, fake services)', () => {
 
     it('refuses an over-limit source: its new incidents are forgotten and nothing is written', async () => {
       const pipeline = make(() => Promise.resolve({ quota: quota(false), grants: [{ namespace: 'n', granted: 0, quota: quota(true) }] }));
-      const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
+      const outcome = await pipeline.process([firing('a'), firing('b'), firing('c')]);
       expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'forget']);
       expect(forgotten?.incidents.map((i) => i.fingerprint)).toEqual(['b', 'c']);
       expect(outcome).toEqual({ refused: quota(false) });
@@ -196,10 +205,86 @@ describe('IngestPipeline (unit, fake services)', () => {
 
     it('goes on without limits when the rate limiter is down and fails open, and fails otherwise', async () => {
       const down = () => Promise.reject(new AlertgateError(Code.Unavailable, 'ratelimit down'));
-      const open = await make(down, true).process([signal('a'), signal('b'), signal('c')]);
+      const open = await make(down, true).process([firing('a'), firing('b'), firing('c')]);
       expect('refused' in open ? undefined : open.source).toEqual({ kind: 'unavailable' });
       expect(calls).toEqual(['storm', 'dedup', 'ratelimit', 'crd-writer']);
-      await expect(make(down, false).process([signal('a'), signal('b'), signal('c')])).rejects.toMatchObject({ code: Code.Unavailable });
+      await expect(make(down, false).process([firing('a'), firing('b'), firing('c')])).rejects.toMatchObject({ code: Code.Unavailable });
+    });
+  });
+  // The guess (StormKeys) and storm's answer disagree only when a storm begins or ends between two
+  // webhooks: one more dedup call sets the decision to what asking in turn would have given.
+  describe('when storm and the guess disagree', () => {
+    const later = { seconds: Math.floor(Date.now() / 1000) + 3600, nanos: 0 };
+    const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 2, occurrences: 2, aggregateCreated: true, resolved: 0, overflow: 0, keyLabels: ['namespace', 'alertname'], endsAt: later };
+    const opened = (fingerprint: string, occurrences = 1) => ({ fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences } });
+    const writer = { applyBatch: (request: ApplyBatchRequest) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) }) };
+
+    it('a storm that begins now: the incidents dedup opened are forgotten and folded, and the next webhook folds at once', async () => {
+      const forgotten: string[][] = [];
+      const foldIfNew: boolean[][] = [];
+      const pipeline = new IngestPipeline(
+        {
+          checkBatch: (request) => {
+            foldIfNew.push(request.foldIfNew);
+            return Promise.resolve({ decisions: request.foldIfNew.map((fold, i) => (fold ? { fingerprint: `f${i}`, outcome: Outcome.OUTCOME_FOLDED } : opened(`f${i}`))) });
+          },
+          forgetBatch: (request) => {
+            forgotten.push(request.incidents.map((incident) => incident.incidentId));
+            return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+          },
+        },
+        writer,
+        undefined,
+        { evaluateBatch: (request) => Promise.resolve({ verdicts: request.inputs.map((_input, i) => ({ fingerprint: `f${i}`, folded: true, storm })) }) },
+      );
+      const first = await pipeline.process([signal('f0'), signal('f1')]);
+      expect(foldIfNew).toEqual([[false, false]]);
+      expect(forgotten).toEqual([['i-f0', 'i-f1']]);
+      expect('refused' in first ? [] : first.results.map((r) => r.outcome)).toEqual(['storm', 'storm']);
+      const second = await pipeline.process([signal('f2')]);
+      expect(foldIfNew).toEqual([[false, false], [true]]);
+      expect(forgotten).toHaveLength(1);
+      expect('refused' in second ? [] : second.results.map((r) => r.outcome)).toEqual(['storm']);
+    });
+
+    it('a storm that ended: what dedup folded is decided again and opened', async () => {
+      const requests: boolean[][] = [];
+      const keys = new StormKeys();
+      keys.learn(storm);
+      const pipeline = new IngestPipeline(
+        {
+          checkBatch: (request) => {
+            requests.push(request.foldIfNew);
+            return Promise.resolve({ decisions: request.foldIfNew.map((fold) => (fold ? { fingerprint: 'x', outcome: Outcome.OUTCOME_FOLDED } : opened('x'))) });
+          },
+          forgetBatch: () => Promise.reject(new Error('nothing to forget')),
+        },
+        writer,
+        undefined,
+        { evaluateBatch: (request) => Promise.resolve({ verdicts: request.inputs.map(() => ({ fingerprint: 'x', folded: false })) }) },
+        keys,
+      );
+      const outcome = await pipeline.process([signal('x')]);
+      expect(requests).toEqual([[true], [false]]);
+      expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created']);
+    });
+
+    it('storm down: the incidents dedup opened meanwhile are forgotten before the request fails', async () => {
+      const forgotten: string[] = [];
+      const pipeline = new IngestPipeline(
+        {
+          checkBatch: () => Promise.resolve({ decisions: [opened('a'), { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 3 } }] }),
+          forgetBatch: (request) => {
+            forgotten.push(...request.incidents.map((incident) => incident.incidentId));
+            return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+          },
+        },
+        { applyBatch: () => Promise.reject(new Error('must not be called')) },
+        undefined,
+        { evaluateBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'storm down')) },
+      );
+      await expect(pipeline.process([signal('a'), signal('b')])).rejects.toMatchObject({ code: Code.Unavailable });
+      expect(forgotten).toEqual(['i-a']);
     });
   });
 });

@@ -25,6 +25,8 @@ import { AlertgateError, Code } from '@alertgate/errors';
 import type { Link } from '@opentelemetry/api';
 import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
 
+import { StormKeys } from './storm-keys.js';
+
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
@@ -81,9 +83,14 @@ interface Admission {
 /**
  * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
  * round trip however many alerts it carries (issue 8), in this order:
- * 1. storm evaluates every firing signal (storm on for its key → "fold if new");
- * 2. dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's signal
- *    with no open incident: recorded nowhere, so folding needs no second call to undo it);
+ * 1. storm evaluates every firing signal (storm on for its key → "fold if new") and, at the same
+ *    time, dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's
+ *    signal with no open incident: recorded nowhere). Dedup's "fold if new" is the gateway's guess
+ *    from storm's earlier answers (StormKeys); where storm's answer differs — a storm began or
+ *    ended in between — one more dedup call sets it right: new incidents storm folds are
+ *    forgotten, folded signals storm does not fold are decided again. One hop fewer than asking
+ *    in turn (BENCHMARKS.md). If storm fails, the new incidents dedup opened are forgotten
+ *    before the request fails, so the retry opens them as new.
  * 3. ratelimit admits the sender's request and, in the same script, takes the creation budget of
  *    the new incidents per namespace;
  * 4. crd-writer makes sure every open incident has its resource (creating it when absent; a
@@ -97,12 +104,70 @@ interface Admission {
  * deliveries, retries included (docs/operations.md).
  */
 export class IngestPipeline {
+  private readonly stormKeys: StormKeys;
+
   constructor(
     private readonly dedup: DedupPort,
     private readonly crdWriter: CrdWriterPort,
     private readonly rateLimit?: RateLimitPort,
     private readonly storm?: StormPort,
-  ) {}
+    stormKeys?: StormKeys,
+  ) {
+    this.stormKeys = stormKeys ?? new StormKeys();
+  }
+
+  /**
+   * Storm's verdicts and dedup's decisions, asked at once (see the class comment), with storm's
+   * verdicts authoritative: dedup's decisions come back as if it had been asked after storm.
+   */
+  private async decide(signals: readonly Signal[]): Promise<{ verdicts: Verdict[]; decisions: Decision[] }> {
+    const guesses = signals.map((signal) => this.storm !== undefined && this.stormKeys.inStorm(signal));
+    const [stormAnswer, dedupAnswer] = await Promise.allSettled([this.evaluateStorms(signals), this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: guesses })]);
+    if (dedupAnswer.status === 'rejected') throw dedupAnswer.reason;
+    const decisions = [...dedupAnswer.value.decisions];
+    if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+    if (stormAnswer.status === 'rejected') {
+      // Nothing of the request stays opened: the sender's retry opens these incidents as new.
+      await this.forget(
+        decisions.map((_d, i) => i),
+        decisions,
+      ).catch(() => undefined);
+      throw stormAnswer.reason;
+    }
+    const verdicts = stormAnswer.value;
+    for (const verdict of verdicts) if (verdict.storm) this.stormKeys.learn(verdict.storm);
+    // Storm folds what dedup opened: forget those incidents; repeats within this batch of an
+    // incident opened here go with it.
+    const forgotten = new Set<string>();
+    const unfold: number[] = [];
+    const refold: number[] = [];
+    verdicts.forEach((verdict, i) => {
+      const decision = decisions[i];
+      if (verdict.folded && !guesses[i] && decision?.outcome === Outcome.OUTCOME_NEW) refold.push(i);
+      if (!verdict.folded && guesses[i] && decision?.outcome === Outcome.OUTCOME_FOLDED) unfold.push(i);
+    });
+    const repairs: Promise<void>[] = [];
+    if (refold.length > 0) {
+      for (const i of refold) forgotten.add(decisions[i]?.incident?.id ?? '');
+      repairs.push(this.forget(refold, decisions));
+    }
+    if (unfold.length > 0) {
+      repairs.push(
+        this.dedup.checkBatch({ signals: unfold.map((i) => forDedup(signals[i] as Signal)), foldIfNew: unfold.map(() => false) }).then(({ decisions: again }) => {
+          if (again.length !== unfold.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+          unfold.forEach((i, k) => (decisions[i] = again[k] as Decision));
+        }),
+      );
+    }
+    await Promise.all(repairs);
+    if (forgotten.size > 0) {
+      decisions.forEach((decision, i) => {
+        const id = decision.incident?.id;
+        if (verdicts[i]?.folded && id !== undefined && forgotten.has(id)) decisions[i] = { fingerprint: decision.fingerprint, outcome: Outcome.OUTCOME_FOLDED };
+      });
+    }
+    return { verdicts, decisions };
+  }
 
   /** Storm service: which firing signals belong to a storm that is on ("fold if new"). */
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
@@ -221,9 +286,7 @@ export class IngestPipeline {
       signals.push(...request.signals);
     }
     return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length }, async (span) => {
-      const verdicts = await this.evaluateStorms(signals);
-      const { decisions } = await this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: verdicts.map((verdict) => verdict.folded) });
-      if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+      const { verdicts, decisions } = await this.decide(signals);
       const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
       if (deferred.size > 0) await this.forget([...deferred], decisions);
       const refused = new Set<number>();
