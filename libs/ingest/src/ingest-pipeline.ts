@@ -91,13 +91,14 @@ interface Admission {
  *    forgotten, folded signals storm does not fold are decided again. One hop fewer than asking
  *    in turn (BENCHMARKS.md). If storm fails, the new incidents dedup opened are forgotten
  *    before the request fails, so the retry opens them as new.
- * 3. ratelimit admits the sender's request and, in the same script, takes the creation budget of
+ * 2. ratelimit admits the sender's request and, in the same script, takes the creation budget of
  *    the new incidents per namespace;
- * 4. crd-writer makes sure every open incident has its resource (creating it when absent; a
+ * 3. crd-writer makes sure every open incident has its resource (creating it when absent; a
  *    create is idempotent), folds storm members into their aggregate, records resolutions;
  *    repeats travel trimmed, and the few it must create after all are sent again whole.
- * Only the exceptional paths take a second dedup call: new incidents of a refused request or
- * over a namespace's budget are forgotten again, so that the sender's retry opens them.
+ * Only the exceptional paths take a second dedup call: a storm that began or ended since the
+ * guess (above), and new incidents of a refused request or over a namespace's budget, which are
+ * forgotten again so that the sender's retry opens them.
  * A failure in any step fails the request with a retryable error. The retry is safe: dedup
  * counts the retried delivery as a duplicate, and crd-writer creates a resource that the failed
  * attempt did not get to write, under the same deterministic name. Occurrences therefore count
