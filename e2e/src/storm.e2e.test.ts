@@ -149,3 +149,31 @@ describe('the member cap is honoured and overflow counted', () => {
     expect(aggregate?.status?.occurrences).toBe(30);
   });
 });
+
+describe('storm keys with an extra label (STORM_KEY_LABELS=namespace,alertname,service)', () => {
+  let fixture: PipelineFixture;
+  beforeAll(async () => {
+    fixture = await PipelineFixture.start('stormkeys', { serviceEnv: { storm: { STORM_RATE_THRESHOLD: '10', STORM_KEY_LABELS: 'namespace,alertname,service' } } });
+  });
+  afterAll(() => fixture?.close());
+
+  // After the first answer the gateway sends storm only the service label (the key's); the keys
+  // must come out the same as with every label.
+  it('splits storms by service, and keeps doing so once the gateway sends only the key labels', async () => {
+    const post = async (service: string, from: number, count: number): Promise<Result[]> => {
+      const response = await fixture.postAlerts(amWebhook(Array.from({ length: count }, (_v, i) => amAlert({ alertname: 'SvcDown', namespace: 'svc-ns', service, pod: `${service}-${from + i}` }))));
+      expect(response.status).toBe(200);
+      return response.json['results'] as Result[];
+    };
+    await post('api', 0, 5);
+    await post('web', 0, 5);
+    const api = await post('api', 5, 10);
+    const web = await post('web', 5, 4);
+    expect(api.filter((r) => r.outcome === 'storm').length).toBeGreaterThan(0);
+    expect(web.every((r) => r.outcome === 'created')).toBe(true);
+    const aggregates = fixture.resources().filter((rr) => rr.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+    expect(aggregates).toHaveLength(1);
+    expect(aggregates[0]?.spec.labels).toEqual({ namespace: 'svc-ns', alertname: 'SvcDown', service: 'api' });
+    expect(aggregates[0]?.spec.storm?.key).toBe('svc-ns/SvcDown/api');
+  });
+});

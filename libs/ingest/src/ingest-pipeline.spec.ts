@@ -164,7 +164,7 @@ describe('IngestPipeline (unit, fake services)', () => {
         {
           evaluateBatch: (request) => {
             calls.push('storm');
-            return Promise.resolve({ verdicts: request.inputs.map((_input, i) => (i === 0 ? { fingerprint: 'a', folded: true, storm } : { fingerprint: 'x', folded: false })) });
+            return Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map((_input, i) => (i === 0 ? { fingerprint: 'a', folded: true, storm } : { fingerprint: 'x', folded: false })) });
           },
         },
         inStorm(),
@@ -235,7 +235,7 @@ describe('IngestPipeline (unit, fake services)', () => {
         },
         writer,
         undefined,
-        { evaluateBatch: (request) => Promise.resolve({ verdicts: request.inputs.map((_input, i) => ({ fingerprint: `f${i}`, folded: true, storm })) }) },
+        { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map((_input, i) => ({ fingerprint: `f${i}`, folded: true, storm })) }) },
       );
       const first = await pipeline.process([signal('f0'), signal('f1')]);
       expect(foldIfNew).toEqual([[false, false]]);
@@ -261,7 +261,7 @@ describe('IngestPipeline (unit, fake services)', () => {
         },
         writer,
         undefined,
-        { evaluateBatch: (request) => Promise.resolve({ verdicts: request.inputs.map(() => ({ fingerprint: 'x', folded: false })) }) },
+        { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map(() => ({ fingerprint: 'x', folded: false })) }) },
         keys,
       );
       const outcome = await pipeline.process([signal('x')]);
@@ -286,5 +286,36 @@ describe('IngestPipeline (unit, fake services)', () => {
       await expect(pipeline.process([signal('a'), signal('b')])).rejects.toMatchObject({ code: Code.Unavailable });
       expect(forgotten).toEqual(['i-a']);
     });
+  });
+  // Storm needs only its key's labels: once it said which, the rest stay home; when its keys
+  // changed meanwhile (labels_required), the batch goes again with every label.
+  it('sends storm only the labels of its key, and everything again when it asks', async () => {
+    const sent: { trimmed: boolean; only: string[]; labels: Record<string, string> }[] = [];
+    let keyLabels = ['namespace', 'alertname'];
+    const pipeline = new IngestPipeline(
+      { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), forgetBatch: () => Promise.reject(new Error('unused')) },
+      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED })) }) },
+      undefined,
+      {
+        evaluateBatch: (request) => {
+          sent.push({ trimmed: request.labelsTrimmed, only: request.onlyLabels, labels: request.inputs[0]?.signal?.labels ?? {} });
+          const missing = request.labelsTrimmed && keyLabels.some((l) => l !== 'namespace' && l !== 'alertname' && !request.onlyLabels.includes(l));
+          return Promise.resolve({ keyLabels, labelsRequired: missing, verdicts: missing ? [] : request.inputs.map(() => ({ fingerprint: 'x', folded: false })) });
+        },
+      },
+    );
+    const labelled = (): Signal => ({ ...signal('x'), labels: { alertname: 'A', namespace: 'n', pod: 'p-1', service: 'api', team: 't' } });
+    await pipeline.process([labelled()]);
+    await pipeline.process([labelled()]);
+    keyLabels = ['namespace', 'alertname', 'service'];
+    await pipeline.process([labelled()]);
+    await pipeline.process([labelled()]);
+    expect(sent).toEqual([
+      { trimmed: false, only: [], labels: { alertname: 'A', namespace: 'n', pod: 'p-1', service: 'api', team: 't' } },
+      { trimmed: true, only: [], labels: {} },
+      { trimmed: true, only: [], labels: {} },
+      { trimmed: false, only: [], labels: { alertname: 'A', namespace: 'n', pod: 'p-1', service: 'api', team: 't' } },
+      { trimmed: true, only: ['service'], labels: { service: 'api' } },
+    ]);
   });
 });

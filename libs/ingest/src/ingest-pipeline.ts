@@ -170,12 +170,27 @@ export class IngestPipeline {
     return { verdicts, decisions };
   }
 
-  /** Storm service: which firing signals belong to a storm that is on ("fold if new"). */
+  /**
+   * Storm service: which firing signals belong to a storm that is on ("fold if new"). Once storm
+   * has said which labels make its keys, signals go with only those (most alerts' labels are
+   * not part of a key, and encoding them was a large share of the gateway's CPU, BENCHMARKS.md);
+   * if its keys changed meanwhile it answers labels_required and the batch goes again whole.
+   */
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
     if (!this.storm) return [];
-    const { verdicts } = await this.storm.evaluateBatch({
-      inputs: signals.map((signal) => ({ signal: forStorm(signal), newIncident: signal.status === Status.STATUS_FIRING })),
-    });
+    const only = this.stormKeys.labels?.filter((label) => label !== 'namespace' && label !== 'alertname');
+    const ask = async (keep: readonly string[] | undefined): Promise<EvaluateBatchResponse> => {
+      const answer = await (this.storm as StormPort).evaluateBatch({
+        inputs: signals.map((signal) => ({ signal: forStorm(signal, keep), newIncident: signal.status === Status.STATUS_FIRING })),
+        labelsTrimmed: keep !== undefined,
+        onlyLabels: keep ? [...keep] : [],
+      });
+      this.stormKeys.learnKeyLabels(answer.keyLabels);
+      return answer;
+    };
+    let answer = await ask(only);
+    if (answer.labelsRequired) answer = await ask(undefined);
+    const { verdicts } = answer;
     if (verdicts.length !== signals.length) throw new AlertgateError(Code.Internal, 'storm answered a different number of verdicts');
     return verdicts;
   }
@@ -357,15 +372,24 @@ export class IngestPipeline {
  * annotations are encoded once, for the crd-writer, instead of three times (issue 8).
  */
 const forDedup = (signal: Signal): Signal => ({ ...EMPTY_SIGNAL, fingerprint: signal.fingerprint, status: signal.status, namespace: signal.namespace });
-const forStorm = (signal: Signal): Signal => ({
+/** Storm reads the labels of its key only: `keep` names them once storm has said which. */
+const forStorm = (signal: Signal, keep?: readonly string[]): Signal => ({
   ...EMPTY_SIGNAL,
   fingerprint: signal.fingerprint,
   alertname: signal.alertname,
   namespace: signal.namespace,
   status: signal.status,
-  labels: signal.labels,
+  labels: keep ? pick(signal.labels, keep) : signal.labels,
   ...(signal.target ? { target: signal.target } : {}),
 });
+function pick(labels: Readonly<Record<string, string>>, keep: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of keep) {
+    const value = labels[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}
 const forWriterRepeat = (signal: Signal): Signal => ({
   ...EMPTY_SIGNAL,
   fingerprint: signal.fingerprint,

@@ -15,10 +15,20 @@ export class StormKeys {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** The labels storm keys on (STORM_KEY_LABELS), as its last answer said; undefined before. */
+  get labels(): readonly string[] | undefined {
+    return this.keyLabels.length > 0 ? this.keyLabels : undefined;
+  }
+
+  /** Storm's answers carry its key labels (an older storm service's do not: then nothing changes). */
+  learnKeyLabels(labels: readonly string[]): void {
+    if (labels.length > 0) this.keyLabels = labels;
+  }
+
   /** Remembers the storm of an answer: its key labels (STORM_KEY_LABELS) and its expected end. */
   learn(storm: Storm): void {
     const endsAtMs = toMillis(storm.endsAt) ?? 0;
-    if (storm.keyLabels.length > 0) this.keyLabels = storm.keyLabels;
+    this.learnKeyLabels(storm.keyLabels);
     if (endsAtMs <= this.now()) return;
     if (!this.until.has(storm.key) && this.until.size >= MAX_KEYS) this.prune();
     this.until.set(storm.key, Math.max(endsAtMs, this.until.get(storm.key) ?? 0));

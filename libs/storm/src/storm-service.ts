@@ -23,12 +23,19 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
   const implementation: StormServiceServer = {
     evaluateBatch: unary<EvaluateBatchRequest, EvaluateBatchResponse>('EvaluateBatch', logger, async (request) => {
       if (request.inputs.length > 10_000) throw new AlertgateError(Code.InvalidArgument, 'at most 10000 inputs per call');
+      const keyLabels = [...store.keyLabels];
+      // Namespace and alertname travel as fields of their own; other key labels must be among those sent.
+      if (request.labelsTrimmed && !keyLabels.every((label) => label === 'namespace' || label === 'alertname' || request.onlyLabels.includes(label))) {
+        return { verdicts: [], keyLabels, labelsRequired: true };
+      }
       const queries = request.inputs.map((input, i) => {
         if (!input.signal) throw new AlertgateError(Code.InvalidArgument, `inputs[${i}].signal is required`, { details: { field: `inputs[${i}].signal` } });
         return { signal: input.signal, newIncident: input.newIncident };
       });
       const verdicts = await store.evaluate(queries);
       return {
+        keyLabels,
+        labelsRequired: false,
         verdicts: verdicts.map((verdict, i) => {
           const signal = queries[i]?.signal;
           const { storm } = verdict;
@@ -45,7 +52,7 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
                   storm: {
                     key: storm.key,
                     keyFingerprint: storm.keyFingerprint,
-                    keyLabels: [...store.keyLabels],
+                    keyLabels,
                     type: storm.type === 'pattern' ? StormType.STORM_TYPE_PATTERN : StormType.STORM_TYPE_RATE,
                     windowStart: fromMillis(storm.startMs),
                     endsAt: fromMillis(storm.endsAtMs),

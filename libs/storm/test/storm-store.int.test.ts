@@ -1,8 +1,13 @@
-import { Source, Status, type Signal } from '@alertgate/proto';
 import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
+import { createLogger } from '@alertgate/logging';
+import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
+import { Source, Status, StormServiceClient, type EvaluateBatchRequest, type EvaluateBatchResponse, type Signal } from '@alertgate/proto';
+import { Metadata } from '@grpc/grpc-js';
+
 import { STORM_DEFAULTS } from '../src/storm-config.js';
+import { createStormService } from '../src/storm-service.js';
 import { StormStore } from '../src/storm-store.js';
 
 const signal = (namespace: string, pod: string): Signal => ({
@@ -45,5 +50,26 @@ describe('StormStore on real Redis', () => {
     expect(loud[4]?.storm?.members).toBe(5);
     // "quiet" keeps the default threshold (50).
     expect(quiet.every((v) => !v.folded && v.storm === undefined)).toBe(true);
+  });
+
+  // The gateway sends only the labels storm's keys need once storm has said which; a request
+  // that left out a label the key needs is not evaluated (nothing counted) but answered
+  // labels_required, and evaluated when the labels come.
+  it('answers its key labels, and evaluates nothing when a trimmed request lacks one', async () => {
+    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname', 'pod'], defaults: STORM_DEFAULTS, overrides: new Map() });
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100 });
+    host.add(createStormService(store, createLogger({ service: 'storm-test', level: 'silent' })));
+    const port = await host.start();
+    const client = createClient(StormServiceClient, `127.0.0.1:${port}`);
+    const evaluate = (request: EvaluateBatchRequest): Promise<EvaluateBatchResponse> => callUnary(client, client.evaluateBatch.bind(client), request, new Metadata(), 'storm.EvaluateBatch', { deadlineMs: 2_000 });
+    const inputs = [{ signal: signal('trim', 'p1'), newIncident: true }];
+    const refused = await evaluate({ inputs, labelsTrimmed: true, onlyLabels: ['container'] });
+    expect(refused).toMatchObject({ labelsRequired: true, verdicts: [], keyLabels: ['namespace', 'alertname', 'pod'] });
+    expect(await scope.keys()).toEqual([]);
+    const evaluated = await evaluate({ inputs, labelsTrimmed: true, onlyLabels: ['pod'] });
+    expect(evaluated).toMatchObject({ labelsRequired: false, keyLabels: ['namespace', 'alertname', 'pod'] });
+    expect(evaluated.verdicts).toHaveLength(1);
+    client.close();
+    await host.shutdown();
   });
 });

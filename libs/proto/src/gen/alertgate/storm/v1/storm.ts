@@ -74,14 +74,22 @@ export interface StormInput {
     | undefined;
   /**
    * The signal is, or may be, a new incident: only new incidents fold (open ones keep their
-   * resource). The gateway asks for every firing signal before dedup; dedup then folds only
-   * those that have no open incident (fold_if_new).
+   * resource). The gateway asks for every firing signal; dedup folds only those that have no
+   * open incident (fold_if_new).
    */
   newIncident: boolean;
 }
 
 export interface EvaluateBatchRequest {
   inputs: StormInput[];
+  /**
+   * When true, each signal carries only the labels named in only_labels (the rest were left
+   * out: storm keys need few of a signal's labels). If the storm service keys on a label not
+   * named there (its STORM_KEY_LABELS besides namespace and alertname), it evaluates nothing and
+   * answers labels_required: send the labels again.
+   */
+  labelsTrimmed: boolean;
+  onlyLabels: string[];
 }
 
 /** A storm and its aggregate. */
@@ -137,6 +145,13 @@ export interface Verdict {
 
 export interface EvaluateBatchResponse {
   verdicts: Verdict[];
+  /**
+   * The labels whose values make a storm key (STORM_KEY_LABELS), on every answer: a caller may
+   * send only these (labels_trimmed).
+   */
+  keyLabels: string[];
+  /** The request left out a label the key needs: nothing was evaluated, verdicts is empty. */
+  labelsRequired: boolean;
 }
 
 function createBaseStormInput(): StormInput {
@@ -231,13 +246,19 @@ export const StormInput: MessageFns<StormInput> = {
 };
 
 function createBaseEvaluateBatchRequest(): EvaluateBatchRequest {
-  return { inputs: [] };
+  return { inputs: [], labelsTrimmed: false, onlyLabels: [] };
 }
 
 export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
   encode(message: EvaluateBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.inputs) {
       StormInput.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.labelsTrimmed !== false) {
+      writer.uint32(16).bool(message.labelsTrimmed);
+    }
+    for (const v of message.onlyLabels) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -263,6 +284,22 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
             message.inputs.push(StormInput.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.labelsTrimmed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.onlyLabels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -278,6 +315,16 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
   fromJSON(object: any): EvaluateBatchRequest {
     return {
       inputs: globalThis.Array.isArray(object?.inputs) ? object.inputs.map((e: any) => StormInput.fromJSON(e)) : [],
+      labelsTrimmed: isSet(object.labelsTrimmed)
+        ? globalThis.Boolean(object.labelsTrimmed)
+        : isSet(object.labels_trimmed)
+        ? globalThis.Boolean(object.labels_trimmed)
+        : false,
+      onlyLabels: globalThis.Array.isArray(object?.onlyLabels)
+        ? object.onlyLabels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.only_labels)
+        ? object.only_labels.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -285,6 +332,12 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
     const obj: any = {};
     if (message.inputs?.length) {
       obj.inputs = message.inputs.map((e) => StormInput.toJSON(e));
+    }
+    if (message.labelsTrimmed !== false) {
+      obj.labelsTrimmed = message.labelsTrimmed;
+    }
+    if (message.onlyLabels?.length) {
+      obj.onlyLabels = message.onlyLabels;
     }
     return obj;
   },
@@ -295,6 +348,8 @@ export const EvaluateBatchRequest: MessageFns<EvaluateBatchRequest> = {
   fromPartial<I extends Exact<DeepPartial<EvaluateBatchRequest>, I>>(object: I): EvaluateBatchRequest {
     const message = createBaseEvaluateBatchRequest();
     message.inputs = object.inputs?.map((e) => StormInput.fromPartial(e)) || [];
+    message.labelsTrimmed = object.labelsTrimmed ?? false;
+    message.onlyLabels = object.onlyLabels?.map((e) => e) || [];
     return message;
   },
 };
@@ -689,13 +744,19 @@ export const Verdict: MessageFns<Verdict> = {
 };
 
 function createBaseEvaluateBatchResponse(): EvaluateBatchResponse {
-  return { verdicts: [] };
+  return { verdicts: [], keyLabels: [], labelsRequired: false };
 }
 
 export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
   encode(message: EvaluateBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.verdicts) {
       Verdict.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.keyLabels) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.labelsRequired !== false) {
+      writer.uint32(24).bool(message.labelsRequired);
     }
     return writer;
   },
@@ -721,6 +782,22 @@ export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
             message.verdicts.push(Verdict.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyLabels.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.labelsRequired = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -736,6 +813,16 @@ export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
   fromJSON(object: any): EvaluateBatchResponse {
     return {
       verdicts: globalThis.Array.isArray(object?.verdicts) ? object.verdicts.map((e: any) => Verdict.fromJSON(e)) : [],
+      keyLabels: globalThis.Array.isArray(object?.keyLabels)
+        ? object.keyLabels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.key_labels)
+        ? object.key_labels.map((e: any) => globalThis.String(e))
+        : [],
+      labelsRequired: isSet(object.labelsRequired)
+        ? globalThis.Boolean(object.labelsRequired)
+        : isSet(object.labels_required)
+        ? globalThis.Boolean(object.labels_required)
+        : false,
     };
   },
 
@@ -743,6 +830,12 @@ export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
     const obj: any = {};
     if (message.verdicts?.length) {
       obj.verdicts = message.verdicts.map((e) => Verdict.toJSON(e));
+    }
+    if (message.keyLabels?.length) {
+      obj.keyLabels = message.keyLabels;
+    }
+    if (message.labelsRequired !== false) {
+      obj.labelsRequired = message.labelsRequired;
     }
     return obj;
   },
@@ -753,6 +846,8 @@ export const EvaluateBatchResponse: MessageFns<EvaluateBatchResponse> = {
   fromPartial<I extends Exact<DeepPartial<EvaluateBatchResponse>, I>>(object: I): EvaluateBatchResponse {
     const message = createBaseEvaluateBatchResponse();
     message.verdicts = object.verdicts?.map((e) => Verdict.fromPartial(e)) || [];
+    message.keyLabels = object.keyLabels?.map((e) => e) || [];
+    message.labelsRequired = object.labelsRequired ?? false;
     return message;
   },
 };
