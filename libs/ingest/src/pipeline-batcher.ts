@@ -13,14 +13,17 @@ export interface PipelineBatcherOptions {
   /**
    * A run alongside one already in flight starts only with at least this many signals waiting;
    * fewer wait for a run to end and go with the next. Every run costs each service one call, and
-   * a call costs a process wake-up whatever it carries: small webhooks (single alerts) are cheaper
-   * together (BENCHMARKS.md: +17% single alerts/s against always overlapping), while an
-   * Alertmanager batch of 50 still overlaps at once. An idle gateway always starts at once.
+   * a call costs a process wake-up whatever it carries, so small webhooks (single alerts) are
+   * cheaper together: 50 gave +20% single alerts/s (BENCHMARKS.md). But a sender with few
+   * requests in flight then waits a run longer each time, and on a starved machine that slowed
+   * two gateways' requests to a shared limit below its rate (e2e/src/ratelimit: 496–506 of 510
+   * admitted, against 503–508 with 1). So the default is 1, always overlapping; raise it where
+   * throughput of many small webhooks matters more than their latency.
    */
   readonly overlapSignals: number;
 }
 
-export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 50 };
+export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1 };
 
 interface Job {
   readonly signals: readonly Signal[];
