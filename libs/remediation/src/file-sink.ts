@@ -161,8 +161,16 @@ export class FileSink implements RemediationSink {
     }
     let ended = 0;
     for (const namespace of namespaces) {
-      for (const object of await this.list(namespace)) {
-        if (!endedStormStatus(object, nowMs, STORM_END_MARGIN_MS)) continue;
+      // Aggregates are named storm-… (libs/storm aggregateName): only those files are read.
+      let files: string[];
+      try {
+        files = (await readdir(join(this.root, namespace))).filter((file) => file.startsWith('storm-') && file.endsWith('.yaml'));
+      } catch {
+        continue;
+      }
+      for (const file of files) {
+        const object = await this.read(join(this.root, namespace, file));
+        if (!object || !endedStormStatus(object, nowMs, STORM_END_MARGIN_MS)) continue;
         const path = this.path(namespace, object.metadata.name);
         // Decided again under the lock: a fold may have moved the storm's end meanwhile.
         await this.mutex.run(path, async () => {
