@@ -14,7 +14,7 @@
  * crypto.hash. Prints p50/p90 in ms and the server process' CPU per call (ns for hashes). Not
  * part of npm test.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { connect as connectHttp2, createServer as createHttp2Server, type ClientHttp2Session } from 'node:http2';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
@@ -120,16 +120,27 @@ function serverCpuSeconds(pid: number | undefined): number {
 
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
-async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> {
-  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve', serverOf(kind)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** This script again as a server process (`serve …`), and the port it printed. */
+async function spawnServer(args: readonly string[]): Promise<{ server: ChildProcess; port: number }> {
+  const server = spawn(process.execPath, [process.argv[1] ?? '', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       createInterface({ input: server.stdout }).on('line', (line) => {
         const match = /^PORT (\d+)$/.exec(line);
         if (match) resolve(Number(match[1]));
       });
-      server.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}`)));
+      server.once('exit', (code) => reject(new Error(`${args.join(' ')} server exited with ${String(code)}`)));
     });
+    return { server, port };
+  } catch (err) {
+    server.kill();
+    throw err;
+  }
+}
+
+async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> {
+  const { server, port } = await spawnServer(['serve', serverOf(kind)]);
+  try {
     const { call, close } = await client(clientOf(kind), port);
     await call(); // connection and first-call set-up are not what is measured
     for (const gap of [0, gapMs]) {
@@ -174,15 +185,8 @@ async function serveHttp(): Promise<void> {
  * server's CPU per request.
  */
 async function measureHttpFloor(seconds: number): Promise<void> {
-  const server = spawn(process.execPath, [process.argv[1] ?? '', 'serve-http'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { server, port } = await spawnServer(['serve-http']);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: server.stdout }).on('line', (line) => {
-        const match = /^PORT (\d+)$/.exec(line);
-        if (match) resolve(Number(match[1]));
-      });
-      server.once('exit', (code) => reject(new Error(`http server exited with ${String(code)}`)));
-    });
     const body = JSON.stringify({
       version: '4',
       status: 'firing',

@@ -177,10 +177,11 @@ export class IngestPipeline {
    * if its keys changed meanwhile it answers labels_required and the batch goes again whole.
    */
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
-    if (!this.storm) return [];
+    const storm = this.storm;
+    if (!storm) return [];
     const only = this.stormKeys.labels?.filter((label) => label !== 'namespace' && label !== 'alertname');
     const ask = async (keep: readonly string[] | undefined): Promise<EvaluateBatchResponse> => {
-      const answer = await (this.storm as StormPort).evaluateBatch({
+      const answer = await storm.evaluateBatch({
         inputs: signals.map((signal) => ({ signal: forStorm(signal, keep), newIncident: signal.status === Status.STATUS_FIRING })),
         labelsTrimmed: keep !== undefined,
         onlyLabels: keep ? [...keep] : [],

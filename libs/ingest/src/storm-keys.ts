@@ -1,4 +1,5 @@
 import { Status, toMillis, type Signal, type Storm } from '@alertgate/proto';
+import { stormKeyOf } from '@alertgate/signal';
 
 /** Keys remembered at most; beyond, the ones whose storm ends first are dropped. */
 const MAX_KEYS = 10_000;
@@ -37,7 +38,7 @@ export class StormKeys {
   /** Whether the signal's key was in a storm at last word: only firing signals fold. */
   inStorm(signal: Signal): boolean {
     if (signal.status !== Status.STATUS_FIRING || this.keyLabels.length === 0 || this.until.size === 0) return false;
-    const key = this.keyLabels.map((label) => (label === 'namespace' ? signal.namespace : label === 'alertname' ? signal.alertname : (signal.labels[label] ?? ''))).join('/');
+    const key = stormKeyOf(this.keyLabels, signal);
     const endsAtMs = this.until.get(key);
     if (endsAtMs === undefined) return false;
     if (endsAtMs > this.now()) return true;

@@ -1,5 +1,5 @@
 import { Source, type Signal } from '@alertgate/proto';
-import { slug } from '@alertgate/signal';
+import { keyLabelValue, slug } from '@alertgate/signal';
 
 /**
  * The RemediationRequest resource (k8s/crds/remediationrequests.yaml is its schema). Spec is what
@@ -198,14 +198,13 @@ export function mergeOpenStatus(current: RemediationRequestStatus | undefined, n
 
 /** Two pending updates of one resource as one: the later facts of both. */
 export function combineStatus(a: RemediationRequestStatus, b: RemediationRequestStatus): RemediationRequestStatus {
-  const max = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
   const min = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x < y ? x : y);
   const combined: RemediationRequestStatus = { ...a, ...b };
   const occurrences = Math.max(a.occurrences ?? 0, b.occurrences ?? 0);
   if (occurrences > 0) combined.occurrences = occurrences;
   const firstSeen = min(a.firstSeen, b.firstSeen);
-  const lastSeen = max(a.lastSeen, b.lastSeen);
-  const resolvedAt = max(a.resolvedAt, b.resolvedAt);
+  const lastSeen = latest(a.lastSeen, b.lastSeen);
+  const resolvedAt = latest(a.resolvedAt, b.resolvedAt);
   if (firstSeen) combined.firstSeen = firstSeen;
   if (lastSeen) combined.lastSeen = lastSeen;
   if (resolvedAt) {
@@ -232,6 +231,7 @@ function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): S
   };
 }
 
+/** The later of two ISO-8601 UTC times (they compare as strings), either may be absent. */
 const latest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> => (value === undefined ? {} : ({ [key]: value } as Record<K, string>));
 
@@ -322,11 +322,6 @@ export function buildAggregate(folded: FoldedSignal, namespace: string): Remedia
 
 /** The storm key labels when the storm service does not say (the storm service's default). */
 export const DEFAULT_STORM_KEY_LABELS: readonly string[] = ['namespace', 'alertname'];
-
-/** One key label's value, as the storm service reads it (libs/storm StormStore.stormKey). */
-function keyLabelValue(label: string, signal: { readonly namespace: string; readonly alertname: string; readonly labels: Readonly<Record<string, string>> }): string {
-  return label === 'namespace' ? signal.namespace : label === 'alertname' ? signal.alertname : (signal.labels[label] ?? '');
-}
 
 /**
  * An individual resource that belongs to a storm's aggregate: an open incident of the same storm

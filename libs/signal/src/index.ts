@@ -9,4 +9,6 @@ export { parseKubernetesEvent, retarget } from './parse-kubernetes-event.js';
 export type { InvolvedObject, KubernetesEventResult } from './parse-kubernetes-event.js';
 export { SIGNAL_LIMIT_DEFAULTS } from './signal-limits.js';
 export { slug } from './slug.js';
+export { keyLabelValue, stormKeyOf } from './storm-key.js';
+export type { StormKeyFields } from './storm-key.js';
 export type { SignalLimits } from './signal-limits.js';

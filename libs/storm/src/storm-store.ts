@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Status, type Signal } from '@alertgate/proto';
 import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { stormKeyOf } from '@alertgate/signal';
 
 import { settingsFor, type StormConfig } from './storm-config.js';
 import { STORM_BATCH_LUA } from './storm-batch.lua.js';
@@ -53,9 +54,7 @@ export class StormStore {
   }
 
   stormKey(signal: Signal): string {
-    return this.config.keyLabels
-      .map((label) => (label === 'namespace' ? signal.namespace : label === 'alertname' ? signal.alertname : (signal.labels[label] ?? '')))
-      .join('/');
+    return stormKeyOf(this.config.keyLabels, signal);
   }
 
   async evaluate(queries: readonly StormQuery[]): Promise<StormVerdict[]> {
