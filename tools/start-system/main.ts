@@ -9,7 +9,7 @@
  */
 import { join, resolve } from 'node:path';
 
-import { RedisServer, REDIS_INSTALL_HINT, redisServerAvailable, startSystem, type AppName } from '@alertgate/local-env';
+import { PortReservation, RedisServer, REDIS_INSTALL_HINT, redisServerAvailable, startSystem, type AppName } from '@alertgate/local-env';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -31,6 +31,21 @@ function printLog(app: AppName, line: string): void {
 
 async function main(): Promise<void> {
   const env = process.env;
+  const ports: Record<AppName, number> = {
+    'ingest-gateway': Number(env['INGEST_PORT'] ?? 8080),
+    dedup: Number(env['DEDUP_PORT'] ?? 50051),
+    'crd-writer': Number(env['CRD_WRITER_PORT'] ?? 50054),
+    ratelimit: Number(env['RATELIMIT_PORT'] ?? 50053),
+    storm: Number(env['STORM_PORT'] ?? 50052),
+  };
+  // Held before anything opens a connection (Redis included): 50051–50054 are ephemeral ports.
+  const reservation = await PortReservation.hold({
+    INGEST_PORT: ports['ingest-gateway'],
+    DEDUP_PORT: ports.dedup,
+    CRD_WRITER_PORT: ports['crd-writer'],
+    RATELIMIT_PORT: ports.ratelimit,
+    STORM_PORT: ports.storm,
+  });
   let redis: RedisServer | undefined;
   let redisUrl = env['REDIS_URL'];
   if (!redisUrl) {
@@ -50,13 +65,8 @@ async function main(): Promise<void> {
     redisUrl,
     keyPrefix: env['REDIS_KEY_PREFIX'] ?? 'ag:',
     sinkDir,
-    ports: {
-      'ingest-gateway': Number(env['INGEST_PORT'] ?? 8080),
-      dedup: Number(env['DEDUP_PORT'] ?? 50051),
-      'crd-writer': Number(env['CRD_WRITER_PORT'] ?? 50054),
-      ratelimit: Number(env['RATELIMIT_PORT'] ?? 50053),
-      storm: Number(env['STORM_PORT'] ?? 50052),
-    },
+    ports,
+    reservation,
     env: passThrough,
     onLog: printLog,
   });

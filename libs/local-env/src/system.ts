@@ -1,3 +1,4 @@
+import type { PortReservation } from './port-reservation.js';
 import { ServiceProcess, type AppName } from './service-process.js';
 
 export interface SystemOptions {
@@ -8,6 +9,8 @@ export interface SystemOptions {
   readonly sinkDir: string;
   /** Fixed ports (npm start); 0 = any free port (tests). */
   readonly ports?: Partial<Record<AppName, number>>;
+  /** Fixed ports held until their service starts (PortReservation: npm start). */
+  readonly reservation?: PortReservation;
   /** Extra environment for every service (e.g. OTEL_*, LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
   /** Extra environment per service. */
@@ -44,6 +47,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       ...(options.onLog ? { onLog: (line: string) => options.onLog?.(app, line) } : {}),
     });
+  // A held port goes free only as its own service starts.
+  const start = async (service: ServiceProcess): Promise<number> => {
+    await options.reservation?.release(options.ports?.[service.name] ?? 0);
+    return service.start();
+  };
   const dedup = make('dedup', {
     DEDUP_PORT: String(options.ports?.dedup ?? 0),
     REDIS_URL: options.redisUrl,
@@ -51,7 +59,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   });
   const started: ServiceProcess[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(started.map((service) => service.stop()));
+    await Promise.all([...started.map((service) => service.stop()), options.reservation?.releaseAll()]);
   };
   const ratelimit = make('ratelimit', {
     RATELIMIT_PORT: String(options.ports?.ratelimit ?? 0),
@@ -65,14 +73,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   });
   try {
     started.push(dedup, ratelimit, storm);
-    const [dedupPort, ratelimitPort, stormPort] = await Promise.all([dedup.start(), ratelimit.start(), storm.start()]);
+    const [dedupPort, ratelimitPort, stormPort] = await Promise.all([start(dedup), start(ratelimit), start(storm)]);
     const crdWriter = make('crd-writer', {
       CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
       SINK_FILE_DIR: options.sinkDir,
       DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
     });
     started.push(crdWriter);
-    const crdWriterPort = await crdWriter.start();
+    const crdWriterPort = await start(crdWriter);
     const gateway = make('ingest-gateway', {
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),
       DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
@@ -82,7 +90,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       INGEST_AUTH: 'disabled',
     });
     started.push(gateway);
-    const gatewayPort = await gateway.start();
+    const gatewayPort = await start(gateway);
     return {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
       dedupAddress: `127.0.0.1:${dedupPort}`,
