@@ -1,4 +1,6 @@
-import { KeySchema } from '@alertgate/redis';
+import { hash } from 'node:crypto';
+
+import { KEY_CLASSES, KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
 import { createLogger } from '@alertgate/logging';
@@ -71,5 +73,28 @@ describe('StormStore on real Redis', () => {
     expect(evaluated.verdicts).toHaveLength(1);
     client.close();
     await host.shutdown();
+  });
+
+  // Members are packed 5 bytes each (3 of the resource's hash, 2 of its last-seen second) and
+  // found by a plain byte search: a match that straddles two records is not the member.
+  it('finds a member only on a record boundary of the packed list', async () => {
+    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname'], defaults: { ...STORM_DEFAULTS, rateThreshold: 1000 }, overrides: new Map() });
+    const pod = signal('packed', 'p1');
+    const member = hash('sha256', 'pod/p1', 'buffer').subarray(0, 3);
+    const redisKey = new KeySchema(scope.prefix).key(KEY_CLASSES.storm, '', hash('sha256', store.stormKey(pod), 'hex').slice(0, 12));
+    // One record "xy" + the member's first byte, seen = its last two bytes: the member's bytes
+    // sit at offset 2, inside that record.
+    await scope.redis.hset(redisKey, 'M', Buffer.concat([Buffer.from('xy'), member]));
+    await scope.redis.pexpire(redisKey, 60_000);
+    const [first] = await store.evaluate([{ signal: pod, newIncident: true }]);
+    expect(first?.storm).toBeUndefined();
+    const packed = await scope.redis.hgetBuffer(redisKey, 'M');
+    // Not taken for the straddled bytes: appended as a second record.
+    expect(packed?.length).toBe(10);
+    expect(packed?.subarray(0, 5)).toEqual(Buffer.concat([Buffer.from('xy'), member]));
+    expect(packed?.subarray(5, 8)).toEqual(member);
+    // Found on its boundary the next time: updated in place, not appended again.
+    await store.evaluate([{ signal: pod, newIncident: false }]);
+    expect((await scope.redis.hgetBuffer(redisKey, 'M'))?.length).toBe(10);
   });
 });
