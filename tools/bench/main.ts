@@ -15,6 +15,7 @@
  * both systems alike, to show each at its peak. Not part of npm test.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,8 @@ import { execFileSync } from 'node:child_process';
 import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisServer, startSystem, stopKubeEnv, type AppName, type RunningSystem } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
+
+import { assessTargets } from './targets.js';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -378,7 +381,9 @@ async function main(): Promise<void> {
       serverTimeMs: r.timings.at(-1) ?? {},
     }));
     const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
-    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, kubernetes };
+    const cores = availableParallelism();
+    const targets = assessTargets(summary, cores);
+    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, cores, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, targets, kubernetes };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
     } else {
@@ -393,6 +398,11 @@ async function main(): Promise<void> {
       }
       if (sweep.length > 0) out('\nconcurrency sweep (alerts/s, medians)');
       for (const x of sweep) out(`  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`);
+      if (targets.length > 0) out(`\ntargets (issue 8), at ${CONCURRENCY} connections`);
+      for (const t of targets) {
+        out(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
+        if (t.budget) out(`           CPU budget: ${t.budget}`);
+      }
       out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
       if (kubernetes) {
         const { run, resources } = kubernetes;
