@@ -11,9 +11,15 @@ export function keyLabelValue(label: string, fields: StormKeyFields): string {
 }
 
 /**
- * The storm key of an alert: its STORM_KEY_LABELS values joined by "/". The storm service keys
- * on it; the gateway (StormKeys) and the crd-writer (storm links) must read it the same way.
+ * The storm key of an alert: its STORM_KEY_LABELS values joined by "/", each with "%" and "/"
+ * percent-encoded so that two different sets of values never make one key ("a/b" + "c" against
+ * "a" + "b/c"; storm-key.spec.ts). Values without either character — every namespace, and the
+ * alertnames of the default key in practice — read as before: "namespace/alertname". The storm
+ * service keys on it; the gateway (StormKeys) reads it the same way.
  */
 export function stormKeyOf(keyLabels: readonly string[], fields: StormKeyFields): string {
-  return keyLabels.map((label) => keyLabelValue(label, fields)).join('/');
+  return keyLabels.map((label) => escapeKeyPart(keyLabelValue(label, fields))).join('/');
 }
+
+const KEY_SPECIAL = /[%/]/g;
+const escapeKeyPart = (value: string): string => (value.includes('/') || value.includes('%') ? value.replace(KEY_SPECIAL, (c) => (c === '%' ? '%25' : '%2F')) : value);
