@@ -13,9 +13,14 @@
  * The incidents opened individually before a storm are not remembered here: the crd-writer finds
  * them in Kubernetes (open resources of the storm key) when it creates the aggregate.
  *
- * ARGV: per key (in KEYS order) its settings: rate N, pattern M, window ms, inactivity ms, max
- * duration ms, member cap; then per input: key index, member hash ('' for none), 'f'/'r', new
- * incident '1'/'0'. Keys with different overrides therefore share the one call.
+ * ARGV, packed so that a webhook's arguments are a few strings, not six per key and four per
+ * alert (building and parsing those was a fifth of the storm service's CPU, issue 8):
+ *   ARGV[1]          the number S of distinct settings in the batch
+ *   ARGV[2 .. 1+6S]  each settings' rate N, pattern M, window ms, inactivity ms, max duration ms,
+ *                    member cap (keys with different overrides share the one call)
+ *   ARGV[2+6S]       per key (in KEYS order) 2 bytes: its settings' index, 0-based, big-endian
+ *   ARGV[3+6S]       per input 6 bytes: key index (2 bytes, 1-based, big-endian), flags (1
+ *                    resolved, 2 new incident, 4 has a member), the member's 3-byte hash
  * Returns per input { state (0 none, 1 storm, 2 storm declared now), folded, start, type,
  * members, occurrences, resolved, overflow, ends at (ms) }.
  */
@@ -24,7 +29,9 @@ local t0 = redis.call('TIME')
 local now = tonumber(t0[1]) * 1000 + math.floor(tonumber(t0[2]) / 1000)
 local nowS = math.floor(now / 1000)
 local FIELDS = { 'c', 'p', 't', 'M', 'S', 'L', 'T', 'O', 'R', 'X' }
-local base = #KEYS * 6
+local nSettings = tonumber(ARGV[1])
+local keySettings = ARGV[2 + 6 * nSettings]
+local inputs = ARGV[3 + 6 * nSettings]
 
 -- Each key's state is read once, kept in a table while the batch is decided, and written back
 -- once (one HGET/HSET per key, not several per alert: issue 8).
@@ -37,7 +44,8 @@ local function load(k)
     S = tonumber(v[5] or 0), L = tonumber(v[6] or 0), T = tonumber(v[7] or 0), O = tonumber(v[8] or 0),
     R = tonumber(v[9] or 0), X = tonumber(v[10] or 0), existed = v[1] ~= false or v[4] ~= false or v[5] ~= false,
     cleared = false, dirty = false }
-  local s = (k - 1) * 6
+  local hi, lo = string.byte(keySettings, 2 * k - 1, 2 * k)
+  local s = 1 + (hi * 256 + lo) * 6
   st.rateN, st.patternM, st.window = tonumber(ARGV[s + 1]), tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3])
   st.inactivity, st.maxDuration, st.memberCap = tonumber(ARGV[s + 4]), tonumber(ARGV[s + 5]), tonumber(ARGV[s + 6])
   states[k] = st
@@ -73,13 +81,13 @@ local function recent(st)
 end
 
 local out = {}
-local n = (#ARGV - base) / 4
-for i = 0, n - 1 do
-  local k = tonumber(ARGV[base + 1 + i * 4])
-  local st = load(k)
-  local member = ARGV[base + 2 + i * 4]
-  local firing = ARGV[base + 3 + i * 4] == 'f'
-  local isNew = ARGV[base + 4 + i * 4] == '1'
+for o = 1, #inputs, 6 do
+  local khi, klo, flags = string.byte(inputs, o, o + 2)
+  local st = load(khi * 256 + klo)
+  local member = ''
+  if flags >= 4 then member = string.sub(inputs, o + 3, o + 5) end
+  local firing = flags % 2 == 0
+  local isNew = flags % 4 >= 2
 
   if st.S > 0 and (now - st.L > st.inactivity or now - st.S > st.maxDuration) then
     -- The storm window closed: the key starts afresh, and its next storm gets a new aggregate.

@@ -32,6 +32,9 @@ export interface StormVerdict {
   readonly folded: boolean;
 }
 
+/** Bytes per input in the script's packed arguments. */
+const INPUT_BYTES = 6;
+
 // One-shot hashing (crypto.hash): per signal in the storm service's profile.
 const sha256 = (text: string): string => hash('sha256', text, 'hex');
 
@@ -72,8 +75,12 @@ export class StormStore {
       }
       return hash;
     };
+    // The script's packed arguments (storm-batch.lua.ts): distinct settings, each key's settings
+    // index (2 bytes), each input's key index, flags and member (6 bytes).
+    const settingsIndex = new Map<string, number>();
     const settingArgs: number[] = [];
-    const inputArgs: (string | number | Buffer)[] = [];
+    const keySettings: number[] = [];
+    const inputs = Buffer.alloc(queries.length * INPUT_BYTES);
     const names: string[] = [];
     queries.forEach((query, i) => {
       const { signal } = query;
@@ -85,19 +92,37 @@ export class StormStore {
       let index = keyIndex.get(redisKey);
       if (index === undefined) {
         index = keyIndex.size + 1;
+        // Key indexes travel in 2 bytes (the service takes far fewer inputs per call).
+        if (index > 0xffff) throw new AlertgateError(Code.InvalidArgument, `at most 65535 storm keys per call`);
         keyIndex.set(redisKey, index);
         const settings = settingsFor(this.config, signal.namespace, signal.alertname);
-        settingArgs.push(settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap);
+        const tuple = [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap];
+        const id = tuple.join(',');
+        let at = settingsIndex.get(id);
+        if (at === undefined) {
+          at = settingsIndex.size;
+          settingsIndex.set(id, at);
+          settingArgs.push(...tuple);
+        }
+        keySettings.push(at);
       }
       names.push(stormKey);
       const target = signal.target;
-      // 3 bytes of the resource's hash (binary; the script packs members 5 bytes each).
-      const member = target && target.name !== '' ? hash('sha256', `${target.kind}/${target.name}`, 'buffer').subarray(0, 3) : '';
-      inputArgs.push(index, member, signal.status === Status.STATUS_RESOLVED ? 'r' : 'f', query.newIncident ? '1' : '0');
+      const offset = i * INPUT_BYTES;
+      inputs.writeUInt16BE(index, offset);
+      let flags = (signal.status === Status.STATUS_RESOLVED ? 1 : 0) | (query.newIncident ? 2 : 0);
+      if (target && target.name !== '') {
+        // 3 bytes of the resource's hash: the script packs members 5 bytes each.
+        hash('sha256', `${target.kind}/${target.name}`, 'buffer').copy(inputs, offset + 3, 0, 3);
+        flags |= 4;
+      }
+      inputs[offset + 2] = flags;
     });
+    const packedKeySettings = Buffer.alloc(keySettings.length * 2);
+    keySettings.forEach((at, k) => packedKeySettings.writeUInt16BE(at, k * 2));
     let reply: unknown;
     try {
-      reply = await this.script.run(this.redis, [...keyIndex.keys()], [...settingArgs, ...inputArgs]);
+      reply = await this.script.run(this.redis, [...keyIndex.keys()], [settingsIndex.size, ...settingArgs, packedKeySettings, inputs]);
     } catch (err) {
       throw mapRedisError(err, 'storm evaluation');
     }
