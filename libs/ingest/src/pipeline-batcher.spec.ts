@@ -98,4 +98,27 @@ describe('PipelineBatcher', () => {
     fake.runs[2]?.finish();
     await expect(late).resolves.toEqual({ results: [{ fingerprint: 'e', outcome: 'duplicate' }] });
   });
+
+  it('starts a run beside one in flight only once half as many signals wait, so that runs stay of a size', async () => {
+    const fake = new FakePipeline();
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 2, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    // A lone request beside a run of one goes at once: a sender with one request in flight never waits a run.
+    const lone = batcher.submit([signal('a')], 's', 1);
+    const next = batcher.submit([signal('b')], 's', 1);
+    expect(fake.runs).toHaveLength(2);
+    fake.runs[0]?.finish();
+    fake.runs[1]?.finish();
+    await Promise.all([lone, next]);
+    // A run of eight in flight: the next starts with four waiting, not with the first.
+    const big = batcher.submit(['c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map(signal), 's', 1);
+    expect(fake.runs).toHaveLength(3);
+    const small = [batcher.submit([signal('k')], 's', 1), batcher.submit([signal('l')], 's', 1), batcher.submit([signal('m')], 's', 1)];
+    expect(fake.runs).toHaveLength(3);
+    small.push(batcher.submit([signal('n')], 's', 1));
+    expect(fake.runs).toHaveLength(4);
+    expect(fake.runs[3]?.requests.map((r) => r.signals[0]?.fingerprint)).toEqual(['k', 'l', 'm', 'n']);
+    fake.runs[2]?.finish();
+    fake.runs[3]?.finish();
+    await Promise.all([big, ...small]);
+  });
 });

@@ -17,8 +17,9 @@ export interface PipelineBatcherOptions {
    * cheaper together: 50 gave +20% single alerts/s (BENCHMARKS.md). But a sender with few
    * requests in flight then waits a run longer each time, and on a starved machine that slowed
    * two gateways' requests to a shared limit below its rate (e2e/src/ratelimit: 496–506 of 510
-   * admitted, against 503–508 with 1). So the default is 1, always overlapping; raise it where
-   * throughput of many small webhooks matters more than their latency.
+   * admitted, against 503–508 with 1). So the default is 1; raise it where throughput of many
+   * small webhooks matters more than their latency. Whatever it is, a run also waits for half as
+   * many signals as the smallest run in flight (overlapThreshold).
    */
   readonly overlapSignals: number;
 }
@@ -48,6 +49,8 @@ export class PipelineBatcher {
   private readonly queue: Job[] = [];
   private queuedSignals = 0;
   private inFlight = 0;
+  /** The signals of each run in flight. */
+  private readonly runSignals = new Set<{ signals: number }>();
 
   constructor(
     private readonly pipeline: IngestPipeline,
@@ -63,14 +66,29 @@ export class PipelineBatcher {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < this.options.maxInFlight && this.queuedSignals >= this.options.overlapSignals))) {
+    while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))) {
       const batch = this.take();
+      const entry = { signals: batch.reduce((sum, job) => sum + job.signals.length, 0) };
+      this.runSignals.add(entry);
       this.inFlight += 1;
       void this.run(batch).finally(() => {
         this.inFlight -= 1;
+        this.runSignals.delete(entry);
         this.drain();
       });
     }
+  }
+
+  /**
+   * Signals that must wait before a run starts beside those in flight: overlapSignals, and at
+   * least half the smallest run in flight, so that runs stay of a size. Without the second rule
+   * a run of one webhook started as soon as another was in flight, and every run costs each
+   * service a call whatever it carries.
+   */
+  private overlapThreshold(): number {
+    let smallest = Infinity;
+    for (const run of this.runSignals) smallest = Math.min(smallest, run.signals);
+    return Math.max(this.options.overlapSignals, smallest === Infinity ? 1 : Math.ceil(smallest / 2));
   }
 
   /** The waiting webhooks, oldest first, up to the limits (at least one). */
