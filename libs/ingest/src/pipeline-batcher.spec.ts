@@ -99,7 +99,7 @@ describe('PipelineBatcher', () => {
     await expect(late).resolves.toEqual({ results: [{ fingerprint: 'e', outcome: 'duplicate' }] });
   });
 
-  it('starts a run beside one in flight only once half as many signals wait, so that runs stay of a size', async () => {
+  it('starts a run beside one in flight only once as many signals wait, so that runs stay of a size', async () => {
     const fake = new FakePipeline();
     const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { maxInFlight: 2, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
     // A lone request beside a run of one goes at once: a sender with one request in flight never waits a run.
@@ -109,8 +109,8 @@ describe('PipelineBatcher', () => {
     fake.runs[0]?.finish();
     fake.runs[1]?.finish();
     await Promise.all([lone, next]);
-    // A run of eight in flight: the next starts with four waiting, not with the first.
-    const big = batcher.submit(['c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map(signal), 's', 1);
+    // A run of four in flight: the next starts with four waiting, not with the first.
+    const big = batcher.submit(['c', 'd', 'e', 'f'].map(signal), 's', 1);
     expect(fake.runs).toHaveLength(3);
     const small = [batcher.submit([signal('k')], 's', 1), batcher.submit([signal('l')], 's', 1), batcher.submit([signal('m')], 's', 1)];
     expect(fake.runs).toHaveLength(3);

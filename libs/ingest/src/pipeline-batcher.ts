@@ -18,8 +18,8 @@ export interface PipelineBatcherOptions {
    * requests in flight then waits a run longer each time, and on a starved machine that slowed
    * two gateways' requests to a shared limit below its rate (e2e/src/ratelimit: 496–506 of 510
    * admitted, against 503–508 with 1). So the default is 1; raise it where throughput of many
-   * small webhooks matters more than their latency. Whatever it is, a run also waits for half as
-   * many signals as the smallest run in flight (overlapThreshold).
+   * small webhooks matters more than their latency. Whatever it is, a run also waits for as many
+   * signals as the smallest run in flight (overlapThreshold).
    */
   readonly overlapSignals: number;
 }
@@ -80,15 +80,16 @@ export class PipelineBatcher {
   }
 
   /**
-   * Signals that must wait before a run starts beside those in flight: overlapSignals, and at
-   * least half the smallest run in flight, so that runs stay of a size. Without the second rule
-   * a run of one webhook started as soon as another was in flight, and every run costs each
-   * service a call whatever it carries.
+   * Signals that must wait before a run starts beside those in flight: overlapSignals, and as
+   * many as the smallest run in flight, so that runs stay of a size. Without the second rule a
+   * run of one webhook started as soon as another was in flight, and every run costs each
+   * service a call whatever it carries (paired runs, BENCHMARKS.md: +10% webhooks of 50, +13%
+   * single alerts per second against half as many, more against none).
    */
   private overlapThreshold(): number {
     let smallest = Infinity;
     for (const run of this.runSignals) smallest = Math.min(smallest, run.signals);
-    return Math.max(this.options.overlapSignals, smallest === Infinity ? 1 : Math.ceil(smallest / 2));
+    return Math.max(this.options.overlapSignals, smallest === Infinity ? 1 : smallest);
   }
 
   /** The waiting webhooks, oldest first, up to the limits (at least one). */
