@@ -326,13 +326,15 @@ export class IngestPipeline {
         // A repeat of an open incident only updates its resource's status: its labels and
         // annotations need not travel again (crd-writer asks for them if it must create).
         const trimmed = decision?.outcome === Outcome.OUTCOME_DUPLICATE;
+        // One object literal of one shape per update (no conditional spreads: they allocated
+        // twice and gave the encoder a shape per combination); the encoder skips undefined.
         return {
           action: open ? Action.ACTION_OPEN : Action.ACTION_RESOLVE,
           signal: trimmed ? forWriterRepeat(signal) : signal,
           signalTrimmed: trimmed,
           incidentId: incident?.id ?? '',
-          ...(incident?.firstSeen ? { firstSeen: incident.firstSeen } : {}),
-          ...(incident?.lastSeen ? { lastSeen: incident.lastSeen } : {}),
+          firstSeen: incident?.firstSeen,
+          lastSeen: incident?.lastSeen,
           occurrences: incident?.occurrences ?? 0,
         };
       });
@@ -370,19 +372,37 @@ export class IngestPipeline {
 
 /**
  * Each service gets only the fields it reads (their protos say which): a webhook's labels and
- * annotations are encoded once, for the crd-writer, instead of three times (issue 8).
+ * annotations are encoded once, for the crd-writer, instead of three times (issue 8). Written
+ * out field by field, not spread from a template: these run for every alert, and a spread
+ * copies property by property into an object of another shape.
  */
-const forDedup = (signal: Signal): Signal => ({ ...EMPTY_SIGNAL, fingerprint: signal.fingerprint, status: signal.status, namespace: signal.namespace });
-/** Storm reads the labels of its key only: `keep` names them once storm has said which. */
-const forStorm = (signal: Signal, keep?: readonly string[]): Signal => ({
-  ...EMPTY_SIGNAL,
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const trimmedSignal = (signal: Signal, labels: Readonly<Record<string, string>>): Signal => ({
   fingerprint: signal.fingerprint,
   alertname: signal.alertname,
+  severity: '',
   namespace: signal.namespace,
+  target: signal.target,
+  cluster: '',
   status: signal.status,
-  labels: keep ? pick(signal.labels, keep) : signal.labels,
-  ...(signal.target ? { target: signal.target } : {}),
+  source: Source.SOURCE_UNSPECIFIED,
+  labels,
+  annotations: NO_LABELS,
 });
+const forDedup = (signal: Signal): Signal => ({
+  fingerprint: signal.fingerprint,
+  alertname: '',
+  severity: '',
+  namespace: signal.namespace,
+  target: undefined,
+  cluster: '',
+  status: signal.status,
+  source: Source.SOURCE_UNSPECIFIED,
+  labels: NO_LABELS,
+  annotations: NO_LABELS,
+});
+/** Storm reads the labels of its key only: `keep` names them once storm has said which. */
+const forStorm = (signal: Signal, keep?: readonly string[]): Signal => trimmedSignal(signal, keep ? pick(signal.labels, keep) : signal.labels);
 function pick(labels: Readonly<Record<string, string>>, keep: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const name of keep) {
@@ -391,15 +411,7 @@ function pick(labels: Readonly<Record<string, string>>, keep: readonly string[])
   }
   return picked;
 }
-const forWriterRepeat = (signal: Signal): Signal => ({
-  ...EMPTY_SIGNAL,
-  fingerprint: signal.fingerprint,
-  alertname: signal.alertname,
-  namespace: signal.namespace,
-  status: signal.status,
-  ...(signal.target ? { target: signal.target } : {}),
-});
-const EMPTY_SIGNAL: Signal = { fingerprint: '', alertname: '', severity: '', namespace: '', cluster: '', status: Status.STATUS_UNSPECIFIED, source: Source.SOURCE_UNSPECIFIED, labels: {}, annotations: {} };
+const forWriterRepeat = (signal: Signal): Signal => trimmedSignal(signal, NO_LABELS);
 
 /** What the crd-writer did, as the gateway's per-signal outcome. */
 const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
