@@ -49,8 +49,8 @@ export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' |
 export interface SignalResult {
   readonly fingerprint: string;
   readonly outcome: SignalOutcome;
-  readonly occurrences?: number;
-  readonly remediationRequest?: { readonly namespace: string; readonly name: string };
+  readonly occurrences?: number | undefined;
+  readonly remediationRequest?: { readonly namespace: string; readonly name: string } | undefined;
 }
 
 /** What the request limit said of the sender (absent without a rate limit service). */
@@ -346,11 +346,12 @@ export class IngestPipeline {
         const decision = decisions[i];
         const ref = result?.resource ? { namespace: result.resource.namespace, name: result.resource.name } : undefined;
         const outcome = OUTCOME_OF_EFFECT[result?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
+        // One shape for every result (undefined fields are left out of the JSON answer).
         return {
           fingerprint: signal.fingerprint,
           outcome,
-          ...(outcome === 'created' || outcome === 'duplicate' ? { occurrences: decision?.incident?.occurrences ?? 0 } : {}),
-          ...(ref ? { remediationRequest: ref } : {}),
+          occurrences: outcome === 'created' || outcome === 'duplicate' ? (decision?.incident?.occurrences ?? 0) : undefined,
+          remediationRequest: ref,
         };
       });
       const counts = new Map<string, number>();

@@ -82,7 +82,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         overflow: storm.overflow,
         aggregate: { namespace: storm.aggregate?.namespace ?? signal.namespace, name: storm.aggregate?.name ?? '' },
       },
-      ...(traceId ? { traceId } : {}),
+      traceId,
     });
     return { effect: Effect.EFFECT_FOLDED, resource: result.ref };
   }
@@ -95,7 +95,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         firstSeenMs: toMillis(update.firstSeen) ?? 0,
         lastSeenMs: toMillis(update.lastSeen) ?? 0,
         occurrences: update.occurrences,
-        ...(traceId ? { traceId } : {}),
+        traceId,
       },
       signal.namespace,
       { mayCreate: !update.signalTrimmed },

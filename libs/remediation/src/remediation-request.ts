@@ -111,7 +111,7 @@ export interface OpenIncident {
   readonly firstSeenMs: number;
   readonly lastSeenMs: number;
   readonly occurrences: number;
-  readonly traceId?: string;
+  readonly traceId?: string | undefined;
 }
 
 export function isTerminal(object: Pick<RemediationRequest, 'status'> | undefined): boolean {
@@ -280,7 +280,7 @@ export interface FoldedSignal {
     readonly endsAtMs: number;
     readonly aggregate: ResourceKey;
   };
-  readonly traceId?: string;
+  readonly traceId?: string | undefined;
 }
 
 /** The storm's aggregate RemediationRequest (label remediation.alertgate.io/storm: "true"). */
