@@ -57,21 +57,24 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
         return { fingerprint: signal.fingerprint, resolved, foldIfNew: !resolved && request.foldIfNew[index] === true };
       });
       const decisions = await store.checkBatch(queries);
-      for (const decision of decisions) decisionsTotal.inc({ outcome: decision.outcome });
+      // Counted per outcome, not per decision: a labelled increment costs a label lookup.
+      const counts = new Map<string, number>();
+      for (const decision of decisions) counts.set(decision.outcome, (counts.get(decision.outcome) ?? 0) + 1);
+      for (const [outcome, count] of counts) decisionsTotal.inc({ outcome }, count);
       return {
+        // One shape per decision (no conditional spread): this runs for every alert.
         decisions: decisions.map((decision) => ({
           fingerprint: decision.fingerprint,
           outcome: OUTCOME_TO_PROTO[decision.outcome],
-          ...(decision.incident === undefined
-            ? {}
-            : {
-                incident: {
+          incident:
+            decision.incident === undefined
+              ? undefined
+              : {
                   id: decision.incident.id,
                   firstSeen: fromMillis(decision.incident.firstSeenMs),
                   lastSeen: fromMillis(decision.incident.lastSeenMs),
                   occurrences: decision.incident.occurrences,
                 },
-              }),
         })),
       };
     }),

@@ -47,9 +47,10 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
           return {
             fingerprint: signal?.fingerprint ?? '',
             folded: verdict.folded,
-            ...(storm && signal
-              ? {
-                  storm: {
+            // One shape per verdict (no conditional spread): this runs for every alert.
+            storm:
+              storm && signal
+                ? {
                     key: storm.key,
                     keyFingerprint: storm.keyFingerprint,
                     keyLabels,
@@ -62,9 +63,8 @@ export function createStormService(store: StormStore, logger: Logger): GrpcServi
                     overflow: storm.overflow,
                     aggregateCreated: storm.declaredNow,
                     aggregate: { namespace: signal.namespace, name: aggregateName(signal.alertname, storm.keyFingerprint, storm.startMs) },
-                  },
-                }
-              : {}),
+                  }
+                : undefined,
           };
         }),
       };
