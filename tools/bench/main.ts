@@ -382,7 +382,7 @@ async function main(): Promise<void> {
     }));
     const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
     const cores = availableParallelism();
-    const targets = assessTargets(summary, cores);
+    const targets = assessTargets(summary, cores, sweep);
     const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, cores, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, targets, kubernetes };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
@@ -402,6 +402,7 @@ async function main(): Promise<void> {
       for (const t of targets) {
         out(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
         if (t.budget) out(`           CPU budget: ${t.budget}`);
+        if (t.sweep) out(`           at more connections, both systems alike: ${t.sweep}`);
       }
       out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
       if (kubernetes) {

@@ -20,6 +20,10 @@ describe('assessTargets', () => {
         workload('c: 1,000 alerts/s', { p99ms: 37, redisScriptCallsPerRequest: 3 }),
       ],
       2,
+      [
+        { workload: 'a: webhooks of 50', concurrency: 64, alertgateAlertsPerSecond: 26_000, alertmanagerAlertsPerSecond: 50_000, ratio: 0.52 },
+        { workload: 'a: webhooks of 50', concurrency: 128, alertgateAlertsPerSecond: 24_000, alertmanagerAlertsPerSecond: 50_000, ratio: 0.48 },
+      ],
     );
     expect(verdicts).toEqual([
       {
@@ -28,6 +32,8 @@ describe('assessTargets', () => {
         met: false,
         // 0.1 CPU s per 1,000 alerts on 2 cores: 20,000 alerts/s at most; 25,000 needs 0.08.
         budget: 'all processes spend 0.1 CPU s per 1,000 alerts: 2 cores allow at most 20000 alerts/s (0.4×); 25000 alerts/s needs ≤ 0.08',
+        // The sweep is judged by the same target, connection count by connection count.
+        sweep: '64 connections 0.52× (26000 vs 50000) met; 128 connections 0.48× (24000 vs 50000) NOT met',
       },
       {
         target: '(b) single alerts: ≥ 0.25× Alertmanager',

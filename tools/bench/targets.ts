@@ -18,12 +18,23 @@ export interface WorkloadFigures {
   readonly cpuSecondsPer1000Alerts: Readonly<Record<string, number>>;
 }
 
+/** A throughput run at another number of connections (the benchmark's --sweep). */
+export interface SweepFigures {
+  readonly workload: string;
+  readonly concurrency: number;
+  readonly alertgateAlertsPerSecond: number;
+  readonly alertmanagerAlertsPerSecond: number;
+  readonly ratio: number;
+}
+
 export interface TargetVerdict {
   readonly target: string;
   readonly measured: string;
   readonly met: boolean;
   /** For a throughput target: what the CPU per alert allows, and what the target needs. */
   readonly budget?: string;
+  /** For a throughput target: the same target at the sweep's connections, both systems alike. */
+  readonly sweep?: string;
 }
 
 /** The Redis-backed services, each allowed one script call (round trip) per webhook. */
@@ -36,7 +47,7 @@ const LATENCY_P99_MS = 10;
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function assessTargets(summary: readonly WorkloadFigures[], cores: number): TargetVerdict[] {
+export function assessTargets(summary: readonly WorkloadFigures[], cores: number, sweep: readonly SweepFigures[] = []): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
   const byLetter = new Map(summary.map((s) => [s.workload.slice(0, 1), s]));
   for (const { letter, ratio, what } of THROUGHPUT) {
@@ -45,6 +56,7 @@ export function assessTargets(summary: readonly WorkloadFigures[], cores: number
     const cpuPerAlert = Object.values(s.cpuSecondsPer1000Alerts).reduce((sum, v) => sum + v, 0) / 1000;
     const needed = ratio * s.alertmanagerAlertsPerSecond;
     const ceiling = cpuPerAlert > 0 ? cores / cpuPerAlert : Infinity;
+    const others = sweep.filter((x) => x.workload.slice(0, 1) === letter);
     verdicts.push({
       target: `(${letter}) ${what}: ≥ ${ratio}× Alertmanager`,
       measured: `${s.ratio}× (${s.alertgateAlertsPerSecond} vs ${s.alertmanagerAlertsPerSecond} alerts/s)`,
@@ -52,6 +64,9 @@ export function assessTargets(summary: readonly WorkloadFigures[], cores: number
       budget:
         `all processes spend ${round(cpuPerAlert * 1000, 3)} CPU s per 1,000 alerts: ${cores} cores allow at most ${Math.round(ceiling)} alerts/s ` +
         `(${round(ceiling / Math.max(1, s.alertmanagerAlertsPerSecond), 2)}×); ${Math.round(needed)} alerts/s needs ≤ ${round((cores / Math.max(1, needed)) * 1000, 3)}`,
+      ...(others.length > 0
+        ? { sweep: others.map((x) => `${x.concurrency} connections ${x.ratio}× (${x.alertgateAlertsPerSecond} vs ${x.alertmanagerAlertsPerSecond}) ${x.ratio >= ratio ? 'met' : 'NOT met'}`).join('; ') }
+        : {}),
     });
   }
   const c = byLetter.get('c');
