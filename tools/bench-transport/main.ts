@@ -18,13 +18,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { connect as connectHttp2, createServer as createHttp2Server, type ClientHttp2Session } from 'node:http2';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
 import { createLogger } from '@alertgate/logging';
+
+import { processCpuSeconds } from '../bench/process-cpu.js';
 
 /**
  * tcp, http2 and grpc as above; grpc-server is an http2 client calling the grpc-js server,
@@ -112,12 +113,6 @@ async function client(kind: 'tcp' | 'http2' | 'grpc', port: number): Promise<{ c
   };
 }
 
-/** utime + stime of a process, in seconds (clock ticks of 1/100 s). Linux only, like the benchmark. */
-function serverCpuSeconds(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /** This script again as a server process (`serve …`), and the port it printed. */
@@ -145,26 +140,26 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
     await call(); // connection and first-call set-up are not what is measured
     for (const gap of [0, gapMs]) {
       const times: number[] = [];
-      const cpuBefore = serverCpuSeconds(server.pid);
+      const cpuBefore = processCpuSeconds(server.pid);
       for (let i = 0; i < calls; i++) {
         const started = process.hrtime.bigint();
         await call();
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
         if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
       }
-      const cpuPerCall = ((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / calls;
+      const cpuPerCall = ((processCpuSeconds(server.pid) - cpuBefore) * 1000) / calls;
       times.sort((a, b) => a - b);
       out(`${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  server CPU ${cpuPerCall.toFixed(3)} ms/call  (${calls} calls)`);
     }
     // The same calls 8 at a time: how much of a call's CPU is its own, how much a wake-up's.
-    const cpuBefore = serverCpuSeconds(server.pid);
+    const cpuBefore = processCpuSeconds(server.pid);
     const started = process.hrtime.bigint();
     const perWorker = Math.ceil((calls * 4) / 8);
     await Promise.all(Array.from({ length: 8 }, async () => {
       for (let i = 0; i < perWorker; i++) await call();
     }));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    out(`${kind.padEnd(11)} 8 in parallel: ${((perWorker * 8) / seconds).toFixed(0)} calls/s  server CPU ${(((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / (perWorker * 8)).toFixed(3)} ms/call`);
+    out(`${kind.padEnd(11)} 8 in parallel: ${((perWorker * 8) / seconds).toFixed(0)} calls/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / (perWorker * 8)).toFixed(3)} ms/call`);
     close();
   } finally {
     server.kill();
@@ -200,7 +195,7 @@ async function measureHttpFloor(seconds: number): Promise<void> {
       await response.body.text();
     };
     for (let i = 0; i < 500; i++) await send(); // warm-up
-    const cpuBefore = serverCpuSeconds(server.pid);
+    const cpuBefore = processCpuSeconds(server.pid);
     const end = Date.now() + seconds * 1000;
     let sent = 0;
     await Promise.all(Array.from({ length: 16 }, async () => {
@@ -209,7 +204,7 @@ async function measureHttpFloor(seconds: number): Promise<void> {
         sent += 1;
       }
     }));
-    out(`fastify JSON endpoint, 16 connections: ${(sent / seconds).toFixed(0)} requests/s  server CPU ${(((serverCpuSeconds(server.pid) - cpuBefore) * 1000) / sent).toFixed(3)} ms/request`);
+    out(`fastify JSON endpoint, 16 connections: ${(sent / seconds).toFixed(0)} requests/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / sent).toFixed(3)} ms/request`);
     await agent.close();
   } finally {
     server.kill();

@@ -14,7 +14,6 @@
  * each service and waiting for it. --sweep N,M runs (a) and (b) again at those concurrencies,
  * both systems alike, to show each at its peak. Not part of npm test.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -24,7 +23,8 @@ import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisServer, sta
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
-import { assessTargets } from './targets.js';
+import { processCpuSeconds } from './process-cpu.js';
+import { assessTargets, type SweepFigures } from './targets.js';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -150,11 +150,8 @@ async function commandCalls(redis: Redis): Promise<{ all: number; scripts: numbe
   return { all, scripts, scriptUsec };
 }
 
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-}
+/** alertgate's alerts/s over Alertmanager's, to two decimals. */
+const ratioOf = (ours: number, theirs: number): number => Math.round((ours / Math.max(1, theirs)) * 100) / 100;
 
 /**
  * Time spent inside each service per call, from the services' own histograms: for every gRPC
@@ -324,7 +321,7 @@ async function main(): Promise<void> {
       const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], scriptUsecPerCall: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
       results[name] = entry;
       for (let round = 0; round < ROUNDS; round++) {
-        const cpuBefore = Object.fromEntries(services.map((s) => [s, cpuSeconds(system.services[s].pid)]));
+        const cpuBefore = Object.fromEntries(services.map((s) => [s, processCpuSeconds(system.services[s].pid)]));
         const redisCpuBefore = await redisCpuSeconds(redis);
         const loadCpuBefore = loadGeneratorCpuSeconds();
         const callsBefore = await commandCalls(redis);
@@ -336,7 +333,7 @@ async function main(): Promise<void> {
         entry.redisCallsPerAlert.push((callsAfter.all - callsBefore.all) / Math.max(1, run.alerts));
         entry.scriptUsecPerCall.push((callsAfter.scriptUsec - callsBefore.scriptUsec) / Math.max(1, callsAfter.scripts - callsBefore.scripts));
         entry.scriptsPerRequest.push(((callsAfter.scripts - callsBefore.scripts) / Math.max(1, run.alerts)) * entry.alertsPerRequest);
-        for (const s of services) entry.cpu[s]?.push(((cpuSeconds(system.services[s].pid) - (cpuBefore[s] ?? 0)) / Math.max(1, run.alerts)) * 1000);
+        for (const s of services) entry.cpu[s]?.push(((processCpuSeconds(system.services[s].pid) - (cpuBefore[s] ?? 0)) / Math.max(1, run.alerts)) * 1000);
         // Includes the few INFO calls around the run; negligible against a run's commands.
         entry.cpu['redis']?.push((((await redisCpuSeconds(redis)) - redisCpuBefore) / Math.max(1, run.alerts)) * 1000);
         entry.cpu['load generator']?.push(((loadGeneratorCpuSeconds() - loadCpuBefore) / Math.max(1, run.alerts)) * 1000);
@@ -344,7 +341,7 @@ async function main(): Promise<void> {
       }
     }
     // The sweep: throughput only, alternating as above, medians.
-    const sweep: { workload: string; concurrency: number; alertgateAlertsPerSecond: number; alertmanagerAlertsPerSecond: number; ratio: number; p99ms: number }[] = [];
+    const sweep: (SweepFigures & { p99ms: number })[] = [];
     for (const [name, ours, theirs] of workloads.slice(0, 2)) {
       if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
       for (const concurrency of SWEEP) {
@@ -356,7 +353,7 @@ async function main(): Promise<void> {
         }
         const a = median(mine.map((x) => x.alertsPerSecond));
         const b = median(theirsRuns.map((x) => x.alertsPerSecond));
-        sweep.push({ workload: name, concurrency, alertgateAlertsPerSecond: a, alertmanagerAlertsPerSecond: b, ratio: Math.round((a / Math.max(1, b)) * 100) / 100, p99ms: Math.round(median(mine.map((x) => x.p99)) * 100) / 100 });
+        sweep.push({ workload: name, concurrency, alertgateAlertsPerSecond: a, alertmanagerAlertsPerSecond: b, ratio: ratioOf(a, b), p99ms: Math.round(median(mine.map((x) => x.p99)) * 100) / 100 });
       }
     }
     const memory = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
@@ -367,7 +364,7 @@ async function main(): Promise<void> {
       workload: name,
       alertgateAlertsPerSecond: median(r.gateway.map((x) => x.alertsPerSecond)),
       alertmanagerAlertsPerSecond: median(r.alertmanager.map((x) => x.alertsPerSecond)),
-      ratio: Math.round((median(r.gateway.map((x) => x.alertsPerSecond)) / Math.max(1, median(r.alertmanager.map((x) => x.alertsPerSecond)))) * 100) / 100,
+      ratio: ratioOf(median(r.gateway.map((x) => x.alertsPerSecond)), median(r.alertmanager.map((x) => x.alertsPerSecond))),
       p50ms: Math.round(median(r.gateway.map((x) => x.p50)) * 100) / 100,
       p95ms: Math.round(median(r.gateway.map((x) => x.p95)) * 100) / 100,
       p99ms: Math.round(median(r.gateway.map((x) => x.p99)) * 100) / 100,

@@ -48,9 +48,8 @@ interface Job {
 export class PipelineBatcher {
   private readonly queue: Job[] = [];
   private queuedSignals = 0;
-  private inFlight = 0;
-  /** The signals of each run in flight. */
-  private readonly runSignals = new Set<{ signals: number }>();
+  /** The runs in flight, each with its number of signals. */
+  private readonly inFlight = new Set<{ readonly signals: number }>();
 
   constructor(
     private readonly pipeline: IngestPipeline,
@@ -66,14 +65,12 @@ export class PipelineBatcher {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))) {
-      const batch = this.take();
-      const entry = { signals: batch.reduce((sum, job) => sum + job.signals.length, 0) };
-      this.runSignals.add(entry);
-      this.inFlight += 1;
-      void this.run(batch).finally(() => {
-        this.inFlight -= 1;
-        this.runSignals.delete(entry);
+    while (this.queue.length > 0 && (this.inFlight.size === 0 || (this.inFlight.size < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))) {
+      const { jobs, signals } = this.take();
+      const entry = { signals };
+      this.inFlight.add(entry);
+      void this.run(jobs).finally(() => {
+        this.inFlight.delete(entry);
         this.drain();
       });
     }
@@ -88,12 +85,12 @@ export class PipelineBatcher {
    */
   private overlapThreshold(): number {
     let smallest = Infinity;
-    for (const run of this.runSignals) smallest = Math.min(smallest, run.signals);
+    for (const run of this.inFlight) smallest = Math.min(smallest, run.signals);
     return Math.max(this.options.overlapSignals, smallest === Infinity ? 1 : smallest);
   }
 
-  /** The waiting webhooks, oldest first, up to the limits (at least one). */
-  private take(): Job[] {
+  /** The waiting webhooks, oldest first, up to the limits (at least one), and their signals. */
+  private take(): { jobs: Job[]; signals: number } {
     const batch: Job[] = [];
     let signals = 0;
     let bytes = 0;
@@ -105,7 +102,7 @@ export class PipelineBatcher {
     }
     this.queue.splice(0, batch.length);
     this.queuedSignals -= signals;
-    return batch;
+    return { jobs: batch, signals };
   }
 
   private async run(batch: readonly Job[]): Promise<void> {

@@ -12,6 +12,7 @@ import {
   buildAggregate,
   buildRemediationRequest,
   endedStormStatus,
+  STORM_END_MARGIN_MS,
   FINGERPRINT_LABEL_DIGITS,
   LABEL_FINGERPRINT,
   mergeOpenStatus,
@@ -26,8 +27,6 @@ import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveR
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-/** Writes here are not coalesced: a storm's end is final this long after it (clock and ordering margin). */
-const STORM_END_MARGIN_MS = 1_000;
 
 /**
  * Writes each RemediationRequest as `<root>/<namespace>/<name>.yaml`: the object the API server
@@ -170,6 +169,7 @@ export class FileSink implements RemediationSink {
       }
       for (const file of files) {
         const object = await this.read(join(this.root, namespace, file));
+        // Writes here are not coalesced: the margin alone is the grace.
         if (!object || !endedStormStatus(object, nowMs, STORM_END_MARGIN_MS)) continue;
         const path = this.path(namespace, object.metadata.name);
         // Decided again under the lock: a fold may have moved the storm's end meanwhile.

@@ -14,6 +14,7 @@ import {
   buildRemediationRequest,
   combineStatus,
   endedStormStatus,
+  STORM_END_MARGIN_MS,
   FINGERPRINT_LABEL_DIGITS,
   isTerminal,
   LABEL_ALERTNAME,
@@ -72,9 +73,6 @@ interface Client {
   readonly mergePatch: object;
   readonly k8s: typeof K8s;
 }
-
-/** Beyond the status flush interval, before a storm's end is taken as final: clocks and writes in flight. */
-const STORM_END_MARGIN_MS = 1_000;
 
 /**
  * Writes RemediationRequests to a real API server (DESIGN.md decisions 4 and 5):

@@ -1,4 +1,5 @@
 import { Source, Status, type Signal } from '@alertgate/proto';
+import { stormKeyOf } from '@alertgate/signal';
 
 import { belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolvedStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
@@ -17,7 +18,7 @@ const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespac
 const incident = (s: Signal) => buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, s.namespace);
 const folded = (s: Signal, keyLabels: readonly string[]): FoldedSignal => ({
   signal: s,
-  storm: { key: keyLabels.map((l) => s.labels[l]).join('/'), keyFingerprint: 'e'.repeat(64), keyLabels, type: 'rate', startMs: 0, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs: 0, aggregate: { namespace: s.namespace, name: 'storm-podcrash' } },
+  storm: { key: stormKeyOf(keyLabels, s), keyFingerprint: 'e'.repeat(64), keyLabels, type: 'rate', startMs: 0, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs: 0, aggregate: { namespace: s.namespace, name: 'storm-podcrash' } },
 });
 
 describe('RemediationRequest model', () => {

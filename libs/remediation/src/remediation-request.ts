@@ -235,6 +235,9 @@ function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): S
 const latest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> => (value === undefined ? {} : ({ [key]: value } as Record<K, string>));
 
+/** Beyond a sink's own delay (the status flush), before a storm's end is taken as final: clocks and writes in flight. */
+export const STORM_END_MARGIN_MS = 1_000;
+
 /**
  * The status that ends a storm's aggregate once its storm is over: resolved at the storm's end
  * (storm.endsAt), marked storm.endedAt. Undefined while the storm may still be on, for anything
