@@ -93,6 +93,12 @@ interface RunResult {
   readonly created: number;
 }
 
+/**
+ * Alertmanager's own defaults (group_wait 30s, group_interval 5m, repeat_interval 4h), as users
+ * run it: the yardstick ingests and deduplicates at a rate that does not depend on how long a run lasts.
+ */
+const ALERTMANAGER_YARDSTICK_TIMERS = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' } as const;
+
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
@@ -287,9 +293,13 @@ async function main(): Promise<void> {
    * Each Alertmanager run gets a fresh Alertmanager: it keeps every posted alert in memory until
    * it resolves (resolve_timeout, 5m), and with a million held alerts it slows down and its
    * garbage collection takes CPU from the runs that follow. A fresh, empty one is its best case.
+   * It runs with Alertmanager's own default timers (ALERTMANAGER_YARDSTICK_TIMERS): with the
+   * tests' 1 s group_interval it flushes every group every second, work that grows with the
+   * alerts it holds, so its rate fell with the length of a run (72,000 alerts/s over 4 s, 34,000
+   * over 20 s; BENCHMARKS.md, fifth session) and a 10-second run flattered alertgate.
    */
   const alertmanagerRun = async (theirs: (s: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number }): Promise<RunResult> => {
-    const alertmanager = await new AlertmanagerProcess({}).start();
+    const alertmanager = await new AlertmanagerProcess(ALERTMANAGER_YARDSTICK_TIMERS).start();
     try {
       return await drive(agent, `${alertmanager.url}/api/v2/alerts`, theirs, options);
     } finally {
