@@ -2,19 +2,26 @@ import type { Agent, AgentOptions } from 'node:https';
 
 import type * as K8s from '@kubernetes/client-node';
 
-import { reuseConnections } from './kube-client.js';
+import { RETIRED_AGENT_GRACE_MS, reuseConnections } from './kube-client.js';
 
 describe('reuseConnections', () => {
-  // client-node 1.x calls createAgent for every request; the one agent must come back each time.
-  it('answers every request with one keep-alive agent per TLS identity', () => {
+  const fakeConfig = (): { made: AgentOptions[]; destroyed: number[]; config: { createAgent: (cluster: unknown, options: AgentOptions) => Agent } } => {
     const made: AgentOptions[] = [];
+    const destroyed: number[] = [];
     const config = {
       createAgent: (_cluster: unknown, options: AgentOptions): Agent => {
         made.push(options);
-        return { id: made.length } as unknown as Agent;
+        const id = made.length;
+        return { id, destroy: () => destroyed.push(id) } as unknown as Agent;
       },
     };
     reuseConnections(config as unknown as K8s.KubeConfig);
+    return { made, destroyed, config };
+  };
+
+  // client-node 1.x calls createAgent for every request; the one agent must come back each time.
+  it('answers every request with one keep-alive agent per TLS identity', () => {
+    const { made, config } = fakeConfig();
     const first = config.createAgent({}, { ca: 'CA', cert: Buffer.from('cert-1'), key: 'key' });
     const again = config.createAgent({}, { ca: 'CA', cert: Buffer.from('cert-1'), key: 'key' });
     const rotated = config.createAgent({}, { ca: 'CA', cert: Buffer.from('cert-2'), key: 'key' });
@@ -22,5 +29,26 @@ describe('reuseConnections', () => {
     expect(rotated).not.toBe(first);
     expect(made).toHaveLength(2);
     expect(made.every((options) => options.keepAlive === true)).toBe(true);
+  });
+
+  // A long-running crd-writer sees its client certificate rotate many times: each old agent and
+  // its sockets must go, after the requests in flight on it had time to finish.
+  it('closes the agent of a rotated certificate after the grace period, and only that one', () => {
+    jest.useFakeTimers();
+    try {
+      const { destroyed, config } = fakeConfig();
+      config.createAgent({}, { ca: 'CA', cert: 'cert-1' });
+      const second = config.createAgent({}, { ca: 'CA', cert: 'cert-2' });
+      jest.advanceTimersByTime(RETIRED_AGENT_GRACE_MS - 1);
+      expect(destroyed).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(destroyed).toEqual([1]);
+      expect(config.createAgent({}, { ca: 'CA', cert: 'cert-2' })).toBe(second);
+      config.createAgent({}, { ca: 'CA', cert: 'cert-3' });
+      jest.advanceTimersByTime(RETIRED_AGENT_GRACE_MS);
+      expect(destroyed).toEqual([1, 2]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

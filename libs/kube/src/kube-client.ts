@@ -37,25 +37,37 @@ function tlsText(part: unknown): string {
 type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
 
 /**
+ * How long a replaced agent keeps its sockets: requests already sent on it finish (client
+ * requests time out well before this), then its keep-alive connections are closed.
+ */
+export const RETIRED_AGENT_GRACE_MS = 60_000;
+
+/**
  * @kubernetes/client-node 1.x makes a new https.Agent for every request, so every API call paid
  * a TLS handshake and a fresh secure context (CA and key parsed again): most of the crd-writer's
  * CPU per created resource (npm run bench, workload d; profile with --profile). Here one
- * keep-alive agent serves every request with the same TLS material; a changed certificate
- * (reloaded kubeconfig) gets an agent of its own.
+ * keep-alive agent serves every request with the same TLS material. When the material changes (a
+ * rotated client certificate in a reloaded kubeconfig) the next request gets a new agent and the
+ * old one is closed after RETIRED_AGENT_GRACE_MS: agents of old certificates do not pile up
+ * (kube-client.spec.ts). The material is hashed only when one of its parts is not the very
+ * object the last request carried.
  */
 export function reuseConnections(config: K8s.KubeConfig): void {
   const target = config as unknown as { createAgent: AgentFactory };
   const create = target.createAgent.bind(config);
-  const agents = new Map<string, Agent>();
+  let current: { agent: Agent; key: string; parts: unknown[] } | undefined;
   target.createAgent = (cluster, options) => {
-    const material = [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized].map(tlsText);
-    const key = createHash('sha256').update(material.join('\0')).digest('hex');
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = create(cluster, { ...options, keepAlive: true });
-      agents.set(key, agent);
+    const parts: unknown[] = [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized];
+    if (current && parts.every((part, i) => part === current?.parts[i])) return current.agent;
+    const key = createHash('sha256').update(parts.map(tlsText).join('\0')).digest('hex');
+    if (current?.key === key) {
+      current.parts = parts;
+      return current.agent;
     }
-    return agent;
+    const retired = current?.agent;
+    if (retired) setTimeout(() => retired.destroy(), RETIRED_AGENT_GRACE_MS).unref();
+    current = { agent: create(cluster, { ...options, keepAlive: true }), key, parts };
+    return current.agent;
   };
 }
 
