@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --sweep 64,128 --profile DIR --env K=V --json]
+ * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --sweep 64,128 --profile DIR --env K=V --node-arg FLAG --json]
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -47,6 +47,12 @@ process.argv.forEach((a, i) => {
   const [key, value] = a.split(/=(.*)/s);
   if (process.argv[i - 1] === '--env' && key && value !== undefined) EXTRA_ENV[key] = value;
 });
+/** --node-arg FLAG (repeatable): an extra Node flag for every service, for experiments (V8 flags NODE_OPTIONS refuses). */
+const NODE_ARGS = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--node-arg' ? [a] : []));
+const serviceNodeArgs = (): { nodeArgs?: string[] } => {
+  const args = [...NODE_ARGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] : [])];
+  return args.length > 0 ? { nodeArgs: args } : {};
+};
 /** --only a,b: run just these workloads (by their letter). */
 /** --sweep 64,128: (a) and (b) again at these concurrencies (connections), both systems alike. */
 const SWEEP = ((i: number) => (i < 0 ? [] : (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0)))(process.argv.indexOf('--sweep'));
@@ -162,7 +168,9 @@ const ratioOf = (ours: number, theirs: number): number => Math.round((ours / Mat
 /**
  * Time spent inside each service per call, from the services' own histograms: for every gRPC
  * method (alertgate_rpc_server_duration_seconds) and Redis script (alertgate_redis_script_duration_seconds)
- * the call count and summed seconds, and the gateway's HTTP handling. Read before and after a run.
+ * the call count and summed seconds, the gateway's HTTP handling, and each process' garbage
+ * collection pauses by kind (nodejs_gc_duration_seconds: a pause holds up every call the process
+ * has in hand, so it shows where a latency tail comes from). Read before and after a run.
  */
 type Timing = { count: number; sum: number; buckets: Map<number, number> };
 type Timings = Map<string, Timing>;
@@ -178,10 +186,10 @@ async function serviceTimings(system: RunningSystem): Promise<Timings> {
   for (const s of ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const) sources.push([s, `http://127.0.0.1:${system.services[s].metricsPort}/metrics`]);
   for (const [service, url] of sources) {
     const text = await (await fetch(url)).text();
-    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm)) {
+    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm)) {
       const [, metric = '', kind, labels = '', value] = match;
-      const name = /(?:method|script|route|target)="([^"]+)"/.exec(labels)?.[1] ?? '?';
-      const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : ''}${name}`;
+      const name = /(?:method|script|route|target|kind)="([^"]+)"/.exec(labels)?.[1] ?? '?';
+      const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : metric.includes('gc') ? 'gc ' : ''}${name}`;
       const entry = timings.get(key) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
       if (kind === 'sum') entry.sum += Number(value);
       else if (kind === 'count') entry.count += Number(value);
@@ -248,7 +256,7 @@ async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: Run
     keyPrefix: `agk${suffix}:`,
     sinkDir: '/nonexistent',
     env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
-    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] } : {}),
+    ...serviceNodeArgs(),
     serviceEnv: {
       'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
       storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
@@ -277,7 +285,7 @@ async function main(): Promise<void> {
     keyPrefix: 'ag:',
     sinkDir: '/nonexistent',
     env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
-    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`] } : {}),
+    ...serviceNodeArgs(),
     serviceEnv: {
       'crd-writer': { SINK: 'null' },
       // At these rates the default thresholds (50 alerts or 20 resources of a key per minute)
@@ -401,7 +409,7 @@ async function main(): Promise<void> {
         out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
         out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request, ${s.redisUsecPerScriptCall} µs each inside Redis; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
         out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-        out(`  ms inside, per call: mean, p99 bucket (calls)  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
+        out(`  ms inside, per call or GC pause: mean, p99 bucket (count)  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
       }
       if (sweep.length > 0) out('\nconcurrency sweep (alerts/s, medians)');
       for (const x of sweep) out(`  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`);
