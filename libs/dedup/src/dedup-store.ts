@@ -36,7 +36,7 @@ export interface DedupDecision {
 export interface DedupStoreOptions {
   /** How long an incident stays open after its last sighting. */
   readonly windowMs: number;
-  /** Fields sampled per written hash to remove stale entries (0 disables sampling). */
+  /** Fields examined per written hash, on average, to remove stale entries (0: none; dedup-batch.lua.ts). */
   readonly pruneSamples: number;
 }
 

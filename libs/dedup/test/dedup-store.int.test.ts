@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
-import { DedupStore, SHARD_DIGITS } from '../src/dedup-store.js';
+import { DedupStore, FIELD_DIGITS, SHARD_DIGITS } from '../src/dedup-store.js';
 
 const fp = (seed: string): string => createHash('sha256').update(seed).digest('hex');
 
@@ -59,15 +59,47 @@ describe('DedupStore on real Redis', () => {
     expect(later?.outcome).toBe('new');
   });
 
-  it('removes stale entries of a live shard by sampling', async () => {
+  // The entries are written with a long window, so that their hash's TTL keeps it alive, and
+  // later looked at with a short one, which makes them stale: only sweeping can remove them.
+  it('sweeps the stale entries of a live shard no larger than the samples on every write', async () => {
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
     const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 16 });
     // Ten fingerprints in one shard (same first digits), then let them go stale.
     const shard = 'abc';
     const stale = Array.from({ length: 10 }, (_v, i) => `${shard}${fp(`e${i}`).slice(SHARD_DIGITS)}`);
-    await short.checkBatch(stale.map((fingerprint) => ({ fingerprint, resolved: false })));
+    await long.checkBatch(stale.map((fingerprint) => ({ fingerprint, resolved: false })));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await short.checkBatch([{ fingerprint: `${shard}${fp('fresh').slice(SHARD_DIGITS)}`, resolved: false }]);
     expect(await scope.redis.hlen(`${scope.prefix}{d}${shard}`)).toBe(1);
+  });
+
+  // A hash larger than DEDUP_PRUNE_SAMPLES is swept whole with probability samples / size per
+  // write (dedup-batch.lua.ts). 300 writes of fresh fingerprints to a shard with 30 stale entries
+  // draw about 4 × ln(330 / 31) ≈ 9.5 sweeps on average: all 300 missing has odds near e^-9.5.
+  it('sweeps the stale entries of a live shard larger than the samples, by chance per write', async () => {
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
+    // A second is ample for the writes below, which must not go stale themselves meanwhile.
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 1_000, pruneSamples: 4 });
+    const shard = 'abd';
+    const inShard = (name: string): string => `${shard}${fp(name).slice(SHARD_DIGITS)}`;
+    await long.checkBatch(Array.from({ length: 30 }, (_v, i) => ({ fingerprint: inShard(`stale-${i}`), resolved: false })));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    for (let i = 0; i < 300; i++) await short.checkBatch([{ fingerprint: inShard(`fresh-${i}`), resolved: false }]);
+    const fields = await scope.redis.hkeys(`${scope.prefix}{d}${shard}`);
+    const staleLeft = Array.from({ length: 30 }, (_v, i) => inShard(`stale-${i}`).slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS)).filter((field) => fields.includes(field));
+    expect(staleLeft).toEqual([]);
+    // Sweeping removed only stale entries: every fresh incident is still open.
+    expect(fields).toHaveLength(300);
+  });
+
+  it('keeps stale entries when sweeping is off (DEDUP_PRUNE_SAMPLES=0) until they are met', async () => {
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
+    const off = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 0 });
+    const shard = 'abe';
+    await long.checkBatch(Array.from({ length: 5 }, (_v, i) => ({ fingerprint: `${shard}${fp(`old-${i}`).slice(SHARD_DIGITS)}`, resolved: false })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await off.checkBatch([{ fingerprint: `${shard}${fp('new').slice(SHARD_DIGITS)}`, resolved: false }]);
+    expect(await scope.redis.hlen(`${scope.prefix}{d}${shard}`)).toBe(6);
   });
 
   it('forgets only the incident it names', async () => {
