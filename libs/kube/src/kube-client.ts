@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Agent, AgentOptions } from 'node:https';
 
 import { AlertgateError, Code } from '@alertgate/errors';
@@ -25,13 +24,21 @@ export async function loadKubeClient(access: KubernetesAccess): Promise<KubeClie
   return { config, k8s };
 }
 
-/** TLS material (strings, buffers, lists of them, or objects with them) as text for a cache key. */
+/** TLS material (strings, buffers, lists of them, or objects with them) as text, to compare. */
 function tlsText(part: unknown): string {
   if (part === undefined || part === null) return '';
   if (Buffer.isBuffer(part)) return part.toString('base64');
   if (Array.isArray(part)) return part.map(tlsText).join(',');
   if (typeof part === 'string' || typeof part === 'boolean' || typeof part === 'number') return String(part);
   return JSON.stringify(part);
+}
+
+/** Whether two pieces of TLS material are the same, by content (client-node reads them anew per call). */
+function samePart(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((part, i) => samePart(part, b[i]));
+  return tlsText(a) === tlsText(b);
 }
 
 type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
@@ -46,27 +53,22 @@ export const RETIRED_AGENT_GRACE_MS = 60_000;
  * @kubernetes/client-node 1.x makes a new https.Agent for every request, so every API call paid
  * a TLS handshake and a fresh secure context (CA and key parsed again): most of the crd-writer's
  * CPU per created resource (npm run bench, workload d; profile with --profile). Here one
- * keep-alive agent serves every request with the same TLS material. When the material changes (a
- * rotated client certificate in a reloaded kubeconfig) the next request gets a new agent and the
- * old one is closed after RETIRED_AGENT_GRACE_MS: agents of old certificates do not pile up
- * (kube-client.spec.ts). The material is hashed only when one of its parts is not the very
- * object the last request carried.
+ * keep-alive agent serves every request with the same TLS material. client-node reads that
+ * material anew for every request (the CA file in a pod, the kubeconfig's base64 data), so it is
+ * compared by content with the last request's (Buffer.equals: no hashing per call). When it
+ * changes (a rotated certificate) the next request gets a new agent and the old one is closed
+ * after RETIRED_AGENT_GRACE_MS: agents of old certificates do not pile up (kube-client.spec.ts).
  */
 export function reuseConnections(config: K8s.KubeConfig): void {
   const target = config as unknown as { createAgent: AgentFactory };
   const create = target.createAgent.bind(config);
-  let current: { agent: Agent; key: string; parts: unknown[] } | undefined;
+  let current: { agent: Agent; parts: unknown[] } | undefined;
   target.createAgent = (cluster, options) => {
     const parts: unknown[] = [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized];
-    if (current && parts.every((part, i) => part === current?.parts[i])) return current.agent;
-    const key = createHash('sha256').update(parts.map(tlsText).join('\0')).digest('hex');
-    if (current?.key === key) {
-      current.parts = parts;
-      return current.agent;
-    }
-    const retired = current?.agent;
-    if (retired) setTimeout(() => retired.destroy(), RETIRED_AGENT_GRACE_MS).unref();
-    current = { agent: create(cluster, { ...options, keepAlive: true }), key, parts };
+    const last = current;
+    if (last && parts.every((part, i) => samePart(part, last.parts[i]))) return last.agent;
+    if (last) setTimeout(() => last.agent.destroy(), RETIRED_AGENT_GRACE_MS).unref();
+    current = { agent: create(cluster, { ...options, keepAlive: true }), parts };
     return current.agent;
   };
 }
