@@ -10,14 +10,7 @@
 import { measureDedupMemory } from './measure-dedup-memory.js';
 import { measureRateLimitMemory } from './measure-ratelimit-memory.js';
 import { measureStormMemory } from './measure-storm-memory.js';
-
-function arg(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
+import { positiveIntArg as arg } from '../bench/cli-args.js';
 
 async function main(): Promise<void> {
   const result = await measureDedupMemory(arg('fingerprints', 100_000), arg('batch', 50));

@@ -20,13 +20,7 @@ import { KeySchema } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { Redis } from 'ioredis';
 
-function arg(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
+import { positiveIntArg as arg } from '../bench/cli-args.js';
 
 const INCIDENTS = arg('incidents', 250_000);
 const CALLS = arg('calls', 400);
