@@ -21,8 +21,8 @@
  *   ARGV[2+6S]       per key (in KEYS order) 2 bytes: its settings' index, 0-based, big-endian
  *   ARGV[3+6S]       per input 6 bytes: key index (2 bytes, 1-based, big-endian), flags (1
  *                    resolved, 2 new incident, 4 has a member), the member's 3-byte hash
- * Returns per input { state (0 none, 1 storm, 2 storm declared now), folded, start, type,
- * members, occurrences, resolved, overflow, ends at (ms) }.
+ * Returns per input 0 when its key is in no storm, else { state (1 storm, 2 storm declared now),
+ * folded, start, type, members, occurrences, resolved, overflow, ends at (ms) }.
  */
 export const STORM_BATCH_LUA = `
 local t0 = redis.call('TIME')
@@ -151,7 +151,8 @@ for o = 1, #inputs, 6 do
     -- When the storm ends unless more alerts of its key arrive (the rule at the top of the loop).
     out[#out + 1] = { state, folded, st.S, st.T, members, st.O, st.R, st.X, math.min(st.L + st.inactivity, st.S + st.maxDuration) }
   else
-    out[#out + 1] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    -- No storm (most alerts): one integer, not a row of nine (fewer values built, sent and parsed).
+    out[#out + 1] = 0
   end
 end
 

@@ -126,9 +126,10 @@ export class StormStore {
     } catch (err) {
       throw mapRedisError(err, 'storm evaluation');
     }
-    const rows = reply as [number, number, number, number, number, number, number, number, number][];
+    // Per input 0 (no storm) or a row of nine (storm-batch.lua.ts).
+    const rows = reply as (0 | [number, number, number, number, number, number, number, number, number])[];
     rows.forEach((row, i) => {
-      if (row[0] === 0) return;
+      if (row === 0 || row[0] === 0) return;
       const stormKey = names[i] ?? '';
       verdicts[i] = {
         folded: row[1] === 1,
