@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --sweep 64,128 --profile DIR --env K=V --node-arg FLAG --json]
+ * npm run bench -- --yardstick [--seconds 20]   (Alertmanager alone: its rate over a run, per timer setting)
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -104,6 +105,52 @@ interface RunResult {
  * run it: the yardstick ingests and deduplicates at a rate that does not depend on how long a run lasts.
  */
 const ALERTMANAGER_YARDSTICK_TIMERS = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' } as const;
+/** The end-to-end tests' timers (AlertmanagerProcess' defaults), which the yardstick used until the fifth session. */
+const ALERTMANAGER_TEST_TIMERS = {} as const;
+
+/**
+ * --yardstick: Alertmanager alone, fresh, with the tests' timers and then with its own defaults,
+ * webhooks of 50 (the AlertStream) at CONCURRENCY connections for SECONDS, its rate printed every
+ * 2 s: shows whether its rate depends on how long a run lasts (BENCHMARKS.md, fifth session).
+ */
+async function yardstickCheck(): Promise<void> {
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  try {
+    for (const [name, timers] of [
+      ['1 s / 1 s (the end-to-end tests\' timers)', ALERTMANAGER_TEST_TIMERS],
+      ['30 s / 5 m (Alertmanager\'s defaults, the yardstick)', ALERTMANAGER_YARDSTICK_TIMERS],
+    ] as const) {
+      const alertmanager = await new AlertmanagerProcess(timers).start();
+      try {
+        const stream = new AlertStream();
+        let alerts = 0;
+        const started = performance.now();
+        const rates: string[] = [];
+        let mark = { at: started, alerts: 0 };
+        const ticker = setInterval(() => {
+          const now = performance.now();
+          rates.push(`${Math.round((now - started) / 1000)}s ${Math.round((alerts - mark.alerts) / ((now - mark.at) / 1000))}`);
+          mark = { at: now, alerts };
+        }, 2_000);
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (performance.now() < started + SECONDS * 1000) {
+              const response = await request(`${alertmanager.url}/api/v2/alerts`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 50 }, () => stream.next())) });
+              await response.body.dump();
+              if (response.statusCode < 300) alerts += 50;
+            }
+          }),
+        );
+        clearInterval(ticker);
+        out(`${name}: alerts/s every 2 s (end of interval, rate) ${rates.join(', ')}; mean ${Math.round(alerts / ((performance.now() - started) / 1000))}`);
+      } finally {
+        await alertmanager.stop();
+      }
+    }
+  } finally {
+    await agent.close();
+  }
+}
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
@@ -436,7 +483,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes('--yardstick') ? yardstickCheck() : main()).catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -129,7 +129,7 @@ export class StormStore {
     // Per input 0 (no storm) or a row of nine (storm-batch.lua.ts).
     const rows = reply as (0 | [number, number, number, number, number, number, number, number, number])[];
     rows.forEach((row, i) => {
-      if (row === 0 || row[0] === 0) return;
+      if (row === 0) return;
       const stormKey = names[i] ?? '';
       verdicts[i] = {
         folded: row[1] === 1,
