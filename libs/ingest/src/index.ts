@@ -4,6 +4,7 @@ export type { CrdWriterPort, DedupPort, IngestRequest, PipelineResult, RateLimit
 export { BATCHER_DEFAULTS, PipelineBatcher } from './pipeline-batcher.js';
 export type { PipelineBatcherOptions } from './pipeline-batcher.js';
 export { createIngestServer, ROUTES } from './ingest-server.js';
-export type { IngestAuth, IngestServerOptions, ReadinessReport } from './ingest-server.js';
+export type { IngestServerOptions, ReadinessReport } from './ingest-server.js';
+export type { IngestAuth } from './bearer-authenticator.js';
 export { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';
 export type { Problem, ProblemType } from './problem.js';

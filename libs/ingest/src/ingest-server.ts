@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
@@ -10,12 +10,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 
 import { IngestMetrics } from './ingest-metrics.js';
+import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js';
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { RefusalMemory } from './refusal-memory.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
-export type IngestAuth = { readonly mode: 'token'; readonly token: string } | { readonly mode: 'disabled' };
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -53,6 +53,12 @@ export const ROUTES = {
   alertmanager: '/api/v1/signals/alertmanager',
   kubernetesEvent: '/api/v1/signals/kubernetes-event',
 } as const;
+
+/**
+ * The routes served without a token: probes and metrics, which write nothing. Every other route
+ * (all that write state) requires the token when authentication is on.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   if (body.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(body.retryAfterSeconds));
@@ -98,7 +104,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
 
-  const expectedToken = options.auth.mode === 'token' ? Buffer.from(options.auth.token) : undefined;
+  const authenticate = bearerAuthenticator(options.auth);
   // The client identity limits count against: the token's (all holders of the ingest token are
   // one client) or, without authentication, the client address.
   const tokenIdentity = options.auth.mode === 'token' ? `t:${createHash('sha256').update(options.auth.token).digest('hex').slice(0, 12)}` : undefined;
@@ -109,13 +115,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     // The HTTP instrumentation cannot know fastify's routes: name the server span after the route.
     const route = request.routeOptions.url;
     if (route !== undefined) trace.getActiveSpan()?.setAttribute(ATTR_HTTP_ROUTE, route).updateName(`${request.method} ${route}`);
-    if (!request.url.startsWith('/api/') || expectedToken === undefined) return;
-    const header = request.headers.authorization ?? '';
-    const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
-    if (presented.length !== expectedToken.length || !timingSafeEqual(presented, expectedToken)) {
-      return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
-    }
-    return undefined;
+    // Decided by the route the router matched, never by the raw URL: the router decodes
+    // percent-escapes and strips an absolute-form target's origin, so a prefix test on
+    // request.url let "/%61pi/..." and "http://x/api/..." through. An unmatched request reaches
+    // only the 404 handler.
+    if (route === undefined || PUBLIC_ROUTES.has(route) || authenticate(request.headers.authorization)) return undefined;
+    return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
