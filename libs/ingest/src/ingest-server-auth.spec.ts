@@ -76,7 +76,7 @@ describe('ingest server authentication (real listener, raw request targets)', ()
             decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })),
           });
         },
-        forgetBatch: () => Promise.resolve({ forgotten: 0 }),
+        forgetBatch: () => Promise.resolve({ forgotten: [] }),
       },
       { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) }) },
     );
