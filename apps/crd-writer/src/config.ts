@@ -4,6 +4,7 @@
  */
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
+import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 
 export type SinkConfig =
   | { readonly kind: 'file'; readonly directory: string }
@@ -26,7 +27,6 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly stormEndIntervalMs: number;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export const DEFAULT_PORT = 50054;
 export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
@@ -55,7 +55,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
   }
   const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', 'alertgate');
-  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  if (!NAMESPACE_NAME_PATTERN.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
   return {
     ...readCommonConfig(reader),
     port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),

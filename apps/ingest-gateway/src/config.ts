@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import { BATCHER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
-import { FINGERPRINT_DEFAULTS, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, type ParseOptions } from '@alertgate/signal';
+import { FINGERPRINT_DEFAULTS, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type ParseOptions } from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
   readonly port: number;
@@ -29,7 +29,6 @@ export interface GatewayConfig extends CommonConfig {
 }
 
 export const DEFAULT_PORT = 8080;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function readAuth(reader: EnvReader): IngestAuth {
   const mode = reader.oneOf('INGEST_AUTH', ['token', 'disabled'], 'token');
@@ -66,7 +65,7 @@ function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
 export function loadConfig(env: Env): GatewayConfig {
   const reader = new EnvReader(env);
   const fallbackNamespace = reader.string('DEFAULT_NAMESPACE', PARSE_DEFAULTS.fallbackNamespace);
-  if (!DNS_LABEL.test(fallbackNamespace)) throw new ConfigError('DEFAULT_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  if (!NAMESPACE_NAME_PATTERN.test(fallbackNamespace)) throw new ConfigError('DEFAULT_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
   return {
     ...readCommonConfig(reader),
     port: reader.int('INGEST_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
@@ -105,10 +104,12 @@ export function loadConfig(env: Env): GatewayConfig {
       fallbackNamespace,
       limits: {
         maxAlerts: reader.int('INGEST_MAX_ALERTS', SIGNAL_LIMIT_DEFAULTS.maxAlerts, { min: 1, max: 10_000 }),
-        maxLabels: reader.int('INGEST_MAX_LABELS', SIGNAL_LIMIT_DEFAULTS.maxLabels, { min: 1, max: 1024 }),
+        // At most what the RemediationRequest schema stores: a larger limit would admit alerts the
+        // API server refuses.
+        maxLabels: reader.int('INGEST_MAX_LABELS', SIGNAL_LIMIT_DEFAULTS.maxLabels, { min: 1, max: SPEC_MAX_PROPERTIES.labels }),
         maxLabelNameBytes: SIGNAL_LIMIT_DEFAULTS.maxLabelNameBytes,
-        maxLabelValueBytes: reader.bytes('INGEST_MAX_LABEL_VALUE', SIGNAL_LIMIT_DEFAULTS.maxLabelValueBytes, { min: 64, max: 1024 * 1024 }),
-        maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, { min: 64, max: 1024 * 1024 }),
+        maxLabelValueBytes: reader.bytes('INGEST_MAX_LABEL_VALUE', SIGNAL_LIMIT_DEFAULTS.maxLabelValueBytes, { min: 64, max: SPEC_MAX_LENGTH.labelValue }),
+        maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, { min: 64, max: SPEC_MAX_LENGTH.annotationValue }),
       },
       fingerprint: {
         targetLabels: reader.list('TARGET_LABELS', FINGERPRINT_DEFAULTS.targetLabels),

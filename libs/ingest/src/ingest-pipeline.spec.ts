@@ -42,12 +42,12 @@ describe('IngestPipeline (unit, fake services)', () => {
           const ref = { namespace: 'n', name: 'r' };
           return Promise.resolve({
             results: [
-              { effect: Effect.EFFECT_CREATED, resource: ref },
-              { effect: Effect.EFFECT_UPDATED, resource: ref },
-              { effect: Effect.EFFECT_RESOLVED, resource: ref },
-              { effect: Effect.EFFECT_NOT_FOUND },
+              { effect: Effect.EFFECT_CREATED, resource: ref, error: '' },
+              { effect: Effect.EFFECT_UPDATED, resource: ref, error: '' },
+              { effect: Effect.EFFECT_RESOLVED, resource: ref, error: '' },
+              { effect: Effect.EFFECT_NOT_FOUND, error: '' },
               // A retry after a failed first attempt: dedup says duplicate, the writer created it now.
-              { effect: Effect.EFFECT_CREATED, resource: ref },
+              { effect: Effect.EFFECT_CREATED, resource: ref, error: '' },
             ],
           });
         },
@@ -85,7 +85,7 @@ describe('IngestPipeline (unit, fake services)', () => {
           calls.push(request);
           const ref = { namespace: 'n', name: 'r' };
           return Promise.resolve({
-            results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED } : { effect: Effect.EFFECT_CREATED, resource: ref })),
+            results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED, error: '' } : { effect: Effect.EFFECT_CREATED, resource: ref, error: '' })),
           });
         },
       },
@@ -150,7 +150,7 @@ describe('IngestPipeline (unit, fake services)', () => {
           applyBatch: (request) => {
             calls.push('crd-writer');
             writer = request;
-            return Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) });
+            return Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) });
           },
         },
         {
@@ -217,7 +217,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     const later = { seconds: Math.floor(Date.now() / 1000) + 3600, nanos: 0 };
     const storm = { key: 'n/A', keyFingerprint: 'k', type: StormType.STORM_TYPE_RATE, memberCount: 2, occurrences: 2, aggregateCreated: true, resolved: 0, overflow: 0, keyLabels: ['namespace', 'alertname'], endsAt: later };
     const opened = (fingerprint: string, occurrences = 1) => ({ fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences } });
-    const writer = { applyBatch: (request: ApplyBatchRequest) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) }) };
+    const writer = { applyBatch: (request: ApplyBatchRequest) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) };
 
     it('a storm that begins now: the incidents dedup opened are forgotten and folded, and the next webhook folds at once', async () => {
       const forgotten: string[][] = [];
@@ -294,7 +294,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     let keyLabels = ['namespace', 'alertname'];
     const pipeline = new IngestPipeline(
       { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), forgetBatch: () => Promise.reject(new Error('unused')) },
-      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED })) }) },
+      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED, error: '' })) }) },
       undefined,
       {
         evaluateBatch: (request) => {
@@ -317,5 +317,56 @@ describe('IngestPipeline (unit, fake services)', () => {
       { trimmed: false, only: [], labels: { alertname: 'A', namespace: 'n', pod: 'p-1', service: 'api', team: 't' } },
       { trimmed: true, only: ['service'], labels: { service: 'api' } },
     ]);
+  });
+
+  it('answers an update the crd-writer refuses as rejected, forgets its new incident, and keeps the rest', async () => {
+    const forgotten: string[][] = [];
+    const pipeline = new IngestPipeline(
+      {
+        checkBatch: (request) =>
+          Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
+        forgetBatch: (request) => {
+          forgotten.push(request.incidents.map((incident) => incident.incidentId));
+          return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+        },
+      },
+      {
+        applyBatch: (request) =>
+          Promise.resolve({
+            results: request.updates.map((u) =>
+              u.signal?.fingerprint === 'bad' ? { effect: Effect.EFFECT_REJECTED, resource: undefined, error: 'spec.alertname: Too long' } : { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' },
+            ),
+          }),
+      },
+    );
+    const [good, bad] = await pipeline.processBatch([
+      { signals: [signal('a'), signal('b')], source: 's1' },
+      { signals: [signal('bad')], source: 's2' },
+    ]);
+    expect((good as { results: { outcome: string }[] }).results.map((r) => r.outcome)).toEqual(['created', 'created']);
+    expect((bad as { results: unknown[] }).results).toEqual([{ fingerprint: 'bad', outcome: 'rejected', errors: [{ pointer: '', detail: 'spec.alertname: Too long' }] }]);
+    expect(forgotten).toEqual([['i-bad']]);
+  });
+
+  it('forgets the new incidents of a run that fails for good, and keeps them when the failure is retryable', async () => {
+    for (const [code, expected] of [
+      [Code.InvalidArgument, [['i-a']]],
+      [Code.Unavailable, []],
+    ] as const) {
+      const forgotten: string[][] = [];
+      const pipeline = new IngestPipeline(
+        {
+          checkBatch: (request) =>
+            Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
+          forgetBatch: (request) => {
+            forgotten.push(request.incidents.map((incident) => incident.incidentId));
+            return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+          },
+        },
+        { applyBatch: () => Promise.reject(new AlertgateError(code, 'writer failed')) },
+      );
+      await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code });
+      expect(forgotten).toEqual(expected);
+    }
   });
 });

@@ -44,13 +44,15 @@ export interface CrdWriterPort {
   applyBatch(request: ApplyBatchRequest): Promise<ApplyBatchResponse>;
 }
 
-export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred' | 'storm';
+export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
 
 export interface SignalResult {
   readonly fingerprint: string;
   readonly outcome: SignalOutcome;
   readonly occurrences?: number | undefined;
   readonly remediationRequest?: { readonly namespace: string; readonly name: string } | undefined;
+  /** Outcome rejected: why the alert can never become a resource (pointers relative to the alert). */
+  readonly errors?: readonly { readonly pointer: string; readonly detail: string }[] | undefined;
 }
 
 /** What the request limit said of the sender (absent without a rate limit service). */
@@ -272,6 +274,21 @@ export class IngestPipeline {
     return merged;
   }
 
+  /**
+   * Runs a step after dedup decided. If it fails for good (not retryable: the sender will not
+   * send the same request again), the new incidents are forgotten first, so that nothing of a
+   * request answered 4xx stays in Redis. A retryable failure keeps them: the retry finds them
+   * as duplicates and completes their resources under the same names.
+   */
+  private async afterDecisions<T>(decisions: readonly Decision[], step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (!AlertgateError.from(err).retryable) await this.forget(decisions.map((_d, i) => i), decisions).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Dedup forgets the new incidents among these signals again, in one call. */
   private async forget(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
     const incidents = indexes
@@ -338,8 +355,11 @@ export class IngestPipeline {
           occurrences: incident?.occurrences ?? 0,
         };
       });
-      const written = await this.write(updates, kept, signals);
+      const written = await this.afterDecisions(decisions, () => this.write(updates, kept, signals));
       const results = new Map(kept.map((i, k) => [i, written[k]]));
+      // What the crd-writer refused stays nowhere: its new incidents are forgotten again.
+      const refusedByWriter = kept.filter((_i, k) => written[k]?.effect === Effect.EFFECT_REJECTED);
+      if (refusedByWriter.length > 0) await this.forget(refusedByWriter, decisions);
       const out = signals.map((signal, i): SignalResult => {
         if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
         const result = results.get(i);
@@ -352,6 +372,7 @@ export class IngestPipeline {
           outcome,
           occurrences: outcome === 'created' || outcome === 'duplicate' ? (decision?.incident?.occurrences ?? 0) : undefined,
           remediationRequest: ref,
+          errors: outcome === 'rejected' ? [{ pointer: '', detail: result?.error ?? '' }] : undefined,
         };
       });
       const counts = new Map<string, number>();
@@ -421,4 +442,5 @@ const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
   [Effect.EFFECT_UPDATED]: 'duplicate',
   [Effect.EFFECT_RESOLVED]: 'resolved',
   [Effect.EFFECT_FOLDED]: 'storm',
+  [Effect.EFFECT_REJECTED]: 'rejected',
 };

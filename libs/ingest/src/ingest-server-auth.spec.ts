@@ -78,7 +78,7 @@ describe('ingest server authentication (real listener, raw request targets)', ()
         },
         forgetBatch: () => Promise.resolve({ forgotten: [] }),
       },
-      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' } })) }) },
+      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
     );
     app = createIngestServer({
       pipeline,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import { toMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
-import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions } from '@alertgate/signal';
+import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions, type RejectedAlert } from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -47,6 +47,32 @@ function rateLimitHeaders(reply: FastifyReply, quota: Quota): void {
   const name = /^"([^"]+)"/.exec(quota.policy)?.[1] ?? 'default';
   void reply.header('RateLimit-Policy', quota.policy);
   void reply.header('RateLimit', `"${name}";r=${quota.remaining};t=${seconds(quota.resetAfter)}`);
+}
+
+/** An alert of the webhook that was refused alone (the others were processed). */
+export interface RejectedResult {
+  readonly outcome: 'rejected';
+  readonly errors: RejectedAlert['problems'];
+}
+
+export type AlertResult = SignalResult | RejectedResult;
+
+/**
+ * The pipeline's results with the rejected alerts put back at their places: one per alert, in
+ * order. Problems are located by their alert's place in the webhook.
+ */
+function withRejected(results: readonly SignalResult[], rejected: readonly RejectedAlert[], alertPointer: (index: number) => string): AlertResult[] {
+  const located = (result: SignalResult, index: number): AlertResult =>
+    result.outcome === 'rejected' ? { ...result, errors: (result.errors ?? []).map((error) => ({ pointer: `${alertPointer(index)}${error.pointer}`, detail: error.detail })) } : result;
+  if (rejected.length === 0) return results.some((result) => result.outcome === 'rejected') ? results.map(located) : (results as SignalResult[]);
+  const merged: AlertResult[] = [];
+  let next = 0;
+  for (const alert of rejected) {
+    while (merged.length < alert.index && next < results.length) merged.push(located(results[next++] as SignalResult, merged.length));
+    merged.push({ outcome: 'rejected', errors: alert.problems });
+  }
+  while (next < results.length) merged.push(located(results[next++] as SignalResult, merged.length));
+  return merged;
 }
 
 export const ROUTES = {
@@ -174,7 +200,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     return sendProblem(reply, problem(limitedStatus(reply.request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
   };
 
-  const respond = async (route: string, signals: readonly Signal[], reply: FastifyReply): Promise<{ results: SignalResult[] } | FastifyReply> => {
+  /** The JSON pointer of a request's signal: an alert of a webhook, or the event itself. */
+  const pointerOfSignal = { alertmanager: (index: number) => `/alerts/${index}`, 'kubernetes-event': () => '' } as const;
+  const respond = async (route: keyof typeof pointerOfSignal, signals: readonly Signal[], reply: FastifyReply, rejected: readonly RejectedAlert[] = []): Promise<{ results: AlertResult[] } | FastifyReply> => {
     const source = tokenIdentity ?? `a:${reply.request.ip}`;
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
@@ -187,7 +215,8 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       refusals.remember(source, outcome.refused, retryAfterMs);
       return refuse(reply, source, outcome.refused, retryAfterMs);
     }
-    const { results, creationBudget } = outcome;
+    const { creationBudget } = outcome;
+    const results = withRejected(outcome.results, rejected, pointerOfSignal[route]);
     if (outcome.source) {
       metrics.rateLimit.inc({ limit: 'source', decision: outcome.source.kind });
       if (outcome.source.kind === 'admitted') rateLimitHeaders(reply, outcome.source.quota);
@@ -213,7 +242,13 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     );
   };
 
-  app.post(ROUTES.alertmanager, async (request, reply) => respond('alertmanager', parseAlertmanagerWebhook(request.body, options.parse), reply));
+  app.post(ROUTES.alertmanager, async (request, reply) => {
+    const { signals, rejected } = parseAlertmanagerWebhook(request.body, options.parse);
+    if (rejected.length > 0) {
+      logger.warn({ rejected: rejected.length, alerts: signals.length + rejected.length, first: rejected[0]?.problems[0] }, 'invalid alerts rejected; the valid ones of the webhook are processed');
+    }
+    return respond('alertmanager', signals, reply, rejected);
+  });
 
   app.post(ROUTES.kubernetesEvent, async (request, reply) => {
     const parsed = parseKubernetesEvent(request.body, options.parse);

@@ -1,3 +1,4 @@
+import { AlertgateError, Code } from '@alertgate/errors';
 import { Source, Status, type Signal } from '@alertgate/proto';
 
 import type { IngestPipeline, IngestRequest, PipelineResult, RefusedResult } from './ingest-pipeline.js';
@@ -120,5 +121,39 @@ describe('PipelineBatcher', () => {
     fake.runs[2]?.finish();
     fake.runs[3]?.finish();
     await Promise.all([big, ...small]);
+  });
+
+  it('isolates a webhook that fails for good: the others of its run are answered, only it is refused', async () => {
+    const runs: string[][] = [];
+    const pipeline = {
+      processBatch: (requests: readonly IngestRequest[]): Promise<PipelineResult[]> => {
+        runs.push(requests.map((r) => r.source));
+        if (requests.some((r) => r.source === 'poisoned')) return Promise.reject(new AlertgateError(Code.InvalidArgument, 'refused'));
+        return Promise.resolve(requests.map((r) => ({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })));
+      },
+    };
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const first = batcher.submit([signal('0')], 'first', 10);
+    const rest = ['a', 'poisoned', 'b'].map((source) => batcher.submit([signal(source)], source, 10));
+    await first;
+    const settled = await Promise.allSettled(rest);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(settled[1]).toMatchObject({ reason: { code: Code.InvalidArgument } });
+    // The shared run, then each of its webhooks alone.
+    expect(runs).toEqual([['first'], ['a', 'poisoned', 'b'], ['a'], ['poisoned'], ['b']]);
+  });
+
+  it('fails every webhook of a run with a retryable failure, without running them again', async () => {
+    let calls = 0;
+    const pipeline = {
+      processBatch: (): Promise<PipelineResult[]> => {
+        calls += 1;
+        return Promise.reject(new AlertgateError(Code.Unavailable, 'redis down'));
+      },
+    };
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const settled = await Promise.allSettled([batcher.submit([signal('a')], 'a', 10), batcher.submit([signal('b')], 'b', 10), batcher.submit([signal('c')], 'c', 10)]);
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(calls).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import { context, trace, type Context, type Link } from '@opentelemetry/api';
+import { AlertgateError } from '@alertgate/errors';
 import type { Signal } from '@alertgate/proto';
 
 import type { IngestPipeline, PipelineResult, RefusedResult } from './ingest-pipeline.js';
@@ -42,7 +43,9 @@ interface Job {
  * that arrive while the runs are busy wait, and the next free run takes all of them together,
  * so that under load each service answers one call (one Redis round trip) for many webhooks.
  * Every webhook still gets its own answer: its own results, its own request limit, its own
- * creation budget; a failed run fails each of its webhooks with the same retryable error.
+ * creation budget; a run that fails retryably fails each of its webhooks with the same error,
+ * and one that fails for good is run again webhook by webhook, so that only the webhook at fault
+ * is refused.
  * The run's trace is the first webhook's, linked to the others'.
  */
 export class PipelineBatcher {
@@ -121,7 +124,11 @@ export class PipelineBatcher {
         else job.reject(new Error('pipeline answered no result for a webhook'));
       });
     } catch (err) {
-      for (const job of batch) job.reject(err);
+      // A failure no retry can fix belongs to one webhook, not to the others it ran with: each
+      // runs again alone and gets its own answer. (The pipeline forgot the run's new incidents;
+      // a retryable failure fails every webhook of the run, and each sender retries.)
+      if (batch.length > 1 && !AlertgateError.from(err).retryable) await Promise.all(batch.map((job) => this.run([job])));
+      else for (const job of batch) job.reject(err);
     }
   }
 }

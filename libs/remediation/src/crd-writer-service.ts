@@ -14,6 +14,7 @@ import {
   type IncidentUpdate,
   type Signal,
 } from '@alertgate/proto';
+import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { trace } from '@opentelemetry/api';
 
 import { DEFAULT_STORM_KEY_LABELS } from './remediation-request.js';
@@ -29,7 +30,6 @@ export const MAX_UPDATES = 10_000;
 /** Distinct resources written at once per batch; bounds the load one webhook puts on the API server. */
 const CONCURRENCY = 8;
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const INCIDENT_ID = /^[0-9a-f]{12}-[0-9a-z]{1,12}$/;
 
@@ -45,11 +45,11 @@ function validate(update: IncidentUpdate, index: number): Signal {
   if (!signal) throw invalid(index, 'signal', 'is required');
   if (!FINGERPRINT.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
   if (signal.alertname === '') throw invalid(index, 'signal.alertname', 'is required');
-  if (!NAMESPACE.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
+  if (!NAMESPACE_NAME_PATTERN.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
   if (update.incidentId !== '' && !INCIDENT_ID.test(update.incidentId)) throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
   if (update.action === Action.ACTION_FOLD) {
     const storm = update.storm;
-    if (!storm?.aggregate || !NAMESPACE.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name)) throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
+    if (!storm?.aggregate || !NAMESPACE_NAME_PATTERN.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name)) throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
   }
@@ -84,7 +84,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
       },
       traceId,
     });
-    return { effect: Effect.EFFECT_FOLDED, resource: result.ref };
+    return { effect: Effect.EFFECT_FOLDED, resource: result.ref, error: '' };
   }
   if (update.action === Action.ACTION_OPEN) {
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
@@ -100,42 +100,64 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
       signal.namespace,
       { mayCreate: !update.signalTrimmed },
     );
-    if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED };
+    if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED, resource: undefined, error: '' };
     if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
-    return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref };
+    return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref, error: '' };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
   const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs }, signal.namespace);
-  return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref } : { effect: Effect.EFFECT_NOT_FOUND };
+  return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref, error: '' } : { effect: Effect.EFFECT_NOT_FOUND, resource: undefined, error: '' };
+}
+
+/** An update that can never succeed as sent: answered alone, the others of the call still applied. */
+function rejected(err: AlertgateError): ApplyResult {
+  return { effect: Effect.EFFECT_REJECTED, resource: undefined, error: err.message };
 }
 
 /**
- * Applies a webhook's incident updates. Updates of one incident run in order; different
- * incidents run concurrently (bounded). Any retryable failure fails the call, and the gateway
- * answers 503: everything already applied is idempotent, so the sender's retry completes the rest
- * without duplicates.
+ * Applies a webhook's incident updates (the gateway merges concurrent webhooks into one call).
+ * Updates of one incident run in order; different incidents run concurrently (bounded). An
+ * update that can never succeed (invalid, or refused by the API server) is answered
+ * EFFECT_REJECTED alone, so that it fails no other webhook of the call. Any retryable failure
+ * fails the call, and the gateway answers 503: everything already applied is idempotent, so the
+ * sender's retry completes the rest without duplicates.
  */
 export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink): Promise<ApplyResult[]> {
-  const signals = updates.map(validate);
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
+  const signals: (Signal | undefined)[] = updates.map((update, i) => {
+    try {
+      return validate(update, i);
+    } catch (err) {
+      results[i] = rejected(AlertgateError.from(err));
+      return undefined;
+    }
+  });
   const groups = new Map<string, number[]>();
-  updates.forEach((_update, i) => {
+  updates.forEach((update, i) => {
+    const signal = signals[i];
+    if (!signal) return;
     // Updates of one incident, or of one storm's aggregate, run in order.
-    const aggregate = updates[i]?.action === Action.ACTION_FOLD ? updates[i]?.storm?.aggregate : undefined;
-    const key = aggregate ? `storm:${aggregate.namespace}/${aggregate.name}` : `${signals[i]?.namespace}/${signals[i]?.fingerprint}`;
+    const aggregate = update.action === Action.ACTION_FOLD ? update.storm?.aggregate : undefined;
+    const key = aggregate ? `storm:${aggregate.namespace}/${aggregate.name}` : `${signal.namespace}/${signal.fingerprint}`;
     const group = groups.get(key);
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
+  const applyAt = async (i: number): Promise<void> => {
+    const update = updates[i];
+    const signal = signals[i];
+    if (!update || !signal) return;
+    try {
+      results[i] = await applyOne(sink, update, signal, dedup);
+    } catch (err) {
+      const error = AlertgateError.from(err);
+      if (error.code !== Code.InvalidArgument) throw error;
+      results[i] = rejected(error);
+    }
+  };
   const run = async (queue: number[][]): Promise<void> => {
     const worker = async (): Promise<void> => {
-      for (let group = queue.shift(); group; group = queue.shift()) {
-        for (const i of group) {
-          const update = updates[i];
-          const signal = signals[i];
-          if (update && signal) results[i] = await applyOne(sink, update, signal, dedup);
-        }
-      }
+      for (let group = queue.shift(); group; group = queue.shift()) for (const i of group) await applyAt(i);
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
   };

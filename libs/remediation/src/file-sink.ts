@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile, access } from 'node:fs/pro
 import { join } from 'node:path';
 
 import { AlertgateError, Code } from '@alertgate/errors';
+import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { parse, stringify } from 'yaml';
 
 import { KeyedMutex } from './keyed-mutex.js';
@@ -25,7 +26,6 @@ import {
 } from './remediation-request.js';
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /**
@@ -41,7 +41,7 @@ export class FileSink implements RemediationSink {
 
   private path(namespace: string, name: string): string {
     // Names become paths: only Kubernetes-valid names, so nothing can escape the root.
-    if (!DNS_LABEL.test(namespace)) throw new AlertgateError(Code.InvalidArgument, `namespace "${namespace}" is not a valid Kubernetes namespace`);
+    if (!NAMESPACE_NAME_PATTERN.test(namespace)) throw new AlertgateError(Code.InvalidArgument, `namespace "${namespace}" is not a valid Kubernetes namespace`);
     if (!DNS_SUBDOMAIN.test(name)) throw new AlertgateError(Code.InvalidArgument, `name "${name}" is not a valid Kubernetes name`);
     return join(this.root, namespace, `${name}.yaml`);
   }
@@ -154,7 +154,7 @@ export class FileSink implements RemediationSink {
   async endStorms(nowMs: number): Promise<number> {
     let namespaces: string[];
     try {
-      namespaces = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && DNS_LABEL.test(entry.name)).map((entry) => entry.name);
+      namespaces = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && NAMESPACE_NAME_PATTERN.test(entry.name)).map((entry) => entry.name);
     } catch {
       return 0;
     }

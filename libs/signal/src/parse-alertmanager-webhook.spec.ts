@@ -1,7 +1,10 @@
 import { Source, Status } from '@alertgate/proto';
 
 import { InvalidInputError } from './input-problem.js';
-import { PARSE_DEFAULTS, parseAlertmanagerWebhook } from './parse-alertmanager-webhook.js';
+import { PARSE_DEFAULTS, parseAlertmanagerWebhook as parseWebhook, type ParseOptions } from './parse-alertmanager-webhook.js';
+
+/** The valid alerts' signals (every case here but the rejection ones is wholly valid). */
+const parseAlertmanagerWebhook = (body: unknown, options?: ParseOptions) => parseWebhook(body, options).signals;
 
 function webhook(alerts: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -123,5 +126,37 @@ describe('parseAlertmanagerWebhook', () => {
   it('refuses too many labels', () => {
     const labels = Object.fromEntries(Array.from({ length: 70 }, (_v, i) => [`l${i}`, 'v']));
     expect(problemsOf(() => parseAlertmanagerWebhook(webhook([alert(labels)]))).pointers).toContain('/alerts/0/labels');
+  });
+
+  it.each([
+    ['an upper-case namespace', { namespace: 'Prod' }, '/alerts/0/labels/namespace'],
+    ['an underscore in the namespace', { namespace: 'Bad_Namespace' }, '/alerts/0/labels/namespace'],
+    ['a 64-character namespace', { namespace: 'n'.repeat(64) }, '/alerts/0/labels/namespace'],
+    ['a path as namespace', { namespace: '../../etc' }, '/alerts/0/labels/namespace'],
+    ['a NUL in the namespace', { namespace: 'a\u0000b' }, '/alerts/0/labels/namespace'],
+    ['an alertname the schema refuses (> 1024)', { alertname: 'A'.repeat(1025) }, '/alerts/0/labels/alertname'],
+    ['a severity the schema refuses (> 256)', { severity: 's'.repeat(257) }, '/alerts/0/labels/severity'],
+    ['a cluster the schema refuses (> 256)', { cluster: 'c'.repeat(257) }, '/alerts/0/labels/cluster'],
+  ])('refuses %s, which the RemediationRequest schema or Kubernetes would refuse', (_name, labels, pointer) => {
+    expect(problemsOf(() => parseWebhook(webhook([alert(labels)]))).pointers).toContain(pointer);
+  });
+
+  it('counts schema lengths in characters, as Kubernetes does', () => {
+    // 1024 characters of 3 bytes each: within the schema's maxLength, though 3 KB.
+    expect(parseAlertmanagerWebhook(webhook([alert({ alertname: '€'.repeat(1024) })]))).toHaveLength(1);
+    expect(problemsOf(() => parseWebhook(webhook([alert({ alertname: '😀'.repeat(1025) })]))).pointers).toContain('/alerts/0/labels/alertname');
+  });
+
+  it('rejects invalid alerts one by one and keeps the valid ones of the same webhook', () => {
+    const { signals, rejected } = parseWebhook(webhook([alert({ namespace: 'shop', pod: 'a' }), alert({ namespace: 'Prod' }), alert({ namespace: 'shop', pod: 'b' }), alert({}, { status: 'pending' })]));
+    expect(signals.map((signal) => signal.target?.name)).toEqual(['a', 'b']);
+    expect(rejected.map((alert) => alert.index)).toEqual([1, 3]);
+    expect(rejected[0]?.problems.map((p) => p.pointer)).toEqual(['/alerts/1/labels/namespace']);
+    expect(rejected[1]?.problems.map((p) => p.pointer)).toEqual(['/alerts/3/status']);
+  });
+
+  it('refuses the webhook when every alert is invalid, or the group itself is', () => {
+    expect(problemsOf(() => parseWebhook(webhook([alert({ namespace: 'Prod' }), alert({ namespace: 'X' })]))).pointers).toEqual(['/alerts/0/labels/namespace', '/alerts/1/labels/namespace']);
+    expect(problemsOf(() => parseWebhook(webhook([alert({ pod: 'a' })], { receiver: 5 }))).pointers).toEqual(['/receiver']);
   });
 });

@@ -2,8 +2,9 @@ import { Source, Status, type Signal } from '@alertgate/proto';
 import { fromMillis } from '@alertgate/proto';
 
 import { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf, type FingerprintConfig } from './fingerprint.js';
-import { InvalidInputError } from './input-problem.js';
+import { InvalidInputError, type InputProblem } from './input-problem.js';
 import { isObject, optionalString, ProblemList, readStringMap, readTime, type Json } from './parse-helpers.js';
+import { fitsCharacters, namespaceNameProblem, SPEC_MAX_LENGTH } from './resource-constraints.js';
 import { SIGNAL_LIMIT_DEFAULTS, type SignalLimits } from './signal-limits.js';
 
 export interface ParseOptions {
@@ -19,15 +20,30 @@ export const PARSE_DEFAULTS: ParseOptions = {
   fallbackNamespace: 'default',
 };
 
+/** An alert of a webhook that can never become a resource, with what is wrong with it. */
+export interface RejectedAlert {
+  /** Its position in the webhook's alerts array. */
+  readonly index: number;
+  readonly problems: readonly InputProblem[];
+}
+
+export interface ParsedWebhook {
+  /** The valid alerts, in order. */
+  readonly signals: Signal[];
+  /** The invalid ones, in order; each is answered on its own, the others are processed. */
+  readonly rejected: RejectedAlert[];
+}
+
 /**
  * Alertmanager webhook payload (version "4"; fields added later such as truncatedAlerts,
- * notification_reason or routeLabels are accepted and ignored when unknown). Every alert of the
- * group becomes a signal, firing and resolved alike, in order (DESIGN.md decision 1). All-or-
- * nothing: one invalid alert fails the request with every problem listed, since Alertmanager
- * would resend the same invalid group forever otherwise. Reference:
+ * notification_reason or routeLabels are accepted and ignored when unknown). Every valid alert
+ * of the group becomes a signal, firing and resolved alike, in order. An invalid alert (one the
+ * gateway or the RemediationRequest schema refuses) is rejected alone: Alertmanager drops a
+ * whole notification on a 4xx, so refusing the group would drop its valid alerts with it. Only
+ * a webhook that is invalid as a whole, or whose alerts are all invalid, is an error. Reference:
  * https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
  */
-export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = PARSE_DEFAULTS): Signal[] {
+export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = PARSE_DEFAULTS): ParsedWebhook {
   const { limits } = options;
   const problems = new ProblemList();
   if (!isObject(body)) throw new InvalidInputError('The body must be an Alertmanager webhook JSON object.', [{ pointer: '', detail: 'must be an object' }]);
@@ -48,9 +64,30 @@ export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = 
   const groupKey = optionalString(body['groupKey'], '/groupKey', problems, 16384);
   const receiver = optionalString(body['receiver'], '/receiver', problems);
   const externalUrl = optionalString(body['externalURL'], '/externalURL', problems);
-  const signals = alerts.map((alert: Json, i) => parseAlert(alert, `/alerts/${i}`, problems, options, { groupKey, receiver, externalUrl }));
-  if (!problems.empty) throw new InvalidInputError('The webhook has invalid alerts; nothing was processed.', problems.items);
-  return signals;
+  if (!problems.empty) throw new InvalidInputError('The webhook is invalid; nothing was processed.', problems.items);
+  const group = { groupKey, receiver, externalUrl };
+  const signals: Signal[] = [];
+  const rejected: RejectedAlert[] = [];
+  alerts.forEach((alert: Json, index) => {
+    const alertProblems = new ProblemList();
+    const signal = parseAlert(alert, `/alerts/${index}`, alertProblems, options, group);
+    if (alertProblems.empty) signals.push(signal);
+    else rejected.push({ index, problems: alertProblems.items });
+  });
+  if (signals.length === 0) {
+    throw new InvalidInputError('No alert of the webhook is valid; nothing was processed.', rejected.flatMap((alert) => alert.problems).slice(0, 20));
+  }
+  return { signals, rejected };
+}
+
+/** What the RemediationRequest schema would refuse of a signal's own fields. */
+function checkResourceFields(at: string, fields: { alertname: string; severity: string; cluster: string; namespace: string }, fp: FingerprintConfig, problems: ProblemList): void {
+  if (!fitsCharacters(fields.alertname, SPEC_MAX_LENGTH.alertname)) problems.add(`${at}/labels/alertname`, `is longer than ${SPEC_MAX_LENGTH.alertname} characters`);
+  if (!fitsCharacters(fields.severity, SPEC_MAX_LENGTH.severity)) problems.add(`${at}/labels/severity`, `is longer than ${SPEC_MAX_LENGTH.severity} characters`);
+  if (!fitsCharacters(fields.cluster, SPEC_MAX_LENGTH.cluster)) problems.add(`${at}/labels/${fp.clusterLabel}`, `is longer than ${SPEC_MAX_LENGTH.cluster} characters`);
+  if (fields.namespace === '') return;
+  const namespaceProblem = namespaceNameProblem(fields.namespace);
+  if (namespaceProblem) problems.add(`${at}/labels/${fp.namespaceLabel}`, namespaceProblem);
 }
 
 function parseAlert(
@@ -91,10 +128,12 @@ function parseAlert(
   const target = targetOf(labels, fp);
   const labelNamespace = labels[fp.namespaceLabel] ?? '';
   const cluster = labels[fp.clusterLabel] ?? '';
+  const severity = labels['severity'] ?? '';
+  checkResourceFields(at, { alertname, severity, cluster, namespace: labelNamespace }, fp, problems);
   return {
     fingerprint: fingerprintOf(alertname, labelNamespace, target, cluster),
     alertname,
-    severity: labels['severity'] ?? '',
+    severity,
     namespace: labelNamespace || options.fallbackNamespace,
     target,
     cluster,

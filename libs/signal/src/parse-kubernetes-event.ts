@@ -4,6 +4,7 @@ import { fingerprintOf } from './fingerprint.js';
 import { InvalidInputError } from './input-problem.js';
 import { isObject, optionalString, ProblemList, readTime, type JsonObject } from './parse-helpers.js';
 import { PARSE_DEFAULTS, type ParseOptions } from './parse-alertmanager-webhook.js';
+import { namespaceNameProblem } from './resource-constraints.js';
 
 /** The object an event is about, as the API names it (for owner resolution). */
 export interface InvolvedObject {
@@ -56,9 +57,11 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
     readTime(body['eventTime'], '/eventTime', problems) ??
     readTime(body['lastTimestamp'], '/lastTimestamp', problems) ??
     nowMs;
+  const eventNamespace = objectNamespace || optionalString(metadata['namespace'], '/metadata/namespace', problems, 63);
+  const namespaceProblem = eventNamespace === '' ? undefined : namespaceNameProblem(eventNamespace);
+  if (namespaceProblem) problems.add(objectNamespace ? `/${objectField}/namespace` : '/metadata/namespace', namespaceProblem);
   if (!problems.empty) throw new InvalidInputError('The event is invalid; nothing was processed.', problems.items);
 
-  const eventNamespace = objectNamespace || optionalString(metadata['namespace'], '/metadata/namespace', problems, 63);
   const target = { kind: kind.toLowerCase(), name };
   const cluster = '';
   const source = isObject(body['source']) ? optionalString(body['source']['component'], '/source/component', problems) : '';

@@ -94,6 +94,11 @@ export enum Effect {
    * IncidentUpdate.signal_trimmed).
    */
   EFFECT_SIGNAL_REQUIRED = 6,
+  /**
+   * EFFECT_REJECTED - The update can never succeed as sent (invalid, or the API server refused the resource): it
+   * changed nothing, and the other updates of the call were applied. ApplyResult.error says why.
+   */
+  EFFECT_REJECTED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -120,6 +125,9 @@ export function effectFromJSON(object: any): Effect {
     case 6:
     case "EFFECT_SIGNAL_REQUIRED":
       return Effect.EFFECT_SIGNAL_REQUIRED;
+    case 7:
+    case "EFFECT_REJECTED":
+      return Effect.EFFECT_REJECTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -143,6 +151,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_FOLDED";
     case Effect.EFFECT_SIGNAL_REQUIRED:
       return "EFFECT_SIGNAL_REQUIRED";
+    case Effect.EFFECT_REJECTED:
+      return "EFFECT_REJECTED";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -181,7 +191,11 @@ export interface ApplyBatchRequest {
 
 export interface ApplyResult {
   effect: Effect;
-  resource?: ResourceRef | undefined;
+  resource?:
+    | ResourceRef
+    | undefined;
+  /** EFFECT_REJECTED: what is wrong with the update. */
+  error: string;
 }
 
 export interface ApplyBatchResponse {
@@ -472,7 +486,7 @@ export const ApplyBatchRequest: MessageFns<ApplyBatchRequest> = {
 };
 
 function createBaseApplyResult(): ApplyResult {
-  return { effect: 0, resource: undefined };
+  return { effect: 0, resource: undefined, error: "" };
 }
 
 export const ApplyResult: MessageFns<ApplyResult> = {
@@ -482,6 +496,9 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     }
     if (message.resource !== undefined) {
       ResourceRef.encode(message.resource, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
     }
     return writer;
   },
@@ -515,6 +532,14 @@ export const ApplyResult: MessageFns<ApplyResult> = {
             message.resource = ResourceRef.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +556,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     return {
       effect: isSet(object.effect) ? effectFromJSON(object.effect) : 0,
       resource: isSet(object.resource) ? ResourceRef.fromJSON(object.resource) : undefined,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
     };
   },
 
@@ -541,6 +567,9 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     }
     if (message.resource !== undefined) {
       obj.resource = ResourceRef.toJSON(message.resource);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
     }
     return obj;
   },
@@ -554,6 +583,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     message.resource = (object.resource !== undefined && object.resource !== null)
       ? ResourceRef.fromPartial(object.resource)
       : undefined;
+    message.error = object.error ?? "";
     return message;
   },
 };

@@ -1,0 +1,52 @@
+import { AlertgateError, Code } from '@alertgate/errors';
+import { Action, Effect, Source, Status, type IncidentUpdate } from '@alertgate/proto';
+
+import { applyBatch } from './crd-writer-service.js';
+import type { RemediationSink } from './remediation-sink.js';
+
+const ts = { seconds: 1_700_000_000, nanos: 0 };
+const fp = (c: string): string => c.repeat(64);
+const open = (fingerprint: string, namespace = 'shop'): IncidentUpdate => ({
+  action: Action.ACTION_OPEN,
+  signal: { fingerprint, alertname: 'A', severity: '', namespace, cluster: '', status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER, labels: {}, annotations: {} },
+  incidentId: `${fingerprint.slice(0, 12)}-1`,
+  firstSeen: ts,
+  lastSeen: ts,
+  occurrences: 1,
+  storm: undefined,
+  signalTrimmed: false,
+});
+
+/** A sink that creates everything except what the API server would refuse (fingerprint "b…"). */
+function fakeSink(opened: string[]): RemediationSink {
+  const never = (): Promise<never> => Promise.reject(new Error('not used'));
+  return {
+    kind: 'file',
+    open: (incident, namespace) => {
+      if (incident.signal.fingerprint === fp('b')) return Promise.reject(new AlertgateError(Code.InvalidArgument, 'create shop/x: Kubernetes API answered 422'));
+      opened.push(incident.signal.fingerprint);
+      return Promise.resolve({ created: true, ref: { namespace, name: incident.incidentId } });
+    },
+    resolve: never,
+    fold: never,
+    endStorms: never,
+    check: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+describe('crd-writer applyBatch', () => {
+  it('answers an invalid or refused update alone and applies every other update of the call', async () => {
+    const opened: string[] = [];
+    const results = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('b')), open(fp('c'), 'Bad_Namespace'), open(fp('d'))]);
+    expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED, Effect.EFFECT_REJECTED, Effect.EFFECT_REJECTED, Effect.EFFECT_CREATED]);
+    expect(results[1]?.error).toContain('422');
+    expect(results[2]?.error).toContain('updates[2].signal.namespace');
+    expect(opened).toEqual([fp('a'), fp('d')]);
+  });
+
+  it('fails the whole call on a retryable failure, so that the sender retries it', async () => {
+    const sink = { ...fakeSink([]), open: () => Promise.reject(new AlertgateError(Code.Unavailable, 'API server down')) };
+    await expect(applyBatch(sink, [open(fp('a'))])).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+});
