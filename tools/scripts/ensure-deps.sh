@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, once per machine:
-#   redis-server, prometheus-alertmanager, etcd-server and openssl (Debian packages); grpcurl,
+#   redis-server, prometheus-alertmanager, prometheus (for promtool), etcd-server and openssl
+#   (Debian packages); grpcurl,
 #   kube-apiserver and kubectl (built from the Go module proxy into ~/.cache/alertgate, keyed by
 #   version, never committed).
 # Idempotent: a machine that has everything spends well under a second here.
@@ -14,6 +15,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# promtool (the alert rules' check) ships in Debian's prometheus package.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${need_apt[*]} (apt)"
   sudo_cmd=()
@@ -21,7 +24,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # The Debian packages start system services we do not use; tests run their own servers.
-  for service in redis-server prometheus-alertmanager etcd; do
+  for service in redis-server prometheus-alertmanager prometheus etcd; do
     "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
   done
 fi
