@@ -26,7 +26,10 @@ describe('bad input (real processes, real Redis)', () => {
     ['a huge label value', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: huge })]))],
     ['an oversized body', 413, 'urn:alertgate:problem:too-large', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', note: 'x'.repeat(70 * 1024) })]))],
     ['a prototype-poisoning key', 400, 'urn:alertgate:problem:malformed-json', 'application/json', '{"__proto__":{"x":1},"alerts":[]}'],
-    ['one valid and one invalid alert', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'ok' }), { ...amAlert({ pod: 'bad' }), status: 'weird' }]))],
+    ['a namespace Kubernetes refuses', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: 'Bad_Namespace' })]))],
+    ['a path as namespace', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: '../../etc' })]))],
+    ['an alertname the CRD refuses', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', alertname: 'A'.repeat(1025) })]))],
+    ['only invalid alerts', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([{ ...amAlert({ pod: 'x' }), status: 'weird' }, amAlert({ pod: 'y', namespace: 'Prod' })]))],
   ])('%s → %i %s, nothing written', async (_name, status, type, contentType, body) => {
     const response = await fetch(`${fixture.gatewayUrl}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': contentType, ...auth }, body });
     expect(response.status).toBe(status);
@@ -62,5 +65,18 @@ describe('bad input (real processes, real Redis)', () => {
     const response = await fetch(`${fixture.gatewayUrl}/api/v2/alerts`, { method: 'POST', headers: auth });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  // Last: it writes the valid alert's state.
+  it('processes the valid alerts of a webhook and rejects the invalid ones alone (200, a problem per rejected alert)', async () => {
+    const response = await fixture.postAlerts(amWebhook([amAlert({ pod: 'ok' }), { ...amAlert({ pod: 'bad' }), status: 'weird' }, amAlert({ pod: 'ns', namespace: 'Prod' })]), auth);
+    expect(response.status).toBe(200);
+    const results = response.json['results'] as { outcome: string; errors?: { pointer: string }[] }[];
+    expect(results.map((result) => result.outcome)).toEqual(['created', 'rejected', 'rejected']);
+    expect(results[1]?.errors?.map((error) => error.pointer)).toEqual(['/alerts/1/status']);
+    expect(results[2]?.errors?.map((error) => error.pointer)).toEqual(['/alerts/2/labels/namespace']);
+    // Only the valid alert's incident got a resource.
+    const ofThisWebhook = fixture.resources().filter((rr) => ['ok', 'bad', 'ns'].includes(rr.spec.targetResource.name));
+    expect(ofThisWebhook.map((rr) => rr.spec.targetResource.name)).toEqual(['ok']);
   });
 });

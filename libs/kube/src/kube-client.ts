@@ -94,14 +94,16 @@ export function statusBodyOf(err: unknown): { reason?: string; details?: { kind?
 
 /**
  * The one mapping of Kubernetes API failures: 429, 5xx, timeouts and connection errors are
- * retryable (the gateway answers 503 and Alertmanager retries); 409 is a conflict to retry with a
- * fresh read; other 4xx are permanent.
+ * retryable (the gateway answers 503 and Alertmanager retries); 409 is AlreadyExists on a create
+ * (the object is there: success for an idempotent create) and otherwise a conflict, to retry with a
+ * fresh read, never with the same stale object; other 4xx are permanent.
  */
 export function mapKubernetesError(err: unknown, what: string): AlertgateError {
   if (err instanceof AlertgateError) return err;
   const status = httpStatusOf(err);
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   if (status === undefined) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API unreachable (${message})`, { cause: err });
+  if (status === 409 && statusBodyOf(err).reason === 'AlreadyExists') return new AlertgateError(Code.AlreadyExists, `${what}: already exists`, { cause: err });
   if (status === 409) return new AlertgateError(Code.Aborted, `${what}: conflict`, { cause: err });
   if (status === 404) return new AlertgateError(Code.NotFound, `${what}: not found`, { cause: err });
   if (status === 429 || status >= 500) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API answered ${status}`, { cause: err });

@@ -21,6 +21,26 @@ describe('Kubernetes API retries (unit)', () => {
     expect(mapKubernetesError(apiError(status), 'x').code).toBe(code);
   });
 
+  it('tells AlreadyExists from a conflict by the Status reason the API server sends with 409', () => {
+    const exists = Object.assign(apiError(409), { body: JSON.stringify({ kind: 'Status', reason: 'AlreadyExists' }) });
+    const conflict = Object.assign(apiError(409), { body: { kind: 'Status', reason: 'Conflict' } });
+    expect(mapKubernetesError(exists, 'x').code).toBe(Code.AlreadyExists);
+    expect(mapKubernetesError(conflict, 'x').code).toBe(Code.Aborted);
+  });
+
+  it('does not send a conflicting write again (it would carry the same stale object), nor an AlreadyExists create', async () => {
+    for (const code of [Code.Aborted, Code.AlreadyExists]) {
+      let calls = 0;
+      await expect(
+        withRetry(policy, () => {
+          calls += 1;
+          return Promise.reject(new AlertgateError(code, 'x'));
+        }),
+      ).rejects.toMatchObject({ code });
+      expect(calls).toBe(1);
+    }
+  });
+
   it('treats a connection error as unavailable', () => {
     expect(mapKubernetesError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'x').code).toBe(Code.Unavailable);
   });

@@ -1,4 +1,4 @@
-import { AlertgateError } from '@alertgate/errors';
+import { AlertgateError, Code } from '@alertgate/errors';
 
 export interface RetryPolicy {
   readonly attempts: number;
@@ -10,9 +10,10 @@ export interface RetryPolicy {
 export const KUBE_RETRY: RetryPolicy = { attempts: 4, baseMs: 100, capMs: 800 };
 
 /**
- * Runs `fn` again while it fails with a retryable AlertgateError (429, 5xx, timeouts,
+ * Runs `fn` again while it fails with a transient AlertgateError (429, 5xx, timeouts,
  * connection errors), waiting a capped exponential backoff with full jitter between tries.
- * Anything else fails at once.
+ * Anything else fails at once, a conflict (Aborted) included: sending the same write again would
+ * carry the same stale resourceVersion, so the caller reads afresh and merges instead.
  */
 export async function withRetry<T>(policy: RetryPolicy, fn: () => Promise<T>, onRetry?: (err: AlertgateError, attempt: number) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -20,7 +21,7 @@ export async function withRetry<T>(policy: RetryPolicy, fn: () => Promise<T>, on
       return await fn();
     } catch (err) {
       const error = AlertgateError.from(err);
-      if (!error.retryable || attempt >= policy.attempts) throw error;
+      if (!error.retryable || error.code === Code.Aborted || attempt >= policy.attempts) throw error;
       onRetry?.(error, attempt);
       const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1));
       await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));

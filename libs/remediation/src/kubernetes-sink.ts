@@ -62,6 +62,10 @@ const statusWritesTotal = counter({
   name: 'alertgate_kube_status_writes_total',
   help: 'Status subresource writes (coalesced: at most one per resource per flush interval for duplicates).',
 });
+const statusConflicts = counter({
+  name: 'alertgate_kube_status_conflicts_total',
+  help: 'Status writes that met a conflict (409) and were read again and merged.',
+});
 /** How long a namespace found missing is remembered before it is tried again. */
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
@@ -244,17 +248,21 @@ export class KubernetesSink implements RemediationSink {
     return false;
   }
 
-  /** Creates the resource: 'exists' when it already did (AlreadyExists is success), 'no-namespace' when its namespace is missing. */
-  private async create(object: RemediationRequest): Promise<'created' | 'exists' | 'no-namespace'> {
+  /**
+   * Creates the resource and returns it as the API server stored it (fresh enough for the first
+   * status write, which then needs no read); 'exists' when it already did (AlreadyExists is
+   * success, at once), 'no-namespace' when its namespace is missing.
+   */
+  private async create(object: RemediationRequest): Promise<RemediationRequest | 'exists' | 'no-namespace'> {
     const { namespace, name } = object.metadata;
     try {
-      await this.call(`create ${namespace}/${name}`, async ({ objects }): Promise<unknown> =>
-        objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: object, fieldManager: FIELD_MANAGER }),
+      const created = await this.call(`create ${namespace}/${name}`, async ({ objects }) =>
+        (await objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: object, fieldManager: FIELD_MANAGER })) as RemediationRequest,
       );
-      return 'created';
+      return created;
     } catch (err) {
       if (!(err instanceof AlertgateError)) throw err;
-      if (err.code === Code.Aborted) return 'exists';
+      if (err.code === Code.AlreadyExists) return 'exists';
       if (err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') return 'no-namespace';
       throw err;
     }
@@ -304,8 +312,8 @@ export class KubernetesSink implements RemediationSink {
       if (current && isTerminal(current)) return this.openNew(incident, namespace);
     }
     // The API server ignores status on create: record the first status now, not coalesced.
-    await this.writeStatus({ namespace, name }, openStatus(incident));
-    return { created: outcome === 'created', ref: { namespace, name } };
+    await this.writeStatus({ namespace, name }, openStatus(incident), outcome === 'exists' ? undefined : outcome);
+    return { created: outcome !== 'exists', ref: { namespace, name } };
   }
 
   async fold(folded: FoldedSignal): Promise<OpenResult> {
@@ -324,13 +332,13 @@ export class KubernetesSink implements RemediationSink {
         outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace));
       }
       if (outcome === 'no-namespace') throw new AlertgateError(Code.FailedPrecondition, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE)`);
-      created = outcome === 'created';
-      if (created) {
+      created = typeof outcome === 'object';
+      if (typeof outcome === 'object') {
         // The storm's incidents opened individually before it was detected: linked both ways.
         linked = (await this.listByAlertname(folded.signal.namespace, folded.signal.alertname)).filter((object) => belongsToStorm(object, folded)).map((object) => object.metadata.name);
         for (const link of linked) this.coalescer.schedule({ namespace: folded.signal.namespace, name: link }, { stormRef: name });
         // The first status at once (the API server ignores it on create); later ones coalesced.
-        await this.writeStatus({ namespace, name }, aggregateStatus(folded, linked));
+        await this.writeStatus({ namespace, name }, aggregateStatus(folded, linked), outcome);
       } else {
         this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
       }
@@ -361,18 +369,21 @@ export class KubernetesSink implements RemediationSink {
   }
 
   /** Read, merge, write with the read's resourceVersion; a conflict (409) reads again. */
-  private writeStatus(target: StatusTarget, next: RemediationRequestStatus): Promise<boolean> {
-    return this.writeStatusOf(target, (fresh) => applyStatus(fresh.status, next));
+  private writeStatus(target: StatusTarget, next: RemediationRequestStatus, known?: RemediationRequest): Promise<boolean> {
+    return this.writeStatusOf(target, (fresh) => applyStatus(fresh.status, next), known);
   }
 
-  /** The status `decide` makes of the object as it is now, written; false when it made none. */
-  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined): Promise<boolean> {
+  /**
+   * The status `decide` makes of the object as it is now, written; false when it made none. A
+   * conflict (409: another writer changed it since) reads it again at once and decides afresh.
+   */
+  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined, known?: RemediationRequest): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       let fresh: RemediationRequest;
       try {
-        fresh = await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
+        fresh = known ?? (await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
           (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace: target.namespace, plural: RR_PLURAL, name: target.name })) as RemediationRequest,
-        );
+        ));
       } catch (err) {
         // Gone (deleted by someone else): nothing left to record.
         if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
@@ -399,7 +410,9 @@ export class KubernetesSink implements RemediationSink {
         statusWritesTotal.inc();
         return true;
       } catch (err) {
+        known = undefined;
         if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;
+        statusConflicts.inc();
       }
     }
   }
