@@ -1,7 +1,7 @@
 import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 
-import { IngestPipeline } from './ingest-pipeline.js';
+import { IngestPipeline, MAX_CREATES_PER_CALL } from './ingest-pipeline.js';
 import { StormKeys } from './storm-keys.js';
 
 const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => ({
@@ -368,5 +368,27 @@ describe('IngestPipeline (unit, fake services)', () => {
       await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code });
       expect(forgotten).toEqual(expected);
     }
+  });
+
+  it('sends a run with many creates in consecutive calls of at most MAX_CREATES_PER_CALL creates, results in order', async () => {
+    const calls: ApplyBatchRequest[] = [];
+    const count = 2 * MAX_CREATES_PER_CALL + 50;
+    const pipeline = new IngestPipeline(
+      {
+        checkBatch: (request) =>
+          Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
+        forgetBatch: () => Promise.reject(new Error('unused')),
+      },
+      {
+        applyBatch: (request) => {
+          calls.push(request);
+          return Promise.resolve({ results: request.updates.map((u) => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: u.incidentId }, error: '' })) });
+        },
+      },
+    );
+    const outcome = await pipeline.process(Array.from({ length: count }, (_v, i) => signal(`f${i}`)));
+    if ('refused' in outcome) throw new Error('no rate limit here');
+    expect(calls.map((call) => call.updates.length)).toEqual([MAX_CREATES_PER_CALL, MAX_CREATES_PER_CALL, 50]);
+    expect(outcome.results.map((r) => r.remediationRequest?.name)).toEqual(Array.from({ length: count }, (_v, i) => `i-f${i}`));
   });
 });

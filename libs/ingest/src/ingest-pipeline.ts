@@ -262,13 +262,11 @@ export class IngestPipeline {
    */
   private async write(updates: IncidentUpdate[], kept: readonly number[], signals: readonly Signal[]): Promise<(ApplyResult | undefined)[]> {
     if (updates.length === 0) return [];
-    const { results } = await this.crdWriter.applyBatch({ updates });
-    if (results.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+    const results = await this.applyInCalls(updates);
     const again = results.flatMap((result, k) => (result.effect === Effect.EFFECT_SIGNAL_REQUIRED ? [k] : []));
     if (again.length === 0) return results;
     const whole = again.map((k) => ({ ...(updates[k] as IncidentUpdate), signal: signals[kept[k] ?? -1] as Signal, signalTrimmed: false }));
-    const { results: retried } = await this.crdWriter.applyBatch({ updates: whole });
-    if (retried.length !== whole.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+    const retried = await this.applyInCalls(whole);
     const merged: (ApplyResult | undefined)[] = [...results];
     again.forEach((k, j) => (merged[k] = retried[j]));
     return merged;
@@ -287,6 +285,24 @@ export class IngestPipeline {
       if (!AlertgateError.from(err).retryable) await this.forget(decisions.map((_d, i) => i), decisions).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The crd-writer's calls for a run's updates: one call, unless the run would create more than
+   * MAX_CREATES_PER_CALL resources. Each create costs the API server two writes, and a call that
+   * carries the creates of many merged webhooks outlasts its deadline (2,500 new incidents at
+   * once did). Such a run goes in consecutive calls of at most that many creates each, in order
+   * (updates of one incident keep their order), so that every call finishes within its own
+   * deadline and every acknowledged create exists.
+   */
+  private async applyInCalls(updates: IncidentUpdate[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    for (const chunk of callsOf(updates)) {
+      const answer = await this.crdWriter.applyBatch({ updates: chunk });
+      if (answer.results.length !== chunk.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+      results.push(...answer.results);
+    }
+    return results;
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
@@ -434,6 +450,29 @@ function pick(labels: Readonly<Record<string, string>>, keep: readonly string[])
   return picked;
 }
 const forWriterRepeat = (signal: Signal): Signal => trimmedSignal(signal, NO_LABELS);
+
+/** Creates per crd-writer call (see IngestPipeline.applyInCalls). */
+export const MAX_CREATES_PER_CALL = 200;
+
+/** Consecutive slices of the updates, each with at most MAX_CREATES_PER_CALL that may create. */
+function callsOf(updates: IncidentUpdate[]): IncidentUpdate[][] {
+  const calls: IncidentUpdate[][] = [];
+  let current: IncidentUpdate[] = [];
+  let creates = 0;
+  for (const update of updates) {
+    // Repeats travel trimmed and only update a status; opens of whole signals and folds may create.
+    const mayCreate = !update.signalTrimmed && update.action !== Action.ACTION_RESOLVE;
+    if (mayCreate && creates === MAX_CREATES_PER_CALL) {
+      calls.push(current);
+      current = [];
+      creates = 0;
+    }
+    current.push(update);
+    if (mayCreate) creates += 1;
+  }
+  calls.push(current);
+  return calls;
+}
 
 /** What the crd-writer did, as the gateway's per-signal outcome. */
 const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {

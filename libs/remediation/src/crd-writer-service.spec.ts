@@ -1,7 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Action, Effect, Source, Status, type IncidentUpdate } from '@alertgate/proto';
 
-import { applyBatch } from './crd-writer-service.js';
+import { applyBatch, callDeadline } from './crd-writer-service.js';
 import type { RemediationSink } from './remediation-sink.js';
 
 const ts = { seconds: 1_700_000_000, nanos: 0 };
@@ -48,5 +48,13 @@ describe('crd-writer applyBatch', () => {
   it('fails the whole call on a retryable failure, so that the sender retries it', async () => {
     const sink = { ...fakeSink([]), open: () => Promise.reject(new AlertgateError(Code.Unavailable, 'API server down')) };
     await expect(applyBatch(sink, [open(fp('a'))])).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
+  it('starts no update once the caller\'s deadline has passed, and says so retryably', async () => {
+    const opened: string[] = [];
+    await expect(applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Date.now()))).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    expect(opened).toEqual([]);
+    // No deadline (grpc-js reports Infinity): everything is applied.
+    expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);
   });
 });

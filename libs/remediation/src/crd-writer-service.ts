@@ -109,6 +109,31 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
   return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref, error: '' } : { effect: Effect.EFFECT_NOT_FOUND, resource: undefined, error: '' };
 }
 
+/**
+ * When the caller stops waiting. No update is started after it: the caller has answered its
+ * sender 503 by then, so work done later would only be repeated by the retry (and counted twice).
+ */
+export interface WorkDeadline {
+  /** Throws a retryable error once the deadline has passed (`index` of `total` updates next). */
+  check(index: number, total: number): void;
+}
+
+export const NO_DEADLINE: WorkDeadline = { check: () => undefined };
+
+/** Margin before the caller's deadline: an answer must still reach it. */
+const DEADLINE_MARGIN_MS = 250;
+
+/** The deadline of a gRPC call, less the margin (none when the caller set none). */
+export function callDeadline(deadline: Date | number): WorkDeadline {
+  const at = (deadline instanceof Date ? deadline.getTime() : deadline) - DEADLINE_MARGIN_MS;
+  if (!Number.isFinite(at)) return NO_DEADLINE;
+  return {
+    check: (index, total) => {
+      if (Date.now() >= at) throw new AlertgateError(Code.DeadlineExceeded, `crd-writer stopped at the caller's deadline with ${total - index} of ${total} updates not started; the retry applies them`);
+    },
+  };
+}
+
 /** An update that can never succeed as sent: answered alone, the others of the call still applied. */
 function rejected(err: AlertgateError): ApplyResult {
   return { effect: Effect.EFFECT_REJECTED, resource: undefined, error: err.message };
@@ -122,7 +147,7 @@ function rejected(err: AlertgateError): ApplyResult {
  * fails the call, and the gateway answers 503: everything already applied is idempotent, so the
  * sender's retry completes the rest without duplicates.
  */
-export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink): Promise<ApplyResult[]> {
+export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink, deadline: WorkDeadline = NO_DEADLINE): Promise<ApplyResult[]> {
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
   const signals: (Signal | undefined)[] = updates.map((update, i) => {
     try {
@@ -147,6 +172,7 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
     const update = updates[i];
     const signal = signals[i];
     if (!update || !signal) return;
+    deadline.check(i, updates.length);
     try {
       results[i] = await applyOne(sink, update, signal, dedup);
     } catch (err) {
@@ -172,11 +198,11 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
 
 export function createCrdWriterService(sink: RemediationSink, logger: Logger, dedup?: DedupLink): GrpcService {
   const implementation: CrdWriterServiceServer = {
-    applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request) => {
+    applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request, call) => {
       if (request.updates.length > MAX_UPDATES) {
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_UPDATES} updates per call, got ${request.updates.length}`);
       }
-      return { results: await applyBatch(sink, request.updates, dedup) };
+      return { results: await applyBatch(sink, request.updates, dedup, callDeadline(call.getDeadline())) };
     }),
   };
   return defineService(CRD_WRITER_SERVICE_NAME, CrdWriterServiceService, implementation);

@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis';
+import { testKube, testNamespace, testRedisUrl } from '@alertgate/testing';
+
+import { listRemediationRequests } from './support/kube-resources.js';
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface Result {
+  outcome: string;
+  errors?: { pointer: string; detail: string }[];
+}
+
+/** Alerts the gateway used to accept and the API server (or Kubernetes naming) refuses. */
+const POISONS: readonly [string, Record<string, string>][] = [
+  ['an upper-case namespace', { namespace: 'Prod' }],
+  ['an underscore in the namespace', { namespace: 'Bad_Namespace' }],
+  ['a 64-character namespace', { namespace: 'n'.repeat(64) }],
+  ['a path as namespace', { namespace: '../../etc' }],
+  ['an alertname over 1024 characters', { alertname: 'A'.repeat(1025) }],
+  ['a severity over 256 characters', { severity: 's'.repeat(257) }],
+  ['a cluster over 256 characters', { cluster: 'c'.repeat(257) }],
+];
+
+/**
+ * Concurrent webhooks share pipeline runs in the gateway; one refused alert must fail nothing
+ * but itself, and leave nothing behind. Real processes, kubernetes sink, real API server.
+ */
+describe('one bad alert among concurrent webhooks (real API server)', () => {
+  let fixture: PipelineFixture;
+  let ns: string;
+  let fallback: string;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    [ns, fallback] = await Promise.all([testNamespace('poison'), testNamespace('poison-fallback')]);
+    fixture = await PipelineFixture.start('poison', {
+      env: { LOG_LEVEL: 'warn' },
+      // Storm folding off: 120 alerts of one alertname at once would be a storm.
+      // Limits out of the way: every webhook here comes from one source, and most open incidents.
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback },
+        'ingest-gateway': { STORM: 'off' },
+        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      },
+    });
+    redis = new Redis(testRedisUrl());
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await fixture?.close();
+  });
+
+  /** Open incidents in the dedup window: the fields of every dedup shard hash under the fixture's prefix. */
+  const dedupEntries = async (): Promise<number> => {
+    const keys = (await fixture.redis.keys()).filter((key) => key.includes('{d}'));
+    const sizes = await Promise.all(keys.map((key) => redis.hlen(key)));
+    return sizes.reduce((sum, size) => sum + size, 0);
+  };
+
+  it.each(POISONS.map(([name, labels], round) => [name, labels, round] as const))(
+    '120 concurrent webhooks, one carrying %s: the other 119 get 200 and their resources, the bad alert leaves nothing',
+    async (_name, poison, round) => {
+      const alertname = `Poison${round}`;
+      const before = await dedupEntries();
+      const valid = Array.from({ length: 119 }, (_v, i) => amWebhook([amAlert({ alertname, namespace: ns, pod: `p${i}` })]));
+      const poisoned = amWebhook([amAlert({ alertname, namespace: ns, pod: 'poison', ...poison }), amAlert({ alertname, namespace: ns, pod: 'beside-poison' })]);
+      const bodies = [...valid.slice(0, 60), poisoned, ...valid.slice(60)];
+      const answers = await Promise.all(bodies.map((body) => fixture.postAlerts(body)));
+      const statuses = answers.map((answer) => answer.status);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      const poisonedResults = answers[60]?.json['results'] as Result[];
+      expect(poisonedResults.map((result) => result.outcome)).toEqual(['rejected', 'created']);
+      expect(poisonedResults[0]?.errors?.[0]?.pointer).toMatch(/^\/alerts\/0\/labels\//);
+      for (const answer of [...answers.slice(0, 60), ...answers.slice(61)]) expect((answer.json['results'] as Result[]).map((result) => result.outcome)).toEqual(['created']);
+
+      const resources = [...(await listRemediationRequests(ns)), ...(await listRemediationRequests(fallback))].filter((rr) => rr.spec.alertname.startsWith(alertname));
+      const targets = resources.map((rr) => rr.spec.targetResource.name).sort();
+      expect(targets).toEqual([...Array.from({ length: 119 }, (_v, i) => `p${i}`), 'beside-poison'].sort());
+      // Exactly one dedup entry per valid alert: none for the refused one.
+      expect((await dedupEntries()) - before).toBe(120);
+    },
+    120_000,
+  );
+
+  it('the bad-input bodies sent among valid webhooks get their 4xx, and no valid webhook gets one', async () => {
+    const bad = [
+      '{"alerts": [',
+      '',
+      JSON.stringify(amWebhook([])),
+      JSON.stringify(amWebhook([{ ...amAlert({}), labels: { namespace: ns, pod: 'x' } }])),
+      JSON.stringify(amWebhook([{ ...amAlert({ namespace: ns, pod: 'a' }), startsAt: 'not-a-time' }])),
+      JSON.stringify(amWebhook([amAlert({ namespace: ns, pod: 'v'.repeat(5000) })])),
+      '{"__proto__":{"x":1},"alerts":[]}',
+      JSON.stringify(amWebhook([amAlert({ namespace: 'Bad_Namespace', pod: 'a' })])),
+      JSON.stringify(amWebhook([amAlert({ namespace: ns, pod: 'a', alertname: 'A'.repeat(1025) })])),
+    ];
+    const before = await dedupEntries();
+    const sends = Array.from({ length: 100 }, (_v, i) => [
+      fixture.postAlerts(amWebhook([amAlert({ alertname: 'AmongBad', namespace: ns, pod: `v${i}` })])).then((answer) => ({ valid: true, status: answer.status })),
+      fixture.postAlerts(bad[i % bad.length] ?? '').then((answer) => ({ valid: false, status: answer.status })),
+    ]).flat();
+    const answers = await Promise.all(sends);
+    expect(answers.filter((answer) => answer.valid && answer.status !== 200)).toEqual([]);
+    expect(answers.filter((answer) => !answer.valid && answer.status !== 400)).toEqual([]);
+    expect((await dedupEntries()) - before).toBe(100);
+  }, 120_000);
+
+  it('50 concurrent webhooks of 50 new alerts: 50 answers of 200, and each incident one resource', async () => {
+    const before = await dedupEntries();
+    const bodies = Array.from({ length: 50 }, (_v, w) => amWebhook(Array.from({ length: 50 }, (_a, i) => amAlert({ alertname: 'Flood', namespace: ns, pod: `w${w}-p${i}` }))));
+    const answers = await Promise.all(bodies.map((body) => fixture.postAlerts(body)));
+    expect(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${String(answer.json['detail'])}`)).toEqual([]);
+    const created = answers.flatMap((answer) => (answer.json['results'] as Result[]).map((result) => result.outcome));
+    expect(created.filter((outcome) => outcome !== 'created')).toEqual([]);
+    const resources = (await listRemediationRequests(ns)).filter((rr) => rr.spec.alertname === 'Flood');
+    expect(resources).toHaveLength(2500);
+    expect(new Set(resources.map((rr) => rr.spec.targetResource.name)).size).toBe(2500);
+    expect((await dedupEntries()) - before).toBe(2500);
+  }, 180_000);
+});
