@@ -1,5 +1,5 @@
 import { Source, type Signal } from '@alertgate/proto';
-import { keyLabelValue, slug } from '@alertgate/signal';
+import { keyLabelValue, slug, SPEC_MAX_LENGTH, truncateCharacters } from '@alertgate/signal';
 
 /**
  * The RemediationRequest resource (k8s/crds/remediationrequests.yaml is its schema). Spec is what
@@ -313,11 +313,13 @@ export function buildAggregate(folded: FoldedSignal, namespace: string): Remedia
       namespace: signal.namespace,
       ...(namespace !== signal.namespace ? { originNamespace: signal.namespace } : {}),
       source: signal.source === Source.SOURCE_KUBERNETES_EVENT ? 'kubernetes-event' : 'alertmanager',
-      targetResource: { kind: 'storm', name: storm.key },
+      // The key is descriptive (the aggregate is found by its key's fingerprint): shortened to
+      // what the schema holds, so that long label values cannot make the aggregate unwritable.
+      targetResource: { kind: 'storm', name: truncateCharacters(storm.key, SPEC_MAX_LENGTH.targetName) },
       labels: Object.fromEntries(storm.keyLabels.map((label) => [label, keyLabelValue(label, signal)])),
       annotations: {},
       startsAt: start,
-      storm: { key: storm.key, type: storm.type, windowStart: start },
+      storm: { key: truncateCharacters(storm.key, SPEC_MAX_LENGTH.stormKey), type: storm.type, windowStart: start },
     },
     status: { phase: 'Pending', ...aggregateStatus(folded, []) },
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { fitsCharacters, NAMESPACE_NAME_PATTERN, namespaceNameProblem, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES } from './resource-constraints.js';
+import { fitsCharacters, NAMESPACE_NAME_PATTERN, namespaceNameProblem, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, truncateCharacters } from './resource-constraints.js';
 
 interface SchemaNode {
   maxLength?: number;
@@ -29,6 +29,7 @@ describe('resource constraints (the gateway\'s copy of the RemediationRequest sc
       targetName: props['targetResource']?.properties?.['name']?.maxLength,
       labelValue: props['labels']?.additionalProperties?.maxLength,
       annotationValue: props['annotations']?.additionalProperties?.maxLength,
+      stormKey: props['storm']?.properties?.['key']?.maxLength,
     }).toEqual(SPEC_MAX_LENGTH);
     expect({ labels: props['labels']?.maxProperties, annotations: props['annotations']?.maxProperties }).toEqual(SPEC_MAX_PROPERTIES);
   });
@@ -43,6 +44,12 @@ describe('resource constraints (the gateway\'s copy of the RemediationRequest sc
     for (const bad of ['', 'Prod', 'Bad_Namespace', 'a'.repeat(64), '../../etc', '-a', 'a-', 'a.b', 'a\nb', 'a\u0000b', 'ԁefault']) {
       expect(NAMESPACE_NAME_PATTERN.test(bad)).toBe(false);
     }
+  });
+
+  it('shortens a value to a number of characters, marking the cut', () => {
+    expect(truncateCharacters('abc', 3)).toBe('abc');
+    expect(truncateCharacters('abcd', 3)).toBe('ab…');
+    expect(Array.from(truncateCharacters('😀'.repeat(2000), SPEC_MAX_LENGTH.stormKey))).toHaveLength(SPEC_MAX_LENGTH.stormKey);
   });
 
   it('counts characters as code points', () => {

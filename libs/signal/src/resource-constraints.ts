@@ -16,6 +16,8 @@ export const SPEC_MAX_LENGTH = {
   targetName: 4096,
   labelValue: 4096,
   annotationValue: 16384,
+  /** spec.storm.key: made from several label values, so it is shortened to fit, never refused. */
+  stormKey: 1024,
 } as const;
 
 /** spec.labels and spec.annotations: maxProperties. */
@@ -28,6 +30,12 @@ export const NAMESPACE_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export function namespaceNameProblem(value: string): string | undefined {
   if (NAMESPACE_NAME_PATTERN.test(value)) return undefined;
   return `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is not a Kubernetes namespace name (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`;
+}
+
+/** The value cut to at most `max` characters (code points), with '…' marking the cut. */
+export function truncateCharacters(value: string, max: number): string {
+  if (fitsCharacters(value, max)) return value;
+  return `${Array.from(value).slice(0, max - 1).join('')}…`;
 }
 
 /** Characters (code points) of a string, counted only when its UTF-16 length could exceed `max`. */
