@@ -9,6 +9,8 @@ import { ensureKubeEnv, RedisServer, type KubeEnv } from '@alertgate/local-env';
  * a leak shows up as an OOM error instead of silently growing (the seed document's failure).
  */
 export default async function globalSetup(globalConfig: { rootDir: string }): Promise<void> {
+  // Once per run, though both the integration and the end-to-end projects name it.
+  if ((globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis) return;
   const root = globalConfig.rootDir;
   execFileSync(process.execPath, [join(root, 'tools', 'build', 'build-apps.mjs'), '--tools'], { stdio: 'inherit' });
   const server = await new RedisServer({ maxmemory: '32mb', maxmemoryPolicy: 'noeviction' }).start();

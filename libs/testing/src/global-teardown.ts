@@ -11,9 +11,12 @@ import { auditPrefix } from './test-redis.js';
  */
 export default async function globalTeardown(): Promise<void> {
   const kube = (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube;
+  const server = (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
+  // Once per run, though both the integration and the end-to-end projects name it.
+  (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube = undefined;
+  (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis = undefined;
   // Only a server this run started is stopped; one from `npm run k8s:up` keeps running.
   if (kube?.started) await stopKubeEnv(kube.dir);
-  const server = (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
   if (!server) return;
   const redis = new Redis(server.url);
   try {
