@@ -18,15 +18,10 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # promtool (the alert rules' check) ships in Debian's prometheus package.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ "${#need_apt[@]}" -gt 0 ]; then
-  echo "ensure-deps: installing ${need_apt[*]} (apt)"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # The Debian packages start system services we do not use; tests run their own servers.
-  for service in redis-server prometheus-alertmanager prometheus etcd; do
-    "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
-  done
+  # shellcheck source=tools/scripts/apt-install.sh
+  source "$(dirname "$0")/apt-install.sh"
+  # pipefail and errexit: a failed install stops here, having said what to run.
+  apt_install "${need_apt[@]}" | sed 's/^/ensure-deps: /'
 fi
 
 if [ ! -x "$CACHE_BIN/grpcurl-$GRPCURL_VERSION" ]; then

@@ -5,8 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
-  echo "npm start needs Redis: install redis-server (sudo apt-get install -y redis-server) or set REDIS_URL." >&2
-  exit 1
+  # shellcheck source=tools/scripts/apt-install.sh
+  source tools/scripts/apt-install.sh
+  # pipefail: the install's own status decides.
+  if ! apt_install redis-server | sed 's/^/npm start: /'; then
+    echo "npm start needs Redis: run 'sudo apt-get install -y redis-server', or set REDIS_URL to a Redis of yours." >&2
+    exit 1
+  fi
 fi
 node tools/build/build-apps.mjs --tools
 exec node --enable-source-maps dist/tools/start-system.js

@@ -13,8 +13,8 @@ export default async function globalTeardown(): Promise<void> {
   const kube = (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube;
   const server = (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
   // Once per run, though both the integration and the end-to-end projects name it.
-  (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube = undefined;
-  (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis = undefined;
+  delete (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube;
+  delete (globalThis as { alertgateTestRedis?: RedisServer }).alertgateTestRedis;
   // Only a server this run started is stopped; one from `npm run k8s:up` keeps running.
   if (kube?.started) await stopKubeEnv(kube.dir);
   if (!server) return;
