@@ -1,7 +1,8 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
-import { counter } from '@alertgate/metrics';
+import { counter, gauge } from '@alertgate/metrics';
+import { Source, Status } from '@alertgate/proto';
 import { incidentId } from '@alertgate/signal';
 import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
@@ -66,6 +67,16 @@ const statusConflicts = counter({
   name: 'alertgate_kube_status_conflicts_total',
   help: 'Status writes that met a conflict (409) and were read again and merged.',
 });
+const fallbackMissingTotal = counter({
+  name: 'alertgate_kube_fallback_namespace_missing_total',
+  help: 'Resources that could not be written because neither their namespace nor FALLBACK_NAMESPACE exists (answered 503).',
+});
+const fallbackPresent = gauge({
+  name: 'alertgate_kube_fallback_namespace_present',
+  help: 'Whether FALLBACK_NAMESPACE exists (1) or not (0), as last checked.',
+});
+/** How often the fallback namespace's existence is checked again (see checkFallback). */
+const FALLBACK_CHECK_INTERVAL_MS = 30_000;
 /** How long a namespace found missing is remembered before it is tried again. */
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
@@ -301,7 +312,7 @@ export class KubernetesSink implements RemediationSink {
     const outcome = await this.create(object);
     if (outcome === 'no-namespace') {
       if (namespace === this.options.fallbackNamespace) {
-        throw new AlertgateError(Code.FailedPrecondition, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE)`);
+        throw this.fallbackMissing();
       }
       this.missingNamespaces.set(namespace, Date.now());
       this.options.logger.warn({ namespace, fallback: this.options.fallbackNamespace }, 'namespace does not exist; using the fallback namespace');
@@ -331,7 +342,7 @@ export class KubernetesSink implements RemediationSink {
         namespace = this.options.fallbackNamespace;
         outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace));
       }
-      if (outcome === 'no-namespace') throw new AlertgateError(Code.FailedPrecondition, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE)`);
+      if (outcome === 'no-namespace') throw this.fallbackMissing();
       created = typeof outcome === 'object';
       if (typeof outcome === 'object') {
         // The storm's incidents opened individually before it was detected: linked both ways.
@@ -441,7 +452,60 @@ export class KubernetesSink implements RemediationSink {
     return ended;
   }
 
+  /**
+   * A resource whose namespace and the fallback namespace are both missing cannot be written
+   * until an operator creates one: a retryable 503 (Alertmanager keeps the alert and retries),
+   * counted and logged with what to create, never a 500 or a 4xx.
+   */
+  private fallbackMissing(): AlertgateError {
+    const namespace = this.options.fallbackNamespace;
+    fallbackMissingTotal.inc();
+    fallbackPresent.set(0);
+    this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
+    return new AlertgateError(Code.Unavailable, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE): create it or set FALLBACK_NAMESPACE`);
+  }
+
+  private fallbackCheckedAt = 0;
+
+  /**
+   * Whether the fallback namespace exists, by a server-side dry-run create in it: that needs no
+   * permission beyond the crd-writer's (it cannot read namespaces) and writes nothing. Logged when
+   * missing; it does not make the crd-writer unready, since alerts of existing namespaces are
+   * still written.
+   */
+  private async checkFallback(): Promise<void> {
+    if (Date.now() - this.fallbackCheckedAt < FALLBACK_CHECK_INTERVAL_MS) return;
+    this.fallbackCheckedAt = Date.now();
+    const namespace = this.options.fallbackNamespace;
+    const probe = buildRemediationRequest(
+      {
+        signal: { fingerprint: '0'.repeat(64), alertname: 'FallbackNamespaceProbe', severity: '', namespace, cluster: '', status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER, labels: {}, annotations: {} },
+        incidentId: `${'0'.repeat(12)}-0`,
+        firstSeenMs: 0,
+        lastSeenMs: 0,
+        occurrences: 1,
+        traceId: undefined,
+      },
+      namespace,
+    );
+    try {
+      await this.call(`dry-run create in ${namespace}`, async ({ objects }): Promise<unknown> =>
+        objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: probe, dryRun: 'All', fieldManager: FIELD_MANAGER }),
+      );
+      fallbackPresent.set(1);
+    } catch (err) {
+      if (err instanceof AlertgateError && err.code === Code.AlreadyExists) return void fallbackPresent.set(1);
+      if (err instanceof AlertgateError && err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') {
+        fallbackPresent.set(0);
+        this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
+        return;
+      }
+      throw err;
+    }
+  }
+
   async check(): Promise<void> {
+    await this.checkFallback();
     await this.call('list remediationrequests', async ({ objects }): Promise<unknown> =>
       objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, limit: 1 }),
     );
