@@ -494,7 +494,10 @@ export class KubernetesSink implements RemediationSink {
       );
       fallbackPresent.set(1);
     } catch (err) {
-      if (err instanceof AlertgateError && err.code === Code.AlreadyExists) return void fallbackPresent.set(1);
+      if (err instanceof AlertgateError && err.code === Code.AlreadyExists) {
+        fallbackPresent.set(1);
+        return;
+      }
       if (err instanceof AlertgateError && err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') {
         fallbackPresent.set(0);
         this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
