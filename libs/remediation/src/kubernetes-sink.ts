@@ -460,9 +460,14 @@ export class KubernetesSink implements RemediationSink {
   private fallbackMissing(): AlertgateError {
     const namespace = this.options.fallbackNamespace;
     fallbackMissingTotal.inc();
+    this.logFallbackMissing();
+    return new AlertgateError(Code.Unavailable, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE): create it or set FALLBACK_NAMESPACE`);
+  }
+
+  private logFallbackMissing(): void {
+    const namespace = this.options.fallbackNamespace;
     fallbackPresent.set(0);
     this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
-    return new AlertgateError(Code.Unavailable, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE): create it or set FALLBACK_NAMESPACE`);
   }
 
   private fallbackCheckedAt = 0;
@@ -499,8 +504,7 @@ export class KubernetesSink implements RemediationSink {
         return;
       }
       if (err instanceof AlertgateError && err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') {
-        fallbackPresent.set(0);
-        this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
+        this.logFallbackMissing();
         return;
       }
       throw err;
