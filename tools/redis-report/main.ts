@@ -1,13 +1,28 @@
 /**
  * npm run redis-report [-- --json] [--prefix ag:]
  *
- * Accounts for every alertgate key in Redis (REDIS_URL, default redis://127.0.0.1:6379) with
+ * Accounts for every alertgate key in Redis (REDIS_URL; else the Redis a running `npm start`
+ * recorded in var/endpoints.json; else redis://127.0.0.1:6379) with
  * SCAN (never KEYS): per class count, bytes (MEMORY USAGE), TTL distribution and keys without
  * TTL, plus used_memory, fragmentation and the projected capacity in open incidents. Exits 1
  * when a key has no TTL or belongs to no known class, so it can gate CI.
  */
+import { resolve } from 'node:path';
+
+import { localEndpointsPath, readLocalEndpoints } from '@alertgate/local-env';
 import { formatKeyspaceReport, inspectKeyspace, summarizeKeyspace } from '@alertgate/redis';
 import { Redis } from 'ioredis';
+
+const root = resolve(__dirname, '..', '..');
+
+/** Which Redis to report on, and where that choice came from (named when it cannot be reached). */
+function redisTarget(): { url: string; prefix: string | undefined; from: string } {
+  const fromEnv = process.env['REDIS_URL'];
+  if (fromEnv) return { url: fromEnv, prefix: undefined, from: 'REDIS_URL' };
+  const started = readLocalEndpoints(root);
+  if (started) return { url: started.redisUrl, prefix: started.keyPrefix, from: `${localEndpointsPath(root)}, written by npm start` };
+  return { url: 'redis://127.0.0.1:6379', prefix: undefined, from: 'the default; no npm start is running' };
+}
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -16,9 +31,16 @@ function option(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const prefix = option('prefix') ?? process.env['REDIS_KEY_PREFIX'] ?? 'ag:';
-  const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true });
-  await redis.connect();
+  const target = redisTarget();
+  const prefix = option('prefix') ?? process.env['REDIS_KEY_PREFIX'] ?? target.prefix ?? 'ag:';
+  // One try, no reconnects: a report on an unreachable Redis says so at once.
+  const redis = new Redis(target.url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (err) {
+    throw new Error(`cannot reach Redis at ${target.url} (${target.from}): ${err instanceof Error ? err.message : String(err)}. Set REDIS_URL to the Redis to report on.`, { cause: err });
+  }
   try {
     const showProgress = !json && process.stderr.isTTY;
     const report = await inspectKeyspace(redis, prefix, {

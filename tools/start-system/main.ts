@@ -9,7 +9,17 @@
  */
 import { join, resolve } from 'node:path';
 
-import { PortReservation, RedisServer, REDIS_INSTALL_HINT, redisServerAvailable, startSystem, type AppName } from '@alertgate/local-env';
+import {
+  localEndpointsPath,
+  PortReservation,
+  RedisServer,
+  REDIS_INSTALL_HINT,
+  redisServerAvailable,
+  removeLocalEndpoints,
+  startSystem,
+  writeLocalEndpoints,
+  type AppName,
+} from '@alertgate/local-env';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -60,18 +70,30 @@ async function main(): Promise<void> {
   const kubeconfig = env['KUBECONFIG'];
   const sinkDir = join(root, 'var', 'remediationrequests');
   const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|STORM_|SOURCE_|NAMESPACE_CREATIONS_|NAMESPACE_OVERRIDES$|RATELIMIT_FAIL_MODE$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$)/.test(key))) as Record<string, string>;
+  const keyPrefix = env['REDIS_KEY_PREFIX'] ?? 'ag:';
   const system = await startSystem({
     root,
     redisUrl,
-    keyPrefix: env['REDIS_KEY_PREFIX'] ?? 'ag:',
+    keyPrefix,
     sinkDir,
     ports,
     reservation,
     env: passThrough,
     onLog: printLog,
   });
+  writeLocalEndpoints(root, {
+    redisUrl,
+    keyPrefix,
+    gatewayUrl: system.gatewayUrl,
+    dedupAddress: system.dedupAddress,
+    crdWriterAddress: system.crdWriterAddress,
+    ratelimitAddress: system.ratelimitAddress,
+    stormAddress: system.stormAddress,
+    pid: process.pid,
+  });
   const stop = async (): Promise<void> => {
     out('Stopping…');
+    removeLocalEndpoints(root);
     await system.stop();
     await redis?.dispose();
     process.exit(0);
@@ -87,6 +109,7 @@ async function main(): Promise<void> {
   out(`  crd-writer      ${system.crdWriterAddress}    (gRPC, reflection on)`);
   out(`  ratelimit       ${system.ratelimitAddress}    (gRPC, reflection on)`);
   out(`  storm           ${system.stormAddress}    (gRPC, reflection on)`);
+  out(`  endpoints       ${localEndpointsPath(root)}   (npm run redis-report reads it)`);
   out(`  resources       ${kubeconfig ? `Kubernetes (KUBECONFIG=${kubeconfig}); kubectl get rr -A` : `${sinkDir}/<namespace>/<name>.yaml`}`);
   out('');
   out('Send an alert:');

@@ -3,6 +3,8 @@ export type { AlertmanagerOptions } from './alertmanager-process.js';
 export { freePort } from './free-port.js';
 export { defaultKubeEnvDir, ensureKubeEnv, KUBE_VERSION, kubeBinaries, stopKubeEnv } from './kube-test-env.js';
 export type { KubeEnv } from './kube-test-env.js';
+export { localEndpointsPath, readLocalEndpoints, removeLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
+export type { LocalEndpoints } from './local-endpoints.js';
 export { PortReservation } from './port-reservation.js';
 export { REDIS_INSTALL_HINT, RedisCluster, redisServerAvailable, RedisServer } from './redis-server.js';
 export type { RedisServerOptions } from './redis-server.js';
