@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   try {
     await redis.connect();
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${target.url} (${target.from}): ${err instanceof Error ? err.message : String(err)}. Set REDIS_URL to the Redis to report on.`, { cause: err });
+    throw new Error(`cannot reach Redis at ${target.url} (${target.from}): ${(err instanceof Error ? err.message : String(err)).replace(/\.$/, '')}. Set REDIS_URL to the Redis to report on.`, { cause: err });
   }
   try {
     const showProgress = !json && process.stderr.isTTY;
