@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond npm packages, once per machine:
-#   redis-server, prometheus-alertmanager, prometheus (for promtool), etcd-server and openssl
-#   (Debian packages); grpcurl,
+# Installs what the tests need beyond npm packages, once per machine, as tools/external-tools.json
+# lists it: redis-server, redis-tools, prometheus-alertmanager, prometheus (for promtool),
+#   etcd-server and openssl (Debian packages); grpcurl,
 #   kube-apiserver and kubectl (built from the Go module proxy into ~/.cache/alertgate, keyed by
 #   version, never committed).
 # Idempotent: a machine that has everything spends well under a second here.
@@ -10,13 +10,15 @@ set -euo pipefail
 GRPCURL_VERSION=v1.9.3
 CACHE_BIN="${ALERTGATE_CACHE:-$HOME/.cache/alertgate}/bin"
 
+# The Debian packages of tools/external-tools.json (the one list of what the project runs) whose
+# program is not on PATH yet.
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+apt_tools=$(node -e 'const { tools } = require(process.argv[1]); for (const [binary, how] of Object.entries(tools)) if (how.apt) console.log(binary, how.apt);' "$root/tools/external-tools.json")
+[ -n "$apt_tools" ] || { echo "ensure-deps: could not read tools/external-tools.json" >&2; exit 1; }
 need_apt=()
-command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-[ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
-command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
-command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
-# promtool (the alert rules' check) ships in Debian's prometheus package.
-command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+while read -r binary package; do
+  command -v "$binary" >/dev/null 2>&1 || need_apt+=("$package")
+done <<<"$apt_tools"
 if [ "${#need_apt[@]}" -gt 0 ]; then
   # shellcheck source=tools/scripts/apt-install.sh
   source "$(dirname "$0")/apt-install.sh"
