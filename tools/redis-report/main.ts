@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 
 import { localEndpointsPath, readLocalEndpoints } from '@alertgate/local-env';
-import { formatKeyspaceReport, inspectKeyspace, summarizeKeyspace } from '@alertgate/redis';
+import { describeRedisTarget, formatKeyspaceReport, inspectKeyspace, summarizeKeyspace } from '@alertgate/redis';
 import { Redis } from 'ioredis';
 
 const root = resolve(__dirname, '..', '..');
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   try {
     await redis.connect();
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${target.url} (${target.from}): ${(err instanceof Error ? err.message : String(err)).replace(/\.$/, '')}. Set REDIS_URL to the Redis to report on.`, { cause: err });
+    throw new Error(`cannot reach Redis at ${describeRedisTarget({ mode: 'standalone', url: target.url }).redis} (${target.from}): ${(err instanceof Error ? err.message : String(err)).replace(/\.$/, '')}. Set REDIS_URL to the Redis to report on.`, { cause: err });
   }
   try {
     const showProgress = !json && process.stderr.isTTY;

@@ -9,6 +9,6 @@ export { inspectKeyspace, parseInfo } from './inspect-keyspace.js';
 export type { ClassReport, InspectOptions, KeyspaceReport } from './inspect-keyspace.js';
 export { mapRedisError } from './map-redis-error.js';
 export { RedisMonitor } from './redis-monitor.js';
-export { REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
+export { describeRedisTarget, REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 export { RedisScript } from './redis-script.js';

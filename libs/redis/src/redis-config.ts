@@ -77,3 +77,19 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
     commandTimeoutMs: env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 }),
   };
 }
+
+/**
+ * Which Redis a service tries, as an operator reads it in a log line (passwords left out), and
+ * the variable that sets it.
+ */
+export function describeRedisTarget(topology: RedisTopology): { readonly redis: string; readonly variable: string } {
+  const nodes = (list: readonly RedisNode[]): string => list.map((node) => `${node.host}:${node.port}`).join(',');
+  switch (topology.mode) {
+    case 'standalone':
+      return { redis: topology.url.replace(/\/\/[^@/]*@/, '//***@'), variable: 'REDIS_URL' };
+    case 'sentinel':
+      return { redis: `sentinels ${nodes(topology.sentinels)}, master ${topology.masterName}`, variable: 'REDIS_SENTINELS' };
+    case 'cluster':
+      return { redis: `cluster ${nodes(topology.nodes)}`, variable: 'REDIS_CLUSTER_NODES' };
+  }
+}

@@ -3,7 +3,7 @@ import { GrpcServerHost, type GrpcService } from '@alertgate/grpc-kit';
 import { handleShutdown } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
 import { startMetricsServer } from '@alertgate/metrics';
-import { createRedisClient, followRedisHealth, KeySchema, type RedisClient, type RedisConfig } from '@alertgate/redis';
+import { createRedisClient, describeRedisTarget, followRedisHealth, KeySchema, type RedisClient, type RedisConfig } from '@alertgate/redis';
 
 export interface RedisServiceConfig extends CommonConfig {
   readonly port: number;
@@ -34,7 +34,7 @@ export async function serveRedisService(
   const parts = build(redis, new KeySchema(config.redis.keyPrefix), logger);
   const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs });
   server.add(parts.service);
-  followRedisHealth(redis, (serving) => server.setServing(serving), logger);
+  followRedisHealth(redis, (serving) => server.setServing(serving), logger, describeRedisTarget(config.redis.topology));
   const { onRedisReady } = parts;
   if (onRedisReady) redis.once('ready', onRedisReady);
 
