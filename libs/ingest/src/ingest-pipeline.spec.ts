@@ -1,7 +1,7 @@
 import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 
-import { IngestPipeline, MAX_CREATES_PER_CALL } from './ingest-pipeline.js';
+import { IngestPipeline, MAX_CREATES_PER_CALL, type DedupPort } from './ingest-pipeline.js';
 import { StormKeys } from './storm-keys.js';
 
 const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => ({
@@ -16,6 +16,16 @@ const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 
   annotations: {},
 });
 const ts = { seconds: 1, nanos: 0 };
+
+/** A dedup that opens every signal as a new incident `i-<fingerprint>`, and records what it forgets. */
+const allNewDedup = (forgotten: string[][]): DedupPort => ({
+  checkBatch: (request) =>
+    Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
+  forgetBatch: (request) => {
+    forgotten.push(request.incidents.map((incident) => incident.incidentId));
+    return Promise.resolve({ forgotten: request.incidents.map(() => true) });
+  },
+});
 
 describe('IngestPipeline (unit, fake services)', () => {
   it('maps dedup decisions to writer actions and writer effects to outcomes, in order', async () => {
@@ -322,14 +332,7 @@ describe('IngestPipeline (unit, fake services)', () => {
   it('answers an update the crd-writer refuses as rejected, forgets its new incident, and keeps the rest', async () => {
     const forgotten: string[][] = [];
     const pipeline = new IngestPipeline(
-      {
-        checkBatch: (request) =>
-          Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
-        forgetBatch: (request) => {
-          forgotten.push(request.incidents.map((incident) => incident.incidentId));
-          return Promise.resolve({ forgotten: request.incidents.map(() => true) });
-        },
-      },
+      allNewDedup(forgotten),
       {
         applyBatch: (request) =>
           Promise.resolve({
@@ -355,14 +358,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     ] as const) {
       const forgotten: string[][] = [];
       const pipeline = new IngestPipeline(
-        {
-          checkBatch: (request) =>
-            Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
-          forgetBatch: (request) => {
-            forgotten.push(request.incidents.map((incident) => incident.incidentId));
-            return Promise.resolve({ forgotten: request.incidents.map(() => true) });
-          },
-        },
+        allNewDedup(forgotten),
         { applyBatch: () => Promise.reject(new AlertgateError(code, 'writer failed')) },
       );
       await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code });
@@ -372,13 +368,10 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('sends a run with many creates in consecutive calls of at most MAX_CREATES_PER_CALL creates, results in order', async () => {
     const calls: ApplyBatchRequest[] = [];
+    const forgotten: string[][] = [];
     const count = 2 * MAX_CREATES_PER_CALL + 50;
     const pipeline = new IngestPipeline(
-      {
-        checkBatch: (request) =>
-          Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
-        forgetBatch: () => Promise.reject(new Error('unused')),
-      },
+      allNewDedup(forgotten),
       {
         applyBatch: (request) => {
           calls.push(request);
@@ -389,6 +382,33 @@ describe('IngestPipeline (unit, fake services)', () => {
     const outcome = await pipeline.process(Array.from({ length: count }, (_v, i) => signal(`f${i}`)));
     if ('refused' in outcome) throw new Error('no rate limit here');
     expect(calls.map((call) => call.updates.length)).toEqual([MAX_CREATES_PER_CALL, MAX_CREATES_PER_CALL, 50]);
+    expect(forgotten).toEqual([]);
     expect(outcome.results.map((r) => r.remediationRequest?.name)).toEqual(Array.from({ length: count }, (_v, i) => `i-f${i}`));
+  });
+
+  it('sends again what the crd-writer did not start before its deadline, until every update is answered', async () => {
+    const calls: string[][] = [];
+    const pipeline = new IngestPipeline(allNewDedup([]), {
+      // Each call starts only its first update, as a writer does whose deadline passes at once.
+      applyBatch: (request) => {
+        calls.push(request.updates.map((u) => u.incidentId));
+        return Promise.resolve({
+          results: request.updates.map((u, j) => (j === 0 ? { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: u.incidentId }, error: '' } : { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })),
+        });
+      },
+    });
+    const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
+    if ('refused' in outcome) throw new Error('no rate limit here');
+    expect(outcome.results.map((r) => [r.outcome, r.remediationRequest?.name])).toEqual([
+      ['created', 'i-a'],
+      ['created', 'i-b'],
+      ['created', 'i-c'],
+    ]);
+    expect(calls).toEqual([['i-a', 'i-b', 'i-c'], ['i-b', 'i-c'], ['i-c']]);
+  });
+
+  it('fails retryably when a crd-writer call starts nothing at all', async () => {
+    const pipeline = new IngestPipeline(allNewDedup([]), { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })) }) });
+    await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.DeadlineExceeded });
   });
 });

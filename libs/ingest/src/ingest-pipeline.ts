@@ -292,15 +292,28 @@ export class IngestPipeline {
    * MAX_CREATES_PER_CALL resources. Each create costs the API server two writes, and a call that
    * carries the creates of many merged webhooks outlasts its deadline (2,500 new incidents at
    * once did). Such a run goes in consecutive calls of at most that many creates each, in order
-   * (updates of one incident keep their order), so that every call finishes within its own
-   * deadline and every acknowledged create exists.
+   * (updates of one incident keep their order). What the crd-writer did not start before its
+   * deadline (EFFECT_NOT_STARTED) goes again in the next call, so a slow API server makes a
+   * webhook wait longer, never fails work that was done; every acknowledged create exists.
    */
   private async applyInCalls(updates: IncidentUpdate[]): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
-    for (const chunk of callsOf(updates)) {
-      const answer = await this.crdWriter.applyBatch({ updates: chunk });
-      if (answer.results.length !== chunk.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
-      results.push(...answer.results);
+    for (const chunk of callsOf(updates)) results.push(...(await this.applyUntilDone(chunk)));
+    return results;
+  }
+
+  /** One call, then the updates it did not start again, until every update has its answer. */
+  private async applyUntilDone(updates: IncidentUpdate[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
+    let pending = updates.map((_update, k) => k);
+    while (pending.length > 0) {
+      const answer = await this.crdWriter.applyBatch({ updates: pending.map((k) => updates[k] as IncidentUpdate) });
+      if (answer.results.length !== pending.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+      const notStarted = pending.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_NOT_STARTED);
+      // A call that started nothing makes no progress: the crd-writer is too slow for any work.
+      if (notStarted.length === pending.length) throw new AlertgateError(Code.DeadlineExceeded, 'crd-writer started none of the updates within its deadline');
+      pending.forEach((k, j) => (results[k] = answer.results[j] as ApplyResult));
+      pending = notStarted;
     }
     return results;
   }

@@ -50,9 +50,10 @@ describe('crd-writer applyBatch', () => {
     await expect(applyBatch(sink, [open(fp('a'))])).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
-  it('starts no update once the caller\'s deadline has passed, and says so retryably', async () => {
+  it('starts no update once the caller\'s deadline has passed, and answers those not started', async () => {
     const opened: string[] = [];
-    await expect(applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Date.now()))).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    const late = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now()));
+    expect(late.map((r) => r.effect)).toEqual([Effect.EFFECT_NOT_STARTED, Effect.EFFECT_NOT_STARTED]);
     expect(opened).toEqual([]);
     // No deadline (grpc-js reports Infinity): everything is applied.
     expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);

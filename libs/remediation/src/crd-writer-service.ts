@@ -110,15 +110,15 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
 }
 
 /**
- * When the caller stops waiting. No update is started after it: the caller has answered its
- * sender 503 by then, so work done later would only be repeated by the retry (and counted twice).
+ * When the caller stops waiting. No update is started after it: each is answered
+ * EFFECT_NOT_STARTED, so that the answer reaches the caller in time, says exactly what was done,
+ * and the caller sends the rest again instead of failing work that was completed.
  */
 export interface WorkDeadline {
-  /** Throws a retryable error once the deadline has passed (`index` of `total` updates next). */
-  check(index: number, total: number): void;
+  passed(): boolean;
 }
 
-export const NO_DEADLINE: WorkDeadline = { check: () => undefined };
+export const NO_DEADLINE: WorkDeadline = { passed: () => false };
 
 /** Margin before the caller's deadline: an answer must still reach it. */
 const DEADLINE_MARGIN_MS = 250;
@@ -127,12 +127,10 @@ const DEADLINE_MARGIN_MS = 250;
 export function callDeadline(deadline: Date | number): WorkDeadline {
   const at = (deadline instanceof Date ? deadline.getTime() : deadline) - DEADLINE_MARGIN_MS;
   if (!Number.isFinite(at)) return NO_DEADLINE;
-  return {
-    check: (index, total) => {
-      if (Date.now() >= at) throw new AlertgateError(Code.DeadlineExceeded, `crd-writer stopped at the caller's deadline with ${total - index} of ${total} updates not started; the retry applies them`);
-    },
-  };
+  return { passed: () => Date.now() >= at };
 }
+
+const NOT_STARTED: ApplyResult = { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' };
 
 /** An update that can never succeed as sent: answered alone, the others of the call still applied. */
 function rejected(err: AlertgateError): ApplyResult {
@@ -143,7 +141,8 @@ function rejected(err: AlertgateError): ApplyResult {
  * Applies a webhook's incident updates (the gateway merges concurrent webhooks into one call).
  * Updates of one incident run in order; different incidents run concurrently (bounded). An
  * update that can never succeed (invalid, or refused by the API server) is answered
- * EFFECT_REJECTED alone, so that it fails no other webhook of the call. Any retryable failure
+ * EFFECT_REJECTED alone, so that it fails no other webhook of the call; those not started by the
+ * caller's deadline are answered EFFECT_NOT_STARTED (see WorkDeadline). Any retryable failure
  * fails the call, and the gateway answers 503: everything already applied is idempotent, so the
  * sender's retry completes the rest without duplicates.
  */
@@ -172,7 +171,11 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
     const update = updates[i];
     const signal = signals[i];
     if (!update || !signal) return;
-    deadline.check(i, updates.length);
+    // Once passed, it stays passed: an incident's later updates are not started either (order).
+    if (deadline.passed()) {
+      results[i] = NOT_STARTED;
+      return;
+    }
     try {
       results[i] = await applyOne(sink, update, signal, dedup);
     } catch (err) {

@@ -99,6 +99,11 @@ export enum Effect {
    * changed nothing, and the other updates of the call were applied. ApplyResult.error says why.
    */
   EFFECT_REJECTED = 7,
+  /**
+   * EFFECT_NOT_STARTED - The call's deadline came before this update was started: nothing changed. The caller sends
+   * it again (with the updates after it) in a new call; the updates answered otherwise are done.
+   */
+  EFFECT_NOT_STARTED = 8,
   UNRECOGNIZED = -1,
 }
 
@@ -128,6 +133,9 @@ export function effectFromJSON(object: any): Effect {
     case 7:
     case "EFFECT_REJECTED":
       return Effect.EFFECT_REJECTED;
+    case 8:
+    case "EFFECT_NOT_STARTED":
+      return Effect.EFFECT_NOT_STARTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -153,6 +161,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_SIGNAL_REQUIRED";
     case Effect.EFFECT_REJECTED:
       return "EFFECT_REJECTED";
+    case Effect.EFFECT_NOT_STARTED:
+      return "EFFECT_NOT_STARTED";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
