@@ -16,7 +16,6 @@ import { RefusalMemory } from './refusal-memory.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
-
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly checks: Readonly<Record<string, string>>;
