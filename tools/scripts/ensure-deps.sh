@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, once per machine, as tools/external-tools.json
 # lists it: redis-server, redis-tools, prometheus-alertmanager, prometheus (for promtool),
-#   etcd-server and openssl (Debian packages); grpcurl,
+#   etcd-server, openssl and debootstrap (Debian packages); grpcurl,
 #   kube-apiserver and kubectl (built from the Go module proxy into ~/.cache/alertgate, keyed by
 #   version, never committed).
 # Idempotent: a machine that has everything spends well under a second here.
@@ -40,4 +40,8 @@ if [ ! -x "$CACHE_BIN/grpcurl-$GRPCURL_VERSION" ]; then
 fi
 ln -sf "grpcurl-$GRPCURL_VERSION" "$CACHE_BIN/grpcurl"
 
-bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh" >/dev/null
+kube_dir=$(bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh")
+# Every built tool is also in the cache's bin/ (relative links: the cache can be mounted elsewhere).
+for cmd in kube-apiserver kubectl; do
+  ln -sf "../kube/$(basename "$kube_dir")/$cmd" "$CACHE_BIN/$cmd"
+done
