@@ -81,6 +81,8 @@ const FALLBACK_CHECK_INTERVAL_MS = 30_000;
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
 const CONFLICT_RETRIES = 5;
+/** Own writes remembered until the watch delivers them (bounded for a watch that is down). */
+const MAX_OWN_WRITES = 10_000;
 
 interface Client {
   readonly config: KubeConfig;
@@ -114,6 +116,13 @@ export class KubernetesSink implements RemediationSink {
   private readonly missingNamespaces = new Map<string, number>();
   private readonly coalescer: StatusCoalescer;
   private readonly phases = new Map<string, string>();
+  /**
+   * The objects as this writer's last status writes returned them, until the watch delivers the
+   * same version: the base of the next status write of the resource (read-your-writes), so that
+   * a write needs no read first even when the watch lags. The write's resourceVersion
+   * precondition makes a stale base a conflict, never a lost update.
+   */
+  private readonly ownWrites = new Map<string, RemediationRequest>();
   /** Status writes made (for tests and metrics). */
   statusWrites = 0;
 
@@ -175,13 +184,20 @@ export class KubernetesSink implements RemediationSink {
     // Generic objects arrive as plain JSON: the RemediationRequest shape.
     const rr = (object: KubernetesObject): RemediationRequest => object as unknown as RemediationRequest;
     const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
-    informer.on('add', (object) => this.phases.set(key(rr(object)), rr(object).status?.phase ?? ''));
+    informer.on('add', (object) => {
+      this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
+      this.caughtUp(key(rr(object)), rr(object));
+    });
     informer.on('update', (object) => {
       const before = this.phases.get(key(rr(object)));
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
+      this.caughtUp(key(rr(object)), rr(object));
       if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) this.options.onTerminal?.(rr(object));
     });
-    informer.on('delete', (object) => this.phases.delete(key(rr(object))));
+    informer.on('delete', (object) => {
+      this.phases.delete(key(rr(object)));
+      this.ownWrites.delete(key(rr(object)));
+    });
     informer.on('error', (err: unknown) => {
       this.synced = false;
       this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch of RemediationRequests failed; restarting');
@@ -197,6 +213,23 @@ export class KubernetesSink implements RemediationSink {
     this.informer = informer;
     await informer.start();
     this.synced = true;
+  }
+
+  /** The watch delivered this version: an own write of it need not be remembered any longer. */
+  private caughtUp(key: string, object: RemediationRequest): void {
+    if (this.ownWrites.get(key)?.metadata.resourceVersion === object.metadata.resourceVersion) this.ownWrites.delete(key);
+  }
+
+  private rememberWrite(target: StatusTarget, object: RemediationRequest): void {
+    const key = `${target.namespace}/${target.name}`;
+    this.ownWrites.delete(key);
+    if (this.ownWrites.size >= MAX_OWN_WRITES) this.ownWrites.delete(this.ownWrites.keys().next().value ?? '');
+    this.ownWrites.set(key, object);
+  }
+
+  /** The newest version this writer knows without a call: its own last write, else the watch's. */
+  private known(target: StatusTarget): RemediationRequest | undefined {
+    return this.ownWrites.get(`${target.namespace}/${target.name}`) ?? this.cached(target.namespace, target.name);
   }
 
   private cached(namespace: string, name: string): RemediationRequest | undefined {
@@ -385,10 +418,13 @@ export class KubernetesSink implements RemediationSink {
   }
 
   /**
-   * The status `decide` makes of the object as it is now, written; false when it made none. A
-   * conflict (409: another writer changed it since) reads it again at once and decides afresh.
+   * The status `decide` makes of the object as it is now, written; false when it made none. The
+   * first attempt decides on the newest version known without a call (the caller's, this
+   * writer's own last write, or the watch's); a conflict (409: it changed since) reads it from
+   * the API server and decides afresh.
    */
-  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined, known?: RemediationRequest): Promise<boolean> {
+  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined, given?: RemediationRequest): Promise<boolean> {
+    let known = given ?? this.known(target);
     for (let attempt = 1; ; attempt++) {
       let fresh: RemediationRequest;
       try {
@@ -403,7 +439,7 @@ export class KubernetesSink implements RemediationSink {
       const status = decide(fresh);
       if (!status) return false;
       try {
-        await this.call(`update status of ${target.namespace}/${target.name}`, async ({ objects, mergePatch }): Promise<unknown> =>
+        const written = await this.call(`update status of ${target.namespace}/${target.name}`, async ({ objects, mergePatch }) =>
           objects.patchNamespacedCustomObjectStatus(
             {
               group: RR_GROUP,
@@ -415,13 +451,16 @@ export class KubernetesSink implements RemediationSink {
               fieldManager: FIELD_MANAGER,
             },
             mergePatch,
-          ),
+          ) as Promise<RemediationRequest>,
         );
+        this.rememberWrite(target, written);
         this.statusWrites += 1;
         statusWritesTotal.inc();
         return true;
       } catch (err) {
         known = undefined;
+        // Gone since it was known (deleted): nothing left to record.
+        if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
         if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;
         statusConflicts.inc();
       }
