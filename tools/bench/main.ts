@@ -24,6 +24,7 @@ import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisServer, sta
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
+import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './alertmanager-senders.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { assessTargets, type SweepFigures } from './targets.js';
 
@@ -58,6 +59,11 @@ const serviceNodeArgs = (): { nodeArgs?: string[] } => {
 /** --sweep 64,128: (a) and (b) again at these concurrencies (connections), both systems alike. */
 const SWEEP = ((i: number) => (i < 0 ? [] : (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0)))(process.argv.indexOf('--sweep'));
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
+/** --groups N, --new-per-second N: workload (e)'s senders, instead of SENDERS_DEFAULTS. */
+const SENDERS = {
+  ...(process.argv.includes('--groups') ? { groups: arg('groups', SENDERS_DEFAULTS.groups) } : {}),
+  ...(process.argv.includes('--new-per-second') ? { newPerSecond: arg('new-per-second', SENDERS_DEFAULTS.newPerSecond) } : {}),
+};
 
 /**
  * The alert stream: 80% repeats of HOT known alerts, 15% never seen before, 5% of one storm.
@@ -281,14 +287,12 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
  * webhooks of 50 through a second system whose crd-writer uses the kubernetes sink, closed loop
  * at concurrency 4. Alertmanager has no counterpart (it creates nothing), so this run is ours alone.
  */
-async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: RunResult; resources: number; apiServer: string }> {
+/** The test API server (started if needed), with the CRD and the streams' namespaces. */
+async function prepareKube(): Promise<{ kube: Awaited<ReturnType<typeof ensureKubeEnv>>; kubectl: (...args: string[]) => string }> {
   const kube = await ensureKubeEnv(root);
   const kubectl = (...args: string[]): string => execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   kubectl('apply', '-f', resolve(root, 'k8s', 'crds', 'remediationrequests.yaml'));
   kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io');
-  // The stream's namespaces, fresh for this run (namespaces never finish deleting without a
-  // controller-manager, so each run gets its own suffix).
-  const suffix = STARTED;
   const namespaces = [...Array.from({ length: 20 }, (_v, i) => `team-${i}`), 'storm', 'alertgate'];
   for (const ns of namespaces) {
     try {
@@ -297,19 +301,30 @@ async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: Run
       // exists from an earlier run
     }
   }
-  const system = await startSystem({
+  return { kube, kubectl };
+}
+
+/** A system for the kubernetes-sink workloads: limits off, the bench's storm thresholds. */
+function benchSystem(redisUrl: string, keyPrefix: string, crdWriterEnv: Record<string, string>): Promise<RunningSystem> {
+  return startSystem({
     root,
     redisUrl,
-    keyPrefix: `agk${suffix}:`,
+    keyPrefix,
     sinkDir: '/nonexistent',
     env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
     ...serviceNodeArgs(),
     serviceEnv: {
-      'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
+      'crd-writer': crdWriterEnv,
       storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
       ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
     },
   });
+}
+
+async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: RunResult; resources: number; apiServer: string }> {
+  const { kube, kubectl } = await prepareKube();
+  // Namespaces never finish deleting without a controller-manager: each run has its own prefix.
+  const system = await benchSystem(redisUrl, `agk${STARTED}:`, { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig });
   try {
     const url = `${system.gatewayUrl}/api/v1/signals/alertmanager`;
     const before = kubectl('get', 'remediationrequests', '-A', '--no-headers', '-o', 'name').split('\n').filter(Boolean).length;
@@ -321,6 +336,77 @@ async function kubernetesRun(redisUrl: string, agent: Agent): Promise<{ run: Run
     await system.stop();
     if (kube.started) await stopKubeEnv(defaultKubeEnvDir(root));
   }
+}
+
+/** A counter of the crd-writer's /metrics, summed over its labels. */
+async function crdWriterCounter(system: RunningSystem, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${system.services['crd-writer'].metricsPort}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** One senders run on a system, with the crd-writer's status writes per second over it. */
+async function sendersRun(system: RunningSystem, agent: Agent, runId: string): Promise<SendersResult & { statusWritesPerSecond: number }> {
+  const senders = new AlertmanagerSenders(agent, `${system.gatewayUrl}/api/v1/signals/alertmanager`, { ...SENDERS_DEFAULTS, ...SENDERS, seconds: SECONDS, runId });
+  await senders.warm();
+  const before = await crdWriterCounter(system, 'alertgate_kube_status_writes_total');
+  const result = await senders.run();
+  const writes = (await crdWriterCounter(system, 'alertgate_kube_status_writes_total')) - before;
+  return { ...result, statusWritesPerSecond: Math.round(writes / result.seconds) };
+}
+
+/**
+ * (e) The path users run: Alertmanager-like senders (SENDERS_DEFAULTS: groups with one webhook in
+ * flight each, webhooks of 10–50 alerts, repeats of 300 open incidents and new incidents at
+ * 50/s) through a kubernetes-sink system and a null-sink system, in alternating rounds, both on
+ * the test API server's machine; then the stream of (a) (closed loop, CONCURRENCY connections)
+ * through the kubernetes sink.
+ */
+async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
+  const { kube } = await prepareKube();
+  const onKube = await benchSystem(redisUrl, `age${STARTED}k:`, { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig });
+  const onNull = await benchSystem(redisUrl, `age${STARTED}n:`, { SINK: 'null' });
+  try {
+    const kubeRuns: Awaited<ReturnType<typeof sendersRun>>[] = [];
+    const nullRuns: Awaited<ReturnType<typeof sendersRun>>[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      nullRuns.push(await sendersRun(onNull, agent, `${STARTED}n${round}`));
+      kubeRuns.push(await sendersRun(onKube, agent, `${STARTED}k${round}`));
+    }
+    const streamA = await drive(agent, `${onKube.gatewayUrl}/api/v1/signals/alertmanager`, (s) => ({ payload: webhook(Array.from({ length: 50 }, () => s.next())), alerts: 50 }), { countCreated: true });
+    const kubernetesSink = medianRun(kubeRuns);
+    const nullSink = medianRun(nullRuns);
+    return {
+      senders: { ...SENDERS_DEFAULTS, ...SENDERS },
+      kubernetesSink,
+      nullSink,
+      ratioToNullSink: ratioOf(kubernetesSink.alertsPerSecond, nullSink.alertsPerSecond),
+      repeatsOnlyP99ms: kubernetesSink.repeatsOnlyP99ms,
+      streamA: { alertsPerSecond: streamA.alertsPerSecond, p50ms: round2(streamA.p50), p95ms: round2(streamA.p95), p99ms: round2(streamA.p99), createdPerSecond: Math.round(streamA.created / streamA.seconds), errors: streamA.errors },
+    };
+  } finally {
+    await Promise.all([onKube.stop(), onNull.stop()]);
+    if (kube.started) await stopKubeEnv(defaultKubeEnvDir(root));
+  }
+}
+
+type SendersFigures = SendersResult & { statusWritesPerSecond: number };
+interface WorkloadE {
+  readonly senders: typeof SENDERS_DEFAULTS;
+  readonly kubernetesSink: SendersFigures;
+  readonly nullSink: SendersFigures;
+  readonly ratioToNullSink: number;
+  readonly repeatsOnlyP99ms: number;
+  readonly streamA: { alertsPerSecond: number; p50ms: number; p95ms: number; p99ms: number; createdPerSecond: number; errors: number };
+}
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+/** The round with the median alerts/s (its other figures kept together with it). */
+function medianRun(runs: readonly SendersFigures[]): SendersFigures {
+  const sorted = [...runs].sort((a, b) => a.alertsPerSecond - b.alertsPerSecond);
+  const chosen = sorted[Math.floor(sorted.length / 2)];
+  if (!chosen) throw new Error('no senders run');
+  return chosen;
 }
 
 async function main(): Promise<void> {
@@ -443,9 +529,10 @@ async function main(): Promise<void> {
       serverTimeMs: r.timings.at(-1) ?? {},
     }));
     const kubernetes = ONLY && !ONLY.includes('d') ? undefined : await kubernetesRun(redisServer.url, agent);
+    const e = ONLY && !ONLY.includes('e') ? undefined : await workloadE(redisServer.url, agent);
     const cores = availableParallelism();
     const targets = assessTargets(summary, cores, sweep);
-    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, cores, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, targets, kubernetes };
+    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, cores, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, targets, kubernetes, e };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
     } else {
@@ -474,6 +561,7 @@ async function main(): Promise<void> {
         out(`  latency ms    p50 ${Math.round(run.p50 * 100) / 100}  p95 ${Math.round(run.p95 * 100) / 100}  p99 ${Math.round(run.p99 * 100) / 100}`);
         out(`  resources     ${run.created} answered created (${Math.round(run.created / run.seconds)}/s); ${resources} new RemediationRequests counted in the API server`);
       }
+      if (e) printWorkloadE(e);
     }
   } finally {
     await agent.close();
@@ -481,6 +569,17 @@ async function main(): Promise<void> {
     redis.disconnect();
     await redisServer.dispose();
   }
+}
+
+function printWorkloadE(e: WorkloadE): void {
+  const { groups, incidents, minAlerts, maxAlerts, newPerSecond } = e.senders;
+  out(`\ne: Alertmanager-like senders (${groups} groups, one webhook in flight each, ${minAlerts}–${maxAlerts} alerts, repeats of ${incidents} open incidents, ${newPerSecond} new/s), test API server`);
+  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink], ['null sink      ', e.nullSink]] as const) {
+    out(`  ${sink}  alerts/s ${r.alertsPerSecond}  webhook ms p50 ${r.p50ms} p95 ${r.p95ms} p99 ${r.p99ms}  repeats-only p99 ${r.repeatsOnlyP99ms} (${r.repeatsOnlyWebhooks})  created/s ${r.createdPerSecond}  status writes/s ${r.statusWritesPerSecond}  503 ${r.answers503} (${r.answers503WithoutDeferred} deferring nothing)  errors ${r.errors}`);
+  }
+  out(`  ratio to the null sink ${e.ratioToNullSink}`);
+  const a = e.streamA;
+  out(`  stream of (a) on the kubernetes sink, ${CONCURRENCY} connections: alerts/s ${a.alertsPerSecond}  ms p50 ${a.p50ms} p95 ${a.p95ms} p99 ${a.p99ms}  created/s ${a.createdPerSecond}  non-200 ${a.errors}`);
 }
 
 (process.argv.includes('--yardstick') ? yardstickCheck() : main()).catch((err: unknown) => {
