@@ -115,8 +115,13 @@ describe('RemediationRequests on a real API server', () => {
       return result?.outcome === 'created' ? result : undefined;
     });
     expect(second.remediationRequest?.name).not.toBe(name);
-    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Remediated');
-    expect(items.map((item) => item.status?.phase).sort()).toEqual(['Completed', 'Pending']);
+    // The new resource's first status follows its create within the flush interval.
+    const phases = await eventually('the new resource Pending, the old one Completed', async () => {
+      const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Remediated');
+      const found = items.map((item) => item.status?.phase ?? '').sort();
+      return found.length === 2 && found[1] === 'Pending' ? found : undefined;
+    });
+    expect(phases).toEqual(['Completed', 'Pending']);
   });
 
   it('a firing for an ended resource whose watch event was missed still opens a new incident', async () => {

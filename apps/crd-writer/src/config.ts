@@ -4,11 +4,12 @@
  */
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
+import { CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from '@alertgate/remediation';
 import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 
 export type SinkConfig =
   | { readonly kind: 'file'; readonly directory: string }
-  | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess }
+  | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess; readonly creates: CreateLimiterOptions }
   /** Writes nothing: benchmarks only. */
   | { readonly kind: 'null' };
 
@@ -29,6 +30,15 @@ export interface CrdWriterConfig extends CommonConfig {
 
 
 export const DEFAULT_PORT = 50054;
+
+/** The creates' client-side rate and concurrency (docs/operations.md): client-go's QPS and burst, for creates. */
+function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
+  return {
+    qps: reader.int('KUBE_CREATE_QPS', CREATE_LIMITER_DEFAULTS.qps, { min: 1, max: 100_000 }),
+    burst: reader.int('KUBE_CREATE_BURST', CREATE_LIMITER_DEFAULTS.burst, { min: 1, max: 100_000 }),
+    concurrency: reader.int('KUBE_CREATE_CONCURRENCY', CREATE_LIMITER_DEFAULTS.concurrency, { min: 1, max: 1_000 }),
+  };
+}
 export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
 
 /**
@@ -48,9 +58,9 @@ export function loadConfig(env: Env): CrdWriterConfig {
     sink = { kind, directory: reader.string('SINK_FILE_DIR', DEFAULT_FILE_DIRECTORY) };
   } else if (kubeconfig !== undefined) {
     if (kubeconfig.includes(':')) throw new ConfigError('KUBECONFIG', 'must name one file (lists of files are not supported)');
-    sink = { kind, access: { kubeconfigPath: kubeconfig } };
+    sink = { kind, access: { kubeconfigPath: kubeconfig }, creates: readCreateLimits(reader) };
   } else if (inCluster) {
-    sink = { kind, access: { inCluster: true } };
+    sink = { kind, access: { inCluster: true }, creates: readCreateLimits(reader) };
   } else {
     throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
   }

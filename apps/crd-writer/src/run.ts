@@ -43,6 +43,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       access: config.sink.access,
       fallbackNamespace: config.fallbackNamespace,
       statusFlushMs: config.statusFlushMs,
+      creates: config.sink.creates,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
       // so the next firing opens a new incident (DESIGN.md decision 4).

@@ -38,7 +38,7 @@ function fakeSink(opened: string[]): RemediationSink {
 describe('crd-writer applyBatch', () => {
   it('answers an invalid or refused update alone and applies every other update of the call', async () => {
     const opened: string[] = [];
-    const results = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('b')), open(fp('c'), 'Bad_Namespace'), open(fp('d'))]);
+    const { results } = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('b')), open(fp('c'), 'Bad_Namespace'), open(fp('d'))]);
     expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED, Effect.EFFECT_REJECTED, Effect.EFFECT_REJECTED, Effect.EFFECT_CREATED]);
     expect(results[1]?.error).toContain('422');
     expect(results[2]?.error).toContain('updates[2].signal.namespace');
@@ -52,10 +52,10 @@ describe('crd-writer applyBatch', () => {
 
   it('starts no update once the caller\'s deadline has passed, and answers those not started', async () => {
     const opened: string[] = [];
-    const late = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now()));
+    const { results: late } = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now()));
     expect(late.map((r) => r.effect)).toEqual([Effect.EFFECT_NOT_STARTED, Effect.EFFECT_NOT_STARTED]);
     expect(opened).toEqual([]);
     // No deadline (grpc-js reports Infinity): everything is applied.
-    expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);
+    expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).results.map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);
   });
 });

@@ -1,11 +1,13 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
 import type { Logger } from '@alertgate/logging';
+import { counter } from '@alertgate/metrics';
 import {
   Action,
   CrdWriterServiceService,
   Effect,
   StormType,
+  fromMillis,
   toMillis,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
@@ -17,6 +19,7 @@ import {
 import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { trace } from '@opentelemetry/api';
 
+import { isNotStarted } from './create-limiter.js';
 import { DEFAULT_STORM_KEY_LABELS } from './remediation-request.js';
 import type { RemediationSink } from './remediation-sink.js';
 
@@ -62,7 +65,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
   return signal;
 }
 
-async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal, dedup: DedupLink | undefined): Promise<ApplyResult> {
+async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal, dedup: DedupLink | undefined, deadlineAt: number | undefined): Promise<ApplyResult> {
   if (update.action === Action.ACTION_FOLD && update.storm?.aggregate) {
     const { storm } = update;
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
@@ -83,7 +86,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         aggregate: { namespace: storm.aggregate?.namespace ?? signal.namespace, name: storm.aggregate?.name ?? '' },
       },
       traceId,
-    });
+    }, { deadlineAt });
     return { effect: Effect.EFFECT_FOLDED, resource: result.ref, error: '' };
   }
   if (update.action === Action.ACTION_OPEN) {
@@ -98,7 +101,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         traceId,
       },
       signal.namespace,
-      { mayCreate: !update.signalTrimmed },
+      { mayCreate: !update.signalTrimmed, deadlineAt },
     );
     if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED, resource: undefined, error: '' };
     if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
@@ -116,9 +119,11 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
  */
 export interface WorkDeadline {
   passed(): boolean;
+  /** When (Date.now() ms); undefined: never. */
+  readonly at: number | undefined;
 }
 
-export const NO_DEADLINE: WorkDeadline = { passed: () => false };
+export const NO_DEADLINE: WorkDeadline = { passed: () => false, at: undefined };
 
 /** Margin before the caller's deadline: an answer must still reach it. */
 const DEADLINE_MARGIN_MS = 250;
@@ -127,7 +132,7 @@ const DEADLINE_MARGIN_MS = 250;
 export function callDeadline(deadline: Date | number): WorkDeadline {
   const at = (deadline instanceof Date ? deadline.getTime() : deadline) - DEADLINE_MARGIN_MS;
   if (!Number.isFinite(at)) return NO_DEADLINE;
-  return { passed: () => Date.now() >= at };
+  return { passed: () => Date.now() >= at, at };
 }
 
 const NOT_STARTED: ApplyResult = { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' };
@@ -146,8 +151,9 @@ function rejected(err: AlertgateError): ApplyResult {
  * fails the call, and the gateway answers 503: everything already applied is idempotent, so the
  * sender's retry completes the rest without duplicates.
  */
-export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink, deadline: WorkDeadline = NO_DEADLINE): Promise<ApplyResult[]> {
+export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink, deadline: WorkDeadline = NO_DEADLINE): Promise<AppliedBatch> {
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
+  let retryAfterMs: number | undefined;
   const signals: (Signal | undefined)[] = updates.map((update, i) => {
     try {
       return validate(update, i);
@@ -177,9 +183,16 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
       return;
     }
     try {
-      results[i] = await applyOne(sink, update, signal, dedup);
+      results[i] = await applyOne(sink, update, signal, dedup, deadline.at);
     } catch (err) {
       const error = AlertgateError.from(err);
+      if (isNotStarted(error)) {
+        // The create rate cannot take it in time: answered now, the sender retries it later.
+        results[i] = NOT_STARTED;
+        createsNotStarted.inc();
+        retryAfterMs = Math.max(retryAfterMs ?? 0, Number(error.details['retryAfterMs'] ?? 0));
+        return;
+      }
       if (error.code !== Code.InvalidArgument) throw error;
       results[i] = rejected(error);
     }
@@ -196,8 +209,20 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
   const isFold = (group: number[]): boolean => updates[group[0] ?? -1]?.action === Action.ACTION_FOLD;
   await run(all.filter((group) => !isFold(group)));
   await run(all.filter(isFold));
-  return results;
+  return { results, retryAfterMs };
 }
+
+/** What applyBatch did: one result per update, and when to retry the creates not started. */
+export interface AppliedBatch {
+  readonly results: ApplyResult[];
+  /** Set when the create rate left some updates EFFECT_NOT_STARTED. */
+  readonly retryAfterMs: number | undefined;
+}
+
+const createsNotStarted = counter({
+  name: 'alertgate_kube_creates_not_started_total',
+  help: 'Updates answered EFFECT_NOT_STARTED because the Kubernetes create rate or concurrency (KUBE_CREATE_QPS, KUBE_CREATE_BURST, KUBE_CREATE_CONCURRENCY) could not take their create before the deadline.',
+});
 
 export function createCrdWriterService(sink: RemediationSink, logger: Logger, dedup?: DedupLink): GrpcService {
   const implementation: CrdWriterServiceServer = {
@@ -205,7 +230,8 @@ export function createCrdWriterService(sink: RemediationSink, logger: Logger, de
       if (request.updates.length > MAX_UPDATES) {
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_UPDATES} updates per call, got ${request.updates.length}`);
       }
-      return { results: await applyBatch(sink, request.updates, dedup, callDeadline(call.getDeadline())) };
+      const { results, retryAfterMs } = await applyBatch(sink, request.updates, dedup, callDeadline(call.getDeadline()));
+      return { results, retryAfter: retryAfterMs === undefined ? undefined : fromMillis(retryAfterMs) };
     }),
   };
   return defineService(CRD_WRITER_SERVICE_NAME, CrdWriterServiceService, implementation);

@@ -26,3 +26,5 @@ export {
 } from './remediation-request.js';
 export type { OpenIncident, RemediationRequest, RemediationRequestStatus, ResourceKey } from './remediation-request.js';
 export type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+export { CREATE_LIMITER_DEFAULTS, CreateLimiter } from './create-limiter.js';
+export type { CreateLimiterOptions } from './create-limiter.js';

@@ -34,6 +34,7 @@ import {
   type RemediationRequestStatus,
 } from './remediation-request.js';
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
+import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
 import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
 
 export interface KubernetesSinkOptions {
@@ -45,6 +46,8 @@ export interface KubernetesSinkOptions {
   readonly logger: Logger;
   /** Called when a resource's phase turns terminal (the dedup window should forget it). */
   readonly onTerminal?: (object: RemediationRequest) => void;
+  /** The creates' rate and concurrency (CREATE_LIMITER_DEFAULTS when absent). */
+  readonly creates?: CreateLimiterOptions;
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
@@ -97,8 +100,10 @@ interface Client {
  * - Kubernetes is the truth: an incident still open there (Redis lost its state, a second
  *   replica) is found by its fingerprint label and adopted instead of getting a second resource;
  *   a resource in a terminal phase ends its incident, and the next firing opens a new one.
- * - Status changes go through the status subresource, coalesced per resource and flush interval;
- *   a conflict is retried with a fresh read. Resolutions and the first status are written at once.
+ * - Status changes go through the status subresource, coalesced per resource and flush interval
+ *   (the first status too: a new incident's webhook waits for its create alone); a write starts
+ *   from this writer's own last write or the watch's copy and reads only after a conflict.
+ *   Resolutions are written at once.
  * - A watch keeps a cache of alertgate's resources (fewer reads) and reports phases that turn
  *   terminal, so the dedup window is cleared by event, not by polling.
  */
@@ -115,6 +120,7 @@ export class KubernetesSink implements RemediationSink {
   private synced = false;
   private readonly missingNamespaces = new Map<string, number>();
   private readonly coalescer: StatusCoalescer;
+  private readonly creates: CreateLimiter;
   private readonly phases = new Map<string, string>();
   /**
    * The objects as this writer's last status writes returned them, until the watch delivers the
@@ -127,6 +133,7 @@ export class KubernetesSink implements RemediationSink {
   statusWrites = 0;
 
   constructor(private readonly options: KubernetesSinkOptions) {
+    this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
     this.coalescer = new StatusCoalescer(
       options.statusFlushMs,
       combineStatus,
@@ -297,8 +304,9 @@ export class KubernetesSink implements RemediationSink {
    * status write, which then needs no read); 'exists' when it already did (AlreadyExists is
    * success, at once), 'no-namespace' when its namespace is missing.
    */
-  private async create(object: RemediationRequest): Promise<RemediationRequest | 'exists' | 'no-namespace'> {
+  private async create(object: RemediationRequest, deadlineAt: number | undefined): Promise<RemediationRequest | 'exists' | 'no-namespace'> {
     const { namespace, name } = object.metadata;
+    const release = await this.creates.acquire(deadlineAt);
     try {
       const created = await this.call(`create ${namespace}/${name}`, async ({ objects }) =>
         (await objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: object, fieldManager: FIELD_MANAGER })) as RemediationRequest,
@@ -309,6 +317,8 @@ export class KubernetesSink implements RemediationSink {
       if (err.code === Code.AlreadyExists) return 'exists';
       if (err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') return 'no-namespace';
       throw err;
+    } finally {
+      release();
     }
   }
 
@@ -323,7 +333,7 @@ export class KubernetesSink implements RemediationSink {
     let current = await this.read(namespace, name);
     if (current && isTerminal(current)) {
       // The controller finished this incident while the alert kept firing: a new incident.
-      return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace);
+      return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace, options);
     }
     if (current) {
       this.coalescer.schedule({ namespace, name }, openStatus(incident));
@@ -342,25 +352,30 @@ export class KubernetesSink implements RemediationSink {
     }
     if (options.mayCreate === false) return signalRequired;
     const object = buildRemediationRequest(incident, namespace);
-    const outcome = await this.create(object);
+    const outcome = await this.create(object, options.deadlineAt);
     if (outcome === 'no-namespace') {
       if (namespace === this.options.fallbackNamespace) {
         throw this.fallbackMissing();
       }
       this.missingNamespaces.set(namespace, Date.now());
       this.options.logger.warn({ namespace, fallback: this.options.fallbackNamespace }, 'namespace does not exist; using the fallback namespace');
-      return this.open(incident, this.options.fallbackNamespace);
+      return this.open(incident, this.options.fallbackNamespace, options);
     }
     if (outcome === 'exists') {
       current = await this.read(namespace, name, true);
-      if (current && isTerminal(current)) return this.openNew(incident, namespace);
+      if (current && isTerminal(current)) return this.openNew(incident, namespace, options);
     }
-    // The API server ignores status on create: record the first status now, not coalesced.
-    await this.writeStatus({ namespace, name }, openStatus(incident), outcome === 'exists' ? undefined : outcome);
-    return { created: outcome !== 'exists', ref: { namespace, name } };
+    // The API server ignores status on create. The first status goes with the next flush, from
+    // the object just created (no read): the webhook waits for its create alone, half the API
+    // server's work on its path; the status follows within STATUS_FLUSH_INTERVAL.
+    const target = { namespace, name };
+    const base = outcome === 'exists' ? current : outcome;
+    if (base) this.rememberWrite(target, base);
+    this.coalescer.schedule(target, openStatus(incident));
+    return { created: outcome !== 'exists', ref: target };
   }
 
-  async fold(folded: FoldedSignal): Promise<OpenResult> {
+  async fold(folded: FoldedSignal, options: OpenOptions = {}): Promise<OpenResult> {
     let namespace = folded.storm.aggregate.namespace;
     if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) namespace = this.options.fallbackNamespace;
     const { name } = folded.storm.aggregate;
@@ -369,11 +384,11 @@ export class KubernetesSink implements RemediationSink {
     if (await this.read(namespace, name)) {
       this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
     } else {
-      let outcome = await this.create(buildAggregate(folded, namespace));
+      let outcome = await this.create(buildAggregate(folded, namespace), options.deadlineAt);
       if (outcome === 'no-namespace' && namespace !== this.options.fallbackNamespace) {
         this.missingNamespaces.set(namespace, Date.now());
         namespace = this.options.fallbackNamespace;
-        outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace));
+        outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace), options.deadlineAt);
       }
       if (outcome === 'no-namespace') throw this.fallbackMissing();
       created = typeof outcome === 'object';
@@ -381,8 +396,9 @@ export class KubernetesSink implements RemediationSink {
         // The storm's incidents opened individually before it was detected: linked both ways.
         linked = (await this.listByAlertname(folded.signal.namespace, folded.signal.alertname)).filter((object) => belongsToStorm(object, folded)).map((object) => object.metadata.name);
         for (const link of linked) this.coalescer.schedule({ namespace: folded.signal.namespace, name: link }, { stormRef: name });
-        // The first status at once (the API server ignores it on create); later ones coalesced.
-        await this.writeStatus({ namespace, name }, aggregateStatus(folded, linked), outcome);
+        // The first status with the next flush, from the object just created (see open).
+        this.rememberWrite({ namespace, name }, outcome);
+        this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
       } else {
         this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
       }
@@ -391,10 +407,10 @@ export class KubernetesSink implements RemediationSink {
   }
 
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */
-  private async openNew(incident: OpenIncident, namespace: string): Promise<OpenResult> {
+  private async openNew(incident: OpenIncident, namespace: string, options: OpenOptions): Promise<OpenResult> {
     const now = Date.now();
     const next: OpenIncident = { ...incident, incidentId: incidentId(incident.signal.fingerprint, now), firstSeenMs: now, lastSeenMs: now, occurrences: 1 };
-    const result = await this.open(next, namespace);
+    const result = await this.open(next, namespace, options);
     return { ...result, adopted: { incidentId: next.incidentId, occurrences: 1 } };
   }
 

@@ -21,6 +21,11 @@ export interface OpenOptions {
    * resource cannot be created from it; default true.
    */
   readonly mayCreate?: boolean;
+  /**
+   * When the caller stops waiting (Date.now() ms): a create that cannot finish by then is not
+   * started (an AlertgateError that isNotStarted). Undefined: no deadline.
+   */
+  readonly deadlineAt?: number | undefined;
 }
 
 export interface ResolveRequest {
@@ -47,7 +52,7 @@ export interface RemediationSink {
    * Records a folded signal on its storm's aggregate: creates the aggregate once (deterministic
    * name; AlreadyExists is success), grows its status, links the named individual incidents.
    */
-  fold(folded: FoldedSignal): Promise<OpenResult>;
+  fold(folded: FoldedSignal, options?: OpenOptions): Promise<OpenResult>;
   /**
    * Resolves the aggregates whose storm is over (status.storm.endsAt passed; see
    * endedStormStatus) and returns how many. The crd-writer calls it periodically.

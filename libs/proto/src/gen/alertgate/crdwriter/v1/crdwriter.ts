@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../../google/protobuf/duration.js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { ResourceRef, Signal } from "../../signal/v1/signal.js";
 import { Storm } from "../../storm/v1/storm.js";
@@ -100,8 +101,11 @@ export enum Effect {
    */
   EFFECT_REJECTED = 7,
   /**
-   * EFFECT_NOT_STARTED - The call's deadline came before this update was started: nothing changed. The caller sends
-   * it again (with the updates after it) in a new call; the updates answered otherwise are done.
+   * EFFECT_NOT_STARTED - The update could not start before the call's deadline: nothing changed. Either the deadline
+   * passed first, or the update would create a resource and the crd-writer's Kubernetes create
+   * rate or concurrency could not take it in time (then answered at once, not at the deadline).
+   * The updates answered otherwise are done; the caller defers this one to a retry
+   * (ApplyBatchResponse.retry_after).
    */
   EFFECT_NOT_STARTED = 8,
   UNRECOGNIZED = -1,
@@ -210,6 +214,8 @@ export interface ApplyResult {
 
 export interface ApplyBatchResponse {
   results: ApplyResult[];
+  /** Set when some results are EFFECT_NOT_STARTED: when the crd-writer expects to take them. */
+  retryAfter?: Duration | undefined;
 }
 
 function createBaseIncidentUpdate(): IncidentUpdate {
@@ -599,13 +605,16 @@ export const ApplyResult: MessageFns<ApplyResult> = {
 };
 
 function createBaseApplyBatchResponse(): ApplyBatchResponse {
-  return { results: [] };
+  return { results: [], retryAfter: undefined };
 }
 
 export const ApplyBatchResponse: MessageFns<ApplyBatchResponse> = {
   encode(message: ApplyBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.results) {
       ApplyResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.retryAfter !== undefined) {
+      Duration.encode(message.retryAfter, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -631,6 +640,14 @@ export const ApplyBatchResponse: MessageFns<ApplyBatchResponse> = {
             message.results.push(ApplyResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.retryAfter = Duration.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -646,6 +663,11 @@ export const ApplyBatchResponse: MessageFns<ApplyBatchResponse> = {
   fromJSON(object: any): ApplyBatchResponse {
     return {
       results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => ApplyResult.fromJSON(e)) : [],
+      retryAfter: isSet(object.retryAfter)
+        ? Duration.fromJSON(object.retryAfter)
+        : isSet(object.retry_after)
+        ? Duration.fromJSON(object.retry_after)
+        : undefined,
     };
   },
 
@@ -653,6 +675,9 @@ export const ApplyBatchResponse: MessageFns<ApplyBatchResponse> = {
     const obj: any = {};
     if (message.results?.length) {
       obj.results = message.results.map((e) => ApplyResult.toJSON(e));
+    }
+    if (message.retryAfter !== undefined) {
+      obj.retryAfter = Duration.toJSON(message.retryAfter);
     }
     return obj;
   },
@@ -663,6 +688,9 @@ export const ApplyBatchResponse: MessageFns<ApplyBatchResponse> = {
   fromPartial<I extends Exact<DeepPartial<ApplyBatchResponse>, I>>(object: I): ApplyBatchResponse {
     const message = createBaseApplyBatchResponse();
     message.results = object.results?.map((e) => ApplyResult.fromPartial(e)) || [];
+    message.retryAfter = (object.retryAfter !== undefined && object.retryAfter !== null)
+      ? Duration.fromPartial(object.retryAfter)
+      : undefined;
     return message;
   },
 };
