@@ -15,8 +15,9 @@
  * each service and waiting for it. --sweep N,M runs (a) and (b) again at those concurrencies,
  * both systems alike, to show each at its peak. Not part of npm test.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
@@ -345,13 +346,26 @@ async function crdWriterCounter(system: RunningSystem, name: string): Promise<nu
 }
 
 /** One senders run on a system, with the crd-writer's status writes per second over it. */
-async function sendersRun(system: RunningSystem, agent: Agent, runId: string): Promise<SendersResult & { statusWritesPerSecond: number }> {
+async function sendersRun(system: RunningSystem, agent: Agent, runId: string, others: Record<string, number>): Promise<SendersFigures> {
   const senders = new AlertmanagerSenders(agent, `${system.gatewayUrl}/api/v1/signals/alertmanager`, { ...SENDERS_DEFAULTS, ...SENDERS, seconds: SECONDS, runId });
   await senders.warm();
   const before = await crdWriterCounter(system, 'alertgate_kube_status_writes_total');
+  const timingsBefore = await serviceTimings(system);
+  const pids: Record<string, number | undefined> = { ...Object.fromEntries(Object.entries(system.services).map(([name, service]) => [name, service.pid])), ...others };
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+  const loadBefore = loadGeneratorCpuSeconds();
   const result = await senders.run();
+  const coresBusy = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2((processCpuSeconds(pid) - (cpuBefore[name] ?? 0)) / result.seconds)]));
+  coresBusy['load generator'] = round2((loadGeneratorCpuSeconds() - loadBefore) / result.seconds);
+  const serverTimeMs = timingDelta(timingsBefore, await serviceTimings(system));
   const writes = (await crdWriterCounter(system, 'alertgate_kube_status_writes_total')) - before;
-  return { ...result, statusWritesPerSecond: Math.round(writes / result.seconds) };
+  return { ...result, statusWritesPerSecond: Math.round(writes / result.seconds), serverTimeMs, coresBusy };
+}
+
+/** The test API server's processes (etcd, kube-apiserver), for their CPU. */
+function kubePids(dir: string): Record<string, number> {
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { etcdPid: number; apiserverPid: number };
+  return { etcd: state.etcdPid, 'kube-apiserver': state.apiserverPid };
 }
 
 /**
@@ -366,11 +380,11 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
   const onKube = await benchSystem(redisUrl, `age${STARTED}k:`, { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig });
   const onNull = await benchSystem(redisUrl, `age${STARTED}n:`, { SINK: 'null' });
   try {
-    const kubeRuns: Awaited<ReturnType<typeof sendersRun>>[] = [];
-    const nullRuns: Awaited<ReturnType<typeof sendersRun>>[] = [];
+    const kubeRuns: SendersFigures[] = [];
+    const nullRuns: SendersFigures[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      nullRuns.push(await sendersRun(onNull, agent, `${STARTED}n${round}`));
-      kubeRuns.push(await sendersRun(onKube, agent, `${STARTED}k${round}`));
+      nullRuns.push(await sendersRun(onNull, agent, `${STARTED}n${round}`, kubePids(kube.dir)));
+      kubeRuns.push(await sendersRun(onKube, agent, `${STARTED}k${round}`, kubePids(kube.dir)));
     }
     const streamA = await drive(agent, `${onKube.gatewayUrl}/api/v1/signals/alertmanager`, (s) => ({ payload: webhook(Array.from({ length: 50 }, () => s.next())), alerts: 50 }), { countCreated: true });
     const kubernetesSink = medianRun(kubeRuns);
@@ -389,7 +403,7 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
   }
 }
 
-type SendersFigures = SendersResult & { statusWritesPerSecond: number };
+type SendersFigures = SendersResult & { statusWritesPerSecond: number; serverTimeMs: Record<string, TimingDelta>; coresBusy: Record<string, number> };
 interface WorkloadE {
   readonly senders: typeof SENDERS_DEFAULTS;
   readonly kubernetesSink: SendersFigures;
@@ -578,6 +592,10 @@ function printWorkloadE(e: WorkloadE): void {
     out(`  ${sink}  alerts/s ${r.alertsPerSecond}  webhook ms p50 ${r.p50ms} p95 ${r.p95ms} p99 ${r.p99ms}  repeats-only p99 ${r.repeatsOnlyP99ms} (${r.repeatsOnlyWebhooks})  created/s ${r.createdPerSecond}  status writes/s ${r.statusWritesPerSecond}  503 ${r.answers503} (${r.answers503WithoutDeferred} deferring nothing)  errors ${r.errors}`);
   }
   out(`  ratio to the null sink ${e.ratioToNullSink}`);
+  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink], ['null sink', e.nullSink]] as const) {
+    out(`  ${sink}: cores busy  ${Object.entries(r.coresBusy).map(([k, v]) => `${k} ${v}`).join(', ')}; total ${round2(Object.values(r.coresBusy).reduce((a, b) => a + b, 0))}`);
+    out(`  ${sink}: ms inside, per call: mean, p99 bucket (count)  ${Object.entries(r.serverTimeMs).filter(([k]) => !k.includes(' gc ')).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
+  }
   const a = e.streamA;
   out(`  stream of (a) on the kubernetes sink, ${CONCURRENCY} connections: alerts/s ${a.alertsPerSecond}  ms p50 ${a.p50ms} p95 ${a.p95ms} p99 ${a.p99ms}  created/s ${a.createdPerSecond}  non-200 ${a.errors}`);
 }

@@ -1,7 +1,7 @@
 import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 
-import { IngestPipeline, MAX_CREATES_PER_CALL, type DedupPort } from './ingest-pipeline.js';
+import { IngestPipeline, type DedupPort } from './ingest-pipeline.js';
 import { StormKeys } from './storm-keys.js';
 
 const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => ({
@@ -29,7 +29,7 @@ const allNewDedup = (forgotten: string[][]): DedupPort => ({
 
 describe('IngestPipeline (unit, fake services)', () => {
   it('maps dedup decisions to writer actions and writer effects to outcomes, in order', async () => {
-    const seen: { dedup?: CheckBatchRequest; writer?: ApplyBatchRequest } = {};
+    const seen: { dedup?: CheckBatchRequest; writer: ApplyBatchRequest[] } = { writer: [] };
     const pipeline = new IngestPipeline(
       {
         checkBatch: (request) => {
@@ -48,17 +48,15 @@ describe('IngestPipeline (unit, fake services)', () => {
       },
       {
         applyBatch: (request) => {
-          seen.writer = request;
+          seen.writer.push(request);
           const ref = { namespace: 'n', name: 'r' };
+          // A retry after a failed first attempt ('e'): dedup says duplicate, the writer created it now.
+          const effects: Record<string, Effect> = { a: Effect.EFFECT_CREATED, b: Effect.EFFECT_UPDATED, c: Effect.EFFECT_RESOLVED, d: Effect.EFFECT_NOT_FOUND, e: Effect.EFFECT_CREATED };
           return Promise.resolve({
-            results: [
-              { effect: Effect.EFFECT_CREATED, resource: ref, error: '' },
-              { effect: Effect.EFFECT_UPDATED, resource: ref, error: '' },
-              { effect: Effect.EFFECT_RESOLVED, resource: ref, error: '' },
-              { effect: Effect.EFFECT_NOT_FOUND, error: '' },
-              // A retry after a failed first attempt: dedup says duplicate, the writer created it now.
-              { effect: Effect.EFFECT_CREATED, resource: ref, error: '' },
-            ],
+            results: request.updates.map((u) => {
+              const effect = effects[u.signal?.fingerprint ?? ''] ?? Effect.EFFECT_UNSPECIFIED;
+              return { effect, resource: effect === Effect.EFFECT_NOT_FOUND ? undefined : ref, error: '' };
+            }),
           });
         },
       },
@@ -69,8 +67,17 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(results.map((r) => r.outcome)).toEqual(['created', 'duplicate', 'resolved', 'unmatched', 'created']);
     expect(results[1]?.occurrences).toBe(4);
     expect(results[3]?.remediationRequest).toBeUndefined();
-    expect(seen.writer?.updates.map((u) => u.action)).toEqual([Action.ACTION_OPEN, Action.ACTION_OPEN, Action.ACTION_RESOLVE, Action.ACTION_RESOLVE, Action.ACTION_OPEN]);
-    expect(seen.writer?.updates[3]?.incidentId).toBe('');
+    // The status-only updates in the run's shared call; the new incident in its webhook's own.
+    expect(seen.writer.map((call) => call.updates.map((u) => [u.signal?.fingerprint, u.action]))).toEqual([
+      [
+        ['b', Action.ACTION_OPEN],
+        ['c', Action.ACTION_RESOLVE],
+        ['d', Action.ACTION_RESOLVE],
+        ['e', Action.ACTION_OPEN],
+      ],
+      [['a', Action.ACTION_OPEN]],
+    ]);
+    expect(seen.writer[0]?.updates[2]?.incidentId).toBe('');
     expect(seen.dedup?.signals).toHaveLength(5);
   });
 
@@ -101,12 +108,11 @@ describe('IngestPipeline (unit, fake services)', () => {
       },
     );
     const outcome = await pipeline.process([{ ...signal('a'), labels: { x: 'y' } }, full]);
-    expect(calls).toHaveLength(2);
-    expect(calls[0]?.updates.map((u) => u.signalTrimmed)).toEqual([false, true]);
-    expect(calls[0]?.updates[0]?.signal?.labels).toEqual({ x: 'y' });
-    expect(calls[0]?.updates[1]?.signal?.labels).toEqual({});
-    expect(calls[1]?.updates).toHaveLength(1);
+    // The repeat trimmed in the shared call, then whole; the new incident in its own call.
+    expect(calls.map((call) => call.updates.map((u) => [u.incidentId, u.signalTrimmed]))).toEqual([[['i-b', true]], [['i-b', false]], [['i-a', false]]]);
+    expect(calls[0]?.updates[0]?.signal?.labels).toEqual({});
     expect(calls[1]?.updates[0]).toMatchObject({ signalTrimmed: false, incidentId: 'i-b', signal: { labels: full.labels, annotations: full.annotations } });
+    expect(calls[2]?.updates[0]?.signal?.labels).toEqual({ x: 'y' });
     expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created', 'created']);
   });
 
@@ -366,49 +372,58 @@ describe('IngestPipeline (unit, fake services)', () => {
     }
   });
 
-  it('sends a run with many creates in consecutive calls of at most MAX_CREATES_PER_CALL creates, results in order', async () => {
-    const calls: ApplyBatchRequest[] = [];
-    const forgotten: string[][] = [];
-    const count = 2 * MAX_CREATES_PER_CALL + 50;
+  it('answers a webhook of repeats while another webhook of its run still waits for its creates', async () => {
+    let releaseCreates: () => void = () => undefined;
+    const creates = new Promise<void>((resolve) => (releaseCreates = resolve));
+    const ref = { namespace: 'n', name: 'r' };
     const pipeline = new IngestPipeline(
-      allNewDedup(forgotten),
       {
-        applyBatch: (request) => {
-          calls.push(request);
-          return Promise.resolve({ results: request.updates.map((u) => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: u.incidentId }, error: '' })) });
+        checkBatch: (request) =>
+          Promise.resolve({
+            decisions: request.signals.map((s) => ({
+              fingerprint: s.fingerprint,
+              outcome: s.fingerprint.startsWith('new') ? Outcome.OUTCOME_NEW : Outcome.OUTCOME_DUPLICATE,
+              incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2 },
+            })),
+          }),
+        forgetBatch: () => Promise.reject(new Error('unused')),
+      },
+      {
+        applyBatch: async (request) => {
+          if (request.updates.some((u) => !u.signalTrimmed)) await creates;
+          return { results: request.updates.map((u) => ({ effect: u.signalTrimmed ? Effect.EFFECT_UPDATED : Effect.EFFECT_CREATED, resource: ref, error: '' })) };
         },
       },
     );
-    const outcome = await pipeline.process(Array.from({ length: count }, (_v, i) => signal(`f${i}`)));
-    if ('refused' in outcome) throw new Error('no rate limit here');
-    expect(calls.map((call) => call.updates.length)).toEqual([MAX_CREATES_PER_CALL, MAX_CREATES_PER_CALL, 50]);
-    expect(forgotten).toEqual([]);
-    expect(outcome.results.map((r) => r.remediationRequest?.name)).toEqual(Array.from({ length: count }, (_v, i) => `i-f${i}`));
+    const [creating, repeats, both] = await pipeline.startBatch([
+      { signals: [signal('new-1'), signal('old-1')], source: 's1' },
+      { signals: [signal('old-2'), signal('old-3')], source: 's2' },
+      // A repeat of the incident the first webhook creates waits for that create.
+      { signals: [signal('old-4'), signal('new-1')], source: 's3' },
+    ]);
+    const settled: string[] = [];
+    for (const [name, pending] of [['creating', creating], ['repeats', repeats], ['both', both]] as const) void pending?.then(() => settled.push(name));
+    const answer = await repeats;
+    expect('refused' in (answer ?? {}) ? [] : (answer as { results: { outcome: string }[] }).results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate']);
+    expect(settled).toEqual(['repeats']);
+    releaseCreates();
+    await Promise.all([creating, both]);
+    expect(settled.sort()).toEqual(['both', 'creating', 'repeats']);
   });
 
-  it('sends again what the crd-writer did not start before its deadline, until every update is answered', async () => {
-    const calls: string[][] = [];
-    const pipeline = new IngestPipeline(allNewDedup([]), {
-      // Each call starts only its first update, as a writer does whose deadline passes at once.
-      applyBatch: (request) => {
-        calls.push(request.updates.map((u) => u.incidentId));
-        return Promise.resolve({
-          results: request.updates.map((u, j) => (j === 0 ? { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: u.incidentId }, error: '' } : { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })),
-        });
-      },
+  it('defers what the crd-writer could not start in time: its new incidents forgotten, the retry-after passed on, the rest done', async () => {
+    const forgotten: string[][] = [];
+    const pipeline = new IngestPipeline(allNewDedup(forgotten), {
+      applyBatch: (request) =>
+        Promise.resolve({
+          results: request.updates.map((u) => (u.incidentId === 'i-a' ? { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' } : { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })),
+          retryAfter: { seconds: 3, nanos: 0 },
+        }),
     });
     const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
     if ('refused' in outcome) throw new Error('no rate limit here');
-    expect(outcome.results.map((r) => [r.outcome, r.remediationRequest?.name])).toEqual([
-      ['created', 'i-a'],
-      ['created', 'i-b'],
-      ['created', 'i-c'],
-    ]);
-    expect(calls).toEqual([['i-a', 'i-b', 'i-c'], ['i-b', 'i-c'], ['i-c']]);
-  });
-
-  it('fails retryably when a crd-writer call starts nothing at all', async () => {
-    const pipeline = new IngestPipeline(allNewDedup([]), { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })) }) });
-    await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    expect(outcome.results.map((r) => r.outcome)).toEqual(['created', 'deferred', 'deferred']);
+    expect(outcome.writerBusy).toEqual({ retryAfterMs: 3000 });
+    expect(forgotten).toEqual([['i-b', 'i-c']]);
   });
 });

@@ -20,12 +20,14 @@ import {
   type Verdict,
   type IncidentUpdate,
   type Signal,
+  toMillis,
 } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Link } from '@opentelemetry/api';
 import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
 
 import { StormKeys } from './storm-keys.js';
+import { planWrites } from './write-plan.js';
 
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
@@ -63,6 +65,11 @@ export interface PipelineResult {
   readonly source?: SourceDecision;
   /** Set when a namespace's creation budget deferred some new incidents to the sender's retry. */
   readonly creationBudget?: { readonly quota: Quota; readonly namespace: string };
+  /**
+   * Set when the crd-writer could not start some updates in time (its Kubernetes create rate, or
+   * the deadline): they were deferred to the sender's retry, after retryAfterMs.
+   */
+  readonly writerBusy?: { readonly retryAfterMs: number };
 }
 
 /** The sender's request was over its limit: nothing of it was kept (new incidents forgotten). */
@@ -97,7 +104,10 @@ interface Admission {
  *    the new incidents per namespace;
  * 3. crd-writer makes sure every open incident has its resource (creating it when absent; a
  *    create is idempotent), folds storm members into their aggregate, records resolutions;
- *    repeats travel trimmed, and the few it must create after all are sent again whole.
+ *    repeats travel trimmed, and the few it must create after all are sent again whole. The
+ *    status-only updates of a run go in one shared call, each webhook's creates in a call of its
+ *    own (planWrites): a webhook waits only for its own work. Creates the crd-writer cannot
+ *    start in time (its Kubernetes create rate) are deferred to the sender's retry.
  * Only the exceptional paths take a second dedup call: a storm that began or ended since the
  * guess (above), and new incidents of a refused request or over a namespace's budget, which are
  * forgotten again so that the sender's retry opens them.
@@ -256,66 +266,50 @@ export class IngestPipeline {
   }
 
   /**
-   * The crd-writer's call. Repeats go trimmed; the few whose resource must be created after all
-   * (a retry after a failed first attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED
-   * and are sent again whole, in a second call.
+   * One crd-writer call for the updates at `indexes` (of `run.updates`), its answers put in
+   * `run.written`. Repeats go trimmed; the few whose resource must be created after all (a retry
+   * after a failed first attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED and are
+   * sent again whole, in a second call. What the crd-writer refused, or could not start in time
+   * (EFFECT_NOT_STARTED: its deadline, or its Kubernetes create rate), changed nothing: their new
+   * incidents are forgotten again, so that the sender's retry opens them. Returns the
+   * crd-writer's retry-after for what it did not start.
    */
-  private async write(updates: IncidentUpdate[], kept: readonly number[], signals: readonly Signal[]): Promise<(ApplyResult | undefined)[]> {
-    if (updates.length === 0) return [];
-    const results = await this.applyInCalls(updates);
-    const again = results.flatMap((result, k) => (result.effect === Effect.EFFECT_SIGNAL_REQUIRED ? [k] : []));
-    if (again.length === 0) return results;
-    const whole = again.map((k) => ({ ...(updates[k] as IncidentUpdate), signal: signals[kept[k] ?? -1] as Signal, signalTrimmed: false }));
-    const retried = await this.applyInCalls(whole);
-    const merged: (ApplyResult | undefined)[] = [...results];
-    again.forEach((k, j) => (merged[k] = retried[j]));
-    return merged;
+  private async writeCall(run: RunWrites, indexes: readonly number[]): Promise<number | undefined> {
+    if (indexes.length === 0) return undefined;
+    const answer = await this.apply(indexes.map((k) => run.updates[k] as IncidentUpdate));
+    const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
+    indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
+    let retryAfterMs = toMillis(answer.retryAfter);
+    if (again.length > 0) {
+      const whole = again.map((k) => ({ ...(run.updates[k] as IncidentUpdate), signal: run.signals[run.kept[k] ?? -1] as Signal, signalTrimmed: false }));
+      const retried = await this.apply(whole);
+      again.forEach((k, j) => (run.written[k] = retried.results[j]));
+      retryAfterMs = Math.max(retryAfterMs ?? 0, toMillis(retried.retryAfter) ?? 0) || retryAfterMs;
+    }
+    const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
+    if (undone.length > 0) await this.forget(undone.map((k) => run.kept[k] ?? -1), run.decisions);
+    return retryAfterMs;
+  }
+
+  private async apply(updates: IncidentUpdate[]): Promise<ApplyBatchResponse> {
+    const answer = await this.crdWriter.applyBatch({ updates });
+    if (answer.results.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
+    return answer;
   }
 
   /**
    * Runs a step after dedup decided. If it fails for good (not retryable: the sender will not
-   * send the same request again), the new incidents are forgotten first, so that nothing of a
-   * request answered 4xx stays in Redis. A retryable failure keeps them: the retry finds them
-   * as duplicates and completes their resources under the same names.
+   * send the same request again), the new incidents among `indexes` (signals) are forgotten
+   * first, so that nothing of a request answered 4xx stays in Redis. A retryable failure keeps
+   * them: the retry finds them as duplicates and completes their resources under the same names.
    */
-  private async afterDecisions<T>(decisions: readonly Decision[], step: () => Promise<T>): Promise<T> {
+  private async afterDecisions<T>(indexes: readonly number[], decisions: readonly Decision[], step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      if (!AlertgateError.from(err).retryable) await this.forget(decisions.map((_d, i) => i), decisions).catch(() => undefined);
+      if (!AlertgateError.from(err).retryable) await this.forget(indexes, decisions).catch(() => undefined);
       throw err;
     }
-  }
-
-  /**
-   * The crd-writer's calls for a run's updates: one call, unless the run would create more than
-   * MAX_CREATES_PER_CALL resources. Each create costs the API server two writes, and a call that
-   * carries the creates of many merged webhooks outlasts its deadline (2,500 new incidents at
-   * once did). Such a run goes in consecutive calls of at most that many creates each, in order
-   * (updates of one incident keep their order). What the crd-writer did not start before its
-   * deadline (EFFECT_NOT_STARTED) goes again in the next call, so a slow API server makes a
-   * webhook wait longer, never fails work that was done; every acknowledged create exists.
-   */
-  private async applyInCalls(updates: IncidentUpdate[]): Promise<ApplyResult[]> {
-    const results: ApplyResult[] = [];
-    for (const chunk of callsOf(updates)) results.push(...(await this.applyUntilDone(chunk)));
-    return results;
-  }
-
-  /** One call, then the updates it did not start again, until every update has its answer. */
-  private async applyUntilDone(updates: IncidentUpdate[]): Promise<ApplyResult[]> {
-    const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
-    let pending = updates.map((_update, k) => k);
-    while (pending.length > 0) {
-      const answer = await this.crdWriter.applyBatch({ updates: pending.map((k) => updates[k] as IncidentUpdate) });
-      if (answer.results.length !== pending.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
-      const notStarted = pending.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_NOT_STARTED);
-      // A call that started nothing makes no progress: the crd-writer is too slow for any work.
-      if (notStarted.length === pending.length) throw new AlertgateError(Code.DeadlineExceeded, 'crd-writer started none of the updates within its deadline');
-      pending.forEach((k, j) => (results[k] = answer.results[j] as ApplyResult));
-      pending = notStarted;
-    }
-    return results;
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
@@ -339,86 +333,144 @@ export class IngestPipeline {
   /**
    * Several webhooks together, with one call per service for all of them (the gateway batches
    * the webhooks that arrive while earlier ones are in flight: PipelineBatcher). One result per
-   * webhook, in order; a failure fails them all (each sender retries).
+   * webhook, in order.
    */
   async processBatch(requests: readonly IngestRequest[], links: readonly Link[] = []): Promise<(PipelineResult | RefusedResult)[]> {
+    return Promise.all(await this.startBatch(requests, links));
+  }
+
+  /**
+   * A run of several webhooks: resolves once the calls they share are done (decisions, limits,
+   * the status-only writes), with one promise per webhook that settles when its own work is
+   * done too (the resources it creates: see planWrites). A failure of the shared part fails the
+   * run (each sender retries); a failure of a webhook's own call fails the webhooks that wait for
+   * it. The run's span ends when every webhook's work has.
+   */
+  startBatch(requests: readonly IngestRequest[], links: readonly Link[] = []): Promise<Promise<PipelineResult | RefusedResult>[]> {
     const offsets: number[] = [];
     const signals: Signal[] = [];
     for (const request of requests) {
       offsets.push(signals.length);
       signals.push(...request.signals);
     }
-    return withSpan('alertgate.ingest', { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length }, async (span) => {
-      const { verdicts, decisions } = await this.decide(signals);
-      const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
-      if (deferred.size > 0) await this.forget([...deferred], decisions);
-      const refused = new Set<number>();
-      admissions.forEach((admission, r) => {
-        if (admission.source?.kind !== 'limited') return;
-        const from = offsets[r] ?? 0;
-        for (let i = from; i < from + (requests[r]?.signals.length ?? 0); i++) refused.add(i);
+    return new Promise((started, failed) => {
+      let answered = false;
+      withSpan(
+        'alertgate.ingest',
+        { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length },
+        async (span) => {
+          const pending = await this.run(requests, offsets, signals);
+          answered = true;
+          started(pending);
+          const settled = await Promise.allSettled(pending);
+          const counts = new Map<string, number>();
+          for (const outcome of settled) {
+            if (outcome.status !== 'fulfilled' || 'refused' in outcome.value) continue;
+            for (const result of outcome.value.results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
+          }
+          for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
+          const failure = settled.find((outcome) => outcome.status === 'rejected');
+          if (failure) throw failure.reason;
+        },
+        links,
+      ).catch((err: unknown) => {
+        if (!answered) failed(AlertgateError.from(err));
       });
-      const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && !refused.has(i));
-      const updates: IncidentUpdate[] = kept.map((i) => {
-        const signal = signals[i] as Signal;
-        const verdict = verdicts[i];
-        const decision = decisions[i];
-        if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
-          if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
-          return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false };
-        }
-        const incident = decision?.incident;
-        const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
-        // A repeat of an open incident only updates its resource's status: its labels and
-        // annotations need not travel again (crd-writer asks for them if it must create).
-        const trimmed = decision?.outcome === Outcome.OUTCOME_DUPLICATE;
-        // One object literal of one shape per update (no conditional spreads: they allocated
-        // twice and gave the encoder a shape per combination); the encoder skips undefined.
-        return {
-          action: open ? Action.ACTION_OPEN : Action.ACTION_RESOLVE,
-          signal: trimmed ? forWriterRepeat(signal) : signal,
-          signalTrimmed: trimmed,
-          incidentId: incident?.id ?? '',
-          firstSeen: incident?.firstSeen,
-          lastSeen: incident?.lastSeen,
-          occurrences: incident?.occurrences ?? 0,
-        };
-      });
-      const written = await this.afterDecisions(decisions, () => this.write(updates, kept, signals));
-      const results = new Map(kept.map((i, k) => [i, written[k]]));
-      // What the crd-writer refused stays nowhere: its new incidents are forgotten again.
-      const refusedByWriter = kept.filter((_i, k) => written[k]?.effect === Effect.EFFECT_REJECTED);
-      if (refusedByWriter.length > 0) await this.forget(refusedByWriter, decisions);
-      const out = signals.map((signal, i): SignalResult => {
-        if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
-        const result = results.get(i);
-        const decision = decisions[i];
-        const ref = result?.resource ? { namespace: result.resource.namespace, name: result.resource.name } : undefined;
-        const outcome = OUTCOME_OF_EFFECT[result?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
-        // One shape for every result (undefined fields are left out of the JSON answer).
-        return {
-          fingerprint: signal.fingerprint,
-          outcome,
-          occurrences: outcome === 'created' || outcome === 'duplicate' ? (decision?.incident?.occurrences ?? 0) : undefined,
-          remediationRequest: ref,
-          errors: outcome === 'rejected' ? [{ pointer: '', detail: result?.error ?? '' }] : undefined,
-        };
-      });
-      const counts = new Map<string, number>();
-      for (const result of out) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
-      for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
-      return requests.map((request, r): PipelineResult | RefusedResult => {
-        const admission = admissions[r] ?? {};
-        if (admission.source?.kind === 'limited') return { refused: admission.source.quota };
-        const from = offsets[r] ?? 0;
-        return {
-          results: out.slice(from, from + request.signals.length),
-          ...(admission.source ? { source: admission.source } : {}),
-          ...(admission.budget ? { creationBudget: admission.budget } : {}),
-        };
-      });
-    }, links);
+    });
   }
+
+  /** The shared part of a run (see startBatch), then each webhook's own calls, started. */
+  private async run(requests: readonly IngestRequest[], offsets: readonly number[], signals: readonly Signal[]): Promise<Promise<PipelineResult | RefusedResult>[]> {
+    const { verdicts, decisions } = await this.decide(signals);
+    const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
+    if (deferred.size > 0) await this.forget([...deferred], decisions);
+    const webhookOfSignal = requests.flatMap((request, r) => request.signals.map(() => r));
+    const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited');
+    const run: RunWrites = { signals, decisions, kept, updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i)), written: [] };
+    const plan = planWrites(run.updates, kept.map((i) => webhookOfSignal[i] ?? 0));
+    const sharedRetryAfter = await this.afterDecisions(
+      decisions.map((_d, i) => i),
+      decisions,
+      () => this.writeCall(run, plan.shared),
+    );
+    const calls = new Map<number, Promise<number | undefined>>();
+    for (const [owner, indexes] of plan.own) {
+      const call = this.afterDecisions(
+        indexes.map((k) => kept[k] ?? -1),
+        decisions,
+        () => this.writeCall(run, indexes),
+      );
+      // Awaited by the webhooks that wait for it; never left unhandled meanwhile.
+      call.catch(() => undefined);
+      calls.set(owner, call);
+    }
+    const resultAt = new Map(kept.map((i, k) => [i, k]));
+    return requests.map(async (request, r): Promise<PipelineResult | RefusedResult> => {
+      const admission = admissions[r] ?? {};
+      if (admission.source?.kind === 'limited') return { refused: admission.source.quota };
+      const retryAfters = await Promise.all([...(plan.waits.get(r) ?? [])].map((owner) => calls.get(owner) ?? Promise.resolve(undefined)));
+      const from = offsets[r] ?? 0;
+      const results = request.signals.map((signal, j) => resultOf(signal, from + j, deferred, decisions, run.written[resultAt.get(from + j) ?? -1]));
+      const notStarted = results.some((result, j) => result.outcome === 'deferred' && !deferred.has(from + j));
+      const retryAfterMs = Math.max(sharedRetryAfter ?? 0, ...retryAfters.map((ms) => ms ?? 0));
+      return {
+        results,
+        ...(admission.source ? { source: admission.source } : {}),
+        ...(admission.budget ? { creationBudget: admission.budget } : {}),
+        ...(notStarted ? { writerBusy: { retryAfterMs } } : {}),
+      };
+    });
+  }
+}
+
+/** A run's updates and what the crd-writer answered for them (see IngestPipeline.writeCall). */
+interface RunWrites {
+  readonly signals: readonly Signal[];
+  readonly decisions: readonly Decision[];
+  /** The signals that became updates, by update. */
+  readonly kept: readonly number[];
+  readonly updates: readonly IncidentUpdate[];
+  /** The crd-writer's answer, by update. */
+  readonly written: (ApplyResult | undefined)[];
+}
+
+/** The crd-writer's update for a signal, as dedup and storm decided it. */
+function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decision | undefined, i: number): IncidentUpdate {
+  if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
+    if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
+    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false };
+  }
+  const incident = decision?.incident;
+  const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
+  // A repeat of an open incident only updates its resource's status: its labels and
+  // annotations need not travel again (crd-writer asks for them if it must create).
+  const trimmed = decision?.outcome === Outcome.OUTCOME_DUPLICATE;
+  // One object literal of one shape per update (no conditional spreads: they allocated
+  // twice and gave the encoder a shape per combination); the encoder skips undefined.
+  return {
+    action: open ? Action.ACTION_OPEN : Action.ACTION_RESOLVE,
+    signal: trimmed ? forWriterRepeat(signal) : signal,
+    signalTrimmed: trimmed,
+    incidentId: incident?.id ?? '',
+    firstSeen: incident?.firstSeen,
+    lastSeen: incident?.lastSeen,
+    occurrences: incident?.occurrences ?? 0,
+  };
+}
+
+/** A signal's answer: deferred by a creation budget, or what the crd-writer did with it. */
+function resultOf(signal: Signal, i: number, deferred: ReadonlySet<number>, decisions: readonly Decision[], written: ApplyResult | undefined): SignalResult {
+  if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
+  const ref = written?.resource ? { namespace: written.resource.namespace, name: written.resource.name } : undefined;
+  const outcome = OUTCOME_OF_EFFECT[written?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
+  // One shape for every result (undefined fields are left out of the JSON answer).
+  return {
+    fingerprint: signal.fingerprint,
+    outcome,
+    occurrences: outcome === 'created' || outcome === 'duplicate' ? (decisions[i]?.incident?.occurrences ?? 0) : undefined,
+    remediationRequest: ref,
+    errors: outcome === 'rejected' ? [{ pointer: '', detail: written?.error ?? '' }] : undefined,
+  };
 }
 
 /**
@@ -464,29 +516,6 @@ function pick(labels: Readonly<Record<string, string>>, keep: readonly string[])
 }
 const forWriterRepeat = (signal: Signal): Signal => trimmedSignal(signal, NO_LABELS);
 
-/** Creates per crd-writer call (see IngestPipeline.applyInCalls). */
-export const MAX_CREATES_PER_CALL = 200;
-
-/** Consecutive slices of the updates, each with at most MAX_CREATES_PER_CALL that may create. */
-function callsOf(updates: IncidentUpdate[]): IncidentUpdate[][] {
-  const calls: IncidentUpdate[][] = [];
-  let current: IncidentUpdate[] = [];
-  let creates = 0;
-  for (const update of updates) {
-    // Repeats travel trimmed and only update a status; opens of whole signals and folds may create.
-    const mayCreate = !update.signalTrimmed && update.action !== Action.ACTION_RESOLVE;
-    if (mayCreate && creates === MAX_CREATES_PER_CALL) {
-      calls.push(current);
-      current = [];
-      creates = 0;
-    }
-    current.push(update);
-    if (mayCreate) creates += 1;
-  }
-  calls.push(current);
-  return calls;
-}
-
 /** What the crd-writer did, as the gateway's per-signal outcome. */
 const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
   [Effect.EFFECT_CREATED]: 'created',
@@ -495,4 +524,6 @@ const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
   [Effect.EFFECT_RESOLVED]: 'resolved',
   [Effect.EFFECT_FOLDED]: 'storm',
   [Effect.EFFECT_REJECTED]: 'rejected',
+  // Not started in time: nothing changed; the sender's retry does it.
+  [Effect.EFFECT_NOT_STARTED]: 'deferred',
 };

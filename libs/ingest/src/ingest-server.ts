@@ -214,7 +214,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       refusals.remember(source, outcome.refused, retryAfterMs);
       return refuse(reply, source, outcome.refused, retryAfterMs);
     }
-    const { creationBudget } = outcome;
+    const { creationBudget, writerBusy } = outcome;
     const results = withRejected(outcome.results, rejected, pointerOfSignal[route]);
     if (outcome.source) {
       metrics.rateLimit.inc({ limit: 'source', decision: outcome.source.kind });
@@ -223,14 +223,26 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     const outcomes = new Map<string, number>();
     for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
     for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
+    if (!creationBudget && !writerBusy) return { results };
+    // Some new incidents were deferred (nothing was created for them; dedup forgot them): the
+    // sender retries them, and they are opened then. Everything else of the request was processed.
+    const deferred = results.filter((result) => result.outcome === 'deferred').length;
+    if (writerBusy) {
+      // The crd-writer could not start their creates in time: 503 at once, whatever the route.
+      const retryAfterSeconds = Math.max(1, Math.ceil(writerBusy.retryAfterMs / 1000), creationBudget ? seconds(creationBudget.quota.retryAfter) : 0);
+      return sendProblem(
+        reply,
+        problem(
+          PROBLEM_TYPES.unavailable,
+          `${deferred} new incident(s) could not be written in time: the crd-writer is at its Kubernetes create rate (KUBE_CREATE_QPS) or the API server is slow. They were deferred; retry in ${retryAfterSeconds} s. The rest of the request was processed.`,
+          { retryAfterSeconds, results },
+        ),
+      );
+    }
     if (!creationBudget) return { results };
-    // New incidents over a namespace's creation budget were deferred (nothing was created for
-    // them; dedup forgot them): the sender retries them, and they are opened when the budget
-    // allows. Everything else of the request was processed.
     metrics.rateLimit.inc({ limit: 'namespace', decision: 'limited' });
     rateLimitHeaders(reply, creationBudget.quota);
     const retryAfterSeconds = Math.max(1, seconds(creationBudget.quota.retryAfter));
-    const deferred = results.filter((result) => result.outcome === 'deferred').length;
     return sendProblem(
       reply,
       problem(

@@ -19,11 +19,11 @@ const signal = (fingerprint: string): Signal => ({
 /** A pipeline whose runs finish when the test says so. */
 class FakePipeline {
   readonly runs: { requests: readonly IngestRequest[]; finish: (err?: Error) => void }[] = [];
-  processBatch(requests: readonly IngestRequest[]): Promise<(PipelineResult | RefusedResult)[]> {
+  startBatch(requests: readonly IngestRequest[]): Promise<Promise<PipelineResult | RefusedResult>[]> {
     return new Promise((resolve, reject) => {
       this.runs.push({
         requests,
-        finish: (err) => (err ? reject(err) : resolve(requests.map((r) => ({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'duplicate' as const })) })))),
+        finish: (err) => (err ? reject(err) : resolve(requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'duplicate' as const })) })))),
       });
     });
   }
@@ -126,10 +126,10 @@ describe('PipelineBatcher', () => {
   it('isolates a webhook that fails for good: the others of its run are answered, only it is refused', async () => {
     const runs: string[][] = [];
     const pipeline = {
-      processBatch: (requests: readonly IngestRequest[]): Promise<PipelineResult[]> => {
+      startBatch: (requests: readonly IngestRequest[]): Promise<Promise<PipelineResult>[]> => {
         runs.push(requests.map((r) => r.source));
         if (requests.some((r) => r.source === 'poisoned')) return Promise.reject(new AlertgateError(Code.InvalidArgument, 'refused'));
-        return Promise.resolve(requests.map((r) => ({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })));
+        return Promise.resolve(requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })));
       },
     };
     const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
@@ -146,7 +146,7 @@ describe('PipelineBatcher', () => {
   it('fails every webhook of a run with a retryable failure, without running them again', async () => {
     let calls = 0;
     const pipeline = {
-      processBatch: (): Promise<PipelineResult[]> => {
+      startBatch: (): Promise<Promise<PipelineResult>[]> => {
         calls += 1;
         return Promise.reject(new AlertgateError(Code.Unavailable, 'redis down'));
       },
@@ -155,5 +155,24 @@ describe('PipelineBatcher', () => {
     const settled = await Promise.allSettled([batcher.submit([signal('a')], 'a', 10), batcher.submit([signal('b')], 'b', 10), batcher.submit([signal('c')], 'c', 10)]);
     expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(calls).toBe(2);
+  });
+
+  it('frees a run once its shared part is done: the next run starts while a webhook still waits for its creates', async () => {
+    const own: (() => void)[] = [];
+    const runs: string[][] = [];
+    const pipeline = {
+      startBatch: (requests: readonly IngestRequest[]): Promise<Promise<PipelineResult>[]> => {
+        runs.push(requests.map((r) => r.source));
+        return Promise.resolve(requests.map((r) => new Promise<PipelineResult>((resolve) => own.push(() => resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })))));
+      },
+    };
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const first = batcher.submit([signal('a')], 'first', 10);
+    await tick();
+    const second = batcher.submit([signal('b')], 'second', 10);
+    await tick();
+    expect(runs).toEqual([['first'], ['second']]);
+    own.forEach((finish) => finish());
+    await expect(Promise.all([first, second])).resolves.toHaveLength(2);
   });
 });

@@ -117,10 +117,12 @@ export class PipelineBatcher {
       .filter((span) => span !== undefined && trace.isSpanContextValid(span))
       .map((span) => ({ context: span as NonNullable<typeof span> }));
     try {
-      const results = await context.with(leader.context, () => this.pipeline.processBatch(batch, links));
+      // The run's place is free again once its shared part is done; each webhook is answered
+      // when its own work is (IngestPipeline.startBatch).
+      const pending = await context.with(leader.context, () => this.pipeline.startBatch(batch, links));
       batch.forEach((job, i) => {
-        const result = results[i];
-        if (result) job.resolve(result);
+        const result = pending[i];
+        if (result) result.then(job.resolve, job.reject);
         else job.reject(new Error('pipeline answered no result for a webhook'));
       });
     } catch (err) {
