@@ -17,6 +17,7 @@ export interface GatewayConfig extends CommonConfig {
   readonly crdWriterDeadlineMs: number;
   readonly auth: IngestAuth;
   readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
   readonly retryAfterSeconds: number;
   readonly parse: ParseOptions;
   readonly batching: PipelineBatcherOptions;
@@ -75,6 +76,7 @@ export function loadConfig(env: Env): GatewayConfig {
     crdWriterDeadlineMs: reader.durationMs('CRD_WRITER_DEADLINE', 10_000, { min: 10 }),
     auth: readAuth(reader),
     bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    requestTimeoutMs: reader.durationMs('INGEST_REQUEST_TIMEOUT', 30_000, { min: 1_000, max: 600_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
     storm:

@@ -79,6 +79,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     batching: config.batching,
     parse: config.parse,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     auth: config.auth,
     retryAfterSeconds: config.retryAfterSeconds,
     readiness,

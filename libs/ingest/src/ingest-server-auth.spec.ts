@@ -84,6 +84,7 @@ describe('ingest server authentication (real listener, raw request targets)', ()
       pipeline,
       parse: PARSE_DEFAULTS,
       bodyLimitBytes: 1 << 20,
+      requestTimeoutMs: 30_000,
       auth: { mode: 'token', token: TOKEN },
       retryAfterSeconds: 1,
       readiness: () => Promise.resolve({ ready: true, checks: {} }),

@@ -9,6 +9,7 @@ import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
+import { BodyRefusal, clientErrorAnswer, contentEncodingRefusal, utf8Checked } from './body-checks.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js';
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
@@ -27,6 +28,8 @@ export interface IngestServerOptions {
   readonly batching?: PipelineBatcherOptions;
   readonly parse: ParseOptions;
   readonly bodyLimitBytes: number;
+  /** Time for a whole request, body included, to arrive (a slow sender is answered 408). */
+  readonly requestTimeoutMs: number;
   readonly auth: IngestAuth;
   readonly retryAfterSeconds: number;
   readonly readiness: () => Promise<ReadinessReport>;
@@ -125,6 +128,19 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    requestTimeout: options.requestTimeoutMs,
+    // Node applies a request timeout only when the server is created with it (fastify sets it
+    // later), and checks it on this interval (30 s by default, which would let a slow request
+    // outlive its timeout by that much).
+    http: { requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs) },
+    // What Node's HTTP parser refuses (bad Content-Length, huge headers, a timeout) is a problem too.
+    clientErrorHandler: clientErrorAnswer,
+  });
+  // Plain JSON only: no Content-Encoding, valid UTF-8 (checked as the body streams in).
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const refusal = contentEncodingRefusal(request.headers['content-encoding']);
+    if (refusal) throw refusal;
+    return utf8Checked(payload);
   });
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
@@ -165,6 +181,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
 
   app.setErrorHandler((err, request, reply) => {
     const retryAfterSeconds = options.retryAfterSeconds;
+    if (err instanceof BodyRefusal) return sendProblem(reply, err.problem);
     if (err instanceof InvalidInputError) {
       return sendProblem(reply, problem(err.tooLarge ? PROBLEM_TYPES.tooLarge : PROBLEM_TYPES.invalidInput, err.message, { errors: err.problems }));
     }
