@@ -35,7 +35,12 @@ describe('RemediationRequests on a real API server', () => {
     fixture = await PipelineFixture.start('kube', {
       redisUrl: redis.url,
       // Storm folding off: these tests count writes to individual resources (storms: storm.e2e).
-      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` }, 'ingest-gateway': { STORM: 'off' } },
+      // Limits out of the way: one test loads the crd-writer with new incidents (limits: ratelimit.e2e).
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` },
+        'ingest-gateway': { STORM: 'off' },
+        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      },
     });
   });
   afterAll(async () => {
@@ -102,6 +107,43 @@ describe('RemediationRequests on a real API server', () => {
     });
     expect(mine).toHaveLength(1);
   });
+
+  /**
+   * The crd-writer decides from what it just wrote, not only from its watch's cache, which lags
+   * under load: a firing right after an acknowledged resolution opens a new resource (it was
+   * counted on the resolved one), and a resolution right after the create finds it (it was
+   * answered unmatched, and the next firing opened a second resource).
+   */
+  it('firing, resolved, firing again, 30 rounds back to back under load: each resolution on its resource, each firing a new one', async () => {
+    const labels = { alertname: 'Flapping', pod: 'flap-1' };
+    let loading = true;
+    let background = 0;
+    const load = (async () => {
+      for (let round = 0; loading; round++) {
+        await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: fallback, pod: `bg-${round}-${i}` }))));
+        background += 1;
+      }
+    })();
+    const names: string[] = [];
+    try {
+      for (let round = 0; round < 30; round++) {
+        const [fired] = await post(alert(labels));
+        expect(fired?.outcome).toBe('created');
+        const name = fired?.remediationRequest?.name ?? '';
+        expect(names).not.toContain(name);
+        names.push(name);
+        const [resolved] = await post(alert(labels, 'resolved'));
+        expect(resolved).toMatchObject({ outcome: 'resolved', remediationRequest: { name } });
+      }
+    } finally {
+      loading = false;
+      await load;
+    }
+    process.stdout.write(`flapping: 30 rounds beside ${background} background webhooks of 20 new alerts\n`);
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Flapping');
+    expect(items.map((item) => item.metadata.name).sort()).toEqual([...names].sort());
+    expect(items.filter((item) => item.status?.resolvedAt === undefined)).toEqual([]);
+  }, 120_000);
 
   it('a terminal phase ends the incident: dedup forgets it by watch, the next firing creates a new resource', async () => {
     const labels = { alertname: 'Remediated', pod: 'api-2' };

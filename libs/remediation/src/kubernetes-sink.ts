@@ -222,9 +222,25 @@ export class KubernetesSink implements RemediationSink {
     this.synced = true;
   }
 
-  /** The watch delivered this version: an own write of it need not be remembered any longer. */
+  /** The watch delivered this version or a later one: an own write need not be remembered any longer. */
   private caughtUp(key: string, object: RemediationRequest): void {
-    if (this.ownWrites.get(key)?.metadata.resourceVersion === object.metadata.resourceVersion) this.ownWrites.delete(key);
+    const own = this.ownWrites.get(key);
+    if (own && notOlder(object.metadata.resourceVersion, own.metadata.resourceVersion)) this.ownWrites.delete(key);
+  }
+
+  /**
+   * A list of resources as this writer knows them: its own last writes replace what a lagging
+   * watch (or a list) still shows, and its own creates the watch has not delivered are added, so
+   * that a resource just resolved is not adopted as open and one just created is found.
+   */
+  private withOwnWrites(namespace: string, head: string, listed: readonly RemediationRequest[]): RemediationRequest[] {
+    const byName = new Map(listed.map((item) => [item.metadata.name, item]));
+    for (const [key, own] of this.ownWrites) {
+      if (!key.startsWith(`${namespace}/`) || own.metadata.labels?.[LABEL_FINGERPRINT] !== head) continue;
+      const seen = byName.get(own.metadata.name);
+      if (!seen || notOlder(own.metadata.resourceVersion, seen.metadata.resourceVersion)) byName.set(own.metadata.name, own);
+    }
+    return [...byName.values()];
   }
 
   private rememberWrite(target: StatusTarget, object: RemediationRequest): void {
@@ -246,7 +262,8 @@ export class KubernetesSink implements RemediationSink {
   /** The resource, from the watch's cache when it is synced (unless fresh), else from the API server. */
   private async read(namespace: string, name: string, fresh = false): Promise<RemediationRequest | undefined> {
     if (!fresh) {
-      const hit = this.cached(namespace, name);
+      // What this writer just wrote (created, resolved) is newer than a watch that lags.
+      const hit = this.known({ namespace, name });
       if (hit) return hit;
       if (this.synced) return undefined;
     }
@@ -282,10 +299,11 @@ export class KubernetesSink implements RemediationSink {
   /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
   private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
     const head = fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS);
-    const items =
+    const listed =
       this.synced && this.informer
         ? (this.informer.list(namespace) as unknown as RemediationRequest[]).filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head)
         : await this.list(namespace, `${LABEL_FINGERPRINT}=${head}`, 'fingerprint');
+    const items = this.withOwnWrites(namespace, head, listed);
     return items
       .filter((item) => item.spec.fingerprint === fingerprint && !item.status?.resolvedAt && !isTerminal(item))
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
@@ -577,6 +595,16 @@ export class KubernetesSink implements RemediationSink {
     await this.coalescer.close();
     await this.informer?.stop();
   }
+}
+
+/**
+ * Whether resourceVersion `a` is at least as new as `b`. Kubernetes calls them opaque; on an
+ * etcd-backed API server they are etcd revisions, integers that only grow. Anything else counts
+ * as newer, so an own write is never preferred over the watch on a guess.
+ */
+function notOlder(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
+  return BigInt(a) >= BigInt(b);
 }
 
 const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });
