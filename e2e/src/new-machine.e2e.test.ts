@@ -27,7 +27,7 @@ describe('a new machine', () => {
     const { code, lines, output } = await runCleanRootCheck();
     if (code !== 0) throw new Error(`clean-root-check.sh exited ${String(code)}:\n${output.slice(-6000)}`);
     expect(lines.some((line) => /^clean-root: npm start ready in \d+ s/.test(line))).toBe(true);
-    expect(lines.some((line) => line.startsWith('clean-root: npm start, redis-report, one alert, Ctrl-C ok'))).toBe(true);
+    expect(lines.some((line) => line.startsWith('clean-root: npm start, redis-report, one alert, Ctrl-C, SIGTERM ok'))).toBe(true);
     expect(lines).toContain('clean-root: every tool of tools/external-tools.json is installed');
     expect(lines.some((line) => line.startsWith('clean-root: ensure-deps and the tool list ok'))).toBe(true);
     // The figures, for the run's log.

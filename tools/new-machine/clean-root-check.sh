@@ -4,7 +4,8 @@
 # this machine's Node and npm copied in. In it, as a newcomer would, from a copy of the project:
 #   1. npm start installs its npm packages and redis-server itself and says it is running;
 #      npm run redis-report, with no environment, reports on that Redis; an alert sent becomes a
-#      resource file; an interrupt (Ctrl-C) stops it and removes var/endpoints.json.
+#      resource file; an interrupt (Ctrl-C) stops it, each service draining, and removes
+#      var/endpoints.json; a SIGTERM to npm alone stops everything too.
 #   2. tools/scripts/ensure-deps.sh installs every Debian package of tools/external-tools.json,
 #      and then every tool of that list is there (the Go-built ones from the machine's cache,
 #      mounted in, as on a machine that has built them once).
@@ -94,7 +95,7 @@ case "$cafile" in null | undefined) ;; *) export NPM_CAFILE="$cafile" ;; esac
 
 started=$SECONDS
 in_root bash tools/new-machine/clean-root-start.sh
-say "npm start, redis-report, one alert, Ctrl-C ok ($((SECONDS - started)) s)"
+say "npm start, redis-report, one alert, Ctrl-C, SIGTERM ok ($((SECONDS - started)) s)"
 
 started=$SECONDS
 in_root bash tools/new-machine/clean-root-tools.sh

@@ -41,3 +41,18 @@ left() { for cmdline in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$cmdline" 2>/dev/
 for _ in $(seq 240); do [ -z "$(left)" ] && break; sleep 0.5; done
 [ -z "$(left)" ] || fail "still running after Ctrl-C: $(left)"
 [ ! -e var/endpoints.json ] || fail "var/endpoints.json is left after Ctrl-C"
+# Each service drained: the terminal's SIGINT and start-system's SIGTERM are one stop, not two.
+! grep -q 'second signal' /tmp/start.log || fail "a service took Ctrl-C for a second signal and exited without draining"
+
+# A SIGTERM to npm alone (a supervisor, a closed terminal) stops everything too.
+INGEST_PORT=$ingest DEDUP_PORT=$dedup CRD_WRITER_PORT=$writer RATELIMIT_PORT=$ratelimit STORM_PORT=$storm METRICS_PORT=0 \
+  setsid npm start >/tmp/start-term.log 2>&1 &
+job=$!
+until grep -q '^alertgate is running\.' /tmp/start-term.log; do
+  kill -0 "$job" 2>/dev/null || fail "npm start exited before it was running (second start)"
+  sleep 0.5
+done
+kill -TERM "$job"
+wait "$job" || true
+for _ in $(seq 240); do [ -z "$(left)" ] && break; sleep 0.5; done
+[ -z "$(left)" ] || fail "still running after a SIGTERM to npm: $(left)"

@@ -98,9 +98,21 @@ async function main(): Promise<void> {
     await redis?.dispose();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGHUP', () => void stop());
+  let stopping = false;
+  const stopOnce = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void stop();
+  };
+  process.on('SIGINT', stopOnce);
+  process.on('SIGTERM', stopOnce);
+  process.on('SIGHUP', stopOnce);
+  // npm does not pass a SIGTERM on to its script: when npm is gone, this process has a new
+  // parent, and stops instead of leaving everything running orphaned.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stopOnce();
+  }, 500).unref();
 
   out('');
   out(`alertgate is running.`);

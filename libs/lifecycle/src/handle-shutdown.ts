@@ -2,17 +2,24 @@ import type { Logger } from '@alertgate/logging';
 
 /**
  * Stops the process cleanly on SIGTERM/SIGINT (Kubernetes sends SIGTERM, then SIGKILL after
- * terminationGracePeriodSeconds): `stop` drains in-flight work, then the process exits 0. A second
- * signal, or a `stop` that fails, exits at once with 1.
+ * terminationGracePeriodSeconds): `stop` drains in-flight work, then the process exits 0. The
+ * same signal again (Ctrl-C pressed twice), or a `stop` that fails, exits at once with 1. The
+ * other signal during a stop changes nothing: under npm start a Ctrl-C reaches every process of
+ * the terminal's group (SIGINT) and start-system then stops each service (SIGTERM), and both
+ * mean "stop".
  */
 export function handleShutdown(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
+  let stopping: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (stopping === signal) {
       logger.warn({ signal }, 'second signal; exiting now');
       process.exit(1);
     }
-    stopping = true;
+    if (stopping) {
+      logger.info({ signal, stopping }, 'already stopping');
+      return;
+    }
+    stopping = signal;
     logger.info({ signal }, 'shutting down');
     stop().then(
       () => {
