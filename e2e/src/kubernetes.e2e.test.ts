@@ -237,6 +237,39 @@ describe('RemediationRequests on a real API server', () => {
   });
 });
 
+describe('the dedup window on a real API server', () => {
+  const WINDOW_S = 2;
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-window');
+    const window = { DEDUP_WINDOW: `${WINDOW_S}s` };
+    fixture = await PipelineFixture.start('kubewindow', {
+      serviceEnv: { dedup: window, 'crd-writer': { ...window, KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '200ms' }, 'ingest-gateway': { STORM: 'off' } },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  it('a firing after the window opens a new incident: the old resource is closed with the reason, not adopted', async () => {
+    const body = amWebhook([amAlert({ alertname: 'Sporadic', namespace: ns, pod: 'w-1' })]);
+    const first = await fixture.postAlerts(body);
+    const [opened] = first.json['results'] as Result[];
+    expect(opened?.outcome).toBe('created');
+    // Longer than the window since the last sighting (a lower bound: a slower machine waits longer).
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_S * 1000 + 1_500));
+    const again = await fixture.postAlerts(body);
+    const [next] = again.json['results'] as Result[];
+    expect(next?.outcome).toBe('created');
+    expect(next?.remediationRequest?.name).not.toBe(opened?.remediationRequest?.name);
+    const old = await eventually('the old resource closed', async () => {
+      const found = (await listRemediationRequests(ns)).find((item) => item.metadata.name === opened?.remediationRequest?.name);
+      return found?.status?.resolvedAt ? found : undefined;
+    });
+    expect(old.status).toMatchObject({ alertState: 'Resolved', closedReason: 'DedupWindowExpired' });
+    expect(Date.parse(old.status?.resolvedAt ?? '')).toBe(Date.parse(old.status?.lastSeen ?? '') + WINDOW_S * 1000);
+  });
+});
+
 describe('the Kubernetes API down', () => {
   let fixture: PipelineFixture;
   beforeAll(async () => {

@@ -5,7 +5,7 @@
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
 import { CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from '@alertgate/remediation';
-import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
+import { DEFAULT_DEDUP_WINDOW_MS, NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 
 export type SinkConfig =
   | { readonly kind: 'file'; readonly directory: string }
@@ -24,6 +24,8 @@ export interface CrdWriterConfig extends CommonConfig {
   /** Where resources go when the alert's namespace does not exist. */
   readonly fallbackNamespace: string;
   readonly statusFlushMs: number;
+  /** The dedup service's window (the same DEDUP_WINDOW): what the crd-writer may still adopt. */
+  readonly dedupWindowMs: number;
   /** How often aggregates of storms that are over are resolved (0 = never). */
   readonly stormEndIntervalMs: number;
 }
@@ -75,6 +77,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     fallbackNamespace,
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
+    dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
   };
 }

@@ -44,6 +44,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       fallbackNamespace: config.fallbackNamespace,
       statusFlushMs: config.statusFlushMs,
       creates: config.sink.creates,
+      dedupWindowMs: config.dedupWindowMs,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
       // so the next firing opens a new incident (DESIGN.md decision 4).

@@ -1,6 +1,6 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
-import { incidentId, parseIncidentId } from '@alertgate/signal';
+import { DEFAULT_DEDUP_WINDOW_MS, incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
 
@@ -43,7 +43,7 @@ export interface DedupStoreOptions {
 /** Default window: 5h. Alertmanager re-sends a firing alert every repeat_interval (4h by
  *  default), plus up to group_interval (5m) and retries; anything shorter would open a second
  *  incident for an alert that never stopped firing. */
-export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: 5 * 3_600_000, pruneSamples: 3 };
+export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: DEFAULT_DEDUP_WINDOW_MS, pruneSamples: 3 };
 
 const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded' };
 

@@ -46,6 +46,12 @@ export interface KubernetesSinkOptions {
   readonly logger: Logger;
   /** Called when a resource's phase turns terminal (the dedup window should forget it). */
   readonly onTerminal?: (object: RemediationRequest) => void;
+  /**
+   * The dedup window (DEDUP_WINDOW, the dedup service's): an open resource not seen for longer
+   * is not adopted by a new firing but closed (closedReason DedupWindowExpired), and the firing
+   * opens a new incident, as dedup decided.
+   */
+  readonly dedupWindowMs: number;
   /** The creates' rate and concurrency (CREATE_LIMITER_DEFAULTS when absent). */
   readonly creates?: CreateLimiterOptions;
 }
@@ -69,6 +75,10 @@ const statusWritesTotal = counter({
 const statusConflicts = counter({
   name: 'alertgate_kube_status_conflicts_total',
   help: 'Status writes that met a conflict (409) and were read again and merged.',
+});
+const closedByWindow = counter({
+  name: 'alertgate_kube_closed_past_window_total',
+  help: 'Open resources closed because their incident was last seen longer ago than DEDUP_WINDOW (a new firing opened a new incident).',
 });
 const fallbackMissingTotal = counter({
   name: 'alertgate_kube_fallback_namespace_missing_total',
@@ -358,7 +368,7 @@ export class KubernetesSink implements RemediationSink {
       return { created: false, ref: { namespace, name } };
     }
     const open = await this.findOpen(namespace, signal.fingerprint);
-    if (open) {
+    if (open && (!this.pastWindow(open) || !(await this.closePastWindow(open)))) {
       // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on
       // from what it has recorded, including counts this writer has not flushed yet. (Counts
       // another replica holds unflushed when Redis is lost are the one thing that can be lost.)
@@ -422,6 +432,34 @@ export class KubernetesSink implements RemediationSink {
       }
     }
     return { created, ref: { namespace, name } };
+  }
+
+  /** Whether the resource's incident was last seen longer ago than the dedup window. */
+  private pastWindow(object: RemediationRequest): boolean {
+    const pending = this.coalescer.pendingFor({ namespace: object.metadata.namespace, name: object.metadata.name });
+    const seen = [object.status?.lastSeen, pending?.lastSeen, object.metadata.creationTimestamp].map((at) => (at ? Date.parse(at) : 0));
+    return Date.now() - Math.max(...seen) > this.options.dedupWindowMs;
+  }
+
+  /**
+   * Closes an open resource whose incident is past the dedup window: resolved as of its last
+   * sighting plus the window, with the reason. False when a fresh read shows it seen again
+   * meanwhile (then it is still the open incident).
+   */
+  private async closePastWindow(object: RemediationRequest): Promise<boolean> {
+    let seenAgain = false;
+    const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const closed = await this.writeStatusOf(target, (fresh) => {
+      if (fresh.status?.resolvedAt) return undefined;
+      if (!this.pastWindow(fresh)) {
+        seenAgain = true;
+        return undefined;
+      }
+      const lastSeen = Date.parse(fresh.status?.lastSeen ?? fresh.metadata.creationTimestamp ?? '') || Date.now();
+      return { ...fresh.status, resolvedAt: new Date(lastSeen + this.options.dedupWindowMs).toISOString(), alertState: 'Resolved', closedReason: 'DedupWindowExpired' };
+    });
+    if (closed) closedByWindow.inc();
+    return !seenAgain;
   }
 
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */

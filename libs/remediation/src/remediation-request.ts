@@ -52,6 +52,8 @@ export interface RemediationRequestStatus {
   lastSeen?: string;
   resolvedAt?: string;
   alertState?: 'Firing' | 'Resolved';
+  /** Why alertgate closed the incident without a resolution from the alert. */
+  closedReason?: 'DedupWindowExpired';
 }
 
 export interface RemediationRequest {

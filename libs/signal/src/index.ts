@@ -13,3 +13,4 @@ export { slug } from './slug.js';
 export { keyLabelValue, stormKeyOf } from './storm-key.js';
 export type { StormKeyFields } from './storm-key.js';
 export type { SignalLimits } from './signal-limits.js';
+export { DEFAULT_DEDUP_WINDOW_MS } from './dedup-window.js';
