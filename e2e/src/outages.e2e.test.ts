@@ -73,7 +73,7 @@ describe('outages: a dependency down answers 503 + Retry-After, loses nothing, a
     expect(resources[0]?.status?.occurrences).toBe(3);
   });
 
-  // The gateway asks storm and dedup at once (issue 8): with storm down, the incident dedup opened
+  // The gateway asks storm and dedup at once: with storm down, the incident dedup opened
   // meanwhile is forgotten before the 503, so the retry opens it as new, counted once.
   it('storm down → 503, and what dedup opened meanwhile is forgotten; the retry creates the resource with one occurrence', async () => {
     const storm = fixture.system!.services.storm;

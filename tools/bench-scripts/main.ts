@@ -8,7 +8,7 @@
  * `--incidents` open incidents already in the dedup window, at the batch sizes a webhook of one,
  * a webhook of 50 and a run of seven webhooks of 50 give. Dedup is measured at several
  * DEDUP_PRUNE_SAMPLES settings, since the sweep that removes stale entries is a large share of
- * its script (BENCHMARKS.md, fifth session), with the share of written hashes swept (expected:
+ * its script (BENCHMARKS.md), with the share of written hashes swept (expected:
  * samples ÷ entries per hash, ~61 here). Not part of npm test.
  */
 import { createHash } from 'node:crypto';

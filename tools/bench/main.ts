@@ -112,13 +112,13 @@ interface RunResult {
  * run it: the yardstick ingests and deduplicates at a rate that does not depend on how long a run lasts.
  */
 const ALERTMANAGER_YARDSTICK_TIMERS = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' } as const;
-/** The end-to-end tests' timers (AlertmanagerProcess' defaults), which the yardstick used until the fifth session. */
+/** The end-to-end tests' timers (AlertmanagerProcess' defaults), kept for --yardstick's comparison. */
 const ALERTMANAGER_TEST_TIMERS = {} as const;
 
 /**
  * --yardstick: Alertmanager alone, fresh, with the tests' timers and then with its own defaults,
  * webhooks of 50 (the AlertStream) at CONCURRENCY connections for SECONDS, its rate printed every
- * 2 s: shows whether its rate depends on how long a run lasts (BENCHMARKS.md, fifth session).
+ * 2 s: shows whether its rate depends on how long a run lasts (BENCHMARKS.md).
  */
 async function yardstickCheck(): Promise<void> {
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -451,7 +451,7 @@ async function main(): Promise<void> {
    * It runs with Alertmanager's own default timers (ALERTMANAGER_YARDSTICK_TIMERS): with the
    * tests' 1 s group_interval it flushes every group every second, work that grows with the
    * alerts it holds, so its rate fell with the length of a run (72,000 alerts/s over 4 s, 34,000
-   * over 20 s; BENCHMARKS.md, fifth session) and a 10-second run flattered alertgate.
+   * over 20 s; BENCHMARKS.md) and a 10-second run flattered alertgate.
    */
   const alertmanagerRun = async (theirs: (s: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number }): Promise<RunResult> => {
     const alertmanager = await new AlertmanagerProcess(ALERTMANAGER_YARDSTICK_TIMERS).start();
@@ -561,7 +561,7 @@ async function main(): Promise<void> {
       }
       if (sweep.length > 0) out('\nconcurrency sweep (alerts/s, medians)');
       for (const x of sweep) out(`  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`);
-      if (targets.length > 0) out(`\ntargets (issue 8), at ${CONCURRENCY} connections`);
+      if (targets.length > 0) out(`\ntargets, at ${CONCURRENCY} connections`);
       for (const t of targets) {
         out(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
         if (t.budget) out(`           CPU budget: ${t.budget}`);

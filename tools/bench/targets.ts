@@ -1,5 +1,5 @@
 /**
- * Issue 8's targets, judged on a run's medians, and for the throughput targets the CPU budget
+ * The benchmark's targets, judged on a run's medians, and for the throughput targets the CPU budget
  * that explains them: every process of the run (services, Redis, the load generator) shares the
  * machine's cores, so alerts/s can never exceed cores ÷ CPU seconds per alert, however the work
  * is scheduled. A missed throughput target whose ceiling is below it cannot be met by latency or

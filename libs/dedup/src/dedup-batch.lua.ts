@@ -12,7 +12,7 @@
  * it always outlives its freshest entry; stale entries of a live hash are removed when met on
  * lookup and by sweeping: a written hash of n entries is swept whole with probability samples / n
  * (always when n ≤ samples). Each entry is then examined with the same probability per write as
- * if `samples` random fields were drawn (HRANDFIELD, as until the fifth session: the same bound on
+ * if `samples` random fields were drawn (HRANDFIELD: the same bound on
  * stale entries), but the sweep costs one HLEN per written hash and now and then one HGETALL,
  * instead of a sample and its decoding on every write: the sampling was half of this script's
  * time inside Redis (npm run bench:scripts). The draw is derived from the field written and the

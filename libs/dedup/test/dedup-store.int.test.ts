@@ -133,7 +133,7 @@ describe('DedupStore on real Redis', () => {
     await expect(store.adopt(f, 'ffffffffffff-1', 1)).rejects.toThrow(/does not belong/);
   });
 
-  // Issue 8: folding a storm's new signals needs no second call to undo what dedup recorded.
+  // Folding a storm's new signals needs no second call to undo what dedup recorded.
   it('folds a storm signal that has no open incident, recording nothing, and counts one that has', async () => {
     const open = fp('open-before-the-storm');
     const member = fp('storm-member');

@@ -81,7 +81,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(seen.dedup?.signals).toHaveLength(5);
   });
 
-  // Issue 8: repeats travel without labels and annotations; the writer asks for them when it
+  // Repeats travel without labels and annotations; the writer asks for them when it
   // must create after all (here: a retry after a first attempt that failed before the create).
   it('sends repeats trimmed, and whole again when the writer must create their resource', async () => {
     const calls: ApplyBatchRequest[] = [];
@@ -124,7 +124,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
-  // Issue 8: one call per service and webhook on the normal path, storm and dedup at once, then
+  // One call per service and webhook on the normal path, storm and dedup at once, then
   // ratelimit, then crd-writer; folding takes no second dedup call.
   describe('with storms and rate limits', () => {
     // 'a' is of a key the gateway already heard is in a storm (n/Storming); 'b' and 'c' are not.

@@ -91,7 +91,7 @@ interface Admission {
 
 /**
  * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
- * round trip however many alerts it carries (issue 8), in this order:
+ * round trip however many alerts it carries, in this order:
  * 1. storm evaluates every firing signal (storm on for its key → "fold if new") and, at the same
  *    time, dedup decides per signal: new, duplicate, resolved, unmatched, or folded (a storm's
  *    signal with no open incident: recorded nowhere). Dedup's "fold if new" is the gateway's guess
@@ -475,7 +475,7 @@ function resultOf(signal: Signal, i: number, deferred: ReadonlySet<number>, deci
 
 /**
  * Each service gets only the fields it reads (their protos say which): a webhook's labels and
- * annotations are encoded once, for the crd-writer, instead of three times (issue 8). Written
+ * annotations are encoded once, for the crd-writer, instead of three times. Written
  * out field by field, not spread from a template: these run for every alert, and a spread
  * copies property by property into an object of another shape.
  */

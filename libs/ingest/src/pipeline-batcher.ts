@@ -37,7 +37,7 @@ interface Job {
 }
 
 /**
- * Group commit for webhooks (issue 8): a webhook that finds no pipeline run in flight starts one
+ * Group commit for webhooks: a webhook that finds no pipeline run in flight starts one
  * at once — no timer, no added latency when the gateway is idle — and one that finds fewer than
  * maxInFlight starts another when at least overlapSignals signals are waiting; webhooks
  * that arrive while the runs are busy wait, and the next free run takes all of them together,

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
  * one is about to start. Those ports lie inside Linux's ephemeral range (32768–60999 by default),
  * so an outgoing connection made while the system starts — a service's Redis client, a gRPC
  * channel, Redis' own free port — could be given one, and the service meant to listen there
- * would fail with EADDRINUSE (seen once in the third session). The kernel never hands out a port
+ * would fail with EADDRINUSE (seen once). The kernel never hands out a port
  * that a socket is bound to, so holding them leaves only the moment between release() and the
  * service's own bind. A port already in use at hold() is refused at once, naming its variable.
  */

@@ -1,7 +1,7 @@
 /**
  * GCRA (generic cell rate algorithm). A limiter's only state is its theoretical arrival time
  * (TAT, in microseconds on Redis' own clock via TIME, so that rates above 1,000/s are not
- * rounded down to one unit per millisecond; issue 8's benchmark found that): one field of a shard
+ * rounded down to one unit per millisecond; the benchmark found that): one field of a shard
  * hash, field = hashed limiter id, value = TAT (an integer: as compact in a listpack as ms). A TAT in the past means the limiter is full again, so such a field is the same as
  * no field; they are removed by sampling a few fields per write (as Redis expires keys itself),
  * and the hash's own TTL, pushed out to its latest TAT on every write, drops the whole hash once

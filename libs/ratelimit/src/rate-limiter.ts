@@ -134,7 +134,7 @@ export class RateLimiter {
 
   /**
    * For each webhook of a batch, its source's request and, only when that is admitted, its
-   * creation budgets: one script call for the whole batch (issue 8: one round trip per service
+   * creation budgets: one script call for the whole batch (one round trip per service
    * and webhook), evaluated in order. A refused source takes no budget; its grants are all 0.
    */
   async admit(admissions: readonly { source: string; demands: readonly CreationDemand[] }[]): Promise<{ source: QuotaResult; grants: QuotaResult[] }[]> {

@@ -48,7 +48,7 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
     expect(vip).toMatchObject({ granted: 8, admitted: true });
   });
 
-  // Issue 8: one script for a webhook's source and creation budgets; a refused source takes none.
+  // One script for a webhook's source and creation budgets; a refused source takes none.
   it('admits a source and takes its creation budgets in one call, and takes none when it refuses', async () => {
     const evalsha = jest.spyOn(scope.redis, 'evalsha');
     // Three webhooks of one source (burst 3) and one of another, in one call.

@@ -9,10 +9,10 @@ export type RedisClient = Redis | Cluster;
  * depends on:
  * - enableOfflineQueue false: while Redis is down a command fails at once (mapped to
  *   UNAVAILABLE → 503 + Retry-After) instead of queueing until the deadline.
- * - enableAutoPipelining off: each call of a service sends one script (issue 8), and the gateway
+ * - enableAutoPipelining off: each call of a service sends one script, and the gateway
  *   batches webhooks before it calls, so there is little to share; ioredis' auto-pipelining then
  *   only adds a deferred tick and a Pipeline per command. Off took the Redis-backed services' CPU
- *   per 1,000 single alerts from 0.20–0.24 s to 0.17–0.21 s (BENCHMARKS.md, session 3).
+ *   per 1,000 single alerts from 0.20–0.24 s to 0.17–0.21 s (BENCHMARKS.md).
  * - commandTimeout: a stuck server becomes a retryable error, never a hung webhook.
  */
 export function createRedisClient(config: RedisConfig, connectionName: string): RedisClient {

@@ -125,7 +125,7 @@ export class KubernetesSink implements RemediationSink {
    * True while the watch runs and its cache holds every alertgate resource: then a cache miss
    * means "absent" without asking the API server (a resource created meanwhile by another call
    * is met as AlreadyExists on create, which reads it fresh). Halves the calls per new incident
-   * (issue 8: npm run bench, workload d).
+   * (npm run bench, workload d).
    */
   private synced = false;
   private readonly missingNamespaces = new Map<string, number>();

@@ -14,7 +14,7 @@
  * them in Kubernetes (open resources of the storm key) when it creates the aggregate.
  *
  * ARGV, packed so that a webhook's arguments are a few strings, not six per key and four per
- * alert (building and parsing those was a fifth of the storm service's CPU, issue 8):
+ * alert (building and parsing those was a fifth of the storm service's CPU):
  *   ARGV[1]          the number S of distinct settings in the batch
  *   ARGV[2 .. 1+6S]  each settings' rate N, pattern M, window ms, inactivity ms, max duration ms,
  *                    member cap (keys with different overrides share the one call)
@@ -34,7 +34,7 @@ local keySettings = ARGV[2 + 6 * nSettings]
 local inputs = ARGV[3 + 6 * nSettings]
 
 -- Each key's state is read once, kept in a table while the batch is decided, and written back
--- once (one HGET/HSET per key, not several per alert: issue 8).
+-- once (one HGET/HSET per key, not several per alert).
 local states = {}
 local function load(k)
   local st = states[k]
@@ -58,7 +58,7 @@ local function seen16()
 end
 
 -- Where a member's 5-byte record starts in the packed list (0 when absent). A plain search in C
--- (a loop of string.sub made this script ~18 µs per alert with full member lists, issue 8); a
+-- (a loop of string.sub made this script ~18 µs per alert with full member lists); a
 -- hit off a record boundary (the bytes span two records) searches on.
 local function find(packed, member)
   local from = 1

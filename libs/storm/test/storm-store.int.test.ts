@@ -32,7 +32,7 @@ describe('StormStore on real Redis', () => {
   });
   afterEach(() => scope.verifyAndClean());
 
-  // Issue 8: one Redis round trip per service and webhook, even when the webhook's keys have
+  // One Redis round trip per service and webhook, even when the webhook's keys have
   // different overrides (each key brings its own settings into the one script call).
   it('evaluates keys with different overrides in one script call', async () => {
     const store = new StormStore(scope.redis, new KeySchema(scope.prefix), {
