@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -291,6 +291,30 @@ describe('the Kubernetes API down', () => {
     expect(String(response.json['detail'])).toMatch(/Kubernetes API unreachable/);
     expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(503);
   });
+});
+
+describe('a kubeconfig that changes', () => {
+  let fixture: PipelineFixture;
+  let kubeconfig: string;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-reload');
+    // First the API server "moved away" (nothing answers at the kubeconfig's address).
+    kubeconfig = join(mkdtempSync(join(tmpdir(), 'alertgate-kube-reload-')), 'config');
+    writeFileSync(kubeconfig, readFileSync(testKube().kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
+    fixture = await PipelineFixture.start('kubereload', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig }, 'ingest-gateway': { STORM: 'off' } } });
+  });
+  afterAll(() => fixture?.close());
+
+  it('is reread: after the file names the API server again, the crd-writer is ready and writes, without a restart', async () => {
+    expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(503);
+    writeFileSync(kubeconfig, readFileSync(testKube().kubeconfig, 'utf8'));
+    await eventually('the gateway ready', async () => ((await fetch(`${fixture.gatewayUrl}/readyz`)).status === 200 ? true : undefined), 30_000);
+    const answer = await fixture.postAlerts(amWebhook([amAlert({ alertname: 'Reloaded', namespace: ns, pod: 'r-1' })]));
+    expect(answer.status).toBe(200);
+    expect((answer.json['results'] as Result[])[0]?.outcome).toBe('created');
+    expect((await listRemediationRequests(ns)).map((item) => item.spec.alertname)).toEqual(['Reloaded']);
+  }, 60_000);
 });
 
 describe('a storm on a real API server', () => {

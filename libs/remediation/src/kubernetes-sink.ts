@@ -1,3 +1,5 @@
+import { unwatchFile, watchFile } from 'node:fs';
+
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
@@ -94,6 +96,8 @@ const FALLBACK_CHECK_INTERVAL_MS = 30_000;
 const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
 const CONFLICT_RETRIES = 5;
+/** How often the kubeconfig file is checked for a change. */
+const KUBECONFIG_POLL_MS = 2_000;
 /** Own writes remembered until the watch delivers them (bounded for a watch that is down). */
 const MAX_OWN_WRITES = 10_000;
 
@@ -144,6 +148,7 @@ export class KubernetesSink implements RemediationSink {
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
+    this.watchKubeconfig();
     this.coalescer = new StatusCoalescer(
       options.statusFlushMs,
       combineStatus,
@@ -216,6 +221,8 @@ export class KubernetesSink implements RemediationSink {
       this.ownWrites.delete(key(rr(object)));
     });
     informer.on('error', (err: unknown) => {
+      // A watch replaced by a reload (kubeconfig changed) is not restarted.
+      if (this.informer !== informer) return;
       this.synced = false;
       this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch of RemediationRequests failed; restarting');
       setTimeout(
@@ -629,9 +636,36 @@ export class KubernetesSink implements RemediationSink {
     );
   }
 
+  /**
+   * Rereads the kubeconfig when its file changes (the API server moved, credentials rotated):
+   * the next call loads the new one, and the watch starts again on it. Polled, since editors and
+   * Secret mounts replace the file rather than write it in place.
+   */
+  private watchKubeconfig(): void {
+    const { access } = this.options;
+    if (!('kubeconfigPath' in access)) return;
+    watchFile(access.kubeconfigPath, { interval: KUBECONFIG_POLL_MS, persistent: false }, (now, before) => {
+      if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+      this.options.logger.info({ kubeconfig: access.kubeconfigPath }, 'kubeconfig changed; reloading it and restarting the watch');
+      this.client = undefined;
+      void this.restartWatch();
+    });
+  }
+
+  private async restartWatch(): Promise<void> {
+    const old = this.informer;
+    this.informer = undefined;
+    this.synced = false;
+    await old?.stop();
+    await this.start().catch((err: unknown) => this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'));
+  }
+
   async close(): Promise<void> {
+    if ('kubeconfigPath' in this.options.access) unwatchFile(this.options.access.kubeconfigPath);
     await this.coalescer.close();
-    await this.informer?.stop();
+    const informer = this.informer;
+    this.informer = undefined;
+    await informer?.stop();
   }
 }
 
