@@ -110,7 +110,7 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
    * Retry-After and what was done. The sender retries as Alertmanager does (the same webhook, not
    * before Retry-After), until every webhook is answered 200.
    */
-  it('50 concurrent webhooks of 50 new alerts, retried as Alertmanager does: no 503 for work that was done, every alert created once, each incident one resource', async () => {
+  it('50 concurrent webhooks of 50 new alerts, retried as Alertmanager does: no 503 for work that was done, no alert created twice, each incident one resource', async () => {
     const before = await dedupEntries();
     const bodies = Array.from({ length: 50 }, (_v, w) => amWebhook(Array.from({ length: 50 }, (_a, i) => amAlert({ alertname: 'Flood', namespace: ns, pod: `w${w}-p${i}` }))));
     const created = new Map<string, number>();
@@ -135,8 +135,9 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
     const attempts = await Promise.all(bodies.map(send));
     process.stdout.write(`50 x 50 new alerts: ${answers503} answers of 503 before every webhook got 200 (most attempts for one webhook: ${Math.max(...attempts)})\n`);
     expect(refusedWithoutDeferred).toEqual([]);
-    expect(created.size).toBe(2500);
-    expect([...created.values()].filter((count) => count !== 1)).toEqual([]);
+    // Never answered created twice. (A create still running at a call's deadline is answered
+    // deferred, and when it landed meanwhile the retry answers duplicate: its resource exists.)
+    expect([...created.values()].filter((count) => count > 1)).toEqual([]);
     const resources = (await listRemediationRequests(ns)).filter((rr) => rr.spec.alertname === 'Flood');
     expect(resources).toHaveLength(2500);
     expect(new Set(resources.map((rr) => rr.spec.targetResource.name)).size).toBe(2500);

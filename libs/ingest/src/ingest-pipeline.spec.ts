@@ -426,4 +426,16 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(outcome.writerBusy).toEqual({ retryAfterMs: 3000 });
     expect(forgotten).toEqual([['i-b', 'i-c']]);
   });
+
+  it('defers what was still running at the crd-writer\'s deadline but keeps its incident, so that the retry finds it under the same name', async () => {
+    const forgotten: string[][] = [];
+    const pipeline = new IngestPipeline(allNewDedup(forgotten), {
+      applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_IN_PROGRESS, resource: undefined, error: '' })), retryAfter: { seconds: 5, nanos: 0 } }),
+    });
+    const outcome = await pipeline.process([signal('a')]);
+    if ('refused' in outcome) throw new Error('no rate limit here');
+    expect(outcome.results.map((r) => r.outcome)).toEqual(['deferred']);
+    expect(outcome.writerBusy).toEqual({ retryAfterMs: 5000 });
+    expect(forgotten).toEqual([]);
+  });
 });

@@ -271,8 +271,9 @@ export class IngestPipeline {
    * after a failed first attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED and are
    * sent again whole, in a second call. What the crd-writer refused, or could not start in time
    * (EFFECT_NOT_STARTED: its deadline, or its Kubernetes create rate), changed nothing: their new
-   * incidents are forgotten again, so that the sender's retry opens them. Returns the
-   * crd-writer's retry-after for what it did not start.
+   * incidents are forgotten again, so that the sender's retry opens them. What was still running
+   * at the deadline (EFFECT_IN_PROGRESS) may yet land: its incident is kept, and the retry finds
+   * it under the same name. Returns the crd-writer's retry-after for both.
    */
   private async writeCall(run: RunWrites, indexes: readonly number[]): Promise<number | undefined> {
     if (indexes.length === 0) return undefined;
@@ -524,6 +525,7 @@ const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
   [Effect.EFFECT_RESOLVED]: 'resolved',
   [Effect.EFFECT_FOLDED]: 'storm',
   [Effect.EFFECT_REJECTED]: 'rejected',
-  // Not started in time: nothing changed; the sender's retry does it.
+  // Not started, or not finished, in time: the sender's retry completes it.
   [Effect.EFFECT_NOT_STARTED]: 'deferred',
+  [Effect.EFFECT_IN_PROGRESS]: 'deferred',
 };

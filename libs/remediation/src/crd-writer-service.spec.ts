@@ -58,4 +58,22 @@ describe('crd-writer applyBatch', () => {
     // No deadline (grpc-js reports Infinity): everything is applied.
     expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).results.map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);
   });
+
+  it('answers by the deadline: what is still running is in progress, what never started is not started, what finished is done', async () => {
+    let finish: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => (finish = resolve));
+    const sink: RemediationSink = {
+      ...fakeSink([]),
+      // The create of "a…" hangs (a slow API server); the others finish at once.
+      open: async (incident, namespace) => {
+        if (incident.signal.fingerprint === fp('a')) await hung;
+        return { created: true, ref: { namespace, name: incident.incidentId } };
+      },
+    };
+    // Margin 250 ms: answered 50 ms from now.
+    const { results, retryAfterMs } = await applyBatch(sink, [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now() + 300));
+    expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_IN_PROGRESS, Effect.EFFECT_CREATED]);
+    expect(retryAfterMs).toBeGreaterThan(0);
+    finish();
+  });
 });

@@ -173,15 +173,17 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
+  const started = new Set<number>();
   const applyAt = async (i: number): Promise<void> => {
     const update = updates[i];
     const signal = signals[i];
     if (!update || !signal) return;
     // Once passed, it stays passed: an incident's later updates are not started either (order).
     if (deadline.passed()) {
-      results[i] = NOT_STARTED;
+      results[i] ??= NOT_STARTED;
       return;
     }
+    started.add(i);
     try {
       results[i] = await applyOne(sink, update, signal, dedup, deadline.at);
     } catch (err) {
@@ -207,10 +209,44 @@ export async function applyBatch(sink: RemediationSink, updates: readonly Incide
   // links, the incidents the same webhook opened just before its storm was detected.
   const all = [...groups.values()];
   const isFold = (group: number[]): boolean => updates[group[0] ?? -1]?.action === Action.ACTION_FOLD;
-  await run(all.filter((group) => !isFold(group)));
-  await run(all.filter(isFold));
+  const work = (async () => {
+    await run(all.filter((group) => !isFold(group)));
+    await run(all.filter(isFold));
+  })();
+  if (!(await finishedBy(work, deadline.at))) {
+    // The answer goes now, before the caller's deadline; what is still running goes on. Its
+    // outcome is not known yet: in progress, never "not started" (a create may still land).
+    work.catch(() => undefined);
+    updates.forEach((_update, i) => (results[i] ??= started.has(i) ? IN_PROGRESS : NOT_STARTED));
+    updatesInProgress.inc(updates.filter((_update, i) => results[i] === IN_PROGRESS).length);
+    return { results: [...results], retryAfterMs: Math.max(retryAfterMs ?? 0, IN_PROGRESS_RETRY_AFTER_MS) };
+  }
   return { results, retryAfterMs };
 }
+
+/** When to try again updates that were still running at the deadline. */
+const IN_PROGRESS_RETRY_AFTER_MS = 5_000;
+const IN_PROGRESS: ApplyResult = { effect: Effect.EFFECT_IN_PROGRESS, resource: undefined, error: '' };
+
+/** Whether `work` settled by `at` (Date.now() ms; never past when undefined); its failure is thrown. */
+async function finishedBy(work: Promise<void>, at: number | undefined): Promise<boolean> {
+  if (at === undefined) {
+    await work;
+    return true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, at - Date.now()))));
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const updatesInProgress = counter({
+  name: 'alertgate_crd_writer_updates_in_progress_at_deadline_total',
+  help: 'Updates still running when a call had to be answered (its deadline): answered EFFECT_IN_PROGRESS; the sender retries them.',
+});
 
 /** What applyBatch did: one result per update, and when to retry the creates not started. */
 export interface AppliedBatch {

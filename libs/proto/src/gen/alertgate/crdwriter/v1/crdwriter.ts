@@ -108,6 +108,12 @@ export enum Effect {
    * (ApplyBatchResponse.retry_after).
    */
   EFFECT_NOT_STARTED = 8,
+  /**
+   * EFFECT_IN_PROGRESS - The update was started but had not finished by the call's deadline (a slow API server): it
+   * may still take effect. The caller keeps what dedup recorded, so that its retry completes it
+   * under the same name, and defers it (ApplyBatchResponse.retry_after).
+   */
+  EFFECT_IN_PROGRESS = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -140,6 +146,9 @@ export function effectFromJSON(object: any): Effect {
     case 8:
     case "EFFECT_NOT_STARTED":
       return Effect.EFFECT_NOT_STARTED;
+    case 9:
+    case "EFFECT_IN_PROGRESS":
+      return Effect.EFFECT_IN_PROGRESS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -167,6 +176,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_REJECTED";
     case Effect.EFFECT_NOT_STARTED:
       return "EFFECT_NOT_STARTED";
+    case Effect.EFFECT_IN_PROGRESS:
+      return "EFFECT_IN_PROGRESS";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -214,7 +225,7 @@ export interface ApplyResult {
 
 export interface ApplyBatchResponse {
   results: ApplyResult[];
-  /** Set when some results are EFFECT_NOT_STARTED: when the crd-writer expects to take them. */
+  /** Set when some results are EFFECT_NOT_STARTED or EFFECT_IN_PROGRESS: when to try them again. */
   retryAfter?: Duration | undefined;
 }
 
