@@ -1,5 +1,7 @@
 import { type Agent, request } from 'undici';
 
+import { quantile, round2 } from './stats.js';
+
 /** How the senders behave: like Alertmanager's notification pipeline, one webhook in flight per group. */
 export interface SendersOptions {
   /** Alert groups; each sends its next webhook when the last one was answered. */
@@ -44,8 +46,6 @@ interface Answer {
   readonly deferred: number;
 }
 
-const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 function alert(labels: Record<string, string>, startsAt: string): object {
   return { status: 'firing', labels, annotations: { summary: 'bench' }, startsAt, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' };

@@ -27,6 +27,7 @@ import { Agent, request } from 'undici';
 
 import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './alertmanager-senders.js';
 import { processCpuSeconds } from './process-cpu.js';
+import { median, quantile, round2 } from './stats.js';
 import { assessTargets, type SweepFigures } from './targets.js';
 
 const root = resolve(__dirname, '..', '..');
@@ -159,7 +160,6 @@ async function yardstickCheck(): Promise<void> {
   }
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 /** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
 async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number; countCreated?: boolean }): Promise<RunResult> {
@@ -281,7 +281,6 @@ const loadGeneratorCpuSeconds = (): number => {
   return (user + system) / 1e6;
 };
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /**
  * (d) Resource creation on the real test API server (npm run k8s:up's): the same stream of
@@ -413,7 +412,6 @@ interface WorkloadE {
   readonly streamA: { alertsPerSecond: number; p50ms: number; p95ms: number; p99ms: number; createdPerSecond: number; errors: number };
 }
 
-const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /** The round with the median alerts/s (its other figures kept together with it). */
 function medianRun(runs: readonly SendersFigures[]): SendersFigures {

@@ -11,15 +11,20 @@ ports=$(node -e '
 ')
 read -r ingest dedup writer ratelimit storm <<<"$ports"
 
+# npm start in its own process group, as a terminal's foreground job is (Ctrl-C reaches every
+# process in it), logging to $1, until it says it is running; its pid (npm's) in $job.
+start_system() {
+  INGEST_PORT=$ingest DEDUP_PORT=$dedup CRD_WRITER_PORT=$writer RATELIMIT_PORT=$ratelimit STORM_PORT=$storm METRICS_PORT=0 \
+    setsid npm start >"$1" 2>&1 &
+  job=$!
+  until grep -q '^alertgate is running\.' "$1"; do
+    kill -0 "$job" 2>/dev/null || fail "npm start exited before it was running (log: $1)"
+    sleep 0.5
+  done
+}
+
 started=$SECONDS
-# Its own process group, as a terminal's foreground job is: Ctrl-C reaches every process in it.
-INGEST_PORT=$ingest DEDUP_PORT=$dedup CRD_WRITER_PORT=$writer RATELIMIT_PORT=$ratelimit STORM_PORT=$storm METRICS_PORT=0 \
-  setsid npm start >/tmp/start.log 2>&1 &
-job=$!
-until grep -q '^alertgate is running\.' /tmp/start.log; do
-  kill -0 "$job" 2>/dev/null || fail "npm start exited before it was running"
-  sleep 0.5
-done
+start_system /tmp/start.log
 echo "clean-root: npm start ready in $((SECONDS - started)) s (npm packages and redis-server installed)"
 
 report=$(npm run -s redis-report 2>&1) || fail "npm run redis-report failed: $report"
@@ -33,26 +38,23 @@ node -e '
 ' "$ingest" || fail "the alert was not answered created"
 ls var/remediationrequests/default/cleanrootcheck-*.yaml >/dev/null 2>&1 || fail "no resource file for the alert under var/remediationrequests/default"
 
-kill -INT -- "-$job"
-wait "$job" || true
 # The root has its own process namespace: any process left but this script's is a leak. A stop
 # that takes minutes is a hang, not slowness.
 left() { for cmdline in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$cmdline" 2>/dev/null; echo; done | grep -E '[s]tart-system|[r]edis-server|[d]ist/apps' || true; }
-for _ in $(seq 240); do [ -z "$(left)" ] && break; sleep 0.5; done
-[ -z "$(left)" ] || fail "still running after Ctrl-C: $(left)"
+# After $1 (what stopped it), npm has exited and, within two minutes, everything it started.
+all_stopped() {
+  wait "$job" || true
+  for _ in $(seq 240); do [ -z "$(left)" ] && break; sleep 0.5; done
+  [ -z "$(left)" ] || fail "still running after $1: $(left)"
+}
+
+kill -INT -- "-$job"
+all_stopped "Ctrl-C"
 [ ! -e var/endpoints.json ] || fail "var/endpoints.json is left after Ctrl-C"
 # Each service drained: the terminal's SIGINT and start-system's SIGTERM are one stop, not two.
 ! grep -q 'second signal' /tmp/start.log || fail "a service took Ctrl-C for a second signal and exited without draining"
 
 # A SIGTERM to npm alone (a supervisor, a closed terminal) stops everything too.
-INGEST_PORT=$ingest DEDUP_PORT=$dedup CRD_WRITER_PORT=$writer RATELIMIT_PORT=$ratelimit STORM_PORT=$storm METRICS_PORT=0 \
-  setsid npm start >/tmp/start-term.log 2>&1 &
-job=$!
-until grep -q '^alertgate is running\.' /tmp/start-term.log; do
-  kill -0 "$job" 2>/dev/null || fail "npm start exited before it was running (second start)"
-  sleep 0.5
-done
+start_system /tmp/start-term.log
 kill -TERM "$job"
-wait "$job" || true
-for _ in $(seq 240); do [ -z "$(left)" ] && break; sleep 0.5; done
-[ -z "$(left)" ] || fail "still running after a SIGTERM to npm: $(left)"
+all_stopped "a SIGTERM to npm"

@@ -280,16 +280,17 @@ export class IngestPipeline {
     const answer = await this.apply(indexes.map((k) => run.updates[k] as IncidentUpdate));
     const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
     indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
-    let retryAfterMs = toMillis(answer.retryAfter);
+    const retryAfters = [toMillis(answer.retryAfter)];
     if (again.length > 0) {
       const whole = again.map((k) => ({ ...(run.updates[k] as IncidentUpdate), signal: run.signals[run.kept[k] ?? -1] as Signal, signalTrimmed: false }));
       const retried = await this.apply(whole);
       again.forEach((k, j) => (run.written[k] = retried.results[j]));
-      retryAfterMs = Math.max(retryAfterMs ?? 0, toMillis(retried.retryAfter) ?? 0) || retryAfterMs;
+      retryAfters.push(toMillis(retried.retryAfter));
     }
     const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
     if (undone.length > 0) await this.forget(undone.map((k) => run.kept[k] ?? -1), run.decisions);
-    return retryAfterMs;
+    const known = retryAfters.filter((ms): ms is number => ms !== undefined);
+    return known.length > 0 ? Math.max(...known) : undefined;
   }
 
   private async apply(updates: IncidentUpdate[]): Promise<ApplyBatchResponse> {

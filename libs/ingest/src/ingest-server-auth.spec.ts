@@ -1,13 +1,8 @@
 import { connect } from 'node:net';
 
-import { createLogger } from '@alertgate/logging';
-import { Effect, Outcome } from '@alertgate/proto';
-import { PARSE_DEFAULTS } from '@alertgate/signal';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 
-import { IngestPipeline } from './ingest-pipeline.js';
-import { createIngestServer } from './ingest-server.js';
+import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
 const TOKEN = 's3cret-token';
 const BODY = JSON.stringify({
@@ -67,33 +62,7 @@ describe('ingest server authentication (real listener, raw request targets)', ()
   let pipelineCalls = 0;
 
   beforeAll(async () => {
-    const ts = { seconds: 1, nanos: 0 };
-    const pipeline = new IngestPipeline(
-      {
-        checkBatch: (request) => {
-          pipelineCalls += 1;
-          return Promise.resolve({
-            decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })),
-          });
-        },
-        forgetBatch: () => Promise.resolve({ forgotten: [] }),
-      },
-      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
-    );
-    app = createIngestServer({
-      pipeline,
-      parse: PARSE_DEFAULTS,
-      bodyLimitBytes: 1 << 20,
-      requestTimeoutMs: 30_000,
-      auth: { mode: 'token', token: TOKEN },
-      retryAfterSeconds: 1,
-      readiness: () => Promise.resolve({ ready: true, checks: {} }),
-      registry: new Registry(),
-      logger: createLogger({ service: 'test', level: 'silent' }),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'token', token: TOKEN }, onCheck: () => (pipelineCalls += 1) }));
   });
   afterAll(() => app.close());
 

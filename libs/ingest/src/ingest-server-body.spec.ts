@@ -1,13 +1,8 @@
 import { connect } from 'node:net';
 
-import { createLogger } from '@alertgate/logging';
-import { Effect, Outcome } from '@alertgate/proto';
-import { PARSE_DEFAULTS } from '@alertgate/signal';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 
-import { IngestPipeline } from './ingest-pipeline.js';
-import { createIngestServer } from './ingest-server.js';
+import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
 const webhook = (alertname: string): string =>
   JSON.stringify({ version: '4', alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname, namespace: 'kube-system', pod: 'p' } }] });
@@ -52,32 +47,8 @@ describe('ingest server bodies (real listener, raw requests)', () => {
   let checked = 0;
 
   beforeAll(async () => {
-    const ts = { seconds: 1, nanos: 0 };
-    const pipeline = new IngestPipeline(
-      {
-        checkBatch: (request) => {
-          checked += request.signals.length;
-          return Promise.resolve({ decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })) });
-        },
-        forgetBatch: () => Promise.resolve({ forgotten: [] }),
-      },
-      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
-    );
-    app = createIngestServer({
-      pipeline,
-      parse: PARSE_DEFAULTS,
-      bodyLimitBytes: 1 << 20,
-      // Short, so that a trickled body is timed out within the test; it only bounds the wait.
-      requestTimeoutMs: 1_000,
-      auth: { mode: 'disabled' },
-      retryAfterSeconds: 1,
-      readiness: () => Promise.resolve({ ready: true, checks: {} }),
-      registry: new Registry(),
-      logger: createLogger({ service: 'test', level: 'silent' }),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    // Short, so that a trickled body is timed out within the test; it only bounds the wait.
+    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'disabled' }, requestTimeoutMs: 1_000, onCheck: (signals) => (checked += signals) }));
   });
   afterAll(() => app.close());
 

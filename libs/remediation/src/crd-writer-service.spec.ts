@@ -70,8 +70,8 @@ describe('crd-writer applyBatch', () => {
         return { created: true, ref: { namespace, name: incident.incidentId } };
       },
     };
-    // Margin 250 ms: answered 50 ms from now.
-    const { results, retryAfterMs } = await applyBatch(sink, [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now() + 300));
+    // Answered a second from now (the deadline less the 250 ms margin): "c…" resolves at once.
+    const { results, retryAfterMs } = await applyBatch(sink, [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now() + 1_250));
     expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_IN_PROGRESS, Effect.EFFECT_CREATED]);
     expect(retryAfterMs).toBeGreaterThan(0);
     finish();

@@ -1,0 +1,42 @@
+import { createLogger } from '@alertgate/logging';
+import { Effect, Outcome } from '@alertgate/proto';
+import { PARSE_DEFAULTS } from '@alertgate/signal';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+
+import type { IngestAuth } from './bearer-authenticator.js';
+import { IngestPipeline } from './ingest-pipeline.js';
+import { createIngestServer } from './ingest-server.js';
+
+/**
+ * For the specs of the HTTP surface: a real ingest server on 127.0.0.1, port 0, over a pipeline
+ * of fakes that opens every signal as new and creates its resource. `onCheck` hears each dedup
+ * call, so a spec can tell whether a request reached the pipeline.
+ */
+export async function listenTestIngestServer(options: { auth: IngestAuth; requestTimeoutMs?: number; onCheck?: (signals: number) => void }): Promise<{ app: FastifyInstance; port: number }> {
+  const ts = { seconds: 1, nanos: 0 };
+  const pipeline = new IngestPipeline(
+    {
+      checkBatch: (request) => {
+        options.onCheck?.(request.signals.length);
+        return Promise.resolve({ decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })) });
+      },
+      forgetBatch: () => Promise.resolve({ forgotten: [] }),
+    },
+    { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
+  );
+  const app = createIngestServer({
+    pipeline,
+    parse: PARSE_DEFAULTS,
+    bodyLimitBytes: 1 << 20,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    auth: options.auth,
+    retryAfterSeconds: 1,
+    readiness: () => Promise.resolve({ ready: true, checks: {} }),
+    registry: new Registry(),
+    logger: createLogger({ service: 'test', level: 'silent' }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  return { app, port: typeof address === 'object' && address ? address.port : 0 };
+}
