@@ -1,7 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Action, Effect, Source, Status, type IncidentUpdate } from '@alertgate/proto';
 
-import { applyBatch, callDeadline } from './crd-writer-service.js';
+import { answerMarginMs, applyBatch, callDeadline } from './crd-writer-service.js';
 import type { RemediationSink } from './remediation-sink.js';
 
 const ts = { seconds: 1_700_000_000, nanos: 0 };
@@ -70,10 +70,15 @@ describe('crd-writer applyBatch', () => {
         return { created: true, ref: { namespace, name: incident.incidentId } };
       },
     };
-    // Answered a second from now (the deadline less the 250 ms margin): "c…" resolves at once.
+    // Answered a second from now (the deadline less its 250 ms margin): "c…" resolves at once.
     const { results, retryAfterMs } = await applyBatch(sink, [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now() + 1_250));
     expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_IN_PROGRESS, Effect.EFFECT_CREATED]);
     expect(retryAfterMs).toBeGreaterThan(0);
     finish();
+  });
+
+  it('keeps a fifth of a call\'s time for the answer, between 250 ms and 2 s', () => {
+    expect([500, 5_000, 10_000, 60_000].map(answerMarginMs)).toEqual([250, 1_000, 2_000, 2_000]);
+    expect(callDeadline(11_000, 1_000).at).toBe(9_000);
   });
 });

@@ -125,13 +125,21 @@ export interface WorkDeadline {
 
 export const NO_DEADLINE: WorkDeadline = { passed: () => false, at: undefined };
 
-/** Margin before the caller's deadline: an answer must still reach it. */
-const DEADLINE_MARGIN_MS = 250;
+/**
+ * The part of a call's time kept for its answer to reach the caller: a fifth of it, at least
+ * 250 ms and at most 2 s. The server's deadline counts from when it reads the call, and on a
+ * saturated machine both event loops lag (the call is read late; the answer is read after the
+ * caller's deadline timer has fired), by hundreds of milliseconds.
+ */
+export function answerMarginMs(timeLeftMs: number): number {
+  return Math.min(2_000, Math.max(250, timeLeftMs / 5));
+}
 
-/** The deadline of a gRPC call, less the margin (none when the caller set none). */
-export function callDeadline(deadline: Date | number): WorkDeadline {
-  const at = (deadline instanceof Date ? deadline.getTime() : deadline) - DEADLINE_MARGIN_MS;
-  if (!Number.isFinite(at)) return NO_DEADLINE;
+/** The deadline of a gRPC call, less the answer's margin (none when the caller set none). */
+export function callDeadline(deadline: Date | number, now: number = Date.now()): WorkDeadline {
+  const callAt = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(callAt)) return NO_DEADLINE;
+  const at = callAt - answerMarginMs(callAt - now);
   return { passed: () => Date.now() >= at, at };
 }
 
