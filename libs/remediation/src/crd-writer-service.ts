@@ -108,7 +108,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
     return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref, error: '' };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
-  const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs }, signal.namespace);
+  const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs, occurrences: update.occurrences, lastSeenMs: toMillis(update.lastSeen) }, signal.namespace);
   return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref, error: '' } : { effect: Effect.EFFECT_NOT_FOUND, resource: undefined, error: '' };
 }
 

@@ -51,9 +51,9 @@ describe('FileSink', () => {
     expect(again.map((r) => r.created)).toEqual([false, false]);
     expect(readdirSync(join(root, 'data'))).toEqual([`${first.ref.name}.yaml`]);
 
-    const byFingerprint = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 5_000 }, 'data');
+    const byFingerprint = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 5_000, occurrences: 0, lastSeenMs: undefined }, 'data');
     expect(byFingerprint.ref).toEqual(first.ref);
-    const none = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 6_000 }, 'data');
+    const none = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 6_000, occurrences: 0, lastSeenMs: undefined }, 'data');
     expect(none.ref).toBeUndefined();
   });
 

@@ -18,7 +18,7 @@ import {
   LABEL_FINGERPRINT,
   mergeOpenStatus,
   openStatus,
-  resolvedStatus,
+  resolutionStatus,
   resourceName,
   type FoldedSignal,
   type OpenIncident,
@@ -97,7 +97,7 @@ export class FileSink implements RemediationSink {
     return this.mutex.run(path, async () => {
       const existing = await this.read(path);
       if (existing === undefined) return {};
-      const status = resolvedStatus(existing.status, request.resolvedAtMs);
+      const status = applyStatus(existing.status, resolutionStatus(request));
       if (status) await this.write(path, { ...existing, status });
       return { ref: { namespace, name } };
     });

@@ -16,7 +16,7 @@ export {
   TERMINAL_PHASES,
   labelValue,
   mergeOpenStatus,
-  resolvedStatus,
+  resolutionStatus,
   resourceName,
   RR_API_VERSION,
   RR_GROUP,

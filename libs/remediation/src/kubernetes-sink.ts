@@ -26,6 +26,7 @@ import {
   LABEL_MANAGED_BY,
   LABEL_STORM,
   openStatus,
+  resolutionStatus,
   resourceName,
   RR_GROUP,
   RR_PLURAL,
@@ -485,7 +486,7 @@ export class KubernetesSink implements RemediationSink {
       if (!current) continue;
       const ref = { namespace: ns, name: current.metadata.name };
       // Written at once: Alertmanager sends a resolution once; it must not wait in memory.
-      await this.writeStatus(ref, { resolvedAt: new Date(request.resolvedAtMs).toISOString(), alertState: 'Resolved' });
+      await this.writeStatus(ref, resolutionStatus(request));
       return { ref };
     }
     return {};

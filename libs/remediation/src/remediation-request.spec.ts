@@ -1,7 +1,7 @@
 import { Source, Status, type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
 
-import { belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolvedStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal => ({
   fingerprint: 'f'.repeat(64),
@@ -42,10 +42,19 @@ describe('RemediationRequest model', () => {
     expect(mergeOpenStatus(undefined, { occurrences: 1 })).toMatchObject({ phase: 'Pending', occurrences: 1, alertState: 'Firing' });
   });
 
-  it('records a resolution once', () => {
-    const resolved = resolvedStatus({ occurrences: 2 }, Date.parse('2026-01-01T00:00:00Z'));
-    expect(resolved).toEqual({ occurrences: 2, resolvedAt: '2026-01-01T00:00:00.000Z', alertState: 'Resolved' });
-    expect(resolvedStatus(resolved, Date.now())).toBeUndefined();
+  it('records a resolution once, with the counts dedup had, never lowering them', () => {
+    const at = Date.parse('2026-01-01T00:00:00Z');
+    const resolved = applyStatus({ phase: 'Pending', occurrences: 2, alertState: 'Firing' }, resolutionStatus({ resolvedAtMs: at, occurrences: 0, lastSeenMs: undefined }));
+    expect(resolved).toEqual({ phase: 'Pending', occurrences: 2, resolvedAt: '2026-01-01T00:00:00.000Z', alertState: 'Resolved' });
+    expect(applyStatus(resolved, resolutionStatus({ resolvedAtMs: Date.now(), occurrences: 1, lastSeenMs: undefined }))).toBeUndefined();
+    // Counts coalesced in a crd-writer that crashed: the resolution brings dedup's.
+    expect(applyStatus({ phase: 'Pending', occurrences: 1, alertState: 'Firing' }, resolutionStatus({ resolvedAtMs: at, occurrences: 7, lastSeenMs: at - 1_000 }))).toEqual({
+      phase: 'Pending',
+      occurrences: 7,
+      lastSeen: '2025-12-31T23:59:59.000Z',
+      resolvedAt: '2026-01-01T00:00:00.000Z',
+      alertState: 'Resolved',
+    });
   });
 
   it('links only incidents of the same storm key, whatever STORM_KEY_LABELS holds', () => {

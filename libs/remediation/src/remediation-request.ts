@@ -369,7 +369,10 @@ export function aggregateStatus(folded: FoldedSignal, linked: readonly string[])
   };
 }
 
-export function resolvedStatus(current: RemediationRequestStatus | undefined, resolvedAtMs: number): RemediationRequestStatus | undefined {
-  if (current?.resolvedAt) return undefined;
-  return { ...current, resolvedAt: iso(resolvedAtMs), alertState: 'Resolved' };
+/** What a resolution writes: resolved, and the counts dedup had for the incident (merged, never lowered). */
+export function resolutionStatus(request: { readonly resolvedAtMs: number; readonly occurrences: number; readonly lastSeenMs: number | undefined }): RemediationRequestStatus {
+  const status: RemediationRequestStatus = { resolvedAt: iso(request.resolvedAtMs), alertState: 'Resolved' };
+  if (request.occurrences > 0) status.occurrences = request.occurrences;
+  if (request.lastSeenMs !== undefined && request.lastSeenMs > 0) status.lastSeen = iso(request.lastSeenMs);
+  return status;
 }

@@ -33,6 +33,13 @@ export interface ResolveRequest {
   /** Empty when the dedup window no longer knew the incident: the sink looks it up by fingerprint. */
   readonly incidentId: string;
   readonly resolvedAtMs: number;
+  /**
+   * The incident's deliveries and last one as dedup counted them (0 / undefined: not known). A
+   * resolution writes them too: the counts the crd-writer had only coalesced in memory are not
+   * lost to a crash when the next message of the incident is its resolution.
+   */
+  readonly occurrences: number;
+  readonly lastSeenMs: number | undefined;
 }
 
 export interface ResolveResult {
