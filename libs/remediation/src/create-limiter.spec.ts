@@ -80,4 +80,35 @@ describe('CreateLimiter', () => {
     (await after)();
     expect(limiter.state).toMatchObject({ running: 0, queued: 0 });
   });
+
+  it('after a slow spell, lets one create through when none is in flight, so that the mean comes down again', async () => {
+    let now = 1_000_000;
+    const limiter = new CreateLimiter({ qps: 1_000, burst: 1_000, concurrency: 4 }, () => now);
+    // Creates that took 30 s each (an API server hung, then continued): the mean is 30 s.
+    for (let i = 0; i < 40; i++) {
+      const release = await limiter.acquire(undefined);
+      now += 30_000;
+      release();
+    }
+    expect(limiter.state.meanMs).toBeGreaterThan(20_000);
+    // Beside a create in flight, one with a 10 s deadline is refused at once by that mean...
+    const running = await limiter.acquire(undefined);
+    await expect(limiter.acquire(now + 10_000)).rejects.toMatchObject({ details: { notStarted: 1 } });
+    now += 50;
+    running();
+    // ...but alone it runs, and quick creates bring the mean down until others fit again.
+    let admitted = 0;
+    for (let i = 0; i < 30; i++) {
+      const release = await limiter.acquire(now + 10_000);
+      admitted += 1;
+      now += 50;
+      release();
+    }
+    expect(admitted).toBe(30);
+    expect(limiter.state.meanMs).toBeLessThan(1_000);
+    const first = await limiter.acquire(now + 10_000);
+    const second = await limiter.acquire(now + 10_000);
+    first();
+    second();
+  });
 });

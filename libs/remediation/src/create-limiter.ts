@@ -69,7 +69,11 @@ export class CreateLimiter {
     const ahead = this.running + this.queued - this.options.concurrency + 1;
     const placeWaitMs = ahead <= 0 ? 0 : Math.ceil(ahead / this.options.concurrency) * this.meanMs;
     const waitMs = Math.max(tokenWaitMs, placeWaitMs);
-    if (deadlineAt !== undefined && now + waitMs + this.meanMs > deadlineAt) {
+    // With no create in flight, this one is let through whatever the mean says: it measures the
+    // API server again. Otherwise a slow spell (an API server hung for 30 s) would leave a mean
+    // that refuses every create, and with none run the mean would never come down.
+    const probe = this.running + this.queued === 0;
+    if (deadlineAt !== undefined && now + waitMs + (probe ? 0 : this.meanMs) > deadlineAt) {
       throw new AlertgateError(Code.ResourceExhausted, `the Kubernetes create rate (KUBE_CREATE_QPS ${this.options.qps}/s, burst ${this.options.burst}, ${this.options.concurrency} at once) cannot take this create before its deadline`, {
         details: { notStarted: 1, retryAfterMs: Math.ceil(waitMs) },
       });
@@ -86,7 +90,7 @@ export class CreateLimiter {
     }
     // The wait was a prediction; creates may have slowed meanwhile. Decided again at the start:
     // one that can no longer finish in time is not started, its place handed on.
-    if (deadlineAt !== undefined && this.now() + this.meanMs > deadlineAt) {
+    if (!probe && deadlineAt !== undefined && this.now() + this.meanMs > deadlineAt) {
       this.handOn();
       throw new AlertgateError(Code.ResourceExhausted, 'the Kubernetes API server is creating more slowly than predicted: this create cannot finish before its deadline', {
         details: { notStarted: 1, retryAfterMs: Math.ceil(this.meanMs * Math.max(1, this.queued / this.options.concurrency)) },
