@@ -12,6 +12,8 @@ export interface StatusTarget {
  */
 export class StatusCoalescer {
   private pending = new Map<string, { target: StatusTarget; next: RemediationRequestStatus }>();
+  /** What a flush is writing now: not on the API server yet, and no longer pending. */
+  private readonly writing = new Map<string, RemediationRequestStatus>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -34,9 +36,16 @@ export class StatusCoalescer {
     }, this.flushIntervalMs);
   }
 
-  /** What is waiting to be written for a resource (counts not yet on the API server). */
+  /**
+   * What is waiting to be written for a resource, or being written: counts the API server may
+   * not have yet. A decision made while a flush's write is in flight (adopting the resource after
+   * Redis lost its state) must count them too, or it counts on from an older number.
+   */
   pendingFor(target: StatusTarget): RemediationRequestStatus | undefined {
-    return this.pending.get(`${target.namespace}/${target.name}`)?.next;
+    const key = `${target.namespace}/${target.name}`;
+    const waiting = this.pending.get(key)?.next;
+    const inFlight = this.writing.get(key);
+    return waiting && inFlight ? this.merge(inFlight, waiting) : (waiting ?? inFlight);
   }
 
   get size(): number {
@@ -50,11 +59,15 @@ export class StatusCoalescer {
       this.pending = new Map();
       await Promise.all(
         batch.map(async ({ target, next }) => {
+          const key = `${target.namespace}/${target.name}`;
+          this.writing.set(key, next);
           try {
             await this.write(target, next);
           } catch (err) {
             this.onError(target, err);
             this.schedule(target, next);
+          } finally {
+            this.writing.delete(key);
           }
         }),
       );
