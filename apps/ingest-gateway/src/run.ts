@@ -39,6 +39,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
       checkBatch: (request) =>
         callUnary(dedup, dedup.checkBatch.bind(dedup), request, new Metadata(), 'dedup.CheckBatch', { deadlineMs: config.dedupDeadlineMs }),
       forgetBatch: (request) => callUnary(dedup, dedup.forgetBatch.bind(dedup), request, new Metadata(), 'dedup.ForgetBatch', { deadlineMs: config.dedupDeadlineMs }),
+      adopt: (request) => callUnary(dedup, dedup.adopt.bind(dedup), request, new Metadata(), 'dedup.Adopt', { deadlineMs: config.dedupDeadlineMs }),
     },
     {
       applyBatch: (request) =>

@@ -16,11 +16,14 @@ const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 
   annotations: {},
 });
 const ts = { seconds: 1, nanos: 0 };
+/** For the tests in which no resolution is ever undone. */
+const unusedAdopt = (): Promise<never> => Promise.reject(new Error('adopt is not called here'));
 
 /** A dedup that opens every signal as a new incident `i-<fingerprint>`, and records what it forgets. */
 const allNewDedup = (forgotten: string[][]): DedupPort => ({
   checkBatch: (request) =>
     Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 } })) }),
+  adopt: unusedAdopt,
   forgetBatch: (request) => {
     forgotten.push(request.incidents.map((incident) => incident.incidentId));
     return Promise.resolve({ forgotten: request.incidents.map(() => true) });
@@ -44,6 +47,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             ],
           });
         },
+        adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('not called without a rate limit or storms')),
       },
       {
@@ -95,6 +99,7 @@ describe('IngestPipeline (unit, fake services)', () => {
               { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 2 } },
             ],
           }),
+        adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('unused')),
       },
       {
@@ -116,9 +121,47 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created', 'created']);
   });
 
+  it('puts a resolution back in dedup, with its counts, when it did not reach the resource', async () => {
+    const adopted: { fingerprint: string; incidentId: string; occurrences: number }[] = [];
+    const dedup: DedupPort = {
+      checkBatch: (request) =>
+        Promise.resolve({
+          decisions: request.signals.map((s) =>
+            s.status === Status.STATUS_RESOLVED
+              ? { fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_RESOLVED, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 7 } }
+              : { fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 3 } },
+          ),
+        }),
+      adopt: (request) => {
+        adopted.push(request);
+        return Promise.resolve({ incident: undefined });
+      },
+      forgetBatch: () => Promise.reject(new Error('nothing new to forget')),
+    };
+    const resolvedAndRepeat = [signal('r', Status.STATUS_RESOLVED), signal('d')];
+    // The crd-writer unreachable: the retry will resolve "r" again, and must find its counts.
+    const down = new IngestPipeline(dedup, { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) });
+    await expect(down.process(resolvedAndRepeat)).rejects.toMatchObject({ code: Code.Unavailable });
+    expect(adopted).toEqual([{ fingerprint: 'r', incidentId: 'i-r', occurrences: 7 }]);
+    // Still running at the crd-writer's deadline: answered 503, so restored too.
+    adopted.length = 0;
+    const late = new IngestPipeline(dedup, {
+      applyBatch: (request) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_RESOLVE ? Effect.EFFECT_IN_PROGRESS : Effect.EFFECT_UPDATED, error: '' })) }),
+    });
+    await late.process(resolvedAndRepeat);
+    expect(adopted).toEqual([{ fingerprint: 'r', incidentId: 'i-r', occurrences: 7 }]);
+    // Recorded: nothing is put back.
+    adopted.length = 0;
+    const ok = new IngestPipeline(dedup, {
+      applyBatch: (request) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_RESOLVE ? Effect.EFFECT_RESOLVED : Effect.EFFECT_UPDATED, error: '' })) }),
+    });
+    await ok.process(resolvedAndRepeat);
+    expect(adopted).toEqual([]);
+  });
+
   it('passes a dependency failure on untouched (the HTTP layer turns it into 503)', async () => {
     const pipeline = new IngestPipeline(
-      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), forgetBatch: () => Promise.reject(new Error('unused')) },
+      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) },
       { applyBatch: () => Promise.reject(new Error('must not be called')) },
     );
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });
@@ -156,6 +199,7 @@ describe('IngestPipeline (unit, fake services)', () => {
               ],
             });
           },
+          adopt: unusedAdopt,
           forgetBatch: (request) => {
             calls.push('forget');
             forgotten = request;
@@ -244,6 +288,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             foldIfNew.push(request.foldIfNew);
             return Promise.resolve({ decisions: request.foldIfNew.map((fold, i) => (fold ? { fingerprint: `f${i}`, outcome: Outcome.OUTCOME_FOLDED } : opened(`f${i}`))) });
           },
+          adopt: unusedAdopt,
           forgetBatch: (request) => {
             forgotten.push(request.incidents.map((incident) => incident.incidentId));
             return Promise.resolve({ forgotten: request.incidents.map(() => true) });
@@ -273,6 +318,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             requests.push(request.foldIfNew);
             return Promise.resolve({ decisions: request.foldIfNew.map((fold) => (fold ? { fingerprint: 'x', outcome: Outcome.OUTCOME_FOLDED } : opened('x'))) });
           },
+          adopt: unusedAdopt,
           forgetBatch: () => Promise.reject(new Error('nothing to forget')),
         },
         writer,
@@ -290,6 +336,7 @@ describe('IngestPipeline (unit, fake services)', () => {
       const pipeline = new IngestPipeline(
         {
           checkBatch: () => Promise.resolve({ decisions: [opened('a'), { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 3 } }] }),
+          adopt: unusedAdopt,
           forgetBatch: (request) => {
             forgotten.push(...request.incidents.map((incident) => incident.incidentId));
             return Promise.resolve({ forgotten: request.incidents.map(() => true) });
@@ -309,7 +356,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     const sent: { trimmed: boolean; only: string[]; labels: Record<string, string> }[] = [];
     let keyLabels = ['namespace', 'alertname'];
     const pipeline = new IngestPipeline(
-      { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), forgetBatch: () => Promise.reject(new Error('unused')) },
+      { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) },
       { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED, error: '' })) }) },
       undefined,
       {
@@ -386,6 +433,7 @@ describe('IngestPipeline (unit, fake services)', () => {
               incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2 },
             })),
           }),
+        adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('unused')),
       },
       {

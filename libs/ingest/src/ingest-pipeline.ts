@@ -7,6 +7,8 @@ import {
   Outcome,
   type AdmitRequest,
   type AdmitResponse,
+  type AdoptRequest,
+  type AdoptResponse,
   type ApplyBatchRequest,
   type ApplyBatchResponse,
   type ApplyResult,
@@ -33,6 +35,7 @@ import { planWrites } from './write-plan.js';
 export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
   forgetBatch(request: ForgetBatchRequest): Promise<ForgetBatchResponse>;
+  adopt(request: AdoptRequest): Promise<AdoptResponse>;
 }
 export interface StormPort {
   evaluateBatch(request: EvaluateBatchRequest): Promise<EvaluateBatchResponse>;
@@ -289,6 +292,9 @@ export class IngestPipeline {
     }
     const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
     if (undone.length > 0) await this.forget(undone.map((k) => run.kept[k] ?? -1), run.decisions);
+    // A resolution still running at the deadline is answered 503 too: the retry resolves it again.
+    const unresolved = [...undone, ...indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_IN_PROGRESS)];
+    if (unresolved.length > 0) await this.restoreResolved(unresolved.map((k) => run.kept[k] ?? -1), run.decisions);
     const known = retryAfters.filter((ms): ms is number => ms !== undefined);
     return known.length > 0 ? Math.max(...known) : undefined;
   }
@@ -304,14 +310,29 @@ export class IngestPipeline {
    * send the same request again), the new incidents among `indexes` (signals) are forgotten
    * first, so that nothing of a request answered 4xx stays in Redis. A retryable failure keeps
    * them: the retry finds them as duplicates and completes their resources under the same names.
+   * Either way the resolutions among them are undone in dedup (restoreResolved).
    */
   private async afterDecisions<T>(indexes: readonly number[], decisions: readonly Decision[], step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      if (!AlertgateError.from(err).retryable) await this.forget(indexes, decisions).catch(() => undefined);
+      await Promise.all([
+        AlertgateError.from(err).retryable ? undefined : this.forget(indexes, decisions).catch(() => undefined),
+        this.restoreResolved(indexes, decisions).catch(() => undefined),
+      ]);
       throw err;
     }
+  }
+
+  /**
+   * Dedup deletes an incident as it decides its resolution. When the resolution does not reach
+   * the resource (the call failed, or the crd-writer did not get to it), the incident is put
+   * back with its counts, so that the sender's retry resolves it with them: after a crd-writer
+   * crash they are the only record of the deliveries it had coalesced but not yet written.
+   */
+  private async restoreResolved(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
+    const resolved = indexes.map((i) => decisions[i]).filter((d): d is Decision => d?.outcome === Outcome.OUTCOME_RESOLVED && d.incident !== undefined);
+    await Promise.all(resolved.map((d) => this.dedup.adopt({ fingerprint: d.fingerprint, incidentId: d.incident?.id ?? '', occurrences: d.incident?.occurrences ?? 0 })));
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */

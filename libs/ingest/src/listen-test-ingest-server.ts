@@ -21,6 +21,7 @@ export async function listenTestIngestServer(options: { auth: IngestAuth; reques
         options.onCheck?.(request.signals.length);
         return Promise.resolve({ decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })) });
       },
+      adopt: () => Promise.reject(new Error('no resolution is undone in these tests')),
       forgetBatch: () => Promise.resolve({ forgotten: [] }),
     },
     { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
