@@ -16,7 +16,7 @@ const TYPES = {
   'type:local-env': ['type:util'],
   'type:testing': ['type:local-env', 'type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:gen'],
   'type:e2e': ['type:testing', 'type:local-env', 'type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:gen'],
-  'type:tool': ['type:local-env', 'type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:gen'],
+  'type:tool': ['type:testing', 'type:local-env', 'type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:gen'],
 };
 const SCOPES = {
   'scope:shared': ['scope:shared'],

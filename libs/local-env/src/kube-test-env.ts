@@ -28,6 +28,8 @@ export interface KubeEnv {
   readonly kubectl: string;
   /** true when this call started the server (and should stop it when done). */
   readonly started: boolean;
+  /** The kube-apiserver's process id (fault tests stop and continue it). */
+  readonly apiserverPid: number;
 }
 
 interface State {
@@ -140,7 +142,7 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   const adminKubeconfig = join(dir, 'admin.kubeconfig');
   const running = readState(dir);
   if (running && alive(running.etcdPid) && alive(running.apiserverPid) && (await adminGet(running.server, pki, '/readyz')) === 200) {
-    return { dir, server: running.server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: false };
+    return { dir, server: running.server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: false, apiserverPid: running.apiserverPid };
   }
   await stopKubeEnv(dir);
   const binary = kubeBinaries(root).apiserver;
@@ -204,7 +206,7 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   while ((await adminGet(server, pki, '/api/v1/namespaces/default')) !== 200 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { dir, server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: true };
+  return { dir, server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: true, apiserverPid: apiserver.pid };
 }
 
 export async function stopKubeEnv(dir: string): Promise<void> {

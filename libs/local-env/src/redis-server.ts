@@ -78,6 +78,7 @@ export class RedisServer {
     }
   }
 
+  /** SIGKILL; without `durable`, a later start() comes back empty. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -88,7 +89,13 @@ export class RedisServer {
     });
   }
 
+  /** SIGSTOP / SIGCONT: a hung Redis that keeps its connections open (fault tests). */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal);
+  }
+
   async dispose(): Promise<void> {
+    this.signal('SIGCONT');
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -84,6 +84,22 @@ export class ServiceProcess {
     });
   }
 
+  /** SIGKILL, as an OOM kill or a lost node does: no drain, no flush. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Whether the process runs (started and not exited). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** SIGTERM, as Kubernetes does; SIGKILL if it has not exited after graceMs. */
   async stop(graceMs = 5_000): Promise<number | null> {
     const child = this.child;

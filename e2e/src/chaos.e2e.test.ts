@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+
+import { CHAOS_SHORT, runChaos } from '@alertgate/chaos';
+import { repoRoot } from '@alertgate/testing';
+
+/**
+ * The fault ledger, shortened (npm run chaos is the full run): an Alertmanager-like sender while
+ * Redis is killed and hung, each service is SIGKILLed, and the API server hangs; then every alert
+ * answered 200 is looked up on the real API server. It runs on a Redis and an API server of its
+ * own, so that its faults touch no other suite.
+ */
+describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one after another', () => {
+  it('the ledger matches the resources after every fault, and every process came back', async () => {
+    const root = repoRoot();
+    const report = await runChaos({
+      ...CHAOS_SHORT,
+      root,
+      kubeDir: resolve(root, 'var', 'k8s-chaos-test'),
+      logDir: resolve(root, 'var', 'chaos-test'),
+      log: () => undefined,
+    });
+    process.stdout.write(`chaos (short): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`);
+    const { comparison } = report;
+    expect(comparison.acknowledgedAlerts).toBeGreaterThan(100);
+    expect(comparison.acknowledgedResolutions).toBeGreaterThan(50);
+    expect(comparison.withoutResource).toEqual({ count: 0, examples: [] });
+    expect(comparison.moreThanOneOpen).toEqual({ count: 0, examples: [] });
+    expect(comparison.resolutionsNotRecorded).toEqual({ count: 0, examples: [] });
+    expect(comparison.occurrencesBelowAcknowledged).toEqual({ count: 0, examples: [] });
+    expect(report.refused).toEqual([]);
+    expect(report.notReady).toEqual([]);
+    expect(report.faults.filter((fault) => fault.recoveredMs === undefined).map((fault) => fault.name)).toEqual([]);
+    // The faults met the traffic: the run is not one where nothing failed.
+    expect(report.faults.reduce((sum, fault) => sum + fault.failedAttempts, 0)).toBeGreaterThan(0);
+  }, 240_000);
+});
