@@ -42,8 +42,9 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
       adopt: (request) => callUnary(dedup, dedup.adopt.bind(dedup), request, new Metadata(), 'dedup.Adopt', { deadlineMs: config.dedupDeadlineMs }),
     },
     {
-      applyBatch: (request) =>
-        callUnary(crdWriter, crdWriter.applyBatch.bind(crdWriter), request, new Metadata(), 'crd-writer.ApplyBatch', { deadlineMs: config.crdWriterDeadlineMs }),
+      applyBatch: (request, deadlineMs) =>
+        callUnary(crdWriter, crdWriter.applyBatch.bind(crdWriter), request, new Metadata(), 'crd-writer.ApplyBatch', { deadlineMs: Math.min(config.crdWriterDeadlineMs, deadlineMs ?? Infinity) }),
+      deadlineMs: config.crdWriterDeadlineMs,
     },
     limiter && rateLimit
       ? {

@@ -121,6 +121,39 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created', 'created']);
   });
 
+  it('gives a webhook\'s later crd-writer calls what is left of one call\'s deadline, and defers them when too little is left', async () => {
+    const duplicateDedup: DedupPort = {
+      checkBatch: (request) =>
+        Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2 } })) }),
+      adopt: unusedAdopt,
+      forgetBatch: () => Promise.reject(new Error('nothing new to forget')),
+    };
+    // The first call takes `firstCallMs` of a 10 s deadline (on a clock of the test's own).
+    const run = async (firstCallMs: number): Promise<{ deadlines: (number | undefined)[]; outcome: string | undefined }> => {
+      let now = 1_000_000;
+      const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+      const deadlines: (number | undefined)[] = [];
+      try {
+        const pipeline = new IngestPipeline(duplicateDedup, {
+          deadlineMs: 10_000,
+          applyBatch: (request, deadlineMs) => {
+            deadlines.push(deadlineMs);
+            if (deadlines.length === 1) now += firstCallMs;
+            return Promise.resolve({
+              results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED, error: '' } : { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })),
+            });
+          },
+        });
+        const outcome = await pipeline.process([signal('b')]);
+        return { deadlines, outcome: 'refused' in outcome ? undefined : outcome.results[0]?.outcome };
+      } finally {
+        clock.mockRestore();
+      }
+    };
+    expect(await run(2_000)).toEqual({ deadlines: [10_000, 8_000], outcome: 'created' });
+    expect(await run(9_500)).toEqual({ deadlines: [10_000], outcome: 'deferred' });
+  });
+
   it('puts a resolution back in dedup, with its counts, when it did not reach the resource', async () => {
     const adopted: { fingerprint: string; incidentId: string; occurrences: number }[] = [];
     const dedup: DedupPort = {

@@ -31,6 +31,9 @@ import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan }
 import { StormKeys } from './storm-keys.js';
 import { planWrites } from './write-plan.js';
 
+/** Time a crd-writer call needs at least to be worth making, ms (it keeps some for its answer). */
+const MIN_CALL_MS = 1_000;
+
 /** The services the gateway calls, as ports (the app binds them to gRPC clients). */
 export interface DedupPort {
   checkBatch(request: CheckBatchRequest): Promise<CheckBatchResponse>;
@@ -46,7 +49,10 @@ export interface RateLimitPort {
   readonly failOpen: boolean;
 }
 export interface CrdWriterPort {
-  applyBatch(request: ApplyBatchRequest): Promise<ApplyBatchResponse>;
+  /** One call, answered within `deadlineMs` when given, else within the port's own deadline. */
+  applyBatch(request: ApplyBatchRequest, deadlineMs?: number): Promise<ApplyBatchResponse>;
+  /** The deadline of a call (CRD_WRITER_DEADLINE); undefined: none known. */
+  readonly deadlineMs?: number;
 }
 
 export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
@@ -278,15 +284,15 @@ export class IngestPipeline {
    * at the deadline (EFFECT_IN_PROGRESS) may yet land: its incident is kept, and the retry finds
    * it under the same name. Returns the crd-writer's retry-after for both.
    */
-  private async writeCall(run: RunWrites, indexes: readonly number[]): Promise<number | undefined> {
+  private async writeCall(run: RunWrites, indexes: readonly number[], startedAt: number): Promise<number | undefined> {
     if (indexes.length === 0) return undefined;
-    const answer = await this.apply(indexes.map((k) => run.updates[k] as IncidentUpdate));
+    const answer = await this.applyWithin(indexes.map((k) => run.updates[k] as IncidentUpdate), startedAt);
     const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
     indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
     const retryAfters = [toMillis(answer.retryAfter)];
     if (again.length > 0) {
       const whole = again.map((k) => ({ ...(run.updates[k] as IncidentUpdate), signal: run.signals[run.kept[k] ?? -1] as Signal, signalTrimmed: false }));
-      const retried = await this.apply(whole);
+      const retried = await this.applyWithin(whole, startedAt);
       again.forEach((k, j) => (run.written[k] = retried.results[j]));
       retryAfters.push(toMillis(retried.retryAfter));
     }
@@ -299,8 +305,20 @@ export class IngestPipeline {
     return known.length > 0 ? Math.max(...known) : undefined;
   }
 
-  private async apply(updates: IncidentUpdate[]): Promise<ApplyBatchResponse> {
-    const answer = await this.crdWriter.applyBatch({ updates });
+  /**
+   * A crd-writer call within what is left of one call's deadline since `startedAt` (the start of
+   * the run): a webhook's calls, shared and its own, one after another, are answered within one
+   * CRD_WRITER_DEADLINE even when the API server is slow. With too little left, nothing is sent:
+   * the updates are not started, and the sender's retry brings them again.
+   */
+  private async applyWithin(updates: IncidentUpdate[], startedAt: number): Promise<ApplyBatchResponse> {
+    const leftMs = this.crdWriter.deadlineMs === undefined ? undefined : this.crdWriter.deadlineMs - (Date.now() - startedAt);
+    if (leftMs !== undefined && leftMs < MIN_CALL_MS) return { results: updates.map(() => ({ effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })), retryAfter: undefined };
+    return this.apply(updates, leftMs);
+  }
+
+  private async apply(updates: IncidentUpdate[], deadlineMs?: number): Promise<ApplyBatchResponse> {
+    const answer = await this.crdWriter.applyBatch({ updates }, deadlineMs);
     if (answer.results.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
     return answer;
   }
@@ -411,17 +429,18 @@ export class IngestPipeline {
     const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited');
     const run: RunWrites = { signals, decisions, kept, updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i)), written: [] };
     const plan = planWrites(run.updates, kept.map((i) => webhookOfSignal[i] ?? 0));
+    const startedAt = Date.now();
     const sharedRetryAfter = await this.afterDecisions(
       decisions.map((_d, i) => i),
       decisions,
-      () => this.writeCall(run, plan.shared),
+      () => this.writeCall(run, plan.shared, startedAt),
     );
     const calls = new Map<number, Promise<number | undefined>>();
     for (const [owner, indexes] of plan.own) {
       const call = this.afterDecisions(
         indexes.map((k) => kept[k] ?? -1),
         decisions,
-        () => this.writeCall(run, indexes),
+        () => this.writeCall(run, indexes, startedAt),
       );
       // Awaited by the webhooks that wait for it; never left unhandled meanwhile.
       call.catch(() => undefined);
