@@ -95,12 +95,15 @@ export function loadConfig(env: Env): GatewayConfig {
             failOpen: reader.oneOf('RATELIMIT_FAIL_MODE', ['open', 'closed'], 'open') === 'open',
           },
     // Group commit of concurrent webhooks (libs/ingest PipelineBatcher): runs in flight at once,
-    // the signals waiting before a run overlaps one in flight, and the most signals one run takes.
+    // the signals waiting before a run overlaps one in flight, the most signals one run takes,
+    // and the overload bounds: signals waiting at most, and how long one may wait.
     batching: {
       maxInFlight: reader.int('INGEST_BATCH_IN_FLIGHT', BATCHER_DEFAULTS.maxInFlight, { min: 1, max: 64 }),
       maxSignals: reader.int('INGEST_BATCH_MAX_SIGNALS', BATCHER_DEFAULTS.maxSignals, { min: 1, max: 10_000 }),
       overlapSignals: reader.int('INGEST_BATCH_OVERLAP_SIGNALS', BATCHER_DEFAULTS.overlapSignals, { min: 1, max: 10_000 }),
       maxBytes: BATCHER_DEFAULTS.maxBytes,
+      maxQueuedSignals: reader.int('INGEST_QUEUE_MAX_SIGNALS', BATCHER_DEFAULTS.maxQueuedSignals, { min: 1, max: 1_000_000 }),
+      maxWaitMs: reader.durationMs('INGEST_QUEUE_TIMEOUT', BATCHER_DEFAULTS.maxWaitMs, { min: 100, max: 600_000 }),
     },
     parse: {
       fallbackNamespace,

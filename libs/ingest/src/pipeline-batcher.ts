@@ -1,5 +1,6 @@
 import { context, trace, type Context, type Link } from '@opentelemetry/api';
-import { AlertgateError } from '@alertgate/errors';
+import { AlertgateError, Code } from '@alertgate/errors';
+import { counter } from '@alertgate/metrics';
 import type { Signal } from '@alertgate/proto';
 
 import type { IngestPipeline, PipelineResult, RefusedResult } from './ingest-pipeline.js';
@@ -23,12 +24,28 @@ export interface PipelineBatcherOptions {
    * signals as the smallest run in flight (overlapThreshold).
    */
   readonly overlapSignals: number;
+  /**
+   * Overload: at most this many signals wait for a run. A webhook beyond it is refused at once
+   * (503 + Retry-After), so that the gateway's memory and its answers' latency stay bounded
+   * however many senders push.
+   */
+  readonly maxQueuedSignals: number;
+  /** Overload: a webhook that waited this long for a run is refused (503) instead of run late. */
+  readonly maxWaitMs: number;
 }
 
-export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1 };
+export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1, maxQueuedSignals: 20_000, maxWaitMs: 5_000 };
+
+const shed = counter({
+  name: 'alertgate_ingest_shed_total',
+  help: 'Webhooks refused with 503 before any work because the gateway was overloaded: its queue full (INGEST_QUEUE_MAX_SIGNALS) or their wait too long (INGEST_QUEUE_TIMEOUT).',
+  labelNames: ['reason'],
+});
 
 interface Job {
   readonly signals: readonly Signal[];
+  /** When it was submitted (the batcher's clock). */
+  readonly at: number;
   readonly source: string;
   readonly bytes: number;
   readonly context: Context;
@@ -57,11 +74,16 @@ export class PipelineBatcher {
   constructor(
     private readonly pipeline: IngestPipeline,
     private readonly options: PipelineBatcherOptions = BATCHER_DEFAULTS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   submit(signals: readonly Signal[], source: string, bytes: number): Promise<PipelineResult | RefusedResult> {
+    if (this.queue.length > 0 && this.queuedSignals + signals.length > this.options.maxQueuedSignals) {
+      shed.inc({ reason: 'queue_full' });
+      return Promise.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ signals, source, bytes, context: context.active(), resolve, reject });
+      this.queue.push({ signals, source, bytes, at: this.now(), context: context.active(), resolve, reject });
       this.queuedSignals += signals.length;
       this.drain();
     });
@@ -70,6 +92,8 @@ export class PipelineBatcher {
   private drain(): void {
     while (this.queue.length > 0 && (this.inFlight.size === 0 || (this.inFlight.size < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))) {
       const { jobs, signals } = this.take();
+      // Everything waiting had waited too long (shed).
+      if (jobs.length === 0) break;
       const entry = { signals };
       this.inFlight.add(entry);
       void this.run(jobs).finally(() => {
@@ -92,8 +116,9 @@ export class PipelineBatcher {
     return Math.max(this.options.overlapSignals, smallest === Infinity ? 1 : smallest);
   }
 
-  /** The waiting webhooks, oldest first, up to the limits (at least one), and their signals. */
+  /** The waiting webhooks not shed, oldest first, up to the limits (at least one), and their signals. */
   private take(): { jobs: Job[]; signals: number } {
+    this.shedLate();
     const batch: Job[] = [];
     let signals = 0;
     let bytes = 0;
@@ -106,6 +131,18 @@ export class PipelineBatcher {
     this.queue.splice(0, batch.length);
     this.queuedSignals -= signals;
     return { jobs: batch, signals };
+  }
+
+  /** Refuses the webhooks that waited longer than maxWaitMs: nothing of them was done yet. */
+  private shedLate(): void {
+    const oldest = this.now() - this.options.maxWaitMs;
+    while (this.queue.length > 0 && (this.queue[0]?.at ?? oldest) < oldest) {
+      const job = this.queue.shift();
+      if (!job) break;
+      this.queuedSignals -= job.signals.length;
+      shed.inc({ reason: 'queue_timeout' });
+      job.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: this request waited ${this.now() - job.at} ms for a pipeline run (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`));
+    }
   }
 
   private async run(batch: readonly Job[]): Promise<void> {
