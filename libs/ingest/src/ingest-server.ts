@@ -186,6 +186,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       return sendProblem(reply, problem(err.tooLarge ? PROBLEM_TYPES.tooLarge : PROBLEM_TYPES.invalidInput, err.message, { errors: err.problems }));
     }
     if (err instanceof AlertgateError) {
+      if (err.retryable && err.details['overloaded'] === 1) {
+        // Counted by alertgate_ingest_shed_total; a log line per shed request would add to the load.
+        return sendProblem(reply, problem(PROBLEM_TYPES.overloaded, err.message, { retryAfterSeconds }));
+      }
       if (err.retryable) {
         logger.warn({ code: err.code, err: err.message, route: request.routeOptions.url }, 'transient failure; asking the sender to retry');
         return sendProblem(reply, problem(PROBLEM_TYPES.unavailable, err.message, { retryAfterSeconds }));

@@ -185,12 +185,12 @@ describe('PipelineBatcher', () => {
     const waiting = batcher.submit([signal('b'), signal('c')], 's', 10);
     now += 1_000;
     const late = batcher.submit([signal('d')], 's', 10);
-    await expect(batcher.submit([signal('e')], 's', 10)).rejects.toMatchObject({ code: Code.Unavailable, message: expect.stringContaining('INGEST_QUEUE_MAX_SIGNALS 3') });
+    await expect(batcher.submit([signal('e')], 's', 10)).rejects.toMatchObject({ code: Code.Unavailable, details: { overloaded: 1 }, message: expect.stringContaining('INGEST_QUEUE_MAX_SIGNALS 3') });
     // The run ends 4.5 s after "late" came, 5.5 s after "waiting": that one is refused, not run.
     now += 4_500;
     fake.runs[0]?.finish();
     await expect(running).resolves.toMatchObject({ results: [{ fingerprint: 'a' }] });
-    await expect(waiting).rejects.toMatchObject({ code: Code.Unavailable, message: expect.stringContaining('INGEST_QUEUE_TIMEOUT 5000 ms') });
+    await expect(waiting).rejects.toMatchObject({ code: Code.Unavailable, details: { overloaded: 1 }, message: expect.stringContaining('INGEST_QUEUE_TIMEOUT 5000 ms') });
     await tick();
     expect(fake.runs.map((run) => run.requests.map((request) => request.signals.map((s) => s.fingerprint)))).toEqual([[['a']], [['d']]]);
     fake.runs[1]?.finish();

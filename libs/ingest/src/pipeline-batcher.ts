@@ -34,7 +34,7 @@ export interface PipelineBatcherOptions {
   readonly maxWaitMs: number;
 }
 
-export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1, maxQueuedSignals: 20_000, maxWaitMs: 5_000 };
+export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1, maxQueuedSignals: 20_000, maxWaitMs: 10_000 };
 
 const shed = counter({
   name: 'alertgate_ingest_shed_total',
@@ -80,7 +80,7 @@ export class PipelineBatcher {
   submit(signals: readonly Signal[], source: string, bytes: number): Promise<PipelineResult | RefusedResult> {
     if (this.queue.length > 0 && this.queuedSignals + signals.length > this.options.maxQueuedSignals) {
       shed.inc({ reason: 'queue_full' });
-      return Promise.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`));
+      return Promise.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`, { details: { overloaded: 1 } }));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ signals, source, bytes, at: this.now(), context: context.active(), resolve, reject });
@@ -141,7 +141,7 @@ export class PipelineBatcher {
       if (!job) break;
       this.queuedSignals -= job.signals.length;
       shed.inc({ reason: 'queue_timeout' });
-      job.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: this request waited ${this.now() - job.at} ms for a pipeline run (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`));
+      job.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: this request waited ${this.now() - job.at} ms for a pipeline run (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`, { details: { overloaded: 1 } }));
     }
   }
 

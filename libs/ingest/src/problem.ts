@@ -31,6 +31,7 @@ export const PROBLEM_TYPES = {
   notFound: { type: `${TYPE_BASE}not-found`, title: 'No such endpoint', status: 404 },
   methodNotAllowed: { type: `${TYPE_BASE}method-not-allowed`, title: 'Method not allowed', status: 405 },
   unavailable: { type: `${TYPE_BASE}temporarily-unavailable`, title: 'A dependency is temporarily unavailable; retry later', status: 503 },
+  overloaded: { type: `${TYPE_BASE}overloaded`, title: 'The gateway is overloaded: nothing of the request was processed; retry later', status: 503 },
   internal: { type: `${TYPE_BASE}internal`, title: 'Internal error', status: 500 },
 } as const;
 
