@@ -6,3 +6,7 @@ export { Ledger } from './ledger.js';
 export type { LedgerEntry } from './ledger.js';
 export { compareLedger } from './verify-ledger.js';
 export type { Finding, LedgerComparison, ResourceView } from './verify-ledger.js';
+export { FUZZ_DEFAULTS, runFuzz } from './http-fuzz.js';
+export type { FuzzOptions, FuzzReport } from './http-fuzz.js';
+export { mutatedRequest, Prng } from './webhook-mutations.js';
+export type { MutatedRequest } from './webhook-mutations.js';
