@@ -164,9 +164,18 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
   });
 
+  // A stop (SIGTERM) finishes the requests in flight; their answers then close their connections,
+  // since Node's close() ends only the connections idle when it is called, and a keep-alive
+  // client would hold the rest open (and the process up) for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
     const traceparent = currentTraceparent();
     if (traceparent) void reply.header('traceparent', traceparent);
+    if (closing) void reply.header('connection', 'close');
     return payload;
   });
 

@@ -95,6 +95,11 @@ export class ServiceProcess {
     });
   }
 
+  /** SIGSTOP / SIGCONT: a hung process that keeps its connections open (fault tests). */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal);
+  }
+
   /** Whether the process runs (started and not exited). */
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
