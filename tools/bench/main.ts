@@ -26,6 +26,7 @@ import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
 import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './alertmanager-senders.js';
+import { memoryTable, sampleMemory, type MemorySample } from './memory-samples.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { median, quantile, round2 } from './stats.js';
 import { assessTargets, type SweepFigures } from './targets.js';
@@ -162,14 +163,14 @@ async function yardstickCheck(): Promise<void> {
 
 
 /** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
-async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number; countCreated?: boolean }): Promise<RunResult> {
+async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number; countCreated?: boolean; seconds?: number }): Promise<RunResult> {
   const stream = new AlertStream();
   const latencies: number[] = [];
   let alerts = 0;
   let errors = 0;
   let created = 0;
   const started = performance.now();
-  const deadline = started + SECONDS * 1000;
+  const deadline = started + (options.seconds ?? SECONDS) * 1000;
   const one = async (): Promise<void> => {
     const { payload, alerts: count } = body(stream);
     const t0 = performance.now();
@@ -421,6 +422,28 @@ function medianRun(runs: readonly SendersFigures[]): SendersFigures {
   return chosen;
 }
 
+/** --soak N: workload (a) for N seconds, with each service's memory sampled along the way. */
+const SOAK_SECONDS = process.argv.includes('--soak') ? arg('soak', 600) : 0;
+
+/**
+ * The long run: each service's RSS and V8 heap in use after start, every minute of workload (a),
+ * and after the load stopped (at once and a minute later), to find growth that does not return.
+ */
+async function soak(system: RunningSystem, load: (seconds: number) => Promise<RunResult>): Promise<void> {
+  const samples: MemorySample[] = [await sampleMemory(system, 'after start')];
+  let alerts = 0;
+  for (let done = 0; done < SOAK_SECONDS; done += 60) {
+    const run = await load(Math.min(60, SOAK_SECONDS - done));
+    alerts += run.alerts;
+    samples.push(await sampleMemory(system, `load ${Math.min(done + 60, SOAK_SECONDS)} s (${Math.round(run.alertsPerSecond)}/s)`));
+  }
+  samples.push(await sampleMemory(system, 'load stopped'));
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  samples.push(await sampleMemory(system, 'idle 60 s'));
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ soakSeconds: SOAK_SECONDS, alerts, samples }, null, 2)}\n`);
+  else process.stdout.write(`soak: workload (a) for ${SOAK_SECONDS} s, ${alerts} alerts\n${memoryTable(samples)}\n`);
+}
+
 async function main(): Promise<void> {
   const redisServer = await new RedisServer({ maxmemory: '1gb' }).start();
   const redis = new Redis(redisServer.url);
@@ -470,6 +493,10 @@ async function main(): Promise<void> {
     return { payload: JSON.stringify(alerts), alerts: size };
   };
   try {
+    if (SOAK_SECONDS > 0) {
+      await soak(system, (seconds) => drive(agent, gateway, batch(50), { seconds }));
+      return;
+    }
     // Warm-up: the hot alerts exist, JIT is warm.
     await drive(agent, gateway, batch(50), {});
     const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
