@@ -144,8 +144,6 @@ export class KubernetesSink implements RemediationSink {
    * precondition makes a stale base a conflict, never a lost update.
    */
   private readonly ownWrites = new Map<string, RemediationRequest>();
-  /** Status writes made (for tests and metrics). */
-  statusWrites = 0;
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
@@ -534,7 +532,6 @@ export class KubernetesSink implements RemediationSink {
           ) as Promise<RemediationRequest>,
         );
         this.rememberWrite(target, written);
-        this.statusWrites += 1;
         statusWritesTotal.inc();
         return true;
       } catch (err) {
