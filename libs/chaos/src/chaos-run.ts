@@ -51,7 +51,7 @@ export interface FaultOutcome {
   readonly unavailableMs: number;
   /** The failures' answers, most frequent first ("503 <detail>" × count), at most three. */
   readonly answers: readonly string[];
-  /** From the fault's end (restart, SIGCONT) until every group was answered 200 again, ms. */
+  /** From the fault's end (restart, SIGCONT) until as many webhooks as groups were answered 200 again, ms. */
   readonly recoveredMs: number | undefined;
 }
 
@@ -128,7 +128,7 @@ async function gatewayReady(system: RunningSystem): Promise<boolean> {
   }
 }
 
-/** Waits until every group has been answered 200 once more and the gateway is ready. */
+/** Waits until as many webhooks as there are groups have been answered 200 and the gateway is ready. */
 async function recovery(system: RunningSystem, ledger: Ledger, groups: number, timeoutMs: number): Promise<number | undefined> {
   const from = Date.now();
   const seen = ledger.acknowledgedWebhooks;
