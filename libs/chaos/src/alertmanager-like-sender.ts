@@ -95,7 +95,7 @@ export class AlertmanagerLikeSender {
       while (alerts.filter((alert) => !alert.endsAt).length < target) alerts.push(this.newAlert());
       const sent = alerts.map((alert) => ({ ...alert }));
       if (!(await this.deliver(this.body(g, sent)))) return;
-      this.ledger.acknowledgedWebhooks += 1;
+      this.ledger.acknowledged(g);
       for (const alert of sent) {
         if (alert.endsAt) this.ledger.resolved(this.alertname(g), alert.pod);
         else this.ledger.firing(this.alertname(g), alert.pod);

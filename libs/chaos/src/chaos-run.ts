@@ -16,8 +16,10 @@ export interface ChaosOptions {
   /** The directory of this run's own API server (it is stopped and continued). */
   readonly kubeDir: string;
   readonly durations: FaultDurations;
-  /** Normal running before the first fault and after each recovery. */
+  /** Normal running before the first fault and after each recovery: at least this long... */
   readonly settleMs: number;
+  /** ...and until each group was answered 200 at least this many times. */
+  readonly settleWebhooks: number;
   readonly groups: number;
   /** A fault not recovered from within this fails the run's readiness. */
   readonly recoveryTimeoutMs: number;
@@ -30,6 +32,7 @@ export interface ChaosOptions {
 export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
   durations: { redisStopMs: 10_000, apiserverStopMs: 30_000 },
   settleMs: 10_000,
+  settleWebhooks: 10,
   groups: 6,
   recoveryTimeoutMs: 60_000,
 };
@@ -38,6 +41,7 @@ export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
 export const CHAOS_SHORT: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
   durations: { redisStopMs: 5_000, apiserverStopMs: 10_000 },
   settleMs: 2_000,
+  settleWebhooks: 4,
   groups: 4,
   recoveryTimeoutMs: 30_000,
 };
@@ -51,7 +55,7 @@ export interface FaultOutcome {
   readonly unavailableMs: number;
   /** The failures' answers, most frequent first ("503 <detail>" × count), at most three. */
   readonly answers: readonly string[];
-  /** From the fault's end (restart, SIGCONT) until as many webhooks as groups were answered 200 again, ms. */
+  /** From the fault's end (restart, SIGCONT) until every group was answered 200 again, ms. */
   readonly recoveredMs: number | undefined;
 }
 
@@ -128,15 +132,29 @@ async function gatewayReady(system: RunningSystem): Promise<boolean> {
   }
 }
 
-/** Waits until as many webhooks as there are groups have been answered 200 and the gateway is ready. */
-async function recovery(system: RunningSystem, ledger: Ledger, groups: number, timeoutMs: number): Promise<number | undefined> {
+/** Whether every group was answered 200 at least `times` more times within `timeoutMs`. */
+async function eachGroupAnswered(ledger: Ledger, groups: number, times: number, timeoutMs: number, also: () => Promise<boolean> = () => Promise.resolve(true)): Promise<boolean> {
   const from = Date.now();
-  const seen = ledger.acknowledgedWebhooks;
+  const seen = ledger.acknowledgedPerGroup(groups);
   while (Date.now() - from < timeoutMs) {
-    if (ledger.acknowledgedWebhooks >= seen + groups && (await gatewayReady(system))) return Date.now() - from;
+    if (ledger.acknowledgedPerGroup(groups).every((count, g) => count >= (seen[g] ?? 0) + times) && (await also())) return true;
     await sleep(50);
   }
-  return undefined;
+  return false;
+}
+
+/** Waits until every group has been answered 200 once more and the gateway is ready; ms, or undefined. */
+async function recovery(system: RunningSystem, ledger: Ledger, options: ChaosOptions): Promise<number | undefined> {
+  const from = Date.now();
+  return (await eachGroupAnswered(ledger, options.groups, 1, options.recoveryTimeoutMs, () => gatewayReady(system))) ? Date.now() - from : undefined;
+}
+
+/**
+ * Normal running: settleMs, and at least settleWebhooks answers per group, so that the run's
+ * traffic is counted, not timed (a slow machine runs longer, not thinner).
+ */
+async function settle(ledger: Ledger, options: ChaosOptions): Promise<void> {
+  await Promise.all([sleep(options.settleMs), eachGroupAnswered(ledger, options.groups, options.settleWebhooks, options.recoveryTimeoutMs)]);
 }
 
 function outcome(name: string, failures: readonly Failure[], from: number, to: number, recoveredMs: number | undefined): FaultOutcome {
@@ -180,7 +198,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     sender.start();
     const phases: Phase[] = [];
-    await sleep(options.settleMs);
+    await settle(ledger, options);
     for (const fault of faults({ redis, system, apiserverPid: kube.apiserverPid, ledger }, options.durations)) {
       phases.push(await phase(fault, system, ledger, options, sender.failures));
     }
@@ -226,8 +244,8 @@ async function phase(fault: Fault, system: RunningSystem, ledger: Ledger, option
   options.log(`fault: ${fault.name}`);
   const from = Date.now();
   await fault.inject();
-  const recoveredMs = await recovery(system, ledger, options.groups, options.recoveryTimeoutMs);
-  await sleep(options.settleMs);
+  const recoveredMs = await recovery(system, ledger, options);
+  await settle(ledger, options);
   const to = Date.now();
   const result = outcome(fault.name, failures, from, to, recoveredMs);
   options.log(`  ${result.failedAttempts} failed attempts over ${result.unavailableMs} ms; ${recoveredMs === undefined ? 'NOT recovered' : `recovered ${recoveredMs} ms after`}`);

@@ -17,8 +17,20 @@ export interface LedgerEntry {
  */
 export class Ledger {
   private readonly entries = new Map<string, LedgerEntry>();
-  /** Webhooks answered 200, for waiting on progress. */
+  /** Webhooks answered 200, in all and per group, for waiting on progress by count. */
   acknowledgedWebhooks = 0;
+  private readonly byGroup = new Map<number, number>();
+
+  /** A webhook of group `g` was answered 200. */
+  acknowledged(g: number): void {
+    this.acknowledgedWebhooks += 1;
+    this.byGroup.set(g, (this.byGroup.get(g) ?? 0) + 1);
+  }
+
+  /** Webhooks of each of the `groups` groups answered 200 so far. */
+  acknowledgedPerGroup(groups: number): number[] {
+    return Array.from({ length: groups }, (_v, g) => this.byGroup.get(g) ?? 0);
+  }
 
   private entry(alertname: string, pod: string): LedgerEntry {
     const key = `${alertname}/${pod}`;
