@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-import type { AppName, RunningSystem } from '@alertgate/local-env';
+import { heapUsedMiB, residentMiB, type AppName, type RunningSystem } from '@alertgate/local-env';
 
 /** One service's memory at one moment, MiB: what the kernel gives it, and what V8 holds in use. */
 export interface ServiceMemory {
@@ -14,31 +12,12 @@ export interface MemorySample {
   readonly services: Readonly<Record<AppName, ServiceMemory>>;
 }
 
-const MIB = 1024 * 1024;
-
-function rssMiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round((Number(match?.[1] ?? 0) * 1024 * 10) / MIB) / 10;
-}
-
-/** From a service's /metrics (prom-client's default nodejs_heap_size_used_bytes). */
-async function heapUsedMiB(metricsUrl: string): Promise<number> {
-  try {
-    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
-    const match = /^nodejs_heap_size_used_bytes (\d+(\.\d+)?)/m.exec(text);
-    return Math.round((Number(match?.[1] ?? 0) * 10) / MIB) / 10;
-  } catch {
-    return 0;
-  }
-}
-
 /** The memory of each service now: RSS from /proc, the V8 heap in use from its metrics. */
 export async function sampleMemory(system: RunningSystem, label: string): Promise<MemorySample> {
   const entries = await Promise.all(
     Object.values(system.services).map(async (service) => {
       const metricsUrl = service.name === 'ingest-gateway' ? `${system.gatewayUrl}/metrics` : `http://127.0.0.1:${service.metricsPort}/metrics`;
-      return [service.name, { rssMiB: rssMiB(service.pid), heapUsedMiB: await heapUsedMiB(metricsUrl) }] as const;
+      return [service.name, { rssMiB: residentMiB(service.pid), heapUsedMiB: await heapUsedMiB(metricsUrl) }] as const;
     }),
   );
   return { label, services: Object.fromEntries(entries) as Record<AppName, ServiceMemory> };

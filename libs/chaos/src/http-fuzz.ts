@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { RedisServer, startSystem, type RunningSystem } from '@alertgate/local-env';
+import { heapUsedMiB, RedisServer, residentMiB, startSystem, type RunningSystem } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 
 import { finding, type Finding } from './verify-ledger.js';
@@ -37,18 +37,6 @@ export interface FuzzReport {
   readonly gatewayRssMiB: { readonly before: number; readonly after: number; readonly settled: number };
   /** Its V8 heap in use (MiB, from its /metrics) at the same times: what it holds, not what it reserved. */
   readonly gatewayHeapUsedMiB: { readonly before: number; readonly after: number; readonly settled: number };
-}
-
-function rssMiB(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round(Number(match?.[1] ?? 0) / 102.4) / 10;
-}
-
-async function heapUsedMiB(gatewayUrl: string): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  const match = /^nodejs_heap_size_used_bytes (\d+(\.\d+)?)/m.exec(text);
-  return Math.round(Number(match?.[1] ?? 0) / 104_857.6) / 10;
 }
 
 async function dedupEntries(redis: Redis, prefix: string): Promise<number> {
@@ -124,8 +112,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     });
     const url = `${system.gatewayUrl}/api/v1/signals/alertmanager`;
     const gatewayPid = system.services['ingest-gateway'].pid;
-    const before = rssMiB(gatewayPid);
-    const heapBefore = await heapUsedMiB(system.gatewayUrl);
+    const before = residentMiB(gatewayPid);
+    const heapBefore = await heapUsedMiB(`${system.gatewayUrl}/metrics`);
     const tally: Tally = { byStatus: {}, byMutation: {}, fiveHundreds: [], notProblem: [], acknowledged: new Set() };
     const prng = new Prng(options.seed);
     const started = Date.now();
@@ -135,8 +123,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     };
     await Promise.all(Array.from({ length: options.concurrency }, worker));
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    const after = rssMiB(gatewayPid);
-    const heapAfter = await heapUsedMiB(system.gatewayUrl);
+    const after = residentMiB(gatewayPid);
+    const heapAfter = await heapUsedMiB(`${system.gatewayUrl}/metrics`);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     return {
       sent: options.count,
@@ -148,8 +136,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       dedupEntries: await dedupEntries(client, prefix),
       resources: countFiles(sinkDir),
       acknowledgedAlerts: tally.acknowledged.size,
-      gatewayRssMiB: { before, after, settled: rssMiB(gatewayPid) },
-      gatewayHeapUsedMiB: { before: heapBefore, after: heapAfter, settled: await heapUsedMiB(system.gatewayUrl) },
+      gatewayRssMiB: { before, after, settled: residentMiB(gatewayPid) },
+      gatewayHeapUsedMiB: { before: heapBefore, after: heapAfter, settled: await heapUsedMiB(`${system.gatewayUrl}/metrics`) },
     };
   } finally {
     client.disconnect();

@@ -6,6 +6,7 @@ export type { KubeEnv } from './kube-test-env.js';
 export { localEndpointsPath, readLocalEndpoints, removeLocalEndpoints, writeLocalEndpoints } from './local-endpoints.js';
 export type { LocalEndpoints } from './local-endpoints.js';
 export { PortReservation } from './port-reservation.js';
+export { heapUsedMiB, residentMiB } from './process-memory.js';
 export { REDIS_INSTALL_HINT, RedisCluster, redisServerAvailable, RedisServer } from './redis-server.js';
 export type { RedisServerOptions } from './redis-server.js';
 export { ServiceProcess } from './service-process.js';
