@@ -354,3 +354,108 @@ describe('a storm on a real API server', () => {
     expect(Date.parse(ended.status?.resolvedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(aggregate.status?.storm?.endsAt ?? ''));
   });
 });
+
+/**
+ * Kubernetes is the truth for storm aggregates as for incidents, and what the crd-writer must not
+ * lose is on the API server when the webhook is answered. Status flushes are a minute apart here,
+ * so that nothing the tests check can have come from a flush.
+ */
+describe('storm aggregates through faults, on a real API server', () => {
+  let redis: RedisServer;
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    redis = await new RedisServer({ maxmemory: '32mb' }).start();
+    ns = await testNamespace('rr-storm-faults');
+    fixture = await PipelineFixture.start('kubestormfaults', {
+      redisUrl: redis.url,
+      serviceEnv: {
+        // A rate storm from a key's 10th alert within an hour of its first; no pattern storms.
+        storm: { STORM_RATE_THRESHOLD: '10', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '1h' },
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '60s', STORM_END_INTERVAL: '0s' },
+        ratelimit: { NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await redis?.dispose();
+  });
+
+  const pods = (alertname: string, from: number, count: number) => Array.from({ length: count }, (_v, i) => amAlert({ alertname, namespace: ns, pod: `${alertname.toLowerCase()}-${from + i}` }));
+  const post = async (alerts: Record<string, unknown>[]): Promise<Result[]> => {
+    const response = await fixture.postAlerts(amWebhook(alerts));
+    expect(response.status).toBe(200);
+    return response.json['results'] as Result[];
+  };
+  const aggregatesOf = async (alertname: string) =>
+    (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === alertname && item.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+
+  /** What the webhooks' answers say was linked and folded is on the API server. */
+  const expectLinked = async (results: readonly Result[]): Promise<void> => {
+    const individual = results.filter((result) => result.outcome === 'created').map((result) => result.remediationRequest?.name ?? '');
+    const folded = results.flatMap((result, i) => (result.outcome === 'storm' ? [`pod/linkstorm-${i}`] : []));
+    // Below the threshold each alert is an incident of its own; from the 10th on they fold.
+    expect(individual).toHaveLength(9);
+    expect(folded).toHaveLength(6);
+
+    const [aggregate, ...others] = await aggregatesOf('LinkStorm');
+    expect(others).toEqual([]);
+    expect([...(aggregate?.status?.storm?.linked ?? [])].sort()).toEqual([...individual].sort());
+    expect([...(aggregate?.status?.storm?.members ?? [])].sort()).toEqual([...folded].sort());
+    const incidents = (await listRemediationRequests(ns)).filter((item) => individual.includes(item.metadata.name));
+    expect(incidents.map((item) => item.status?.stormRef)).toEqual(individual.map(() => aggregate?.metadata.name));
+  };
+
+  it('links and members are on the API server once the webhook is answered: a crd-writer SIGKILL right after loses none', async () => {
+    const before = await post(pods('LinkStorm', 0, 9));
+    const during = await post(pods('LinkStorm', 9, 6));
+    const writer = fixture.system!.services['crd-writer'];
+    await writer.kill();
+    try {
+      await expectLinked([...before, ...during]);
+    } finally {
+      await writer.start();
+    }
+  });
+
+  it('after Redis loses its state mid-storm, the storm goes on folding into its open aggregate, not into a second one', async () => {
+    const first = await post(pods('LostStorm', 0, 12));
+    const [aggregate] = first.filter((result) => result.outcome === 'storm').map((result) => result.remediationRequest?.name);
+    expect(aggregate).toBeDefined();
+    const client = new Redis(redis.url);
+    await client.flushall();
+    client.disconnect();
+
+    // Redis starts the storm afresh (a new start, so the storm service names a new aggregate).
+    const second = await post(pods('LostStorm', 12, 12));
+    const folded = second.filter((result) => result.outcome === 'storm');
+    expect(folded.length).toBeGreaterThan(0);
+    expect(new Set(folded.map((result) => result.remediationRequest?.name))).toEqual(new Set([aggregate]));
+    expect((await aggregatesOf('LostStorm')).map((item) => item.metadata.name)).toEqual([aggregate]);
+  });
+
+  it('an aggregate in a terminal phase ends its storm: the storm goes on in a successor, the ended one is left as it is', async () => {
+    const first = await post(pods('DoneStorm', 0, 12));
+    const name = first.find((result) => result.outcome === 'storm')?.remediationRequest?.name ?? '';
+    expect(name).not.toBe('');
+    // The remediation controller finishes the aggregate through the status subresource.
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    // Once the crd-writer's watch has the phase, the storm's next alert goes to the successor.
+    let next = 12;
+    const successor = await eventually('an alert folded into a successor', async () => {
+      const [result] = await post(pods('DoneStorm', next++, 1));
+      return result?.outcome === 'storm' && result.remediationRequest?.name !== name ? result.remediationRequest?.name : undefined;
+    });
+    expect(successor).toBe(`${name}-2`);
+    const completed = (await aggregatesOf('DoneStorm')).find((item) => item.metadata.name === name);
+    const [again] = await post(pods('DoneStorm', next++, 1));
+    expect(again).toMatchObject({ outcome: 'storm', remediationRequest: { name: successor } });
+    const byName = new Map((await aggregatesOf('DoneStorm')).map((item) => [item.metadata.name, item]));
+    expect([...byName.keys()].sort()).toEqual([name, successor].sort());
+    expect(byName.get(name)?.status?.phase).toBe('Completed');
+    expect(byName.get(name)?.status).toEqual(completed?.status);
+    expect(byName.get(successor ?? '')?.status).toMatchObject({ alertState: 'Firing', storm: { members: expect.arrayContaining([`pod/donestorm-${next - 1}`]) } });
+    expect(byName.get(successor ?? '')?.status?.resolvedAt).toBeUndefined();
+  });
+});

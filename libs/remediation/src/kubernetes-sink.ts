@@ -10,6 +10,7 @@ import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 
 import {
+  aggregateGeneration,
   aggregateStatus,
   applyStatus,
   belongsToStorm,
@@ -25,6 +26,8 @@ import {
   labelValue,
   LABEL_MANAGED_BY,
   LABEL_STORM,
+  MEMBER_LIST_CAP,
+  memberName,
   openStatus,
   resolutionStatus,
   resourceName,
@@ -99,6 +102,8 @@ const MISSING_NAMESPACE_TTL_MS = 60_000;
 const CONFLICT_RETRIES = 5;
 /** How often the kubeconfig file is checked for a change. */
 const KUBECONFIG_POLL_MS = 2_000;
+/** Aggregates of one storm that may end while it goes on (see fold): a bound, never met in practice. */
+const MAX_AGGREGATE_GENERATIONS = 100;
 /** Own writes remembered until the watch delivers them (bounded for a watch that is down). */
 const MAX_OWN_WRITES = 10_000;
 
@@ -144,6 +149,8 @@ export class KubernetesSink implements RemediationSink {
    * precondition makes a stale base a conflict, never a lost update.
    */
   private readonly ownWrites = new Map<string, RemediationRequest>();
+  /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
+  private readonly foldedInto = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
@@ -409,35 +416,116 @@ export class KubernetesSink implements RemediationSink {
     return { created: outcome !== 'exists', ref: target };
   }
 
+  /**
+   * Kubernetes is the truth for aggregates as for incidents: a folded signal goes to the open
+   * aggregate of its storm key found by its labels (Redis lost its state mid-storm: the storm
+   * service's name, built from the storm's start, is a new one), else to the named one, created
+   * when absent. An aggregate that ended (a terminal phase, or resolved) ends its storm there:
+   * the storm's further alerts go to its successor (aggregateGeneration).
+   */
   async fold(folded: FoldedSignal, options: OpenOptions = {}): Promise<OpenResult> {
-    let namespace = folded.storm.aggregate.namespace;
-    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) namespace = this.options.fallbackNamespace;
-    const { name } = folded.storm.aggregate;
-    let linked: string[] = [];
-    let created = false;
-    if (await this.read(namespace, name)) {
-      this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
-    } else {
-      let outcome = await this.create(buildAggregate(folded, namespace), options.deadlineAt);
-      if (outcome === 'no-namespace' && namespace !== this.options.fallbackNamespace) {
-        this.missingNamespaces.set(namespace, Date.now());
-        namespace = this.options.fallbackNamespace;
-        outcome = (await this.read(namespace, name)) ? 'exists' : await this.create(buildAggregate(folded, namespace), options.deadlineAt);
-      }
-      if (outcome === 'no-namespace') throw this.fallbackMissing();
-      created = typeof outcome === 'object';
-      if (typeof outcome === 'object') {
-        // The storm's incidents opened individually before it was detected: linked both ways.
-        linked = (await this.listByAlertname(folded.signal.namespace, folded.signal.alertname)).filter((object) => belongsToStorm(object, folded)).map((object) => object.metadata.name);
-        for (const link of linked) this.coalescer.schedule({ namespace: folded.signal.namespace, name: link }, { stormRef: name });
-        // The first status with the next flush, from the object just created (see open).
-        this.rememberWrite({ namespace, name }, outcome);
-        this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
-      } else {
-        this.coalescer.schedule({ namespace, name }, aggregateStatus(folded, linked));
-      }
+    const { namespace } = folded.storm.aggregate;
+    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) {
+      return this.foldIn(folded, this.options.fallbackNamespace, options);
     }
-    return { created, ref: { namespace, name } };
+    return this.foldIn(folded, namespace, options);
+  }
+
+  private async foldIn(folded: FoldedSignal, namespace: string, options: OpenOptions): Promise<OpenResult> {
+    const named = folded.storm.aggregate.name;
+    // The aggregate this storm went to last, so that only a storm's first alert after a change searches.
+    const last = await this.read(namespace, this.foldedInto.get(`${namespace}/${named}`) ?? named);
+    if (last && this.stillOn(last)) return this.foldInto(last, folded);
+    const open = await this.findOpen(namespace, folded.storm.keyFingerprint);
+    if (open && this.stillOn(open)) return this.foldInto(open, folded, named);
+    for (let generation = 1; generation <= MAX_AGGREGATE_GENERATIONS; generation++) {
+      const name = aggregateGeneration(named, generation);
+      const existing = await this.read(namespace, name);
+      if (existing && this.stillOn(existing)) return this.foldInto(existing, folded, named);
+      if (existing) continue;
+      const outcome = await this.create(buildAggregate(folded, namespace, generation), options.deadlineAt);
+      if (outcome === 'no-namespace') {
+        if (namespace === this.options.fallbackNamespace) throw this.fallbackMissing();
+        this.missingNamespaces.set(namespace, Date.now());
+        return this.foldIn(folded, this.options.fallbackNamespace, options);
+      }
+      if (outcome === 'exists') {
+        // Created meanwhile by another call or replica: decided on it as the API server has it.
+        const fresh = await this.read(namespace, name, true);
+        if (fresh && this.stillOn(fresh)) return this.foldInto(fresh, folded, named);
+        continue;
+      }
+      const ref = { namespace, name };
+      this.rememberWrite(ref, outcome);
+      this.rememberFold(namespace, named, name);
+      await this.linkStorm(ref, folded);
+      return { created: true, ref };
+    }
+    throw new AlertgateError(Code.Internal, `storm ${named}: ${MAX_AGGREGATE_GENERATIONS} aggregates of one storm ended; not creating more`);
+  }
+
+  /** An aggregate a folded signal may still count on: open, and its storm not over by its endsAt (see endStorms). */
+  private stillOn(aggregate: RemediationRequest): boolean {
+    return isOpen(aggregate) && endedStormStatus(this.withPending(aggregate), Date.now(), this.stormEndGraceMs) === undefined;
+  }
+
+  /** Beyond an aggregate's endsAt before its storm counts as over: status this replica has not written yet moves it on. */
+  private get stormEndGraceMs(): number {
+    return this.options.statusFlushMs + STORM_END_MARGIN_MS;
+  }
+
+  /** The object with the status this writer has not written yet merged in. */
+  private withPending(object: RemediationRequest): RemediationRequest {
+    const pending = this.coalescer.pendingFor({ namespace: object.metadata.namespace, name: object.metadata.name });
+    return pending && object.status ? { ...object, status: combineStatus(object.status, pending) } : object;
+  }
+
+  private rememberFold(namespace: string, named: string, name: string): void {
+    const key = `${namespace}/${named}`;
+    if (name === named) {
+      this.foldedInto.delete(key);
+      return;
+    }
+    if (this.foldedInto.size >= MAX_OWN_WRITES) this.foldedInto.delete(this.foldedInto.keys().next().value ?? '');
+    this.foldedInto.set(key, name);
+  }
+
+  /**
+   * Folds the signal into an open aggregate. What a crash must not lose is written at once (a
+   * few writes per storm): the links and first status of an aggregate whose first status never
+   * got written (a failure after its create), and a member not yet recorded. The rest (counts,
+   * times, endsAt) is coalesced: every folded alert brings the storm's counts from Redis again.
+   */
+  private async foldInto(aggregate: RemediationRequest, folded: FoldedSignal, named?: string): Promise<OpenResult> {
+    const ref = { namespace: aggregate.metadata.namespace, name: aggregate.metadata.name };
+    if (named !== undefined) this.rememberFold(ref.namespace, named, ref.name);
+    if (!aggregate.status?.storm && !this.coalescer.pendingFor(ref)?.storm) {
+      await this.linkStorm(ref, folded);
+      return { created: false, ref };
+    }
+    const status = aggregateStatus(folded, []);
+    const member = memberName(folded.signal);
+    const recorded = aggregate.status?.storm?.members ?? [];
+    if (member !== undefined && recorded.length < MEMBER_LIST_CAP && !recorded.includes(member)) await this.coalescer.writeNow(ref, status);
+    else this.coalescer.schedule(ref, status);
+    return { created: false, ref };
+  }
+
+  /**
+   * Links the storm's incidents that opened individually before it was detected to its aggregate,
+   * both ways, and writes the aggregate's first status; at once, before the webhook is answered.
+   * Done again when the first status is missing (linked incidents keep their stormRef, so they
+   * are found again).
+   */
+  private async linkStorm(ref: StatusTarget, folded: FoldedSignal): Promise<void> {
+    const candidates = await this.listByAlertname(folded.signal.namespace, folded.signal.alertname);
+    const linked = candidates.filter((object) => object.status?.stormRef === ref.name || belongsToStorm(object, folded));
+    await Promise.all(
+      linked
+        .filter((object) => object.status?.stormRef !== ref.name)
+        .map((object) => this.coalescer.writeNow({ namespace: object.metadata.namespace, name: object.metadata.name }, { stormRef: ref.name })),
+    );
+    await this.coalescer.writeNow(ref, aggregateStatus(folded, linked.map((object) => object.metadata.name)));
   }
 
   /** Whether the resource's incident was last seen longer ago than the dedup window. */
@@ -555,13 +643,11 @@ export class KubernetesSink implements RemediationSink {
             )
           ).items;
     // Status this replica has not written yet counts: an alert just before endsAt moved it on.
-    const grace = this.options.statusFlushMs + STORM_END_MARGIN_MS;
+    const grace = this.stormEndGraceMs;
     let ended = 0;
     for (const object of aggregates) {
       const target = { namespace: object.metadata.namespace, name: object.metadata.name };
-      const pending = this.coalescer.pendingFor(target);
-      const seen = pending && object.status ? { ...object, status: combineStatus(object.status, pending) } : object;
-      if (!endedStormStatus(seen, nowMs, grace)) continue;
+      if (!endedStormStatus(this.withPending(object), nowMs, grace)) continue;
       // Decided again on the object as the API server has it now (another replica may have moved endsAt).
       if (await this.writeStatusOf(target, (fresh) => endedStormStatus(fresh, nowMs, grace))) ended += 1;
     }
@@ -678,3 +764,8 @@ function notOlder(a: string | undefined, b: string | undefined): boolean {
 }
 
 const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });
+
+/** Neither resolved nor in a terminal phase: what a signal may still be counted on. */
+function isOpen(object: RemediationRequest): boolean {
+  return !object.status?.resolvedAt && !isTerminal(object);
+}

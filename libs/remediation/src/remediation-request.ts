@@ -288,15 +288,24 @@ export interface FoldedSignal {
   readonly traceId?: string | undefined;
 }
 
-/** The storm's aggregate RemediationRequest (label remediation.alertgate.io/storm: "true"). */
-export function buildAggregate(folded: FoldedSignal, namespace: string): RemediationRequest {
+/**
+ * The name of a storm's aggregate of a generation: the first is the storm service's name; a
+ * storm whose aggregate ended (a terminal phase, or resolved) while its alerts go on continues in
+ * the next, `-2`, `-3`…, so that every replica names the successor alike.
+ */
+export function aggregateGeneration(name: string, generation: number): string {
+  return generation <= 1 ? name : `${name}-${generation}`;
+}
+
+/** The storm's aggregate RemediationRequest (label remediation.alertgate.io/storm: "true"), of a generation (aggregateGeneration). */
+export function buildAggregate(folded: FoldedSignal, namespace: string, generation = 1): RemediationRequest {
   const { signal, storm } = folded;
   const start = new Date(storm.startMs).toISOString();
   return {
     apiVersion: RR_API_VERSION,
     kind: RR_KIND,
     metadata: {
-      name: storm.aggregate.name,
+      name: aggregateGeneration(storm.aggregate.name, generation),
       namespace,
       labels: {
         [LABEL_MANAGED_BY]: 'alertgate',
@@ -309,7 +318,7 @@ export function buildAggregate(folded: FoldedSignal, namespace: string): Remedia
     },
     spec: {
       fingerprint: storm.keyFingerprint,
-      incidentId: `${storm.keyFingerprint.slice(0, 12)}-${storm.startMs.toString(36)}`,
+      incidentId: aggregateGeneration(`${storm.keyFingerprint.slice(0, 12)}-${storm.startMs.toString(36)}`, generation),
       alertname: signal.alertname,
       severity: signal.severity,
       namespace: signal.namespace,

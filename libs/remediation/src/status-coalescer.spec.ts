@@ -46,3 +46,37 @@ describe('StatusCoalescer', () => {
     expect(writes).toEqual([{ occurrences: 4 }]);
   });
 });
+
+describe('StatusCoalescer.writeNow', () => {
+  it('writes at once, and merges the updates that arrive while a write is in flight into one next write', async () => {
+    const writes: RemediationRequestStatus[] = [];
+    const finishes: (() => void)[] = [];
+    const coalescer = new StatusCoalescer(60_000, combineStatus, (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))), () => undefined);
+    const first = coalescer.writeNow(target, { occurrences: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(finishes).toHaveLength(1);
+    const second = coalescer.writeNow(target, { occurrences: 2 });
+    const third = coalescer.writeNow(target, { occurrences: 3, lastSeen: '2026-01-01T00:00:00.000Z' });
+    // In flight and queued both count as not yet on the API server.
+    expect(coalescer.pendingFor(target)).toEqual({ occurrences: 3, lastSeen: '2026-01-01T00:00:00.000Z' });
+    finishes[0]?.();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(finishes).toHaveLength(2);
+    finishes[1]?.();
+    await Promise.all([second, third]);
+    expect(writes).toEqual([{ occurrences: 1 }, { occurrences: 3, lastSeen: '2026-01-01T00:00:00.000Z' }]);
+    expect(coalescer.pendingFor(target)).toBeUndefined();
+  });
+
+  it('rejects its callers when the write fails, and the next call writes again', async () => {
+    let fail = true;
+    const writes: RemediationRequestStatus[] = [];
+    const coalescer = new StatusCoalescer(60_000, combineStatus, (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))), () => undefined);
+    await expect(coalescer.writeNow(target, { stormRef: 'storm-a' })).rejects.toThrow('API server down');
+    expect(coalescer.pendingFor(target)).toBeUndefined();
+    fail = false;
+    await coalescer.writeNow(target, { stormRef: 'storm-a' });
+    expect(writes).toEqual([{ stormRef: 'storm-a' }]);
+  });
+});

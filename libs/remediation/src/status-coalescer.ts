@@ -5,6 +5,11 @@ export interface StatusTarget {
   readonly name: string;
 }
 
+interface UrgentWrite {
+  next: RemediationRequestStatus;
+  done: Promise<void>;
+}
+
 /**
  * Combines the status updates of one resource that arrive within a flush interval into one
  * write (DESIGN.md decision 5: not one API write per duplicate alert). Updates are merged, never
@@ -14,6 +19,11 @@ export class StatusCoalescer {
   private pending = new Map<string, { target: StatusTarget; next: RemediationRequestStatus }>();
   /** What a flush is writing now: not on the API server yet, and no longer pending. */
   private readonly writing = new Map<string, RemediationRequestStatus>();
+  /** Per resource, the write-through queued behind the one in flight (see writeNow). */
+  private readonly urgent = new Map<string, UrgentWrite>();
+  /** Per resource, the write-through in flight: what it writes, and when it is done. */
+  private readonly urgentWriting = new Map<string, RemediationRequestStatus>();
+  private readonly urgentTail = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -37,15 +47,49 @@ export class StatusCoalescer {
   }
 
   /**
+   * Writes an update at once, for what must not wait in memory for a flush (a crash would lose
+   * it). Yet not one write per caller: updates that arrive while the resource's write-through is
+   * in flight are merged and go together in the next one. Resolves once a write that holds
+   * `next` succeeded; rejects when it failed (nothing is queued again: the caller answers with a
+   * retryable error).
+   */
+  writeNow(target: StatusTarget, next: RemediationRequestStatus): Promise<void> {
+    const key = `${target.namespace}/${target.name}`;
+    const queued = this.urgent.get(key);
+    if (queued) {
+      queued.next = this.merge(queued.next, next);
+      return queued.done;
+    }
+    const entry: UrgentWrite = { next, done: Promise.resolve() };
+    const previous = this.urgentTail.get(key) ?? Promise.resolve();
+    entry.done = previous.then(async () => {
+      // From here on, later updates queue for the next write.
+      this.urgent.delete(key);
+      this.urgentWriting.set(key, entry.next);
+      try {
+        await this.write(target, entry.next);
+      } finally {
+        this.urgentWriting.delete(key);
+      }
+    });
+    this.urgent.set(key, entry);
+    const tail = entry.done.catch(() => undefined);
+    this.urgentTail.set(key, tail);
+    void tail.then(() => {
+      if (this.urgentTail.get(key) === tail) this.urgentTail.delete(key);
+    });
+    return entry.done;
+  }
+
+  /**
    * What is waiting to be written for a resource, or being written: counts the API server may
    * not have yet. A decision made while a flush's write is in flight (adopting the resource after
    * Redis lost its state) must count them too, or it counts on from an older number.
    */
   pendingFor(target: StatusTarget): RemediationRequestStatus | undefined {
     const key = `${target.namespace}/${target.name}`;
-    const waiting = this.pending.get(key)?.next;
-    const inFlight = this.writing.get(key);
-    return waiting && inFlight ? this.merge(inFlight, waiting) : (waiting ?? inFlight);
+    const parts = [this.writing.get(key), this.urgentWriting.get(key), this.urgent.get(key)?.next, this.pending.get(key)?.next].filter((part) => part !== undefined);
+    return parts.length === 0 ? undefined : parts.reduce((a, b) => this.merge(a, b));
   }
 
   get size(): number {
