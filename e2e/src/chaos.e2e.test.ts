@@ -36,4 +36,32 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
     // The faults met the traffic: the run is not one where nothing failed.
     expect(report.faults.reduce((sum, fault) => sum + fault.failedAttempts, 0)).toBeGreaterThan(0);
   }, 240_000);
+
+  it('on a Redis Cluster with a replica per master, the master of the dedup keys killed under load: its replica takes over, and nothing acknowledged is lost or doubled', async () => {
+    const root = repoRoot();
+    const report = await runChaos({
+      ...CHAOS_SHORT,
+      redis: 'cluster',
+      only: /Cluster master/,
+      root,
+      kubeDir: resolve(root, 'var', 'k8s-chaos-test'),
+      logDir: resolve(root, 'var', 'chaos-cluster-test'),
+      log: () => undefined,
+    });
+    process.stdout.write(`chaos (Cluster master killed): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`);
+    const { comparison } = report;
+    expect(report.faults.map((fault) => fault.name)).toEqual(['Redis Cluster master of the dedup keys SIGKILLed; its replica takes over']);
+    expect(report.faults[0]?.note).toMatch(/^replica acknowledged up to \d+ bytes behind the master at the kill; promoted \d+ ms after it$/);
+    // Counted: every group is answered at least 8 times (4 per settling, 2 settlings), with at least 10 firing alerts.
+    expect(comparison.acknowledgedAlerts).toBeGreaterThanOrEqual(40);
+    expect(comparison.withoutResource).toEqual({ count: 0, examples: [] });
+    expect(comparison.moreThanOneOpen).toEqual({ count: 0, examples: [] });
+    expect(comparison.resolutionsNotRecorded).toEqual({ count: 0, examples: [] });
+    expect(comparison.occurrencesBelowAcknowledged).toEqual({ count: 0, examples: [] });
+    expect(report.refused).toEqual([]);
+    expect(report.notReady).toEqual([]);
+    expect(report.faults[0]?.recoveredMs).toBeDefined();
+    // Until the replica is promoted, calls to the dedup keys' slot fail: the fault met the traffic.
+    expect(report.faults[0]?.failedAttempts).toBeGreaterThan(0);
+  }, 240_000);
 });

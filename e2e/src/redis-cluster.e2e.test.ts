@@ -19,7 +19,7 @@ describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NOD
   let fixture: PipelineFixture;
   let client: Cluster;
   beforeAll(async () => {
-    cluster = await new RedisCluster(3).start();
+    cluster = await new RedisCluster({ masters: 3 }).start();
     const nodes = cluster.addresses.join(',');
     fixture = await PipelineFixture.start('cluster', {
       env: { REDIS_CLUSTER_NODES: nodes },

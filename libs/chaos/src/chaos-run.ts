@@ -3,10 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ensureKubeEnv, RedisServer, startSystem, stopKubeEnv, type KubeEnv, type RunningSystem } from '@alertgate/local-env';
+import { ensureKubeEnv, RedisCluster, RedisServer, startSystem, stopKubeEnv, type KubeEnv, type RunningSystem } from '@alertgate/local-env';
 
 import { AlertmanagerLikeSender, type Failure } from './alertmanager-like-sender.js';
-import { faults, type Fault, type FaultDurations } from './fault.js';
+import { faults, type Fault, type FaultDurations, type RedisTarget } from './fault.js';
 import { Ledger, type LedgerEntry } from './ledger.js';
 import { compareLedger, finding, type Finding, type LedgerComparison, type ResourceView } from './verify-ledger.js';
 
@@ -16,6 +16,10 @@ export interface ChaosOptions {
   /** The directory of this run's own API server (it is stopped and continued). */
   readonly kubeDir: string;
   readonly durations: FaultDurations;
+  /** One Redis server, or a Cluster of 3 masters with a replica each (its master killed instead of the server's faults). */
+  readonly redis: 'standalone' | 'cluster';
+  /** Only the faults whose names match (all by default). */
+  readonly only?: RegExp;
   /** Normal running before the first fault and after each recovery: at least this long... */
   readonly settleMs: number;
   /** ...and until each group was answered 200 at least this many times. */
@@ -30,7 +34,8 @@ export interface ChaosOptions {
 
 /** The defaults of `npm run chaos`. */
 export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
-  durations: { redisStopMs: 10_000, apiserverStopMs: 30_000 },
+  durations: { redisStopMs: 10_000, apiserverStopMs: 30_000, failoverTimeoutMs: 30_000 },
+  redis: 'standalone',
   settleMs: 10_000,
   settleWebhooks: 10,
   groups: 6,
@@ -39,7 +44,8 @@ export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
 
 /** The run in npm test: shorter stops, less settling, fewer groups (under 2 minutes). */
 export const CHAOS_SHORT: Omit<ChaosOptions, 'root' | 'kubeDir' | 'log'> = {
-  durations: { redisStopMs: 5_000, apiserverStopMs: 10_000 },
+  durations: { redisStopMs: 5_000, apiserverStopMs: 10_000, failoverTimeoutMs: 30_000 },
+  redis: 'standalone',
   settleMs: 2_000,
   settleWebhooks: 4,
   groups: 4,
@@ -57,6 +63,8 @@ export interface FaultOutcome {
   readonly answers: readonly string[];
   /** From the fault's end (restart, SIGCONT) until every group was answered 200 again, ms. */
   readonly recoveredMs: number | undefined;
+  /** What the fault measured on the way (a replica's lag), if anything. */
+  readonly note?: string;
 }
 
 export interface ChaosReport {
@@ -108,13 +116,13 @@ async function prepareKube(options: ChaosOptions, namespace: string): Promise<{ 
 }
 
 /** The whole system on the kubernetes sink; storms and rate limits stay out of the way of the count. */
-function chaosSystem(options: ChaosOptions, redis: RedisServer, kube: KubeEnv, runId: string): Promise<RunningSystem> {
+function chaosSystem(options: ChaosOptions, redis: RedisTarget, kube: KubeEnv, runId: string): Promise<RunningSystem> {
   return startSystem({
     root: options.root,
-    redisUrl: redis.url,
+    redisUrl: redis.kind === 'standalone' ? redis.server.url : '',
     keyPrefix: `chaos${runId}:`,
     sinkDir: '/nonexistent',
-    env: { LOG_LEVEL: 'warn' },
+    env: { LOG_LEVEL: 'warn', ...(redis.kind === 'cluster' ? { REDIS_CLUSTER_NODES: redis.cluster.addresses.join(',') } : {}) },
     serviceEnv: {
       'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
       // Each alert its own storm key: no storm folds alerts, so each is one resource.
@@ -123,6 +131,13 @@ function chaosSystem(options: ChaosOptions, redis: RedisServer, kube: KubeEnv, r
     },
   });
 }
+
+async function startRedis(kind: ChaosOptions['redis']): Promise<RedisTarget> {
+  if (kind === 'standalone') return { kind, server: await new RedisServer({ maxmemory: '64mb' }).start() };
+  return { kind, cluster: await new RedisCluster({ masters: 3, replicasPerMaster: 1, maxmemory: '64mb' }).start() };
+}
+
+const disposeRedis = (redis: RedisTarget): Promise<void> => (redis.kind === 'standalone' ? redis.server.dispose() : redis.cluster.dispose());
 
 async function gatewayReady(system: RunningSystem): Promise<boolean> {
   try {
@@ -187,7 +202,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const namespace = `chaos-${runId}`;
   const started = Date.now();
   const { kube, kubectl } = await prepareKube(options, namespace);
-  const redis = await new RedisServer({ maxmemory: '64mb' }).start();
+  const redis = await startRedis(options.redis);
   let system: RunningSystem | undefined;
   try {
     system = await chaosSystem(options, redis, kube, runId);
@@ -199,7 +214,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sender.start();
     const phases: Phase[] = [];
     await settle(ledger, options);
-    for (const fault of faults({ redis, system, apiserverPid: kube.apiserverPid, ledger }, options.durations)) {
+    for (const fault of faults({ redis, system, apiserverPid: kube.apiserverPid, ledger }, options.durations).filter((f) => options.only?.test(f.name) ?? true)) {
       phases.push(await phase(fault, system, ledger, options, sender.failures));
     }
     await sender.stop();
@@ -228,7 +243,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     if (system && options.logDir) writeLogs(options.logDir, system);
     await system?.stop();
-    await redis.dispose();
+    await disposeRedis(redis);
     if (kube.started) await stopKubeEnv(options.kubeDir);
   }
 }
@@ -243,12 +258,12 @@ interface Phase {
 async function phase(fault: Fault, system: RunningSystem, ledger: Ledger, options: ChaosOptions, failures: readonly Failure[]): Promise<Phase> {
   options.log(`fault: ${fault.name}`);
   const from = Date.now();
-  await fault.inject();
+  const note = await fault.inject();
   const recoveredMs = await recovery(system, ledger, options);
   await settle(ledger, options);
   const to = Date.now();
-  const result = outcome(fault.name, failures, from, to, recoveredMs);
-  options.log(`  ${result.failedAttempts} failed attempts over ${result.unavailableMs} ms; ${recoveredMs === undefined ? 'NOT recovered' : `recovered ${recoveredMs} ms after`}`);
+  const result = { ...outcome(fault.name, failures, from, to, recoveredMs), ...(note === undefined ? {} : { note }) };
+  options.log(`  ${result.failedAttempts} failed attempts over ${result.unavailableMs} ms; ${recoveredMs === undefined ? 'NOT recovered' : `recovered ${recoveredMs} ms after`}${note === undefined ? '' : `; ${note}`}`);
   for (const answer of result.answers) options.log(`    ${answer}`);
   return { from, to, outcome: result };
 }

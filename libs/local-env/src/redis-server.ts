@@ -78,6 +78,10 @@ export class RedisServer {
     }
   }
 
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null;
+  }
+
   /** SIGKILL; without `durable`, a later start() comes back empty. */
   async stop(): Promise<void> {
     const child = this.child;
@@ -101,15 +105,51 @@ export class RedisServer {
   }
 }
 
+export interface RedisClusterOptions extends Omit<RedisServerOptions, 'clusterNode' | 'port'> {
+  readonly masters?: number;
+  /** Replicas of each master (failover tests); none by default. */
+  readonly replicasPerMaster?: number;
+}
+
+/** A node as CLUSTER NODES describes it. */
+interface ClusterNodeView {
+  readonly port: number;
+  readonly master: boolean;
+  readonly failed: boolean;
+  readonly slots: readonly (readonly [number, number])[];
+}
+
+function parseClusterNodes(text: string): ClusterNodeView[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [, address = '', flags = '', , , , , , ...slots] = line.trim().split(' ');
+      return {
+        port: Number(/:(\d+)@/.exec(address)?.[1] ?? 0),
+        master: flags.split(',').includes('master'),
+        failed: /fail/.test(flags),
+        slots: slots.filter((slot) => !slot.startsWith('[')).map((slot) => {
+          const [from = '0', to = from] = slot.split('-');
+          return [Number(from), Number(to)] as const;
+        }),
+      };
+    });
+}
+
 /**
- * A Redis Cluster of `masters` nodes (no replicas) on loopback, made with redis-cli --cluster
- * create, for the tests that prove alertgate on a real Cluster (e2e/src/redis-cluster).
+ * A Redis Cluster on loopback (3 masters by default, optionally with replicas), made with
+ * redis-cli --cluster create, for the tests that prove alertgate on a real Cluster
+ * (e2e/src/redis-cluster) and the chaos run's failover.
  */
 export class RedisCluster {
   readonly nodes: RedisServer[];
+  private readonly replicasPerMaster: number;
 
-  constructor(masters = 3, options: Omit<RedisServerOptions, 'clusterNode' | 'port'> = {}) {
-    this.nodes = Array.from({ length: masters }, () => new RedisServer({ ...options, clusterNode: true }));
+  constructor(options: RedisClusterOptions = {}) {
+    const { masters = 3, replicasPerMaster = 0, ...server } = options;
+    this.replicasPerMaster = replicasPerMaster;
+    this.nodes = Array.from({ length: masters * (1 + replicasPerMaster) }, () => new RedisServer({ ...server, clusterNode: true }));
   }
 
   /** host:port of every node, as REDIS_CLUSTER_NODES takes them. */
@@ -119,21 +159,45 @@ export class RedisCluster {
 
   async start(): Promise<this> {
     await Promise.all(this.nodes.map((node) => node.start()));
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', String(this.replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-    // Every node must know the whole slot map before a client is pointed at it.
-    const deadline = Date.now() + 15_000;
-    for (const node of this.nodes) {
+    await this.waitHealthy(15_000);
+    return this;
+  }
+
+  /** Until every running node reports cluster_state:ok and knows every replica it should (then clients may be pointed at it). */
+  async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of this.nodes.filter((n) => n.running)) {
       for (;;) {
         const probe = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+        probe.on('error', () => undefined);
         const info = await probe.cluster('INFO').catch(() => '');
+        const view = parseClusterNodes(String(await probe.cluster('NODES').catch(() => '')));
         probe.disconnect();
-        if (/cluster_state:ok/.test(info)) break;
+        const masters = view.filter((n) => n.master && !n.failed && n.slots.length > 0).length;
+        if (/cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster)) break;
         if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
-    return this;
+  }
+
+  /** The node that serves `key`'s slot now. */
+  async masterOf(key: string): Promise<RedisServer> {
+    const live = this.nodes.find((node) => node.running);
+    if (!live) throw new Error('no Redis Cluster node is running');
+    const probe = new Redis({ port: live.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    try {
+      const slot = await probe.cluster('KEYSLOT', key);
+      const view = parseClusterNodes(String(await probe.cluster('NODES')));
+      const port = view.find((n) => n.master && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to))?.port;
+      const node = this.nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`no master serves slot ${slot}`);
+      return node;
+    } finally {
+      probe.disconnect();
+    }
   }
 
   async dispose(): Promise<void> {

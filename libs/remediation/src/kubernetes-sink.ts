@@ -372,8 +372,9 @@ export class KubernetesSink implements RemediationSink {
     // A trimmed signal cannot become a resource: the caller sends it again whole.
     const signalRequired = { created: false, ref: { namespace, name }, signalRequired: true } as const;
     let current = await this.read(namespace, name);
-    if (current && isTerminal(current)) {
-      // The controller finished this incident while the alert kept firing: a new incident.
+    if (current && !isOpen(current)) {
+      // The controller finished this incident while the alert kept firing, or it was resolved
+      // and Redis still had it (a failover's replica behind its master): a new incident.
       return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace, options);
     }
     if (current) {
@@ -404,7 +405,7 @@ export class KubernetesSink implements RemediationSink {
     }
     if (outcome === 'exists') {
       current = await this.read(namespace, name, true);
-      if (current && isTerminal(current)) return this.openNew(incident, namespace, options);
+      if (current && !isOpen(current)) return this.openNew(incident, namespace, options);
     }
     // The API server ignores status on create. The first status goes with the next flush, from
     // the object just created (no read): the webhook waits for its create alone, half the API
