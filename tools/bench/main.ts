@@ -1,6 +1,8 @@
 /**
  * npm run bench [-- --seconds 10 --concurrency 16 --rounds 2 --only a,b,c --sweep 64,128 --profile DIR --env K=V --node-arg FLAG --json]
  * npm run bench -- --yardstick [--seconds 20]   (Alertmanager alone: its rate over a run, per timer setting)
+ * npm run bench -- --soak N                     (workload (a) for N s, each service's memory sampled)
+ * npm run bench -- --overload F [--seconds 30]   (F × the webhooks/s the system carries, open loop)
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -27,6 +29,7 @@ import { Agent, request } from 'undici';
 
 import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './alertmanager-senders.js';
 import { memoryTable, sampleMemory, type MemorySample } from './memory-samples.js';
+import { overloadRun } from './overload-run.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { median, quantile, round2 } from './stats.js';
 import { assessTargets, type SweepFigures } from './targets.js';
@@ -444,6 +447,25 @@ async function soak(system: RunningSystem, load: (seconds: number) => Promise<Ru
   else process.stdout.write(`soak: workload (a) for ${SOAK_SECONDS} s, ${alerts} alerts\n${memoryTable(samples)}\n`);
 }
 
+/** --overload F: F × the capacity measured first, open loop (see overload). */
+const OVERLOAD_FACTOR = process.argv.includes('--overload') ? arg('overload', 5) : 0;
+
+/**
+ * Overload: the webhooks/s of workload (a) the system carries (closed loop, SECONDS), then F times
+ * that rate, open loop, for SECONDS: what the gateway admits and sheds, the latency of both, and
+ * its memory; then whether every service still runs.
+ */
+async function overload(system: RunningSystem, capacity: () => Promise<RunResult>, body: () => string): Promise<void> {
+  const measured = await capacity();
+  const webhooksPerSecond = measured.alertsPerSecond / 50;
+  const rate = Math.round(webhooksPerSecond * OVERLOAD_FACTOR);
+  const figures = await overloadRun({ url: `${system.gatewayUrl}/api/v1/signals/alertmanager`, rate, seconds: SECONDS, gatewayPid: system.services['ingest-gateway'].pid, body, timeoutMs: 30_000 });
+  const stillRunning = Object.values(system.services).filter((service) => service.running).length;
+  const report = { capacityAlertsPerSecond: measured.alertsPerSecond, capacityP99Ms: Math.round(measured.p99), factor: OVERLOAD_FACTOR, webhooksPerSecond: rate, seconds: SECONDS, ...figures, servicesRunning: `${stillRunning}/${Object.keys(system.services).length}` };
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else out(`overload: ${JSON.stringify(report)}`);
+}
+
 async function main(): Promise<void> {
   const redisServer = await new RedisServer({ maxmemory: '1gb' }).start();
   const redis = new Redis(redisServer.url);
@@ -495,6 +517,12 @@ async function main(): Promise<void> {
   try {
     if (SOAK_SECONDS > 0) {
       await soak(system, (seconds) => drive(agent, gateway, batch(50), { seconds }));
+      return;
+    }
+    if (OVERLOAD_FACTOR > 0) {
+      await drive(agent, gateway, batch(50), {});
+      const stream = new AlertStream();
+      await overload(system, () => drive(agent, gateway, batch(50), {}), () => batch(50)(stream).payload);
       return;
     }
     // Warm-up: the hot alerts exist, JIT is warm.

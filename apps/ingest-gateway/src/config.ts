@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import { BATCHER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
+import { BATCHER_DEFAULTS, INGEST_SERVER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type ParseOptions } from '@alertgate/signal';
 
@@ -18,6 +18,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly auth: IngestAuth;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
+  /** Overload: signal requests in flight at once; one beyond is answered 503 before its body is parsed. */
+  readonly maxRequestsInFlight: number;
   readonly retryAfterSeconds: number;
   readonly parse: ParseOptions;
   readonly batching: PipelineBatcherOptions;
@@ -77,6 +79,7 @@ export function loadConfig(env: Env): GatewayConfig {
     auth: readAuth(reader),
     bodyLimitBytes: reader.bytes('INGEST_BODY_LIMIT', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     requestTimeoutMs: reader.durationMs('INGEST_REQUEST_TIMEOUT', 30_000, { min: 1_000, max: 600_000 }),
+    maxRequestsInFlight: reader.int('INGEST_MAX_REQUESTS_IN_FLIGHT', INGEST_SERVER_DEFAULTS.maxRequestsInFlight, { min: 1, max: 100_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
     storm:

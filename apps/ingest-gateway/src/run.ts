@@ -82,6 +82,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     parse: config.parse,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxRequestsInFlight: config.maxRequestsInFlight,
     auth: config.auth,
     retryAfterSeconds: config.retryAfterSeconds,
     readiness,

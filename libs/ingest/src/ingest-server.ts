@@ -13,6 +13,7 @@ import { BodyRefusal, clientErrorAnswer, contentEncodingRefusal, utf8Checked } f
 import { IngestMetrics } from './ingest-metrics.js';
 import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js';
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
+import { overloaded } from './overload.js';
 import { RefusalMemory } from './refusal-memory.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
@@ -30,6 +31,11 @@ export interface IngestServerOptions {
   readonly bodyLimitBytes: number;
   /** Time for a whole request, body included, to arrive (a slow sender is answered 408). */
   readonly requestTimeoutMs: number;
+  /**
+   * Overload: at most this many signal requests are read, parsed, queued or run at once; one
+   * beyond is answered 503 at once, before its body is parsed (INGEST_SERVER_DEFAULTS).
+   */
+  readonly maxRequestsInFlight?: number;
   readonly auth: IngestAuth;
   readonly retryAfterSeconds: number;
   readonly readiness: () => Promise<ReadinessReport>;
@@ -41,6 +47,8 @@ export interface IngestServerOptions {
    */
   readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
 }
+
+export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 128 } as const;
 
 const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((toMillis(duration) ?? 0) / 1000));
 
@@ -81,6 +89,9 @@ export const ROUTES = {
   alertmanager: '/api/v1/signals/alertmanager',
   kubernetesEvent: '/api/v1/signals/kubernetes-event',
 } as const;
+
+/** The routes that take signals (and do work): the ones overload admission counts. */
+const SIGNAL_ROUTES: ReadonlySet<string> = new Set(Object.values(ROUTES));
 
 /**
  * The routes served without a token: probes and metrics, which write nothing. Every other route
@@ -151,6 +162,24 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   const tokenIdentity = options.auth.mode === 'token' ? `t:${createHash('sha256').update(options.auth.token).digest('hex').slice(0, 12)}` : undefined;
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
   const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.unavailable : PROBLEM_TYPES.tooManyRequests);
+  const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
+  let inFlight = 0;
+  /**
+   * Overload admission, before the body is read: under a flood, reading and parsing bodies the
+   * pipeline cannot run in time took the gateway's CPU, and the requests it admitted waited tens
+   * of seconds (BENCHMARKS.md, overload). A shed request costs its headers only; Node discards
+   * its body and keeps the connection.
+   */
+  const admit = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    if (inFlight >= maxInFlight) {
+      const err = overloaded('in_flight', `the gateway is overloaded: ${inFlight} requests are in flight (INGEST_MAX_REQUESTS_IN_FLIGHT ${maxInFlight}); nothing of this request was processed`);
+      return sendProblem(reply, problem(PROBLEM_TYPES.overloaded, err.message, { retryAfterSeconds: options.retryAfterSeconds }));
+    }
+    inFlight += 1;
+    (request as FastifyRequest & { receivedAt?: number }).receivedAt = Date.now();
+    reply.raw.once('close', () => (inFlight -= 1));
+    return undefined;
+  };
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     // The HTTP instrumentation cannot know fastify's routes: name the server span after the route.
@@ -160,8 +189,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     // percent-escapes and strips an absolute-form target's origin, so a prefix test on
     // request.url let "/%61pi/..." and "http://x/api/..." through. An unmatched request reaches
     // only the 404 handler.
-    if (route === undefined || PUBLIC_ROUTES.has(route) || authenticate(request.headers.authorization)) return undefined;
-    return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
+    if (route === undefined || PUBLIC_ROUTES.has(route)) return undefined;
+    if (!authenticate(request.headers.authorization)) return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
+    return SIGNAL_ROUTES.has(route) ? admit(request, reply) : undefined;
   });
 
   // A stop (SIGTERM) finishes the requests in flight; their answers then close their connections,
@@ -238,7 +268,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     metrics.batchSize.observe({ source: route }, signals.length);
     // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
-    const outcome = await batcher.submit(signals, source, bytes);
+    const outcome = await batcher.submit(signals, source, bytes, (reply.request as FastifyRequest & { receivedAt?: number }).receivedAt);
     if ('refused' in outcome) {
       const retryAfterMs = toMillis(outcome.refused.retryAfter) ?? 1000;
       refusals.remember(source, outcome.refused, retryAfterMs);

@@ -13,12 +13,20 @@ import { createIngestServer } from './ingest-server.js';
  * of fakes that opens every signal as new and creates its resource. `onCheck` hears each dedup
  * call, so a spec can tell whether a request reached the pipeline.
  */
-export async function listenTestIngestServer(options: { auth: IngestAuth; requestTimeoutMs?: number; onCheck?: (signals: number) => void }): Promise<{ app: FastifyInstance; port: number }> {
+export async function listenTestIngestServer(options: {
+  auth: IngestAuth;
+  requestTimeoutMs?: number;
+  maxRequestsInFlight?: number;
+  onCheck?: (signals: number) => void;
+  /** Each dedup call waits for it (a pipeline that is busy). */
+  hold?: Promise<void>;
+}): Promise<{ app: FastifyInstance; port: number }> {
   const ts = { seconds: 1, nanos: 0 };
   const pipeline = new IngestPipeline(
     {
-      checkBatch: (request) => {
+      checkBatch: async (request) => {
         options.onCheck?.(request.signals.length);
+        await options.hold;
         return Promise.resolve({ decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })) });
       },
       adopt: () => Promise.reject(new Error('no resolution is undone in these tests')),
@@ -31,6 +39,7 @@ export async function listenTestIngestServer(options: { auth: IngestAuth; reques
     parse: PARSE_DEFAULTS,
     bodyLimitBytes: 1 << 20,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    ...(options.maxRequestsInFlight === undefined ? {} : { maxRequestsInFlight: options.maxRequestsInFlight }),
     auth: options.auth,
     retryAfterSeconds: 1,
     readiness: () => Promise.resolve({ ready: true, checks: {} }),

@@ -1,9 +1,9 @@
 import { context, trace, type Context, type Link } from '@opentelemetry/api';
-import { AlertgateError, Code } from '@alertgate/errors';
-import { counter } from '@alertgate/metrics';
+import { AlertgateError } from '@alertgate/errors';
 import type { Signal } from '@alertgate/proto';
 
 import type { IngestPipeline, PipelineResult, RefusedResult } from './ingest-pipeline.js';
+import { overloaded } from './overload.js';
 
 export interface PipelineBatcherOptions {
   /** Pipeline runs in flight at once; webhooks arriving meanwhile wait and go together. */
@@ -30,21 +30,15 @@ export interface PipelineBatcherOptions {
    * however many senders push.
    */
   readonly maxQueuedSignals: number;
-  /** Overload: a webhook that waited this long for a run is refused (503) instead of run late. */
+  /** Overload: a webhook that waited this long since it arrived is refused (503) instead of run late. */
   readonly maxWaitMs: number;
 }
 
 export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1, maxQueuedSignals: 20_000, maxWaitMs: 10_000 };
 
-const shed = counter({
-  name: 'alertgate_ingest_shed_total',
-  help: 'Webhooks refused with 503 before any work because the gateway was overloaded: its queue full (INGEST_QUEUE_MAX_SIGNALS) or their wait too long (INGEST_QUEUE_TIMEOUT).',
-  labelNames: ['reason'],
-});
-
 interface Job {
   readonly signals: readonly Signal[];
-  /** When it was submitted (the batcher's clock). */
+  /** When its request arrived (the batcher's clock): its wait counts from there. */
   readonly at: number;
   readonly source: string;
   readonly bytes: number;
@@ -77,13 +71,13 @@ export class PipelineBatcher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  submit(signals: readonly Signal[], source: string, bytes: number): Promise<PipelineResult | RefusedResult> {
+  /** `receivedAt`: when the request arrived, if earlier than now (reading and parsing it took time). */
+  submit(signals: readonly Signal[], source: string, bytes: number, receivedAt: number = this.now()): Promise<PipelineResult | RefusedResult> {
     if (this.queue.length > 0 && this.queuedSignals + signals.length > this.options.maxQueuedSignals) {
-      shed.inc({ reason: 'queue_full' });
-      return Promise.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`, { details: { overloaded: 1 } }));
+      return Promise.reject(overloaded('queue_full', `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ signals, source, bytes, at: this.now(), context: context.active(), resolve, reject });
+      this.queue.push({ signals, source, bytes, at: Math.min(receivedAt, this.now()), context: context.active(), resolve, reject });
       this.queuedSignals += signals.length;
       this.drain();
     });
@@ -140,8 +134,7 @@ export class PipelineBatcher {
       const job = this.queue.shift();
       if (!job) break;
       this.queuedSignals -= job.signals.length;
-      shed.inc({ reason: 'queue_timeout' });
-      job.reject(new AlertgateError(Code.Unavailable, `the gateway is overloaded: this request waited ${this.now() - job.at} ms for a pipeline run (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`, { details: { overloaded: 1 } }));
+      job.reject(overloaded('queue_timeout', `the gateway is overloaded: this request waited ${this.now() - job.at} ms since it arrived (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`));
     }
   }
 
