@@ -48,7 +48,7 @@ export interface IngestServerOptions {
   readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
 }
 
-export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 128 } as const;
+export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 256 } as const;
 
 const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((toMillis(duration) ?? 0) / 1000));
 
