@@ -16,9 +16,11 @@ export interface FuzzOptions {
   readonly seed: number;
   /** Requests in flight at once. */
   readonly concurrency: number;
+  /** How long the gateway idles after the run before its memory is read again (V8 gives memory back when idle). */
+  readonly settleMs: number;
 }
 
-export const FUZZ_DEFAULTS: Omit<FuzzOptions, 'root'> = { count: 50_000, seed: 1, concurrency: 8 };
+export const FUZZ_DEFAULTS: Omit<FuzzOptions, 'root'> = { count: 50_000, seed: 1, concurrency: 8, settleMs: 60_000 };
 
 export interface FuzzReport {
   readonly sent: number;
@@ -33,7 +35,7 @@ export interface FuzzReport {
   readonly dedupEntries: number;
   readonly resources: number;
   readonly acknowledgedAlerts: number;
-  /** The gateway's resident memory (MiB) before, right after, and 5 s after the run. */
+  /** The gateway's resident memory (MiB) before, right after, and settleMs after the run. */
   readonly gatewayRssMiB: { readonly before: number; readonly after: number; readonly settled: number };
   /** Its V8 heap in use (MiB, from its /metrics) at the same times: what it holds, not what it reserved. */
   readonly gatewayHeapUsedMiB: { readonly before: number; readonly after: number; readonly settled: number };
@@ -125,7 +127,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const after = residentMiB(gatewayPid);
     const heapAfter = await heapUsedMiB(`${system.gatewayUrl}/metrics`);
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     return {
       sent: options.count,
       seconds,
