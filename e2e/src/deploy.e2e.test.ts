@@ -47,6 +47,16 @@ describe('deploying it: kustomize overlays on the real API server', () => {
     expect(out).not.toMatch(/error/i);
   });
 
+  it('the gRPC services are headless, so that their callers reach every pod (round robin), not one behind a ClusterIP', async () => {
+    const services = (await render('prod')).filter((o) => o.kind === 'Service' && ['dedup', 'ratelimit', 'storm', 'crd-writer'].includes(o.metadata.name));
+    expect(services.map((o) => [o.metadata.name, (o.spec as { clusterIP?: string } | undefined)?.clusterIP]).sort()).toEqual([
+      ['crd-writer', 'None'],
+      ['dedup', 'None'],
+      ['ratelimit', 'None'],
+      ['storm', 'None'],
+    ]);
+  });
+
   it('every workload of the dev overlay runs non-root, read-only, without privileges, with limits and probes', async () => {
     const workloads = (await render('dev')).filter((o) => o.kind === 'Deployment');
     expect(workloads.length).toBe(6); // five services and the dev Redis
@@ -78,7 +88,7 @@ describe('the bundles the images copy start with the rendered configuration and 
     // In a cluster the addresses are Service names; here the processes run on loopback, and the
     // test's own key prefix keeps its Redis keys apart (and checked for leaks).
     const { DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX, ...env } = config?.data ?? {};
-    expect([DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dedup:50051', 'ratelimit:50053', 'storm:50052', 'crd-writer:50054', 'redis://redis:6379', 'ag:']);
+    expect([DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dns:///dedup:50051', 'dns:///ratelimit:50053', 'dns:///storm:50052', 'dns:///crd-writer:50054', 'redis://redis:6379', 'ag:']);
     const token = join(dir, 'token');
     writeFileSync(token, 'deploy-test-token-0123456789');
     fixture = await PipelineFixture.start('deploy', {

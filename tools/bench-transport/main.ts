@@ -69,7 +69,7 @@ async function serve(kind: 'tcp' | 'http2' | 'grpc'): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   } else {
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100 });
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000 });
     port = await host.start();
     host.setServing(true);
   }

@@ -73,7 +73,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
     metricsPort: reader.int('METRICS_PORT', 9154, { min: 0, max: 65535 }),
     sink,
-    dedupAddress: reader.address('DEDUP_ADDR', '127.0.0.1:50051'),
+    dedupAddress: reader.grpcTarget('DEDUP_ADDR', '127.0.0.1:50051'),
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     fallbackNamespace,
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),

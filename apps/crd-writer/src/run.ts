@@ -58,7 +58,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     });
     sink = kube;
   }
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs });
+  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs });
   server.add(createCrdWriterService(sink, logger, dedupLink));
   logger.info({ sink: sink.kind, ...(config.sink.kind === 'file' ? { directory: config.sink.directory } : {}) }, 'RemediationRequest sink');
 

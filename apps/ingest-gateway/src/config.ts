@@ -72,8 +72,8 @@ export function loadConfig(env: Env): GatewayConfig {
   return {
     ...readCommonConfig(reader),
     port: reader.int('INGEST_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
-    dedupAddress: reader.address('DEDUP_ADDR', '127.0.0.1:50051'),
-    crdWriterAddress: reader.address('CRD_WRITER_ADDR', '127.0.0.1:50054'),
+    dedupAddress: reader.grpcTarget('DEDUP_ADDR', '127.0.0.1:50051'),
+    crdWriterAddress: reader.grpcTarget('CRD_WRITER_ADDR', '127.0.0.1:50054'),
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     crdWriterDeadlineMs: reader.durationMs('CRD_WRITER_DEADLINE', 10_000, { min: 10 }),
     auth: readAuth(reader),
@@ -85,12 +85,12 @@ export function loadConfig(env: Env): GatewayConfig {
     storm:
       reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'
         ? undefined
-        : { address: reader.address('STORM_ADDR', '127.0.0.1:50052'), deadlineMs: reader.durationMs('STORM_DEADLINE', 2_000, { min: 10 }) },
+        : { address: reader.grpcTarget('STORM_ADDR', '127.0.0.1:50052'), deadlineMs: reader.durationMs('STORM_DEADLINE', 2_000, { min: 10 }) },
     rateLimit:
       reader.oneOf('RATELIMIT', ['on', 'off'], 'on') === 'off'
         ? undefined
         : {
-            address: reader.address('RATELIMIT_ADDR', '127.0.0.1:50053'),
+            address: reader.grpcTarget('RATELIMIT_ADDR', '127.0.0.1:50053'),
             deadlineMs: reader.durationMs('RATELIMIT_DEADLINE', 500, { min: 10 }),
             // Fail open: when the limiter (or its Redis) is down the pipeline's own dependencies
             // decide (dedup answers 503 if Redis is gone); refusing alerts because only the

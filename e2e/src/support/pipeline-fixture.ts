@@ -11,6 +11,8 @@ export interface FixtureOptions {
   readonly redisUrl?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly serviceEnv?: Partial<Record<AppName, Readonly<Record<string, string>>>>;
+  /** Processes of each gRPC service (SystemOptions.replicas). */
+  readonly replicas?: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export class PipelineFixture {
         sinkDir: fixture.sinkDir,
         ...(options.env ? { env: options.env } : {}),
         ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+        ...(options.replicas ? { replicas: options.replicas } : {}),
       });
     } catch (err) {
       await fixture.close();

@@ -98,9 +98,17 @@ export class EnvReader {
   }
 
   /** host:port of a gRPC peer. */
-  address(name: string, fallback: string): string {
+  /**
+   * A gRPC target: host:port (resolved by DNS: every address of a headless Service),
+   * dns:///host:port, or a fixed list ipv4:a.b.c.d:port,… (several replicas without DNS).
+   */
+  grpcTarget(name: string, fallback: string): string {
     const value = this.string(name, fallback);
-    if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(value)) throw new ConfigError(name, `must be host:port, got "${value}"`);
+    const hostPort = '([A-Za-z0-9.\\-_]+|\\[[0-9A-Fa-f:.]+\\]):\\d{1,5}';
+    const ipv4Port = '\\d{1,3}(\\.\\d{1,3}){3}:\\d{1,5}';
+    if (!new RegExp(`^((dns:(//[^/]*)?/)?${hostPort}|ipv4:${ipv4Port}(,${ipv4Port})*)$`).test(value)) {
+      throw new ConfigError(name, `must be host:port, dns:///host:port or ipv4:address:port,…, got "${value}"`);
+    }
     return value;
   }
 

@@ -13,6 +13,12 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /** How long in-flight calls may finish after shutdown starts before they are cancelled. */
   readonly shutdownGraceMs: number;
+  /**
+   * A client's connection is closed (GOAWAY, its calls finishing within the shutdown grace) after
+   * this long, so that long-lived clients reconnect, resolve the Service's pods again and spread
+   * over replicas added since (GRPC_MAX_CONNECTION_AGE).
+   */
+  readonly maxConnectionAgeMs: number;
 }
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -34,12 +40,17 @@ function descriptorIndex(): DescriptorIndex {
  * shutdown), server reflection from buf's descriptors, and graceful shutdown.
  */
 export class GrpcServerHost {
-  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly server: Server;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
   private readonly services: GrpcService[] = [];
   private boundPort: number | undefined;
 
   constructor(private readonly options: GrpcServerOptions) {
+    this.server = new Server({
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': Math.max(1_000, options.shutdownGraceMs),
+    });
     this.health.addToServer(this.server);
     const index = descriptorIndex();
     for (const reflection of createReflectionServices(index, () => [...this.services.map((s) => s.name), HEALTH_SERVICE, 'grpc.reflection.v1.ServerReflection'])) {

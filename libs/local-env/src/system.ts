@@ -18,6 +18,8 @@ export interface SystemOptions {
   readonly onLog?: (app: AppName, line: string) => void;
   /** Extra Node flags for every service. */
   readonly nodeArgs?: readonly string[];
+  /** Processes of each gRPC service (dedup, ratelimit, storm, crd-writer), behind one multi-address target; 1 by default. */
+  readonly replicas?: number;
 }
 
 export interface RunningSystem {
@@ -26,8 +28,17 @@ export interface RunningSystem {
   readonly crdWriterAddress: string;
   readonly ratelimitAddress: string;
   readonly stormAddress: string;
+  /** The first process of each service. */
   readonly services: Readonly<Record<AppName, ServiceProcess>>;
+  /** Every process of each service (one each unless SystemOptions.replicas). */
+  readonly replicas: Readonly<Record<AppName, readonly ServiceProcess[]>>;
   stop(): Promise<void>;
+}
+
+/** How a client reaches a service's processes: one address, or grpc-js' multi-address target. */
+function targetOf(processes: readonly ServiceProcess[]): string {
+  const addresses = processes.map((service) => `127.0.0.1:${service.port}`);
+  return addresses.length === 1 ? (addresses[0] ?? '') : `ipv4:${addresses.join(',')}`;
 }
 
 /**
@@ -52,52 +63,41 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await options.reservation?.release(options.ports?.[service.name] ?? 0);
     return service.start();
   };
-  const dedup = make('dedup', {
-    DEDUP_PORT: String(options.ports?.dedup ?? 0),
-    REDIS_URL: options.redisUrl,
-    REDIS_KEY_PREFIX: options.keyPrefix,
-  });
   const started: ServiceProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all([...started.map((service) => service.stop()), options.reservation?.releaseAll()]);
   };
-  const ratelimit = make('ratelimit', {
-    RATELIMIT_PORT: String(options.ports?.ratelimit ?? 0),
-    REDIS_URL: options.redisUrl,
-    REDIS_KEY_PREFIX: options.keyPrefix,
-  });
-  const storm = make('storm', {
-    STORM_PORT: String(options.ports?.storm ?? 0),
-    REDIS_URL: options.redisUrl,
-    REDIS_KEY_PREFIX: options.keyPrefix,
-  });
+  const count = options.replicas ?? 1;
+  /** A gRPC service's processes, started at once: the first on its fixed port if any, the others on free ones. */
+  const replicated = async (app: Exclude<AppName, 'ingest-gateway'>, env: Record<string, string>): Promise<ServiceProcess[]> => {
+    const processes = Array.from({ length: count }, (_v, i) => make(app, { ...env, [PORT_VARIABLES[app]]: String(i === 0 ? (options.ports?.[app] ?? 0) : 0) }));
+    started.push(...processes);
+    await Promise.all(processes.map(start));
+    return processes;
+  };
+  const redisEnv = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: options.keyPrefix };
   try {
-    started.push(dedup, ratelimit, storm);
-    const [dedupPort, ratelimitPort, stormPort] = await Promise.all([start(dedup), start(ratelimit), start(storm)]);
-    const crdWriter = make('crd-writer', {
-      CRD_WRITER_PORT: String(options.ports?.['crd-writer'] ?? 0),
-      SINK_FILE_DIR: options.sinkDir,
-      DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
-    });
-    started.push(crdWriter);
-    const crdWriterPort = await start(crdWriter);
+    const [dedup, ratelimit, storm] = await Promise.all([replicated('dedup', redisEnv), replicated('ratelimit', redisEnv), replicated('storm', redisEnv)]);
+    const crdWriter = await replicated('crd-writer', { SINK_FILE_DIR: options.sinkDir, DEDUP_ADDR: targetOf(dedup) });
     const gateway = make('ingest-gateway', {
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),
-      DEDUP_ADDR: `127.0.0.1:${dedupPort}`,
-      CRD_WRITER_ADDR: `127.0.0.1:${crdWriterPort}`,
-      RATELIMIT_ADDR: `127.0.0.1:${ratelimitPort}`,
-      STORM_ADDR: `127.0.0.1:${stormPort}`,
+      DEDUP_ADDR: targetOf(dedup),
+      CRD_WRITER_ADDR: targetOf(crdWriter),
+      RATELIMIT_ADDR: targetOf(ratelimit),
+      STORM_ADDR: targetOf(storm),
       INGEST_AUTH: 'disabled',
     });
     started.push(gateway);
     const gatewayPort = await start(gateway);
+    const first = (processes: readonly ServiceProcess[]): ServiceProcess => processes[0] as ServiceProcess;
     return {
       gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-      dedupAddress: `127.0.0.1:${dedupPort}`,
-      crdWriterAddress: `127.0.0.1:${crdWriterPort}`,
-      ratelimitAddress: `127.0.0.1:${ratelimitPort}`,
-      stormAddress: `127.0.0.1:${stormPort}`,
-      services: { dedup, 'crd-writer': crdWriter, ratelimit, storm, 'ingest-gateway': gateway },
+      dedupAddress: targetOf(dedup),
+      crdWriterAddress: targetOf(crdWriter),
+      ratelimitAddress: targetOf(ratelimit),
+      stormAddress: targetOf(storm),
+      services: { dedup: first(dedup), 'crd-writer': first(crdWriter), ratelimit: first(ratelimit), storm: first(storm), 'ingest-gateway': gateway },
+      replicas: { dedup, 'crd-writer': crdWriter, ratelimit, storm, 'ingest-gateway': [gateway] },
       stop,
     };
   } catch (err) {

@@ -32,7 +32,7 @@ export async function serveRedisService(
   const logger = createLogger({ service: name, level: config.logLevel });
   const redis = createRedisClient(config.redis, `alertgate-${name}`);
   const parts = build(redis, new KeySchema(config.redis.keyPrefix), logger);
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs });
+  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs });
   server.add(parts.service);
   followRedisHealth(redis, (serving) => server.setServing(serving), logger, describeRedisTarget(config.redis.topology));
   const { onRedisReady } = parts;

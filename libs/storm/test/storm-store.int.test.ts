@@ -59,7 +59,7 @@ describe('StormStore on real Redis', () => {
   // labels_required, and evaluated when the labels come.
   it('answers its key labels, and evaluates nothing when a trimmed request lacks one', async () => {
     const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname', 'pod'], defaults: STORM_DEFAULTS, overrides: new Map() });
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100 });
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000 });
     host.add(createStormService(store, createLogger({ service: 'storm-test', level: 'silent' })));
     const port = await host.start();
     const client = createClient(StormServiceClient, `127.0.0.1:${port}`);
