@@ -416,6 +416,8 @@ describe('storm aggregates through faults, on a real API server', () => {
       await expectLinked([...before, ...during]);
     } finally {
       await writer.start();
+      // The gateway's channel reconnects within its backoff: answered 200 again before the next test.
+      await eventually('the crd-writer answering again', async () => ((await fixture.postAlerts(amWebhook([amAlert({ alertname: 'AfterRestart', namespace: ns, pod: 'probe' })]))).status === 200 ? true : undefined));
     }
   });
 

@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { kubectl, repoRoot, testKube, testNamespace } from '@alertgate/testing';
 import { parse } from 'yaml';
 
+import { eventually } from './support/eventually.js';
 import { listRemediationRequests } from './support/kube-resources.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -51,7 +52,8 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     const token = (await kubectl(['create', 'token', 'alertgate-crd-writer', '-n', 'alertgate', '--duration=1h'])).trim();
     kubeconfig = tokenKubeconfig(dir, token);
     ns = await testNamespace('rbac');
-    fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig } } });
+    // The Lease name its Role grants (the harness gives each system one of its own otherwise).
+    fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig, LEADER_LEASE_NAME: 'alertgate-crd-writer', LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' } } });
   });
   afterAll(async () => {
     await fixture?.close();
@@ -84,6 +86,16 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     }
     expect(outcome).toBe('created');
     expect(fixture.system!.services['crd-writer'].logs.join('\n')).not.toMatch(/watch (of RemediationRequests failed|not started)/);
+  });
+
+  it('holds its leader Lease with the token', async () => {
+    const identity = `${hostname()}-${fixture.system!.services['crd-writer'].pid ?? 0}`;
+    const holder = await eventually('the Lease held by the crd-writer', async () => {
+      const lease = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', 'alertgate-crd-writer', '-n', 'alertgate', '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+      return lease.spec?.holderIdentity === identity ? identity : undefined;
+    });
+    expect(holder).toBe(identity);
+    expect(fixture.system!.services['crd-writer'].logs.join('\n')).not.toMatch(/lease not renewed/);
   });
 
   it('is denied what it has no business doing', async () => {

@@ -1,6 +1,9 @@
-import type { AppName, ServiceProcess } from '@alertgate/local-env';
-import { testKube, testNamespace } from '@alertgate/testing';
+import { hostname } from 'node:os';
 
+import type { AppName, ServiceProcess } from '@alertgate/local-env';
+import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+
+import { eventually } from './support/eventually.js';
 import { listRemediationRequests } from './support/kube-resources.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -30,7 +33,8 @@ describe('three replicas of each gRPC service behind one target', () => {
     fixture = await PipelineFixture.start('replicas', {
       replicas: 3,
       serviceEnv: {
-        'crd-writer': { KUBECONFIG: testKube().kubeconfig },
+        // A short lease, so that the test sees it move within seconds (defaults: 15 s / 2 s).
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' },
         storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64' },
         ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
       },
@@ -84,6 +88,13 @@ describe('three replicas of each gRPC service behind one target', () => {
         expect(share).toBeLessThanOrEqual(43);
       }
     }
+    // Three writers coalesced and wrote the same 20 resources, each repeat's count in turn
+    // (conflicts read again and merge by maximum): each ends at its 15 deliveries.
+    const counts = await eventually('every repeat at 15 occurrences', async () => {
+      const repeats = (await listRemediationRequests(ns)).filter((item) => item.spec.targetResource.name.startsWith('repeat-'));
+      return repeats.length === 20 && repeats.every((item) => item.status?.occurrences === 15) ? repeats.map((item) => item.status?.occurrences) : undefined;
+    });
+    expect(counts).toHaveLength(20);
   }, 120_000);
 
   it('a replica of dedup and one of the crd-writer killed under load cost no webhook more than one retry, and no 4xx', async () => {
@@ -105,4 +116,21 @@ describe('three replicas of each gRPC service behind one target', () => {
     expect(new Set(resources.map((item) => item.spec.targetResource.name)).size).toBe(resources.length);
     expect(resources).toHaveLength(620);
   }, 120_000);
+
+  it('one crd-writer replica holds the leader Lease (the storm-end sweep runs there), and another takes it over once it is SIGKILLed', async () => {
+    const system = fixture.system!;
+    const live = system.replicas['crd-writer'].filter((service) => service.running);
+    const identities = new Map(live.map((service) => [`${hostname()}-${service.pid ?? 0}`, service]));
+    const holder = async (): Promise<string | undefined> => {
+      const leases = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', '-n', 'alertgate', '-o', 'json'])) as { items: { spec?: { holderIdentity?: string } }[] };
+      return leases.items.map((lease) => lease.spec?.holderIdentity ?? '').find((identity) => identities.has(identity));
+    };
+    const first = await eventually('a live replica holding the lease', holder);
+    await identities.get(first)?.kill();
+    const second = await eventually('another replica holding the lease', async () => {
+      const now = await holder();
+      return now !== undefined && now !== first ? now : undefined;
+    });
+    expect(identities.get(second)?.running).toBe(true);
+  }, 60_000);
 });

@@ -2,6 +2,8 @@
  * The crd-writer's configuration: the only reader of process.env in this app. Every variable,
  * its default and its meaning are listed in docs/operations.md.
  */
+import { hostname } from 'node:os';
+
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
 import { CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from '@alertgate/remediation';
@@ -28,6 +30,14 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly dedupWindowMs: number;
   /** How often aggregates of storms that are over are resolved (0 = never). */
   readonly stormEndIntervalMs: number;
+  /** The Lease that elects the one replica doing single-actor work (the storm-end sweep), with the kubernetes sink. */
+  readonly leaderLease: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly identity: string;
+    readonly leaseDurationMs: number;
+    readonly retryPeriodMs: number;
+  };
 }
 
 
@@ -41,6 +51,22 @@ function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
     concurrency: reader.int('KUBE_CREATE_CONCURRENCY', CREATE_LIMITER_DEFAULTS.concurrency, { min: 1, max: 1_000 }),
   };
 }
+/** The leader Lease: in the pod's own namespace (POD_NAMESPACE), held under its name (POD_NAME); client-go's timings. */
+function readLeaderLease(reader: EnvReader): CrdWriterConfig['leaderLease'] {
+  const namespace = reader.string('LEADER_LEASE_NAMESPACE', reader.string('POD_NAMESPACE', 'alertgate'));
+  if (!NAMESPACE_NAME_PATTERN.test(namespace)) throw new ConfigError('LEADER_LEASE_NAMESPACE', `"${namespace}" is not a valid namespace name`);
+  const leaseDurationMs = reader.durationMs('LEADER_LEASE_DURATION', 15_000, { min: 1_000, max: 300_000 });
+  const retryPeriodMs = reader.durationMs('LEADER_RETRY_PERIOD', 2_000, { min: 100, max: 60_000 });
+  if (retryPeriodMs >= leaseDurationMs) throw new ConfigError('LEADER_RETRY_PERIOD', 'must be shorter than LEADER_LEASE_DURATION');
+  return {
+    namespace,
+    name: reader.string('LEADER_LEASE_NAME', 'alertgate-crd-writer'),
+    identity: reader.string('POD_NAME', `${hostname()}-${process.pid}`),
+    leaseDurationMs,
+    retryPeriodMs,
+  };
+}
+
 export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
 
 /**
@@ -79,5 +105,6 @@ export function loadConfig(env: Env): CrdWriterConfig {
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
+    leaderLease: readLeaderLease(reader),
   };
 }

@@ -1,5 +1,6 @@
 import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
+import { LeaseElector } from '@alertgate/kube';
 import { createLogger } from '@alertgate/logging';
 import { startMetricsServer } from '@alertgate/metrics';
 import { DedupServiceClient } from '@alertgate/proto';
@@ -86,9 +87,12 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
   }
   // A storm's aggregate is resolved once its storm is over (its storm.endsAt passed): nobody else
   // would notice, since the storm service only learns of the end from the key's next alert.
+  // With several replicas one does it at a time: the holder of the leader Lease.
+  const elector = sink instanceof KubernetesSink && config.sink.kind === 'kubernetes' ? new LeaseElector({ access: config.sink.access, ...config.leaderLease, logger }) : undefined;
+  elector?.start();
   let endingStorms = false;
   const endStorms = async (): Promise<void> => {
-    if (endingStorms) return;
+    if (endingStorms || (elector && !elector.isLeader())) return;
     endingStorms = true;
     try {
       const ended = await sink.endStorms(Date.now());
@@ -108,6 +112,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     await metrics.close();
     clearInterval(timer);
     if (stormTimer) clearInterval(stormTimer);
+    await elector?.stop();
     await server.shutdown();
     await sink.close();
     dedup.close();

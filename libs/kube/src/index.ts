@@ -4,3 +4,5 @@ export { OwnerResolver } from './owner-resolver.js';
 export type { OwnedObject } from './owner-resolver.js';
 export { KUBE_RETRY, withRetry } from './retry.js';
 export type { RetryPolicy } from './retry.js';
+export { LeaseElector } from './lease-elector.js';
+export type { LeaseElectorOptions } from './lease-elector.js';

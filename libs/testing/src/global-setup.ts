@@ -19,10 +19,11 @@ export default async function globalSetup(globalConfig: { rootDir: string }): Pr
   process.env['ALERTGATE_ROOT'] = root;
 
   // A real kube-apiserver (built from the Go module proxy on first use, then cached), with the
-  // project's CRD applied as is. Reused when `npm run k8s:up` already runs one.
+  // project's CRD applied as is, and alertgate's own namespace (the crd-writers' leader Leases,
+  // the default fallback namespace). Reused when `npm run k8s:up` already runs one.
   const kube = await ensureKubeEnv(root);
   (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube = kube;
-  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'apply', '-f', join(root, 'k8s', 'crds', 'remediationrequests.yaml'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures')], {
+  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'apply', '-f', join(root, 'k8s', 'crds', 'remediationrequests.yaml'), '-f', join(root, 'k8s', 'base', 'namespace.yaml'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io', 'crd/prometheusrules.monitoring.coreos.com', 'crd/servicemonitors.monitoring.coreos.com'], {
