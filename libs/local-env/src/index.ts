@@ -7,7 +7,7 @@ export { localEndpointsPath, readLocalEndpoints, removeLocalEndpoints, writeLoca
 export type { LocalEndpoints } from './local-endpoints.js';
 export { PortReservation } from './port-reservation.js';
 export { heapUsedMiB, residentMiB } from './process-memory.js';
-export { REDIS_INSTALL_HINT, RedisCluster, redisServerAvailable, RedisServer } from './redis-server.js';
+export { REDIS_INSTALL_HINT, RedisCluster, RedisSentinels, redisServerAvailable, RedisServer } from './redis-server.js';
 export type { RedisServerOptions } from './redis-server.js';
 export { ServiceProcess } from './service-process.js';
 export type { AppName, ServiceProcessOptions } from './service-process.js';

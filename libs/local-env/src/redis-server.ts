@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,8 @@ export interface RedisServerOptions {
   readonly durable?: boolean;
   /** Start as a Redis Cluster node (cluster-enabled); RedisCluster joins such nodes. */
   readonly clusterNode?: boolean;
+  /** Start as a replica of the server on this loopback port (RedisSentinels). */
+  readonly replicaOf?: number;
 }
 
 export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
@@ -54,6 +56,7 @@ export class RedisServer {
       '--maxmemory', this.options.maxmemory ?? '32mb',
       '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
       ...(this.options.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] : []),
+      ...(this.options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(this.options.replicaOf)]),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
@@ -202,5 +205,116 @@ export class RedisCluster {
 
   async dispose(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.dispose()));
+  }
+}
+
+/** A sentinel process (redis-server --sentinel, the program Debian's redis-sentinel runs) with its own config file. */
+class SentinelProcess {
+  private child: ChildProcess | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'alertgate-sentinel-'));
+  port = 0;
+
+  async start(masterName: string, masterPort: number, quorum: number): Promise<this> {
+    this.port = await freePort();
+    const config = join(this.dir, 'sentinel.conf');
+    // Sentinel rewrites its config file as it learns the replicas, the other sentinels and failovers.
+    writeFileSync(
+      config,
+      [
+        `port ${this.port}`,
+        'bind 127.0.0.1',
+        `dir ${this.dir}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} ${quorum}`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 10000`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('redis-server', [config, '--sentinel'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    track(child);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Sentinel-managed Redis on loopback: a master, a replica and three sentinels (quorum 2, a
+ * master is down after 1 s), for the tests that kill the master under load.
+ */
+export class RedisSentinels {
+  readonly masterName = 'mymaster';
+  readonly master: RedisServer;
+  private replicaServer: RedisServer | undefined;
+  private readonly sentinels = [new SentinelProcess(), new SentinelProcess(), new SentinelProcess()];
+
+  constructor(private readonly options: Omit<RedisServerOptions, 'clusterNode' | 'port' | 'replicaOf'> = {}) {
+    this.master = new RedisServer(options);
+  }
+
+  /** The master's replica (its port is known once the master runs). */
+  get replica(): RedisServer {
+    if (!this.replicaServer) throw new Error('RedisSentinels not started');
+    return this.replicaServer;
+  }
+
+  /** host:port of every sentinel, as REDIS_SENTINELS takes them. */
+  get addresses(): string[] {
+    return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`);
+  }
+
+  async start(): Promise<this> {
+    await this.master.start();
+    this.replicaServer = await new RedisServer({ ...this.options, replicaOf: this.master.port }).start();
+    await Promise.all(this.sentinels.map((sentinel) => sentinel.start(this.masterName, this.master.port, 2)));
+    await this.waitKnown(20_000);
+    return this;
+  }
+
+  /** Until every sentinel knows the replica and the two other sentinels (a failover needs them). */
+  private async waitKnown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const address of this.addresses) {
+      const port = Number(address.split(':')[1]);
+      for (;;) {
+        const probe = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, lazyConnect: true });
+        probe.on('error', () => undefined);
+        const known = await probe
+          .connect()
+          .then(async () => [(await probe.call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[], (await probe.call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[]] as const)
+          .catch(() => [[], []] as const);
+        probe.disconnect();
+        if (known[0].length >= 1 && known[1].length >= 2) break;
+        if (Date.now() > deadline) throw new Error(`sentinel ${address} did not learn the replica and the other sentinels`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  /** The port of the master the sentinels name now. */
+  async currentMasterPort(): Promise<number> {
+    const probe = new Redis({ port: Number(this.addresses[0]?.split(':')[1]), host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    try {
+      const [, port] = (await probe.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)) as [string, string];
+      return Number(port);
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.sentinels.map((sentinel) => sentinel.stop()), this.master.dispose(), this.replicaServer?.dispose()]);
   }
 }
