@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-import { CHAOS_SHORT, runChaos } from '@alertgate/chaos';
+import { CHAOS_SHORT, runChaos, type ChaosReport } from '@alertgate/chaos';
 import { repoRoot } from '@alertgate/testing';
 
 /**
@@ -9,6 +9,17 @@ import { repoRoot } from '@alertgate/testing';
  * answered 200 is looked up on the real API server. It runs on a Redis and an API server of its
  * own, so that its faults touch no other suite.
  */
+/** The ledger's promise: nothing acknowledged lost or doubled, no valid webhook refused, every process back. */
+function expectNothingLost(report: ChaosReport): void {
+  const { comparison } = report;
+  expect(comparison.withoutResource).toEqual({ count: 0, examples: [] });
+  expect(comparison.moreThanOneOpen).toEqual({ count: 0, examples: [] });
+  expect(comparison.resolutionsNotRecorded).toEqual({ count: 0, examples: [] });
+  expect(comparison.occurrencesBelowAcknowledged).toEqual({ count: 0, examples: [] });
+  expect(report.refused).toEqual([]);
+  expect(report.notReady).toEqual([]);
+}
+
 describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one after another', () => {
   it('the ledger matches the resources after every fault, and every process came back', async () => {
     const root = repoRoot();
@@ -26,12 +37,7 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
     // so at least 4 × 30 alerts and 4 × 20 resolutions are acknowledged, on any machine.
     expect(comparison.acknowledgedAlerts).toBeGreaterThan(100);
     expect(comparison.acknowledgedResolutions).toBeGreaterThan(50);
-    expect(comparison.withoutResource).toEqual({ count: 0, examples: [] });
-    expect(comparison.moreThanOneOpen).toEqual({ count: 0, examples: [] });
-    expect(comparison.resolutionsNotRecorded).toEqual({ count: 0, examples: [] });
-    expect(comparison.occurrencesBelowAcknowledged).toEqual({ count: 0, examples: [] });
-    expect(report.refused).toEqual([]);
-    expect(report.notReady).toEqual([]);
+    expectNothingLost(report);
     expect(report.faults.filter((fault) => fault.recoveredMs === undefined).map((fault) => fault.name)).toEqual([]);
     // The faults met the traffic: the run is not one where nothing failed.
     expect(report.faults.reduce((sum, fault) => sum + fault.failedAttempts, 0)).toBeGreaterThan(0);
@@ -54,12 +60,7 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
     expect(report.faults[0]?.note).toMatch(/^replica acknowledged up to \d+ bytes behind the master at the kill; promoted \d+ ms after it$/);
     // Counted: every group is answered at least 8 times (4 per settling, 2 settlings), with at least 10 firing alerts.
     expect(comparison.acknowledgedAlerts).toBeGreaterThanOrEqual(40);
-    expect(comparison.withoutResource).toEqual({ count: 0, examples: [] });
-    expect(comparison.moreThanOneOpen).toEqual({ count: 0, examples: [] });
-    expect(comparison.resolutionsNotRecorded).toEqual({ count: 0, examples: [] });
-    expect(comparison.occurrencesBelowAcknowledged).toEqual({ count: 0, examples: [] });
-    expect(report.refused).toEqual([]);
-    expect(report.notReady).toEqual([]);
+    expectNothingLost(report);
     expect(report.faults[0]?.recoveredMs).toBeDefined();
     // Until the replica is promoted, calls to the dedup keys' slot fail: the fault met the traffic.
     expect(report.faults[0]?.failedAttempts).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './free-port.js';
-import { track } from './child-registry.js';
+import { stopChild, track } from './child-registry.js';
 
 export interface AlertmanagerOptions {
   /** Where the webhook receiver posts; without one the receiver is a null receiver (benchmarks). */
@@ -101,12 +101,7 @@ receivers:
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
-    }
+    await stopChild(child, 'SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

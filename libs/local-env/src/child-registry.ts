@@ -18,3 +18,12 @@ export function track(child: ChildProcess): void {
     });
   }
 }
+
+/** Sends the signal and resolves once the child has exited (at once when it is not running). */
+export function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 import { freePort } from './free-port.js';
-import { track } from './child-registry.js';
+import { stopChild, track } from './child-registry.js';
 
 export interface RedisServerOptions {
   /** Fixed port (to restart a server where clients expect it); a free one by default. */
@@ -89,11 +89,7 @@ export class RedisServer {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await stopChild(child, 'SIGKILL');
   }
 
   /** SIGSTOP / SIGCONT: a hung Redis that keeps its connections open (fault tests). */
@@ -240,12 +236,7 @@ class SentinelProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    await stopChild(child, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
