@@ -56,7 +56,7 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
     });
     process.stdout.write(`chaos (Cluster master killed): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`);
     const { comparison } = report;
-    expect(report.faults.map((fault) => fault.name)).toEqual(['Redis Cluster master of the dedup keys SIGKILLed; its replica takes over']);
+    expect(report.faults.map((fault) => fault.name)).toEqual(['Redis Cluster master (a third of every class) SIGKILLed; its replica takes over']);
     expect(report.faults[0]?.note).toMatch(/^replica acknowledged up to \d+ bytes behind the master at the kill; promoted \d+ ms after it$/);
     // Counted: every group is answered at least 8 times (4 per settling, 2 settlings), with at least 10 firing alerts.
     expect(comparison.acknowledgedAlerts).toBeGreaterThanOrEqual(40);

@@ -51,7 +51,7 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
 
   /** Open incidents in the dedup window: the fields of every dedup shard hash under the fixture's prefix. */
   const dedupEntries = async (): Promise<number> => {
-    const keys = (await fixture.redis.keys()).filter((key) => key.includes('{d}'));
+    const keys = (await fixture.redis.keys()).filter((key) => key.includes('{d'));
     const sizes = await Promise.all(keys.map((key) => redis.hlen(key)));
     return sizes.reduce((sum, size) => sum + size, 0);
   };

@@ -55,7 +55,7 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
         })),
       );
     }
-    const [stormKey = ''] = await redis.keys('ag:{s}*');
+    const [stormKey = ''] = await redis.keys('ag:{s*');
     const stormBytes = Number(await redis.memory('USAGE', stormKey, 'SAMPLES', '0'));
     const stormEncoding = String(await redis.object('ENCODING', stormKey));
     await redis.flushall();
@@ -69,7 +69,7 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
       await store.evaluate(batch);
     }
     const after = await usedMemory(redis);
-    const [detectionKey = ''] = await redis.keys('ag:{s}*');
+    const [detectionKey = ''] = await redis.keys('ag:{s*');
     const detectionKeyBytes = Number(await redis.memory('USAGE', detectionKey, 'SAMPLES', '0'));
     return {
       detectionKeyBytes,

@@ -575,7 +575,7 @@ async function main(): Promise<void> {
       }
     }
     const memory = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
-    const dedupKeys = await redis.keys('ag:{d}*');
+    const dedupKeys = await redis.keys('ag:{d*');
     let incidents = 0;
     for (const key of dedupKeys) incidents += await redis.hlen(key);
     const summary = Object.entries(results).map(([name, r]) => ({

@@ -98,17 +98,18 @@ function standaloneFaults(redis: RedisServer, durations: FaultDurations): Fault[
   ];
 }
 
-/** Any key of the dedup class: its hash tag alone decides the slot. */
-const DEDUP_SLOT_KEY = '{d}';
+/** Dedup shard 000: its hash tag alone decides the slot, and so the master killed. */
+const DEDUP_SLOT_KEY = '{d000}';
 
 /**
- * The Cluster master of the dedup keys SIGKILLed under load: its replica takes over (what it had
- * not replicated yet is lost; replicaLagBytes just before bounds it), and the node is
- * started again, empty, to rejoin as a replica.
+ * The Cluster master of dedup shard 000 SIGKILLed under load. Every class spreads over all
+ * masters, so it held about a third of the dedup, storm and limiter keys. Its replica takes
+ * over (what it had not replicated yet is lost; replicaLagBytes just before bounds it), and the
+ * node is started again, empty, to rejoin as a replica.
  */
 function masterKilled(cluster: RedisCluster, durations: FaultDurations): Fault {
   return {
-    name: 'Redis Cluster master of the dedup keys SIGKILLed; its replica takes over',
+    name: 'Redis Cluster master (a third of every class) SIGKILLed; its replica takes over',
     inject: async () => {
       const master = await cluster.masterOf(DEDUP_SLOT_KEY);
       const lag = await replicaLagBytes(master.port);

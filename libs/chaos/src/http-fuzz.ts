@@ -42,7 +42,7 @@ export interface FuzzReport {
 }
 
 async function dedupEntries(redis: Redis, prefix: string): Promise<number> {
-  const keys = (await redis.keys(`${prefix}*`)).filter((key) => key.includes('{d}'));
+  const keys = (await redis.keys(`${prefix}*`)).filter((key) => key.includes('{d'));
   const sizes = await Promise.all(keys.map((key) => redis.hlen(key)));
   return sizes.reduce((sum, size) => sum + size, 0);
 }

@@ -1,5 +1,5 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
 import { DEFAULT_DEDUP_WINDOW_MS, incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
@@ -50,9 +50,10 @@ const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplica
 
 /**
  * The dedup window in Redis. One script call per batch (one round trip per webhook, however many
- * alerts it carries); all dedup keys share the hash tag {d}, so the script is legal on Redis
- * Cluster, at the price of keeping dedup state on one Cluster shard (about 50 bytes per open
- * incident: a million incidents is ~50 MB).
+ * alerts it carries) on standalone Redis and Sentinel. Each shard hash is its own hash tag
+ * ({d3fa}), so on Redis Cluster the 4,096 shards spread over every master, and a batch is one
+ * call per master its shards live on, in parallel (runPerNode). About 50 bytes per open
+ * incident: a million incidents is ~50 MB, shared by the masters.
  */
 export class DedupStore {
   private readonly batchScript = new RedisScript('dedup-batch', DEDUP_BATCH_LUA);
@@ -66,7 +67,7 @@ export class DedupStore {
   ) {}
 
   shardKey(fingerprint: string): string {
-    return this.keys.key(KEY_CLASSES.dedup, '', fingerprint.slice(0, SHARD_DIGITS));
+    return this.keys.key(KEY_CLASSES.dedup, fingerprint.slice(0, SHARD_DIGITS), '');
   }
 
   private static validate(fingerprint: string, index: number): void {
@@ -80,23 +81,21 @@ export class DedupStore {
   async checkBatch(queries: readonly DedupQuery[]): Promise<DedupDecision[]> {
     if (queries.length === 0) return [];
     queries.forEach((query, index) => DedupStore.validate(query.fingerprint, index));
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples];
-    for (const { fingerprint, resolved, foldIfNew } of queries) {
-      const key = this.shardKey(fingerprint);
-      let index = keyIndex.get(key);
-      if (index === undefined) {
-        index = keyIndex.size + 1;
-        keyIndex.set(key, index);
-      }
-      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
-    }
-    let reply: unknown;
     try {
-      reply = await this.batchScript.run(this.redis, [...keyIndex.keys()], args);
+      return await runPerNode(this.redis, queries, (query) => this.shardKey(query.fingerprint), (group) => this.checkGroup(group));
     } catch (err) {
       throw mapRedisError(err, 'dedup check');
     }
+  }
+
+  /** One script call for queries whose shards live on one server. */
+  private async checkGroup(queries: readonly DedupQuery[]): Promise<DedupDecision[]> {
+    const scriptKeys = new ScriptKeys();
+    const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples];
+    for (const { fingerprint, resolved, foldIfNew } of queries) {
+      args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
+    }
+    const reply = await this.batchScript.run(this.redis, scriptKeys.keys, args);
     if (!Array.isArray(reply) || reply.length !== queries.length * 4) {
       throw new AlertgateError(Code.Internal, 'dedup check: unexpected script reply');
     }
@@ -147,26 +146,24 @@ export class DedupStore {
     return forgotten;
   }
 
-  /** Closes several incidents in one script call. */
+  /** Closes several incidents: one script call per server their shards live on. */
   async forgetBatch(incidents: readonly { fingerprint: string; incidentId: string }[]): Promise<boolean[]> {
     if (incidents.length === 0) return [];
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [];
-    for (const { fingerprint, incidentId: id } of incidents) {
-      const parsed = DedupStore.parseOwnId(fingerprint, id);
-      const key = this.shardKey(fingerprint);
-      let index = keyIndex.get(key);
-      if (index === undefined) {
-        index = keyIndex.size + 1;
-        keyIndex.set(key, index);
-      }
-      args.push(index, fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs);
-    }
+    const entries = incidents.map(({ fingerprint, incidentId: id }) => ({ fingerprint, firstSeenMs: DedupStore.parseOwnId(fingerprint, id).firstSeenMs }));
     try {
-      const reply = (await this.forgetScript.run(this.redis, [...keyIndex.keys()], args)) as number[];
-      return incidents.map((_incident, i) => reply[i] === 1);
+      return await runPerNode(this.redis, entries, ({ fingerprint }) => this.shardKey(fingerprint), (group) => this.forgetGroup(group));
     } catch (err) {
       throw mapRedisError(err, 'dedup forget');
     }
+  }
+
+  private async forgetGroup(entries: readonly { fingerprint: string; firstSeenMs: number }[]): Promise<boolean[]> {
+    const scriptKeys = new ScriptKeys();
+    const args: (string | number)[] = [];
+    for (const { fingerprint, firstSeenMs } of entries) {
+      args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), firstSeenMs);
+    }
+    const reply = (await this.forgetScript.run(this.redis, scriptKeys.keys, args)) as number[];
+    return entries.map((_entry, i) => reply[i] === 1);
   }
 }

@@ -45,7 +45,7 @@ describe('DedupStore on real Redis', () => {
     const written = Date.now();
     await store.checkBatch([{ fingerprint: fp('c'), resolved: false }]);
     const keys = await scope.keys();
-    expect(keys).toEqual([`${scope.prefix}{d}${fp('c').slice(0, SHARD_DIGITS)}`]);
+    expect(keys).toEqual([`${scope.prefix}{d${fp('c').slice(0, SHARD_DIGITS)}}`]);
     const ttl = await scope.redis.pttl(keys[0] ?? '');
     // The window (60 s), less the time that passed since the write (measured, not assumed).
     expect(ttl).toBeGreaterThanOrEqual(60_000 - (Date.now() - written) - 1);
@@ -72,7 +72,7 @@ describe('DedupStore on real Redis', () => {
     await long.checkBatch(stale.map((fingerprint) => ({ fingerprint, resolved: false })));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await short.checkBatch([{ fingerprint: `${shard}${fp('fresh').slice(SHARD_DIGITS)}`, resolved: false }]);
-    expect(await scope.redis.hlen(`${scope.prefix}{d}${shard}`)).toBe(1);
+    expect(await scope.redis.hlen(`${scope.prefix}{d${shard}}`)).toBe(1);
   });
 
   // A hash larger than DEDUP_PRUNE_SAMPLES is swept whole with probability samples / size per
@@ -92,7 +92,7 @@ describe('DedupStore on real Redis', () => {
       await short.checkBatch([{ fingerprint: inShard(`fresh-${i}`), resolved: false }]);
       writtenAt.push(Date.now());
     }
-    const fields = await scope.redis.hkeys(`${scope.prefix}{d}${shard}`);
+    const fields = await scope.redis.hkeys(`${scope.prefix}{d${shard}}`);
     const staleLeft = Array.from({ length: 30 }, (_v, i) => field(`stale-${i}`)).filter((name) => fields.includes(name));
     expect(staleLeft).toEqual([]);
     // Sweeping removed only stale entries: every fresh incident written within the window of the
@@ -110,7 +110,7 @@ describe('DedupStore on real Redis', () => {
     await long.checkBatch(Array.from({ length: 5 }, (_v, i) => ({ fingerprint: `${shard}${fp(`old-${i}`).slice(SHARD_DIGITS)}`, resolved: false })));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await off.checkBatch([{ fingerprint: `${shard}${fp('new').slice(SHARD_DIGITS)}`, resolved: false }]);
-    expect(await scope.redis.hlen(`${scope.prefix}{d}${shard}`)).toBe(6);
+    expect(await scope.redis.hlen(`${scope.prefix}{d${shard}}`)).toBe(6);
   });
 
   it('forgets only the incident it names', async () => {

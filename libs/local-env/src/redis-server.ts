@@ -182,21 +182,64 @@ export class RedisCluster {
     }
   }
 
+  /** The masters that serve slots now, as the first running node sees the cluster. */
+  async masters(): Promise<RedisServer[]> {
+    return (await this.view()).filter((n) => n.master && !n.failed && n.slots.length > 0).flatMap((n) => this.nodes.filter((node) => node.port === n.port));
+  }
+
   /** The node that serves `key`'s slot now. */
   async masterOf(key: string): Promise<RedisServer> {
+    const slot = await this.ask((probe) => probe.cluster('KEYSLOT', key));
+    const port = (await this.view()).find((n) => n.master && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to))?.port;
+    const node = this.nodes.find((n) => n.port === port);
+    if (!node) throw new Error(`no master serves slot ${slot}`);
+    return node;
+  }
+
+  /**
+   * Moves one slot and its keys to another master the way redis-cli --cluster reshard does:
+   * IMPORTING on the target, MIGRATING on the source, MIGRATE of the keys, then the slot's new
+   * owner announced to every master. Clients keep their old slot map until a redirection.
+   */
+  async moveSlot(slot: number, to: RedisServer): Promise<void> {
+    const masters = await this.masters();
+    const from = (await this.view()).find((n) => n.master && n.slots.some(([a, b]) => slot >= a && slot <= b))?.port;
+    const source = masters.find((node) => node.port === from);
+    if (!source || source === to) throw new Error(`slot ${slot} is not on another master than ${to.port}`);
+    const idOf = (node: RedisServer): Promise<string> => RedisCluster.on(node, (c) => c.cluster('MYID'));
+    const [sourceId, targetId] = [await idOf(source), await idOf(to)];
+    await RedisCluster.on(to, (c) => c.cluster('SETSLOT', slot, 'IMPORTING', sourceId));
+    await RedisCluster.on(source, (c) => c.cluster('SETSLOT', slot, 'MIGRATING', targetId));
+    await RedisCluster.on(source, async (c) => {
+      for (;;) {
+        const keys = await c.cluster('GETKEYSINSLOT', slot, 100);
+        if (keys.length === 0) return;
+        await c.migrate('127.0.0.1', to.port, '', 0, 5_000, 'KEYS', ...keys);
+      }
+    });
+    for (const node of [to, source, ...masters.filter((m) => m !== to && m !== source)]) {
+      await RedisCluster.on(node, (c) => c.cluster('SETSLOT', slot, 'NODE', targetId));
+    }
+  }
+
+  private static async on<T>(node: RedisServer, use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      return await use(client);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  private ask<T>(use: (client: Redis) => Promise<T>): Promise<T> {
     const live = this.nodes.find((node) => node.running);
     if (!live) throw new Error('no Redis Cluster node is running');
-    const probe = new Redis({ port: live.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
-    try {
-      const slot = await probe.cluster('KEYSLOT', key);
-      const view = parseClusterNodes(String(await probe.cluster('NODES')));
-      const port = view.find((n) => n.master && !n.failed && n.slots.some(([from, to]) => slot >= from && slot <= to))?.port;
-      const node = this.nodes.find((n) => n.port === port);
-      if (!node) throw new Error(`no master serves slot ${slot}`);
-      return node;
-    } finally {
-      probe.disconnect();
-    }
+    return RedisCluster.on(live, use);
+  }
+
+  private async view(): Promise<ClusterNodeView[]> {
+    return parseClusterNodes(String(await this.ask((probe) => probe.cluster('NODES'))));
   }
 
   async dispose(): Promise<void> {

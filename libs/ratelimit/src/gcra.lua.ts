@@ -9,8 +9,9 @@
  * limiter instead of about 100 for a key of its own (npm run bench:memory). Every replica of
  * every service shares the state, so limits hold however many gateways there are.
  *
- * All shard hashes share the hash tag {r}, so one call serves every limiter a request needs
- * (the source, and each namespace's creation budget): one round trip per webhook.
+ * One call serves every limiter a request needs (the source, and each namespace's creation
+ * budget): one round trip per webhook. Each shard hash is its own hash tag; on Redis Cluster the
+ * call is split per master (rate-limiter.ts).
  *
  * KEYS: the shard hashes. ARGV[1] fields sampled for pruning, then per limiter seven values: key
  * index, emission interval (µs per unit), burst (units), cost (units wanted), 1 = grant what fits

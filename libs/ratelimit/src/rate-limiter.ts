@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
-import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { isCluster, KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
 
 import { GCRA_LUA } from './gcra.lua.js';
 import { policyOf, type Limit, type RateLimits } from './rate-limits.js';
@@ -41,6 +41,8 @@ interface LimiterRequest {
   readonly name: string;
   /** 1-based number of an earlier limiter of the same call that must grant for this one to count. */
   readonly gate?: number;
+  /** Its gate refused: evaluated at cost 0 (nothing taken, the state still reported). */
+  readonly gatedOff?: boolean;
 }
 
 /**
@@ -58,33 +60,56 @@ export class RateLimiter {
 
   /**
    * Where a limiter lives: 64 bits of a hash of its kind and id; the first 8 bits pick one of
-   * 256 shard hashes (`ag:{r}3f`, one hash tag: one script serves all limiters of a request),
-   * the rest is the field. The id itself (an address, a
-   * namespace) is in logs and headers, not in Redis.
+   * 256 shard hashes, each its own hash tag (`ag:{r3f}`, spread over a Cluster's masters), the
+   * rest is the field. The id itself (an address, a namespace) is in logs and headers, not in
+   * Redis.
    */
   private locate(kind: 's' | 'n', id: string): { key: string; field: string } {
     const hash = createHash('sha256').update(`${kind}\n${id}`).digest('hex');
-    return { key: this.keys.key(KEY_CLASSES.ratelimit, '', hash.slice(0, 2)), field: hash.slice(2, 16) };
+    return { key: this.keys.key(KEY_CLASSES.ratelimit, hash.slice(0, 2), ''), field: hash.slice(2, 16) };
   }
 
-  /** Every limiter of a request in one script call. */
+  /**
+   * Every limiter of a request: one script call on standalone Redis and Sentinel, gates
+   * included. On a Cluster a gate and the limiters it gates may live on different masters, so
+   * the gates go first and what they gate second, each round one call per master in parallel.
+   */
   private async run(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [PRUNE_SAMPLES];
-    for (const { where, limit, cost, partial, gate } of requests) {
-      let index = keyIndex.get(where.key);
-      if (index === undefined) {
-        index = keyIndex.size + 1;
-        keyIndex.set(where.key, index);
-      }
-      args.push(index, 1_000_000 / limit.perSecond, limit.burst, cost, partial ? 1 : 0, where.field, gate ?? 0);
-    }
-    let reply: unknown;
     try {
-      reply = await this.script.run(this.redis, [...keyIndex.keys()], args);
+      if (!isCluster(this.redis) || requests.every(({ gate }) => gate === undefined)) return await this.spread(requests);
+      return await this.gatesFirst(requests);
     } catch (err) {
       throw mapRedisError(err, 'rate limit');
     }
+  }
+
+  private spread(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
+    return runPerNode(this.redis, requests, ({ where }) => where.key, (group) => this.evaluate(group));
+  }
+
+  private async gatesFirst(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
+    const results = new Map<number, QuotaResult>();
+    const gates = requests.flatMap((request, at) => (request.gate === undefined ? [{ request, at }] : []));
+    (await this.spread(gates.map(({ request }) => request))).forEach((result, k) => results.set(gates[k]?.at ?? -1, result));
+    const gated = requests.flatMap(({ gate, ...request }, at) =>
+      gate === undefined ? [] : [{ request: { ...request, gatedOff: (results.get(gate - 1)?.granted ?? 0) === 0 }, at }],
+    );
+    (await this.spread(gated.map(({ request }) => request))).forEach((result, k) => results.set(gated[k]?.at ?? -1, result));
+    return requests.map((_request, at) => {
+      const result = results.get(at);
+      if (!result) throw new AlertgateError(Code.Internal, 'rate limit: no result');
+      return result;
+    });
+  }
+
+  /** One script call for limiters whose shards live on one server. */
+  private async evaluate(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
+    const scriptKeys = new ScriptKeys();
+    const args: (string | number)[] = [PRUNE_SAMPLES];
+    for (const { where, limit, cost, partial, gate, gatedOff } of requests) {
+      args.push(scriptKeys.indexOf(where.key), 1_000_000 / limit.perSecond, limit.burst, gatedOff ? 0 : cost, partial ? 1 : 0, where.field, gate ?? 0);
+    }
+    const reply = await this.script.run(this.redis, scriptKeys.keys, args);
     return requests.map(({ limit, cost, name }, i) => {
       const [granted = 0, remaining = 0, resetAfterMs = 0, retryAfterMs = 0] = (reply as number[][])[i] ?? [];
       return { admitted: granted === cost, granted, limit: limit.burst, remaining, resetAfterMs, retryAfterMs, policy: policyOf(name, limit) };

@@ -44,10 +44,16 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
         {
           enableOfflineQueue: false,
           enableAutoPipelining: false,
+          // As for one server: the caller connects (followRedisHealth), once.
+          lazyConnect: true,
           redisOptions: { ...common, ...(topology.password === undefined ? {} : { password: topology.password }) },
         },
       );
   }
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
 }
 
 /** Connects and waits until the client is ready; throws the connection error otherwise. */

@@ -1,4 +1,4 @@
-export { connectRedis, createRedisClient } from './create-redis-client.js';
+export { connectRedis, createRedisClient, isCluster } from './create-redis-client.js';
 export { followRedisHealth } from './follow-redis-health.js';
 export type { RedisClient } from './create-redis-client.js';
 export { KEY_CLASSES, KeySchema } from './key-schema.js';
@@ -11,4 +11,7 @@ export { mapRedisError } from './map-redis-error.js';
 export { RedisMonitor } from './redis-monitor.js';
 export { describeRedisTarget, REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
+export { keySlot } from './key-slot.js';
 export { RedisScript } from './redis-script.js';
+export { runPerNode } from './run-per-node.js';
+export { ScriptKeys } from './script-keys.js';

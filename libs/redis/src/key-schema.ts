@@ -1,9 +1,10 @@
 /**
  * Every Redis key alertgate writes is built here, so the whole keyspace can be listed and
  * measured (tools/redis-report) and no key escapes the rules of DESIGN.md decision 7:
- *   <prefix>{<class><tag>}<rest>   e.g.  ag:{d}3fa
+ *   <prefix>{<class><tag>}<rest>   e.g.  ag:{d3fa}
  * - a short class letter says what the key holds (KEY_CLASSES);
- * - the {hash tag} keeps the keys one Lua script touches in one Redis Cluster slot;
+ * - the {hash tag} decides the Redis Cluster slot: each shard or storm key is a tag of its own,
+ *   so every class spreads over all masters (scripts run once per master: run-per-node.ts);
  * - every write sets a TTL (enforced by the test suite's leak check).
  */
 export interface KeyClass {

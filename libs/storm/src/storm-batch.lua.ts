@@ -1,8 +1,8 @@
 /**
  * Storm detection and folding for every signal of a webhook, atomically (issue: storm service).
  *
- * One hash per storm key (all under the hash tag {s}, so one script serves a whole batch on
- * Redis Cluster too). Fields, all small so the hash stays listpack-encoded (≤ 128 fields):
+ * One hash per storm key, each its own hash tag (on Redis Cluster a batch is one call per
+ * master: storm-store.ts). Fields, all small so the hash stays listpack-encoded (≤ 128 fields):
  *   c, p, t   sliding-window counter: alerts in the current and previous window, current start (s)
  *   M         the members (target resources), packed: 5 bytes each, 3 of the resource's hash and
  *             2 of its last-seen second (mod 65536); at most MEMBER_CAP (50 members = 250 bytes)

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Status, type Signal } from '@alertgate/proto';
-import { KEY_CLASSES, mapRedisError, RedisScript, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
 import { stormKeyOf } from '@alertgate/signal';
 
 import { settingsFor, type StormConfig } from './storm-config.js';
@@ -38,9 +38,24 @@ const INPUT_BYTES = 6;
 // One-shot hashing (crypto.hash): per signal in the storm service's profile.
 const sha256 = (text: string): string => hash('sha256', text, 'hex');
 
+/** One signal of a batch, ready to pack: its storm key, where that lives, and its input bytes. */
+interface StormInput {
+  readonly stormKey: string;
+  readonly redisKey: string;
+  /** rate N, pattern M, window ms, inactivity ms, max duration ms, member cap. */
+  readonly settings: readonly number[];
+  /** flags (1 resolved, 2 new incident, 4 has a member), then the member's 3-byte hash. */
+  readonly input: Buffer;
+}
+
+/** Per input 0 (no storm) or a row of nine (storm-batch.lua.ts). */
+type StormRow = 0 | [number, number, number, number, number, number, number, number, number];
+
 /**
- * Storm detection state in Redis: one hash per storm key, all under the {s} tag, decided for a
- * whole webhook in one script (storm-batch.lua.ts), whatever overrides its keys have.
+ * Storm detection state in Redis: one hash per storm key, decided for a whole webhook in one
+ * script (storm-batch.lua.ts), whatever overrides its keys have. Each storm key is its own hash
+ * tag ({s3fa9…}), so on Redis Cluster storms spread over every master, and a batch is one call
+ * per master its keys live on, in parallel (runPerNode).
  */
 export class StormStore {
   private readonly script = new RedisScript('storm-batch', STORM_BATCH_LUA);
@@ -61,10 +76,7 @@ export class StormStore {
   }
 
   async evaluate(queries: readonly StormQuery[]): Promise<StormVerdict[]> {
-    const verdicts: StormVerdict[] = queries.map(() => ({ folded: false }));
-    if (queries.length === 0) return verdicts;
-    // One script call for the whole batch: each key brings its own settings (overrides).
-    const keyIndex = new Map<string, number>();
+    if (queries.length === 0) return [];
     // A webhook's alerts share few storm keys: each key is hashed once per batch.
     const keyHashes = new Map<string, string>();
     const keyHash = (stormKey: string): string => {
@@ -75,63 +87,17 @@ export class StormStore {
       }
       return hash;
     };
-    // The script's packed arguments (storm-batch.lua.ts): distinct settings, each key's settings
-    // index (2 bytes), each input's key index, flags and member (6 bytes).
-    const settingsIndex = new Map<string, number>();
-    const settingArgs: number[] = [];
-    const keySettings: number[] = [];
-    const inputs = Buffer.alloc(queries.length * INPUT_BYTES);
-    const names: string[] = [];
-    queries.forEach((query, i) => {
-      const { signal } = query;
-      if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
-        throw new AlertgateError(Code.InvalidArgument, `inputs[${i}].signal.status must be STATUS_FIRING or STATUS_RESOLVED`);
-      }
-      const stormKey = this.stormKey(signal);
-      const redisKey = this.keys.key(KEY_CLASSES.storm, '', keyHash(stormKey).slice(0, 12));
-      let index = keyIndex.get(redisKey);
-      if (index === undefined) {
-        index = keyIndex.size + 1;
-        // Key indexes travel in 2 bytes (the service takes far fewer inputs per call).
-        if (index > 0xffff) throw new AlertgateError(Code.InvalidArgument, `at most 65535 storm keys per call`);
-        keyIndex.set(redisKey, index);
-        const settings = settingsFor(this.config, signal.namespace, signal.alertname);
-        const tuple = [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap];
-        const id = tuple.join(',');
-        let at = settingsIndex.get(id);
-        if (at === undefined) {
-          at = settingsIndex.size;
-          settingsIndex.set(id, at);
-          settingArgs.push(...tuple);
-        }
-        keySettings.push(at);
-      }
-      names.push(stormKey);
-      const target = signal.target;
-      const offset = i * INPUT_BYTES;
-      inputs.writeUInt16BE(index, offset);
-      let flags = (signal.status === Status.STATUS_RESOLVED ? 1 : 0) | (query.newIncident ? 2 : 0);
-      if (target && target.name !== '') {
-        // 3 bytes of the resource's hash: the script packs members 5 bytes each.
-        hash('sha256', `${target.kind}/${target.name}`, 'buffer').copy(inputs, offset + 3, 0, 3);
-        flags |= 4;
-      }
-      inputs[offset + 2] = flags;
-    });
-    const packedKeySettings = Buffer.alloc(keySettings.length * 2);
-    keySettings.forEach((at, k) => packedKeySettings.writeUInt16BE(at, k * 2));
-    let reply: unknown;
+    const inputs = queries.map((query, i) => this.inputOf(query, i, keyHash));
+    let rows: StormRow[];
     try {
-      reply = await this.script.run(this.redis, [...keyIndex.keys()], [settingsIndex.size, ...settingArgs, packedKeySettings, inputs]);
+      rows = await runPerNode(this.redis, inputs, (input) => input.redisKey, (group) => this.evaluateGroup(group));
     } catch (err) {
       throw mapRedisError(err, 'storm evaluation');
     }
-    // Per input 0 (no storm) or a row of nine (storm-batch.lua.ts).
-    const rows = reply as (0 | [number, number, number, number, number, number, number, number, number])[];
-    rows.forEach((row, i) => {
-      if (row === 0) return;
-      const stormKey = names[i] ?? '';
-      verdicts[i] = {
+    return rows.map((row, i) => {
+      if (row === 0) return { folded: false };
+      const stormKey = inputs[i]?.stormKey ?? '';
+      return {
         folded: row[1] === 1,
         storm: {
           key: stormKey,
@@ -147,6 +113,62 @@ export class StormStore {
         },
       };
     });
-    return verdicts;
+  }
+
+  private inputOf({ signal, newIncident }: StormQuery, i: number, keyHash: (stormKey: string) => string): StormInput {
+    if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
+      throw new AlertgateError(Code.InvalidArgument, `inputs[${i}].signal.status must be STATUS_FIRING or STATUS_RESOLVED`);
+    }
+    const stormKey = this.stormKey(signal);
+    const settings = settingsFor(this.config, signal.namespace, signal.alertname);
+    const input = Buffer.alloc(INPUT_BYTES - 2);
+    let flags = (signal.status === Status.STATUS_RESOLVED ? 1 : 0) | (newIncident ? 2 : 0);
+    const target = signal.target;
+    if (target && target.name !== '') {
+      // 3 bytes of the resource's hash: the script packs members 5 bytes each.
+      hash('sha256', `${target.kind}/${target.name}`, 'buffer').copy(input, 1, 0, 3);
+      flags |= 4;
+    }
+    input[0] = flags;
+    return {
+      stormKey,
+      redisKey: this.keys.key(KEY_CLASSES.storm, keyHash(stormKey).slice(0, 12), ''),
+      settings: [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap],
+      input,
+    };
+  }
+
+  /**
+   * One script call for inputs whose keys live on one server. Its packed arguments
+   * (storm-batch.lua.ts): the distinct settings, each key's settings index (2 bytes), each
+   * input's key index (2 bytes), flags and member.
+   */
+  private async evaluateGroup(group: readonly StormInput[]): Promise<StormRow[]> {
+    const scriptKeys = new ScriptKeys();
+    const settingsIndex = new Map<string, number>();
+    const settingArgs: number[] = [];
+    const keySettings: number[] = [];
+    const packed = Buffer.alloc(group.length * INPUT_BYTES);
+    group.forEach(({ redisKey, settings, input }, i) => {
+      const known = scriptKeys.size;
+      const index = scriptKeys.indexOf(redisKey);
+      if (index > known) {
+        // Key indexes travel in 2 bytes (the service takes far fewer inputs per call).
+        if (index > 0xffff) throw new AlertgateError(Code.InvalidArgument, `at most 65535 storm keys per call`);
+        const id = settings.join(',');
+        let at = settingsIndex.get(id);
+        if (at === undefined) {
+          at = settingsIndex.size;
+          settingsIndex.set(id, at);
+          settingArgs.push(...settings);
+        }
+        keySettings.push(at);
+      }
+      packed.writeUInt16BE(index, i * INPUT_BYTES);
+      input.copy(packed, i * INPUT_BYTES + 2);
+    });
+    const packedKeySettings = Buffer.alloc(keySettings.length * 2);
+    keySettings.forEach((at, k) => packedKeySettings.writeUInt16BE(at, k * 2));
+    return (await this.script.run(this.redis, scriptKeys.keys, [settingsIndex.size, ...settingArgs, packedKeySettings, packed])) as StormRow[];
   }
 }
