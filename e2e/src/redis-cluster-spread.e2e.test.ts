@@ -1,11 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 
 import { DedupStore, DEDUP_DEFAULTS } from '@alertgate/dedup';
 import { RedisCluster, type RedisServer } from '@alertgate/local-env';
 import { Source, Status, type Signal } from '@alertgate/proto';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
-import { connectRedis, createRedisClient, KEY_CLASSES, KeySchema, keySlot, type KeyClass, type RedisClient } from '@alertgate/redis';
+import { connectRedis, createRedisClient, KEY_CLASSES, KeySchema, keySlot, type ClassReport, type KeyClass, type KeyspaceReport, type RedisClient } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
+import { repoRoot } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
 const INCIDENTS = 100_000;
@@ -114,6 +117,22 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
     );
     expect(entries.reduce((sum, n) => sum + n, 0)).toBe(INCIDENTS);
   }, 300_000);
+
+  it('is accounted for master by master, and in all, by npm run redis-report', () => {
+    const nodes = cluster.addresses.join(',');
+    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'tools', 'redis-report.js'), '--json', '--prefix', 'ag:'], { env: { ...process.env, REDIS_CLUSTER_NODES: nodes }, encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout) as { ok: boolean; bytesPerIncident: number; report: KeyspaceReport; masters: { node: string; report: KeyspaceReport }[] };
+    expect(summary.ok).toBe(true);
+    expect(summary.masters).toHaveLength(3);
+    const dedupOf = (report: KeyspaceReport): ClassReport | undefined => report.classes.find((cls) => cls.name === 'dedup');
+    expect(dedupOf(summary.report)?.entries).toBe(INCIDENTS);
+    expect(summary.masters.map(({ report }) => dedupOf(report)?.entries ?? 0).reduce((sum, n) => sum + n, 0)).toBe(INCIDENTS);
+    // The memory target holds on the Cluster too: at most 64 bytes per open incident.
+    expect(summary.bytesPerIncident).toBeLessThanOrEqual(64);
+    process.stdout.write(`redis-report on the Cluster: ${summary.bytesPerIncident} bytes per open incident over ${summary.masters.length} masters (${summary.masters.map(({ report }) => dedupOf(report)?.entries).join(' / ')} incidents)\n`);
+  }, 180_000);
 
   it('sends one script call per master that a batch touches', async () => {
     const before = await Promise.all(masters.map(scriptCalls));

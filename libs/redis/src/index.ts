@@ -8,6 +8,7 @@ export type { ReportSummary } from './format-keyspace-report.js';
 export { inspectKeyspace, parseInfo } from './inspect-keyspace.js';
 export type { ClassReport, InspectOptions, KeyspaceReport } from './inspect-keyspace.js';
 export { mapRedisError } from './map-redis-error.js';
+export { mergeKeyspaceReports } from './merge-keyspace-reports.js';
 export { RedisMonitor } from './redis-monitor.js';
 export { describeRedisTarget, REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';

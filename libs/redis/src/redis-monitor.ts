@@ -20,8 +20,10 @@ const evictionRisk = gauge({
 });
 const evicted = gauge({ name: 'alertgate_redis_evicted_keys', help: 'Redis INFO stats evicted_keys per server (since it started).', labelNames: ['node'] });
 const expired = gauge({ name: 'alertgate_redis_expired_keys', help: 'Redis INFO stats expired_keys per server (since it started).', labelNames: ['node'] });
-const PER_SERVER = [memory, fragmentation, policy, evictionRisk, evicted, expired];
-// The keyspace account is summed over the servers (on Cluster each class lives on one master).
+// Every class spreads over a Cluster's masters: a master far from its share is a hot spot.
+const nodeKeys = gauge({ name: 'alertgate_redis_node_keys', help: 'alertgate keys per server and class (SCAN on each).', labelNames: ['node', 'class'] });
+const PER_SERVER = [memory, fragmentation, policy, evictionRisk, evicted, expired, nodeKeys];
+// The keyspace account below is summed over the servers.
 const keys = gauge({ name: 'alertgate_redis_keys', help: 'alertgate keys in Redis by class (SCAN).', labelNames: ['class'] });
 const classBytes = gauge({ name: 'alertgate_redis_class_bytes', help: 'Estimated bytes of alertgate keys by class (MEMORY USAGE of a sample × count).', labelNames: ['class'] });
 const entries = gauge({ name: 'alertgate_redis_class_entries', help: 'Entries by class (open incidents, active limiters), estimated from the sample.', labelNames: ['class'] });
@@ -37,6 +39,7 @@ function nodeName(server: Redis): string {
 interface ServerFigures {
   readonly node: string;
   readonly info: Record<string, string>;
+  readonly keysByClass: ReadonlyMap<string, number>;
 }
 
 /**
@@ -67,8 +70,9 @@ export class RedisMonitor {
     // never sees a server's series missing halfway through a collection.
     for (const server of servers) {
       const [memoryInfo, statsInfo] = await Promise.all([server.info('memory'), server.info('stats')]);
-      figures.push({ node: nodeName(server), info: { ...parseInfo(memoryInfo), ...parseInfo(statsInfo) } });
       const report = await inspectKeyspace(server, this.prefix, { measurePerClass: this.sample });
+      const keysByClass = new Map(report.classes.map((cls) => [cls.name, cls.keys]));
+      figures.push({ node: nodeName(server), info: { ...parseInfo(memoryInfo), ...parseInfo(statsInfo) }, keysByClass });
       for (const cls of report.classes) {
         const scale = cls.measured > 0 ? cls.keys / cls.measured : 0;
         const total = totals.get(cls.name) ?? { keys: 0, bytes: 0, entries: 0 };
@@ -81,7 +85,8 @@ export class RedisMonitor {
       unknown += report.unknown.keys;
     }
     for (const metric of PER_SERVER) metric.reset();
-    for (const { node, info } of figures) {
+    for (const { node, info, keysByClass } of figures) {
+      for (const [name, count] of keysByClass) nodeKeys.set({ node, class: name }, count);
       for (const [kind, field] of [
         ['used', 'used_memory'],
         ['rss', 'used_memory_rss'],
