@@ -3,6 +3,8 @@
  * npm run bench -- --yardstick [--seconds 20]   (Alertmanager alone: its rate over a run, per timer setting)
  * npm run bench -- --soak N                     (workload (a) for N s, each service's memory sampled)
  * npm run bench -- --overload F [--seconds 30]   (F × the webhooks/s the system carries, open loop)
+ * npm run bench -- --redis cluster [--seconds 10 --rounds 2]   (workload (a) on one Redis and on a
+ *   3-master Cluster with 3 replicas of each service, side by side: CPU, script calls, per master)
  *
  * The whole system as in production (separate processes, its own Redis, the null sink so that
  * neither a disk nor an API server is measured), driven by a keep-alive HTTP load generator:
@@ -23,7 +25,7 @@ import { join, resolve } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisServer, startSystem, stopKubeEnv, type AppName, type RunningSystem } from '@alertgate/local-env';
+import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisCluster, RedisServer, startSystem, stopKubeEnv, type AppName, type RunningSystem } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
@@ -31,6 +33,7 @@ import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './ale
 import { memoryTable, sampleMemory, type MemorySample } from './memory-samples.js';
 import { overloadRun } from './overload-run.js';
 import { processCpuSeconds } from './process-cpu.js';
+import { compareTopologies, formatTopologies, type Topology } from './topology-run.js';
 import { median, quantile, round2 } from './stats.js';
 import { assessTargets, type SweepFigures } from './targets.js';
 
@@ -308,14 +311,15 @@ async function prepareKube(): Promise<{ kube: Awaited<ReturnType<typeof ensureKu
   return { kube, kubectl };
 }
 
-/** A system for the kubernetes-sink workloads: limits off, the bench's storm thresholds. */
-function benchSystem(redisUrl: string, keyPrefix: string, crdWriterEnv: Record<string, string>): Promise<RunningSystem> {
+/** A system for the kubernetes-sink and topology workloads: limits off, the bench's storm thresholds. */
+function benchSystem(redisUrl: string, keyPrefix: string, crdWriterEnv: Record<string, string>, extra: { replicas?: number; env?: Record<string, string> } = {}): Promise<RunningSystem> {
   return startSystem({
     root,
     redisUrl,
     keyPrefix,
     sinkDir: '/nonexistent',
-    env: { LOG_LEVEL: 'warn', ...EXTRA_ENV },
+    ...(extra.replicas === undefined ? {} : { replicas: extra.replicas }),
+    env: { LOG_LEVEL: 'warn', ...EXTRA_ENV, ...extra.env },
     ...serviceNodeArgs(),
     serviceEnv: {
       'crd-writer': crdWriterEnv,
@@ -466,7 +470,46 @@ async function overload(system: RunningSystem, capacity: () => Promise<RunResult
   else out(`overload: ${JSON.stringify(report)}`);
 }
 
+/** --redis cluster: workload (a) on one Redis and on a 3-master Cluster (topology-run.ts). */
+const REDIS_TOPOLOGY = ((i: number) => (i < 0 ? 'standalone' : process.argv[i + 1]))(process.argv.indexOf('--redis'));
+
+async function clusterComparison(): Promise<void> {
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  const single = await new RedisServer({ maxmemory: '1gb' }).start();
+  const singleForReplicas = await new RedisServer({ maxmemory: '1gb' }).start();
+  const cluster = await new RedisCluster({ masters: 3, maxmemory: '1gb' }).start();
+  const loopback = (server: RedisServer): { host: string; port: number } => ({ host: '127.0.0.1', port: server.port });
+  const topologies: Topology[] = [];
+  try {
+    const crdWriter = { SINK: 'null' };
+    topologies.push({ name: 'standalone Redis, 1 process of each service', system: await benchSystem(single.url, 'ag:', crdWriter), redis: [loopback(single)] });
+    topologies.push({ name: 'standalone Redis, 3 replicas of each gRPC service', system: await benchSystem(singleForReplicas.url, 'ag:', crdWriter, { replicas: 3 }), redis: [loopback(singleForReplicas)] });
+    topologies.push({
+      name: 'Redis Cluster of 3 masters, 3 replicas of each gRPC service',
+      system: await benchSystem(single.url, 'ag:', crdWriter, { replicas: 3, env: { REDIS_CLUSTER_NODES: cluster.addresses.join(',') } }),
+      redis: (await cluster.masters()).map(loopback),
+    });
+    const load = (topology: Topology) => drive(agent, `${topology.system.gatewayUrl}/api/v1/signals/alertmanager`, (stream) => ({ payload: webhook(Array.from({ length: 50 }, () => stream.next())), alerts: 50 }), {});
+    // Warm-up: the hot alerts exist, JIT is warm, on every topology.
+    for (const topology of topologies) await load(topology);
+    const figures = await compareTopologies(topologies, load, { rounds: ROUNDS, alertsPerWebhook: 50 });
+    if (process.argv.includes('--json')) out(JSON.stringify({ seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, figures }));
+    else {
+      out(`a: webhooks of 50 on three Redis topologies — ${SECONDS}s per run, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds (medians)`);
+      for (const line of formatTopologies(figures)) out(line);
+    }
+  } finally {
+    await agent.close();
+    for (const { system } of topologies) await system.stop();
+    await cluster.dispose();
+    await singleForReplicas.dispose();
+    await single.dispose();
+  }
+}
+
 async function main(): Promise<void> {
+  if (REDIS_TOPOLOGY === 'cluster') return clusterComparison();
+  if (REDIS_TOPOLOGY !== 'standalone') throw new Error('--redis takes standalone or cluster');
   const redisServer = await new RedisServer({ maxmemory: '1gb' }).start();
   const redis = new Redis(redisServer.url);
   const system: RunningSystem = await startSystem({
