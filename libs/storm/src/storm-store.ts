@@ -75,6 +75,15 @@ export class StormStore {
     return stormKeyOf(this.config.keyLabels, signal);
   }
 
+  /** Where a signal's storm key lives in Redis: its own hash tag, from the key's hash. */
+  redisKey(signal: Signal): string {
+    return this.redisKeyOf(sha256(this.stormKey(signal)));
+  }
+
+  private redisKeyOf(keyHash: string): string {
+    return this.keys.key(KEY_CLASSES.storm, keyHash.slice(0, 12), '');
+  }
+
   async evaluate(queries: readonly StormQuery[]): Promise<StormVerdict[]> {
     if (queries.length === 0) return [];
     // A webhook's alerts share few storm keys: each key is hashed once per batch.
@@ -132,7 +141,7 @@ export class StormStore {
     input[0] = flags;
     return {
       stormKey,
-      redisKey: this.keys.key(KEY_CLASSES.storm, keyHash(stormKey).slice(0, 12), ''),
+      redisKey: this.redisKeyOf(keyHash(stormKey)),
       settings: [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap],
       input,
     };

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 
-import { KEY_CLASSES, KeySchema } from '@alertgate/redis';
+import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
 import { createLogger } from '@alertgate/logging';
@@ -81,7 +81,7 @@ describe('StormStore on real Redis', () => {
     const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname'], defaults: { ...STORM_DEFAULTS, rateThreshold: 1000 }, overrides: new Map() });
     const pod = signal('packed', 'p1');
     const member = hash('sha256', 'pod/p1', 'buffer').subarray(0, 3);
-    const redisKey = new KeySchema(scope.prefix).key(KEY_CLASSES.storm, hash('sha256', store.stormKey(pod), 'hex').slice(0, 12), '');
+    const redisKey = store.redisKey(pod);
     // One record "xy" + the member's first byte, seen = its last two bytes: the member's bytes
     // sit at offset 2, inside that record.
     await scope.redis.hset(redisKey, 'M', Buffer.concat([Buffer.from('xy'), member]));
