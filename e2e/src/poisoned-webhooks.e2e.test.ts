@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { testKube, testNamespace, testRedisUrl } from '@alertgate/testing';
+import { testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
@@ -28,7 +27,6 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
   let fixture: PipelineFixture;
   let ns: string;
   let fallback: string;
-  let redis: Redis;
 
   beforeAll(async () => {
     [ns, fallback] = await Promise.all([testNamespace('poison'), testNamespace('poison-fallback')]);
@@ -42,17 +40,15 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
         ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
       },
     });
-    redis = new Redis(testRedisUrl());
   });
   afterAll(async () => {
-    redis?.disconnect();
     await fixture?.close();
   });
 
   /** Open incidents in the dedup window: the fields of every dedup shard hash under the fixture's prefix. */
   const dedupEntries = async (): Promise<number> => {
     const keys = (await fixture.redis.keys()).filter((key) => key.includes('{d'));
-    const sizes = await Promise.all(keys.map((key) => redis.hlen(key)));
+    const sizes = await Promise.all(keys.map((key) => fixture.redis.redis.hlen(key)));
     return sizes.reduce((sum, size) => sum + size, 0);
   };
 

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 
 import { ServiceProcess } from '@alertgate/local-env';
-import { repoRoot } from '@alertgate/testing';
+import { repoRoot, testRedisEnv, testRedisUrl } from '@alertgate/testing';
 
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -128,7 +128,7 @@ describe('limits hold across replicas', () => {
       app: 'ratelimit',
       root: repoRoot(),
       portVariable: 'RATELIMIT_PORT',
-      env: { RATELIMIT_PORT: '0', METRICS_PORT: '0', REDIS_URL: process.env['ALERTGATE_TEST_REDIS_URL'] ?? '', REDIS_KEY_PREFIX: fixture.redis.prefix, ...limits },
+      env: { RATELIMIT_PORT: '0', METRICS_PORT: '0', REDIS_URL: testRedisUrl(), ...testRedisEnv(), REDIS_KEY_PREFIX: fixture.redis.prefix, ...limits },
     });
     const ratelimitPort = await ratelimit.start();
     const gateway = new ServiceProcess({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { startSystem, type AppName, type RunningSystem } from '@alertgate/local-env';
 import type { RemediationRequest } from '@alertgate/remediation';
-import { RedisTestScope, repoRoot, testRedisUrl } from '@alertgate/testing';
+import { RedisTestScope, repoRoot, testRedisEnv, testRedisUrl } from '@alertgate/testing';
 import { parse } from 'yaml';
 
 export interface FixtureOptions {
@@ -15,8 +15,14 @@ export interface FixtureOptions {
   readonly replicas?: number;
 }
 
+/** Whether a test points the services at a Redis of its own (a URL, sentinels, a Cluster). */
+function ownRedis(options: FixtureOptions): boolean {
+  return options.redisUrl !== undefined || ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some((name) => options.env?.[name] !== undefined);
+}
+
 /**
- * The whole pipeline as real processes, on the suite's Redis under a prefix of its own and with
+ * The whole pipeline as real processes, on the suite's Redis (one server, or the Cluster of
+ * ALERTGATE_TEST_REDIS=cluster) under a prefix of its own and with
  * a file sink in a fresh directory. close() stops the processes, checks that every Redis key it
  * left has a TTL, and removes keys and files.
  */
@@ -37,7 +43,8 @@ export class PipelineFixture {
         redisUrl: options.redisUrl ?? testRedisUrl(),
         keyPrefix: fixture.redis.prefix,
         sinkDir: fixture.sinkDir,
-        ...(options.env ? { env: options.env } : {}),
+        // On the suite's Redis Cluster unless the test brings a Redis of its own.
+        env: { ...(ownRedis(options) ? {} : testRedisEnv()), ...options.env },
         ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
         ...(options.replicas ? { replicas: options.replicas } : {}),
       });

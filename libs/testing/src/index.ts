@@ -1,4 +1,4 @@
-export { auditPrefix, newPrefix, RedisTestScope, testRedisUrl } from './test-redis.js';
-export type { KeyAudit } from './test-redis.js';
+export { auditPrefix, newPrefix, RedisTestScope, testRedisClient, testRedisClusterNodes, testRedisEnv, testRedisUrl } from './test-redis.js';
+export type { KeyAudit, TestRedisClient } from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export { kubectl, testKube, testNamespace } from './test-kube.js';
