@@ -41,10 +41,11 @@ run_jest() {
 }
 run_jest "$@"
 if [ $# -eq 0 ]; then
-  # The pipeline's end-to-end cases again, on a Redis Cluster of 3 masters (the suite's Redis
-  # becomes the Cluster; see libs/testing/src/global-setup.ts). Left out: the tests that start a
-  # Redis, Sentinel or Cluster of their own, or run no pipeline on the suite's Redis.
-  echo "== end-to-end tests on a Redis Cluster of 3 masters"
+  # The pipeline's end-to-end cases again, on a Redis Cluster of 3 masters with a replica each
+  # (the suite's Redis becomes the Cluster; see libs/testing/src/global-setup.ts). Left out: the
+  # tests that start a Redis, Sentinel or Cluster of their own, or run no pipeline on the suite's
+  # Redis.
+  echo "== end-to-end tests on a Redis Cluster of 3 masters and 3 replicas"
   ALERTGATE_TEST_REDIS=cluster run_jest --selectProjects e2e \
     --testPathIgnorePatterns '/(chaos|deploy|new-machine|redis-cluster|redis-cluster-spread|redis-sentinel)\.e2e\.test\.ts$'
 fi

@@ -7,8 +7,8 @@ import { ensureKubeEnv, RedisCluster, RedisServer, type KubeEnv } from '@alertga
  * Runs once before all tests: builds the service bundles that end-to-end tests start as
  * processes, and starts the suite's own Redis with a small maxmemory and noeviction, so that
  * a leak shows up as an OOM error instead of silently growing (the seed document's failure).
- * With ALERTGATE_TEST_REDIS=cluster the suite's Redis is a Cluster of 3 masters instead, each
- * with the same limits, and the fixtures point every service at it (REDIS_CLUSTER_NODES).
+ * With ALERTGATE_TEST_REDIS=cluster the suite's Redis is a Cluster of 3 masters with a replica
+ * each instead, every node with the same limits, and the fixtures point every service at it (REDIS_CLUSTER_NODES).
  */
 export default async function globalSetup(globalConfig: { rootDir: string }): Promise<void> {
   // Once per run, though both the integration and the end-to-end projects name it.
@@ -16,10 +16,11 @@ export default async function globalSetup(globalConfig: { rootDir: string }): Pr
   const root = globalConfig.rootDir;
   execFileSync(process.execPath, [join(root, 'tools', 'build', 'build-apps.mjs'), '--tools'], { stdio: 'inherit' });
   if (process.env['ALERTGATE_TEST_REDIS'] === 'cluster') {
-    const cluster = await new RedisCluster({ masters: 3, maxmemory: '32mb', maxmemoryPolicy: 'noeviction' }).start();
+    // Replicas as in production: every write the tests make is replicated asynchronously.
+    const cluster = await new RedisCluster({ masters: 3, replicasPerMaster: 1, maxmemory: '32mb', maxmemoryPolicy: 'noeviction' }).start();
     (globalThis as { alertgateTestRedis?: RedisCluster }).alertgateTestRedis = cluster;
     process.env['ALERTGATE_TEST_REDIS_CLUSTER_NODES'] = cluster.addresses.join(',');
-    // What takes one URL gets the first master; the fixtures use the Cluster.
+    // What takes one URL gets a node of it; the fixtures use the Cluster.
     process.env['ALERTGATE_TEST_REDIS_URL'] = cluster.nodes[0]?.url ?? '';
   } else {
     const server = await new RedisServer({ maxmemory: '32mb', maxmemoryPolicy: 'noeviction' }).start();
