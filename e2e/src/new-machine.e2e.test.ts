@@ -26,6 +26,7 @@ describe('a new machine', () => {
   it('runs npm start and installs every listed tool, from a clean root', async () => {
     const { code, lines, output } = await runCleanRootCheck();
     if (code !== 0) throw new Error(`clean-root-check.sh exited ${String(code)}:\n${output.slice(-6000)}`);
+    expect(lines.some((line) => /^clean-root: the machine's Node v(?!24\.)\d+\.\S+; Node v24\.\d+\.\d+ fetched into an empty cache/.test(line))).toBe(true);
     expect(lines.some((line) => /^clean-root: npm start ready in \d+ s/.test(line))).toBe(true);
     expect(lines.some((line) => line.startsWith('clean-root: npm start, redis-report, one alert, Ctrl-C, SIGTERM ok'))).toBe(true);
     expect(lines).toContain('clean-root: every tool of tools/external-tools.json is installed');

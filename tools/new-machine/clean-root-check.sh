@@ -47,9 +47,10 @@ work=$(mktemp -d /var/tmp/alertgate-clean-root.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tar -C "$work" -xf "$base"
 
-# What a new machine has: Node and npm (this machine's), and apt's sources and the name service.
-cp "$(readlink -f "$(command -v node)")" "$work/usr/local/bin/node"
-npm_dir="$(npm root -g)/npm"
+# What a new machine has: Node and npm (this machine's, the node first on PATH before the
+# project's scripts put Node 24 there), and apt's sources and the name service.
+cp "$(readlink -f "${ALERTGATE_MACHINE_NODE:-$(command -v node)}")" "$work/usr/local/bin/node"
+npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
 mkdir -p "$work/usr/local/lib/node_modules"
 cp -r "$npm_dir" "$work/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/usr/local/bin/npm"

@@ -3,6 +3,8 @@
 # (see tools/start-system/main.ts for the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tools/scripts/use-node.sh
+source tools/scripts/use-node.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
   # shellcheck source=tools/scripts/apt-install.sh
@@ -13,5 +15,6 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
 fi
+echo "npm start: Node $(node --version)"
 node tools/build/build-apps.mjs --tools
 exec node --enable-source-maps dist/tools/start-system.js

@@ -5,6 +5,8 @@
 #   then the pipeline's end-to-end tests again on a Redis Cluster (a full run only: no arguments).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tools/scripts/use-node.sh
+source tools/scripts/use-node.sh
 export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false
 
 [ -d node_modules ] || npm ci --no-audit --no-fund

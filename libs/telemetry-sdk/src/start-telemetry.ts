@@ -14,7 +14,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryConfig {
@@ -44,7 +44,7 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
   const otlp = otlpSettings(process.env);
   if (otlp.export) {
     const exporter = otlp.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtoExporter();
-    processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 });
+    processor = new BatchSpanProcessor({ exporter, scheduledDelayMillis: 500 });
   }
   // Without export, spans are not recorded (nobody would read them) but still carry W3C trace
   // context: every hop, the traceparent answer and the resources' trace-id annotation keep the
