@@ -51,4 +51,32 @@ describe('reuseConnections', () => {
       jest.useRealTimers();
     }
   });
+
+  // client-node 2.x builds an undici Agent (a dispatcher) for every API call and watch instead.
+  it('reuses client-node 2.x dispatchers the same way, and passes "no dispatcher" through', async () => {
+    jest.useFakeTimers();
+    try {
+      const made: AgentOptions[] = [];
+      const closed: number[] = [];
+      const config = {
+        createDispatcher: (_cluster: unknown, options: AgentOptions): { id: number; destroy: () => Promise<void> } | undefined => {
+          if (options.ca === undefined) return undefined;
+          made.push(options);
+          const id = made.length;
+          return { id, destroy: () => Promise.resolve(void closed.push(id)) };
+        },
+      };
+      reuseConnections(config as unknown as K8s.KubeConfig);
+      const first = config.createDispatcher({}, { ca: 'CA', cert: 'cert-1' });
+      expect(config.createDispatcher({}, { ca: 'CA', cert: 'cert-1' })).toBe(first);
+      expect(made).toHaveLength(1);
+      config.createDispatcher({}, { ca: 'CA', cert: 'cert-2' });
+      expect(made).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(RETIRED_AGENT_GRACE_MS);
+      expect(closed).toEqual([1]);
+      expect(config.createDispatcher({}, {})).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import type { Agent, AgentOptions } from 'node:https';
+import type { AgentOptions } from 'node:https';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import type * as K8s from '@kubernetes/client-node';
@@ -41,7 +41,10 @@ function samePart(a: unknown, b: unknown): boolean {
   return tlsText(a) === tlsText(b);
 }
 
-type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
+/** The TLS material a connection pool is made for; a pool is reused while it stays the same. */
+function tlsParts(options: AgentOptions): unknown[] {
+  return [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized];
+}
 
 /**
  * How long a replaced agent keeps its sockets: requests already sent on it finish (client
@@ -49,28 +52,50 @@ type AgentFactory = (cluster: unknown, options: AgentOptions) => Agent;
  */
 export const RETIRED_AGENT_GRACE_MS = 60_000;
 
+/** A pool of connections: an https.Agent (destroy) or an undici Agent (destroy, a promise). */
+interface Pool {
+  destroy(): unknown;
+}
+
 /**
- * @kubernetes/client-node 1.x makes a new https.Agent for every request, so every API call paid
- * a TLS handshake and a fresh secure context (CA and key parsed again): most of the crd-writer's
- * CPU per created resource (npm run bench, workload d; profile with --profile). Here one
- * keep-alive agent serves every request with the same TLS material. client-node reads that
- * material anew for every request (the CA file in a pod, the kubeconfig's base64 data), so it is
- * compared by content with the last request's (Buffer.equals: no hashing per call). When it
- * changes (a rotated certificate) the next request gets a new agent and the old one is closed
- * after RETIRED_AGENT_GRACE_MS: agents of old certificates do not pile up (kube-client.spec.ts).
+ * Wraps one of client-node's per-request pool factories so that it hands out the last pool
+ * while the TLS material is the same, and retires the old pool after RETIRED_AGENT_GRACE_MS
+ * when it changes.
+ */
+function reusePools<P extends Pool | undefined>(create: (cluster: unknown, options: AgentOptions) => P, keepAlive: (options: AgentOptions) => AgentOptions): (cluster: unknown, options: AgentOptions) => P {
+  let current: { pool: P; parts: unknown[] } | undefined;
+  return (cluster, options) => {
+    const parts = tlsParts(options);
+    const last = current;
+    if (last && parts.every((part, i) => samePart(part, last.parts[i]))) return last.pool;
+    if (last?.pool) {
+      const retired = last.pool;
+      setTimeout(() => void Promise.resolve(retired.destroy()).catch(() => undefined), RETIRED_AGENT_GRACE_MS).unref();
+    }
+    current = { pool: create(cluster, keepAlive(options)), parts };
+    return current.pool;
+  };
+}
+
+type PoolFactory = (cluster: unknown, options: AgentOptions) => Pool | undefined;
+
+/**
+ * @kubernetes/client-node makes a new connection pool for every request: 1.x an https.Agent
+ * (createAgent), 2.x an undici Agent (createDispatcher, for every API call and watch). So every
+ * API call paid a TLS handshake and a fresh secure context (CA and key parsed again): most of the
+ * crd-writer's CPU per created resource (npm run bench, workload d), and with 2.x three times
+ * the 503s of a flood of creates (e2e/src/poisoned-webhooks). Here one keep-alive pool serves
+ * every request with the same TLS material. client-node reads that material anew for every
+ * request (the CA file in a pod, the kubeconfig's base64 data), so it is compared by content with
+ * the last request's (Buffer.equals: no hashing per call). When it changes (a rotated
+ * certificate) the next request gets a new pool and the old one is closed after
+ * RETIRED_AGENT_GRACE_MS: pools of old certificates do not pile up (kube-client.spec.ts).
  */
 export function reuseConnections(config: K8s.KubeConfig): void {
-  const target = config as unknown as { createAgent: AgentFactory };
-  const create = target.createAgent.bind(config);
-  let current: { agent: Agent; parts: unknown[] } | undefined;
-  target.createAgent = (cluster, options) => {
-    const parts: unknown[] = [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized];
-    const last = current;
-    if (last && parts.every((part, i) => samePart(part, last.parts[i]))) return last.agent;
-    if (last) setTimeout(() => last.agent.destroy(), RETIRED_AGENT_GRACE_MS).unref();
-    current = { agent: create(cluster, { ...options, keepAlive: true }), parts };
-    return current.agent;
-  };
+  const target = config as unknown as { createAgent?: PoolFactory; createDispatcher?: PoolFactory };
+  if (target.createAgent) target.createAgent = reusePools(target.createAgent.bind(config), (options) => ({ ...options, keepAlive: true }));
+  // undici's Agent keeps connections alive by itself.
+  if (target.createDispatcher) target.createDispatcher = reusePools(target.createDispatcher.bind(config), (options) => options);
 }
 
 /** HTTP status of a client error, if it has one. */
