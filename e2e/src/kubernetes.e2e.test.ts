@@ -333,7 +333,7 @@ describe('a storm on a real API server', () => {
   afterAll(() => fixture?.close());
 
   it('folds into one aggregate with the storm key labels, and resolves it once the storm is over', async () => {
-    const response = await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))));
+    const response = await fixture.deliverAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))));
     expect(response.status).toBe(200);
     const aggregate = await eventually('the aggregate with its end time', async () => {
       const found = (await listRemediationRequests(ns)).find((item) => item.metadata.labels['remediation.alertgate.io/storm'] === 'true');
@@ -352,7 +352,7 @@ describe('a storm on a real API server', () => {
     );
     expect(ended.status).toMatchObject({ alertState: 'Resolved', resolvedAt: ended.status?.storm?.endsAt, storm: { endedAt: ended.status?.storm?.endsAt } });
     expect(Date.parse(ended.status?.resolvedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(aggregate.status?.storm?.endsAt ?? ''));
-  });
+  }, 90_000);
 });
 
 /**
@@ -384,7 +384,7 @@ describe('storm aggregates through faults, on a real API server', () => {
 
   const pods = (alertname: string, from: number, count: number) => Array.from({ length: count }, (_v, i) => amAlert({ alertname, namespace: ns, pod: `${alertname.toLowerCase()}-${from + i}` }));
   const post = async (alerts: Record<string, unknown>[]): Promise<Result[]> => {
-    const response = await fixture.postAlerts(amWebhook(alerts));
+    const response = await fixture.deliverAlerts(amWebhook(alerts));
     expect(response.status).toBe(200);
     return response.json['results'] as Result[];
   };
@@ -419,7 +419,7 @@ describe('storm aggregates through faults, on a real API server', () => {
       // The gateway's channel reconnects within its backoff: answered 200 again before the next test.
       await eventually('the crd-writer answering again', async () => ((await fixture.postAlerts(amWebhook([amAlert({ alertname: 'AfterRestart', namespace: ns, pod: 'probe' })]))).status === 200 ? true : undefined));
     }
-  });
+  }, 90_000);
 
   it('after Redis loses its state mid-storm, the storm goes on folding into its open aggregate, not into a second one', async () => {
     const first = await post(pods('LostStorm', 0, 12));
@@ -435,7 +435,7 @@ describe('storm aggregates through faults, on a real API server', () => {
     expect(folded.length).toBeGreaterThan(0);
     expect(new Set(folded.map((result) => result.remediationRequest?.name))).toEqual(new Set([aggregate]));
     expect((await aggregatesOf('LostStorm')).map((item) => item.metadata.name)).toEqual([aggregate]);
-  });
+  }, 90_000);
 
   it('an aggregate in a terminal phase ends its storm: the storm goes on in a successor, the ended one is left as it is', async () => {
     const first = await post(pods('DoneStorm', 0, 12));
@@ -459,5 +459,5 @@ describe('storm aggregates through faults, on a real API server', () => {
     expect(byName.get(name)?.status).toEqual(completed?.status);
     expect(byName.get(successor ?? '')?.status).toMatchObject({ alertState: 'Firing', storm: { members: expect.arrayContaining([`pod/donestorm-${next - 1}`]) } });
     expect(byName.get(successor ?? '')?.status?.resolvedAt).toBeUndefined();
-  });
+  }, 90_000);
 });

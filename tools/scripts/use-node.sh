@@ -14,6 +14,12 @@ use_node() {
     Linux-x86_64) ;;
     *) echo "use-node: Node ${ALERTGATE_NODE_VERSION%%.*} is needed; install it (this script fetches it for Linux x86-64 only)" >&2; return 1 ;;
   esac
+  # npm finds its global config (a registry mirror, a CA file, a proxy) next to the node it runs
+  # on: keep the machine's when it runs on the fetched one.
+  if [ -z "${npm_config_globalconfig:-}" ] && command -v npm >/dev/null 2>&1; then
+    npm_config_globalconfig=$(npm config get globalconfig 2>/dev/null || true)
+    export npm_config_globalconfig
+  fi
   cache="${ALERTGATE_CACHE:-$HOME/.cache/alertgate}"
   dir="$cache/node/v$ALERTGATE_NODE_VERSION"
   if [ ! -x "$dir/bin/node" ]; then

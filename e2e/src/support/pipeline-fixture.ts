@@ -74,6 +74,20 @@ export class PipelineFixture {
     return this.post('/api/v1/signals/alertmanager', body, headers);
   }
 
+  /**
+   * Posts as Alertmanager delivers: a 503 is sent again after its Retry-After, at most `attempts`
+   * times in all; any other answer, or the last 503, is returned. For tests of what the pipeline
+   * decides, where the load of the tests running beside them (a shared API server) may answer a
+   * webhook 503: that answer is retryable and loses nothing, and the retry completes it.
+   */
+  async deliverAlerts(body: unknown, attempts = 4): ReturnType<PipelineFixture['post']> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.postAlerts(body);
+      if (answer.status !== 503 || attempt >= attempts) return answer;
+      await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? '1') * 1000));
+    }
+  }
+
   /** Every RemediationRequest the file sink holds. */
   resources(): RemediationRequest[] {
     if (!existsSync(this.sinkDir)) return [];
