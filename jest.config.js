@@ -33,6 +33,8 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
     { ...common, ...realParts, displayName: 'integration', testMatch: ['<rootDir>/libs/**/*.int.test.ts'] },
     { ...common, ...realParts, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'] },
+    // The images built and run with podman (root, as CI runs): tools/images.
+    { ...common, ...realParts, displayName: 'deploy', testMatch: ['<rootDir>/e2e/**/*.deploy.test.ts'] },
   ],
   maxWorkers: 2,
   testTimeout: 30000,

@@ -4,31 +4,10 @@ import { join } from 'node:path';
 
 import { HealthClient } from '@alertgate/grpc-kit';
 import { kubectl, repoRoot, testKube } from '@alertgate/testing';
-import { parseAllDocuments } from 'yaml';
 
 import { listRemediationRequests } from './support/kube-resources.js';
+import { render } from './support/manifests.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
-
-interface Container {
-  name: string;
-  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  livenessProbe?: object;
-  readinessProbe?: object;
-}
-interface K8sObject {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  data?: Record<string, string>;
-  spec?: {
-    template?: { spec: { securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } }; containers: Container[] } };
-  };
-}
-
-async function render(overlay: 'dev' | 'prod'): Promise<K8sObject[]> {
-  const out = await kubectl(['kustomize', join(repoRoot(), 'k8s', 'overlays', overlay)]);
-  return parseAllDocuments(out).map((doc) => doc.toJSON() as K8sObject);
-}
 
 describe('deploying it: kustomize overlays on the real API server', () => {
   it.each(['dev', 'prod'] as const)('%s renders, and every object passes kubectl apply --dry-run=server', async (overlay) => {

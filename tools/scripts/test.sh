@@ -2,7 +2,8 @@
 # npm test: everything, in the order that fails fastest.
 #   generated code in sync → lint (module boundaries, no floating promises) → typecheck →
 #   unit, integration (real Redis) and end-to-end tests (real processes, real Alertmanager),
-#   then the pipeline's end-to-end tests again on a Redis Cluster (a full run only: no arguments).
+#   then the pipeline's end-to-end tests again on a Redis Cluster, then the images built and run
+#   with podman (those two on a full run only: no arguments).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tools/scripts/use-node.sh
@@ -41,8 +42,10 @@ run_jest() {
   reports+=("$report")
   npx jest --ci --json --outputFile="$report" "$@" || status=$?
 }
-run_jest "$@"
-if [ $# -eq 0 ]; then
+if [ $# -gt 0 ]; then
+  run_jest "$@"
+else
+  run_jest --selectProjects unit integration e2e
   # The pipeline's end-to-end cases again, on a Redis Cluster of 3 masters with a replica each
   # (the suite's Redis becomes the Cluster; see libs/testing/src/global-setup.ts). Left out: the
   # tests that start a Redis, Sentinel or Cluster of their own, or run no pipeline on the suite's
@@ -50,6 +53,10 @@ if [ $# -eq 0 ]; then
   echo "== end-to-end tests on a Redis Cluster of 3 masters and 3 replicas"
   ALERTGATE_TEST_REDIS=cluster run_jest --selectProjects e2e \
     --testPathIgnorePatterns '/(chaos|deploy|new-machine|redis-cluster|redis-cluster-spread|redis-sentinel)\.e2e\.test\.ts$'
+  # The images, built from docker/Dockerfile and run with podman as the manifests say: alone,
+  # since a build takes both cores for a while.
+  echo "== the images (podman)"
+  run_jest --selectProjects deploy
 fi
 # One closing line in the plain "N passed, N failed" form that CI reads, over every pass.
 node -e 'let passed = 0, failed = 0; for (const file of process.argv.slice(1)) { try { const r = JSON.parse(require("fs").readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests; } catch { failed += 1; } } console.log(`Tests: ${passed} passed, ${failed} failed`);' "${reports[@]}" || true
