@@ -1,7 +1,7 @@
 import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
 import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alertgate/ingest';
 import { OwnerResolver } from '@alertgate/kube';
-import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
+import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
@@ -90,11 +90,13 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     logger,
     ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
   });
+  const stopReleasing = releaseMemoryWhenIdle();
   const address = await app.listen({ host: config.host, port: config.port });
   const port = app.server.address();
   logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode }, 'ingest gateway listening');
 
   handleShutdown(logger, async () => {
+    stopReleasing();
     await app.close();
     dedup.close();
     crdWriter.close();
