@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 
 import { DEDUP_DEFAULTS, DedupStore } from '@alertgate/dedup';
 import { RedisCluster } from '@alertgate/local-env';
-import { Source, Status, type Signal } from '@alertgate/proto';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
 import { connectRedis, createRedisClient, KeySchema } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { Redis } from 'ioredis';
+
+import { podSignal } from './pod-signal.js';
 
 export interface ClusterMemoryResult {
   readonly masters: number;
@@ -29,18 +30,6 @@ export interface ClusterMemoryResult {
 
 const fingerprintOf = (i: number): string => createHash('sha256').update(`cluster-bench-${i}`).digest('hex');
 
-const signal = (namespace: string, alertname: string, pod: string): Signal => ({
-  fingerprint: createHash('sha256').update(`${namespace}/${alertname}/${pod}`).digest('hex'),
-  alertname,
-  severity: 'warning',
-  namespace,
-  target: { kind: 'pod', name: pod },
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: {},
-  annotations: {},
-});
 
 async function usedMemory(masters: readonly Redis[]): Promise<number[]> {
   return Promise.all(masters.map(async (master) => Number(/^used_memory:(\d+)/m.exec(await master.info('memory'))?.[1] ?? 0)));
@@ -69,7 +58,7 @@ export async function measureClusterMemory(incidents: number, limiters: number, 
     // Warm-up: every master loads the scripts (their cache is not per-item memory).
     await dedup.checkBatch(Array.from({ length: 50 }, (_v, i) => ({ fingerprint: fingerprintOf(-1 - i), resolved: false })));
     await limiter.reserveCreations(Array.from({ length: 50 }, (_v, i) => ({ namespace: `warm-${i}`, count: 1 })));
-    await storms.evaluate(Array.from({ length: 50 }, (_v, i) => ({ signal: signal(`warm-${i}`, 'Warm', 'p'), newIncident: true })));
+    await storms.evaluate(Array.from({ length: 50 }, (_v, i) => ({ signal: podSignal(`warm-${i}`, 'Warm', 'p'), newIncident: true })));
 
     const dedupGrowth = await growth(masters, async () => {
       for (let from = 0; from < incidents; from += 500) {
@@ -85,14 +74,14 @@ export async function measureClusterMemory(incidents: number, limiters: number, 
       // Below both thresholds: 3 alerts over 3 resources per key.
       for (let from = 0; from < detectionKeys; from += 100) {
         const batch = [];
-        for (let k = from; k < Math.min(from + 100, detectionKeys); k++) for (let a = 0; a < 3; a++) batch.push({ signal: signal(`det-${k}`, 'Flaky', `p${a}`), newIncident: true });
+        for (let k = from; k < Math.min(from + 100, detectionKeys); k++) for (let a = 0; a < 3; a++) batch.push({ signal: podSignal(`det-${k}`, 'Flaky', `p${a}`), newIncident: true });
         await storms.evaluate(batch);
       }
     });
     for (let from = 0; from < stormAlerts; from += 50) {
-      await storms.evaluate(Array.from({ length: Math.min(50, stormAlerts - from) }, (_v, i) => ({ signal: signal('prod', 'NodeDown', `pod-${(from + i) % 2_000}`), newIncident: from + i < 2_000 })));
+      await storms.evaluate(Array.from({ length: Math.min(50, stormAlerts - from) }, (_v, i) => ({ signal: podSignal('prod', 'NodeDown', `pod-${(from + i) % 2_000}`), newIncident: from + i < 2_000 })));
     }
-    const stormKey = storms.redisKey(signal('prod', 'NodeDown', 'pod-0'));
+    const stormKey = storms.redisKey(podSignal('prod', 'NodeDown', 'pod-0'));
     const holderPort = (await cluster.masterOf(stormKey)).port;
     const holder = masters[nodes.findIndex(({ port }) => port === holderPort)];
     const stormBytes = holder ? Number(await holder.memory('USAGE', stormKey, 'SAMPLES', '0')) : 0;

@@ -3,13 +3,12 @@
  * alerts over many resources (the footprint must not grow with them), and the detection state of
  * keys that never become storms.
  */
-import { createHash } from 'node:crypto';
-
 import { RedisServer } from '@alertgate/local-env';
-import { Source, Status, type Signal } from '@alertgate/proto';
 import { KeySchema } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { Redis } from 'ioredis';
+
+import { podSignal } from './pod-signal.js';
 
 export interface StormMemoryResult {
   /** MEMORY USAGE of the one storm's hash after all alerts. */
@@ -24,18 +23,6 @@ export interface StormMemoryResult {
   readonly detectionKeys: number;
 }
 
-const signal = (namespace: string, alertname: string, pod: string): Signal => ({
-  fingerprint: createHash('sha256').update(`${namespace}/${alertname}/${pod}`).digest('hex'),
-  alertname,
-  severity: 'warning',
-  namespace,
-  target: { kind: 'pod', name: pod },
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: {},
-  annotations: {},
-});
 
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
@@ -49,7 +36,7 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
     for (let from = 0; from < stormAlerts; from += 50) {
       await store.evaluate(
         Array.from({ length: Math.min(50, stormAlerts - from) }, (_v, i) => ({
-          signal: signal('prod', 'NodeDown', `pod-${(from + i) % stormResources}`),
+          signal: podSignal('prod', 'NodeDown', `pod-${(from + i) % stormResources}`),
           newIncident: from + i < stormResources,
           incidentId: `${'a'.repeat(12)}-${(from + i).toString(36)}`,
         })),
@@ -64,7 +51,7 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
     for (let from = 0; from < detectionKeys; from += 100) {
       const batch = [];
       for (let k = from; k < Math.min(from + 100, detectionKeys); k++) {
-        for (let a = 0; a < 3; a++) batch.push({ signal: signal(`ns-${k}`, 'Flaky', `p${a}`), newIncident: true, incidentId: `${'b'.repeat(12)}-${(k * 3 + a).toString(36)}` });
+        for (let a = 0; a < 3; a++) batch.push({ signal: podSignal(`ns-${k}`, 'Flaky', `p${a}`), newIncident: true, incidentId: `${'b'.repeat(12)}-${(k * 3 + a).toString(36)}` });
       }
       await store.evaluate(batch);
     }

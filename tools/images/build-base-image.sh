@@ -24,19 +24,9 @@ if [ "$(podman image inspect "$image" --format '{{ index .Labels "io.alertgate.b
   exit 0
 fi
 
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-[ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d"
-minbase="$cache/images/bookworm-minbase.tar"
-if [ ! -f "$minbase" ]; then
-  say "building Debian bookworm's minbase once (debootstrap)"
-  build=$(mktemp -d /var/tmp/alertgate-minbase.XXXXXX)
-  debootstrap --variant=minbase bookworm "$build" "$mirror" >/dev/null
-  mkdir -p "$(dirname "$minbase")"
-  tar -C "$build" -cf "$minbase.tmp" .
-  mv "$minbase.tmp" "$minbase"
-  rm -rf "$build"
-fi
+# shellcheck source=tools/scripts/minbase.sh
+source "$root/tools/scripts/minbase.sh"
+minbase=$(minbase_tar bookworm) || fail "could not build Debian bookworm's minbase (debootstrap)"
 
 say "assembling $image ($version)"
 work=$(mktemp -d /var/tmp/alertgate-base.XXXXXX)

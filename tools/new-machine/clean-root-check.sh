@@ -24,24 +24,12 @@ fail() { echo "clean-root: FAILED: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "needs root for chroot and mounts: run 'sudo bash $0'"
 command -v debootstrap >/dev/null || fail "debootstrap is missing: run 'bash tools/scripts/ensure-deps.sh'"
 
-# The release and the mirrors this machine's apt already uses (no mirror is written down here).
+# This machine's Debian release: the clean root is of the same.
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [ -n "$codename" ] || fail "cannot tell this machine's Debian release from /etc/os-release"
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-[ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d"
-
-base="$cache/clean-root/$codename-minbase.tar"
-if [ ! -f "$base" ]; then
-  say "building the $codename minbase root once (debootstrap)"
-  build=$(mktemp -d /var/tmp/alertgate-debootstrap.XXXXXX)
-  trap 'rm -rf "$build"' EXIT
-  debootstrap --variant=minbase "$codename" "$build" "$mirror" >/dev/null
-  mkdir -p "$(dirname "$base")"
-  tar -C "$build" -cf "$base.tmp" .
-  mv "$base.tmp" "$base"
-  rm -rf "$build"
-fi
+# shellcheck source=tools/scripts/minbase.sh
+source "$root/tools/scripts/minbase.sh"
+base=$(minbase_tar "$codename") || fail "could not build the $codename minbase root (debootstrap)"
 
 work=$(mktemp -d /var/tmp/alertgate-clean-root.XXXXXX)
 trap 'rm -rf "$work"' EXIT
