@@ -48,6 +48,13 @@ interface StormInput {
   readonly input: Buffer;
 }
 
+/** What a batch works out once per storm key. */
+interface StormKeyInfo {
+  readonly hash: string;
+  readonly redisKey: string;
+  readonly settings: readonly number[];
+}
+
 /** Per input 0 (no storm) or a row of nine (storm-batch.lua.ts). */
 type StormRow = 0 | [number, number, number, number, number, number, number, number, number];
 
@@ -86,17 +93,10 @@ export class StormStore {
 
   async evaluate(queries: readonly StormQuery[]): Promise<StormVerdict[]> {
     if (queries.length === 0) return [];
-    // A webhook's alerts share few storm keys: each key is hashed once per batch.
-    const keyHashes = new Map<string, string>();
-    const keyHash = (stormKey: string): string => {
-      let hash = keyHashes.get(stormKey);
-      if (hash === undefined) {
-        hash = sha256(stormKey);
-        keyHashes.set(stormKey, hash);
-      }
-      return hash;
-    };
-    const inputs = queries.map((query, i) => this.inputOf(query, i, keyHash));
+    // A webhook's alerts share few storm keys: each key's hash, Redis key and settings are
+    // worked out once per batch (the first of its signals names the overrides that apply).
+    const byKey = new Map<string, StormKeyInfo>();
+    const inputs = queries.map((query, i) => this.inputOf(query, i, byKey));
     let rows: StormRow[];
     try {
       rows = await runPerNode(this.redis, inputs, (input) => input.redisKey, (group) => this.evaluateGroup(group));
@@ -110,7 +110,7 @@ export class StormStore {
         folded: row[1] === 1,
         storm: {
           key: stormKey,
-          keyFingerprint: keyHash(stormKey),
+          keyFingerprint: byKey.get(stormKey)?.hash ?? sha256(stormKey),
           type: row[3] === 2 ? 'pattern' : 'rate',
           startMs: row[2],
           members: row[4],
@@ -124,12 +124,22 @@ export class StormStore {
     });
   }
 
-  private inputOf({ signal, newIncident }: StormQuery, i: number, keyHash: (stormKey: string) => string): StormInput {
+  private inputOf({ signal, newIncident }: StormQuery, i: number, byKey: Map<string, StormKeyInfo>): StormInput {
     if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
       throw new AlertgateError(Code.InvalidArgument, `inputs[${i}].signal.status must be STATUS_FIRING or STATUS_RESOLVED`);
     }
     const stormKey = this.stormKey(signal);
-    const settings = settingsFor(this.config, signal.namespace, signal.alertname);
+    let key = byKey.get(stormKey);
+    if (!key) {
+      const keyHash = sha256(stormKey);
+      const settings = settingsFor(this.config, signal.namespace, signal.alertname);
+      key = {
+        hash: keyHash,
+        redisKey: this.redisKeyOf(keyHash),
+        settings: [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap],
+      };
+      byKey.set(stormKey, key);
+    }
     const input = Buffer.alloc(INPUT_BYTES - 2);
     let flags = (signal.status === Status.STATUS_RESOLVED ? 1 : 0) | (newIncident ? 2 : 0);
     const target = signal.target;
@@ -139,12 +149,7 @@ export class StormStore {
       flags |= 4;
     }
     input[0] = flags;
-    return {
-      stormKey,
-      redisKey: this.redisKeyOf(keyHash(stormKey)),
-      settings: [settings.rateThreshold, settings.patternThreshold, settings.windowMs, settings.inactivityMs, settings.maxDurationMs, settings.memberCap],
-      input,
-    };
+    return { stormKey, redisKey: key.redisKey, settings: key.settings, input };
   }
 
   /**
