@@ -16,15 +16,30 @@ export interface IdleProbe {
   collect(): void;
 }
 
+/** The options V8's exposed `gc` takes. */
+interface GcOptions {
+  readonly type: 'major' | 'minor';
+  readonly execution: 'sync' | 'async';
+  readonly flavor: 'regular' | 'last-resort';
+}
+
+/**
+ * A plain full collection frees the heap's objects but keeps their pages in V8's page pool, still
+ * resident: after the fuzz run the heap's total fell to 47 MiB while the RSS stayed at 382 MiB.
+ * The last-resort flavour is the collection V8 runs under memory pressure; it also releases the
+ * pooled pages.
+ */
+const LAST_RESORT: GcOptions = { type: 'major', execution: 'sync', flavor: 'last-resort' };
+
 function processProbe(): IdleProbe {
   setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
+  const gc = runInNewContext('gc') as (options: GcOptions) => void;
   return {
     cpuMicros: () => {
       const { user, system } = cpuUsage();
       return user + system;
     },
-    collect,
+    collect: () => gc(LAST_RESORT),
   };
 }
 
