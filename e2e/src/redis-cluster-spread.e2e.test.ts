@@ -6,7 +6,7 @@ import { DedupStore, DEDUP_DEFAULTS } from '@alertgate/dedup';
 import { RedisCluster, type RedisServer } from '@alertgate/local-env';
 import { Source, Status, type Signal } from '@alertgate/proto';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
-import { connectRedis, createRedisClient, KEY_CLASSES, KeySchema, keySlot, type ClassReport, type KeyClass, type KeyspaceReport, type RedisClient } from '@alertgate/redis';
+import { connectRedis, createRedisClient, KEY_CLASSES, KeySchema, keySlot, NO_REPLICA_WAIT, type ClassReport, type KeyClass, type KeyspaceReport, type RedisClient } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { repoRoot } from '@alertgate/testing';
 import { Redis } from 'ioredis';
@@ -71,7 +71,7 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
   beforeAll(async () => {
     cluster = await new RedisCluster({ masters: 3, replicasPerMaster: 1, maxmemory: '256mb' }).start();
     const nodes = cluster.addresses.map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) }));
-    client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000 }, 'spread-test');
+    client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT }, 'spread-test');
     await connectRedis(client);
     masters = direct(await cluster.masters());
     dedup = new DedupStore(client, keys, DEDUP_DEFAULTS);

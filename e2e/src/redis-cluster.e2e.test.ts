@@ -22,7 +22,8 @@ describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NOD
     cluster = await new RedisCluster({ masters: 3 }).start();
     const nodes = cluster.addresses.join(',');
     fixture = await PipelineFixture.start('cluster', {
-      env: { REDIS_CLUSTER_NODES: nodes },
+      // A Cluster without replicas: no write can wait for one (REDIS_WAIT_REPLICAS, docs/operations.md).
+      env: { REDIS_CLUSTER_NODES: nodes, REDIS_WAIT_REPLICAS: '0' },
       // dedup's Redis monitor asks every master; collect often enough for the test to see it.
       serviceEnv: { dedup: { REDIS_MONITOR_INTERVAL: '500ms' }, storm: { STORM_RATE_THRESHOLD: '20', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '60s' } },
     });

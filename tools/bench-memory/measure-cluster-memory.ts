@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { DEDUP_DEFAULTS, DedupStore } from '@alertgate/dedup';
 import { RedisCluster } from '@alertgate/local-env';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
-import { connectRedis, createRedisClient, KeySchema } from '@alertgate/redis';
+import { connectRedis, createRedisClient, KeySchema, NO_REPLICA_WAIT } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { Redis } from 'ioredis';
 
@@ -47,7 +47,7 @@ const perItem = (deltas: readonly number[], items: number): number => Math.round
 export async function measureClusterMemory(incidents: number, limiters: number, detectionKeys: number, stormAlerts: number): Promise<ClusterMemoryResult> {
   const cluster = await new RedisCluster({ masters: 3, maxmemory: '2gb' }).start();
   const nodes = (await cluster.masters()).map((node) => ({ host: '127.0.0.1', port: node.port }));
-  const client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000 }, 'bench-memory');
+  const client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT }, 'bench-memory');
   const masters = nodes.map(({ host, port }) => new Redis({ host, port }));
   try {
     await connectRedis(client);

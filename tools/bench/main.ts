@@ -486,7 +486,7 @@ async function clusterComparison(): Promise<void> {
     topologies.push({ name: 'standalone Redis, 3 replicas of each gRPC service', system: await benchSystem(singleForReplicas.url, 'ag:', crdWriter, { replicas: 3 }), redis: [loopback(singleForReplicas)] });
     topologies.push({
       name: 'Redis Cluster of 3 masters, 3 replicas of each gRPC service',
-      system: await benchSystem(single.url, 'ag:', crdWriter, { replicas: 3, env: { REDIS_CLUSTER_NODES: cluster.addresses.join(',') } }),
+      system: await benchSystem(single.url, 'ag:', crdWriter, { replicas: 3, env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' } }),
       redis: (await cluster.masters()).map(loopback),
     });
     const load = (topology: Topology) => drive(agent, `${topology.system.gatewayUrl}/api/v1/signals/alertmanager`, (stream) => ({ payload: webhook(Array.from({ length: 50 }, () => stream.next())), alerts: 50 }), {});

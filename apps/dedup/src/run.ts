@@ -19,7 +19,7 @@ export async function start(telemetry: Telemetry): Promise<void> {
         // scan is cheap (a few thousand shard hashes). On Redis Cluster it asks every master.
         const monitor = config.redisMonitorIntervalMs > 0 ? new RedisMonitor(redis, config.redis.keyPrefix, logger) : undefined;
         return {
-          service: createDedupService(new DedupStore(redis, keys, config.dedup), logger),
+          service: createDedupService(new DedupStore(redis, keys, config.dedup, config.redis.replicaWait), logger),
           onRedisReady: () => monitor?.start(config.redisMonitorIntervalMs),
           onStop: () => monitor?.stop(),
         };

@@ -13,7 +13,7 @@ export async function start(telemetry: Telemetry): Promise<void> {
     await serveRedisService(
       'storm',
       config,
-      (redis, keys, logger) => ({ service: createStormService(new StormStore(redis, keys, config.storm), logger) }),
+      (redis, keys, logger) => ({ service: createStormService(new StormStore(redis, keys, config.storm, config.redis.replicaWait), logger) }),
       () => telemetry.shutdown(),
     );
   } catch (err) {

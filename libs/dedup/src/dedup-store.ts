@@ -1,5 +1,5 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { KEY_CLASSES, mapRedisError, NO_REPLICA_WAIT, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient, type ReplicaWait } from '@alertgate/redis';
 import { DEFAULT_DEDUP_WINDOW_MS, incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
@@ -64,6 +64,8 @@ export class DedupStore {
     private readonly redis: RedisClient,
     private readonly keys: KeySchema,
     private readonly options: DedupStoreOptions = DEDUP_DEFAULTS,
+    /** Incidents are what the sender is acknowledged: their writes wait for replicas. */
+    private readonly replicaWait: ReplicaWait = NO_REPLICA_WAIT,
   ) {}
 
   shardKey(fingerprint: string): string {
@@ -95,7 +97,7 @@ export class DedupStore {
     for (const { fingerprint, resolved, foldIfNew } of queries) {
       args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
     }
-    const reply = await this.batchScript.run(this.redis, scriptKeys.keys, args);
+    const reply = await this.batchScript.run(this.redis, scriptKeys.keys, args, this.replicaWait);
     if (!Array.isArray(reply) || reply.length !== queries.length * 4) {
       throw new AlertgateError(Code.Internal, 'dedup check: unexpected script reply');
     }
@@ -132,6 +134,7 @@ export class DedupStore {
         this.redis,
         [this.shardKey(fingerprint)],
         [fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs, Math.max(1, occurrences), this.options.windowMs],
+        this.replicaWait,
       )) as number[];
       const firstSeenMs = reply[0] ?? parsed.firstSeenMs;
       return { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: reply[1] ?? firstSeenMs, occurrences: reply[2] ?? occurrences };
@@ -163,7 +166,7 @@ export class DedupStore {
     for (const { fingerprint, firstSeenMs } of entries) {
       args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), firstSeenMs);
     }
-    const reply = (await this.forgetScript.run(this.redis, scriptKeys.keys, args)) as number[];
+    const reply = (await this.forgetScript.run(this.redis, scriptKeys.keys, args, this.replicaWait)) as number[];
     return entries.map((_entry, i) => reply[i] === 1);
   }
 }

@@ -14,5 +14,7 @@ export { describeRedisTarget, REDIS_DEFAULTS, readRedisConfig } from './redis-co
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 export { keySlot } from './key-slot.js';
 export { RedisScript } from './redis-script.js';
+export { NO_REPLICA_WAIT } from './replica-wait.js';
+export type { ReplicaWait, ReplicaWaitPolicy } from './replica-wait.js';
 export { runPerNode } from './run-per-node.js';
 export { ScriptKeys } from './script-keys.js';

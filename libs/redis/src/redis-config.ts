@@ -1,5 +1,7 @@
 import { ConfigError, type EnvReader } from '@alertgate/config';
 
+import type { ReplicaWait, ReplicaWaitPolicy } from './replica-wait.js';
+
 export interface RedisNode {
   readonly host: string;
   readonly port: number;
@@ -18,6 +20,8 @@ export interface RedisConfig {
   readonly connectTimeoutMs: number;
   /** A command that takes longer fails with a retryable error instead of hanging a request. */
   readonly commandTimeoutMs: number;
+  /** Replicas that must hold an incident's write (dedup, storm) before it is acknowledged. */
+  readonly replicaWait: ReplicaWait;
 }
 
 export const REDIS_DEFAULTS = {
@@ -25,6 +29,11 @@ export const REDIS_DEFAULTS = {
   keyPrefix: 'ag:',
   connectTimeoutMs: 2_000,
   commandTimeoutMs: 1_000,
+  /**
+   * A replica on loopback or in one zone acknowledges within a millisecond or two; a master
+   * without one delays each write by this much under the best-effort policy.
+   */
+  waitTimeoutMs: 100,
 } as const;
 
 function parseNodes(variable: string, raw: readonly string[]): RedisNode[] {
@@ -70,13 +79,33 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
     if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new ConfigError('REDIS_URL', `must be redis://host:port[/db] or rediss://…, got "${url}"`);
     topology = { mode: 'standalone', url };
   }
+  const commandTimeoutMs = env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 });
   return {
     topology,
     keyPrefix,
     connectTimeoutMs: env.durationMs('REDIS_CONNECT_TIMEOUT', REDIS_DEFAULTS.connectTimeoutMs, { min: 50 }),
-    commandTimeoutMs: env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 }),
+    commandTimeoutMs,
+    replicaWait: readReplicaWait(env, topology, commandTimeoutMs),
   };
 }
+
+/**
+ * Sentinel and Cluster exist to survive a master's death, so there a write waits for one
+ * replica by default; standalone Redis has none to wait for. The wait must end before the
+ * command times out, or every slow replica would read as Redis down.
+ */
+function readReplicaWait(env: EnvReader, topology: RedisTopology, commandTimeoutMs: number): ReplicaWait {
+  const replicas = env.int('REDIS_WAIT_REPLICAS', topology.mode === 'standalone' ? 0 : 1, { min: 0, max: 16 });
+  const timeoutMs = env.durationMs('REDIS_WAIT_TIMEOUT', Math.min(REDIS_DEFAULTS.waitTimeoutMs, commandTimeoutMs / 2), { min: 1 });
+  if (replicas > 0 && timeoutMs >= commandTimeoutMs) {
+    throw new ConfigError('REDIS_WAIT_TIMEOUT', `must be shorter than REDIS_COMMAND_TIMEOUT (${commandTimeoutMs} ms)`);
+  }
+  const policy = env.string('REDIS_WAIT_POLICY', 'best-effort');
+  if (!isPolicy(policy)) throw new ConfigError('REDIS_WAIT_POLICY', `must be best-effort or required, got "${policy}"`);
+  return { replicas, timeoutMs, policy };
+}
+
+const isPolicy = (value: string): value is ReplicaWaitPolicy => value === 'best-effort' || value === 'required';
 
 /**
  * Which Redis a service tries, as an operator reads it in a log line (passwords left out), and

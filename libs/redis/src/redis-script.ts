@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 
-import { FAST_BUCKETS, histogram } from '@alertgate/metrics';
+import { counter, FAST_BUCKETS, histogram } from '@alertgate/metrics';
 import { Cluster } from 'ioredis';
 
 import type { RedisClient } from './create-redis-client.js';
+import { NO_REPLICA_WAIT, notReplicated, type ReplicaWait } from './replica-wait.js';
+
+const unreplicatedWrites = counter({
+  name: 'alertgate_redis_unreplicated_writes_total',
+  help: 'Script writes answered before REDIS_WAIT_REPLICAS replicas acknowledged them (REDIS_WAIT_POLICY=best-effort): a failover now may lose them.',
+  labelNames: ['script'],
+});
 
 const scriptDuration = histogram({
   name: 'alertgate_redis_script_duration_seconds',
@@ -45,10 +52,22 @@ function scriptText(source: string): ScriptText {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** The script text and arguments of one call, as EVALSHA and EVAL take them. */
+interface Call {
+  readonly text: ScriptText;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number | Buffer)[];
+}
+
+const isNoScript = (err: unknown): boolean => err instanceof Error && err.message.startsWith('NOSCRIPT');
+const isRedirection = (err: Error): boolean => /^(MOVED|ASK) /.test(err.message);
+
 /**
  * A Lua script run with EVALSHA, falling back to EVAL once when the server does not know it yet
  * (fresh server, SCRIPT FLUSH, failover): one round trip in the steady state. Standalone Redis
- * and Sentinel run the script as written; a Cluster runs its cluster form (above).
+ * and Sentinel run the script as written; a Cluster runs its cluster form (above). With a
+ * ReplicaWait, WAIT follows the script in the same pipeline, so on the same connection and node,
+ * still one round trip.
  */
 export class RedisScript {
   private readonly plain: ScriptText;
@@ -62,10 +81,11 @@ export class RedisScript {
     this.cluster = scriptText(CLUSTER_PREAMBLE + source);
   }
 
-  async run(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[], wait: ReplicaWait = NO_REPLICA_WAIT): Promise<unknown> {
     const stop = scriptDuration.startTimer({ script: this.name });
     try {
-      const reply = await this.call(client, keys, args);
+      const call = this.callFor(client, keys, args);
+      const reply = wait.replicas > 0 ? await this.evaluateReplicated(client, call, wait) : await RedisScript.evaluate(client, call);
       stop({ result: 'ok' });
       return reply;
     } catch (err) {
@@ -74,21 +94,47 @@ export class RedisScript {
     }
   }
 
-  private call(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+  private callFor(client: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Call {
     if (client instanceof Cluster && keys.length > 0) {
-      return RedisScript.evaluate(client, this.cluster, [keys[0] ?? ''], [keys.length, ...keys, ...args]);
+      return { text: this.cluster, keys: [keys[0] ?? ''], args: [keys.length, ...keys, ...args] };
     }
-    return RedisScript.evaluate(client, this.plain, keys, args);
+    return { text: this.plain, keys, args };
   }
 
-  private static async evaluate(client: RedisClient, text: ScriptText, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+  private static async evaluate(client: RedisClient, { text, keys, args }: Call): Promise<unknown> {
     try {
       return await client.evalsha(text.sha, keys.length, ...keys, ...args);
     } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return client.eval(text.source, keys.length, ...keys, ...args);
-      }
+      if (isNoScript(err)) return client.eval(text.source, keys.length, ...keys, ...args);
       throw err;
     }
+  }
+
+  /**
+   * The script, then WAIT; a script that failed wrote nothing, so its error is the answer. ioredis
+   * follows a Cluster's redirection for a lone command, not for a pipeline whose WAIT succeeded:
+   * a redirected script is answered as not local, so that runPerNode refreshes the slot map and
+   * sends the group again.
+   */
+  private async evaluateReplicated(client: RedisClient, call: Call, wait: ReplicaWait): Promise<unknown> {
+    let [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'evalsha');
+    if (isNoScript(reply.error)) [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'eval');
+    const { error } = reply;
+    if (error) throw isRedirection(error) ? new Error(`${NOT_LOCAL_REPLY} ${error.message}`, { cause: error }) : error;
+    if (acknowledged < wait.replicas) {
+      if (wait.policy === 'required') throw notReplicated(wait, acknowledged);
+      unreplicatedWrites.inc({ script: this.name });
+    }
+    return reply.value;
+  }
+
+  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, number]> {
+    const pipeline = client.pipeline();
+    if (how === 'evalsha') pipeline.evalsha(text.sha, keys.length, ...keys, ...args);
+    else pipeline.eval(text.source, keys.length, ...keys, ...args);
+    pipeline.wait(wait.replicas, wait.timeoutMs);
+    const [script, replicas] = (await pipeline.exec()) ?? [];
+    if (replicas?.[0]) throw replicas[0];
+    return [{ error: script?.[0] ?? null, value: script?.[1] }, Number(replicas?.[1] ?? 0)];
   }
 }

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Status, type Signal } from '@alertgate/proto';
-import { KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
+import { KEY_CLASSES, mapRedisError, NO_REPLICA_WAIT, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient, type ReplicaWait } from '@alertgate/redis';
 import { stormKeyOf } from '@alertgate/signal';
 
 import { settingsFor, type StormConfig } from './storm-config.js';
@@ -71,6 +71,8 @@ export class StormStore {
     private readonly redis: RedisClient,
     private readonly keys: KeySchema,
     private readonly config: StormConfig,
+    /** A storm's counts decide what is folded: their writes wait for replicas, as dedup's do. */
+    private readonly replicaWait: ReplicaWait = NO_REPLICA_WAIT,
   ) {}
 
   /** The label names that make a storm key, in order (STORM_KEY_LABELS). */
@@ -183,6 +185,6 @@ export class StormStore {
     });
     const packedKeySettings = Buffer.alloc(keySettings.length * 2);
     keySettings.forEach((at, k) => packedKeySettings.writeUInt16BE(at, k * 2));
-    return (await this.script.run(this.redis, scriptKeys.keys, [settingsIndex.size, ...settingArgs, packedKeySettings, packed])) as StormRow[];
+    return (await this.script.run(this.redis, scriptKeys.keys, [settingsIndex.size, ...settingArgs, packedKeySettings, packed], this.replicaWait)) as StormRow[];
   }
 }
