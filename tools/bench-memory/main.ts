@@ -12,6 +12,7 @@ import { measureClusterMemory } from './measure-cluster-memory.js';
 import { measureDedupMemory } from './measure-dedup-memory.js';
 import { measureRateLimitMemory } from './measure-ratelimit-memory.js';
 import { measureStormMemory } from './measure-storm-memory.js';
+import { errorMessage } from '@alertgate/errors';
 import { positiveIntArg as arg } from '../bench/cli-args.js';
 
 async function main(): Promise<void> {
@@ -38,6 +39,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:memory failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench:memory failed: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
+import { errorMessage } from '@alertgate/errors';
 import { defaultKubeEnvDir, ensureKubeEnv, stopKubeEnv } from '@alertgate/local-env';
 
 const root = resolve(__dirname, '..', '..');
@@ -33,6 +34,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`k8s-test-env failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`k8s-test-env failed: ${errorMessage(err)}\n`);
   process.exit(1);
 });

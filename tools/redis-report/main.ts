@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 
+import { errorMessage } from '@alertgate/errors';
 import { localEndpointsPath, readLocalEndpoints } from '@alertgate/local-env';
 import { describeRedisTarget, formatKeyspaceReport, inspectKeyspace, mergeKeyspaceReports, summarizeKeyspace, type KeyspaceReport } from '@alertgate/redis';
 import { Cluster, Redis } from 'ioredis';
@@ -34,7 +35,7 @@ function option(name: string): string | undefined {
 async function connect(target: { url: string; from: string }): Promise<{ servers: Redis[]; close: () => void }> {
   const clusterNodes = process.env['REDIS_CLUSTER_NODES'];
   const fail = (err: unknown, where: string, variable: string): Error =>
-    new Error(`cannot reach Redis at ${where}: ${(err instanceof Error ? err.message : String(err)).replace(/\.$/, '')}. Set ${variable} to the Redis to report on.`, { cause: err });
+    new Error(`cannot reach Redis at ${where}: ${errorMessage(err).replace(/\.$/, '')}. Set ${variable} to the Redis to report on.`, { cause: err });
   if (clusterNodes) {
     const nodes = clusterNodes.split(',').map((entry) => ({ host: entry.slice(0, entry.lastIndexOf(':')), port: Number(entry.slice(entry.lastIndexOf(':') + 1)) }));
     const cluster = new Cluster(nodes, { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { maxRetriesPerRequest: 1 } });
@@ -96,6 +97,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`redis-report failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`redis-report failed: ${errorMessage(err)}\n`);
   process.exit(2);
 });

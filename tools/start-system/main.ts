@@ -9,6 +9,7 @@
  */
 import { join, resolve } from 'node:path';
 
+import { errorMessage } from '@alertgate/errors';
 import {
   localEndpointsPath,
   PortReservation,
@@ -136,6 +137,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  out(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  out(`npm start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

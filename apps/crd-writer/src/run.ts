@@ -1,3 +1,4 @@
+import { errorMessage } from '@alertgate/errors';
 import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { LeaseElector } from '@alertgate/kube';
@@ -53,7 +54,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
         const { fingerprint, incidentId } = object.spec;
         callUnary(dedup, dedup.forget.bind(dedup), { fingerprint, incidentId }, new Metadata(), 'dedup.Forget', deadline).then(
           ({ forgotten }) => logger.info({ resource: `${object.metadata.namespace}/${object.metadata.name}`, phase: object.status?.phase, forgotten }, 'incident ended'),
-          (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err), fingerprint }, 'could not tell dedup that an incident ended'),
+          (err: unknown) => logger.warn({ err: errorMessage(err), fingerprint }, 'could not tell dedup that an incident ended'),
         );
       },
     });
@@ -70,7 +71,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       if (healthy !== true) logger.info({ sink: sink.kind }, 'sink reachable');
       healthy = true;
     } catch (err) {
-      if (healthy !== false) logger.warn({ sink: sink.kind, err: err instanceof Error ? err.message : String(err) }, 'sink unreachable');
+      if (healthy !== false) logger.warn({ sink: sink.kind, err: errorMessage(err) }, 'sink unreachable');
       healthy = false;
     }
     server.setServing(healthy);
@@ -83,7 +84,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     // In the background: the sink works without its watch (reads go to the API server until it
     // has synced), and listing every resource first held start-up for as long as that took
     // (over 15 s with 18,000 resources).
-    void sink.start().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
+    void sink.start().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
   }
   // A storm's aggregate is resolved once its storm is over (its storm.endsAt passed): nobody else
   // would notice, since the storm service only learns of the end from the key's next alert.
@@ -98,7 +99,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       const ended = await sink.endStorms(Date.now());
       if (ended > 0) logger.info({ ended }, 'storm aggregates resolved: their storms are over');
     } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not resolve the aggregates of ended storms; will retry');
+      logger.warn({ err: errorMessage(err) }, 'could not resolve the aggregates of ended storms; will retry');
     } finally {
       endingStorms = false;
     }

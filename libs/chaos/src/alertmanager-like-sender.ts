@@ -1,4 +1,5 @@
 import type { Ledger } from './ledger.js';
+import { errorMessage } from '@alertgate/errors';
 
 export interface SenderOptions {
   /** The gateway's Alertmanager webhook URL. */
@@ -167,7 +168,7 @@ export class AlertmanagerLikeSender {
       const text = await response.text();
       return { status: response.status, detail: response.status === 200 ? '' : problemDetail(text) };
     } catch (err) {
-      return { status: 0, detail: err instanceof Error ? err.message : String(err) };
+      return { status: 0, detail: errorMessage(err) };
     }
   }
 }

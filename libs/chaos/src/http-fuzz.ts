@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { errorMessage } from '@alertgate/errors';
 import { heapUsedMiB, RedisServer, residentMiB, startSystem, type RunningSystem } from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 
@@ -74,7 +75,7 @@ async function send(url: string, n: number, prng: Prng, namespace: string, tally
     type = response.headers.get('content-type') ?? '';
     text = await response.text();
   } catch (err) {
-    text = err instanceof Error ? err.message : String(err);
+    text = errorMessage(err);
   }
   const key = String(status);
   tally.byStatus[key] = (tally.byStatus[key] ?? 0) + 1;

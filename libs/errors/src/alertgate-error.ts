@@ -1,3 +1,5 @@
+import { errorMessage } from './error-message.js';
+
 /**
  * The one error class of alertgate. Every failure that crosses a module boundary is an
  * AlertgateError with a Code; transports map it exactly once at their edge (gRPC status in
@@ -62,7 +64,7 @@ export class AlertgateError extends Error {
   /** Wraps anything thrown into an AlertgateError, keeping an existing one as is. */
   static from(err: unknown, fallback: Code = Code.Internal): AlertgateError {
     if (err instanceof AlertgateError) return err;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     return new AlertgateError(fallback, message, { cause: err });
   }
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import type * as K8s from '@kubernetes/client-node';
 
@@ -96,7 +97,7 @@ export class LeaseElector {
       if (lease.spec?.holderIdentity !== this.options.identity) return;
       await api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: this.body(k8s, lease, { ...recordOf(lease), holderIdentity: '', leaseDurationSeconds: 1 }) });
     } catch (err) {
-      this.options.logger.warn({ lease: this.options.name, err: err instanceof Error ? err.message : String(err) }, 'could not give up the lease; another replica takes it over when it expires');
+      this.options.logger.warn({ lease: this.options.name, err: errorMessage(err) }, 'could not give up the lease; another replica takes it over when it expires');
     }
   }
 
@@ -130,7 +131,7 @@ export class LeaseElector {
       }
     } catch (err) {
       // A conflict is another candidate's write winning; anything else is retried next period.
-      if (httpStatusOf(err) !== 409) this.options.logger.warn({ lease: name, err: err instanceof Error ? err.message : String(err) }, 'lease not renewed; trying again');
+      if (httpStatusOf(err) !== 409) this.options.logger.warn({ lease: name, err: errorMessage(err) }, 'lease not renewed; trying again');
     }
     const leader = this.isLeader();
     if (leader !== wasLeader) this.options.logger.info({ lease: name, identity, leader }, leader ? 'holding the lease: this replica does the single-actor work' : 'not holding the lease');

@@ -1,3 +1,4 @@
+import { errorMessage } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import type * as K8s from '@kubernetes/client-node';
 
@@ -56,7 +57,7 @@ export class OwnerResolver {
         current = { apiVersion: controller.apiVersion, kind: controller.kind, namespace: current.namespace, name: controller.name };
       }
     } catch (err) {
-      this.logger.warn({ object: key, reached: `${current.kind}/${current.name}`, err: err instanceof Error ? err.message : String(err) }, 'owner resolution stopped early');
+      this.logger.warn({ object: key, reached: `${current.kind}/${current.name}`, err: errorMessage(err) }, 'owner resolution stopped early');
     }
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value ?? '');
     this.cache.set(key, { owner: current, at: Date.now() });

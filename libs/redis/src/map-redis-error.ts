@@ -1,4 +1,4 @@
-import { AlertgateError, Code } from '@alertgate/errors';
+import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
 
 /**
  * The one place where ioredis failures become AlertgateErrors. Connection trouble, timeouts,
@@ -9,7 +9,7 @@ const RETRYABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|BUSY
 
 export function mapRedisError(err: unknown, what: string): AlertgateError {
   if (err instanceof AlertgateError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const name = err instanceof Error ? err.name : '';
   if (name === 'ReplyError') {
     if (message.startsWith('OOM')) {

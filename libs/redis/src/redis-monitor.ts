@@ -1,3 +1,4 @@
+import { errorMessage } from '@alertgate/errors';
 import { gauge } from '@alertgate/metrics';
 import { Cluster, type Redis } from 'ioredis';
 
@@ -119,7 +120,7 @@ export class RedisMonitor {
 
   start(intervalMs: number): void {
     const tick = (): void => {
-      this.collect().catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'Redis monitor could not collect'));
+      this.collect().catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'Redis monitor could not collect'));
     };
     tick();
     this.timer = setInterval(tick, intervalMs);

@@ -1,6 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 
-import { AlertgateError, Code } from '@alertgate/errors';
+import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
 import { counter, gauge } from '@alertgate/metrics';
@@ -161,7 +161,7 @@ export class KubernetesSink implements RemediationSink {
       async (target, next) => {
         await this.writeStatus(target, next);
       },
-      (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: err instanceof Error ? err.message : String(err) }, 'status write failed; will retry'),
+      (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
     );
   }
 
@@ -230,7 +230,7 @@ export class KubernetesSink implements RemediationSink {
       // A watch replaced by a reload (kubeconfig changed) is not restarted.
       if (this.informer !== informer) return;
       this.synced = false;
-      this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch of RemediationRequests failed; restarting');
+      this.options.logger.warn({ err: errorMessage(err) }, 'watch of RemediationRequests failed; restarting');
       setTimeout(
         () =>
           void informer.start().then(
@@ -742,7 +742,7 @@ export class KubernetesSink implements RemediationSink {
     this.informer = undefined;
     this.synced = false;
     await old?.stop();
-    await this.start().catch((err: unknown) => this.options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'));
+    await this.start().catch((err: unknown) => this.options.logger.warn({ err: errorMessage(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'));
   }
 
   async close(): Promise<void> {
