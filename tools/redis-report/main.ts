@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 
 import { errorMessage } from '@alertgate/errors';
 import { localEndpointsPath, readLocalEndpoints } from '@alertgate/local-env';
-import { describeRedisTarget, formatKeyspaceReport, inspectKeyspace, mergeKeyspaceReports, summarizeKeyspace, type KeyspaceReport } from '@alertgate/redis';
+import { describeRedisTarget, formatKeyspaceReport, inspectKeyspace, mergeKeyspaceReports, parseRedisNodes, summarizeKeyspace, type KeyspaceReport } from '@alertgate/redis';
 import { Cluster, Redis } from 'ioredis';
 
 const root = resolve(__dirname, '..', '..');
@@ -37,7 +37,7 @@ async function connect(target: { url: string; from: string }): Promise<{ servers
   const fail = (err: unknown, where: string, variable: string): Error =>
     new Error(`cannot reach Redis at ${where}: ${errorMessage(err).replace(/\.$/, '')}. Set ${variable} to the Redis to report on.`, { cause: err });
   if (clusterNodes) {
-    const nodes = clusterNodes.split(',').map((entry) => ({ host: entry.slice(0, entry.lastIndexOf(':')), port: Number(entry.slice(entry.lastIndexOf(':') + 1)) }));
+    const nodes = parseRedisNodes('REDIS_CLUSTER_NODES', clusterNodes);
     const cluster = new Cluster(nodes, { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { maxRetriesPerRequest: 1 } });
     cluster.on('error', () => undefined);
     try {

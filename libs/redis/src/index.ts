@@ -10,7 +10,7 @@ export type { ClassReport, InspectOptions, KeyspaceReport } from './inspect-keys
 export { mapRedisError } from './map-redis-error.js';
 export { mergeKeyspaceReports } from './merge-keyspace-reports.js';
 export { RedisMonitor } from './redis-monitor.js';
-export { describeRedisTarget, REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
+export { describeRedisTarget, parseRedisNodes, REDIS_DEFAULTS, readRedisConfig } from './redis-config.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 export { keySlot } from './key-slot.js';
 export { RedisScript } from './redis-script.js';

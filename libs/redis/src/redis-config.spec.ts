@@ -1,6 +1,6 @@
 import { ConfigError, EnvReader } from '@alertgate/config';
 
-import { readRedisConfig } from './redis-config.js';
+import { parseRedisNodes, readRedisConfig } from './redis-config.js';
 
 const read = (env: Record<string, string>) => readRedisConfig(new EnvReader(env));
 
@@ -22,5 +22,15 @@ describe('readRedisConfig: the replica wait', () => {
     expect(() => read({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_WAIT_TIMEOUT: '2s' })).toThrow(/REDIS_WAIT_TIMEOUT/);
     expect(() => read({ REDIS_WAIT_REPLICAS: '-1' })).toThrow(/REDIS_WAIT_REPLICAS/);
     expect(() => read({ REDIS_WAIT_POLICY: 'sometimes' })).toThrow(/REDIS_WAIT_POLICY: must be best-effort or required/);
+  });
+});
+
+describe('parseRedisNodes', () => {
+  it('reads host:port,… and names the variable of a bad entry', () => {
+    expect(parseRedisNodes('REDIS_CLUSTER_NODES', '10.0.0.1:7000, redis-1.redis:7001,')).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-1.redis', port: 7001 },
+    ]);
+    expect(() => parseRedisNodes('REDIS_CLUSTER_NODES', '10.0.0.1')).toThrow(/REDIS_CLUSTER_NODES: entries must be host:port, got "10.0.0.1"/);
   });
 });

@@ -44,6 +44,11 @@ function parseNodes(variable: string, raw: readonly string[]): RedisNode[] {
   });
 }
 
+/** host:port,… as REDIS_CLUSTER_NODES and REDIS_SENTINELS take them, for tools that read the variable themselves. */
+export function parseRedisNodes(variable: string, value: string): RedisNode[] {
+  return parseNodes(variable, value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''));
+}
+
 /**
  * Reads REDIS_URL (standalone), or REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or
  * REDIS_CLUSTER_NODES, plus REDIS_PASSWORD, REDIS_KEY_PREFIX and the timeouts. Called from an

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { parseRedisNodes } from '@alertgate/redis';
 import { Cluster, Redis } from 'ioredis';
 
 /** Set by the global setup: the suite's own Redis (maxmemory 32mb, noeviction). */
@@ -29,10 +30,7 @@ export type TestRedisClient = Redis | Cluster;
 export function testRedisClient(): TestRedisClient {
   const nodes = testRedisClusterNodes();
   if (!nodes) return new Redis(testRedisUrl(), { lazyConnect: false, maxRetriesPerRequest: 1 });
-  return new Cluster(
-    nodes.split(',').map((entry) => ({ host: entry.slice(0, entry.lastIndexOf(':')), port: Number(entry.slice(entry.lastIndexOf(':') + 1)) })),
-    { redisOptions: { maxRetriesPerRequest: 1 } },
-  );
+  return new Cluster(parseRedisNodes('ALERTGATE_TEST_REDIS_CLUSTER_NODES', nodes), { redisOptions: { maxRetriesPerRequest: 1 } });
 }
 
 /** The servers that hold keys: the one Redis, or every master of the Cluster (once it is ready). */
