@@ -9,9 +9,9 @@ import { RedisCluster } from '@alertgate/local-env';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
 import { connectRedis, createRedisClient, KeySchema, NO_REPLICA_WAIT } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
+import { podSignal } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
-import { podSignal } from './pod-signal.js';
 
 export interface ClusterMemoryResult {
   readonly masters: number;

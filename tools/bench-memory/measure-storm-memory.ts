@@ -6,9 +6,9 @@
 import { RedisServer } from '@alertgate/local-env';
 import { KeySchema } from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
+import { podSignal } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
-import { podSignal } from './pod-signal.js';
 
 export interface StormMemoryResult {
   /** MEMORY USAGE of the one storm's hash after all alerts. */

@@ -1,20 +1,11 @@
-import { Action, Effect, Outcome, Source, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
+import { Action, Effect, Outcome, Status, StormType, type AdmitRequest, type ApplyBatchRequest, type CheckBatchRequest, type ForgetBatchRequest, type Signal } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
+import { testSignal } from '@alertgate/testing';
 
 import { IngestPipeline, type DedupPort } from './ingest-pipeline.js';
 import { StormKeys } from './storm-keys.js';
 
-const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => ({
-  fingerprint,
-  alertname,
-  severity: '',
-  namespace: 'n',
-  cluster: '',
-  status,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: {},
-  annotations: {},
-});
+const signal = (fingerprint: string, status = Status.STATUS_FIRING, alertname = 'A'): Signal => testSignal({ fingerprint, status, alertname });
 const ts = { seconds: 1, nanos: 0 };
 /** For the tests in which no resolution is ever undone. */
 const unusedAdopt = (): Promise<never> => Promise.reject(new Error('adopt is not called here'));

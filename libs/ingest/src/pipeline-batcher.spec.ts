@@ -1,20 +1,11 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { Source, Status, type Signal } from '@alertgate/proto';
+import { type Signal } from '@alertgate/proto';
+import { testSignal } from '@alertgate/testing';
 
 import type { IngestPipeline, IngestRequest, PipelineResult, RefusedResult } from './ingest-pipeline.js';
 import { BATCHER_DEFAULTS, PipelineBatcher } from './pipeline-batcher.js';
 
-const signal = (fingerprint: string): Signal => ({
-  fingerprint,
-  alertname: 'A',
-  severity: '',
-  namespace: 'n',
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: {},
-  annotations: {},
-});
+const signal = (fingerprint: string): Signal => testSignal({ fingerprint });
 
 /** A pipeline whose runs finish when the test says so. */
 class FakePipeline {

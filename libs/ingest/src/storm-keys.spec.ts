@@ -1,18 +1,9 @@
-import { Source, Status, StormType, type Signal, type Storm } from '@alertgate/proto';
+import { Status, StormType, type Signal, type Storm } from '@alertgate/proto';
+import { testSignal } from '@alertgate/testing';
 
 import { StormKeys } from './storm-keys.js';
 
-const signal = (alertname: string, labels: Record<string, string> = {}, status = Status.STATUS_FIRING): Signal => ({
-  fingerprint: 'f',
-  alertname,
-  severity: '',
-  namespace: 'shop',
-  cluster: '',
-  status,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels,
-  annotations: {},
-});
+const signal = (alertname: string, labels: Record<string, string> = {}, status = Status.STATUS_FIRING): Signal => testSignal({ fingerprint: 'f', alertname, namespace: 'shop', status, labels });
 const storm = (key: string, endsAtMs: number, keyLabels = ['namespace', 'alertname']): Storm => ({
   key,
   keyFingerprint: 'k',

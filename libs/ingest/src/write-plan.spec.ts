@@ -1,10 +1,11 @@
-import { Action, Source, Status, StormType, type IncidentUpdate } from '@alertgate/proto';
+import { Action, StormType, type IncidentUpdate } from '@alertgate/proto';
+import { testSignal } from '@alertgate/testing';
 
 import { planWrites } from './write-plan.js';
 
 const update = (fingerprint: string, kind: 'new' | 'repeat' | 'resolve' | 'fold'): IncidentUpdate => ({
   action: kind === 'resolve' ? Action.ACTION_RESOLVE : kind === 'fold' ? Action.ACTION_FOLD : Action.ACTION_OPEN,
-  signal: { fingerprint, alertname: 'A', severity: '', namespace: 'n', cluster: '', status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER, labels: {}, annotations: {} },
+  signal: testSignal({ fingerprint }),
   signalTrimmed: kind === 'repeat',
   incidentId: `i-${fingerprint}`,
   occurrences: 1,

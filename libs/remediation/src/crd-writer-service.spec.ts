@@ -1,5 +1,6 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { Action, Effect, Source, Status, type IncidentUpdate } from '@alertgate/proto';
+import { Action, Effect, type IncidentUpdate } from '@alertgate/proto';
+import { testSignal } from '@alertgate/testing';
 
 import { answerMarginMs, applyBatch, callDeadline } from './crd-writer-service.js';
 import type { RemediationSink } from './remediation-sink.js';
@@ -8,7 +9,7 @@ const ts = { seconds: 1_700_000_000, nanos: 0 };
 const fp = (c: string): string => c.repeat(64);
 const open = (fingerprint: string, namespace = 'shop'): IncidentUpdate => ({
   action: Action.ACTION_OPEN,
-  signal: { fingerprint, alertname: 'A', severity: '', namespace, cluster: '', status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER, labels: {}, annotations: {} },
+  signal: testSignal({ fingerprint, namespace }),
   incidentId: `${fingerprint.slice(0, 12)}-1`,
   firstSeen: ts,
   lastSeen: ts,

@@ -4,24 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AlertgateError } from '@alertgate/errors';
-import { Source, Status, type Signal } from '@alertgate/proto';
+import { type Signal } from '@alertgate/proto';
+import { testSignal } from '@alertgate/testing';
 import { parse } from 'yaml';
 
 import { FileSink } from './file-sink.js';
 
 const fingerprint = createHash('sha256').update('file-sink').digest('hex');
-const signal: Signal = {
-  fingerprint,
-  alertname: 'DiskFull',
-  severity: 'critical',
-  namespace: 'data',
-  target: { kind: 'statefulset', name: 'db' },
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: { alertname: 'DiskFull' },
-  annotations: {},
-};
+const signal: Signal = testSignal({ fingerprint, alertname: 'DiskFull', severity: 'critical', namespace: 'data', target: { kind: 'statefulset', name: 'db' }, labels: { alertname: 'DiskFull' } });
 const incident = (occurrences: number, lastSeenMs: number) => ({ signal, incidentId: `${fingerprint.slice(0, 12)}-abc`, firstSeenMs: 1_000, lastSeenMs, occurrences });
 
 describe('FileSink', () => {

@@ -1,20 +1,11 @@
-import { Source, Status, type Signal } from '@alertgate/proto';
+import { type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
+import { testSignal } from '@alertgate/testing';
 
 import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
-const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal => ({
-  fingerprint: 'f'.repeat(64),
-  alertname,
-  severity: 'critical',
-  namespace,
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: { alertname, namespace, ...labels },
-  annotations: {},
-  target: { kind: 'pod', name: labels['pod'] ?? 'p' },
-});
+const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal =>
+  testSignal({ alertname, severity: 'critical', namespace, labels: { alertname, namespace, ...labels }, target: { kind: 'pod', name: labels['pod'] ?? 'p' } });
 const incident = (s: Signal) => buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, s.namespace);
 const folded = (s: Signal, keyLabels: readonly string[]): FoldedSignal => ({
   signal: s,

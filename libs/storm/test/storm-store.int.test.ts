@@ -1,29 +1,18 @@
 import { hash } from 'node:crypto';
 
 import { KeySchema } from '@alertgate/redis';
-import { RedisTestScope } from '@alertgate/testing';
+import { podSignal, RedisTestScope } from '@alertgate/testing';
 
 import { createLogger } from '@alertgate/logging';
 import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
-import { Source, Status, StormServiceClient, type EvaluateBatchRequest, type EvaluateBatchResponse, type Signal } from '@alertgate/proto';
+import { StormServiceClient, type EvaluateBatchRequest, type EvaluateBatchResponse, type Signal } from '@alertgate/proto';
 import { Metadata } from '@grpc/grpc-js';
 
 import { STORM_DEFAULTS } from '../src/storm-config.js';
 import { createStormService } from '../src/storm-service.js';
 import { StormStore } from '../src/storm-store.js';
 
-const signal = (namespace: string, pod: string): Signal => ({
-  fingerprint: `${namespace}-${pod}`.padEnd(64, '0'),
-  alertname: 'PodCrashLooping',
-  severity: 'warning',
-  namespace,
-  target: { kind: 'pod', name: pod },
-  cluster: '',
-  status: Status.STATUS_FIRING,
-  source: Source.SOURCE_ALERTMANAGER,
-  labels: { alertname: 'PodCrashLooping', namespace, pod },
-  annotations: {},
-});
+const signal = (namespace: string, pod: string): Signal => ({ ...podSignal(namespace, 'PodCrashLooping', pod), labels: { alertname: 'PodCrashLooping', namespace, pod } });
 
 describe('StormStore on real Redis', () => {
   let scope: RedisTestScope;

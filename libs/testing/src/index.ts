@@ -2,3 +2,4 @@ export { auditPrefix, newPrefix, RedisTestScope, testRedisClient, testRedisClust
 export type { KeyAudit, TestRedisClient } from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export { kubectl, testKube, testNamespace } from './test-kube.js';
+export { podSignal, testSignal } from './test-signal.js';
