@@ -22,7 +22,7 @@ import {
   type Verdict,
   type IncidentUpdate,
   type Signal,
-  toMillis,
+  durationToMillis,
 } from '@alertgate/proto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Link } from '@opentelemetry/api';
@@ -289,12 +289,12 @@ export class IngestPipeline {
     const answer = await this.applyWithin(indexes.map((k) => run.updates[k] as IncidentUpdate), startedAt);
     const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
     indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
-    const retryAfters = [toMillis(answer.retryAfter)];
+    const retryAfters = [durationToMillis(answer.retryAfter)];
     if (again.length > 0) {
       const whole = again.map((k) => ({ ...(run.updates[k] as IncidentUpdate), signal: run.signals[run.kept[k] ?? -1] as Signal, signalTrimmed: false }));
       const retried = await this.applyWithin(whole, startedAt);
       again.forEach((k, j) => (run.written[k] = retried.results[j]));
-      retryAfters.push(toMillis(retried.retryAfter));
+      retryAfters.push(durationToMillis(retried.retryAfter));
     }
     const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
     if (undone.length > 0) await this.forget(undone.map((k) => run.kept[k] ?? -1), run.decisions);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
-import { toMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
+import { durationToMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
 import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions, type RejectedAlert } from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
@@ -50,7 +50,7 @@ export interface IngestServerOptions {
 
 export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 256 } as const;
 
-const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((toMillis(duration) ?? 0) / 1000));
+const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((durationToMillis(duration) ?? 0) / 1000));
 
 /** IETF draft RateLimit header fields (draft-ietf-httpapi-ratelimit-headers). */
 function rateLimitHeaders(reply: FastifyReply, quota: Quota): void {
@@ -270,7 +270,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
     const outcome = await batcher.submit(signals, source, bytes, (reply.request as FastifyRequest & { receivedAt?: number }).receivedAt);
     if ('refused' in outcome) {
-      const retryAfterMs = toMillis(outcome.refused.retryAfter) ?? 1000;
+      const retryAfterMs = durationToMillis(outcome.refused.retryAfter) ?? 1000;
       refusals.remember(source, outcome.refused, retryAfterMs);
       return refuse(reply, source, outcome.refused, retryAfterMs);
     }

@@ -1,4 +1,4 @@
-import { toMillis, type Quota } from '@alertgate/proto';
+import { durationFromMillis, durationToMillis, type Quota } from '@alertgate/proto';
 
 /** How many refused sources one gateway remembers; the oldest is dropped beyond it. */
 const CAPACITY = 10_000;
@@ -37,7 +37,7 @@ export class RefusalMemory {
       this.refused.delete(source);
       return undefined;
     }
-    const resetMs = Math.max(0, (toMillis(entry.quota.resetAfter) ?? 0) - (now - entry.sinceMs));
-    return { quota: { ...entry.quota, resetAfter: { seconds: Math.floor(resetMs / 1000), nanos: Math.round((resetMs % 1000) * 1e6) } }, retryAfterMs: left };
+    const resetMs = Math.max(0, (durationToMillis(entry.quota.resetAfter) ?? 0) - (now - entry.sinceMs));
+    return { quota: { ...entry.quota, resetAfter: durationFromMillis(resetMs) }, retryAfterMs: left };
   }
 }

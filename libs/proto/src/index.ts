@@ -58,4 +58,5 @@ export type { StormServiceServer } from './gen/alertgate/storm/v1/storm.js';
 export { Duration } from './gen/google/protobuf/duration.js';
 export { Timestamp } from './gen/google/protobuf/timestamp.js';
 export { descriptorSetBase64 } from './gen/descriptor-set.js';
+export { durationFromMillis, durationToMillis } from './durations.js';
 export { fromMillis, toMillis } from './timestamps.js';

@@ -3,6 +3,7 @@ import { defineService, unary, type GrpcService } from '@alertgate/grpc-kit';
 import type { Logger } from '@alertgate/logging';
 import { counter, histogram } from '@alertgate/metrics';
 import {
+  durationFromMillis,
   RateLimitServiceService,
   type AdmitRequest,
   type AdmitResponse,
@@ -32,18 +33,13 @@ const budgetRemaining = histogram({
   buckets: [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
 });
 
-const duration = (ms: number): { seconds: number; nanos: number } => {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
-};
-
 export function toQuota(result: QuotaResult): Quota {
   return {
     admitted: result.admitted,
     limit: result.limit,
     remaining: result.remaining,
-    resetAfter: duration(result.resetAfterMs),
-    retryAfter: duration(result.retryAfterMs),
+    resetAfter: durationFromMillis(result.resetAfterMs),
+    retryAfter: durationFromMillis(result.retryAfterMs),
     policy: result.policy,
   };
 }

@@ -1,4 +1,4 @@
-import { Source, type Signal } from '@alertgate/proto';
+import { Source, toMillis, type Signal } from '@alertgate/proto';
 import { keyLabelValue, slug, SPEC_MAX_LENGTH, truncateCharacters } from '@alertgate/signal';
 
 /**
@@ -155,7 +155,7 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
       targetResource: { kind: signal.target?.kind ?? '', name: signal.target?.name ?? '' },
       labels: signal.labels,
       annotations: signal.annotations,
-      ...(signal.startsAt ? { startsAt: iso(signal.startsAt.seconds * 1000 + Math.floor(signal.startsAt.nanos / 1e6)) } : {}),
+      ...(signal.startsAt ? { startsAt: iso(toMillis(signal.startsAt) ?? 0) } : {}),
       ...(am && (am.fingerprint || am.groupKey)
         ? {
             alertmanager: {
