@@ -9,7 +9,7 @@ const MAX_REMEMBERED = 1_000_000;
  * (`npm run bench`). It answers like a real sink, remembering which resources it "created".
  */
 export class NullSink implements RemediationSink {
-  readonly kind = 'file';
+  readonly kind = 'null';
   private readonly created = new Set<string>();
 
   private remember(key: string): boolean {

@@ -52,7 +52,7 @@ export interface ResolveResult {
  * merges status, resolve() on a resolved one changes nothing.
  */
 export interface RemediationSink {
-  readonly kind: 'file' | 'kubernetes';
+  readonly kind: 'file' | 'kubernetes' | 'null';
   open(incident: OpenIncident, namespace: string, options?: OpenOptions): Promise<OpenResult>;
   resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
   /**
