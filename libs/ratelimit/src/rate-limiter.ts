@@ -46,8 +46,9 @@ interface LimiterRequest {
 }
 
 /**
- * Shared rate limits in Redis: one GCRA key per active limiter, its TTL the time until it is
- * full again. Time is Redis' (TIME inside the script), so replicas on skewed clocks agree.
+ * Shared rate limits in Redis: one field of a shard hash per active limiter (its GCRA arrival
+ * time; gcra.lua.ts), the hash's TTL the time until its last limiter is full again. Time is
+ * Redis' (TIME inside the script), so replicas on skewed clocks agree.
  */
 export class RateLimiter {
   private readonly script = new RedisScript('gcra', GCRA_LUA);
