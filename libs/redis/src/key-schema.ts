@@ -44,9 +44,4 @@ export class KeySchema {
   pattern(keyClass: KeyClass): string {
     return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}{${keyClass.id}*`;
   }
-
-  /** SCAN pattern matching every key under this prefix. */
-  allPattern(): string {
-    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  }
 }
