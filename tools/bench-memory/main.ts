@@ -3,8 +3,8 @@
  *   [--storm-alerts 10000] [--storm-resources 2000] [--detection-keys 10000] [--json]
  *
  * Prints Redis used_memory per open incident of the dedup window (through the real DedupStore
- * and its Lua script, on a Redis started for the purpose), and the seed document's layout for
- * comparison, the bytes per active rate limiter and per storm; then the same classes on a Redis
+ * and its Lua script, on a Redis started for the purpose), and a naive layout (a JSON string key
+ * per fingerprint) for comparison, the bytes per active rate limiter and per storm; then the same classes on a Redis
  * Cluster of 3 masters, summed over the masters, with each master's share. With --json, one JSON
  * object: {"bytesPerFingerprint": N, …, "rateLimit": {…}, "storm": {…}, "cluster": {…}}.
  */

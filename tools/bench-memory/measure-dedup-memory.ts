@@ -3,7 +3,7 @@
  *
  * Measures Redis used_memory per open incident of the dedup window, through the real DedupStore
  * and its Lua script, on a Redis server started here (so nothing else is in it). For comparison
- * it also measures the seed document's layout: one JSON string key per fingerprint with a TTL.
+ * it also measures the naive layout: one JSON string key per fingerprint with a TTL.
  */
 import { createHash } from 'node:crypto';
 
@@ -66,7 +66,7 @@ export async function measureDedupMemory(fingerprints: number, batch: number): P
     const entriesPerKey = await redis.hlen(sampleKey);
     const keyTtlSeconds = await redis.ttl(sampleKey);
 
-    // The seed document's layout, for comparison: a JSON document per fingerprint.
+    // The naive layout, for comparison: a JSON document per fingerprint.
     await redis.flushall();
     const seedBefore = await usedMemory(redis);
     const now = new Date().toISOString();

@@ -49,7 +49,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       dedupWindowMs: config.dedupWindowMs,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
-      // so the next firing opens a new incident (DESIGN.md decision 4).
+      // so the next firing opens a new incident (docs/design.md §4).
       onTerminal: (object) => {
         const { fingerprint, incidentId } = object.spec;
         callUnary(dedup, dedup.forget.bind(dedup), { fingerprint, incidentId }, new Metadata(), 'dedup.Forget', deadline).then(

@@ -1,5 +1,5 @@
 /**
- * One atomic decision per signal of a webhook (issue: dedup, DESIGN.md decision 7).
+ * One atomic decision per signal of a webhook (docs/design.md §1 and §7).
  *
  * Layout, chosen for bytes (bench: npm run bench:memory): fingerprints are spread over
  * 16^SHARD_DIGITS hashes; each field is the next FIELD_DIGITS hex digits of the fingerprint and

@@ -27,7 +27,7 @@ export enum Code {
 /**
  * Codes after which the same request can succeed later, with the reason. The gateway answers
  * them with 503 + Retry-After because Alertmanager retries 5xx and drops every 4xx
- * (DESIGN.md decision 2).
+ * (docs/design.md §2).
  */
 export const RETRYABLE_CODES: ReadonlyMap<Code, string> = new Map([
   [Code.Unavailable, 'the dependency may come back (restart, failover, network)'],

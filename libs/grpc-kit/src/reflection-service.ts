@@ -2,7 +2,7 @@
  * gRPC server reflection (grpc.reflection.v1 and v1alpha) that serves the exact
  * FileDescriptorProtos built by buf. Reflection built from protobufjs descriptors lists services
  * but grpcurl and `buf curl` cannot describe or call them (empty dependency lists, relative type
- * names; see DESIGN.md), so every answer here is a byte-for-byte copy of buf's output.
+ * names), so every answer here is a byte-for-byte copy of buf's output.
  * Acceptance: e2e/src/grpc-tools.e2e.test.ts drives grpcurl and buf curl against every service.
  */
 import { fromBinary } from '@bufbuild/protobuf';

@@ -125,8 +125,8 @@ function frameworkProblem(err: { code?: string; statusCode?: number; message: st
 }
 
 /**
- * The gateway's HTTP surface. Status codes follow what Alertmanager does with them (DESIGN.md
- * decision 2): it drops a notification on any 4xx and retries on 5xx, so 4xx is reserved for
+ * The gateway's HTTP surface. Status codes follow what Alertmanager does with them (docs/design.md
+ * §2): it drops a notification on any 4xx and retries on 5xx, so 4xx is reserved for
  * input that can never succeed and every transient failure is a 503 with Retry-After.
  */
 export function createIngestServer(options: IngestServerOptions): FastifyInstance {

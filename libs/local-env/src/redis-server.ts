@@ -11,7 +11,7 @@ import { stopChild, track } from './child-registry.js';
 export interface RedisServerOptions {
   /** Fixed port (to restart a server where clients expect it); a free one by default. */
   readonly port?: number;
-  /** e.g. "32mb". The test suite runs with 32mb and noeviction (DESIGN.md decision 8). */
+  /** e.g. "32mb". The test suite runs with 32mb and noeviction (docs/design.md §8). */
   readonly maxmemory?: string;
   readonly maxmemoryPolicy?: string;
   /** Keep data across stop()/start() (append-only file, fsync always), as a production Redis would. */

@@ -1,6 +1,6 @@
 /**
  * Every Redis key alertgate writes is built here, so the whole keyspace can be listed and
- * measured (tools/redis-report) and no key escapes the rules of DESIGN.md decision 7:
+ * measured (tools/redis-report) and no key escapes the rules of docs/design.md §7:
  *   <prefix>{<class><tag>}<rest>   e.g.  ag:{d3fa}
  * - a short class letter says what the key holds (KEY_CLASSES);
  * - the {hash tag} decides the Redis Cluster slot: each shard or storm key is a tag of its own,

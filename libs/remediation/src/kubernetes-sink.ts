@@ -115,7 +115,7 @@ interface Client {
 }
 
 /**
- * Writes RemediationRequests to a real API server (DESIGN.md decisions 4 and 5):
+ * Writes RemediationRequests to a real API server (docs/design.md §4 and §5):
  * - Create is idempotent: the name is deterministic per incident and AlreadyExists is success.
  * - Kubernetes is the truth: an incident still open there (Redis lost its state, a second
  *   replica) is found by its fingerprint label and adopted instead of getting a second resource;

@@ -3,7 +3,7 @@ import { keyLabelValue, slug, SPEC_MAX_LENGTH, truncateCharacters } from '@alert
 
 /**
  * The RemediationRequest resource (k8s/crds/remediationrequests.yaml is its schema). Spec is what
- * the signal said and never changes after create; status is what changes (DESIGN.md decision 5).
+ * the signal said and never changes after create; status is what changes (docs/design.md §5).
  */
 export const RR_GROUP = 'remediation.alertgate.io';
 export const RR_VERSION = 'v1alpha1';
@@ -92,7 +92,7 @@ export interface ResourceKey {
   readonly name: string;
 }
 
-/** Deterministic per incident, so a repeated create is idempotent (DESIGN.md decision 4). */
+/** Deterministic per incident, so a repeated create is idempotent (docs/design.md §4). */
 export function resourceName(alertname: string, incidentId: string): string {
   return `${slug(alertname, 40) || 'incident'}-${incidentId}`;
 }

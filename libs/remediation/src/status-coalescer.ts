@@ -12,7 +12,7 @@ interface UrgentWrite {
 
 /**
  * Combines the status updates of one resource that arrive within a flush interval into one
- * write (DESIGN.md decision 5: not one API write per duplicate alert). Updates are merged, never
+ * write (docs/design.md §5: not one API write per duplicate alert). Updates are merged, never
  * dropped: counts and times are absolute values, so the merge keeps the largest.
  */
 export class StatusCoalescer {

@@ -6,7 +6,7 @@ import { ensureKubeEnv, RedisCluster, RedisServer, type KubeEnv } from '@alertga
 /**
  * Runs once before all tests: builds the service bundles that end-to-end tests start as
  * processes, and starts the suite's own Redis with a small maxmemory and noeviction, so that
- * a leak shows up as an OOM error instead of silently growing (the seed document's failure).
+ * a leak shows up as an OOM error instead of silently growing (docs/design.md §8).
  * With ALERTGATE_TEST_REDIS=cluster the suite's Redis is a Cluster of 3 masters with a replica
  * each instead, every node with the same limits, and the fixtures point every service at it (REDIS_CLUSTER_NODES).
  */

@@ -12,8 +12,8 @@ async function account(redis: TestRedisClient): Promise<string> {
 
 /**
  * Runs once after all tests: the suite fails when any key was left behind or any key has no TTL,
- * and it prints what the suite's Redis used at its peak (the seed document's open question:
- * "track actual memory usage during tests").
+ * and it prints what the suite's Redis used at its peak, so that every run says how much memory
+ * the tests took (docs/design.md §8).
  */
 export default async function globalTeardown(): Promise<void> {
   const kube = (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube;

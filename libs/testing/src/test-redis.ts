@@ -67,7 +67,7 @@ export async function auditPrefix(redis: TestRedisClient, prefix: string): Promi
 }
 
 /**
- * A key prefix of one's own in the suite's Redis (tests never share state: DESIGN.md decision 8).
+ * A key prefix of one's own in the suite's Redis (tests never share state: docs/design.md §8).
  * `verifyAndClean()` fails when any key under the prefix has no TTL, then deletes them all, so
  * the global teardown's leak check only finds keys that a test forgot.
  */
