@@ -333,6 +333,7 @@ describe('a storm on a real API server', () => {
   afterAll(() => fixture?.close());
 
   it('folds into one aggregate with the storm key labels, and resolves it once the storm is over', async () => {
+    const sentAt = Date.now();
     const response = await fixture.deliverAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))));
     expect(response.status).toBe(200);
     const aggregate = await eventually('the aggregate with its end time', async () => {
@@ -340,7 +341,9 @@ describe('a storm on a real API server', () => {
       return found?.status?.storm?.endsAt ? found : undefined;
     });
     expect(aggregate.spec.labels).toEqual({ namespace: ns, alertname: 'KubeStorm' });
-    expect(aggregate.status?.resolvedAt).toBeUndefined();
+    // The storm ends no sooner than its inactivity after its last alert (it may have ended by the
+    // time this looks: the check is on the recorded times, not on how fast the test is).
+    expect(Date.parse(aggregate.status?.storm?.endsAt ?? '')).toBeGreaterThanOrEqual(sentAt + 1_500);
     // No more alerts: resolved at the storm's end by the crd-writer, on the API server.
     const ended = await eventually(
       'the aggregate resolved',
