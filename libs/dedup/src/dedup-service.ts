@@ -5,6 +5,7 @@ import { counter } from '@alertgate/metrics';
 import {
   DedupServiceService,
   fromMillis,
+  MAX_ITEMS_PER_CALL,
   Outcome,
   Status,
   type AdoptRequest,
@@ -27,9 +28,6 @@ const decisionsTotal = counter({
   help: 'Dedup window decisions: new incidents, duplicates, resolutions, unmatched resolutions.',
   labelNames: ['outcome'],
 });
-/** One webhook's worth; Alertmanager's max_alerts should stay well below. */
-export const MAX_BATCH = 10_000;
-
 const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
   new: Outcome.OUTCOME_NEW,
   duplicate: Outcome.OUTCOME_DUPLICATE,
@@ -41,8 +39,8 @@ const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
 export function createDedupService(store: DedupStore, logger: Logger): GrpcService {
   const implementation: DedupServiceServer = {
     checkBatch: unary<CheckBatchRequest, CheckBatchResponse>('CheckBatch', logger, async (request) => {
-      if (request.signals.length > MAX_BATCH) {
-        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_BATCH} signals per call, got ${request.signals.length}`);
+      if (request.signals.length > MAX_ITEMS_PER_CALL) {
+        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} signals per call, got ${request.signals.length}`);
       }
       if (request.foldIfNew.length > request.signals.length) {
         throw new AlertgateError(Code.InvalidArgument, `fold_if_new has ${request.foldIfNew.length} entries for ${request.signals.length} signals`, { details: { field: 'fold_if_new' } });
@@ -82,7 +80,7 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
       forgotten: await store.forget(request.fingerprint, request.incidentId),
     })),
     forgetBatch: unary<ForgetBatchRequest, ForgetBatchResponse>('ForgetBatch', logger, async (request) => {
-      if (request.incidents.length > MAX_BATCH) throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_BATCH} incidents per call`);
+      if (request.incidents.length > MAX_ITEMS_PER_CALL) throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} incidents per call`);
       return { forgotten: await store.forgetBatch(request.incidents) };
     }),
     adopt: unary<AdoptRequest, AdoptResponse>('Adopt', logger, async (request) => {

@@ -60,3 +60,4 @@ export { Timestamp } from './gen/google/protobuf/timestamp.js';
 export { descriptorSetBase64 } from './gen/descriptor-set.js';
 export { durationFromMillis, durationToMillis } from './durations.js';
 export { fromMillis, toMillis } from './timestamps.js';
+export { MAX_ITEMS_PER_CALL } from './max-items-per-call.js';

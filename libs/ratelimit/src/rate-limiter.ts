@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
+import { MAX_ITEMS_PER_CALL } from '@alertgate/proto';
 import { isCluster, KEY_CLASSES, mapRedisError, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient } from '@alertgate/redis';
 
 import { GCRA_LUA } from './gcra.lua.js';
@@ -25,12 +26,6 @@ export interface CreationDemand {
 const SOURCE = /^[A-Za-z0-9:._\-[\]]{1,128}$/;
 /** Fields sampled per write to remove idle limiters (see gcra.lua.ts). */
 const PRUNE_SAMPLES = 3;
-/**
- * Admissions, and namespace demands in all, that one call may carry. The gateway's own ceilings
- * set it: a run holds at most INGEST_BATCH_MAX_SIGNALS (≤ 10,000) signals, or one webhook of
- * INGEST_MAX_ALERTS (≤ 10,000), and every webhook has at least one signal, so it never sends more.
- */
-export const MAX_LIMITERS_PER_CALL = 10_000;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 interface LimiterRequest {
@@ -124,8 +119,8 @@ export class RateLimiter {
   }
 
   private budgetLimiters(demands: readonly CreationDemand[]): LimiterRequest[] {
-    if (demands.length > MAX_LIMITERS_PER_CALL) {
-      throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_LIMITERS_PER_CALL} namespaces per call`, { details: { field: 'demands' } });
+    if (demands.length > MAX_ITEMS_PER_CALL) {
+      throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} namespaces per call`, { details: { field: 'demands' } });
     }
     return demands.map((demand, i) => {
       if (!NAMESPACE.test(demand.namespace)) {
@@ -167,9 +162,9 @@ export class RateLimiter {
     // Bounded in total, not only per admission: one script call must never carry millions of limiters.
     let demandCount = 0;
     for (const { demands } of admissions) demandCount += demands.length;
-    if (admissions.length > MAX_LIMITERS_PER_CALL || demandCount > MAX_LIMITERS_PER_CALL) {
-      throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_LIMITERS_PER_CALL} admissions and ${MAX_LIMITERS_PER_CALL} namespace demands in all per call`, {
-        details: { field: admissions.length > MAX_LIMITERS_PER_CALL ? 'admissions' : 'admissions.demands' },
+    if (admissions.length > MAX_ITEMS_PER_CALL || demandCount > MAX_ITEMS_PER_CALL) {
+      throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} admissions and ${MAX_ITEMS_PER_CALL} namespace demands in all per call`, {
+        details: { field: admissions.length > MAX_ITEMS_PER_CALL ? 'admissions' : 'admissions.demands' },
       });
     }
     const limiters: LimiterRequest[] = [];

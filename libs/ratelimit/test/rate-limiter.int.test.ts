@@ -1,8 +1,9 @@
 import { Code } from '@alertgate/errors';
+import { MAX_ITEMS_PER_CALL } from '@alertgate/proto';
 import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
-import { MAX_LIMITERS_PER_CALL, RateLimiter, type QuotaResult } from '../src/rate-limiter.js';
+import { RateLimiter, type QuotaResult } from '../src/rate-limiter.js';
 import { RATE_LIMIT_DEFAULTS } from '../src/rate-limits.js';
 
 describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
@@ -97,7 +98,7 @@ describe('RateLimiter on real Redis (GCRA on Redis time)', () => {
     await expect(limiter.reserveCreations([{ namespace: 'Not_A_Namespace', count: 1 }])).rejects.toThrow(/namespace/);
     // The bound is on the whole call: many admissions of few demands each are refused too.
     const demands = Array.from({ length: 10 }, (_, i) => ({ namespace: `ns-${i}`, count: 1 }));
-    const admissions = Array.from({ length: MAX_LIMITERS_PER_CALL / 10 + 1 }, (_, i) => ({ source: `am-${i}`, demands }));
+    const admissions = Array.from({ length: MAX_ITEMS_PER_CALL / 10 + 1 }, (_, i) => ({ source: `am-${i}`, demands }));
     await expect(limiter.admit(admissions)).rejects.toMatchObject({ code: Code.InvalidArgument, message: expect.stringMatching(/in all per call/) as unknown });
     expect(await scope.keys()).toEqual([]);
   });

@@ -6,6 +6,7 @@ import {
   Action,
   CrdWriterServiceService,
   Effect,
+  MAX_ITEMS_PER_CALL,
   StormType,
   fromMillis,
   toMillis,
@@ -29,7 +30,6 @@ export interface DedupLink {
 }
 
 export const CRD_WRITER_SERVICE_NAME = 'alertgate.crdwriter.v1.CrdWriterService';
-export const MAX_UPDATES = 10_000;
 /** Distinct resources written at once per batch; bounds the load one webhook puts on the API server. */
 const CONCURRENCY = 8;
 
@@ -271,8 +271,8 @@ const createsNotStarted = counter({
 export function createCrdWriterService(sink: RemediationSink, logger: Logger, dedup?: DedupLink): GrpcService {
   const implementation: CrdWriterServiceServer = {
     applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request, call) => {
-      if (request.updates.length > MAX_UPDATES) {
-        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_UPDATES} updates per call, got ${request.updates.length}`);
+      if (request.updates.length > MAX_ITEMS_PER_CALL) {
+        throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} updates per call, got ${request.updates.length}`);
       }
       const { results, retryAfterMs } = await applyBatch(sink, request.updates, dedup, callDeadline(call.getDeadline()));
       return { results, retryAfter: retryAfterMs === undefined ? undefined : fromMillis(retryAfterMs) };

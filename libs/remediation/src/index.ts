@@ -1,4 +1,4 @@
-export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService, MAX_UPDATES } from './crd-writer-service.js';
+export { applyBatch, CRD_WRITER_SERVICE_NAME, createCrdWriterService } from './crd-writer-service.js';
 export type { DedupLink } from './crd-writer-service.js';
 export { FileSink } from './file-sink.js';
 export { NullSink } from './null-sink.js';

@@ -4,6 +4,7 @@ import type { Logger } from '@alertgate/logging';
 import { counter } from '@alertgate/metrics';
 import {
   fromMillis,
+  MAX_ITEMS_PER_CALL,
   StormServiceService,
   StormType,
   type EvaluateBatchRequest,
@@ -22,7 +23,7 @@ const foldedTotal = counter({ name: 'alertgate_storm_members_folded_total', help
 export function createStormService(store: StormStore, logger: Logger): GrpcService {
   const implementation: StormServiceServer = {
     evaluateBatch: unary<EvaluateBatchRequest, EvaluateBatchResponse>('EvaluateBatch', logger, async (request) => {
-      if (request.inputs.length > 10_000) throw new AlertgateError(Code.InvalidArgument, 'at most 10000 inputs per call');
+      if (request.inputs.length > MAX_ITEMS_PER_CALL) throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} inputs per call`);
       const keyLabels = [...store.keyLabels];
       // Namespace and alertname travel as fields of their own; other key labels must be among those sent.
       if (request.labelsTrimmed && !keyLabels.every((label) => label === 'namespace' || label === 'alertname' || request.onlyLabels.includes(label))) {
