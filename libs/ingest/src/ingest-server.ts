@@ -161,7 +161,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   // one client) or, without authentication, the client address.
   const tokenIdentity = options.auth.mode === 'token' ? `t:${createHash('sha256').update(options.auth.token).digest('hex').slice(0, 12)}` : undefined;
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
-  const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.unavailable : PROBLEM_TYPES.tooManyRequests);
+  const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
   let inFlight = 0;
   /**
@@ -268,10 +268,11 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     metrics.batchSize.observe({ source: route }, signals.length);
     // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
-    const outcome = await batcher.submit(signals, source, bytes, (reply.request as FastifyRequest & { receivedAt?: number }).receivedAt);
+    const receivedAt = (reply.request as FastifyRequest & { receivedAt?: number }).receivedAt;
+    const outcome = await batcher.submit(signals, source, bytes, receivedAt);
     if ('refused' in outcome) {
       const retryAfterMs = durationToMillis(outcome.refused.retryAfter) ?? 1000;
-      refusals.remember(source, outcome.refused, retryAfterMs);
+      refusals.remember(source, outcome.refused, retryAfterMs, receivedAt);
       return refuse(reply, source, outcome.refused, retryAfterMs);
     }
     const { creationBudget, writerBusy } = outcome;

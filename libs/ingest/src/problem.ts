@@ -28,6 +28,8 @@ export const PROBLEM_TYPES = {
   unsupportedMediaType: { type: `${TYPE_BASE}unsupported-media-type`, title: 'The body must be application/json', status: 415 },
   unauthenticated: { type: `${TYPE_BASE}unauthenticated`, title: 'A valid bearer token is required', status: 401 },
   tooManyRequests: { type: `${TYPE_BASE}rate-limited`, title: 'Over the rate limit; retry later', status: 429 },
+  /** The same refusal for Alertmanager, which drops a 4xx (429 included) and retries a 5xx. */
+  rateLimitedRetryable: { type: `${TYPE_BASE}rate-limited`, title: 'Over the rate limit; retry later', status: 503 },
   notFound: { type: `${TYPE_BASE}not-found`, title: 'No such endpoint', status: 404 },
   methodNotAllowed: { type: `${TYPE_BASE}method-not-allowed`, title: 'Method not allowed', status: 405 },
   unavailable: { type: `${TYPE_BASE}temporarily-unavailable`, title: 'A dependency is temporarily unavailable; retry later', status: 503 },

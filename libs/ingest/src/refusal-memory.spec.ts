@@ -17,6 +17,17 @@ describe('RefusalMemory', () => {
     expect(memory.get('a:192.0.2.1')).toBeUndefined();
   });
 
+  it('counts the retry-after from the refused request\'s arrival, not from when the answer came back', () => {
+    let now = 1_000;
+    const memory = new RefusalMemory(() => now);
+    // Refused by the shared limit for 250 ms; the call answered 180 ms after the request arrived.
+    now += 180;
+    memory.remember('a:192.0.2.1', quota, 250, 1_000);
+    expect(memory.get('a:192.0.2.1')?.retryAfterMs).toBe(70);
+    now += 70;
+    expect(memory.get('a:192.0.2.1')).toBeUndefined();
+  });
+
   it('stays bounded: beyond its capacity the oldest refusal is dropped', () => {
     const memory = new RefusalMemory(() => 0);
     for (let i = 0; i <= 10_000; i++) memory.remember(`a:${i}`, quota, 60_000);

@@ -7,21 +7,25 @@ const CAPACITY = 10_000;
  * Sources the shared request limit refused, each until its retry-after has passed. While a
  * source is remembered, its requests are refused by this gateway alone: a flooding sender costs
  * no service call and no Redis round trip until its limit could admit it again, so this changes
- * nothing in what the shared limit admits (a refused request never takes a unit).
+ * nothing in what the shared limit admits (a refused request never takes a unit). The retry-after
+ * counts from a time no later than the shared limit's decision (the refused request's arrival),
+ * never from when its answer came back: the call's latency would otherwise stretch the refusal
+ * past the moment the limit admits again.
  */
 export class RefusalMemory {
   private readonly refused = new Map<string, { untilMs: number; sinceMs: number; quota: Quota }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  remember(source: string, quota: Quota, retryAfterMs: number): void {
+  /** `decidedBy`: a time no later than the limit's decision, such as the refused request's arrival. */
+  remember(source: string, quota: Quota, retryAfterMs: number, decidedBy: number = this.now()): void {
     this.refused.delete(source);
     if (this.refused.size >= CAPACITY) {
       const oldest = this.refused.keys().next();
       if (oldest.done !== true) this.refused.delete(oldest.value);
     }
-    const now = this.now();
-    this.refused.set(source, { untilMs: now + retryAfterMs, sinceMs: now, quota });
+    const since = Math.min(decidedBy, this.now());
+    this.refused.set(source, { untilMs: since + retryAfterMs, sinceMs: since, quota });
   }
 
   /**
