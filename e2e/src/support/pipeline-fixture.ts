@@ -81,9 +81,17 @@ export class PipelineFixture {
    * webhook 503: that answer is retryable and loses nothing, and the retry completes it.
    */
   async deliverAlerts(body: unknown, attempts = 4): ReturnType<PipelineFixture['post']> {
+    const answers = await this.deliverAlertsRecorded(body, attempts);
+    return answers[answers.length - 1]!;
+  }
+
+  /** deliverAlerts, answering every attempt's answer in order (the last one is the delivery's). */
+  async deliverAlertsRecorded(body: unknown, attempts = 4): Promise<Awaited<ReturnType<PipelineFixture['post']>>[]> {
+    const answers: Awaited<ReturnType<PipelineFixture['post']>>[] = [];
     for (let attempt = 1; ; attempt++) {
       const answer = await this.postAlerts(body);
-      if (answer.status !== 503 || attempt >= attempts) return answer;
+      answers.push(answer);
+      if (answer.status !== 503 || attempt >= attempts) return answers;
       await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? '1') * 1000));
     }
   }

@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** A bound for one kubectl call, so that a hung API server fails the test instead of stalling it. */
+const KUBECTL_TIMEOUT_MS = 60_000;
+
 /** The suite's API server (started by the global setup): admin kubeconfig and kubectl. */
 export function testKube(): { kubeconfig: string; kubectl: string } {
   const kubeconfig = process.env['ALERTGATE_TEST_KUBECONFIG'];
@@ -15,14 +18,15 @@ export function testKube(): { kubeconfig: string; kubectl: string } {
 /** kubectl as cluster-admin (or with another kubeconfig); resolves with stdout, rejects with stderr. */
 export async function kubectl(args: readonly string[], options: { kubeconfig?: string; input?: string } = {}): Promise<string> {
   const { kubeconfig, kubectl: binary } = testKube();
-  const child = run(binary, ['--kubeconfig', options.kubeconfig ?? kubeconfig, ...args], { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+  const child = run(binary, ['--kubeconfig', options.kubeconfig ?? kubeconfig, ...args], { timeout: KUBECTL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
   if (options.input !== undefined) {
     child.child.stdin?.end(options.input);
   }
   try {
     return (await child).stdout;
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
+    const { stderr = '', killed = false } = err as { stderr?: string; killed?: boolean };
+    if (killed) throw new Error(`kubectl ${args.join(' ')} was killed after its timeout of ${KUBECTL_TIMEOUT_MS} ms`);
     throw new Error(`kubectl ${args.join(' ')} failed: ${stderr || String(err)}`);
   }
 }
