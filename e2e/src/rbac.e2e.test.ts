@@ -54,7 +54,9 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     ns = await testNamespace('rbac');
     // The Lease name its Role grants (the harness gives each system one of its own otherwise).
     fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig, LEADER_LEASE_NAME: 'alertgate-crd-writer', LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' } } });
-  });
+    // Four kubectl calls and five services started: on a machine busy with the suites beside
+    // this one, more than the 30 s of one test.
+  }, 120_000);
   afterAll(async () => {
     await fixture?.close();
     rmSync(dir, { recursive: true, force: true });
