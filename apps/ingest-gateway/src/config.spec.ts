@@ -29,4 +29,12 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ INGEST_AUTH: 'disabled', DEDUP_ADDR: 'nohost' })).toThrow(/^DEDUP_ADDR: /);
     expect(() => loadConfig({ INGEST_AUTH: 'disabled', DEFAULT_NAMESPACE: 'Bad_NS' })).toThrow(/^DEFAULT_NAMESPACE: /);
   });
+
+  it('drops Watchdog, InfoInhibitor and severity "none" by default; DROP_RULES replaces them, "none" drops nothing, a bad matcher stops start-up', () => {
+    const base = { INGEST_AUTH: 'disabled' };
+    expect(loadConfig(base).dropRules.map((rule) => rule.text)).toEqual(['{alertname=~"Watchdog|InfoInhibitor"}', '{severity="none"}']);
+    expect(loadConfig({ ...base, DROP_RULES: 'team="sandbox", severity!="critical"' }).dropRules[0]?.matchers).toHaveLength(2);
+    expect(loadConfig({ ...base, DROP_RULES: 'none' }).dropRules).toEqual([]);
+    expect(() => loadConfig({ ...base, DROP_RULES: 'alertname=~"("' })).toThrow(/^DROP_RULES: the regex of 'alertname=~"\("' is invalid/);
+  });
 });

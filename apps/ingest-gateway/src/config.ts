@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import { BATCHER_DEFAULTS, INGEST_SERVER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
+import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
-import { FINGERPRINT_DEFAULTS, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type ParseOptions } from '@alertgate/signal';
+import { FINGERPRINT_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
   readonly port: number;
@@ -22,6 +22,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly maxRequestsInFlight: number;
   readonly retryAfterSeconds: number;
   readonly parse: ParseOptions;
+  /** Signals matching one of these are answered `ignored`, and nothing is written for them. */
+  readonly dropRules: readonly MatcherSelector[];
   readonly batching: PipelineBatcherOptions;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
@@ -32,6 +34,18 @@ export interface GatewayConfig extends CommonConfig {
 }
 
 export const DEFAULT_PORT = 8080;
+
+/** DROP_RULES: selectors in Alertmanager's matcher syntax; `none` drops nothing (unset or empty is the default). */
+function readDropRules(reader: EnvReader): MatcherSelector[] {
+  const text = reader.optional('DROP_RULES') ?? DEFAULT_DROP_RULES;
+  if (text === 'none') return [];
+  try {
+    return parseMatcherRules(text);
+  } catch (err) {
+    if (err instanceof MatcherSyntaxError) throw new ConfigError('DROP_RULES', err.message);
+    throw err;
+  }
+}
 
 function readAuth(reader: EnvReader): IngestAuth {
   const mode = reader.oneOf('INGEST_AUTH', ['token', 'disabled'], 'token');
@@ -108,6 +122,7 @@ export function loadConfig(env: Env): GatewayConfig {
       maxQueuedSignals: reader.int('INGEST_QUEUE_MAX_SIGNALS', BATCHER_DEFAULTS.maxQueuedSignals, { min: 1, max: 1_000_000 }),
       maxWaitMs: reader.durationMs('INGEST_QUEUE_TIMEOUT', BATCHER_DEFAULTS.maxWaitMs, { min: 100, max: 600_000 }),
     },
+    dropRules: readDropRules(reader),
     parse: {
       fallbackNamespace,
       limits: {

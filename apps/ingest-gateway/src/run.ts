@@ -80,6 +80,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     pipeline,
     batching: config.batching,
     parse: config.parse,
+    dropRules: config.dropRules,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,

@@ -3,7 +3,7 @@ export { IngestPipeline } from './ingest-pipeline.js';
 export type { CrdWriterPort, DedupPort, IngestRequest, PipelineResult, RateLimitPort, RefusedResult, SignalOutcome, SignalResult, StormPort } from './ingest-pipeline.js';
 export { BATCHER_DEFAULTS, PipelineBatcher } from './pipeline-batcher.js';
 export type { PipelineBatcherOptions } from './pipeline-batcher.js';
-export { createIngestServer, INGEST_SERVER_DEFAULTS, ROUTES } from './ingest-server.js';
+export { createIngestServer, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, ROUTES } from './ingest-server.js';
 export type { IngestServerOptions, ReadinessReport } from './ingest-server.js';
 export type { IngestAuth } from './bearer-authenticator.js';
 export { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import { durationToMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
-import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type ParseOptions, type RejectedAlert } from '@alertgate/signal';
+import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type MatcherSelector, parseMatcherRules, type ParseOptions, type RejectedAlert } from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,6 +15,7 @@ import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js'
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { overloaded } from './overload.js';
 import { RefusalMemory } from './refusal-memory.js';
+import { applyDropRules, type IgnoredResult, type SettledSignal } from './drop-rules.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
@@ -46,9 +47,20 @@ export interface IngestServerOptions {
    * events are fingerprinted on it so all pods of a workload fold into one incident.
    */
   readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
+  /**
+   * Signals matching one of these selectors are answered `ignored` before any state is written
+   * (INGEST_SERVER_DEFAULTS: Watchdog, InfoInhibitor and severity "none").
+   */
+  readonly dropRules?: readonly MatcherSelector[];
 }
 
-export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 256 } as const;
+/**
+ * Alertmanager's always-firing Watchdog and its InfoInhibitor exist to test the pipeline and to
+ * inhibit info alerts; severity "none" is the kube-prometheus convention for alerts nobody acts on.
+ */
+export const DEFAULT_DROP_RULES = '{alertname=~"Watchdog|InfoInhibitor"}; {severity="none"}';
+
+export const INGEST_SERVER_DEFAULTS = { maxRequestsInFlight: 256, dropRules: parseMatcherRules(DEFAULT_DROP_RULES) } as const;
 
 const seconds = (duration: Duration | undefined): number => Math.max(0, Math.ceil((durationToMillis(duration) ?? 0) / 1000));
 
@@ -65,21 +77,21 @@ export interface RejectedResult {
   readonly errors: RejectedAlert['problems'];
 }
 
-export type AlertResult = SignalResult | RejectedResult;
+export type AlertResult = SignalResult | RejectedResult | IgnoredResult;
 
 /**
- * The pipeline's results with the rejected alerts put back at their places: one per alert, in
- * order. Problems are located by their alert's place in the webhook.
+ * The pipeline's results with the signals settled before it (rejected, ignored) put back at
+ * their places: one per signal, in order. Problems are located by their alert's place.
  */
-function withRejected(results: readonly SignalResult[], rejected: readonly RejectedAlert[], alertPointer: (index: number) => string): AlertResult[] {
+function withSettled(results: readonly SignalResult[], settled: readonly SettledSignal[], alertPointer: (index: number) => string): AlertResult[] {
   const located = (result: SignalResult, index: number): AlertResult =>
     result.outcome === 'rejected' ? { ...result, errors: (result.errors ?? []).map((error) => ({ pointer: `${alertPointer(index)}${error.pointer}`, detail: error.detail })) } : result;
-  if (rejected.length === 0) return results.some((result) => result.outcome === 'rejected') ? results.map(located) : (results as SignalResult[]);
+  if (settled.length === 0) return results.some((result) => result.outcome === 'rejected') ? results.map(located) : (results as SignalResult[]);
   const merged: AlertResult[] = [];
   let next = 0;
-  for (const alert of rejected) {
-    while (merged.length < alert.index && next < results.length) merged.push(located(results[next++] as SignalResult, merged.length));
-    merged.push({ outcome: 'rejected', errors: alert.problems });
+  for (const signal of settled) {
+    while (merged.length < signal.index && next < results.length) merged.push(located(results[next++] as SignalResult, merged.length));
+    merged.push(signal.result);
   }
   while (next < results.length) merged.push(located(results[next++] as SignalResult, merged.length));
   return merged;
@@ -163,6 +175,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
   const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
+  const dropRules = options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules;
   let inFlight = 0;
   /**
    * Overload admission, before the body is read: under a flood, reading and parsing bodies the
@@ -261,7 +274,19 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
 
   /** The JSON pointer of a request's signal: an alert of a webhook, or the event itself. */
   const pointerOfSignal = { alertmanager: (index: number) => `/alerts/${index}`, 'kubernetes-event': () => '' } as const;
-  const respond = async (route: keyof typeof pointerOfSignal, signals: readonly Signal[], reply: FastifyReply, rejected: readonly RejectedAlert[] = []): Promise<{ results: AlertResult[] } | FastifyReply> => {
+  const countOutcomes = (route: keyof typeof pointerOfSignal, results: readonly AlertResult[]): void => {
+    const outcomes = new Map<string, number>();
+    for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+    for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
+  };
+  const respond = async (route: keyof typeof pointerOfSignal, parsed: readonly Signal[], reply: FastifyReply, rejected: readonly RejectedAlert[] = []): Promise<{ results: AlertResult[] } | FastifyReply> => {
+    const { kept: signals, settled } = applyDropRules(parsed, rejected, dropRules);
+    if (signals.length === 0) {
+      // Every signal was dropped by a rule (or rejected): nothing to write, nothing to limit.
+      const results = withSettled([], settled, pointerOfSignal[route]);
+      countOutcomes(route, results);
+      return { results };
+    }
     const source = tokenIdentity ?? `a:${reply.request.ip}`;
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
@@ -276,14 +301,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       return refuse(reply, source, outcome.refused, retryAfterMs);
     }
     const { creationBudget, writerBusy } = outcome;
-    const results = withRejected(outcome.results, rejected, pointerOfSignal[route]);
+    const results = withSettled(outcome.results, settled, pointerOfSignal[route]);
     if (outcome.source) {
       metrics.rateLimit.inc({ limit: 'source', decision: outcome.source.kind });
       if (outcome.source.kind === 'admitted') rateLimitHeaders(reply, outcome.source.quota);
     }
-    const outcomes = new Map<string, number>();
-    for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
-    for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
+    countOutcomes(route, results);
     if (!creationBudget && !writerBusy) return { results };
     // Some new incidents were deferred (nothing was created for them; dedup forgot them): the
     // sender retries them, and they are opened then. Everything else of the request was processed.

@@ -14,3 +14,5 @@ export { keyLabelValue, stormKeyOf } from './storm-key.js';
 export type { StormKeyFields } from './storm-key.js';
 export type { SignalLimits } from './signal-limits.js';
 export { DEFAULT_DEDUP_WINDOW_MS } from './dedup-window.js';
+export { firstMatchingSelector, MatcherSyntaxError, parseLabelMatcher, parseMatcherRules, parseMatcherSelector } from './label-matchers.js';
+export type { LabelMatcher, MatcherSelector, MatchOperator } from './label-matchers.js';
