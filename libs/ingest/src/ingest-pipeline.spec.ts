@@ -145,6 +145,19 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(await run(9_500)).toEqual({ deadlines: [10_000], outcome: 'deferred' });
   });
 
+  it('answers the updates of a crd-writer call answered past its deadline in progress: retried, their incidents kept', async () => {
+    const forgotten: string[][] = [];
+    const late = new IngestPipeline(allNewDedup(forgotten), { applyBatch: () => Promise.reject(new AlertgateError(Code.DeadlineExceeded, 'crd-writer.ApplyBatch: Deadline exceeded')) });
+    const outcome = await late.process([signal('a'), signal('b')]);
+    if ('refused' in outcome) throw new Error('no rate limit here');
+    expect(outcome.results.map((result) => result.outcome)).toEqual(['deferred', 'deferred']);
+    expect(outcome.writerBusy).toEqual({ retryAfterMs: 0 });
+    expect(forgotten).toEqual([]);
+    // Any other failure of the call is still the webhook's failure.
+    const down = new IngestPipeline(allNewDedup(forgotten), { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) });
+    await expect(down.process([signal('c')])).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
   it('puts a resolution back in dedup, with its counts, when it did not reach the resource', async () => {
     const adopted: { fingerprint: string; incidentId: string; occurrences: number }[] = [];
     const dedup: DedupPort = {

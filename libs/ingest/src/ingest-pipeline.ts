@@ -317,8 +317,17 @@ export class IngestPipeline {
     return this.apply(updates, leftMs);
   }
 
+  /**
+   * One crd-writer call. The crd-writer answers within the deadline it is given, with what it
+   * did not get to; when its answer is late all the same (a loaded machine), each update may or
+   * may not have landed: each is answered EFFECT_IN_PROGRESS, as the crd-writer would have, so
+   * that the webhook's 503 says which alerts to retry, and the retry finds their incidents.
+   */
   private async apply(updates: IncidentUpdate[], deadlineMs?: number): Promise<ApplyBatchResponse> {
-    const answer = await this.crdWriter.applyBatch({ updates }, deadlineMs);
+    const answer = await this.crdWriter.applyBatch({ updates }, deadlineMs).catch((err: unknown) => {
+      if (AlertgateError.from(err).code !== Code.DeadlineExceeded) throw err;
+      return { results: updates.map(() => ({ effect: Effect.EFFECT_IN_PROGRESS, resource: undefined, error: '' })), retryAfter: undefined };
+    });
     if (answer.results.length !== updates.length) throw new AlertgateError(Code.Internal, 'crd-writer answered a different number of results');
     return answer;
   }

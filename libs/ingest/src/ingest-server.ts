@@ -318,7 +318,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
         reply,
         problem(
           PROBLEM_TYPES.unavailable,
-          `${deferred} new incident(s) could not be written in time: the crd-writer is at its Kubernetes create rate (KUBE_CREATE_QPS) or the API server is slow. They were deferred; retry in ${retryAfterSeconds} s. The rest of the request was processed.`,
+          `${deferred} new incident(s) could not be written in time: the crd-writer is at its Kubernetes create rate (KUBE_CREATE_QPS), or it or the API server is slow. They were deferred; retry in ${retryAfterSeconds} s. The rest of the request was processed.`,
           { retryAfterSeconds, results },
         ),
       );
