@@ -12,7 +12,8 @@ const warning = (reason: string, pod: string) => ({
   involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'shop' },
   reason,
   type: 'Warning',
-  firstTimestamp: '2026-11-26T10:00:00Z',
+  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
+  firstTimestamp: new Date().toISOString(),
 });
 
 /** The gateway's count of signals by outcome, read from its /metrics. */

@@ -37,7 +37,8 @@ const event = (ns: string, pod: string) => ({
   reason: 'BackOff',
   message: 'Back-off restarting failed container',
   type: 'Warning',
-  firstTimestamp: '2026-11-26T10:00:00Z',
+  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
+  firstTimestamp: new Date().toISOString(),
 });
 
 describe('Warning events of all pods of a workload fold into one incident (owners resolved through the API)', () => {

@@ -74,7 +74,8 @@ describe('pipeline end to end (gateway, dedup, crd-writer as processes, real Red
       reason: 'FailedMount',
       message: 'MountVolume.SetUp failed',
       type: 'Warning',
-      firstTimestamp: '2026-11-26T10:00:00Z',
+      // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
+      firstTimestamp: new Date().toISOString(),
     };
     const warning = await fixture.post('/api/v1/signals/kubernetes-event', event);
     expect(warning.status).toBe(200);

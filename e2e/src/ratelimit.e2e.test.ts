@@ -23,7 +23,8 @@ const event = (pod: string) => ({
   involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'rl' },
   reason: 'BackOff',
   type: 'Warning',
-  firstTimestamp: '2026-11-26T10:00:00Z',
+  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
+  firstTimestamp: new Date().toISOString(),
 });
 
 describe('per-source limit (real processes, real Redis)', () => {

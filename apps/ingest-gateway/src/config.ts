@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
-import { FINGERPRINT_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
+import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
   readonly port: number;
@@ -133,6 +133,10 @@ export function loadConfig(env: Env): GatewayConfig {
         maxLabelNameBytes: SIGNAL_LIMIT_DEFAULTS.maxLabelNameBytes,
         maxLabelValueBytes: reader.bytes('INGEST_MAX_LABEL_VALUE', SIGNAL_LIMIT_DEFAULTS.maxLabelValueBytes, { min: 64, max: SPEC_MAX_LENGTH.labelValue }),
         maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, { min: 64, max: SPEC_MAX_LENGTH.annotationValue }),
+      },
+      freshness: {
+        maxFutureSkewMs: reader.durationMs('ALERT_MAX_FUTURE_SKEW', FRESHNESS_DEFAULTS.maxFutureSkewMs, { min: 1_000, max: 7 * 24 * 3_600_000 }),
+        maxEventAgeMs: reader.durationMs('EVENT_MAX_AGE', FRESHNESS_DEFAULTS.maxEventAgeMs, { min: 1_000, max: 30 * 24 * 3_600_000 }),
       },
       fingerprint: {
         targetLabels: reader.list('TARGET_LABELS', FINGERPRINT_DEFAULTS.targetLabels),

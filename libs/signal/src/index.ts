@@ -1,6 +1,8 @@
 export { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf } from './fingerprint.js';
 export type { FingerprintConfig, Target } from './fingerprint.js';
 export { INCIDENT_ID_PATTERN, incidentId, parseIncidentId } from './incident-id.js';
+export { FRESHNESS_DEFAULTS } from './freshness.js';
+export type { Freshness } from './freshness.js';
 export { InvalidInputError } from './input-problem.js';
 export type { InputProblem } from './input-problem.js';
 export { PARSE_DEFAULTS, parseAlertmanagerWebhook } from './parse-alertmanager-webhook.js';

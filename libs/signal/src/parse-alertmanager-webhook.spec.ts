@@ -117,6 +117,16 @@ describe('parseAlertmanagerWebhook', () => {
     expect(tooLarge).toBe(false);
   });
 
+  it('rejects an alert that starts further ahead of the gateway clock than the allowed skew, alone', () => {
+    const now = Date.parse('2026-11-01T10:00:00Z');
+    const body = webhook([alert({ pod: 'now' }, { startsAt: '2026-11-01T10:05:00Z' }), alert({ pod: 'later' }, { startsAt: '2026-11-01T10:05:01Z' }), alert({ pod: 'old' }, { startsAt: '2020-01-01T00:00:00Z' })]);
+    const { signals, rejected } = parseWebhook(body, PARSE_DEFAULTS, now);
+    expect(signals.map((signal) => signal.target?.name)).toEqual(['now', 'old']);
+    expect(rejected).toEqual([{ index: 1, problems: [{ pointer: '/alerts/1/startsAt', detail: "is 301 s ahead of the gateway's clock; at most 300 s is accepted (check the sender's clock)" }] }]);
+    const tight = { ...PARSE_DEFAULTS, freshness: { ...PARSE_DEFAULTS.freshness, maxFutureSkewMs: 1_000 } };
+    expect(problemsOf(() => parseWebhook(webhook([alert({}, { startsAt: '2026-11-01T10:00:02Z' })]), tight, now)).pointers).toEqual(['/alerts/0/startsAt']);
+  });
+
   it('refuses more alerts than the limit as too large', () => {
     const body = webhook(Array.from({ length: 3 }, (_v, i) => alert({ pod: `p${i}` })));
     const { tooLarge } = problemsOf(() => parseAlertmanagerWebhook(body, { ...PARSE_DEFAULTS, limits: { ...PARSE_DEFAULTS.limits, maxAlerts: 2 } }));

@@ -4,6 +4,7 @@ import { fromMillis } from '@alertgate/proto';
 import { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf, type FingerprintConfig } from './fingerprint.js';
 import { InvalidInputError, type InputProblem } from './input-problem.js';
 import { isObject, optionalString, ProblemList, readStringMap, readTime, type Json } from './parse-helpers.js';
+import { FRESHNESS_DEFAULTS, wholeSeconds, type Freshness } from './freshness.js';
 import { fitsCharacters, namespaceNameProblem, SPEC_MAX_LENGTH } from './resource-constraints.js';
 import { SIGNAL_LIMIT_DEFAULTS, type SignalLimits } from './signal-limits.js';
 
@@ -12,12 +13,14 @@ export interface ParseOptions {
   readonly fingerprint: FingerprintConfig;
   /** Namespace for alerts without a namespace label (node alerts, cluster-wide alerts). */
   readonly fallbackNamespace: string;
+  readonly freshness: Freshness;
 }
 
 export const PARSE_DEFAULTS: ParseOptions = {
   limits: SIGNAL_LIMIT_DEFAULTS,
   fingerprint: FINGERPRINT_DEFAULTS,
   fallbackNamespace: 'default',
+  freshness: FRESHNESS_DEFAULTS,
 };
 
 /** An alert of a webhook that can never become a resource, with what is wrong with it. */
@@ -43,7 +46,7 @@ export interface ParsedWebhook {
  * a webhook that is invalid as a whole, or whose alerts are all invalid, is an error. Reference:
  * https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
  */
-export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = PARSE_DEFAULTS): ParsedWebhook {
+export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = PARSE_DEFAULTS, nowMs = Date.now()): ParsedWebhook {
   const { limits } = options;
   const problems = new ProblemList();
   if (!isObject(body)) throw new InvalidInputError('The body must be an Alertmanager webhook JSON object.', [{ pointer: '', detail: 'must be an object' }]);
@@ -65,7 +68,7 @@ export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = 
   const receiver = optionalString(body['receiver'], '/receiver', problems);
   const externalUrl = optionalString(body['externalURL'], '/externalURL', problems);
   if (!problems.empty) throw new InvalidInputError('The webhook is invalid; nothing was processed.', problems.items);
-  const group = { groupKey, receiver, externalUrl };
+  const group = { groupKey, receiver, externalUrl, nowMs };
   const signals: Signal[] = [];
   const rejected: RejectedAlert[] = [];
   alerts.forEach((alert: Json, index) => {
@@ -95,7 +98,7 @@ function parseAlert(
   at: string,
   problems: ProblemList,
   options: ParseOptions,
-  group: { groupKey: string; receiver: string; externalUrl: string },
+  group: { groupKey: string; receiver: string; externalUrl: string; nowMs: number },
 ): Signal {
   const { limits } = options;
   if (!isObject(alert)) {
@@ -121,6 +124,10 @@ function parseAlert(
   const startsAt = readTime(alert['startsAt'], `${at}/startsAt`, problems);
   const endsAt = readTime(alert['endsAt'], `${at}/endsAt`, problems);
   if (startsAt === undefined && rawStatus === 'firing') problems.add(`${at}/startsAt`, 'is required for a firing alert');
+  const ahead = startsAt === undefined ? 0 : startsAt - group.nowMs;
+  if (ahead > options.freshness.maxFutureSkewMs) {
+    problems.add(`${at}/startsAt`, `is ${wholeSeconds(ahead)} ahead of the gateway's clock; at most ${wholeSeconds(options.freshness.maxFutureSkewMs)} is accepted (check the sender's clock)`);
+  }
   const generatorUrl = optionalString(alert['generatorURL'], `${at}/generatorURL`, problems);
   const amFingerprint = optionalString(alert['fingerprint'], `${at}/fingerprint`, problems, 64);
 

@@ -1,6 +1,7 @@
 import { fromMillis, Source, Status, type Signal } from '@alertgate/proto';
 
 import { fingerprintOf } from './fingerprint.js';
+import { wholeSeconds } from './freshness.js';
 import { InvalidInputError } from './input-problem.js';
 import { isObject, optionalString, ProblemList, readTime, type JsonObject } from './parse-helpers.js';
 import { PARSE_DEFAULTS, type ParseOptions } from './parse-alertmanager-webhook.js';
@@ -52,15 +53,17 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
   const reason = optionalString(body['reason'], '/reason', problems, 256);
   if (reason === '') problems.add('/reason', 'is required (it names the incident)');
   const message = optionalString(body['message'] ?? body['note'], '/message', problems, options.limits.maxAnnotationValueBytes);
-  const startsAt =
-    readTime(body['firstTimestamp'] ?? body['deprecatedFirstTimestamp'], '/firstTimestamp', problems) ??
-    readTime(body['eventTime'], '/eventTime', problems) ??
-    readTime(body['lastTimestamp'], '/lastTimestamp', problems) ??
-    nowMs;
+  const times = readEventTimes(body, problems);
+  const startsAt = times.first ?? times.event ?? times.last ?? nowMs;
+  const seen = [times.first, times.event, times.last, times.seriesLast].filter((ms): ms is number => ms !== undefined);
   const eventNamespace = objectNamespace || optionalString(metadata['namespace'], '/metadata/namespace', problems, 63);
   const namespaceProblem = eventNamespace === '' ? undefined : namespaceNameProblem(eventNamespace);
   if (namespaceProblem) problems.add(objectNamespace ? `/${objectField}/namespace` : '/metadata/namespace', namespaceProblem);
   if (!problems.empty) throw new InvalidInputError('The event is invalid; nothing was processed.', problems.items);
+  const age = seen.length === 0 ? 0 : nowMs - Math.max(...seen);
+  if (age > options.freshness.maxEventAgeMs) {
+    return { kind: 'ignored', reason: `the event was last seen ${wholeSeconds(age)} ago, longer ago than ${wholeSeconds(options.freshness.maxEventAgeMs)}` };
+  }
 
   const target = { kind: kind.toLowerCase(), name };
   const cluster = '';
@@ -81,6 +84,20 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
       annotations: message ? { message } : {},
       startsAt: fromMillis(Number.isNaN(startsAt) ? nowMs : startsAt),
     },
+  };
+}
+
+/**
+ * An event's times, each read once (core/v1 names, or the events.k8s.io/v1 `deprecated*` ones).
+ * A repeated event's lastTimestamp or series.lastObservedTime moves on; its firstTimestamp does not.
+ */
+function readEventTimes(body: JsonObject, problems: ProblemList): Record<'first' | 'event' | 'last' | 'seriesLast', number | undefined> {
+  const series = isObject(body['series']) ? body['series'] : {};
+  return {
+    first: readTime(body['firstTimestamp'] ?? body['deprecatedFirstTimestamp'], '/firstTimestamp', problems),
+    event: readTime(body['eventTime'], '/eventTime', problems),
+    last: readTime(body['lastTimestamp'] ?? body['deprecatedLastTimestamp'], '/lastTimestamp', problems),
+    seriesLast: readTime(series['lastObservedTime'], '/series/lastObservedTime', problems),
   };
 }
 
