@@ -127,6 +127,13 @@ describe('the images, built and run as the manifests say', () => {
     }
   });
 
+  it('runs each service on jemalloc, which gives freed memory back', async () => {
+    for (const app of APPS) {
+      const allocator = await podman(['exec', `alertgate-${app}-${suffix}`, 'sh', '-c', 'if grep -q libjemalloc /proc/1/maps; then echo jemalloc; else echo glibc; fi']);
+      expect({ app, allocator: allocator.trim() }).toEqual({ app, allocator: 'jemalloc' });
+    }
+  });
+
   it('answers the gRPC liveness and readiness probes and the gateway its HTTP ones', async () => {
     for (const app of GRPC_APPS) {
       const health = new HealthClient(`127.0.0.1:${ports[app]}`);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { track } from './child-registry.js';
+import { memoryAllocatorEnv } from './memory-allocator.js';
 
 export type AppName = 'dedup' | 'crd-writer' | 'ratelimit' | 'storm' | 'ingest-gateway';
 
@@ -52,7 +53,7 @@ export class ServiceProcess {
     const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), main], {
       cwd: this.options.root,
       // LOG_LEVEL info at least: start() waits for the "listening" line.
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...this.options.env, ...restartPort, LOG_LEVEL: 'info' },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...memoryAllocatorEnv(), ...this.options.env, ...restartPort, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
