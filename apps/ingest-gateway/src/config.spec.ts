@@ -37,4 +37,17 @@ describe('gateway configuration', () => {
     expect(loadConfig({ ...base, DROP_RULES: 'none' }).dropRules).toEqual([]);
     expect(() => loadConfig({ ...base, DROP_RULES: 'alertname=~"("' })).toThrow(/^DROP_RULES: the regex of 'alertname=~"\("' is invalid/);
   });
+
+  it('reads no maintenance windows by default; MAINTENANCE_WINDOWS_FILE is checked at start-up, naming the variable', () => {
+    const base = { INGEST_AUTH: 'disabled' };
+    expect(loadConfig(base).maintenance).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'alertgate-config-'));
+    const good = join(dir, 'windows.yaml');
+    writeFileSync(good, 'windows:\n  - { name: w, matchers: \'{namespace="shop"}\', startsAt: "2026-12-05T00:00:00Z", endsAt: "2026-12-05T01:00:00Z" }\n');
+    expect(loadConfig({ ...base, MAINTENANCE_WINDOWS_FILE: good })).toMatchObject({ maintenance: { file: good, reloadIntervalMs: 10_000 } });
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'windows:\n  - { name: w, matchers: \'{namespace="shop"}\', startsAt: "2026-12-05T00:00:00Z", endsAt: "2026-12-04T00:00:00Z" }\n');
+    expect(() => loadConfig({ ...base, MAINTENANCE_WINDOWS_FILE: bad })).toThrow(/^MAINTENANCE_WINDOWS_FILE: .*bad\.yaml: windows\[0\]\.endsAt: must be after startsAt/);
+    expect(() => loadConfig({ ...base, MAINTENANCE_WINDOWS_FILE: join(dir, 'none.yaml') })).toThrow(/^MAINTENANCE_WINDOWS_FILE: .*cannot read/);
+  });
 });

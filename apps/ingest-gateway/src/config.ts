@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
+import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
 import type { KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
 
@@ -24,6 +24,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly parse: ParseOptions;
   /** Signals matching one of these are answered `ignored`, and nothing is written for them. */
   readonly dropRules: readonly MatcherSelector[];
+  /** The maintenance windows file and how often it is read again; undefined: no windows. */
+  readonly maintenance: { readonly file: string; readonly reloadIntervalMs: number } | undefined;
   readonly batching: PipelineBatcherOptions;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
@@ -45,6 +47,20 @@ function readDropRules(reader: EnvReader): MatcherSelector[] {
     if (err instanceof MatcherSyntaxError) throw new ConfigError('DROP_RULES', err.message);
     throw err;
   }
+}
+
+/** MAINTENANCE_WINDOWS_FILE: checked whole at start-up, so that a bad file stops the gateway, named. */
+function readMaintenance(reader: EnvReader): GatewayConfig['maintenance'] {
+  const reloadIntervalMs = reader.durationMs('MAINTENANCE_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 });
+  const file = reader.optional('MAINTENANCE_WINDOWS_FILE');
+  if (file === undefined) return undefined;
+  try {
+    parseMaintenanceWindows(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if (err instanceof MaintenanceWindowsError) throw new ConfigError('MAINTENANCE_WINDOWS_FILE', `${file}: ${err.message}`);
+    throw new ConfigError('MAINTENANCE_WINDOWS_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  return { file, reloadIntervalMs };
 }
 
 function readAuth(reader: EnvReader): IngestAuth {
@@ -123,6 +139,7 @@ export function loadConfig(env: Env): GatewayConfig {
       maxWaitMs: reader.durationMs('INGEST_QUEUE_TIMEOUT', BATCHER_DEFAULTS.maxWaitMs, { min: 100, max: 600_000 }),
     },
     dropRules: readDropRules(reader),
+    maintenance: readMaintenance(reader),
     parse: {
       fallbackNamespace,
       limits: {

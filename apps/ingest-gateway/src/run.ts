@@ -1,5 +1,5 @@
 import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
-import { createIngestServer, IngestPipeline, type ReadinessReport } from '@alertgate/ingest';
+import { createIngestServer, IngestPipeline, MaintenanceSchedule, type ReadinessReport } from '@alertgate/ingest';
 import { OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
@@ -76,11 +76,15 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
+  const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
+  if (maintenance && config.maintenance) logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
+  const stopReloading = maintenance?.start();
   const app = createIngestServer({
     pipeline,
     batching: config.batching,
     parse: config.parse,
     dropRules: config.dropRules,
+    ...(maintenance ? { maintenance } : {}),
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
@@ -98,6 +102,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
 
   handleShutdown(logger, async () => {
     stopReleasing();
+    stopReloading?.();
     await app.close();
     dedup.close();
     crdWriter.close();

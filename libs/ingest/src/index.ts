@@ -1,4 +1,6 @@
 export { IngestMetrics } from './ingest-metrics.js';
+export { MaintenanceSchedule, MaintenanceWindowsError, parseMaintenanceWindows } from './maintenance-windows.js';
+export type { MaintenanceScheduleOptions, MaintenanceWindow } from './maintenance-windows.js';
 export { IngestPipeline } from './ingest-pipeline.js';
 export type { CrdWriterPort, DedupPort, IngestRequest, PipelineResult, RateLimitPort, RefusedResult, SignalOutcome, SignalResult, StormPort } from './ingest-pipeline.js';
 export { BATCHER_DEFAULTS, PipelineBatcher } from './pipeline-batcher.js';

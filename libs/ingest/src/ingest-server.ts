@@ -15,7 +15,8 @@ import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js'
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { overloaded } from './overload.js';
 import { RefusalMemory } from './refusal-memory.js';
-import { applyDropRules, type IgnoredResult, type SettledSignal } from './drop-rules.js';
+import { dropRulesReason, firstReason, settleIgnored, type IgnoredResult, type SettledSignal } from './ignored-signals.js';
+import type { MaintenanceSchedule } from './maintenance-windows.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
 
@@ -52,6 +53,8 @@ export interface IngestServerOptions {
    * (INGEST_SERVER_DEFAULTS: Watchdog, InfoInhibitor and severity "none").
    */
   readonly dropRules?: readonly MatcherSelector[];
+  /** Signals in an open maintenance window are answered `ignored` too (none without it). */
+  readonly maintenance?: MaintenanceSchedule;
 }
 
 /**
@@ -175,7 +178,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
   const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
-  const dropRules = options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules;
+  const ignoreReason = firstReason([dropRulesReason(options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules), ...(options.maintenance ? [options.maintenance.reason()] : [])]);
   let inFlight = 0;
   /**
    * Overload admission, before the body is read: under a flood, reading and parsing bodies the
@@ -280,9 +283,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
   };
   const respond = async (route: keyof typeof pointerOfSignal, parsed: readonly Signal[], reply: FastifyReply, rejected: readonly RejectedAlert[] = []): Promise<{ results: AlertResult[] } | FastifyReply> => {
-    const { kept: signals, settled } = applyDropRules(parsed, rejected, dropRules);
+    const { kept: signals, settled } = settleIgnored(parsed, rejected, ignoreReason);
     if (signals.length === 0) {
-      // Every signal was dropped by a rule (or rejected): nothing to write, nothing to limit.
+      // Every signal was ignored (a drop rule, a maintenance window) or rejected: nothing to write, nothing to limit.
       const results = withSettled([], settled, pointerOfSignal[route]);
       countOutcomes(route, results);
       return { results };
