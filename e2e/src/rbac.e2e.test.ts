@@ -1,12 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { kubectl, repoRoot, testKube, testNamespace } from '@alertgate/testing';
-import { parse } from 'yaml';
+import { kubectl, repoRoot, testNamespace } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
-import { listRemediationRequests } from './support/kube-resources.js';
+import { listRemediationRequests, tokenKubeconfig } from './support/kube-resources.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -21,25 +20,6 @@ function yamlFiles(dir: string): string[] {
   );
 }
 
-/** A kubeconfig that authenticates with a bearer token (a ServiceAccount's), not a certificate. */
-function tokenKubeconfig(dir: string, token: string): string {
-  const admin = parse(readFileSync(testKube().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
-  const cluster = admin.clusters[0]?.cluster;
-  const path = join(dir, 'crd-writer.kubeconfig');
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: test, cluster: { server: "${cluster?.server}", certificate-authority-data: "${cluster?.['certificate-authority-data']}" } }]
-users: [{ name: crd-writer, user: { token: "${token}" } }]
-contexts: [{ name: test, context: { cluster: test, user: crd-writer } }]
-current-context: test
-`,
-    { mode: 0o600 },
-  );
-  return path;
-}
-
 describe('least privilege, proven: the crd-writer runs with its ServiceAccount token', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alertgate-rbac-'));
   let fixture: PipelineFixture;
@@ -50,7 +30,7 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'base', 'namespace.yaml')]);
     await kubectl(['apply', '-k', join(repoRoot(), 'k8s', 'rbac')]);
     const token = (await kubectl(['create', 'token', 'alertgate-crd-writer', '-n', 'alertgate', '--duration=1h'])).trim();
-    kubeconfig = tokenKubeconfig(dir, token);
+    kubeconfig = tokenKubeconfig(join(dir, 'crd-writer.kubeconfig'), token);
     ns = await testNamespace('rbac');
     // The Lease name its Role grants (the harness gives each system one of its own otherwise).
     fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig, LEADER_LEASE_NAME: 'alertgate-crd-writer', LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' } } });

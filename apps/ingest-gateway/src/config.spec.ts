@@ -50,4 +50,14 @@ describe('gateway configuration', () => {
     expect(() => loadConfig({ ...base, MAINTENANCE_WINDOWS_FILE: bad })).toThrow(/^MAINTENANCE_WINDOWS_FILE: .*bad\.yaml: windows\[0\]\.endsAt: must be after startsAt/);
     expect(() => loadConfig({ ...base, MAINTENANCE_WINDOWS_FILE: join(dir, 'none.yaml') })).toThrow(/^MAINTENANCE_WINDOWS_FILE: .*cannot read/);
   });
+
+  it('gives every namespace resources by default; MANAGED_NAMESPACE_SELECTOR opts in by label, needs Kubernetes, and is checked', () => {
+    const base = { INGEST_AUTH: 'disabled' };
+    expect(loadConfig(base).managedNamespaces).toBeUndefined();
+    const selector = 'remediation.alertgate.io/managed=true';
+    expect(loadConfig({ ...base, KUBECONFIG: '/k', MANAGED_NAMESPACE_SELECTOR: selector }).managedNamespaces).toEqual({ selector, access: { kubeconfigPath: '/k' } });
+    expect(loadConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1', MANAGED_NAMESPACE_SELECTOR: 'team in (a, b),!legacy' }).managedNamespaces).toEqual({ selector: 'team in (a, b),!legacy', access: { inCluster: true } });
+    expect(() => loadConfig({ ...base, MANAGED_NAMESPACE_SELECTOR: selector })).toThrow(/^MANAGED_NAMESPACE_SELECTOR: is set, but neither KUBECONFIG/);
+    expect(() => loadConfig({ ...base, KUBECONFIG: '/k', MANAGED_NAMESPACE_SELECTOR: 'managed=~true' })).toThrow(/^MANAGED_NAMESPACE_SELECTOR: 'managed=~true' is not a label selector requirement/);
+  });
 });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
-import type { KubernetesAccess } from '@alertgate/kube';
+import { labelSelectorProblem, type KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
@@ -27,6 +27,8 @@ export interface GatewayConfig extends CommonConfig {
   /** The maintenance windows file and how often it is read again; undefined: no windows. */
   readonly maintenance: { readonly file: string; readonly reloadIntervalMs: number } | undefined;
   readonly batching: PipelineBatcherOptions;
+  /** Opt-in: only namespaces matching this label selector get resources (needs Kubernetes access). */
+  readonly managedNamespaces: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
   /** The storm service; undefined when storm folding is off (STORM=off). */
@@ -86,13 +88,28 @@ function readAuth(reader: EnvReader): IngestAuth {
 
 function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
   const mode = reader.oneOf('EVENT_OWNER_RESOLUTION', ['auto', 'on', 'off'], 'auto');
-  const kubeconfig = reader.optional('KUBECONFIG');
-  const inCluster = reader.optional('KUBERNETES_SERVICE_HOST') !== undefined;
   if (mode === 'off') return undefined;
+  const access = kubernetesAccess(reader);
+  if (access === undefined && mode === 'on') throw new ConfigError('EVENT_OWNER_RESOLUTION', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
+  return access;
+}
+
+/** The API server this process can reach: its kubeconfig, or in a pod its ServiceAccount. */
+function kubernetesAccess(reader: EnvReader): KubernetesAccess | undefined {
+  const kubeconfig = reader.optional('KUBECONFIG');
   if (kubeconfig !== undefined) return { kubeconfigPath: kubeconfig };
-  if (inCluster) return { inCluster: true };
-  if (mode === 'on') throw new ConfigError('EVENT_OWNER_RESOLUTION', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
-  return undefined;
+  return reader.optional('KUBERNETES_SERVICE_HOST') !== undefined ? { inCluster: true } : undefined;
+}
+
+/** MANAGED_NAMESPACE_SELECTOR: unset, every namespace gets resources. */
+function readManagedNamespaces(reader: EnvReader): GatewayConfig['managedNamespaces'] {
+  const selector = reader.optional('MANAGED_NAMESPACE_SELECTOR');
+  if (selector === undefined) return undefined;
+  const problem = labelSelectorProblem(selector);
+  if (problem !== undefined) throw new ConfigError('MANAGED_NAMESPACE_SELECTOR', problem);
+  const access = kubernetesAccess(reader);
+  if (access === undefined) throw new ConfigError('MANAGED_NAMESPACE_SELECTOR', 'is set, but neither KUBECONFIG is set nor is this running in a pod: the namespaces are read from the API');
+  return { selector, access };
 }
 
 export function loadConfig(env: Env): GatewayConfig {
@@ -112,6 +129,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxRequestsInFlight: reader.int('INGEST_MAX_REQUESTS_IN_FLIGHT', INGEST_SERVER_DEFAULTS.maxRequestsInFlight, { min: 1, max: 100_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    managedNamespaces: readManagedNamespaces(reader),
     storm:
       reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'
         ? undefined

@@ -1,6 +1,6 @@
 import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
 import { createIngestServer, IngestPipeline, MaintenanceSchedule, type ReadinessReport } from '@alertgate/ingest';
-import { OwnerResolver } from '@alertgate/kube';
+import { ManagedNamespaces, OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
@@ -76,6 +76,13 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
+  const managedConfig = config.managedNamespaces;
+  const managed = managedConfig ? new ManagedNamespaces({ access: managedConfig.access, selector: managedConfig.selector, logger }) : undefined;
+  if (managed && managedConfig) {
+    // Before listening: until the first list is in, every signal would look unmanaged.
+    await managed.start();
+    logger.info({ selector: managedConfig.selector, namespaces: managed.size }, 'opt-in: only namespaces matching MANAGED_NAMESPACE_SELECTOR get resources');
+  }
   const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
   if (maintenance && config.maintenance) logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
   const stopReloading = maintenance?.start();
@@ -85,6 +92,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     parse: config.parse,
     dropRules: config.dropRules,
     ...(maintenance ? { maintenance } : {}),
+    ...(managed && managedConfig ? { managed: { selector: managedConfig.selector, has: (namespace: string) => managed.has(namespace) } } : {}),
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
@@ -103,6 +111,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   handleShutdown(logger, async () => {
     stopReleasing();
     stopReloading?.();
+    await managed?.stop();
     await app.close();
     dedup.close();
     crdWriter.close();

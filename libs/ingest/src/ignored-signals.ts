@@ -14,22 +14,34 @@ export interface SettledSignal {
   readonly result: IgnoredResult | { readonly outcome: 'rejected'; readonly errors: RejectedAlert['problems'] };
 }
 
-/** Why a signal with these labels is not an incident now, or undefined when it is one. */
-export type IgnoreReason = (labels: Readonly<Record<string, string>>) => string | undefined;
+/** Why a signal is not an incident now, or undefined when it is one. */
+export type IgnoreReason = (signal: Signal) => string | undefined;
 
 /** The drop rules (DROP_RULES) as an IgnoreReason. */
 export function dropRulesReason(rules: readonly MatcherSelector[]): IgnoreReason {
-  return (labels) => {
-    const rule = firstMatchingSelector(rules, labels);
+  return (signal) => {
+    const rule = firstMatchingSelector(rules, signal.labels);
     return rule ? `matches the drop rule ${rule.text}` : undefined;
   };
 }
 
+/** The namespaces that get resources when not all do (opt-in: MANAGED_NAMESPACE_SELECTOR). */
+export interface ManagedScope {
+  /** The label selector the namespaces match, for the answer's reason. */
+  readonly selector: string;
+  has(namespace: string): boolean;
+}
+
+/** Signals outside the managed namespaces, as an IgnoreReason. */
+export function unmanagedReason(scope: ManagedScope): IgnoreReason {
+  return (signal) => (scope.has(signal.namespace) ? undefined : `namespace ${signal.namespace} is not managed: it does not match ${scope.selector}`);
+}
+
 /** The first reason of several that applies. */
 export function firstReason(reasons: readonly IgnoreReason[]): IgnoreReason {
-  return (labels) => {
+  return (signal) => {
     for (const reasonOf of reasons) {
-      const reason = reasonOf(labels);
+      const reason = reasonOf(signal);
       if (reason !== undefined) return reason;
     }
     return undefined;
@@ -48,7 +60,7 @@ export function settleIgnored(signals: readonly Signal[], rejected: readonly Rej
   let index = 0;
   for (const signal of signals) {
     while (invalidAt.has(index)) index++;
-    const reason = reasonOf(signal.labels);
+    const reason = reasonOf(signal);
     if (reason === undefined) kept.push(signal);
     else settled.push({ index, result: { fingerprint: signal.fingerprint, outcome: 'ignored', reason } });
     index++;

@@ -15,7 +15,7 @@ import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js'
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { overloaded } from './overload.js';
 import { RefusalMemory } from './refusal-memory.js';
-import { dropRulesReason, firstReason, settleIgnored, type IgnoredResult, type SettledSignal } from './ignored-signals.js';
+import { dropRulesReason, firstReason, settleIgnored, unmanagedReason, type IgnoredResult, type ManagedScope, type SettledSignal } from './ignored-signals.js';
 import type { MaintenanceSchedule } from './maintenance-windows.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
@@ -55,6 +55,8 @@ export interface IngestServerOptions {
   readonly dropRules?: readonly MatcherSelector[];
   /** Signals in an open maintenance window are answered `ignored` too (none without it). */
   readonly maintenance?: MaintenanceSchedule;
+  /** Opt-in: only signals in these namespaces get resources, the others are `ignored` (all without it). */
+  readonly managed?: ManagedScope;
 }
 
 /**
@@ -178,7 +180,11 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
   const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
-  const ignoreReason = firstReason([dropRulesReason(options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules), ...(options.maintenance ? [options.maintenance.reason()] : [])]);
+  const ignoreReason = firstReason([
+    dropRulesReason(options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules),
+    ...(options.managed ? [unmanagedReason(options.managed)] : []),
+    ...(options.maintenance ? [options.maintenance.reason()] : []),
+  ]);
   let inFlight = 0;
   /**
    * Overload admission, before the body is read: under a flood, reading and parsing bodies the

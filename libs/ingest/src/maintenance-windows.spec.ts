@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createLogger } from '@alertgate/logging';
+import { testSignal } from '@alertgate/testing';
 import { Registry } from 'prom-client';
 
 import { MaintenanceSchedule, MaintenanceWindowsError, parseMaintenanceWindows } from './maintenance-windows.js';
@@ -54,7 +55,7 @@ describe('MaintenanceSchedule', () => {
     let now = Date.parse('2026-12-04T23:59:59Z');
     const registry = new Registry();
     const schedule = MaintenanceSchedule.load({ file, reloadIntervalMs: 1_000, logger, registry, now: () => now });
-    const reason = schedule.reason();
+    const reason = (labels: Record<string, string>) => schedule.reason()(testSignal({ labels }));
     expect(reason({ namespace: 'shop', severity: 'warning' })).toBeUndefined();
     now = Date.parse('2026-12-05T00:00:00Z');
     expect(reason({ namespace: 'shop', severity: 'warning' })).toBe('in the maintenance window "shop-upgrade" until 2026-12-05T04:00:00.000Z');
@@ -79,7 +80,7 @@ describe('MaintenanceSchedule', () => {
     schedule.reload();
     rmSync(file);
     schedule.reload();
-    expect(schedule.reason()({ namespace: 'shop' })).toMatch(/^in the maintenance window "shop-upgrade"/);
+    expect(schedule.reason()(testSignal({ labels: { namespace: 'shop' } }))).toMatch(/^in the maintenance window "shop-upgrade"/);
     expect(await registry.getSingleMetricAsString('alertgate_maintenance_reloads_total')).toContain('alertgate_maintenance_reloads_total{outcome="refused"} 2');
     expect(await registry.getSingleMetricAsString('alertgate_maintenance_windows')).toContain('alertgate_maintenance_windows 1');
   });

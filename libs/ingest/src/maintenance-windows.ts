@@ -151,8 +151,8 @@ export class MaintenanceSchedule {
 
   /** The schedule as an IgnoreReason: in an open window, the signal is ignored, naming it. */
   reason(): IgnoreReason {
-    return (labels) => {
-      const window = this.openWindowFor(labels);
+    return (signal) => {
+      const window = this.openWindowFor(signal.labels);
       return window ? `in the maintenance window "${window.name}" until ${new Date(window.endsAtMs).toISOString()}` : undefined;
     };
   }

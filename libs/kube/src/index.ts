@@ -6,3 +6,5 @@ export { KUBE_RETRY, withRetry } from './retry.js';
 export type { RetryPolicy } from './retry.js';
 export { LeaseElector } from './lease-elector.js';
 export type { LeaseElectorOptions } from './lease-elector.js';
+export { labelSelectorProblem, ManagedNamespaces } from './managed-namespaces.js';
+export type { ManagedNamespacesOptions } from './managed-namespaces.js';
