@@ -36,8 +36,9 @@ describe('RemediationRequests on a real API server', () => {
       redisUrl: redis.url,
       // Storm folding off: these tests count writes to individual resources (storms: storm.e2e).
       // Limits out of the way: one test loads the crd-writer with new incidents (limits: ratelimit.e2e).
+      // Flap damping off: these tests count resources per incident (flap damping: its suite below).
       serviceEnv: {
-        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` },
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0' },
         'ingest-gateway': { STORM: 'off' },
         ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
       },
@@ -234,6 +235,75 @@ describe('RemediationRequests on a real API server', () => {
     expect(rr?.spec.originNamespace).toBe('no-such-namespace-x1');
     const [again] = await post(amAlert({ alertname: 'Homeless', namespace: 'no-such-namespace-x1', pod: 'h' }));
     expect(again).toMatchObject({ outcome: 'duplicate', remediationRequest: result?.remediationRequest });
+  });
+});
+
+describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', () => {
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-flap');
+    fixture = await PipelineFixture.start('kubeflap', {
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` },
+        'ingest-gateway': { STORM: 'off' },
+        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
+    const response = await fixture.postAlerts(amWebhook(alerts));
+    expect(response.status).toBe(200);
+    return response.json['results'] as Result[];
+  };
+
+  it('firing, resolved, firing again, 20 rounds under load: one resource, reopened each time and counted, every repeat and resolution on it', async () => {
+    const labels = { alertname: 'Flapping', namespace: ns, pod: 'flap-1' };
+    let loading = true;
+    const load = (async () => {
+      for (let round = 0; loading; round++) {
+        await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: ns, pod: `bg-${round}-${i}` }))));
+      }
+    })();
+    let name = '';
+    try {
+      const [fired] = await post(amAlert(labels));
+      expect(fired?.outcome).toBe('created');
+      name = fired?.remediationRequest?.name ?? '';
+      for (let round = 1; round <= 20; round++) {
+        const [resolved] = await post(amAlert(labels, 'resolved'));
+        expect({ round, resolved }).toMatchObject({ round, resolved: { outcome: 'resolved', remediationRequest: { name } } });
+        const [again] = await post(amAlert(labels));
+        expect({ round, again }).toMatchObject({ round, again: { outcome: 'reopened', remediationRequest: { name } } });
+        // dedup adopted the reopened incident: a repeat lands on the same resource.
+        const [repeat] = await post(amAlert(labels));
+        expect({ round, repeat }).toMatchObject({ round, repeat: { outcome: 'duplicate', remediationRequest: { name } } });
+      }
+    } finally {
+      loading = false;
+      await load;
+    }
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Flapping');
+    expect(items.map((item) => item.metadata.name)).toEqual([name]);
+    const flapped = await eventually('the last repeat flushed', async () => {
+      const item = (await listRemediationRequests(ns)).find((found) => found.metadata.name === name);
+      return item?.status?.occurrences === 41 ? item : undefined;
+    });
+    expect(flapped.status).toMatchObject({ reopenCount: 20, alertState: 'Firing', occurrences: 41 });
+    expect(flapped.status?.resolvedAt).toBeUndefined();
+  }, 120_000);
+
+  it('a resolved incident a controller finished is not reopened: its next firing opens a new resource', async () => {
+    const labels = { alertname: 'FlapDone', namespace: ns, pod: 'done-1' };
+    const [first] = await post(amAlert(labels));
+    const name = first?.remediationRequest?.name ?? '';
+    expect((await post(amAlert(labels, 'resolved')))[0]?.outcome).toBe('resolved');
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    const [next] = await post(amAlert(labels));
+    expect(next?.outcome).toBe('created');
+    expect(next?.remediationRequest?.name).not.toBe(name);
   });
 });
 

@@ -28,6 +28,8 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly statusFlushMs: number;
   /** The dedup service's window (the same DEDUP_WINDOW): what the crd-writer may still adopt. */
   readonly dedupWindowMs: number;
+  /** Flap damping: a resolved incident firing again within this reopens its resource (0 = never). */
+  readonly flapHoldMs: number;
   /** How often aggregates of storms that are over are resolved (0 = never). */
   readonly stormEndIntervalMs: number;
   /** The Lease that elects the one replica doing single-actor work (the storm-end sweep), with the kubernetes sink. */
@@ -42,6 +44,13 @@ export interface CrdWriterConfig extends CommonConfig {
 
 
 export const DEFAULT_PORT = 50054;
+
+/**
+ * Five minutes: a few of Prometheus' evaluation intervals and one of Alertmanager's group
+ * intervals (1m and 5m by default), so that an alert that resolves and fires again within them
+ * stays one incident, and one that stayed resolved for longer comes back as a new one.
+ */
+export const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
 
 /** The creates' client-side rate and concurrency (docs/operations.md): client-go's QPS and burst, for creates. */
 function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
@@ -104,6 +113,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     fallbackNamespace,
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
+    flapHoldMs: reader.durationMs('FLAP_HOLD_TIME', DEFAULT_FLAP_HOLD_MS, { min: 0, max: 86_400_000 }),
     stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
     leaderLease: readLeaderLease(reader),
   };

@@ -39,7 +39,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     sink = new NullSink();
     logger.warn('SINK=null: RemediationRequests are not written anywhere (benchmarks only)');
   } else if (config.sink.kind === 'file') {
-    sink = new FileSink(config.sink.directory);
+    sink = new FileSink({ root: config.sink.directory, flapHoldMs: config.flapHoldMs });
   } else {
     const kube = new KubernetesSink({
       access: config.sink.access,
@@ -47,6 +47,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       statusFlushMs: config.statusFlushMs,
       creates: config.sink.creates,
       dedupWindowMs: config.dedupWindowMs,
+      flapHoldMs: config.flapHoldMs,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
       // so the next firing opens a new incident (docs/design.md §4).

@@ -55,7 +55,7 @@ export interface CrdWriterPort {
   readonly deadlineMs?: number;
 }
 
-export type SignalOutcome = 'created' | 'duplicate' | 'resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
+export type SignalOutcome = 'created' | 'duplicate' | 'reopened' | 'resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
 
 export interface SignalResult {
   readonly fingerprint: string;
@@ -572,6 +572,8 @@ const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {
   [Effect.EFFECT_CREATED]: 'created',
   // The resource existed: a repeat, even when Redis had forgotten the incident.
   [Effect.EFFECT_UPDATED]: 'duplicate',
+  // A resolved resource opened again: the incident fired again within the flap hold time.
+  [Effect.EFFECT_REOPENED]: 'reopened',
   [Effect.EFFECT_RESOLVED]: 'resolved',
   [Effect.EFFECT_FOLDED]: 'storm',
   [Effect.EFFECT_REJECTED]: 'rejected',

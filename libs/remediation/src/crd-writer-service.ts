@@ -105,7 +105,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
     );
     if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED, resource: undefined, error: '' };
     if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
-    return { effect: result.created ? Effect.EFFECT_CREATED : Effect.EFFECT_UPDATED, resource: result.ref, error: '' };
+    return { effect: result.created ? Effect.EFFECT_CREATED : result.reopened ? Effect.EFFECT_REOPENED : Effect.EFFECT_UPDATED, resource: result.ref, error: '' };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
   const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs, occurrences: update.occurrences, lastSeenMs: toMillis(update.lastSeen) }, signal.namespace);

@@ -23,7 +23,7 @@ describe('FileSink', () => {
 
   // A trimmed repeat (the gateway leaves labels and annotations out) cannot become a resource.
   it('asks for the whole signal instead of creating from a trimmed one, and updates with it', async () => {
-    const sink = new FileSink(root);
+    const sink = new FileSink({ root, flapHoldMs: 0 });
     const trimmed = await sink.open(incident(2, 2_000), 'data', { mayCreate: false });
     expect(trimmed).toMatchObject({ created: false, signalRequired: true });
     expect(() => readdirSync(join(root, 'data'))).toThrow();
@@ -34,7 +34,7 @@ describe('FileSink', () => {
   });
 
   it('creates once, merges status on repeats, resolves by id and by fingerprint', async () => {
-    const sink = new FileSink(root);
+    const sink = new FileSink({ root, flapHoldMs: 0 });
     const first = await sink.open(incident(1, 1_000), 'data');
     expect(first.created).toBe(true);
     const again = await Promise.all([sink.open(incident(3, 3_000), 'data'), sink.open(incident(2, 2_000), 'data')]);
@@ -47,13 +47,38 @@ describe('FileSink', () => {
     expect(none.ref).toBeUndefined();
   });
 
+  it('reopens a resource resolved within the flap hold time, for a new incident of its fingerprint, and counts it', async () => {
+    const sink = new FileSink({ root, flapHoldMs: 60_000 });
+    const first = await sink.open(incident(2, 2_000), 'data');
+    await sink.resolve({ signal, incidentId: incident(2, 2_000).incidentId, resolvedAtMs: Date.now(), occurrences: 2, lastSeenMs: 2_000 }, 'data');
+    // dedup forgot the resolved incident: the firing is a new one, under a new id.
+    const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` }, 'data');
+    expect(again).toEqual({ created: false, ref: first.ref, reopened: true, adopted: { incidentId: incident(1, 1).incidentId, occurrences: 3 } });
+    const stored = parse(readFileSync(join(root, 'data', `${first.ref.name}.yaml`), 'utf8')) as { status: Record<string, unknown> };
+    expect(stored.status).toMatchObject({ alertState: 'Firing', reopenCount: 1, occurrences: 3 });
+    expect(stored.status['resolvedAt']).toBeUndefined();
+    expect(readdirSync(join(root, 'data'))).toHaveLength(1);
+  });
+
+  it('opens a new resource after the flap hold time, and with flap damping off', async () => {
+    for (const flapHoldMs of [1, 0]) {
+      const dir = mkdtempSync(join(tmpdir(), 'file-sink-hold-'));
+      const sink = new FileSink({ root: dir, flapHoldMs });
+      await sink.open(incident(1, 1_000), 'data');
+      await sink.resolve({ signal, incidentId: incident(1, 1).incidentId, resolvedAtMs: Date.now() - 1_000, occurrences: 1, lastSeenMs: 1_000 }, 'data');
+      const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` }, 'data');
+      expect({ flapHoldMs, created: again.created, reopened: again.reopened }).toEqual({ flapHoldMs, created: true, reopened: undefined });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses names that are not Kubernetes names (no path can escape the root)', async () => {
-    const sink = new FileSink(root);
+    const sink = new FileSink({ root, flapHoldMs: 0 });
     await expect(sink.open(incident(1, 1), '../etc')).rejects.toBeInstanceOf(AlertgateError);
   });
 
   it('resolves a storm aggregate once its storm is over, not before, and only once', async () => {
-    const sink = new FileSink(root);
+    const sink = new FileSink({ root, flapHoldMs: 0 });
     const storm = (endsAtMs: number) => ({
       signal,
       storm: { key: 'data/DiskFull', keyFingerprint: 'e'.repeat(64), keyLabels: ['namespace', 'alertname'], type: 'rate' as const, startMs: 1_000, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs, aggregate: { namespace: 'data', name: 'storm-diskfull-e' } },

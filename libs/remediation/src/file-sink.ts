@@ -15,9 +15,12 @@ import {
   endedStormStatus,
   STORM_END_MARGIN_MS,
   FINGERPRINT_LABEL_DIGITS,
+  firedAt,
+  isReopenable,
   LABEL_FINGERPRINT,
   mergeOpenStatus,
   openStatus,
+  reopenedStatus,
   resolutionStatus,
   resourceName,
   type FoldedSignal,
@@ -27,17 +30,31 @@ import {
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Resolutions remembered for flap damping; a flap older than the hold time needs none. */
+const MAX_REMEMBERED_RESOLUTIONS = 10_000;
 
 /**
  * Writes each RemediationRequest as `<root>/<namespace>/<name>.yaml`: the object the API server
  * would hold, status included. For local runs and demos (the default of `npm start`); one writer
  * process per directory.
  */
+export interface FileSinkOptions {
+  /** The directory: `<root>/<namespace>/<name>.yaml`. */
+  readonly root: string;
+  /** Flap damping, as the kubernetes sink's (FLAP_HOLD_TIME); 0: never. */
+  readonly flapHoldMs: number;
+}
+
 export class FileSink implements RemediationSink {
   readonly kind = 'file';
+  readonly root: string;
   private readonly mutex = new KeyedMutex();
+  /** Resolutions this sink wrote, by namespace and fingerprint: the resource's name. */
+  private readonly recentlyResolved = new Map<string, string>();
 
-  constructor(readonly root: string) {}
+  constructor(private readonly options: FileSinkOptions) {
+    this.root = options.root;
+  }
 
   private path(namespace: string, name: string): string {
     // Names become paths: only Kubernetes-valid names, so nothing can escape the root.
@@ -70,21 +87,71 @@ export class FileSink implements RemediationSink {
 
   async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
     const name = resourceName(incident.signal.alertname, incident.incidentId);
-    const path = this.path(namespace, name);
-    return await this.mutex.run(path, async () => {
-      const existing = await this.read(path);
-      if (existing === undefined && options.mayCreate === false) return { created: false, ref: { namespace, name }, signalRequired: true };
-      if (existing === undefined) {
-        const object = buildRemediationRequest(incident, namespace);
-        object.metadata.creationTimestamp = new Date().toISOString();
-        object.status = { phase: 'Pending', ...object.status };
-        await this.write(path, object);
-        return { created: true, ref: { namespace, name } };
-      }
-      const status = mergeOpenStatus(existing.status, openStatus(incident));
-      if (status) await this.write(path, { ...existing, status });
-      return { created: false, ref: { namespace, name } };
+    const ref = { namespace, name };
+    const updated = await this.mutex.run(this.path(namespace, name), () => this.updateIn(ref, incident, true));
+    if (updated) return updated.result;
+    // Resolved moments ago and firing again (a flapping alert): the same resource, reopened, and
+    // the dedup window adopts its incident.
+    const resolved = await this.findReopenable(namespace, incident);
+    if (resolved) {
+      const other = { namespace, name: resolved.metadata.name };
+      const reopened = await this.mutex.run(this.path(namespace, other.name), () => this.updateIn(other, incident, false));
+      if (reopened) return { ...reopened.result, adopted: { incidentId: resolved.spec.incidentId, occurrences: reopened.occurrences } };
+    }
+    if (options.mayCreate === false) return { created: false, ref, signalRequired: true };
+    return this.mutex.run(this.path(namespace, name), async () => {
+      const raced = await this.updateIn(ref, incident, true);
+      if (raced) return raced.result;
+      const object = buildRemediationRequest(incident, namespace);
+      object.metadata.creationTimestamp = new Date().toISOString();
+      object.status = { phase: 'Pending', ...object.status };
+      await this.write(this.path(namespace, name), object);
+      return { created: true, ref };
     });
+  }
+
+  /**
+   * Records a firing on an existing resource: merged into an open one, or reopening a resolved
+   * one within the hold time (`sameIncident`: dedup still had its incident). Undefined when the
+   * resource is absent. The caller holds the resource's lock.
+   */
+  private async updateIn(ref: { namespace: string; name: string }, incident: OpenIncident, sameIncident: boolean): Promise<{ result: OpenResult; occurrences: number } | undefined> {
+    const path = this.path(ref.namespace, ref.name);
+    const existing = await this.read(path);
+    if (existing === undefined) return undefined;
+    if (existing.status?.resolvedAt && isReopenable(existing, firedAt(incident), this.options.flapHoldMs)) {
+      const status = reopenedStatus(existing.status, incident, sameIncident);
+      await this.write(path, { ...existing, status });
+      return { result: { created: false, ref, reopened: true }, occurrences: status.occurrences ?? 0 };
+    }
+    if (!sameIncident) return undefined;
+    const status = mergeOpenStatus(existing.status, openStatus(incident));
+    if (status) await this.write(path, { ...existing, status });
+    return { result: { created: false, ref }, occurrences: (status ?? existing.status)?.occurrences ?? 0 };
+  }
+
+  /**
+   * The resource of a fingerprint this sink resolved last, if it may open again now
+   * (isReopenable). Read from the resolutions it remembers, not from a listing of the directory:
+   * that would read every file of the namespace for every new incident.
+   */
+  private async findReopenable(namespace: string, incident: OpenIncident): Promise<RemediationRequest | undefined> {
+    const key = `${namespace}/${incident.signal.fingerprint}`;
+    const name = this.recentlyResolved.get(key);
+    if (name === undefined) return undefined;
+    const object = await this.read(this.path(namespace, name));
+    if (object && isReopenable(object, firedAt(incident), this.options.flapHoldMs)) return object;
+    this.recentlyResolved.delete(key);
+    return undefined;
+  }
+
+  /** Remembers a resolution for findReopenable: bounded, the oldest forgotten first. */
+  private rememberResolved(namespace: string, fingerprint: string, name: string): void {
+    if (this.options.flapHoldMs <= 0) return;
+    const key = `${namespace}/${fingerprint}`;
+    this.recentlyResolved.delete(key);
+    if (this.recentlyResolved.size >= MAX_REMEMBERED_RESOLUTIONS) this.recentlyResolved.delete(this.recentlyResolved.keys().next().value ?? '');
+    this.recentlyResolved.set(key, name);
   }
 
   async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
@@ -99,6 +166,7 @@ export class FileSink implements RemediationSink {
       if (existing === undefined) return {};
       const status = applyStatus(existing.status, resolutionStatus(request));
       if (status) await this.write(path, { ...existing, status });
+      this.rememberResolved(namespace, request.signal.fingerprint, name);
       return { ref: { namespace, name } };
     });
   }
@@ -115,11 +183,14 @@ export class FileSink implements RemediationSink {
     return objects.filter((object): object is RemediationRequest => object !== undefined);
   }
 
+  private async ofFingerprint(namespace: string, fingerprint: string): Promise<RemediationRequest[]> {
+    return (await this.list(namespace)).filter((object) => object.metadata.labels[LABEL_FINGERPRINT] === fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS) && object.spec.fingerprint === fingerprint);
+  }
+
   /** The newest unresolved resource of a fingerprint in a namespace. */
   private async findOpen(namespace: string, fingerprint: string): Promise<string | undefined> {
-    return (await this.list(namespace))
-      .filter((object) => object.metadata.labels[LABEL_FINGERPRINT] === fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS))
-      .filter((object) => object.spec.fingerprint === fingerprint && !object.status?.resolvedAt)
+    return (await this.ofFingerprint(namespace, fingerprint))
+      .filter((object) => !object.status?.resolvedAt)
       .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]?.metadata.name;
   }
 

@@ -20,6 +20,8 @@ import {
   endedStormStatus,
   STORM_END_MARGIN_MS,
   FINGERPRINT_LABEL_DIGITS,
+  firedAt,
+  isReopenable,
   isTerminal,
   LABEL_ALERTNAME,
   LABEL_FINGERPRINT,
@@ -28,7 +30,9 @@ import {
   LABEL_STORM,
   MEMBER_LIST_CAP,
   memberName,
+  mergeOpenStatus,
   openStatus,
+  reopenedStatus,
   resolutionStatus,
   resourceName,
   RR_GROUP,
@@ -60,6 +64,11 @@ export interface KubernetesSinkOptions {
   readonly dedupWindowMs: number;
   /** The creates' rate and concurrency (CREATE_LIMITER_DEFAULTS when absent). */
   readonly creates?: CreateLimiterOptions;
+  /**
+   * Flap damping (FLAP_HOLD_TIME): an incident that fires again at most this long after it
+   * resolved opens its resource again (status.reopenCount) instead of a new one; 0: never.
+   */
+  readonly flapHoldMs: number;
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
@@ -85,6 +94,10 @@ const statusConflicts = counter({
 const closedByWindow = counter({
   name: 'alertgate_kube_closed_past_window_total',
   help: 'Open resources closed because their incident was last seen longer ago than DEDUP_WINDOW (a new firing opened a new incident).',
+});
+const reopenedTotal = counter({
+  name: 'alertgate_kube_reopened_total',
+  help: 'Resolved resources opened again because their incident fired again within FLAP_HOLD_TIME (flap damping).',
 });
 const fallbackMissingTotal = counter({
   name: 'alertgate_kube_fallback_namespace_missing_total',
@@ -319,17 +332,25 @@ export class KubernetesSink implements RemediationSink {
     return this.list(namespace, `${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`, 'alertname');
   }
 
-  /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
-  private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
+  /** The resources of a fingerprint in a namespace, this writer's own last writes included. */
+  private async ofFingerprint(namespace: string, fingerprint: string): Promise<RemediationRequest[]> {
     const head = fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS);
     const listed =
       this.synced && this.informer
         ? (this.informer.list(namespace) as unknown as RemediationRequest[]).filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head)
         : await this.list(namespace, `${LABEL_FINGERPRINT}=${head}`, 'fingerprint');
-    const items = this.withOwnWrites(namespace, head, listed);
-    return items
-      .filter((item) => item.spec.fingerprint === fingerprint && !item.status?.resolvedAt && !isTerminal(item))
-      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+    return this.withOwnWrites(namespace, head, listed).filter((item) => item.spec.fingerprint === fingerprint);
+  }
+
+  /** The newest resource of a fingerprint in a namespace that is neither resolved nor ended. */
+  private async findOpen(namespace: string, fingerprint: string): Promise<RemediationRequest | undefined> {
+    return newestOpen(await this.ofFingerprint(namespace, fingerprint));
+  }
+
+  /** Of a fingerprint's resources, the one that resolved last, if it may open again now (isReopenable). */
+  private newestReopenable(items: readonly RemediationRequest[], firedAtMs: number): RemediationRequest | undefined {
+    if (this.options.flapHoldMs <= 0) return undefined;
+    return items.filter((item) => isReopenable(item, firedAtMs, this.options.flapHoldMs)).sort((a, b) => (b.status?.resolvedAt ?? '').localeCompare(a.status?.resolvedAt ?? ''))[0];
   }
 
   private namespaceMissing(namespace: string): boolean {
@@ -372,6 +393,7 @@ export class KubernetesSink implements RemediationSink {
     // A trimmed signal cannot become a resource: the caller sends it again whole.
     const signalRequired = { created: false, ref: { namespace, name }, signalRequired: true } as const;
     let current = await this.read(namespace, name);
+    if (current && !isOpen(current) && isReopenable(current, firedAt(incident), this.options.flapHoldMs)) return this.reopen(current, incident, options);
     if (current && !isOpen(current)) {
       // The controller finished this incident while the alert kept firing, or it was resolved
       // and Redis still had it (a failover's replica behind its master): a new incident.
@@ -381,7 +403,8 @@ export class KubernetesSink implements RemediationSink {
       this.coalescer.schedule({ namespace, name }, openStatus(incident));
       return { created: false, ref: { namespace, name } };
     }
-    const open = await this.findOpen(namespace, signal.fingerprint);
+    const ofFingerprint = await this.ofFingerprint(namespace, signal.fingerprint);
+    const open = newestOpen(ofFingerprint);
     if (open && (!this.pastWindow(open) || !(await this.closePastWindow(open)))) {
       // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on
       // from what it has recorded, including counts this writer has not flushed yet. (Counts
@@ -392,6 +415,9 @@ export class KubernetesSink implements RemediationSink {
       this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
       return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
     }
+    // Resolved moments ago and firing again (a flapping alert): the same resource, reopened.
+    const resolved = this.newestReopenable(ofFingerprint, firedAt(incident));
+    if (resolved) return this.reopen(resolved, incident, options);
     if (options.mayCreate === false) return signalRequired;
     const object = buildRemediationRequest(incident, namespace);
     const outcome = await this.create(object, options.deadlineAt);
@@ -557,6 +583,35 @@ export class KubernetesSink implements RemediationSink {
     return !seenAgain;
   }
 
+  /**
+   * Opens a resolved resource again for a firing of its incident: written at once (a resolution
+   * was, and the two must not be reordered in memory). The dedup window adopts its incident, so
+   * that later repeats land on it. When a fresh read shows it finished meanwhile, or past the
+   * hold time, the firing opens a new incident instead.
+   */
+  private async reopen(object: RemediationRequest, incident: OpenIncident, options: OpenOptions): Promise<OpenResult> {
+    const ref = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const sameIncident = object.spec.incidentId === incident.incidentId;
+    let occurrences = 0;
+    let stillOpen = false;
+    const written = await this.writeStatusOf(ref, (fresh) => {
+      if (isOpen(fresh)) {
+        // Reopened by another firing meanwhile: this one is a repeat on it.
+        stillOpen = true;
+        occurrences = sameIncident ? Math.max(fresh.status?.occurrences ?? 0, incident.occurrences) : (fresh.status?.occurrences ?? 0) + incident.occurrences;
+        return mergeOpenStatus(fresh.status, { ...openStatus(incident), occurrences });
+      }
+      if (!isReopenable(fresh, firedAt(incident), this.options.flapHoldMs)) return undefined;
+      const status = reopenedStatus(fresh.status, incident, sameIncident);
+      occurrences = status.occurrences ?? incident.occurrences;
+      return status;
+    });
+    if (!written && !stillOpen) return this.openNew(incident, ref.namespace, options);
+    if (!stillOpen) reopenedTotal.inc();
+    const adopted = sameIncident ? {} : { adopted: { incidentId: object.spec.incidentId, occurrences } };
+    return { created: false, ref, reopened: !stillOpen, ...adopted };
+  }
+
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */
   private async openNew(incident: OpenIncident, namespace: string, options: OpenOptions): Promise<OpenResult> {
     const now = Date.now();
@@ -614,7 +669,7 @@ export class KubernetesSink implements RemediationSink {
               namespace: target.namespace,
               plural: RR_PLURAL,
               name: target.name,
-              body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status },
+              body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status: mergePatchOf(fresh.status, status) },
               fieldManager: FIELD_MANAGER,
             },
             mergePatch,
@@ -762,6 +817,21 @@ export class KubernetesSink implements RemediationSink {
 function notOlder(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
   return BigInt(a) >= BigInt(b);
+}
+
+/** The newest of a fingerprint's resources that is neither resolved nor ended. */
+function newestOpen(items: readonly RemediationRequest[]): RemediationRequest | undefined {
+  return items.filter((item) => !item.status?.resolvedAt && !isTerminal(item)).sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+}
+
+/**
+ * The merge patch that makes `current` into `next`: `next`'s fields, and null for a field that
+ * `next` no longer has (a reopened resource's resolvedAt), which a merge patch removes.
+ */
+function mergePatchOf(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(current ?? {})) if (!(key in next)) patch[key] = null;
+  return patch;
 }
 
 const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });

@@ -2,7 +2,7 @@ import { type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
 import { testSignal } from '@alertgate/testing';
 
-import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, labelValue, mergeOpenStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal =>
   testSignal({ alertname, severity: 'critical', namespace, labels: { alertname, namespace, ...labels }, target: { kind: 'pod', name: labels['pod'] ?? 'p' } });
@@ -24,6 +24,22 @@ describe('RemediationRequest model', () => {
     expect(labelValue('Kube Pod/CrashLooping')).toBe('Kube_Pod_CrashLooping');
     expect(labelValue('-x-')).toBe('x');
     expect(labelValue('v'.repeat(100))).toHaveLength(63);
+  });
+
+  it('reopens a resolved resource only within the hold time, when it resolved from its alert and no controller finished it', () => {
+    const resolvedAt = '2026-01-01T00:00:00.000Z';
+    const at = Date.parse(resolvedAt);
+    const resolved = { status: { resolvedAt, alertState: 'Resolved' as const, phase: 'Pending', occurrences: 4, reopenCount: 1 } };
+    expect(isReopenable(resolved, at + 60_000, 60_000)).toBe(true);
+    expect(isReopenable(resolved, at + 60_001, 60_000)).toBe(false);
+    expect(isReopenable(resolved, at, 0)).toBe(false);
+    expect(isReopenable({ status: { ...resolved.status, phase: 'Completed' } }, at, 60_000)).toBe(false);
+    expect(isReopenable({ status: { ...resolved.status, closedReason: 'DedupWindowExpired' as const } }, at, 60_000)).toBe(false);
+    expect(isReopenable({ status: { phase: 'Pending', alertState: 'Firing' as const } }, at, 60_000)).toBe(false);
+    const firing = { signal: signal({}), incidentId: 'abcdef012345-2', firstSeenMs: at + 1_000, lastSeenMs: at + 1_000, occurrences: 1 };
+    expect(reopenedStatus(resolved.status, firing, false)).toEqual({ alertState: 'Firing', phase: 'Pending', occurrences: 5, reopenCount: 2, lastSeen: '2026-01-01T00:00:01.000Z' });
+    // dedup still had the incident: its count is the whole count.
+    expect(reopenedStatus(resolved.status, { ...firing, occurrences: 6 }, true).occurrences).toBe(6);
   });
 
   it('merges status without ever going backwards', () => {

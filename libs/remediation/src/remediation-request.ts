@@ -54,6 +54,8 @@ export interface RemediationRequestStatus {
   alertState?: 'Firing' | 'Resolved';
   /** Why alertgate closed the incident without a resolution from the alert. */
   closedReason?: 'DedupWindowExpired';
+  /** Times the incident fired again within the flap hold time after it resolved (FLAP_HOLD_TIME). */
+  reopenCount?: number;
 }
 
 export interface RemediationRequest {
@@ -118,6 +120,41 @@ export interface OpenIncident {
 
 export function isTerminal(object: Pick<RemediationRequest, 'status'> | undefined): boolean {
   return TERMINAL_PHASES.has(object?.status?.phase ?? '');
+}
+
+/**
+ * Whether a resolved resource opens again for a firing of its incident (flap damping): it
+ * resolved from its alert (not closed by the dedup window: that incident was over), no controller
+ * finished it, and the firing started at most `holdMs` after the resolution. The gap is read from
+ * the alert's own times (firedAt): Alertmanager delivers a resolution and the next firing up to a
+ * group interval late, so the time of arrival would count its delays as quiet time.
+ */
+export function isReopenable(object: Pick<RemediationRequest, 'status'>, firedAtMs: number, holdMs: number): boolean {
+  const resolvedAt = Date.parse(object.status?.resolvedAt ?? '');
+  if (Number.isNaN(resolvedAt) || holdMs <= 0 || isTerminal(object) || object.status?.closedReason !== undefined) return false;
+  return firedAtMs - resolvedAt <= holdMs;
+}
+
+/** When an incident's firing started: its alert's startsAt, else (a trimmed repeat) now. */
+export function firedAt(incident: OpenIncident): number {
+  return toMillis(incident.signal.startsAt) ?? Date.now();
+}
+
+/**
+ * The status of a resolved resource opened again by a firing of its incident: firing, not
+ * resolved, its reopenCount one more. A new incident's deliveries (dedup opened it anew) add to
+ * what the resource recorded; the same incident's (dedup still had it) are its whole count.
+ */
+export function reopenedStatus(current: RemediationRequestStatus | undefined, incident: OpenIncident, sameIncident: boolean): RemediationRequestStatus {
+  const { resolvedAt: _resolvedAt, ...rest } = current ?? {};
+  const lastSeen = latest(current?.lastSeen, iso(incident.lastSeenMs));
+  return {
+    ...rest,
+    alertState: 'Firing',
+    reopenCount: (current?.reopenCount ?? 0) + 1,
+    occurrences: sameIncident ? Math.max(current?.occurrences ?? 0, incident.occurrences) : (current?.occurrences ?? 0) + incident.occurrences,
+    ...(lastSeen ? { lastSeen } : {}),
+  };
 }
 
 /**
@@ -204,6 +241,8 @@ export function combineStatus(a: RemediationRequestStatus, b: RemediationRequest
   const combined: RemediationRequestStatus = { ...a, ...b };
   const occurrences = Math.max(a.occurrences ?? 0, b.occurrences ?? 0);
   if (occurrences > 0) combined.occurrences = occurrences;
+  const reopenCount = Math.max(a.reopenCount ?? 0, b.reopenCount ?? 0);
+  if (reopenCount > 0) combined.reopenCount = reopenCount;
   const firstSeen = min(a.firstSeen, b.firstSeen);
   const lastSeen = latest(a.lastSeen, b.lastSeen);
   const resolvedAt = latest(a.resolvedAt, b.resolvedAt);

@@ -13,6 +13,8 @@ export interface OpenResult {
   readonly adopted?: { readonly incidentId: string; readonly occurrences: number };
   /** open() with mayCreate false would have had to create the resource: nothing was changed. */
   readonly signalRequired?: boolean;
+  /** A resolved resource of the incident was opened again (flap damping: FLAP_HOLD_TIME). */
+  readonly reopened?: boolean;
 }
 
 export interface OpenOptions {

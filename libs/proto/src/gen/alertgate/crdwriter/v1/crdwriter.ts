@@ -114,6 +114,12 @@ export enum Effect {
    * under the same name, and defers it (ApplyBatchResponse.retry_after).
    */
   EFFECT_IN_PROGRESS = 9,
+  /**
+   * EFFECT_REOPENED - ACTION_OPEN of an incident that resolved within the crd-writer's flap hold time
+   * (FLAP_HOLD_TIME): the same resource was opened again, counting status.reopenCount, and the
+   * dedup window adopted its incident.
+   */
+  EFFECT_REOPENED = 10,
   UNRECOGNIZED = -1,
 }
 
@@ -149,6 +155,9 @@ export function effectFromJSON(object: any): Effect {
     case 9:
     case "EFFECT_IN_PROGRESS":
       return Effect.EFFECT_IN_PROGRESS;
+    case 10:
+    case "EFFECT_REOPENED":
+      return Effect.EFFECT_REOPENED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -178,6 +187,8 @@ export function effectToJSON(object: Effect): string {
       return "EFFECT_NOT_STARTED";
     case Effect.EFFECT_IN_PROGRESS:
       return "EFFECT_IN_PROGRESS";
+    case Effect.EFFECT_REOPENED:
+      return "EFFECT_REOPENED";
     case Effect.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
