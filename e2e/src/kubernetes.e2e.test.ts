@@ -307,6 +307,51 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
   });
 });
 
+describe('Warning-event incidents resolved when quiet (EVENT_QUIET_TIME), on a real API server', () => {
+  const QUIET_S = 2;
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-quiet');
+    fixture = await PipelineFixture.start('kubequiet', {
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, EVENT_QUIET_TIME: `${QUIET_S}s`, STORM_END_INTERVAL: '200ms', STATUS_FLUSH_INTERVAL: '200ms' },
+        'ingest-gateway': { STORM: 'off', EVENT_OWNER_RESOLUTION: 'off' },
+      },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  const warning = (pod: string) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${pod}.1`, namespace: ns },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: ns },
+    reason: 'BackOff',
+    type: 'Warning',
+    firstTimestamp: new Date().toISOString(),
+  });
+
+  it('an event incident with no event for the quiet time is resolved with the reason, an alert is not; the next event opens a new incident', async () => {
+    const [alertOpened] = (await fixture.postAlerts(amWebhook([amAlert({ alertname: 'StillFiring', namespace: ns, pod: 'a-1' })]))).json['results'] as Result[];
+    expect(alertOpened?.outcome).toBe('created');
+    const [opened] = (await fixture.post('/api/v1/signals/kubernetes-event', warning('web-1'))).json['results'] as Result[];
+    expect(opened?.outcome).toBe('created');
+    const closed = await eventually('the quiet event incident resolved', async () => {
+      const found = (await listRemediationRequests(ns)).find((item) => item.metadata.name === opened?.remediationRequest?.name);
+      return found?.status?.resolvedAt ? found : undefined;
+    });
+    expect(closed.status).toMatchObject({ alertState: 'Resolved', closedReason: 'EventsQuiet' });
+    expect(Date.parse(closed.status?.resolvedAt ?? '')).toBe(Date.parse(closed.status?.lastSeen ?? '') + QUIET_S * 1000);
+    // Older than the event's resource, and firing all along: alerts resolve from Alertmanager only.
+    const alert = (await listRemediationRequests(ns)).find((item) => item.metadata.name === alertOpened?.remediationRequest?.name);
+    expect(alert?.status?.resolvedAt).toBeUndefined();
+    const [next] = (await fixture.post('/api/v1/signals/kubernetes-event', warning('web-1'))).json['results'] as Result[];
+    expect(next?.outcome).toBe('created');
+    expect(next?.remediationRequest?.name).not.toBe(opened?.remediationRequest?.name);
+  });
+});
+
 describe('the dedup window on a real API server', () => {
   const WINDOW_S = 2;
   let fixture: PipelineFixture;

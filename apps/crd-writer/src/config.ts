@@ -30,6 +30,8 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly dedupWindowMs: number;
   /** Flap damping: a resolved incident firing again within this reopens its resource (0 = never). */
   readonly flapHoldMs: number;
+  /** A Warning event's incident not seen for this long is resolved (0 = never). */
+  readonly eventQuietMs: number;
   /** How often aggregates of storms that are over are resolved (0 = never). */
   readonly stormEndIntervalMs: number;
   /** The Lease that elects the one replica doing single-actor work (the storm-end sweep), with the kubernetes sink. */
@@ -51,6 +53,13 @@ export const DEFAULT_PORT = 50054;
  * stays one incident, and one that stayed resolved for longer comes back as a new one.
  */
 export const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
+
+/**
+ * Thirty minutes: a Warning event repeats while its cause lasts (the kubelet's crash-loop
+ * back-off, for one, tops out at 5 minutes), and an event exporter forwards each repeat; half an
+ * hour without one means the cause is gone. Kept under the API server's event TTL (1h).
+ */
+export const DEFAULT_EVENT_QUIET_MS = 30 * 60_000;
 
 /** The creates' client-side rate and concurrency (docs/operations.md): client-go's QPS and burst, for creates. */
 function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
@@ -114,6 +123,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     flapHoldMs: reader.durationMs('FLAP_HOLD_TIME', DEFAULT_FLAP_HOLD_MS, { min: 0, max: 86_400_000 }),
+    eventQuietMs: reader.durationMs('EVENT_QUIET_TIME', DEFAULT_EVENT_QUIET_MS, { min: 0, max: 30 * 86_400_000 }),
     stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
     leaderLease: readLeaderLease(reader),
   };

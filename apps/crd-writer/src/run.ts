@@ -39,7 +39,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     sink = new NullSink();
     logger.warn('SINK=null: RemediationRequests are not written anywhere (benchmarks only)');
   } else if (config.sink.kind === 'file') {
-    sink = new FileSink({ root: config.sink.directory, flapHoldMs: config.flapHoldMs });
+    sink = new FileSink({ root: config.sink.directory, flapHoldMs: config.flapHoldMs, eventQuietMs: config.eventQuietMs });
   } else {
     const kube = new KubernetesSink({
       access: config.sink.access,
@@ -48,6 +48,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       creates: config.sink.creates,
       dedupWindowMs: config.dedupWindowMs,
       flapHoldMs: config.flapHoldMs,
+      eventQuietMs: config.eventQuietMs,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
       // so the next firing opens a new incident (docs/design.md §4).
@@ -87,8 +88,9 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     // (over 15 s with 18,000 resources).
     void sink.start().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'watch not started; terminal phases will be noticed on the next firing'));
   }
-  // A storm's aggregate is resolved once its storm is over (its storm.endsAt passed): nobody else
-  // would notice, since the storm service only learns of the end from the key's next alert.
+  // A storm's aggregate is resolved once its storm is over (its storm.endsAt passed), and a
+  // Warning event's incident once it is quiet: nobody else would notice, since the storm service
+  // only learns of the end from the key's next alert, and events never resolve.
   // With several replicas one does it at a time: the holder of the leader Lease.
   const elector = sink instanceof KubernetesSink && config.sink.kind === 'kubernetes' ? new LeaseElector({ access: config.sink.access, ...config.leaderLease, logger }) : undefined;
   elector?.start();
@@ -99,8 +101,10 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     try {
       const ended = await sink.endStorms(Date.now());
       if (ended > 0) logger.info({ ended }, 'storm aggregates resolved: their storms are over');
+      const quiet = await sink.closeQuietEvents(Date.now());
+      if (quiet > 0) logger.info({ resolved: quiet }, 'Warning-event incidents resolved: no event of them for EVENT_QUIET_TIME');
     } catch (err) {
-      logger.warn({ err: errorMessage(err) }, 'could not resolve the aggregates of ended storms; will retry');
+      logger.warn({ err: errorMessage(err) }, 'could not resolve ended storms or quiet event incidents; will retry');
     } finally {
       endingStorms = false;
     }

@@ -31,6 +31,7 @@ function fakeSink(opened: string[]): RemediationSink {
     resolve: never,
     fold: never,
     endStorms: never,
+    closeQuietEvents: never,
     check: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

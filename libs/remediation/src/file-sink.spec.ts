@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AlertgateError } from '@alertgate/errors';
-import { type Signal } from '@alertgate/proto';
+import { Source, type Signal } from '@alertgate/proto';
 import { testSignal } from '@alertgate/testing';
 import { parse } from 'yaml';
 
@@ -23,7 +23,7 @@ describe('FileSink', () => {
 
   // A trimmed repeat (the gateway leaves labels and annotations out) cannot become a resource.
   it('asks for the whole signal instead of creating from a trimmed one, and updates with it', async () => {
-    const sink = new FileSink({ root, flapHoldMs: 0 });
+    const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const trimmed = await sink.open(incident(2, 2_000), 'data', { mayCreate: false });
     expect(trimmed).toMatchObject({ created: false, signalRequired: true });
     expect(() => readdirSync(join(root, 'data'))).toThrow();
@@ -34,7 +34,7 @@ describe('FileSink', () => {
   });
 
   it('creates once, merges status on repeats, resolves by id and by fingerprint', async () => {
-    const sink = new FileSink({ root, flapHoldMs: 0 });
+    const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const first = await sink.open(incident(1, 1_000), 'data');
     expect(first.created).toBe(true);
     const again = await Promise.all([sink.open(incident(3, 3_000), 'data'), sink.open(incident(2, 2_000), 'data')]);
@@ -48,7 +48,7 @@ describe('FileSink', () => {
   });
 
   it('reopens a resource resolved within the flap hold time, for a new incident of its fingerprint, and counts it', async () => {
-    const sink = new FileSink({ root, flapHoldMs: 60_000 });
+    const sink = new FileSink({ root, flapHoldMs: 60_000, eventQuietMs: 0 });
     const first = await sink.open(incident(2, 2_000), 'data');
     await sink.resolve({ signal, incidentId: incident(2, 2_000).incidentId, resolvedAtMs: Date.now(), occurrences: 2, lastSeenMs: 2_000 }, 'data');
     // dedup forgot the resolved incident: the firing is a new one, under a new id.
@@ -63,7 +63,7 @@ describe('FileSink', () => {
   it('opens a new resource after the flap hold time, and with flap damping off', async () => {
     for (const flapHoldMs of [1, 0]) {
       const dir = mkdtempSync(join(tmpdir(), 'file-sink-hold-'));
-      const sink = new FileSink({ root: dir, flapHoldMs });
+      const sink = new FileSink({ root: dir, flapHoldMs, eventQuietMs: 0 });
       await sink.open(incident(1, 1_000), 'data');
       await sink.resolve({ signal, incidentId: incident(1, 1).incidentId, resolvedAtMs: Date.now() - 1_000, occurrences: 1, lastSeenMs: 1_000 }, 'data');
       const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` }, 'data');
@@ -72,13 +72,25 @@ describe('FileSink', () => {
     }
   });
 
+  it('resolves the Warning event incidents it opened once quiet, and no alert', async () => {
+    const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 60_000 });
+    const event = { ...incident(1, 10_000), signal: { ...signal, source: Source.SOURCE_KUBERNETES_EVENT } };
+    const opened = await sink.open(event, 'data');
+    await sink.open({ ...incident(1, 10_000), incidentId: `${fingerprint.slice(0, 12)}-alert` }, 'data');
+    expect(await sink.closeQuietEvents(69_999)).toBe(0);
+    expect(await sink.closeQuietEvents(70_000)).toBe(1);
+    expect(await sink.closeQuietEvents(80_000)).toBe(0);
+    const stored = parse(readFileSync(join(root, 'data', `${opened.ref.name}.yaml`), 'utf8')) as { status: Record<string, unknown> };
+    expect(stored.status).toMatchObject({ alertState: 'Resolved', closedReason: 'EventsQuiet', resolvedAt: '1970-01-01T00:01:10.000Z' });
+  });
+
   it('refuses names that are not Kubernetes names (no path can escape the root)', async () => {
-    const sink = new FileSink({ root, flapHoldMs: 0 });
+    const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     await expect(sink.open(incident(1, 1), '../etc')).rejects.toBeInstanceOf(AlertgateError);
   });
 
   it('resolves a storm aggregate once its storm is over, not before, and only once', async () => {
-    const sink = new FileSink({ root, flapHoldMs: 0 });
+    const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const storm = (endsAtMs: number) => ({
       signal,
       storm: { key: 'data/DiskFull', keyFingerprint: 'e'.repeat(64), keyLabels: ['namespace', 'alertname'], type: 'rate' as const, startMs: 1_000, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs, aggregate: { namespace: 'data', name: 'storm-diskfull-e' } },

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile, access } from 'node:fs/pro
 import { join } from 'node:path';
 
 import { AlertgateError, Code } from '@alertgate/errors';
+import { Source } from '@alertgate/proto';
 import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { parse, stringify } from 'yaml';
 
@@ -20,6 +21,7 @@ import {
   LABEL_FINGERPRINT,
   mergeOpenStatus,
   openStatus,
+  quietEventStatus,
   reopenedStatus,
   resolutionStatus,
   resourceName,
@@ -30,8 +32,8 @@ import {
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-/** Resolutions remembered for flap damping; a flap older than the hold time needs none. */
-const MAX_REMEMBERED_RESOLUTIONS = 10_000;
+/** Resolutions (flap damping) and open event incidents (quiet time) remembered, each at most. */
+const MAX_REMEMBERED = 10_000;
 
 /**
  * Writes each RemediationRequest as `<root>/<namespace>/<name>.yaml`: the object the API server
@@ -43,6 +45,8 @@ export interface FileSinkOptions {
   readonly root: string;
   /** Flap damping, as the kubernetes sink's (FLAP_HOLD_TIME); 0: never. */
   readonly flapHoldMs: number;
+  /** A Warning event's incident not seen for this long is resolved (EVENT_QUIET_TIME); 0: never. */
+  readonly eventQuietMs: number;
 }
 
 export class FileSink implements RemediationSink {
@@ -51,6 +55,11 @@ export class FileSink implements RemediationSink {
   private readonly mutex = new KeyedMutex();
   /** Resolutions this sink wrote, by namespace and fingerprint: the resource's name. */
   private readonly recentlyResolved = new Map<string, string>();
+  /**
+   * The Warning events' resources this sink opened, by path, for closeQuietEvents: reading every
+   * file of the directory on each sweep would cost as much as the resources it holds.
+   */
+  private readonly openEvents = new Set<string>();
 
   constructor(private readonly options: FileSinkOptions) {
     this.root = options.root;
@@ -106,6 +115,7 @@ export class FileSink implements RemediationSink {
       object.metadata.creationTimestamp = new Date().toISOString();
       object.status = { phase: 'Pending', ...object.status };
       await this.write(this.path(namespace, name), object);
+      this.rememberEvent(incident, this.path(namespace, name));
       return { created: true, ref };
     });
   }
@@ -122,6 +132,7 @@ export class FileSink implements RemediationSink {
     if (existing.status?.resolvedAt && isReopenable(existing, firedAt(incident), this.options.flapHoldMs)) {
       const status = reopenedStatus(existing.status, incident, sameIncident);
       await this.write(path, { ...existing, status });
+      this.rememberEvent(incident, path);
       return { result: { created: false, ref, reopened: true }, occurrences: status.occurrences ?? 0 };
     }
     if (!sameIncident) return undefined;
@@ -145,12 +156,35 @@ export class FileSink implements RemediationSink {
     return undefined;
   }
 
+  private rememberEvent(incident: OpenIncident, path: string): void {
+    if (this.options.eventQuietMs <= 0 || incident.signal.source !== Source.SOURCE_KUBERNETES_EVENT) return;
+    if (this.openEvents.size >= MAX_REMEMBERED) this.openEvents.delete(this.openEvents.values().next().value ?? '');
+    this.openEvents.add(path);
+  }
+
+  /** Resolves the Warning events' incidents this sink opened that are quiet (quietEventStatus). */
+  async closeQuietEvents(nowMs: number): Promise<number> {
+    let closed = 0;
+    for (const path of [...this.openEvents]) {
+      await this.mutex.run(path, async () => {
+        const current = await this.read(path);
+        const status = current ? quietEventStatus(current, nowMs, this.options.eventQuietMs) : undefined;
+        if (current && status) {
+          await this.write(path, { ...current, status });
+          closed += 1;
+        }
+        if (!current || current.status?.resolvedAt || status) this.openEvents.delete(path);
+      });
+    }
+    return closed;
+  }
+
   /** Remembers a resolution for findReopenable: bounded, the oldest forgotten first. */
   private rememberResolved(namespace: string, fingerprint: string, name: string): void {
     if (this.options.flapHoldMs <= 0) return;
     const key = `${namespace}/${fingerprint}`;
     this.recentlyResolved.delete(key);
-    if (this.recentlyResolved.size >= MAX_REMEMBERED_RESOLUTIONS) this.recentlyResolved.delete(this.recentlyResolved.keys().next().value ?? '');
+    if (this.recentlyResolved.size >= MAX_REMEMBERED) this.recentlyResolved.delete(this.recentlyResolved.keys().next().value ?? '');
     this.recentlyResolved.set(key, name);
   }
 

@@ -32,6 +32,7 @@ import {
   memberName,
   mergeOpenStatus,
   openStatus,
+  quietEventStatus,
   reopenedStatus,
   resolutionStatus,
   resourceName,
@@ -69,6 +70,8 @@ export interface KubernetesSinkOptions {
    * resolved opens its resource again (status.reopenCount) instead of a new one; 0: never.
    */
   readonly flapHoldMs: number;
+  /** A Warning event's incident not seen for this long is resolved (EVENT_QUIET_TIME); 0: never. */
+  readonly eventQuietMs: number;
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
@@ -94,6 +97,10 @@ const statusConflicts = counter({
 const closedByWindow = counter({
   name: 'alertgate_kube_closed_past_window_total',
   help: 'Open resources closed because their incident was last seen longer ago than DEDUP_WINDOW (a new firing opened a new incident).',
+});
+const closedQuietTotal = counter({
+  name: 'alertgate_kube_closed_events_quiet_total',
+  help: 'Open resources of Warning events resolved because no event of them was seen for EVENT_QUIET_TIME.',
 });
 const reopenedTotal = counter({
   name: 'alertgate_kube_reopened_total',
@@ -708,6 +715,24 @@ export class KubernetesSink implements RemediationSink {
       if (await this.writeStatusOf(target, (fresh) => endedStormStatus(fresh, nowMs, grace))) ended += 1;
     }
     return ended;
+  }
+
+  /**
+   * Resolves the quiet Warning-event incidents (quietEventStatus), from the watch's cache: with no
+   * synced watch it waits for the next call rather than list every resource.
+   */
+  async closeQuietEvents(nowMs: number): Promise<number> {
+    if (this.options.eventQuietMs <= 0 || !this.synced || !this.informer) return 0;
+    const quiet = this.options.eventQuietMs;
+    let closed = 0;
+    for (const listed of this.informer.list() as unknown as RemediationRequest[]) {
+      // Status this replica has not written yet counts: a repeat just now moved lastSeen on.
+      if (!quietEventStatus(this.withPending(listed), nowMs, quiet)) continue;
+      const target = { namespace: listed.metadata.namespace, name: listed.metadata.name };
+      if (await this.writeStatusOf(target, (fresh) => quietEventStatus(this.withPending(fresh), nowMs, quiet))) closed += 1;
+    }
+    if (closed > 0) closedQuietTotal.inc(closed);
+    return closed;
   }
 
   /**

@@ -40,6 +40,10 @@ export class NullSink implements RemediationSink {
     return Promise.resolve(0);
   }
 
+  closeQuietEvents(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   check(): Promise<void> {
     return Promise.resolve();
   }

@@ -2,7 +2,7 @@ import { type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
 import { testSignal } from '@alertgate/testing';
 
-import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, quietEventStatus, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal =>
   testSignal({ alertname, severity: 'critical', namespace, labels: { alertname, namespace, ...labels }, target: { kind: 'pod', name: labels['pod'] ?? 'p' } });
@@ -40,6 +40,16 @@ describe('RemediationRequest model', () => {
     expect(reopenedStatus(resolved.status, firing, false)).toEqual({ alertState: 'Firing', phase: 'Pending', occurrences: 5, reopenCount: 2, lastSeen: '2026-01-01T00:00:01.000Z' });
     // dedup still had the incident: its count is the whole count.
     expect(reopenedStatus(resolved.status, { ...firing, occurrences: 6 }, true).occurrences).toBe(6);
+  });
+
+  it('resolves a Warning event incident once quiet for the quiet time, as of its last sighting plus that time; never an alert', () => {
+    const event = { ...incident(signal({})), spec: { ...incident(signal({})).spec, source: 'kubernetes-event' as const }, status: { phase: 'Pending', lastSeen: '2026-01-01T00:00:00.000Z', alertState: 'Firing' as const } };
+    const at = Date.parse('2026-01-01T00:00:00.000Z');
+    expect(quietEventStatus(event, at + 59_999, 60_000)).toBeUndefined();
+    expect(quietEventStatus(event, at + 60_000, 60_000)).toEqual({ ...event.status, resolvedAt: '2026-01-01T00:01:00.000Z', alertState: 'Resolved', closedReason: 'EventsQuiet' });
+    expect(quietEventStatus(event, at + 60_000, 0)).toBeUndefined();
+    expect(quietEventStatus({ ...event, spec: { ...event.spec, source: 'alertmanager' } }, at + 3_600_000, 60_000)).toBeUndefined();
+    expect(quietEventStatus({ ...event, status: { ...event.status, phase: 'Completed' } }, at + 3_600_000, 60_000)).toBeUndefined();
   });
 
   it('merges status without ever going backwards', () => {

@@ -52,8 +52,11 @@ export interface RemediationRequestStatus {
   lastSeen?: string;
   resolvedAt?: string;
   alertState?: 'Firing' | 'Resolved';
-  /** Why alertgate closed the incident without a resolution from the alert. */
-  closedReason?: 'DedupWindowExpired';
+  /**
+   * Why alertgate closed the incident without a resolution from the alert: not seen for the
+   * dedup window, or (a Warning event's incident, which never resolves) for EVENT_QUIET_TIME.
+   */
+  closedReason?: 'DedupWindowExpired' | 'EventsQuiet';
   /** Times the incident fired again within the flap hold time after it resolved (FLAP_HOLD_TIME). */
   reopenCount?: number;
 }
@@ -415,6 +418,18 @@ export function aggregateStatus(folded: FoldedSignal, linked: readonly string[])
       ...(folded.storm.endsAtMs > 0 ? { endsAt: new Date(folded.storm.endsAtMs).toISOString() } : {}),
     },
   };
+}
+
+/**
+ * A Warning event's incident never gets a resolution: it is resolved once no event of it was seen
+ * for `quietMs`, as of its last sighting plus that time, with the reason. Undefined when the
+ * resource is not such an incident, or not quiet for long enough yet.
+ */
+export function quietEventStatus(object: Pick<RemediationRequest, 'spec' | 'status' | 'metadata'>, nowMs: number, quietMs: number): RemediationRequestStatus | undefined {
+  if (quietMs <= 0 || object.spec.source !== 'kubernetes-event' || object.status?.resolvedAt || isTerminal(object)) return undefined;
+  const lastSeen = Date.parse(object.status?.lastSeen ?? object.metadata.creationTimestamp ?? '');
+  if (Number.isNaN(lastSeen) || nowMs - lastSeen < quietMs) return undefined;
+  return { ...object.status, resolvedAt: iso(lastSeen + quietMs), alertState: 'Resolved', closedReason: 'EventsQuiet' };
 }
 
 /** What a resolution writes: resolved, and the counts dedup had for the incident (merged, never lowered). */

@@ -67,6 +67,11 @@ export interface RemediationSink {
    * endedStormStatus) and returns how many. The crd-writer calls it periodically.
    */
   endStorms(nowMs: number): Promise<number>;
+  /**
+   * Resolves the Warning events' incidents quiet for longer than the sink's quiet time
+   * (quietEventStatus) and returns how many. The crd-writer calls it with endStorms.
+   */
+  closeQuietEvents(nowMs: number): Promise<number>;
   /** Throws a retryable AlertgateError when the sink cannot be written right now. */
   check(): Promise<void>;
   /** Writes anything pending (coalesced status) and stops background work. */
