@@ -146,7 +146,7 @@ describe('RemediationRequests on a real API server', () => {
     expect(items.filter((item) => item.status?.resolvedAt === undefined)).toEqual([]);
   }, 120_000);
 
-  it('a terminal phase ends the incident: dedup forgets it by watch, the next firing creates a new resource', async () => {
+  it('a terminal phase ends the incident: dedup forgets it by watch, the next firing creates a new resource that refers to it and counts the recurrences', async () => {
     const labels = { alertname: 'Remediated', pod: 'api-2' };
     const [first] = await post(alert(labels));
     const name = first?.remediationRequest?.name ?? '';
@@ -165,6 +165,16 @@ describe('RemediationRequests on a real API server', () => {
       return found.length === 2 && found[1] === 'Pending' ? found : undefined;
     });
     expect(phases).toEqual(['Completed', 'Pending']);
+    // The new incident recurs after the finished one, and says so; a third counts on.
+    const byName = async (wanted: string) => (await listRemediationRequests(ns)).find((item) => item.metadata.name === wanted);
+    expect((await byName(second.remediationRequest?.name ?? ''))?.spec).toMatchObject({ previousRemediationRequestRef: { name }, recurrenceCount: 1 });
+    await kubectl(['patch', 'rr', second.remediationRequest?.name ?? '', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    const third = await eventually('a third incident', async () => {
+      const [result] = await post(alert(labels));
+      return result?.outcome === 'created' ? result : undefined;
+    });
+    expect((await byName(third.remediationRequest?.name ?? ''))?.spec).toMatchObject({ previousRemediationRequestRef: { name: second.remediationRequest?.name }, recurrenceCount: 2 });
+    expect((await byName(name))?.spec.previousRemediationRequestRef).toBeUndefined();
   });
 
   it('a firing for an ended resource whose watch event was missed still opens a new incident', async () => {

@@ -33,6 +33,7 @@ import {
   mergeOpenStatus,
   openStatus,
   quietEventStatus,
+  recurrenceOf,
   reopenedStatus,
   resolutionStatus,
   resourceName,
@@ -426,7 +427,9 @@ export class KubernetesSink implements RemediationSink {
     const resolved = this.newestReopenable(ofFingerprint, firedAt(incident));
     if (resolved) return this.reopen(resolved, incident, options);
     if (options.mayCreate === false) return signalRequired;
-    const object = buildRemediationRequest(incident, namespace);
+    // An earlier incident a controller finished: the new resource says which, so that a
+    // controller can tell a fix that did not hold from a new problem.
+    const object = buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint));
     const outcome = await this.create(object, options.deadlineAt);
     if (outcome === 'no-namespace') {
       if (namespace === this.options.fallbackNamespace) {

@@ -2,7 +2,7 @@ import { type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
 import { testSignal } from '@alertgate/testing';
 
-import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, quietEventStatus, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, quietEventStatus, recurrenceOf, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal =>
   testSignal({ alertname, severity: 'critical', namespace, labels: { alertname, namespace, ...labels }, target: { kind: 'pod', name: labels['pod'] ?? 'p' } });
@@ -50,6 +50,15 @@ describe('RemediationRequest model', () => {
     expect(quietEventStatus(event, at + 60_000, 0)).toBeUndefined();
     expect(quietEventStatus({ ...event, spec: { ...event.spec, source: 'alertmanager' } }, at + 3_600_000, 60_000)).toBeUndefined();
     expect(quietEventStatus({ ...event, status: { ...event.status, phase: 'Completed' } }, at + 3_600_000, 60_000)).toBeUndefined();
+  });
+
+  it('names the newest ended resource of a fingerprint as what a new incident recurs after, counting on from it', () => {
+    const at = (name: string, created: string, phase: string, recurrenceCount?: number) => {
+      const base = incident(signal({}));
+      return { ...base, metadata: { ...base.metadata, name, creationTimestamp: created }, spec: { ...base.spec, ...(recurrenceCount ? { recurrenceCount } : {}) }, status: { phase } };
+    };
+    expect(recurrenceOf([at('open', '2026-01-03T00:00:00Z', 'Pending')])).toBeUndefined();
+    expect(recurrenceOf([at('first', '2026-01-01T00:00:00Z', 'Completed'), at('second', '2026-01-02T00:00:00Z', 'Failed', 1), at('open', '2026-01-03T00:00:00Z', 'Pending')])).toEqual({ previous: 'second', count: 2 });
   });
 
   it('merges status without ever going backwards', () => {

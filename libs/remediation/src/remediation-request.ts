@@ -87,6 +87,12 @@ export interface RemediationRequest {
     annotations: Record<string, string>;
     startsAt?: string;
     storm?: { key: string; type: 'rate' | 'pattern'; windowStart: string };
+    /**
+     * Set when an earlier incident of the fingerprint ended in a terminal phase (a fix that did
+     * not hold, or a new problem): that resource, and how many incidents came before this one.
+     */
+    previousRemediationRequestRef?: { name: string };
+    recurrenceCount?: number;
     alertmanager?: { fingerprint?: string; groupKey?: string; receiver?: string; generatorURL?: string; externalURL?: string };
   };
   status?: RemediationRequestStatus;
@@ -164,7 +170,27 @@ export function reopenedStatus(current: RemediationRequestStatus | undefined, in
  * The resource for an incident, in `namespace`: the alert's own, or the fallback namespace when
  * the alert's does not exist (then the origin is kept in a label and spec.originNamespace).
  */
-export function buildRemediationRequest(incident: OpenIncident, namespace: string): RemediationRequest {
+/** The resource an incident recurs after: the last of its fingerprint that a controller finished. */
+export interface Recurrence {
+  readonly previous: string;
+  /** Incidents of the fingerprint before this one that ended in a terminal phase, this one's predecessor included. */
+  readonly count: number;
+}
+
+/**
+ * What a new incident recurs after, from the resources of its fingerprint: the last one in a
+ * terminal phase, counting on from its own recurrenceCount. Undefined when none ended so.
+ */
+export function recurrenceOf(resources: readonly RemediationRequest[]): Recurrence | undefined {
+  // The chain's newest has the highest count (creation times have whole seconds only: two
+  // incidents of one second would tie).
+  const ended = resources
+    .filter((item) => isTerminal(item))
+    .sort((a, b) => (b.spec.recurrenceCount ?? 0) - (a.spec.recurrenceCount ?? 0) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+  return ended ? { previous: ended.metadata.name, count: (ended.spec.recurrenceCount ?? 0) + 1 } : undefined;
+}
+
+export function buildRemediationRequest(incident: OpenIncident, namespace: string, recurrence?: Recurrence): RemediationRequest {
   const { signal } = incident;
   const am = signal.alertmanager;
   const fallback = namespace !== signal.namespace;
@@ -196,6 +222,7 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
       labels: signal.labels,
       annotations: signal.annotations,
       ...(signal.startsAt ? { startsAt: iso(toMillis(signal.startsAt) ?? 0) } : {}),
+      ...(recurrence ? { previousRemediationRequestRef: { name: recurrence.previous }, recurrenceCount: recurrence.count } : {}),
       ...(am && (am.fingerprint || am.groupKey)
         ? {
             alertmanager: {
