@@ -1,20 +1,11 @@
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
   reason?: string;
 }
 
-const warning = (reason: string, pod: string) => ({
-  apiVersion: 'v1',
-  kind: 'Event',
-  metadata: { name: `${pod}.1`, namespace: 'shop' },
-  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'shop' },
-  reason,
-  type: 'Warning',
-  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
-  firstTimestamp: new Date().toISOString(),
-});
+const warning = (reason: string, pod: string) => warningEvent({ namespace: 'shop', pod, reason });
 
 /** The gateway's count of signals by outcome, read from its /metrics. */
 async function ignoredCount(gatewayUrl: string, source: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
@@ -9,16 +9,7 @@ interface Result {
 const HOUR = 3_600_000;
 const isoAt = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
 
-const warning = (pod: string, lastSeen: string) => ({
-  apiVersion: 'v1',
-  kind: 'Event',
-  metadata: { name: `${pod}.1`, namespace: 'shop' },
-  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'shop' },
-  reason: 'BackOff',
-  type: 'Warning',
-  firstTimestamp: isoAt(-3 * HOUR),
-  lastTimestamp: lastSeen,
-});
+const warning = (pod: string, lastSeen: string) => warningEvent({ namespace: 'shop', pod, firstTimestamp: isoAt(-3 * HOUR), lastTimestamp: lastSeen });
 
 /**
  * A signal's own times against the gateway's clock (ALERT_MAX_FUTURE_SKEW, EVENT_MAX_AGE, at their

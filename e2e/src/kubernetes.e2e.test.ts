@@ -10,7 +10,7 @@ import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
 import { eventually } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
@@ -332,15 +332,8 @@ describe('Warning-event incidents resolved when quiet (EVENT_QUIET_TIME), on a r
   });
   afterAll(() => fixture?.close());
 
-  const warning = (pod: string) => ({
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `${pod}.1`, namespace: ns },
-    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: ns },
-    reason: 'BackOff',
-    type: 'Warning',
-    firstTimestamp: new Date().toISOString(),
-  });
+  const warning = (pod: string) => warningEvent({ namespace: ns, pod });
+
 
   it('an event incident with no event for the quiet time is resolved with the reason, an alert is not; the next event opens a new incident', async () => {
     const [alertOpened] = (await fixture.postAlerts(amWebhook([amAlert({ alertname: 'StillFiring', namespace: ns, pod: 'a-1' })]))).json['results'] as Result[];

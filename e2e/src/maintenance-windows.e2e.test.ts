@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { eventually } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
@@ -14,15 +14,7 @@ const HOUR = 3_600_000;
 const isoAt = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
 const window = (name: string, matchers: string, startsAt: string, endsAt: string): string => `  - name: ${name}\n    matchers: '${matchers}'\n    startsAt: "${startsAt}"\n    endsAt: "${endsAt}"\n`;
 
-const warning = (namespace: string, pod: string) => ({
-  apiVersion: 'v1',
-  kind: 'Event',
-  metadata: { name: `${pod}.1`, namespace },
-  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace },
-  reason: 'BackOff',
-  type: 'Warning',
-  firstTimestamp: isoAt(0),
-});
+const warning = (namespace: string, pod: string) => warningEvent({ namespace, pod });
 
 /**
  * Maintenance windows (MAINTENANCE_WINDOWS_FILE): alerts and Warning events matching an open

@@ -1,6 +1,6 @@
 import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
-import { PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
@@ -29,17 +29,7 @@ async function workload(ns: string): Promise<void> {
   }
 }
 
-const event = (ns: string, pod: string) => ({
-  apiVersion: 'v1',
-  kind: 'Event',
-  metadata: { name: `${pod}.1`, namespace: ns },
-  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: ns },
-  reason: 'BackOff',
-  message: 'Back-off restarting failed container',
-  type: 'Warning',
-  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
-  firstTimestamp: new Date().toISOString(),
-});
+const event = (ns: string, pod: string) => warningEvent({ namespace: ns, pod, message: 'Back-off restarting failed container' });
 
 describe('Warning events of all pods of a workload fold into one incident (owners resolved through the API)', () => {
   let fixture: PipelineFixture;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ServiceProcess } from '@alertgate/local-env';
 import { repoRoot, testRedisEnv, testRedisUrl } from '@alertgate/testing';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 const run = promisify(execFile);
 const TOKEN = 'ratelimit-e2e-token-0123';
@@ -16,16 +16,7 @@ interface Result {
   remediationRequest?: { name: string };
 }
 
-const event = (pod: string) => ({
-  apiVersion: 'v1',
-  kind: 'Event',
-  metadata: { name: `${pod}.1`, namespace: 'rl' },
-  involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: 'rl' },
-  reason: 'BackOff',
-  type: 'Warning',
-  // Events older than EVENT_MAX_AGE are ignored: a Warning of now.
-  firstTimestamp: new Date().toISOString(),
-});
+const event = (pod: string) => warningEvent({ namespace: 'rl', pod });
 
 describe('per-source limit (real processes, real Redis)', () => {
   let fixture: PipelineFixture;
