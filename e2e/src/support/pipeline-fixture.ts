@@ -114,25 +114,6 @@ export class PipelineFixture {
 }
 
 let sequence = 0;
-/**
- * A core/v1 Warning Event about a pod, as an event exporter posts it. Of now unless told: the
- * gateway ignores events last seen longer ago than EVENT_MAX_AGE.
- */
-export function warningEvent(fields: { namespace: string; pod: string; reason?: string; message?: string; firstTimestamp?: string; lastTimestamp?: string }): Record<string, unknown> {
-  const { namespace, pod, reason = 'BackOff', message, firstTimestamp = new Date().toISOString(), lastTimestamp } = fields;
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `${pod}.1`, namespace },
-    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace },
-    reason,
-    type: 'Warning',
-    firstTimestamp,
-    ...(message ? { message } : {}),
-    ...(lastTimestamp ? { lastTimestamp } : {}),
-  };
-}
-
 /** An Alertmanager webhook (version 4) as Alertmanager 0.25+ sends it. */
 export function amWebhook(alerts: readonly Record<string, unknown>[], status = 'firing'): Record<string, unknown> {
   sequence += 1;
@@ -159,5 +140,24 @@ export function amAlert(labels: Record<string, string>, status: 'firing' | 'reso
     endsAt: status === 'resolved' ? '2026-11-26T10:30:00Z' : '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus:9090/graph',
     fingerprint: 'c0ffee0123456789',
+  };
+}
+
+/**
+ * A core/v1 Warning Event about a pod, as an event exporter posts it. Of now unless told: the
+ * gateway ignores events last seen longer ago than EVENT_MAX_AGE.
+ */
+export function warningEvent(fields: { namespace: string; pod: string; reason?: string; message?: string; firstTimestamp?: string; lastTimestamp?: string }): Record<string, unknown> {
+  const { namespace, pod, reason = 'BackOff', message, firstTimestamp = new Date().toISOString(), lastTimestamp } = fields;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${pod}.1`, namespace },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace },
+    reason,
+    type: 'Warning',
+    firstTimestamp,
+    ...(message ? { message } : {}),
+    ...(lastTimestamp ? { lastTimestamp } : {}),
   };
 }
