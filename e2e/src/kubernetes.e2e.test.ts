@@ -36,10 +36,9 @@ describe('RemediationRequests on a real API server', () => {
       redisUrl: redis.url,
       // Storm folding off: these tests count writes to individual resources (storms: storm.e2e).
       // Limits out of the way: one test loads the crd-writer with new incidents (limits: ratelimit.e2e).
-      // Flap damping and the cooldown after Completed off: these tests count resources per
-      // incident (flap damping and the cooldown: their suites below).
+      // Flap damping off: these tests count resources per incident (flap damping: its suite below).
       serviceEnv: {
-        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0', COMPLETED_COOLDOWN: '0' },
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0' },
         'ingest-gateway': { STORM: 'off' },
         ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
       },
@@ -311,42 +310,10 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
     const [first] = await post(amAlert(labels));
     const name = first?.remediationRequest?.name ?? '';
     expect((await post(amAlert(labels, 'resolved')))[0]?.outcome).toBe('resolved');
-    // Failed: a Completed one would be in its cooldown (its suite below).
-    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
     const [next] = await post(amAlert(labels));
     expect(next?.outcome).toBe('created');
     expect(next?.remediationRequest?.name).not.toBe(name);
-  });
-});
-
-describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a real API server', () => {
-  let fixture: PipelineFixture;
-  let ns: string;
-  beforeAll(async () => {
-    ns = await testNamespace('rr-cooldown');
-    fixture = await PipelineFixture.start('kubecooldown', {
-      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` }, 'ingest-gateway': { STORM: 'off' } },
-    });
-  });
-  afterAll(() => fixture?.close());
-
-  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
-    const response = await fixture.postAlerts(amWebhook(alerts));
-    expect(response.status).toBe(200);
-    return response.json['results'] as Result[];
-  };
-
-  it('firings right after a remediation completed are counted on the completed resource, not a new incident', async () => {
-    const labels = { alertname: 'JustFixed', namespace: ns, pod: 'fixed-1' };
-    const [first] = await post(amAlert(labels));
-    const name = first?.remediationRequest?.name ?? '';
-    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
-    // The crd-writer's watch saw it: it records when, and the cooldown counts from then.
-    await eventually('the completion recorded', async () => ((await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt ? true : undefined));
-    for (let firing = 0; firing < 3; firing++) expect(await post(amAlert(labels))).toMatchObject([{ outcome: 'duplicate', remediationRequest: { name } }]);
-    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'JustFixed');
-    expect(items.map((item) => item.metadata.name)).toEqual([name]);
-    expect(items[0]?.status).toMatchObject({ phase: 'Completed', firingsAfterCompletion: 3 });
   });
 });
 
