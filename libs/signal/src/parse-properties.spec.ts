@@ -56,7 +56,8 @@ const wellFormedAlert = fc.record({
     pod: fc.oneof(fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/), hostileString),
   }),
   annotations: fc.dictionary(hostileString, hostileString, { maxKeys: 3 }),
-  startsAt: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+  // Up to now: a start further ahead than ALERT_MAX_FUTURE_SKEW refuses the alert.
+  startsAt: fc.date({ min: new Date('2000-01-01'), max: new Date(), noInvalidDate: true }).map((d) => d.toISOString()),
   endsAt: fc.constant('0001-01-01T00:00:00Z'),
 });
 
