@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,12 @@ const isoAt = (offsetMs: number): string => new Date(Date.now() + offsetMs).toIS
 const window = (name: string, matchers: string, startsAt: string, endsAt: string): string => `  - name: ${name}\n    matchers: '${matchers}'\n    startsAt: "${startsAt}"\n    endsAt: "${endsAt}"\n`;
 
 const warning = (namespace: string, pod: string) => warningEvent({ namespace, pod });
+
+/** Replaces a file at once, as the kubelet updates a mounted ConfigMap: a reload never sees it half written. */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(`${path}.next`, text);
+  renameSync(`${path}.next`, path);
+}
 
 /**
  * Maintenance windows (MAINTENANCE_WINDOWS_FILE): alerts and Warning events matching an open
@@ -71,11 +77,11 @@ describe('maintenance windows (real processes, real Redis)', () => {
   });
 
   it('takes a changed file while running, and keeps the windows read last when the file turns bad', async () => {
-    writeFileSync(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(HOUR))}`);
+    replaceFile(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(HOUR))}`);
     await eventually('the changed file is loaded', async () => ((await reloads('loaded')) >= 1 ? true : undefined));
     expect(await outcomes([amAlert({ alertname: 'Disk', namespace: 'shop', severity: 'warning', pod: 'g' }), amAlert({ alertname: 'Disk', namespace: 'bank', severity: 'warning', pod: 'h' })])).toEqual(['created', 'ignored']);
 
-    writeFileSync(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(-2 * HOUR))}`);
+    replaceFile(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(-2 * HOUR))}`);
     await eventually('the bad file is refused', async () => ((await reloads('refused')) >= 1 ? true : undefined));
     expect(await outcomes([amAlert({ alertname: 'Disk', namespace: 'bank', severity: 'warning', pod: 'i' })])).toEqual(['ignored']);
     expect(await reloads('loaded')).toBe(1);

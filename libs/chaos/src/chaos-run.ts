@@ -122,7 +122,10 @@ function chaosSystem(options: ChaosOptions, redis: RedisTarget, kube: KubeEnv, r
     redisUrl: redis.kind === 'standalone' ? redis.server.url : '',
     keyPrefix: `chaos${runId}:`,
     sinkDir: '/nonexistent',
-    env: { LOG_LEVEL: 'warn', ...(redis.kind === 'cluster' ? { REDIS_CLUSTER_NODES: redis.cluster.addresses.join(',') } : {}) },
+    // On the Cluster, writes that no replica has in time are refused (503), not answered 200:
+    // with best-effort, a replica behind by more than REDIS_WAIT_TIMEOUT on a loaded machine let
+    // the killed master take acknowledged increments with it (docs/reliability.md).
+    env: { LOG_LEVEL: 'warn', ...(redis.kind === 'cluster' ? { REDIS_CLUSTER_NODES: redis.cluster.addresses.join(','), REDIS_WAIT_POLICY: 'required' } : {}) },
     serviceEnv: {
       'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
       // Each alert its own storm key: no storm folds alerts, so each is one resource.
