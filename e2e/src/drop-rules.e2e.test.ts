@@ -1,3 +1,4 @@
+import { counterValue } from './support/metrics.js';
 import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -7,12 +8,8 @@ interface Result {
 
 const warning = (reason: string, pod: string) => warningEvent({ namespace: 'shop', pod, reason });
 
-/** The gateway's count of signals by outcome, read from its /metrics. */
-async function ignoredCount(gatewayUrl: string, source: string): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('alertgate_signals_total{') && l.includes(`source="${source}"`) && l.includes('outcome="ignored"'));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+/** The gateway's count of ignored signals of a source, read from its /metrics. */
+const ignoredCount = (gatewayUrl: string, source: string): Promise<number> => counterValue(`${gatewayUrl}/metrics`, 'alertgate_signals_total', { source, outcome: 'ignored' });
 
 /**
  * Drop rules (DROP_RULES, Alertmanager's matcher syntax) answer matching signals `ignored` before

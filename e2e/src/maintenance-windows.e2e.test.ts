@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { eventually } from './support/eventually.js';
+import { counterValue } from './support/metrics.js';
 import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -33,11 +34,7 @@ describe('maintenance windows (real processes, real Redis)', () => {
   let fixture: PipelineFixture;
 
   /** The gateway's count of reloads of the file with this outcome, from its /metrics. */
-  const reloads = async (outcome: 'loaded' | 'refused'): Promise<number> => {
-    const text = await (await fetch(`${fixture.gatewayUrl}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`alertgate_maintenance_reloads_total{outcome="${outcome}"}`));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
+  const reloads = (outcome: 'loaded' | 'refused'): Promise<number> => counterValue(`${fixture.gatewayUrl}/metrics`, 'alertgate_maintenance_reloads_total', { outcome });
   const outcomes = async (alerts: Record<string, unknown>[]): Promise<string[]> => ((await fixture.postAlerts(amWebhook(alerts))).json['results'] as Result[]).map((result) => result.outcome);
 
   beforeAll(async () => {

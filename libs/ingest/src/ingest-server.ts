@@ -317,8 +317,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     }
     countOutcomes(route, results);
     if (!creationBudget && !writerBusy) return { results };
-    // Some new incidents were deferred (nothing was created for them; dedup forgot them): the
-    // sender retries them, and they are opened then. Everything else of the request was processed.
+    // Some new incidents were deferred: not started (dedup forgot them) or still being written at
+    // the deadline (dedup kept them). The sender retries them and they are completed then.
+    // Everything else of the request was processed.
     const deferred = results.filter((result) => result.outcome === 'deferred').length;
     if (writerBusy) {
       // The crd-writer could not start their creates in time: 503 at once, whatever the route.
