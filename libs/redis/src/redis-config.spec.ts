@@ -6,9 +6,10 @@ const read = (env: Record<string, string>) => readRedisConfig(new EnvReader(env)
 
 describe('readRedisConfig: the replica wait', () => {
   it('waits for no replica on one Redis, and for one on Sentinel and Cluster', () => {
-    expect(read({}).replicaWait).toEqual({ replicas: 0, timeoutMs: 100, policy: 'best-effort' });
-    expect(read({ REDIS_SENTINELS: '10.0.0.1:26379' }).replicaWait).toEqual({ replicas: 1, timeoutMs: 100, policy: 'best-effort' });
-    expect(read({ REDIS_CLUSTER_NODES: '10.0.0.1:6379' }).replicaWait).toEqual({ replicas: 1, timeoutMs: 100, policy: 'best-effort' });
+    expect(read({}).replicaWait).toEqual({ replicas: 0, timeoutMs: 100, policy: 'connected' });
+    expect(read({ REDIS_SENTINELS: '10.0.0.1:26379' }).replicaWait).toEqual({ replicas: 1, timeoutMs: 100, policy: 'connected' });
+    expect(read({ REDIS_CLUSTER_NODES: '10.0.0.1:6379' }).replicaWait).toEqual({ replicas: 1, timeoutMs: 100, policy: 'connected' });
+    expect(read({ REDIS_CLUSTER_NODES: '10.0.0.1:6379', REDIS_WAIT_POLICY: 'best-effort' }).replicaWait.policy).toBe('best-effort');
   });
 
   it('takes REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT and REDIS_WAIT_POLICY, the default timeout within the command timeout', () => {
@@ -21,7 +22,7 @@ describe('readRedisConfig: the replica wait', () => {
     expect(() => read({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_WAIT_TIMEOUT: '2s' })).toThrow(ConfigError);
     expect(() => read({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_WAIT_TIMEOUT: '2s' })).toThrow(/REDIS_WAIT_TIMEOUT/);
     expect(() => read({ REDIS_WAIT_REPLICAS: '-1' })).toThrow(/REDIS_WAIT_REPLICAS/);
-    expect(() => read({ REDIS_WAIT_POLICY: 'sometimes' })).toThrow(/REDIS_WAIT_POLICY: must be best-effort or required/);
+    expect(() => read({ REDIS_WAIT_POLICY: 'sometimes' })).toThrow(/REDIS_WAIT_POLICY: must be connected, required or best-effort/);
   });
 });
 

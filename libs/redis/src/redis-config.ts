@@ -97,7 +97,10 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
 /**
  * Sentinel and Cluster exist to survive a master's death, so there a write waits for one
  * replica by default; standalone Redis has none to wait for. The wait must end before the
- * command times out, or every slow replica would read as Redis down.
+ * command times out, or every slow replica would read as Redis down. A write a connected
+ * replica does not hold in time is refused by default ('connected'): a 200 promises the sender
+ * nothing is lost, and a replica behind under load is what a master's death would promote. A
+ * master with no replica left still answers, so that one failover does not stop alerts.
  */
 function readReplicaWait(env: EnvReader, topology: RedisTopology, commandTimeoutMs: number): ReplicaWait {
   const replicas = env.int('REDIS_WAIT_REPLICAS', topology.mode === 'standalone' ? 0 : 1, { min: 0, max: 16 });
@@ -105,12 +108,12 @@ function readReplicaWait(env: EnvReader, topology: RedisTopology, commandTimeout
   if (replicas > 0 && timeoutMs >= commandTimeoutMs) {
     throw new ConfigError('REDIS_WAIT_TIMEOUT', `must be shorter than REDIS_COMMAND_TIMEOUT (${commandTimeoutMs} ms)`);
   }
-  const policy = env.string('REDIS_WAIT_POLICY', 'best-effort');
-  if (!isPolicy(policy)) throw new ConfigError('REDIS_WAIT_POLICY', `must be best-effort or required, got "${policy}"`);
+  const policy = env.string('REDIS_WAIT_POLICY', 'connected');
+  if (!isPolicy(policy)) throw new ConfigError('REDIS_WAIT_POLICY', `must be connected, required or best-effort, got "${policy}"`);
   return { replicas, timeoutMs, policy };
 }
 
-const isPolicy = (value: string): value is ReplicaWaitPolicy => value === 'best-effort' || value === 'required';
+const isPolicy = (value: string): value is ReplicaWaitPolicy => value === 'connected' || value === 'required' || value === 'best-effort';
 
 /**
  * Which Redis a service tries, as an operator reads it in a log line (passwords left out), and

@@ -8,8 +8,8 @@ import { NO_REPLICA_WAIT, notReplicated, type ReplicaWait } from './replica-wait
 
 const unreplicatedWrites = counter({
   name: 'alertgate_redis_unreplicated_writes_total',
-  help: 'Script writes answered before REDIS_WAIT_REPLICAS replicas acknowledged them (REDIS_WAIT_POLICY=best-effort): a failover now may lose them.',
-  labelNames: ['script'],
+  help: 'Script writes that fewer than REDIS_WAIT_REPLICAS replicas acknowledged within REDIS_WAIT_TIMEOUT, by answer: refused (REDIS_WAIT_POLICY, the sender retries) or acknowledged anyway (best-effort, or connected with no replica connected: a failover now may lose them).',
+  labelNames: ['script', 'answer'],
 });
 
 const scriptDuration = histogram({
@@ -117,24 +117,52 @@ export class RedisScript {
    * sends the group again.
    */
   private async evaluateReplicated(client: RedisClient, call: Call, wait: ReplicaWait): Promise<unknown> {
-    let [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'evalsha');
-    if (isNoScript(reply.error)) [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'eval');
+    let [reply, ack] = await RedisScript.pipelined(client, call, wait, 'evalsha');
+    if (isNoScript(reply.error)) [reply, ack] = await RedisScript.pipelined(client, call, wait, 'eval');
     const { error } = reply;
     if (error) throw isRedirection(error) ? new Error(`${NOT_LOCAL_REPLY} ${error.message}`, { cause: error }) : error;
-    if (acknowledged < wait.replicas) {
-      if (wait.policy === 'required') throw notReplicated(wait, acknowledged);
-      unreplicatedWrites.inc({ script: this.name });
+    if (ack.acknowledged < wait.replicas) {
+      const refused = refuses(wait, ack);
+      unreplicatedWrites.inc({ script: this.name, answer: refused ? 'refused' : 'acknowledged' });
+      if (refused) throw notReplicated(wait, ack.acknowledged);
     }
     return reply.value;
   }
 
-  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, number]> {
+  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, Acknowledgement]> {
     const pipeline = client.pipeline();
     if (how === 'evalsha') pipeline.evalsha(text.sha, keys.length, ...keys, ...args);
     else pipeline.eval(text.source, keys.length, ...keys, ...args);
     pipeline.wait(wait.replicas, wait.timeoutMs);
-    const [script, replicas] = (await pipeline.exec()) ?? [];
+    // After the WAIT, on the same node: which replicas the master has at all.
+    if (wait.policy === 'connected') pipeline.role();
+    const [script, replicas, role] = (await pipeline.exec()) ?? [];
     if (replicas?.[0]) throw replicas[0];
-    return [{ error: script?.[0] ?? null, value: script?.[1] }, Number(replicas?.[1] ?? 0)];
+    if (role?.[0]) throw role[0];
+    const acknowledged = Number(replicas?.[1] ?? 0);
+    return [{ error: script?.[0] ?? null, value: script?.[1] }, { acknowledged, connected: role ? connectedReplicas(role[1]) : undefined }];
   }
+}
+
+interface Acknowledgement {
+  /** Replicas that had the write when WAIT answered. */
+  readonly acknowledged: number;
+  /** Replicas connected to the master (ROLE), when asked. */
+  readonly connected: number | undefined;
+}
+
+/** ROLE on a master: ["master", offset, [[ip, port, offset], …]]. */
+function connectedReplicas(reply: unknown): number {
+  return Array.isArray(reply) && reply[0] === 'master' && Array.isArray(reply[2]) ? reply[2].length : 0;
+}
+
+/**
+ * Whether a write fewer replicas acknowledged than asked is refused. 'connected' refuses only
+ * while a replica is connected that lacks it: that replica is what a failover would promote.
+ * A master with no replica at all (after a failover, until one is back) answers, as there is
+ * nothing to promote that could lack the write.
+ */
+function refuses(wait: ReplicaWait, { connected }: Acknowledgement): boolean {
+  if (wait.policy === 'required') return true;
+  return wait.policy === 'connected' && (connected ?? 0) > 0;
 }

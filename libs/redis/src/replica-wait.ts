@@ -13,14 +13,15 @@ export interface ReplicaWait {
   /** How long to wait for them. */
   readonly timeoutMs: number;
   /**
-   * Fewer replicas in time: 'best-effort' answers anyway and counts the write as unreplicated
-   * (a master left without a replica after a failover keeps serving); 'required' refuses it,
-   * retryably, as Redis' min-replicas-to-write would.
+   * Fewer replicas in time: 'connected' refuses the write, retryably, while the master has a
+   * replica connected (one behind is what a failover would promote), and answers when it has
+   * none (after a failover, until one is back); 'required' always refuses, as Redis'
+   * min-replicas-to-write would; 'best-effort' always answers. Answered ones are counted.
    */
   readonly policy: ReplicaWaitPolicy;
 }
 
-export type ReplicaWaitPolicy = 'best-effort' | 'required';
+export type ReplicaWaitPolicy = 'best-effort' | 'connected' | 'required';
 
 export const NO_REPLICA_WAIT: ReplicaWait = { replicas: 0, timeoutMs: 0, policy: 'best-effort' };
 
@@ -31,6 +32,6 @@ export const NO_REPLICA_WAIT: ReplicaWait = { replicas: 0, timeoutMs: 0, policy:
 export function notReplicated(wait: ReplicaWait, acknowledged: number): AlertgateError {
   return new AlertgateError(
     Code.Unavailable,
-    `written on the Redis master, but ${acknowledged} of the ${wait.replicas} replica(s) REDIS_WAIT_REPLICAS asks for acknowledged it within ${wait.timeoutMs} ms (REDIS_WAIT_POLICY=required)`,
+    `written on the Redis master, but ${acknowledged} of the ${wait.replicas} replica(s) REDIS_WAIT_REPLICAS asks for acknowledged it within ${wait.timeoutMs} ms (REDIS_WAIT_POLICY=${wait.policy})`,
   );
 }
