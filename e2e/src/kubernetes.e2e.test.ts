@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { DEDUP_DEFAULTS, DedupStore } from '@alertgate/dedup';
 import { RedisServer } from '@alertgate/local-env';
+import { KeySchema, NO_REPLICA_WAIT } from '@alertgate/redis';
 import { Redis } from 'ioredis';
 import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
@@ -13,6 +15,7 @@ import { eventually } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
+  fingerprint: string;
   outcome: string;
   occurrences?: number;
   remediationRequest?: { namespace: string; name: string };
@@ -580,5 +583,52 @@ describe('storm aggregates through faults, on a real API server', () => {
     expect(byName.get(name)?.status).toEqual(completed?.status);
     expect(byName.get(successor ?? '')?.status).toMatchObject({ alertState: 'Firing', storm: { members: expect.arrayContaining([`pod/donestorm-${next - 1}`]) } });
     expect(byName.get(successor ?? '')?.status?.resolvedAt).toBeUndefined();
+  }, 90_000);
+});
+
+describe('a resolution retried after the gateway and the crd-writer both died, on a real API server', () => {
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-double-fault');
+    fixture = await PipelineFixture.start('kubedouble', {
+      serviceEnv: {
+        // The longest flush: the repeats stay in the crd-writer's memory until it is killed.
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '60s', FLAP_HOLD_TIME: '0' },
+        'ingest-gateway': { STORM: 'off' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('resolves the resource with every acknowledged delivery counted', async () => {
+    const labels = { alertname: 'DoubleFault', namespace: ns, pod: 'db-0' };
+    const firings: (Result | undefined)[] = [];
+    for (let i = 0; i < 5; i++) firings.push(((await fixture.postAlerts(amWebhook([amAlert(labels)]))).json['results'] as Result[])[0]);
+    expect(firings.map((result) => result?.outcome)).toEqual(['created', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    const name = firings[0]?.remediationRequest?.name ?? '';
+    const fingerprint = firings[0]?.fingerprint ?? '';
+
+    // The crd-writer dies before its flush: the API server has the count of the creation only.
+    const writer = fixture.system!.services['crd-writer'];
+    await writer.kill();
+    const stored = async () => (await listRemediationRequests(ns)).find((item) => item.metadata.name === name);
+    expect((await stored())?.status?.occurrences).toBe(1);
+    await writer.start();
+
+    // The gateway dies after dedup decided the resolution and before it reached the crd-writer:
+    // dedup's own call, made as the gateway makes it, with no write after it.
+    const dedup = new DedupStore(fixture.redis.redis, new KeySchema(fixture.redis.prefix), DEDUP_DEFAULTS, NO_REPLICA_WAIT);
+    expect((await dedup.checkBatch([{ fingerprint, resolved: true }]))[0]).toMatchObject({ outcome: 'resolved', incident: { occurrences: 5 } });
+
+    // Alertmanager got no answer and sends the resolution again.
+    const retried = await eventually('the retried resolution answered 200', async () => {
+      const response = await fixture.postAlerts(amWebhook([amAlert(labels, 'resolved')], 'resolved'));
+      return response.status === 200 ? (response.json['results'] as Result[])[0] : undefined;
+    });
+    expect(retried).toMatchObject({ outcome: 'resolved', remediationRequest: { name } });
+    expect((await stored())?.status).toMatchObject({ alertState: 'Resolved', occurrences: 5 });
   }, 90_000);
 });

@@ -29,6 +29,7 @@ export function loadConfig(env: Env): DedupConfig {
     dedup: {
       windowMs: reader.durationMs('DEDUP_WINDOW', DEDUP_DEFAULTS.windowMs, { min: 1_000, max: 30 * 86_400_000 }),
       pruneSamples: reader.int('DEDUP_PRUNE_SAMPLES', DEDUP_DEFAULTS.pruneSamples, { min: 0, max: 64 }),
+      resolvedRetentionMs: reader.durationMs('DEDUP_RESOLVED_RETENTION', DEDUP_DEFAULTS.resolvedRetentionMs, { min: 0, max: 86_400_000 }),
     },
   };
 }

@@ -18,8 +18,14 @@
  * time inside Redis (npm run bench:scripts). The draw is derived from the field written and the
  * time (math.random's seed is not to be relied on across script calls).
  *
+ * A resolution leaves the resolved entry behind for the retention ARGV[3] ("<value>:<resolved at -
+ * first seen>"): a retried resolution (the sender never got the answer, and the crd-writer may have
+ * lost what it had not flushed) is answered 'resolved' again with the incident's counts, not
+ * 'unmatched'. A firing treats it as absent and opens a new incident over it.
+ *
  * KEYS: the distinct shard hashes of the batch.
- * ARGV[1] window (ms), ARGV[2] fields examined per written hash on average, then per signal a triple:
+ * ARGV[1] window (ms), ARGV[2] fields examined per written hash on average, ARGV[3] how long a
+ * resolved entry answers retried resolutions (ms, 0: removed at once), then per signal a triple:
  *   key index (1-based into KEYS), field, op ('f' firing, 'F' firing in a storm: fold if new,
  *   'r' resolved).
  * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched, 5 folded:
@@ -46,13 +52,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 local samples = tonumber(ARGV[2])
+-- Never past the window: a firing write sets the hash's TTL to the window.
+local retention = math.min(tonumber(ARGV[3]), window)
 ${B36_LUA}
 
+-- first seen, last seen, count, and when resolved (nil while open); nil for an unreadable value.
 local function decode(v)
-  local a, b, c = string.match(v, '^(%w+):(%w+):(%w+)$')
+  local a, b, c, r = string.match(v, '^(%w+):(%w+):(%w+):?(%w*)$')
   if not a then return nil end
   local first = tonumber(a, 36)
-  return first, first + tonumber(b, 36), tonumber(c, 36)
+  return first, first + tonumber(b, 36), tonumber(c, 36), (r ~= '' and first + tonumber(r, 36)) or nil
+end
+
+local function encode(first, last, count)
+  return b36(first) .. ':' .. b36(last - first) .. ':' .. b36(count)
 end
 
 -- A draw in [0, 1) per written hash: the first 24 bits of a field written to it (fingerprint
@@ -64,19 +77,19 @@ end
 
 local out = {}
 local written = {}
-local n = (#ARGV - 2) / 3
+local n = (#ARGV - 3) / 3
 for i = 0, n - 1 do
-  local ki = tonumber(ARGV[3 + i * 3])
+  local ki = tonumber(ARGV[4 + i * 3])
   local key = KEYS[ki]
-  local field = ARGV[4 + i * 3]
-  local op = ARGV[5 + i * 3]
-  local first, last, count
+  local field = ARGV[5 + i * 3]
+  local op = ARGV[6 + i * 3]
+  local first, last, count, resolvedAt
   local v = redis.call('HGET', key, field)
   if v then
-    first, last, count = decode(v)
-    if first and now - last > window then
-      first = nil
-    end
+    first, last, count, resolvedAt = decode(v)
+    local open = first and not resolvedAt and now - last <= window
+    local retried = first and resolvedAt and op == 'r' and now - resolvedAt <= retention
+    if not (open or retried) then first = nil end
   end
   if op == 'F' and not first then
     -- Its storm's aggregate counts it; the window keeps nothing of it.
@@ -91,16 +104,22 @@ for i = 0, n - 1 do
       first, last, count = now, now, 1
       out[#out + 1] = 1
     end
-    redis.call('HSET', key, field, b36(first) .. ':' .. b36(last - first) .. ':' .. b36(count))
+    redis.call('HSET', key, field, encode(first, last, count))
     written[ki] = field
+  elseif first then
+    if not resolvedAt then
+      if retention > 0 then
+        redis.call('HSET', key, field, encode(first, last, count) .. ':' .. b36(now - first))
+        if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention) end
+      else
+        redis.call('HDEL', key, field)
+      end
+    end
+    out[#out + 1] = 3
   else
     if v then redis.call('HDEL', key, field) end
-    if first then
-      out[#out + 1] = 3
-    else
-      first, last, count = 0, 0, 0
-      out[#out + 1] = 4
-    end
+    first, last, count = 0, 0, 0
+    out[#out + 1] = 4
   end
   out[#out + 1] = first
   out[#out + 1] = last
@@ -114,11 +133,13 @@ for ki, field in pairs(written) do
     if size <= samples or draw(field) * size < samples then
       local all = redis.call('HGETALL', key)
       local stale = {}
-      -- Stale when first seen + (last - first) is older than the window; the count is not read.
-      local cutoff = now - window
+      -- Stale when its last sighting is older than the window, or its resolution older than the
+      -- retention.
       for j = 2, #all, 2 do
-        local a, b = string.match(all[j], '^(%w+):(%w+):')
-        if (not a) or tonumber(a, 36) + tonumber(b, 36) < cutoff then stale[#stale + 1] = all[j - 1] end
+        local first, last, _, resolvedAt = decode(all[j])
+        if (not first) or (resolvedAt and now - resolvedAt > retention) or ((not resolvedAt) and now - last > window) then
+          stale[#stale + 1] = all[j - 1]
+        end
       end
       -- HDEL in slices: unpack's stack is bounded.
       for j = 1, #stale, 1000 do redis.call('HDEL', key, unpack(stale, j, math.min(j + 999, #stale))) end

@@ -38,12 +38,19 @@ export interface DedupStoreOptions {
   readonly windowMs: number;
   /** Fields examined per written hash, on average, to remove stale entries (0: none; dedup-batch.lua.ts). */
   readonly pruneSamples: number;
+  /**
+   * How long a resolved incident still answers a retried resolution with its counts (0: forgotten
+   * at once; at most the window).
+   */
+  readonly resolvedRetentionMs: number;
 }
 
 /** Default window: 5h. Alertmanager re-sends a firing alert every repeat_interval (4h by
  *  default), plus up to group_interval (5m) and retries; anything shorter would open a second
  *  incident for an alert that never stopped firing. */
-export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: DEFAULT_DEDUP_WINDOW_MS, pruneSamples: 3 };
+/** Retention: 10m, two of Alertmanager's default group intervals, over which it retries a
+ *  notification that failed and then sends it again with the group's next flush. */
+export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: DEFAULT_DEDUP_WINDOW_MS, pruneSamples: 3, resolvedRetentionMs: 600_000 };
 
 const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded' };
 
@@ -93,7 +100,7 @@ export class DedupStore {
   /** One script call for queries whose shards live on one server. */
   private async checkGroup(queries: readonly DedupQuery[]): Promise<DedupDecision[]> {
     const scriptKeys = new ScriptKeys();
-    const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples];
+    const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples, this.options.resolvedRetentionMs];
     for (const { fingerprint, resolved, foldIfNew } of queries) {
       args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
     }

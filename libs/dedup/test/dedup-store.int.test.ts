@@ -13,11 +13,11 @@ describe('DedupStore on real Redis', () => {
 
   beforeEach(() => {
     scope = new RedisTestScope('dedup');
-    store = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 3 });
+    store = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 3, resolvedRetentionMs: 60_000 });
   });
   afterEach(() => scope.verifyAndClean());
 
-  it('opens an incident, counts duplicates, resolves it, then reports unmatched', async () => {
+  it('opens an incident, counts duplicates, resolves it, answers its retried resolution, then opens a new one', async () => {
     const f = fp('a');
     const [first] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
     expect(first).toMatchObject({ outcome: 'new', incident: { occurrences: 1 } });
@@ -26,10 +26,48 @@ describe('DedupStore on real Redis', () => {
     expect(second?.incident?.lastSeenMs).toBeGreaterThanOrEqual(first?.incident?.lastSeenMs ?? 0);
     const [resolved] = await store.checkBatch([{ fingerprint: f, resolved: true }]);
     expect(resolved).toMatchObject({ outcome: 'resolved', incident: { id: first?.incident?.id, occurrences: 2 } });
+    // The sender retries a resolution it got no answer for: the same incident and counts again.
     const [again] = await store.checkBatch([{ fingerprint: f, resolved: true }]);
-    expect(again).toEqual({ fingerprint: f, outcome: 'unmatched' });
+    expect(again).toEqual(resolved);
     const [reopened] = await store.checkBatch([{ fingerprint: f, resolved: false }]);
-    expect(reopened?.outcome).toBe('new');
+    expect(reopened).toMatchObject({ outcome: 'new', incident: { occurrences: 1 } });
+    expect(reopened?.incident?.id).not.toBe(first?.incident?.id);
+    // A firing in a storm finds no open incident in a resolved one either: it folds.
+    const inStorm = await store.checkBatch([{ fingerprint: fp('a2'), resolved: false }, { fingerprint: fp('a2'), resolved: true }, { fingerprint: fp('a2'), resolved: false, foldIfNew: true }]);
+    expect(inStorm.map((decision) => decision.outcome)).toEqual(['new', 'resolved', 'folded']);
+  });
+
+  it('forgets a resolved incident at once with no retention, and after the retention otherwise', async () => {
+    const keys = new KeySchema(scope.prefix);
+    const none = new DedupStore(scope.redis, keys, { windowMs: 60_000, pruneSamples: 3, resolvedRetentionMs: 0 });
+    const f = fp('a3');
+    await none.checkBatch([{ fingerprint: f, resolved: false }]);
+    await none.checkBatch([{ fingerprint: f, resolved: true }]);
+    expect(await scope.keys()).toEqual([]);
+    expect(await none.checkBatch([{ fingerprint: f, resolved: true }])).toEqual([{ fingerprint: f, outcome: 'unmatched' }]);
+
+    // Resolved under a long retention, then met by a store whose retention has passed: the
+    // retry is unmatched, and a write to the shard sweeps the resolved entry.
+    const brief = new DedupStore(scope.redis, keys, { windowMs: 60_000, pruneSamples: 16, resolvedRetentionMs: 20 });
+    const shard = 'abf';
+    const g = `${shard}${fp('a4').slice(SHARD_DIGITS)}`;
+    await store.checkBatch([{ fingerprint: g, resolved: false }]);
+    await store.checkBatch([{ fingerprint: g, resolved: true }]);
+    expect(await scope.redis.hlen(`${scope.prefix}{d${shard}}`)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await brief.checkBatch([{ fingerprint: `${shard}${fp('a5').slice(SHARD_DIGITS)}`, resolved: false }]);
+    expect(await scope.redis.hlen(`${scope.prefix}{d${shard}}`)).toBe(1);
+    expect(await brief.checkBatch([{ fingerprint: g, resolved: true }])).toEqual([{ fingerprint: g, outcome: 'unmatched' }]);
+  });
+
+  it('keeps a resolved entry for its retention even in a hash whose TTL was about to end', async () => {
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 3, resolvedRetentionMs: 30_000 });
+    const f = fp('a6');
+    await short.checkBatch([{ fingerprint: f, resolved: false }]);
+    const [key = ''] = await scope.keys();
+    await scope.redis.pexpire(key, 1_000);
+    await short.checkBatch([{ fingerprint: f, resolved: true }]);
+    expect(await scope.redis.pttl(key)).toBeGreaterThan(1_000);
   });
 
   it('decides a whole batch in order, duplicates within the batch included', async () => {
@@ -53,7 +91,7 @@ describe('DedupStore on real Redis', () => {
   });
 
   it('treats an incident as closed once the window passed since its last sighting', async () => {
-    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 150, pruneSamples: 3 });
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 150, pruneSamples: 3, resolvedRetentionMs: 60_000 });
     const f = fp('d');
     await short.checkBatch([{ fingerprint: f, resolved: false }]);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -64,8 +102,8 @@ describe('DedupStore on real Redis', () => {
   // The entries are written with a long window, so that their hash's TTL keeps it alive, and
   // later looked at with a short one, which makes them stale: only sweeping can remove them.
   it('sweeps the stale entries of a live shard no larger than the samples on every write', async () => {
-    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
-    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 16 });
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0, resolvedRetentionMs: 60_000 });
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 16, resolvedRetentionMs: 60_000 });
     // Ten fingerprints in one shard (same first digits), then let them go stale.
     const shard = 'abc';
     const stale = Array.from({ length: 10 }, (_v, i) => `${shard}${fp(`e${i}`).slice(SHARD_DIGITS)}`);
@@ -79,9 +117,9 @@ describe('DedupStore on real Redis', () => {
   // write (dedup-batch.lua.ts). 300 writes of fresh fingerprints to a shard with 30 stale entries
   // draw about 4 × ln(330 / 31) ≈ 9.5 sweeps on average: all 300 missing has odds near e^-9.5.
   it('sweeps the stale entries of a live shard larger than the samples, by chance per write', async () => {
-    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0, resolvedRetentionMs: 60_000 });
     const WINDOW_MS = 1_000;
-    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: WINDOW_MS, pruneSamples: 4 });
+    const short = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: WINDOW_MS, pruneSamples: 4, resolvedRetentionMs: 60_000 });
     const shard = 'abd';
     const inShard = (name: string): string => `${shard}${fp(name).slice(SHARD_DIGITS)}`;
     const field = (name: string): string => inShard(name).slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS);
@@ -104,8 +142,8 @@ describe('DedupStore on real Redis', () => {
   });
 
   it('keeps stale entries when sweeping is off (DEDUP_PRUNE_SAMPLES=0) until they are met', async () => {
-    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0 });
-    const off = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 0 });
+    const long = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 60_000, pruneSamples: 0, resolvedRetentionMs: 60_000 });
+    const off = new DedupStore(scope.redis, new KeySchema(scope.prefix), { windowMs: 200, pruneSamples: 0, resolvedRetentionMs: 60_000 });
     const shard = 'abe';
     await long.checkBatch(Array.from({ length: 5 }, (_v, i) => ({ fingerprint: `${shard}${fp(`old-${i}`).slice(SHARD_DIGITS)}`, resolved: false })));
     await new Promise((resolve) => setTimeout(resolve, 300));
