@@ -611,11 +611,13 @@ describe('a resolution retried after the gateway and the crd-writer both died, o
     const name = firings[0]?.remediationRequest?.name ?? '';
     const fingerprint = firings[0]?.fingerprint ?? '';
 
-    // The crd-writer dies before its flush: the API server has the count of the creation only.
+    // The crd-writer dies before its flush: the API server has the resource, but at most the
+    // count of its creation.
     const writer = fixture.system!.services['crd-writer'];
     await writer.kill();
     const stored = async () => (await listRemediationRequests(ns)).find((item) => item.metadata.name === name);
-    expect((await stored())?.status?.occurrences).toBe(1);
+    expect(await stored()).toBeDefined();
+    expect((await stored())?.status?.occurrences ?? 0).toBeLessThanOrEqual(1);
     await writer.start();
 
     // The gateway dies after dedup decided the resolution and before it reached the crd-writer:
