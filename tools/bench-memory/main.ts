@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `dedup window: ${result.bytesPerFingerprint} bytes of used_memory per open incident ` +
       `(${result.fingerprints} fingerprints in ${result.keys} ${result.encoding} hashes of ~${result.entriesPerKey}, TTL ${result.keyTtlSeconds}s; ` +
-      `${result.checksPerSecond} checks/s in batches of ${result.batch})\n` +
+      `${result.checksPerSecond} checks/s in batches of ${result.batch}); ${result.bytesPerResolvedFingerprint} per resolved one, kept for DEDUP_RESOLVED_RETENTION\n` +
       `seed layout (JSON string per fingerprint): ${result.seedLayoutBytesPerFingerprint} bytes per fingerprint\n` +
       `rate limits: ${rateLimit.bytesPerLimiter} bytes per active limiter (${rateLimit.limiters} limiters, e.g. ${rateLimit.sampleKey})\n` +
       `storms: one storm of ${storm.stormAlerts} alerts over ${storm.stormResources} resources takes ${storm.stormBytes} bytes (${storm.stormEncoding}); ` +

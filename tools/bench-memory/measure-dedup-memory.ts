@@ -3,7 +3,8 @@
  *
  * Measures Redis used_memory per open incident of the dedup window, through the real DedupStore
  * and its Lua script, on a Redis server started here (so nothing else is in it). For comparison
- * it also measures the naive layout: one JSON string key per fingerprint with a TTL.
+ * it then resolves every incident and measures what the resolved ones keep for
+ * DEDUP_RESOLVED_RETENTION. For comparison it also measures the naive layout: one JSON string key per fingerprint with a TTL.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,6 +22,8 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 export interface DedupMemoryResult {
   readonly bytesPerFingerprint: number;
+  /** Once each incident is resolved: what a resolved one costs for DEDUP_RESOLVED_RETENTION. */
+  readonly bytesPerResolvedFingerprint: number;
   readonly fingerprints: number;
   readonly batch: number;
   readonly usedMemoryBefore: number;
@@ -65,6 +68,12 @@ export async function measureDedupMemory(fingerprints: number, batch: number): P
     const encoding = String(await redis.object('ENCODING', sampleKey));
     const entriesPerKey = await redis.hlen(sampleKey);
     const keyTtlSeconds = await redis.ttl(sampleKey);
+    for (let from = 0; from < fingerprints; from += batch) {
+      const queries = [];
+      for (let i = from; i < Math.min(from + batch, fingerprints); i++) queries.push({ fingerprint: fingerprintOf(i), resolved: true });
+      await store.checkBatch(queries);
+    }
+    const afterResolution = await usedMemory(redis);
 
     // The naive layout, for comparison: a JSON document per fingerprint.
     await redis.flushall();
@@ -83,6 +92,7 @@ export async function measureDedupMemory(fingerprints: number, batch: number): P
     const info = await redis.info('server');
     return {
       bytesPerFingerprint: Math.round(((after - before) / fingerprints) * 10) / 10,
+      bytesPerResolvedFingerprint: Math.round(((afterResolution - before) / fingerprints) * 10) / 10,
       fingerprints,
       batch,
       usedMemoryBefore: before,
