@@ -20,7 +20,7 @@ import { connect as connectHttp2, createServer as createHttp2Server, type Client
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
-import { GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
+import { GrpcSecurity, GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
 import { createLogger } from '@alertgate/logging';
@@ -69,7 +69,7 @@ async function serve(kind: 'tcp' | 'http2' | 'grpc'): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   } else {
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000 });
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: GrpcSecurity.plaintext() });
     port = await host.start();
     host.setServing(true);
   }

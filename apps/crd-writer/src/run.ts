@@ -1,5 +1,5 @@
 import { errorMessage } from '@alertgate/errors';
-import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
+import { callUnary, createClient, GrpcSecurity, GrpcServerHost } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { LeaseElector } from '@alertgate/kube';
 import { createLogger } from '@alertgate/logging';
@@ -26,7 +26,8 @@ export async function start(telemetry: Telemetry): Promise<void> {
 
 async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void> {
   const logger = createLogger({ service: 'crd-writer', level: config.logLevel });
-  const dedup = createClient(DedupServiceClient, config.dedupAddress);
+  const security = await GrpcSecurity.start(config.grpcTls, logger);
+  const dedup = createClient(DedupServiceClient, config.dedupAddress, security);
   const deadline = { deadlineMs: config.dedupDeadlineMs };
   const dedupLink: DedupLink = {
     adopt: async (fingerprint, incidentId, occurrences) => {
@@ -62,7 +63,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     });
     sink = kube;
   }
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs });
+  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs, security });
   server.add(createCrdWriterService(sink, logger, dedupLink));
   logger.info({ sink: sink.kind, ...(config.sink.kind === 'file' ? { directory: config.sink.directory } : {}) }, 'RemediationRequest sink');
 
@@ -120,6 +121,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     if (stormTimer) clearInterval(stormTimer);
     await elector?.stop();
     await server.shutdown();
+    security.stop();
     await sink.close();
     dedup.close();
     await telemetry.shutdown();

@@ -1,4 +1,4 @@
-import { callUnary, createClient, HealthClient } from '@alertgate/grpc-kit';
+import { callUnary, createClient, GrpcSecurity, HealthClient } from '@alertgate/grpc-kit';
 import { createIngestServer, IngestPipeline, MaintenanceSchedule, type ReadinessReport } from '@alertgate/ingest';
 import { ManagedNamespaces, OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
@@ -28,12 +28,13 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   const registry = metricsRegistry;
   collectDefaultMetrics({ register: registry });
 
-  const dedup = createClient(DedupServiceClient, config.dedupAddress);
-  const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress);
+  const security = await GrpcSecurity.start(config.grpcTls, logger);
+  const dedup = createClient(DedupServiceClient, config.dedupAddress, security);
+  const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress, security);
   const rateLimit = config.rateLimit;
   const stormConfig = config.storm;
-  const storm = stormConfig ? createClient(StormServiceClient, stormConfig.address) : undefined;
-  const limiter = rateLimit ? createClient(RateLimitServiceClient, rateLimit.address) : undefined;
+  const storm = stormConfig ? createClient(StormServiceClient, stormConfig.address, security) : undefined;
+  const limiter = rateLimit ? createClient(RateLimitServiceClient, rateLimit.address, security) : undefined;
   const pipeline = new IngestPipeline(
     {
       checkBatch: (request) =>
@@ -114,6 +115,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     await managed?.stop();
     await app.close();
     dedup.close();
+    security.stop();
     crdWriter.close();
     limiter?.close();
     storm?.close();

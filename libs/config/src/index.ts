@@ -1,4 +1,4 @@
 export { ConfigError, EnvReader } from './env-reader.js';
 export type { Env, IntBounds } from './env-reader.js';
-export { readCommonConfig } from './common-config.js';
-export type { CommonConfig, LogLevel } from './common-config.js';
+export { readCommonConfig, readGrpcTls } from './common-config.js';
+export type { CommonConfig, GrpcTlsSettings, LogLevel } from './common-config.js';

@@ -1,7 +1,8 @@
-import { credentials, type CallOptions, type Client, type ClientUnaryCall, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { CallOptions, ChannelCredentials, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
 
 import { FAST_BUCKETS, histogram } from '@alertgate/metrics';
 
+import type { GrpcSecurity } from './grpc-security.js';
 import { fromServiceError } from './status-mapping.js';
 
 const clientDuration = histogram({
@@ -11,7 +12,7 @@ const clientDuration = histogram({
   buckets: FAST_BUCKETS,
 });
 
-type ClientConstructor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+type ClientConstructor<C extends Client> = new (address: string, creds: ChannelCredentials, options?: object) => C;
 
 export interface ClientOptions {
   /** Applied to every call; no call to another service is ever left without a deadline. */
@@ -36,9 +37,9 @@ export const CHANNEL_OPTIONS = {
   'grpc.enable_retries': 0,
 } as const;
 
-/** A typed client of another alertgate service. */
-export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: string): C {
-  return new Ctor(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+/** A typed client of another alertgate service, over TLS when the process has it (GrpcSecurity). */
+export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: string, security: GrpcSecurity): C {
+  return new Ctor(address, security.channelCredentials(), CHANNEL_OPTIONS);
 }
 
 type UnaryMethod<Req, Res> = (

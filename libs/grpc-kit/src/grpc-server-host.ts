@@ -3,6 +3,7 @@ import { descriptorSetBase64 } from '@alertgate/proto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 
+import type { GrpcSecurity } from './grpc-security.js';
 import type { GrpcService } from './grpc-service.js';
 import { createReflectionServices, DescriptorIndex } from './reflection-service.js';
 
@@ -19,6 +20,8 @@ export interface GrpcServerOptions {
    * over replicas added since (GRPC_MAX_CONNECTION_AGE).
    */
   readonly maxConnectionAgeMs: number;
+  /** TLS or plaintext, for this server and, with TLS, a plaintext probe port (GrpcSecurity). */
+  readonly security: GrpcSecurity;
 }
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -41,15 +44,19 @@ function descriptorIndex(): DescriptorIndex {
  */
 export class GrpcServerHost {
   private readonly server: Server;
+  /** Health alone, in plaintext, for kubelet probes when the server speaks TLS. */
+  private probeServer: Server | undefined;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
   private readonly services: GrpcService[] = [];
   private boundPort: number | undefined;
+  private boundProbePort: number | undefined;
 
   constructor(private readonly options: GrpcServerOptions) {
     this.server = new Server({
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
       'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': Math.max(1_000, options.shutdownGraceMs),
+      interceptors: options.security.interceptors(),
     });
     this.health.addToServer(this.server);
     const index = descriptorIndex();
@@ -71,13 +78,23 @@ export class GrpcServerHost {
   }
 
   async start(): Promise<number> {
-    const { host, port, logger } = this.options;
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-    });
+    const { host, port, logger, security } = this.options;
+    this.boundPort = await bind(this.server, `${host}:${port}`, security.serverCredentials());
+    const { probePort } = security;
+    if (probePort !== undefined) {
+      this.probeServer = new Server();
+      this.health.addToServer(this.probeServer);
+      this.boundProbePort = await bind(this.probeServer, `${host}:${probePort}`, ServerCredentials.createInsecure());
+      logger.info({ address: `${host}:${this.boundProbePort}` }, 'gRPC health for probes, in plaintext');
+    }
     this.health.setStatus(LIVENESS_SERVICE, 'SERVING');
-    logger.info({ address: `${host}:${this.boundPort}`, services: this.services.map((s) => s.name) }, 'gRPC server listening');
+    logger.info({ address: `${host}:${this.boundPort}`, tls: security.settings.enabled, services: this.services.map((s) => s.name) }, 'gRPC server listening');
     return this.boundPort;
+  }
+
+  /** The plaintext health port for probes, once started with TLS and GRPC_PROBE_PORT. */
+  get probePort(): number | undefined {
+    return this.boundProbePort;
   }
 
   /** Health of the whole server and of each service (driven by the app's dependency checks). */
@@ -90,6 +107,7 @@ export class GrpcServerHost {
   async shutdown(): Promise<void> {
     this.setServing(false);
     this.health.setStatus(LIVENESS_SERVICE, 'NOT_SERVING');
+    this.probeServer?.forceShutdown();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.options.logger.warn({ graceMs: this.options.shutdownGraceMs }, 'grace period over; cancelling in-flight calls');
@@ -103,4 +121,10 @@ export class GrpcServerHost {
       });
     });
   }
+}
+
+function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
 }

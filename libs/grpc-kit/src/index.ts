@@ -9,3 +9,6 @@ export type { GrpcService } from './grpc-service.js';
 export { DescriptorIndex, REFLECTION_SERVICES } from './reflection-service.js';
 export { fromServiceError, toStatusObject } from './status-mapping.js';
 export { unary } from './unary.js';
+export { certificateNames, GrpcSecurity } from './grpc-security.js';
+export { readTlsMaterial, TLS_FILE_NAMES, TlsFileWatcher } from './tls-files.js';
+export type { TlsFileWatcherOptions, TlsMaterial } from './tls-files.js';

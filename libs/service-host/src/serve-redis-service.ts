@@ -1,5 +1,5 @@
 import type { CommonConfig } from '@alertgate/config';
-import { GrpcServerHost, type GrpcService } from '@alertgate/grpc-kit';
+import { GrpcSecurity, GrpcServerHost, type GrpcService } from '@alertgate/grpc-kit';
 import { handleShutdown } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
 import { startMetricsServer } from '@alertgate/metrics';
@@ -32,7 +32,8 @@ export async function serveRedisService(
   const logger = createLogger({ service: name, level: config.logLevel });
   const redis = createRedisClient(config.redis, `alertgate-${name}`);
   const parts = build(redis, new KeySchema(config.redis.keyPrefix), logger);
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs });
+  const security = await GrpcSecurity.start(config.grpcTls, logger);
+  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs, security });
   server.add(parts.service);
   followRedisHealth(redis, (serving) => server.setServing(serving), logger, describeRedisTarget(config.redis.topology));
   const { onRedisReady } = parts;
@@ -45,6 +46,7 @@ export async function serveRedisService(
     await metrics.close();
     parts.onStop?.();
     await server.shutdown();
+    security.stop();
     redis.disconnect();
     await shutdownTelemetry();
   });

@@ -4,7 +4,7 @@ import { KeySchema } from '@alertgate/redis';
 import { podSignal, RedisTestScope } from '@alertgate/testing';
 
 import { createLogger } from '@alertgate/logging';
-import { callUnary, createClient, GrpcServerHost } from '@alertgate/grpc-kit';
+import { callUnary, createClient, GrpcSecurity, GrpcServerHost } from '@alertgate/grpc-kit';
 import { StormServiceClient, type EvaluateBatchRequest, type EvaluateBatchResponse, type Signal } from '@alertgate/proto';
 import { Metadata } from '@grpc/grpc-js';
 
@@ -48,10 +48,10 @@ describe('StormStore on real Redis', () => {
   // labels_required, and evaluated when the labels come.
   it('answers its key labels, and evaluates nothing when a trimmed request lacks one', async () => {
     const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname', 'pod'], defaults: STORM_DEFAULTS, overrides: new Map() });
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000 });
+    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: GrpcSecurity.plaintext() });
     host.add(createStormService(store, createLogger({ service: 'storm-test', level: 'silent' })));
     const port = await host.start();
-    const client = createClient(StormServiceClient, `127.0.0.1:${port}`);
+    const client = createClient(StormServiceClient, `127.0.0.1:${port}`, GrpcSecurity.plaintext());
     const evaluate = (request: EvaluateBatchRequest): Promise<EvaluateBatchResponse> => callUnary(client, client.evaluateBatch.bind(client), request, new Metadata(), 'storm.EvaluateBatch', { deadlineMs: 2_000 });
     const inputs = [{ signal: signal('trim', 'p1'), newIncident: true }];
     const refused = await evaluate({ inputs, labelsTrimmed: true, onlyLabels: ['container'] });

@@ -1,0 +1,189 @@
+import { copyFileSync, mkdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+
+import type { GrpcTlsSettings } from '@alertgate/config';
+import { createLogger } from '@alertgate/logging';
+import { metricsRegistry } from '@alertgate/metrics';
+import { TestPki } from '@alertgate/testing';
+import { credentials, makeGenericClientConstructor, status, type Client, type Server, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+import { createClient } from '../src/grpc-client.js';
+import { GrpcSecurity } from '../src/grpc-security.js';
+import { GrpcServerHost } from '../src/grpc-server-host.js';
+import { HealthClient } from '../src/health-client.js';
+
+const logger = createLogger({ service: 'tls-test', level: 'silent' });
+
+/** A one-method service of the test's own: Health's Check under another name, answering SERVING. */
+const ECHO_PATH = '/alertgate.test.v1.Echo/Check';
+const echoDefinition: ServiceDefinition = { Check: { ...(healthService['Check'] as ServiceDefinition[string]), path: ECHO_PATH } };
+const EchoClient = makeGenericClientConstructor(echoDefinition, 'Echo');
+const echoService = { name: 'alertgate.test.v1.Echo', addToServer: (server: Server) => server.addService(echoDefinition, { Check: (_call: unknown, done: (err: null, res: { status: number }) => void) => done(null, { status: 1 }) }) };
+
+const settings = (dir: string, more: Partial<Extract<GrpcTlsSettings, { enabled: true }>> = {}): GrpcTlsSettings => ({
+  enabled: true,
+  dir,
+  clientAuth: 'require',
+  allowedClients: [],
+  reloadIntervalMs: 100,
+  probePort: undefined,
+  ...more,
+});
+
+/** One Echo call: 'ok', or the gRPC status code and details it failed with. */
+function echo(client: Client): Promise<'ok' | { code: number; details: string }> {
+  return new Promise((resolve) => {
+    (client as unknown as { Check: (req: object, opts: object, cb: (err: ServiceError | null) => void) => void }).Check({}, { deadline: Date.now() + 5_000 }, (err) =>
+      resolve(err ? { code: err.code, details: err.details } : 'ok'),
+    );
+  });
+}
+
+async function reloads(outcome: 'loaded' | 'invalid'): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric('alertgate_tls_reloads_total')?.get();
+  return metric?.values.find((value) => value.labels['outcome'] === outcome)?.value ?? 0;
+}
+
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** The serial number of the certificate the server presents to a new connection. */
+function servedSerial(port: number, caFile: string, clientDir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(caFile), cert: readFileSync(join(clientDir, 'tls.crt')), key: readFileSync(join(clientDir, 'tls.key')), ALPNProtocols: ['h2'] }, () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * A TLS directory as the kubelet mounts a Secret: each file a link into ..data, itself a link to
+ * the current version, so that a rotation replaces all three files at once (one rename).
+ */
+function mountSecret(mount: string, version: string): void {
+  mkdirSync(mount, { recursive: true });
+  symlinkSync(version, join(mount, '..data'));
+  for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
+}
+
+function rotateSecret(mount: string, version: string): void {
+  symlinkSync(version, join(mount, '..data_tmp'));
+  renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+}
+
+describe('gRPC over mutual TLS, with real certificates', () => {
+  let pki: TestPki;
+  let server: GrpcServerHost;
+  let serverSecurity: GrpcSecurity;
+  let port: number;
+  let probePort: number;
+  let gatewayDir: string;
+  const opened: { client: Client; security: GrpcSecurity }[] = [];
+
+  const clientWith = async (dir: string): Promise<Client> => {
+    const security = await GrpcSecurity.start(settings(dir), logger);
+    const client = createClient(EchoClient, `127.0.0.1:${port}`, security);
+    opened.push({ client, security });
+    return client;
+  };
+
+  beforeAll(async () => {
+    pki = new TestPki();
+    gatewayDir = pki.issue('gateway', { sans: ['DNS:ingest-gateway', 'IP:127.0.0.1'] });
+    const serverDir = join(pki.root, 'server-mount');
+    mountSecret(serverDir, pki.issue('server', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
+    serverSecurity = await GrpcSecurity.start(settings(serverDir, { allowedClients: ['ingest-gateway'], probePort: 0 }), logger);
+    server = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger, shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: serverSecurity });
+    server.add(echoService);
+    port = await server.start();
+    probePort = server.probePort ?? 0;
+    server.setServing(true);
+  });
+  afterAll(async () => {
+    for (const { client, security } of opened) {
+      client.close();
+      security.stop();
+    }
+    await server.shutdown();
+    serverSecurity.stop();
+    pki.dispose();
+  });
+
+  it('answers an allowed client, and refuses another client of the same CA with PERMISSION_DENIED naming it', async () => {
+    expect(await echo(await clientWith(gatewayDir))).toBe('ok');
+    const storm = await clientWith(pki.issue('storm', { sans: ['DNS:storm', 'IP:127.0.0.1'] }));
+    expect(await echo(storm)).toEqual({ code: status.PERMISSION_DENIED, details: expect.stringMatching(/Echo\/Check: the client certificate \(storm, 127.0.0.1\)|Echo\/Check: the client certificate \(storm\)/) });
+    // Health stays open to any client the handshake admitted.
+    expect(await new HealthClient(`127.0.0.1:${port}`, storm.getChannel()).check(5_000)).toBe('SERVING');
+  });
+
+  it('refuses a client without a certificate at the handshake', async () => {
+    const client = new EchoClient(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(pki.caFile)));
+    expect(await echo(client)).toMatchObject({ code: status.UNAVAILABLE });
+    client.close();
+  });
+
+  it.each([
+    ['from another CA', { untrusted: true }],
+    ['that expired', { expired: true }],
+  ])('refuses a client whose certificate is %s at the handshake', async (what, issue) => {
+    const client = await clientWith(pki.issue(`refused-${what.replace(/\W/g, '')}`, { sans: ['DNS:ingest-gateway', 'IP:127.0.0.1'], ...issue }));
+    expect(await echo(client)).toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('refuses a plaintext client, and serves plaintext health on the probe port only', async () => {
+    const plain = new EchoClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    expect(await echo(plain)).toMatchObject({ code: status.UNAVAILABLE });
+    plain.close();
+    expect(await new HealthClient(`127.0.0.1:${probePort}`).check(5_000)).toBe('SERVING');
+    const probeEcho = new EchoClient(`127.0.0.1:${probePort}`, credentials.createInsecure());
+    expect(await echo(probeEcho)).toMatchObject({ code: status.UNIMPLEMENTED });
+    probeEcho.close();
+  });
+
+  it('rotates its certificate mid-load without a failed call, and keeps the old one when the new files do not fit', async () => {
+    const serverDir = join(pki.root, 'server-mount');
+    const before = await servedSerial(port, pki.caFile, gatewayDir);
+    const client = await clientWith(gatewayDir);
+    let stop = false;
+    const answers: ('ok' | { code: number; details: string })[] = [];
+    const load = async (): Promise<void> => {
+      while (!stop) answers.push(await echo(client));
+    };
+    // New connections during the rotation too: one new client per round.
+    const reconnecting = async (): Promise<void> => {
+      while (!stop) answers.push(await echo(await clientWith(gatewayDir)));
+    };
+    const running = Promise.all([load(), load(), reconnecting()]);
+
+    const loaded = await reloads('loaded');
+    rotateSecret(serverDir, pki.issue('server-next', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
+    await until('the server reloaded its certificate', async () => (await reloads('loaded')) > loaded);
+    const after = await servedSerial(port, pki.caFile, gatewayDir);
+
+    // A key that is not the certificate's: refused, the rotated certificate stays in use.
+    const invalid = await reloads('invalid');
+    const mismatched = pki.issue('server-mismatched', { sans: ['IP:127.0.0.1'] });
+    copyFileSync(join(gatewayDir, 'tls.key'), join(mismatched, 'tls.key'));
+    rotateSecret(serverDir, mismatched);
+    await until('the server refused the mismatched files', async () => (await reloads('invalid')) > invalid);
+    const countBefore = answers.length;
+    await until('more calls after the bad files', () => Promise.resolve(answers.length > countBefore + 20));
+    stop = true;
+    await running;
+
+    expect(after).not.toBe(before);
+    expect(await servedSerial(port, pki.caFile, gatewayDir)).toBe(after);
+    expect(answers.length).toBeGreaterThan(20);
+    expect(answers.filter((answer) => answer !== 'ok')).toEqual([]);
+  });
+});
