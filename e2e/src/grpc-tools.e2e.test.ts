@@ -1,21 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { repoRoot } from '@alertgate/testing';
+import { grpcurlPath, repoRoot } from '@alertgate/testing';
 
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const run = promisify(execFile);
-
-/** grpcurl is built from the Go module proxy by tools/scripts/ensure-deps.sh (npm test runs it). */
-function grpcurlPath(): string {
-  const path = process.env['ALERTGATE_GRPCURL'] ?? join(process.env['HOME'] ?? '', '.cache', 'alertgate', 'bin', 'grpcurl');
-  if (!existsSync(path)) throw new Error(`grpcurl not found at ${path}: run bash tools/scripts/ensure-deps.sh`);
-  return path;
-}
 
 async function grpcurl(...args: string[]): Promise<string> {
   const { stdout } = await run(grpcurlPath(), ['-plaintext', ...args], { timeout: 15_000 });

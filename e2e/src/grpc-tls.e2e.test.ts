@@ -1,0 +1,123 @@
+/**
+ * Every gRPC hop over mutual TLS, on the real processes: each service has a certificate of its
+ * own (a directory in cert-manager's Secret layout), trusts the test CA, and takes calls only from
+ * the services that call it. grpcurl plays the stranger.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import type { AppName } from '@alertgate/local-env';
+import { grpcurlPath, TestPki } from '@alertgate/testing';
+
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+const run = promisify(execFile);
+
+/** grpcurl's answer: its output, or its error text when it failed. */
+async function grpcurl(args: readonly string[]): Promise<{ ok: boolean; text: string }> {
+  try {
+    const { stdout } = await run(grpcurlPath(), [...args], { timeout: 15_000 });
+    return { ok: true, text: stdout };
+  } catch (err) {
+    return { ok: false, text: String((err as { stderr?: string }).stderr ?? err) };
+  }
+}
+
+/** A TLS directory as the kubelet mounts a Secret: files linked through ..data, swapped at once. */
+function mountSecret(mount: string, version: string): void {
+  mkdirSync(mount, { recursive: true });
+  symlinkSync(version, join(mount, '..data'));
+  for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
+}
+
+function rotateSecret(mount: string, version: string): void {
+  symlinkSync(version, join(mount, '..data_tmp'));
+  renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+}
+
+/** Who may call each service: its callers in the pipeline, no one else. */
+const CALLERS: Record<Exclude<AppName, 'ingest-gateway'>, string> = {
+  dedup: 'ingest-gateway,crd-writer',
+  'crd-writer': 'ingest-gateway',
+  ratelimit: 'ingest-gateway',
+  storm: 'ingest-gateway',
+};
+
+describe('the pipeline with mutual TLS on every gRPC hop', () => {
+  let pki: TestPki;
+  let fixture: PipelineFixture;
+  const dirs = {} as Record<AppName, string>;
+
+  beforeAll(async () => {
+    pki = new TestPki();
+    for (const app of ['ingest-gateway', 'dedup', 'crd-writer', 'ratelimit', 'storm'] as const) {
+      dirs[app] = join(pki.root, `${app}-mount`);
+      mountSecret(dirs[app], pki.issue(app, { sans: [`DNS:${app}`, 'IP:127.0.0.1'] }));
+    }
+    const tls = (app: AppName) => ({ GRPC_TLS_DIR: dirs[app], GRPC_TLS_RELOAD_INTERVAL: '200ms', ...(app === 'ingest-gateway' ? {} : { GRPC_TLS_ALLOWED_CLIENTS: CALLERS[app] }) });
+    fixture = await PipelineFixture.start('grpctls', {
+      serviceEnv: { 'ingest-gateway': tls('ingest-gateway'), dedup: tls('dedup'), 'crd-writer': tls('crd-writer'), ratelimit: tls('ratelimit'), storm: tls('storm') },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    pki?.dispose();
+  });
+
+  const crdWriter = () => fixture.system!.crdWriterAddress;
+  const withCert = (dir: string) => ['-cacert', join(dir, 'ca.crt'), '-cert', join(dir, 'tls.crt'), '-key', join(dir, 'tls.key')];
+  const applyBatch = JSON.stringify({ updates: [] });
+
+  it('carries a webhook through every hop to a resource', async () => {
+    const response = await fixture.deliverAlerts(amWebhook([amAlert({ alertname: 'OverTls', pod: 'db-0' })]));
+    expect(response.status).toBe(200);
+    expect(response.json['results']).toEqual([expect.objectContaining({ outcome: 'created' })]);
+    expect((await fetch(`${fixture.gatewayUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('lets the gateway call the crd-writer, and refuses another service of the same CA with PermissionDenied', async () => {
+    const gateway = await grpcurl([...withCert(join(pki.root, 'ingest-gateway')), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    expect(gateway).toMatchObject({ ok: true });
+    const storm = await grpcurl([...withCert(join(pki.root, 'storm')), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    expect(storm.ok).toBe(false);
+    expect(storm.text).toMatch(/Code: PermissionDenied/);
+    expect(storm.text).toMatch(/the client certificate \(storm, 127\.0\.0\.1\)|the client certificate \(storm\)/);
+  });
+
+  it.each([
+    ['without TLS', () => ['-plaintext']],
+    ['without a client certificate', () => ['-cacert', pki.caFile]],
+    ['with a certificate from another CA', () => withCert(pki.issue('stranger', { untrusted: true, sans: ['DNS:ingest-gateway'] }))],
+    ['with an expired certificate', () => withCert(pki.issue('expired', { expired: true, sans: ['DNS:ingest-gateway'] }))],
+  ])('refuses grpcurl %s', async (_what, args) => {
+    const answer = await grpcurl([...args(), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    expect(answer.ok).toBe(false);
+    expect(answer.text).toMatch(/Failed to dial target host|Code: Unavailable|tls:|certificate|EOF|connection reset/i);
+    process.stdout.write(`grpcurl ${_what}: ${answer.text.trim().split('\n').pop() ?? ''}\n`);
+  });
+
+  it('rotates the crd-writer\'s certificate under load without a failed webhook', async () => {
+    const writer = fixture.system!.services['crd-writer'];
+    const reloadedBefore = writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length;
+    let stop = false;
+    const statuses: number[] = [];
+    let n = 0;
+    const load = async (): Promise<void> => {
+      while (!stop) statuses.push((await fixture.postAlerts(amWebhook([amAlert({ alertname: 'RotateUnderLoad', pod: `p-${n++}` })]))).status);
+    };
+    const running = Promise.all([load(), load()]);
+    rotateSecret(dirs['crd-writer'], pki.issue('crd-writer-next', { sans: ['DNS:crd-writer', 'IP:127.0.0.1'] }));
+    for (let i = 0; i < 1_000 && writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length === reloadedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const atReload = statuses.length;
+    // New connections to the crd-writer meet the new certificate: the gateway's, after its next reconnect.
+    while (statuses.length < atReload + 50) await new Promise((resolve) => setTimeout(resolve, 20));
+    stop = true;
+    await running;
+    expect(writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length).toBe(reloadedBefore + 1);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    // A new client meets the rotated certificate, and the CA it chains to is the one it trusts.
+    expect(await grpcurl([...withCert(join(pki.root, 'ingest-gateway')), crdWriter(), 'grpc.health.v1.Health/Check'])).toMatchObject({ ok: true });
+  }, 60_000);
+});
