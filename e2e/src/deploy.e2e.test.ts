@@ -6,7 +6,7 @@ import { HealthClient } from '@alertgate/grpc-kit';
 import { kubectl, repoRoot, testKube } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
-import { render } from './support/manifests.js';
+import { render, renderWith, type K8sObject } from './support/manifests.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
 describe('deploying it: kustomize overlays on the real API server', () => {
@@ -34,6 +34,40 @@ describe('deploying it: kustomize overlays on the real API server', () => {
       ['ratelimit', 'None'],
       ['storm', 'None'],
     ]);
+  });
+
+  it('the prod overlay runs every gRPC hop over mutual TLS: each Deployment mounts the Secret cert-manager writes for it, its callers dial a name its certificate has, probes ask the plaintext port', async () => {
+    const objects = await renderWith('prod', ['cert-manager']);
+    interface Pod {
+      volumes?: { name: string; secret?: { secretName: string } }[];
+      containers: { name: string; env?: { name: string; value?: string }[]; readinessProbe?: { grpc?: { port: number } }; livenessProbe?: { grpc?: { port: number } } }[];
+    }
+    const pod = (o: K8sObject) => (o.spec as unknown as { template: { spec: Pod } }).template.spec;
+    const deployments = new Map(objects.filter((o) => o.kind === 'Deployment').map((o) => [o.metadata.name, pod(o)]));
+    const certificates = new Map(
+      objects.filter((o) => o.kind === 'Certificate').map((o) => [(o.spec as unknown as { secretName: string }).secretName, o.spec as unknown as { dnsNames: string[]; usages: string[] }]),
+    );
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('alertgate-config'))?.data ?? {};
+    expect(config['GRPC_TLS_DIR']).toBe('/etc/alertgate/grpc-tls');
+    for (const [name, spec] of deployments) {
+      const secret = spec.volumes?.find((volume) => volume.name === 'grpc-tls')?.secret?.secretName;
+      expect([name, secret]).toEqual([name, `${name}-grpc-tls`]);
+      const certificate = certificates.get(secret ?? '');
+      expect(certificate?.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+      // The name GRPC_TLS_ALLOWED_CLIENTS matches is the certificate's first DNS name.
+      expect(certificate?.dnsNames[0]).toBe(name);
+    }
+    // Every address a service is dialled at is a name in its certificate.
+    for (const [variable, service] of [['DEDUP_ADDR', 'dedup'], ['RATELIMIT_ADDR', 'ratelimit'], ['STORM_ADDR', 'storm'], ['CRD_WRITER_ADDR', 'crd-writer']] as const) {
+      const host = /^dns:\/\/\/([^:]+):\d+$/.exec(config[variable] ?? '')?.[1];
+      expect(certificates.get(`${service}-grpc-tls`)?.dnsNames).toContain(host);
+      const container = deployments.get(service)?.containers[0];
+      expect(container?.readinessProbe?.grpc?.port).toBe(Number(config['GRPC_PROBE_PORT']));
+      expect(container?.livenessProbe?.grpc?.port).toBe(Number(config['GRPC_PROBE_PORT']));
+    }
+    const allowed = (service: string) => deployments.get(service)?.containers[0]?.env?.find((e) => e.name === 'GRPC_TLS_ALLOWED_CLIENTS')?.value;
+    expect(allowed('crd-writer')).toBe('ingest-gateway');
+    expect(allowed('dedup')).toBe('ingest-gateway,crd-writer');
   });
 
   it('every workload of the dev overlay runs non-root, read-only, without privileges, with limits and probes', async () => {

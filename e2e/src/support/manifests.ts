@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 import { kubectl, repoRoot } from '@alertgate/testing';
 import { parseAllDocuments } from 'yaml';
@@ -24,6 +26,23 @@ export interface K8sObject {
 export async function render(overlay: 'dev' | 'prod'): Promise<K8sObject[]> {
   const out = await kubectl(['kustomize', join(repoRoot(), 'k8s', 'overlays', overlay)]);
   return parseAllDocuments(out).map((doc) => doc.toJSON() as K8sObject);
+}
+
+/** An overlay with kustomize components of k8s/components added, as an operator would use them. */
+export async function renderWith(overlay: 'dev' | 'prod', components: readonly string[]): Promise<K8sObject[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-kustomize-'));
+  try {
+    // kustomize takes only relative paths to other roots.
+    const k8s = relative(dir, join(repoRoot(), 'k8s'));
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${k8s}/overlays/${overlay}]\ncomponents: [${components.map((c) => `${k8s}/components/${c}`).join(', ')}]\n`,
+    );
+    const out = await kubectl(['kustomize', dir]);
+    return parseAllDocuments(out).map((doc) => doc.toJSON() as K8sObject);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The rendered alertgate-config ConfigMap's data: every service's environment. */
