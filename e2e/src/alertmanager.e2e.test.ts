@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { AlertmanagerProcess } from '@alertgate/local-env';
 
 import { eventually } from './support/eventually.js';
-import { PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
 const TOKEN = 'alertmanager-e2e-token-42';
 
@@ -11,7 +15,11 @@ describe('a real Alertmanager delivers to alertgate', () => {
   let alertmanager: AlertmanagerProcess;
 
   beforeAll(async () => {
-    fixture = await PipelineFixture.start('am', { serviceEnv: { 'ingest-gateway': { INGEST_AUTH: 'token', INGEST_TOKEN: TOKEN } } });
+    // Two named senders, as a Secret of one key per sender mounts them.
+    const senders = mkdtempSync(join(tmpdir(), 'alertgate-senders-'));
+    writeFileSync(join(senders, 'alertmanager'), `${TOKEN}\n`);
+    writeFileSync(join(senders, 'event-exporter'), 'event-exporter-e2e-token-7\n');
+    fixture = await PipelineFixture.start('am', { serviceEnv: { 'ingest-gateway': { INGEST_AUTH: 'token', INGEST_TOKENS_DIR: senders } } });
     alertmanager = await new AlertmanagerProcess({
       webhookUrl: `${fixture.gatewayUrl}/api/v1/signals/alertmanager`,
       bearerToken: TOKEN,
@@ -22,7 +30,7 @@ describe('a real Alertmanager delivers to alertgate', () => {
     await fixture?.close();
   });
 
-  it('a firing alert creates one resource; its resolution marks it resolved', async () => {
+  it('a firing alert creates one resource under its sender\'s name; its resolution marks it resolved; both are in the audit log', async () => {
     const labels = { alertname: 'KubeDeploymentReplicasMismatch', namespace: 'checkout', deployment: 'cart', severity: 'warning' };
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     await alertmanager.postAlerts([{ labels, annotations: { summary: 'cart has fewer replicas than desired' }, startsAt }]);
@@ -33,6 +41,7 @@ describe('a real Alertmanager delivers to alertgate', () => {
     expect(created.spec.alertmanager?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(created.spec.alertmanager?.groupKey).toContain('KubeDeploymentReplicasMismatch');
     expect(created.status?.alertState).toBe('Firing');
+    expect(created.metadata.annotations['remediation.alertgate.io/sender']).toBe('alertmanager');
 
     // Prometheus signals resolution by sending the alert again with endsAt in the past.
     const endsAt = new Date().toISOString();
@@ -43,5 +52,44 @@ describe('a real Alertmanager delivers to alertgate', () => {
     expect(resolved.metadata.name).toBe(created.metadata.name);
     expect(resolved.status?.resolvedAt).toBeDefined();
     expect(fixture.resources().filter((rr) => rr.spec.alertname === labels.alertname)).toHaveLength(1);
+
+    const audit = fixture.system!.services['crd-writer'].logs
+      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { audit?: string; sender?: string; resource?: string; traceId?: string }] : []))
+      .filter((line) => line.resource === `checkout/${created.metadata.name}`);
+    expect(audit.map((line) => [line.audit, line.sender])).toEqual([['created', 'alertmanager'], ['resolved', 'alertmanager']]);
+    expect(audit[0]?.traceId).toBe(created.metadata.annotations['remediation.alertgate.io/trace-id']);
   });
+});
+
+describe('rotating a sender token', () => {
+  const OLD = 'rotation-e2e-token-old-1';
+  const NEW = 'rotation-e2e-token-new-2';
+  let fixture: PipelineFixture;
+  let senders: string;
+  beforeAll(async () => {
+    senders = mkdtempSync(join(tmpdir(), 'alertgate-senders-'));
+    writeFileSync(join(senders, 'alertmanager'), `${OLD}\n`);
+    fixture = await PipelineFixture.start('rotate', {
+      serviceEnv: { 'ingest-gateway': { INGEST_AUTH: 'token', INGEST_TOKENS_DIR: senders, INGEST_TOKENS_RELOAD_INTERVAL: '200ms', INGEST_TOKEN_GRACE: '8s' } },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  const post = async (token: string): Promise<number> =>
+    (await fixture.postAlerts(amWebhook([amAlert({ alertname: 'RotateToken', pod: 'p' })]), { authorization: `Bearer ${token}` })).status;
+
+  it('keeps the old token valid for the grace time, takes the new one at once, then refuses the old one with 401', async () => {
+    expect(await post(OLD)).toBe(200);
+    expect(await post(NEW)).toBe(401);
+    const gateway = fixture.system!.services['ingest-gateway'];
+    const reloads = () => gateway.logs.filter((line) => line.includes('sender tokens reloaded')).length;
+    writeFileSync(join(senders, 'alertmanager'), `${NEW}\n`);
+    await eventually('the gateway reloaded the tokens', () => (reloads() > 0 ? true : undefined));
+    expect(await post(NEW)).toBe(200);
+    // Within the grace time (8 s from the reload; these two calls take milliseconds).
+    expect(await post(OLD)).toBe(200);
+    const refused = await eventually('the old token refused once its grace time is over', async () => ((await post(OLD)) === 401 ? true : undefined), 30_000);
+    expect(refused).toBe(true);
+    expect(await post(NEW)).toBe(200);
+  }, 60_000);
 });

@@ -9,16 +9,17 @@ import { loadConfig } from './config.js';
 describe('gateway configuration', () => {
   it('refuses to start without a token unless authentication is explicitly disabled', () => {
     expect(() => loadConfig({})).toThrow(ConfigError);
-    expect(() => loadConfig({})).toThrow(/^INGEST_TOKEN_FILE: no ingest token configured/);
+    expect(() => loadConfig({})).toThrow(/^INGEST_TOKENS_DIR: no ingest token configured/);
     expect(loadConfig({ INGEST_AUTH: 'disabled' }).auth).toEqual({ mode: 'disabled' });
   });
 
-  it('reads the token from a file (a mounted Secret)', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
-    writeFileSync(file, 'a-very-secret-token-value\n');
-    expect(loadConfig({ INGEST_TOKEN_FILE: file }).auth).toEqual({ mode: 'token', token: 'a-very-secret-token-value' });
-    expect(() => loadConfig({ INGEST_TOKEN_FILE: join(file, 'missing') })).toThrow(/^INGEST_TOKEN_FILE: cannot read/);
-    expect(() => loadConfig({ INGEST_TOKEN: 'short' })).toThrow(/^INGEST_TOKEN: the token must be at least 16/);
+  it('takes the senders\' tokens from a directory, a mapping, one file or the environment, one of them', () => {
+    const reload = { reloadIntervalMs: 10_000, graceMs: 3_600_000 };
+    expect(loadConfig({ INGEST_TOKENS_DIR: '/var/run/secrets/alertgate/senders' }).auth).toEqual({ mode: 'token', source: { kind: 'directory', path: '/var/run/secrets/alertgate/senders' }, ...reload });
+    expect(loadConfig({ INGEST_TOKENS_FILE: '/etc/alertgate/senders.yaml', INGEST_TOKEN_GRACE: '5m' }).auth).toEqual({ mode: 'token', source: { kind: 'mapping', path: '/etc/alertgate/senders.yaml' }, ...reload, graceMs: 300_000 });
+    expect(loadConfig({ INGEST_TOKEN_FILE: '/t', INGEST_TOKEN_SENDER: 'alertmanager' }).auth).toMatchObject({ source: { kind: 'file', path: '/t', sender: 'alertmanager' } });
+    expect(loadConfig({ INGEST_TOKEN: 'a-very-secret-token-value' }).auth).toMatchObject({ source: { kind: 'fixed', tokens: { default: 'a-very-secret-token-value' } } });
+    expect(() => loadConfig({ INGEST_TOKEN_FILE: '/t', INGEST_TOKEN: 'a-very-secret-token-value' })).toThrow(/^INGEST_TOKEN: set one of INGEST_TOKEN_FILE, INGEST_TOKEN, not several/);
   });
 
   it('has documented defaults and names a bad variable', () => {

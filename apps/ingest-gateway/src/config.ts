@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions } from '@alertgate/ingest';
+import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions, type TokenSource } from '@alertgate/ingest';
 import { labelSelectorProblem, type KubernetesAccess } from '@alertgate/kube';
 import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
 
@@ -65,25 +65,36 @@ function readMaintenance(reader: EnvReader): GatewayConfig['maintenance'] {
   return { file, reloadIntervalMs };
 }
 
+/**
+ * Where the senders' tokens come from: a directory of one file per sender (a Secret's keys), a
+ * YAML mapping, one token file, or one token in the environment. The files are reloaded; a token
+ * that goes stays valid for INGEST_TOKEN_GRACE.
+ */
 function readAuth(reader: EnvReader): IngestAuth {
   const mode = reader.oneOf('INGEST_AUTH', ['token', 'disabled'], 'token');
   if (mode === 'disabled') return { mode };
-  const file = reader.optional('INGEST_TOKEN_FILE');
-  let token = reader.optional('INGEST_TOKEN');
-  if (file !== undefined) {
-    if (token !== undefined) throw new ConfigError('INGEST_TOKEN_FILE', 'set either INGEST_TOKEN_FILE or INGEST_TOKEN, not both');
-    try {
-      token = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError('INGEST_TOKEN_FILE', `cannot read ${file}: ${(err as Error).message}`);
-    }
-    if (token === '') throw new ConfigError('INGEST_TOKEN_FILE', `${file} is empty`);
+  const given = (['INGEST_TOKENS_DIR', 'INGEST_TOKENS_FILE', 'INGEST_TOKEN_FILE', 'INGEST_TOKEN'] as const).filter((name) => reader.optional(name) !== undefined);
+  if (given.length > 1) throw new ConfigError(given[1] ?? 'INGEST_TOKEN', `set one of ${given.join(', ')}, not several`);
+  const reloadIntervalMs = reader.durationMs('INGEST_TOKENS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 });
+  const graceMs = reader.durationMs('INGEST_TOKEN_GRACE', 3_600_000, { min: 0, max: 7 * 86_400_000 });
+  const sender = reader.string('INGEST_TOKEN_SENDER', 'default');
+  const source = tokenSource(reader, given[0], sender);
+  return { mode, source, reloadIntervalMs, graceMs };
+}
+
+function tokenSource(reader: EnvReader, variable: string | undefined, sender: string): TokenSource {
+  switch (variable) {
+    case 'INGEST_TOKENS_DIR':
+      return { kind: 'directory', path: reader.required(variable) };
+    case 'INGEST_TOKENS_FILE':
+      return { kind: 'mapping', path: reader.required(variable) };
+    case 'INGEST_TOKEN_FILE':
+      return { kind: 'file', path: reader.required(variable), sender };
+    case 'INGEST_TOKEN':
+      return { kind: 'fixed', tokens: { [sender]: reader.required(variable) } };
+    default:
+      throw new ConfigError('INGEST_TOKENS_DIR', 'no ingest token configured: set INGEST_TOKENS_DIR (or INGEST_TOKENS_FILE, INGEST_TOKEN_FILE, INGEST_TOKEN), or INGEST_AUTH=disabled to run without authentication');
   }
-  if (token === undefined) {
-    throw new ConfigError('INGEST_TOKEN_FILE', 'no ingest token configured: set INGEST_TOKEN_FILE (or INGEST_TOKEN), or INGEST_AUTH=disabled to run without authentication');
-  }
-  if (token.length < 16) throw new ConfigError(file !== undefined ? 'INGEST_TOKEN_FILE' : 'INGEST_TOKEN', 'the token must be at least 16 characters');
-  return { mode, token };
 }
 
 function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {

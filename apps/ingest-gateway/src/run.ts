@@ -1,5 +1,5 @@
 import { callUnary, createClient, GrpcSecurity, HealthClient } from '@alertgate/grpc-kit';
-import { createIngestServer, IngestPipeline, MaintenanceSchedule, type ReadinessReport } from '@alertgate/ingest';
+import { createIngestServer, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, type ReadinessReport } from '@alertgate/ingest';
 import { ManagedNamespaces, OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
@@ -75,6 +75,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   };
 
   if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
+  const senders = config.auth.mode === 'token' ? (await SenderTokens.load(config.auth, logger)).watch() : undefined;
+  if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   const managedConfig = config.managedNamespaces;
@@ -97,7 +99,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
-    auth: config.auth,
+    authenticator: senders ?? NO_AUTHENTICATION,
     retryAfterSeconds: config.retryAfterSeconds,
     readiness,
     registry,
@@ -112,6 +114,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   handleShutdown(logger, async () => {
     stopReleasing();
     stopReloading?.();
+    senders?.stop();
     await managed?.stop();
     await app.close();
     dedup.close();

@@ -8,6 +8,7 @@ export type { PipelineBatcherOptions } from './pipeline-batcher.js';
 export { createIngestServer, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, ROUTES } from './ingest-server.js';
 export type { IngestServerOptions, ReadinessReport } from './ingest-server.js';
 export type { ManagedScope } from './ignored-signals.js';
-export type { IngestAuth } from './bearer-authenticator.js';
+export { NO_AUTHENTICATION, SenderTokens } from './sender-tokens.js';
+export type { Authenticator, IngestAuth, TokenSource } from './sender-tokens.js';
 export { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';
 export type { Problem, ProblemType } from './problem.js';

@@ -90,6 +90,8 @@ export interface RefusedResult {
 export interface IngestRequest {
   readonly signals: readonly Signal[];
   readonly source: string;
+  /** The authenticated sender, recorded on the resources the request opens. */
+  readonly sender?: string;
 }
 
 /** What the admission step decided for each webhook of a batch. */
@@ -436,7 +438,7 @@ export class IngestPipeline {
     if (deferred.size > 0) await this.forget([...deferred], decisions);
     const webhookOfSignal = requests.flatMap((request, r) => request.signals.map(() => r));
     const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited');
-    const run: RunWrites = { signals, decisions, kept, updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i)), written: [] };
+    const run: RunWrites = { signals, decisions, kept, updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i, requests[webhookOfSignal[i] ?? -1]?.sender ?? '')), written: [] };
     const plan = planWrites(run.updates, kept.map((i) => webhookOfSignal[i] ?? 0));
     const startedAt = Date.now();
     const sharedRetryAfter = await this.afterDecisions(
@@ -486,10 +488,10 @@ interface RunWrites {
 }
 
 /** The crd-writer's update for a signal, as dedup and storm decided it. */
-function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decision | undefined, i: number): IncidentUpdate {
+function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decision | undefined, i: number, sender: string): IncidentUpdate {
   if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
     if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
-    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false };
+    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false, sender };
   }
   const incident = decision?.incident;
   const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
@@ -506,6 +508,7 @@ function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decisi
     firstSeen: incident?.firstSeen,
     lastSeen: incident?.lastSeen,
     occurrences: incident?.occurrences ?? 0,
+    sender,
   };
 }
 

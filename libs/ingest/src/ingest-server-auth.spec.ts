@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const TOKEN = 's3cret-token';
+const TOKEN = 's3cret-token-of-16';
 const BODY = JSON.stringify({
   version: '4',
   alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'X', namespace: 'kube-system', pod: 'p' } }],
@@ -62,7 +62,7 @@ describe('ingest server authentication (real listener, raw request targets)', ()
   let pipelineCalls = 0;
 
   beforeAll(async () => {
-    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'token', token: TOKEN }, onCheck: () => (pipelineCalls += 1) }));
+    ({ app, port } = await listenTestIngestServer({ tokens: { alertmanager: TOKEN }, onCheck: () => (pipelineCalls += 1) }));
   });
   afterAll(() => app.close());
 

@@ -48,7 +48,7 @@ describe('ingest server bodies (real listener, raw requests)', () => {
 
   beforeAll(async () => {
     // Short, so that a trickled body is timed out within the test; it only bounds the wait.
-    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'disabled' }, requestTimeoutMs: 1_000, onCheck: (signals) => (checked += signals) }));
+    ({ app, port } = await listenTestIngestServer({ requestTimeoutMs: 1_000, onCheck: (signals) => (checked += signals) }));
   });
   afterAll(() => app.close());
 

@@ -43,7 +43,7 @@ describe('ingest server under hostile clients (real listener, raw sockets)', () 
 
   beforeAll(async () => {
     // A short request timeout, so that the connections it ends end within the test.
-    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'disabled' }, requestTimeoutMs: 1_000, onCheck: (signals) => (checked += signals) }));
+    ({ app, port } = await listenTestIngestServer({ requestTimeoutMs: 1_000, onCheck: (signals) => (checked += signals) }));
   });
   afterAll(() => app.close());
 

@@ -12,7 +12,7 @@ describe('ingest server with too many requests in flight', () => {
   let release: () => void = () => undefined;
   beforeAll(async () => {
     const hold = new Promise<void>((resolve) => (release = resolve));
-    ({ app, port } = await listenTestIngestServer({ auth: { mode: 'disabled' }, maxRequestsInFlight: 3, hold, onCheck: () => (checks += 1) }));
+    ({ app, port } = await listenTestIngestServer({ maxRequestsInFlight: 3, hold, onCheck: () => (checks += 1) }));
   });
   afterAll(() => app.close());
 

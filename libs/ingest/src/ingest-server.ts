@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
@@ -11,7 +10,6 @@ import type { Registry } from 'prom-client';
 
 import { BodyRefusal, clientErrorAnswer, contentEncodingRefusal, utf8Checked } from './body-checks.js';
 import { IngestMetrics } from './ingest-metrics.js';
-import { bearerAuthenticator, type IngestAuth } from './bearer-authenticator.js';
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { overloaded } from './overload.js';
 import { RefusalMemory } from './refusal-memory.js';
@@ -19,6 +17,7 @@ import { dropRulesReason, firstReason, settleIgnored, unmanagedReason, type Igno
 import type { MaintenanceSchedule } from './maintenance-windows.js';
 import type { IngestPipeline, SignalResult } from './ingest-pipeline.js';
 import { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem, type ProblemType } from './problem.js';
+import type { Authenticator } from './sender-tokens.js';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -38,7 +37,8 @@ export interface IngestServerOptions {
    * beyond is answered 503 at once, before its body is parsed (INGEST_SERVER_DEFAULTS).
    */
   readonly maxRequestsInFlight?: number;
-  readonly auth: IngestAuth;
+  /** Who sent each request (SenderTokens), or NO_AUTHENTICATION (npm start only). */
+  readonly authenticator: Authenticator;
   readonly retryAfterSeconds: number;
   readonly readiness: () => Promise<ReadinessReport>;
   readonly registry: Registry;
@@ -173,10 +173,7 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
 
-  const authenticate = bearerAuthenticator(options.auth);
-  // The client identity limits count against: the token's (all holders of the ingest token are
-  // one client) or, without authentication, the client address.
-  const tokenIdentity = options.auth.mode === 'token' ? `t:${createHash('sha256').update(options.auth.token).digest('hex').slice(0, 12)}` : undefined;
+  const { authenticator } = options;
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
   const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
@@ -212,7 +209,11 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     // request.url let "/%61pi/..." and "http://x/api/..." through. An unmatched request reaches
     // only the 404 handler.
     if (route === undefined || PUBLIC_ROUTES.has(route)) return undefined;
-    if (!authenticate(request.headers.authorization)) return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with the configured ingest token.'));
+    if (authenticator.enabled) {
+      const sender = authenticator.senderOf(request.headers.authorization);
+      if (sender === undefined) return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with a sender token of this gateway.'));
+      (request as FastifyRequest & { sender?: string }).sender = sender;
+    }
     return SIGNAL_ROUTES.has(route) ? admit(request, reply) : undefined;
   });
 
@@ -296,14 +297,17 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       countOutcomes(route, results);
       return { results };
     }
-    const source = tokenIdentity ?? `a:${reply.request.ip}`;
+    // The identity limits count against: the sender's name, or without authentication the
+    // client address.
+    const sender = (reply.request as FastifyRequest & { sender?: string }).sender;
+    const source = sender !== undefined ? `s:${sender}` : `a:${reply.request.ip}`;
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
     metrics.batchSize.observe({ source: route }, signals.length);
     // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
     const receivedAt = (reply.request as FastifyRequest & { receivedAt?: number }).receivedAt;
-    const outcome = await batcher.submit(signals, source, bytes, receivedAt);
+    const outcome = await batcher.submit(signals, source, bytes, receivedAt, sender);
     if ('refused' in outcome) {
       const retryAfterMs = durationToMillis(outcome.refused.retryAfter) ?? 1000;
       refusals.remember(source, outcome.refused, retryAfterMs, receivedAt);

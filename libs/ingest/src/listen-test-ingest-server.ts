@@ -4,9 +4,9 @@ import { PARSE_DEFAULTS } from '@alertgate/signal';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 
-import type { IngestAuth } from './bearer-authenticator.js';
 import { IngestPipeline } from './ingest-pipeline.js';
 import { createIngestServer } from './ingest-server.js';
+import { NO_AUTHENTICATION, SenderTokens } from './sender-tokens.js';
 
 /**
  * For the specs of the HTTP surface: a real ingest server on 127.0.0.1, port 0, over a pipeline
@@ -14,7 +14,8 @@ import { createIngestServer } from './ingest-server.js';
  * call, so a spec can tell whether a request reached the pipeline.
  */
 export async function listenTestIngestServer(options: {
-  auth: IngestAuth;
+  /** Sender name → token; absent: no authentication. */
+  tokens?: Readonly<Record<string, string>>;
   requestTimeoutMs?: number;
   maxRequestsInFlight?: number;
   onCheck?: (signals: number) => void;
@@ -40,7 +41,9 @@ export async function listenTestIngestServer(options: {
     bodyLimitBytes: 1 << 20,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.maxRequestsInFlight === undefined ? {} : { maxRequestsInFlight: options.maxRequestsInFlight }),
-    auth: options.auth,
+    authenticator: options.tokens
+      ? await SenderTokens.load({ mode: 'token', source: { kind: 'fixed', tokens: options.tokens }, reloadIntervalMs: 1_000, graceMs: 0 }, createLogger({ service: 'test', level: 'silent' }))
+      : NO_AUTHENTICATION,
     retryAfterSeconds: 1,
     readiness: () => Promise.resolve({ ready: true, checks: {} }),
     registry: new Registry(),

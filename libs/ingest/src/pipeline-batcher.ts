@@ -41,6 +41,8 @@ interface Job {
   /** When its request arrived (the batcher's clock): its wait counts from there. */
   readonly at: number;
   readonly source: string;
+  /** The authenticated sender ('' without authentication): recorded on the resources it opens. */
+  readonly sender: string;
   readonly bytes: number;
   readonly context: Context;
   readonly resolve: (result: PipelineResult | RefusedResult) => void;
@@ -72,12 +74,12 @@ export class PipelineBatcher {
   ) {}
 
   /** `receivedAt`: when the request arrived, if earlier than now (reading and parsing it took time). */
-  submit(signals: readonly Signal[], source: string, bytes: number, receivedAt: number = this.now()): Promise<PipelineResult | RefusedResult> {
+  submit(signals: readonly Signal[], source: string, bytes: number, receivedAt: number = this.now(), sender = ''): Promise<PipelineResult | RefusedResult> {
     if (this.queue.length > 0 && this.queuedSignals + signals.length > this.options.maxQueuedSignals) {
       return Promise.reject(overloaded('queue_full', `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ signals, source, bytes, at: Math.min(receivedAt, this.now()), context: context.active(), resolve, reject });
+      this.queue.push({ signals, source, sender, bytes, at: Math.min(receivedAt, this.now()), context: context.active(), resolve, reject });
       this.queuedSignals += signals.length;
       this.drain();
     });

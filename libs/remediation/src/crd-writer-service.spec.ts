@@ -16,6 +16,7 @@ const open = (fingerprint: string, namespace = 'shop'): IncidentUpdate => ({
   occurrences: 1,
   storm: undefined,
   signalTrimmed: false,
+  sender: 'alertmanager',
 });
 
 /** A sink that creates everything except what the API server would refuse (fingerprint "b…"). */
@@ -45,6 +46,12 @@ describe('crd-writer applyBatch', () => {
     expect(results[1]?.error).toContain('422');
     expect(results[2]?.error).toContain('updates[2].signal.namespace');
     expect(opened).toEqual([fp('a'), fp('d')]);
+  });
+
+  it('rejects a sender name that could not be an annotation value of ours', async () => {
+    const { results } = await applyBatch(fakeSink([]), [{ ...open(fp('a')), sender: '../Admin\n' }, { ...open(fp('d')), sender: '' }]);
+    expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_REJECTED, Effect.EFFECT_CREATED]);
+    expect(results[0]?.error).toContain('updates[0].sender');
   });
 
   it('fails the whole call on a retryable failure, so that the sender retries it', async () => {

@@ -35,6 +35,7 @@ const CONCURRENCY = 8;
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const INCIDENT_ID = /^[0-9a-f]{12}-[0-9a-z]{1,12}$/;
+const SENDER = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function invalid(index: number, field: string, detail: string): AlertgateError {
   return new AlertgateError(Code.InvalidArgument, `updates[${index}].${field} ${detail}`, { details: { field: `updates[${index}].${field}` } });
@@ -56,6 +57,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
   }
+  if (update.sender !== '' && !SENDER.test(update.sender)) throw invalid(index, 'sender', 'must be empty or a DNS label (a sender name of the gateway)');
   if (update.signalTrimmed && update.action !== Action.ACTION_OPEN) throw invalid(index, 'signal_trimmed', 'is only for ACTION_OPEN');
   if (update.action === Action.ACTION_OPEN) {
     if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
@@ -99,6 +101,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
         lastSeenMs: toMillis(update.lastSeen) ?? 0,
         occurrences: update.occurrences,
         traceId,
+        sender: update.sender,
       },
       signal.namespace,
       { mayCreate: !update.signalTrimmed, deadlineAt },
@@ -268,6 +271,29 @@ const createsNotStarted = counter({
   help: 'Updates answered EFFECT_NOT_STARTED because the Kubernetes create rate or concurrency (KUBE_CREATE_QPS, KUBE_CREATE_BURST, KUBE_CREATE_CONCURRENCY) could not take their create before the deadline.',
 });
 
+const AUDITED: Partial<Record<Effect, string>> = {
+  [Effect.EFFECT_CREATED]: 'created',
+  [Effect.EFFECT_REOPENED]: 'reopened',
+  [Effect.EFFECT_RESOLVED]: 'resolved',
+};
+
+/**
+ * One audit line per resource created, reopened or resolved: who sent it (the gateway's sender
+ * name), which incident, which resource, and the trace to follow it by.
+ */
+function audit(logger: Logger, updates: readonly IncidentUpdate[], results: readonly ApplyResult[]): void {
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  results.forEach((result, i) => {
+    const change = AUDITED[result.effect];
+    const update = updates[i];
+    if (!change || !update || !result.resource) return;
+    logger.info(
+      { audit: change, sender: update.sender || undefined, fingerprint: update.signal?.fingerprint, incidentId: update.incidentId || undefined, resource: `${result.resource.namespace}/${result.resource.name}`, traceId },
+      `audit: RemediationRequest ${change}`,
+    );
+  });
+}
+
 export function createCrdWriterService(sink: RemediationSink, logger: Logger, dedup?: DedupLink): GrpcService {
   const implementation: CrdWriterServiceServer = {
     applyBatch: unary<ApplyBatchRequest, ApplyBatchResponse>('ApplyBatch', logger, async (request, call) => {
@@ -275,6 +301,7 @@ export function createCrdWriterService(sink: RemediationSink, logger: Logger, de
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} updates per call, got ${request.updates.length}`);
       }
       const { results, retryAfterMs } = await applyBatch(sink, request.updates, dedup, callDeadline(call.getDeadline()));
+      audit(logger, request.updates, results);
       return { results, retryAfter: retryAfterMs === undefined ? undefined : fromMillis(retryAfterMs) };
     }),
   };

@@ -5,6 +5,7 @@ export { NullSink } from './null-sink.js';
 export { KubernetesSink } from './kubernetes-sink.js';
 export type { KubernetesSinkOptions } from './kubernetes-sink.js';
 export {
+  ANNOTATION_SENDER,
   ANNOTATION_TRACE_ID,
   buildRemediationRequest,
   FINGERPRINT_LABEL_DIGITS,

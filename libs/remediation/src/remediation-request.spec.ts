@@ -20,6 +20,13 @@ describe('RemediationRequest model', () => {
     expect(resourceName('a'.repeat(300), 'abcdef012345-1').length).toBeLessThanOrEqual(63);
   });
 
+  it('annotates the sender and the trace of the webhook that opened it, and nothing when neither is known', () => {
+    const s = signal({ pod: 'a' });
+    const object = buildRemediationRequest({ signal: s, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1, sender: 'alertmanager', traceId: 'f'.repeat(32) }, s.namespace);
+    expect(object.metadata.annotations).toEqual({ 'remediation.alertgate.io/sender': 'alertmanager', 'remediation.alertgate.io/trace-id': 'f'.repeat(32) });
+    expect(incident(s).metadata.annotations).toEqual({});
+  });
+
   it('makes label values Kubernetes accepts', () => {
     expect(labelValue('Kube Pod/CrashLooping')).toBe('Kube_Pod_CrashLooping');
     expect(labelValue('-x-')).toBe('x');

@@ -16,6 +16,8 @@ export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
 export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
 export const LABEL_SEVERITY = `${RR_GROUP}/severity`;
 export const ANNOTATION_TRACE_ID = `${RR_GROUP}/trace-id`;
+/** The authenticated sender (the gateway's token name) whose webhook opened the incident. */
+export const ANNOTATION_SENDER = `${RR_GROUP}/sender`;
 export const LABEL_STORM = `${RR_GROUP}/storm`;
 /** Set when the alert's namespace does not exist and the resource went to the fallback namespace. */
 export const LABEL_ORIGIN_NAMESPACE = `${RR_GROUP}/origin-namespace`;
@@ -125,6 +127,8 @@ export interface OpenIncident {
   readonly lastSeenMs: number;
   readonly occurrences: number;
   readonly traceId?: string | undefined;
+  /** The gateway's name for who sent the webhook that opened it ('' or absent: none). */
+  readonly sender?: string | undefined;
 }
 
 export function isTerminal(object: Pick<RemediationRequest, 'status'> | undefined): boolean {
@@ -207,7 +211,10 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
         ...(labelValue(signal.severity) ? { [LABEL_SEVERITY]: labelValue(signal.severity) } : {}),
         ...(fallback ? { [LABEL_ORIGIN_NAMESPACE]: labelValue(signal.namespace) } : {}),
       },
-      annotations: incident.traceId ? { [ANNOTATION_TRACE_ID]: incident.traceId } : {},
+      annotations: {
+        ...(incident.traceId ? { [ANNOTATION_TRACE_ID]: incident.traceId } : {}),
+        ...(incident.sender ? { [ANNOTATION_SENDER]: incident.sender } : {}),
+      },
     },
     spec: {
       fingerprint: signal.fingerprint,

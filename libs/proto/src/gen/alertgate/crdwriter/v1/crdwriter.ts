@@ -219,6 +219,11 @@ export interface IncidentUpdate {
    * EFFECT_SIGNAL_REQUIRED: send the update again with the whole signal.
    */
   signalTrimmed: boolean;
+  /**
+   * The authenticated sender of the webhook (a name of the gateway's tokens; empty without
+   * authentication): recorded on a resource this update creates, and in the audit log.
+   */
+  sender: string;
 }
 
 export interface ApplyBatchRequest {
@@ -250,6 +255,7 @@ function createBaseIncidentUpdate(): IncidentUpdate {
     occurrences: 0,
     storm: undefined,
     signalTrimmed: false,
+    sender: "",
   };
 }
 
@@ -278,6 +284,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     }
     if (message.signalTrimmed !== false) {
       writer.uint32(64).bool(message.signalTrimmed);
+    }
+    if (message.sender !== "") {
+      writer.uint32(74).string(message.sender);
     }
     return writer;
   },
@@ -359,6 +368,14 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
             message.signalTrimmed = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.sender = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -397,6 +414,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
         : isSet(object.signal_trimmed)
         ? globalThis.Boolean(object.signal_trimmed)
         : false,
+      sender: isSet(object.sender) ? globalThis.String(object.sender) : "",
     };
   },
 
@@ -426,6 +444,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     if (message.signalTrimmed !== false) {
       obj.signalTrimmed = message.signalTrimmed;
     }
+    if (message.sender !== "") {
+      obj.sender = message.sender;
+    }
     return obj;
   },
 
@@ -448,6 +469,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     message.occurrences = object.occurrences ?? 0;
     message.storm = (object.storm !== undefined && object.storm !== null) ? Storm.fromPartial(object.storm) : undefined;
     message.signalTrimmed = object.signalTrimmed ?? false;
+    message.sender = object.sender ?? "";
     return message;
   },
 };
