@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { kubectl, repoRoot, testNamespace } from '@alertgate/testing';
+import { parse } from 'yaml';
 
 import { eventually } from './support/eventually.js';
 import { listRemediationRequests, tokenKubeconfig } from './support/kube-resources.js';
@@ -13,10 +14,17 @@ interface Result {
   remediationRequest?: { namespace: string; name: string };
 }
 
-/** Every Kubernetes manifest (YAML) under a directory; dashboards (JSON) are not objects. */
+/**
+ * Every Kubernetes manifest (YAML) under a directory: not kustomizations, nor the patches they
+ * name (partial objects); dashboards (JSON) are not objects.
+ */
 function yamlFiles(dir: string): string[] {
+  const kustomization = join(dir, 'kustomization.yaml');
+  const patches = new Set(
+    existsSync(kustomization) ? ((parse(readFileSync(kustomization, 'utf8')) as { patches?: { path?: string }[] }).patches ?? []).flatMap((patch) => (patch.path ? [patch.path] : [])) : [],
+  );
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? yamlFiles(join(dir, entry.name)) : /\.ya?ml$/.test(entry.name) && !entry.name.startsWith('kustomization') ? [join(dir, entry.name)] : [],
+    entry.isDirectory() ? yamlFiles(join(dir, entry.name)) : /\.ya?ml$/.test(entry.name) && !entry.name.startsWith('kustomization') && !patches.has(entry.name) ? [join(dir, entry.name)] : [],
   );
 }
 
