@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { freePort } from './free-port.js';
 import { stopChild, track } from './child-registry.js';
@@ -20,6 +20,10 @@ export interface RedisServerOptions {
   readonly clusterNode?: boolean;
   /** Start as a replica of the server on this loopback port (RedisSentinels). */
   readonly replicaOf?: number;
+  /** Serve TLS only (no plaintext port) with these files; `authClients` 'yes' asks clients for a certificate from the CA. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly authClients: 'yes' | 'optional' };
+  /** The default user's password (requirepass): clients must AUTH. */
+  readonly password?: string;
 }
 
 export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
@@ -40,14 +44,30 @@ export class RedisServer {
   constructor(private readonly options: RedisServerOptions = {}) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** How a client reaches this server as its administrator (the default user). */
+  adminOptions(): RedisOptions {
+    const { tls, password } = this.options;
+    return {
+      port: this.port,
+      host: '127.0.0.1',
+      ...(password === undefined ? {} : { password }),
+      ...(tls ? { tls: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+    };
   }
 
   async start(): Promise<this> {
     if (!redisServerAvailable()) throw new Error(REDIS_INSTALL_HINT);
     if (this.port === 0) this.port = this.options.port ?? (await freePort());
+    const { tls, password } = this.options;
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients]
+      : ['--port', String(this.port)];
     const args = [
-      '--port', String(this.port),
+      ...listen,
+      ...(password === undefined ? [] : ['--requirepass', password]),
       '--bind', '127.0.0.1',
       '--save', '',
       '--appendonly', this.options.durable ? 'yes' : 'no',
@@ -66,7 +86,7 @@ export class RedisServer {
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`);
-      const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({ ...this.adminOptions(), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

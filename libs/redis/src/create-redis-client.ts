@@ -16,7 +16,11 @@ export type RedisClient = Redis | Cluster;
  * - commandTimeout: a stuck server becomes a retryable error, never a hung webhook.
  */
 export function createRedisClient(config: RedisConfig, connectionName: string): RedisClient {
+  const { credentials, tls } = config;
   const common: RedisOptions = {
+    ...(credentials?.username === undefined ? {} : { username: credentials.username }),
+    ...(credentials?.password === undefined ? {} : { password: credentials.password }),
+    ...(tls ? { tls: { ...tls } } : {}),
     connectionName,
     connectTimeout: config.connectTimeoutMs,
     commandTimeout: config.commandTimeoutMs,
@@ -36,7 +40,10 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
         ...common,
         sentinels: topology.sentinels.map((node) => ({ host: node.host, port: node.port })),
         name: topology.masterName,
-        ...(topology.password === undefined ? {} : { password: topology.password, sentinelPassword: topology.password }),
+        // The sentinels take the same user and TLS as the servers they watch.
+        ...(credentials?.username === undefined ? {} : { sentinelUsername: credentials.username }),
+        ...(credentials?.password === undefined ? {} : { sentinelPassword: credentials.password }),
+        ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: { ...tls } } : {}),
       });
     case 'cluster':
       return new Cluster(
@@ -46,7 +53,7 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
           enableAutoPipelining: false,
           // As for one server: the caller connects (followRedisHealth), once.
           lazyConnect: true,
-          redisOptions: { ...common, ...(topology.password === undefined ? {} : { password: topology.password }) },
+          redisOptions: common,
         },
       );
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { ConfigError, type EnvReader } from '@alertgate/config';
 
 import type { ReplicaWait, ReplicaWaitPolicy } from './replica-wait.js';
@@ -10,8 +12,21 @@ export interface RedisNode {
 /** How to reach Redis: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisTopology =
   | { readonly mode: 'standalone'; readonly url: string }
-  | { readonly mode: 'sentinel'; readonly sentinels: readonly RedisNode[]; readonly masterName: string; readonly password?: string }
-  | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[]; readonly password?: string };
+  | { readonly mode: 'sentinel'; readonly sentinels: readonly RedisNode[]; readonly masterName: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[] };
+
+/** An ACL user (Redis 6+) or the default user's password; on Sentinel, the sentinels' too. */
+export interface RedisCredentials {
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** TLS to every Redis server (and sentinel): the CA to trust, and a client certificate when the servers ask for one. */
+export interface RedisTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
 
 export interface RedisConfig {
   readonly topology: RedisTopology;
@@ -22,6 +37,8 @@ export interface RedisConfig {
   readonly commandTimeoutMs: number;
   /** Replicas that must hold an incident's write (dedup, storm) before it is acknowledged. */
   readonly replicaWait: ReplicaWait;
+  readonly credentials?: RedisCredentials;
+  readonly tls?: RedisTls;
 }
 
 export const REDIS_DEFAULTS = {
@@ -59,7 +76,6 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
   if (!/^[A-Za-z0-9:_.-]{0,32}$/.test(keyPrefix)) {
     throw new ConfigError('REDIS_KEY_PREFIX', 'may hold only letters, digits and :_.- (no braces: they make hash tags), at most 32');
   }
-  const password = env.optional('REDIS_PASSWORD');
   const sentinels = env.optional('REDIS_SENTINELS');
   const clusterNodes = env.optional('REDIS_CLUSTER_NODES');
   if (sentinels !== undefined && clusterNodes !== undefined) {
@@ -71,13 +87,11 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
       mode: 'sentinel',
       sentinels: parseNodes('REDIS_SENTINELS', env.list('REDIS_SENTINELS', [])),
       masterName: env.string('REDIS_SENTINEL_MASTER', 'mymaster'),
-      ...(password === undefined ? {} : { password }),
     };
   } else if (clusterNodes !== undefined) {
     topology = {
       mode: 'cluster',
       nodes: parseNodes('REDIS_CLUSTER_NODES', env.list('REDIS_CLUSTER_NODES', [])),
-      ...(password === undefined ? {} : { password }),
     };
   } else {
     const url = env.string('REDIS_URL', REDIS_DEFAULTS.url);
@@ -85,13 +99,58 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
     topology = { mode: 'standalone', url };
   }
   const commandTimeoutMs = env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 });
+  const credentials = readCredentials(env);
+  const tls = readTls(env, topology);
   return {
     topology,
     keyPrefix,
     connectTimeoutMs: env.durationMs('REDIS_CONNECT_TIMEOUT', REDIS_DEFAULTS.connectTimeoutMs, { min: 50 }),
     commandTimeoutMs,
     replicaWait: readReplicaWait(env, topology, commandTimeoutMs),
+    ...(credentials ? { credentials } : {}),
+    ...(tls ? { tls } : {}),
   };
+}
+
+/** A file's content, or a ConfigError naming the variable. */
+function readFileOf(env: EnvReader, variable: string): Buffer | undefined {
+  const path = env.optional(variable);
+  if (path === undefined || path === '') return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(variable, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** REDIS_USERNAME (an ACL user) and REDIS_PASSWORD, or REDIS_PASSWORD_FILE (a mounted Secret). */
+function readCredentials(env: EnvReader): RedisCredentials | undefined {
+  const username = env.optional('REDIS_USERNAME');
+  const inline = env.optional('REDIS_PASSWORD');
+  const file = readFileOf(env, 'REDIS_PASSWORD_FILE');
+  if (inline !== undefined && file !== undefined) throw new ConfigError('REDIS_PASSWORD_FILE', 'set either REDIS_PASSWORD_FILE or REDIS_PASSWORD, not both');
+  const password = file?.toString('utf8').trim() ?? inline;
+  if (username !== undefined && password === undefined) throw new ConfigError('REDIS_USERNAME', 'needs REDIS_PASSWORD_FILE or REDIS_PASSWORD');
+  if (username === undefined && password === undefined) return undefined;
+  return { ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
+}
+
+/**
+ * TLS when REDIS_URL is rediss://, or REDIS_TLS=on (Sentinel, Cluster); REDIS_TLS_CA_FILE is the
+ * CA to trust (the system's otherwise), REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE a client
+ * certificate for servers that ask for one (tls-auth-clients).
+ */
+function readTls(env: EnvReader, topology: RedisTopology): RedisTls | undefined {
+  const on = env.bool('REDIS_TLS', topology.mode === 'standalone' && topology.url.startsWith('rediss://'));
+  const ca = readFileOf(env, 'REDIS_TLS_CA_FILE');
+  const cert = readFileOf(env, 'REDIS_TLS_CERT_FILE');
+  const key = readFileOf(env, 'REDIS_TLS_KEY_FILE');
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError(cert === undefined ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE', 'REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together');
+  if (!on) {
+    if (ca ?? cert) throw new ConfigError('REDIS_TLS', 'is off, but REDIS_TLS_* files are set: set REDIS_TLS=on (or a rediss:// REDIS_URL)');
+    return undefined;
+  }
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 /**

@@ -1,0 +1,141 @@
+/**
+ * The pipeline on a Redis that speaks TLS only, asks every client for a certificate, and lets
+ * each service in as its own ACL user, with the rules docs/operations.md gives operators (read
+ * from the document itself, so that what it says is what is tested).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { RedisServer } from '@alertgate/local-env';
+import { repoRoot, TestPki } from '@alertgate/testing';
+import { Redis } from 'ioredis';
+
+import { counterValue } from './support/metrics.js';
+import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+
+interface AclUser {
+  readonly name: string;
+  readonly rules: string[];
+  readonly password: string;
+}
+
+/** The ```acl block of docs/operations.md, each user with a password of the test's own. */
+function documentedUsers(): AclUser[] {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'operations.md'), 'utf8');
+  const block = /```acl\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/operations.md has no ```acl block');
+  return block
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [keyword, name = '', ...rules] = line.trim().split(/\s+/);
+      if (keyword !== 'user') throw new Error(`not an ACL user line: ${line}`);
+      const password = `${name}-test-password`;
+      return { name, password, rules: rules.map((rule) => (rule.startsWith('>') ? `>${password}` : rule)) };
+    });
+}
+
+const ADMIN_PASSWORD = 'admin-test-password';
+
+describe('the pipeline on Redis with TLS, client certificates and an ACL user per service', () => {
+  let pki: TestPki;
+  let redis: RedisServer;
+  let admin: Redis;
+  let fixture: PipelineFixture;
+  let users: Map<string, AclUser>;
+  let clientDir: string;
+
+  const tlsFiles = () => ({ ca: readFileSync(join(clientDir, 'ca.crt')), cert: readFileSync(join(clientDir, 'tls.crt')), key: readFileSync(join(clientDir, 'tls.key')) });
+  const connectAs = async (user: string): Promise<Redis> => {
+    const client = new Redis({ port: redis.port, host: '127.0.0.1', username: user, password: users.get(user)?.password ?? '', tls: tlsFiles(), lazyConnect: true, maxRetriesPerRequest: 0 });
+    await client.connect();
+    return client;
+  };
+
+  beforeAll(async () => {
+    pki = new TestPki();
+    const serverDir = pki.issue('redis', { sans: ['DNS:localhost', 'IP:127.0.0.1'] });
+    clientDir = pki.issue('redis-client', { sans: ['DNS:alertgate'] });
+    redis = await new RedisServer({
+      tls: { certFile: join(serverDir, 'tls.crt'), keyFile: join(serverDir, 'tls.key'), caFile: join(serverDir, 'ca.crt'), authClients: 'yes' },
+      password: ADMIN_PASSWORD,
+    }).start();
+    admin = new Redis(redis.adminOptions());
+    users = new Map(documentedUsers().map((user) => [user.name, user]));
+    for (const user of users.values()) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
+    const asUser = (name: string, extra: Record<string, string> = {}) => ({
+      REDIS_KEY_PREFIX: 'ag:',
+      REDIS_USERNAME: name,
+      REDIS_PASSWORD: users.get(name)?.password ?? '',
+      REDIS_TLS_CA_FILE: join(clientDir, 'ca.crt'),
+      REDIS_TLS_CERT_FILE: join(clientDir, 'tls.crt'),
+      REDIS_TLS_KEY_FILE: join(clientDir, 'tls.key'),
+      ...extra,
+    });
+    fixture = await PipelineFixture.start('redissec', {
+      redisUrl: redis.url,
+      serviceEnv: {
+        dedup: asUser('alertgate-dedup', { REDIS_MONITOR_INTERVAL: '300ms' }),
+        storm: asUser('alertgate-storm'),
+        ratelimit: asUser('alertgate-ratelimit'),
+      },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    admin?.disconnect();
+    await redis?.dispose();
+    pki?.dispose();
+  });
+
+  it('runs webhooks through every service, and dedup\'s Redis monitor reads the keyspace', async () => {
+    const first = await fixture.deliverAlerts(amWebhook([amAlert({ alertname: 'OverRedisTls', pod: 'a' }), amAlert({ alertname: 'OverRedisTls', pod: 'b' })]));
+    expect(first.status).toBe(200);
+    expect((first.json['results'] as { outcome: string }[]).map((r) => r.outcome)).toEqual(['created', 'created']);
+    const again = await fixture.deliverAlerts(amWebhook([amAlert({ alertname: 'OverRedisTls', pod: 'a' })]));
+    expect((again.json['results'] as { outcome: string; occurrences: number }[])[0]).toMatchObject({ outcome: 'duplicate', occurrences: 2 });
+    expect((await admin.keys('ag:*')).map((key) => key.slice(0, 5)).sort()).toEqual(expect.arrayContaining(['ag:{d', 'ag:{r', 'ag:{s']));
+    const dedup = fixture.system!.services.dedup;
+    let keys: number | undefined;
+    for (let i = 0; i < 200 && !keys; i++) {
+      keys = await counterValue(`http://127.0.0.1:${dedup.metricsPort}/metrics`, 'alertgate_redis_node_keys', { class: 'dedup' });
+      if (!keys) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(keys).toBeGreaterThan(0);
+    for (const service of ['dedup', 'storm', 'ratelimit'] as const) {
+      expect([service, fixture.system!.services[service].logs.filter((line) => /NOPERM|WRONGPASS/.test(line))]).toEqual([service, []]);
+    }
+  });
+
+  it('refuses each user a command or a key outside its rules', async () => {
+    const dedup = await connectAs('alertgate-dedup');
+    const ratelimit = await connectAs('alertgate-ratelimit');
+    try {
+      await expect(dedup.flushall()).rejects.toThrow(/NOPERM/);
+      await expect(dedup.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru')).rejects.toThrow(/NOPERM/);
+      await expect(dedup.hset('ag:{r00}x', 'f', '1')).rejects.toThrow(/NOPERM/);
+      await expect(dedup.set('other:key', '1')).rejects.toThrow(/NOPERM/);
+      await expect(ratelimit.hget('ag:{d000}', 'f')).rejects.toThrow(/NOPERM/);
+      await expect(ratelimit.eval("return redis.call('HSET', KEYS[1], 'f', '1')", 1, 'ag:{d000}')).rejects.toThrow(/NOPERM|No permissions/);
+      await expect(ratelimit.keys('*')).rejects.toThrow(/NOPERM/);
+    } finally {
+      dedup.disconnect();
+      ratelimit.disconnect();
+    }
+  });
+
+  it('refuses a wrong password, a client without a certificate, and plaintext', async () => {
+    const wrong = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: 'wrong-password', tls: tlsFiles(), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await expect(wrong.connect()).rejects.toThrow(/WRONGPASS/);
+    wrong.disconnect();
+    const { ca } = tlsFiles();
+    const noCert = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: users.get('alertgate-dedup')?.password ?? '', tls: { ca }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    noCert.on('error', () => undefined);
+    await expect(noCert.connect().then(() => noCert.ping())).rejects.toThrow();
+    noCert.disconnect();
+    const plain = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+    plain.on('error', () => undefined);
+    await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
+    plain.disconnect();
+  });
+});
