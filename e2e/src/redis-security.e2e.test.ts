@@ -126,7 +126,10 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
 
   it('refuses a wrong password, a client without a certificate, and plaintext', async () => {
     const wrong = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: 'wrong-password', tls: tlsFiles(), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    await expect(wrong.connect()).rejects.toThrow(/WRONGPASS/);
+    // ioredis reports the AUTH answer as the connection's error, then closes it.
+    const authError = new Promise<Error>((resolve) => wrong.once('error', resolve));
+    await expect(wrong.connect()).rejects.toThrow();
+    expect((await authError).message).toMatch(/WRONGPASS/);
     wrong.disconnect();
     const { ca } = tlsFiles();
     const noCert = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: users.get('alertgate-dedup')?.password ?? '', tls: { ca }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { ConfigError, EnvReader } from '@alertgate/config';
 
 import { parseRedisNodes, readRedisConfig } from './redis-config.js';
@@ -33,5 +37,35 @@ describe('parseRedisNodes', () => {
       { host: 'redis-1.redis', port: 7001 },
     ]);
     expect(() => parseRedisNodes('REDIS_CLUSTER_NODES', '10.0.0.1')).toThrow(/REDIS_CLUSTER_NODES: entries must be host:port, got "10.0.0.1"/);
+  });
+});
+
+describe('readRedisConfig: credentials and TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-redis-config-'));
+  const file = (name: string, content: string): string => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+
+  it('logs in as an ACL user with a password from a file, and refuses a user without a password', () => {
+    expect(read({}).credentials).toBeUndefined();
+    expect(read({ REDIS_USERNAME: 'alertgate-dedup', REDIS_PASSWORD_FILE: file('password', 's3cret\n') }).credentials).toEqual({ username: 'alertgate-dedup', password: 's3cret' });
+    expect(read({ REDIS_PASSWORD: 'p' }).credentials).toEqual({ password: 'p' });
+    expect(() => read({ REDIS_USERNAME: 'u' })).toThrow(/REDIS_USERNAME: needs REDIS_PASSWORD_FILE or REDIS_PASSWORD/);
+    expect(() => read({ REDIS_PASSWORD: 'p', REDIS_PASSWORD_FILE: file('p2', 'q') })).toThrow(/REDIS_PASSWORD_FILE: set either/);
+    expect(() => read({ REDIS_PASSWORD_FILE: join(dir, 'missing') })).toThrow(/REDIS_PASSWORD_FILE: cannot read/);
+  });
+
+  it('turns TLS on for rediss:// or REDIS_TLS=on, with the CA and a client certificate from files', () => {
+    expect(read({}).tls).toBeUndefined();
+    expect(read({ REDIS_URL: 'rediss://redis:6380' }).tls).toEqual({});
+    const ca = file('ca.crt', 'CA');
+    expect(read({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'on', REDIS_TLS_CA_FILE: ca, REDIS_TLS_CERT_FILE: file('tls.crt', 'C'), REDIS_TLS_KEY_FILE: file('tls.key', 'K') }).tls).toEqual({
+      ca: Buffer.from('CA'),
+      cert: Buffer.from('C'),
+      key: Buffer.from('K'),
+    });
+    expect(() => read({ REDIS_TLS_CA_FILE: ca })).toThrow(/REDIS_TLS: is off, but REDIS_TLS_\* files are set/);
+    expect(() => read({ REDIS_TLS: 'on', REDIS_TLS_CERT_FILE: ca })).toThrow(/REDIS_TLS_KEY_FILE: REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together/);
   });
 });
