@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 
 import { AlertmanagerProcess } from '@alertgate/local-env';
+import { TestPki } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
@@ -91,5 +93,63 @@ describe('rotating a sender token', () => {
     const refused = await eventually('the old token refused once its grace time is over', async () => ((await post(OLD)) === 401 ? true : undefined), 30_000);
     expect(refused).toBe(true);
     expect(await post(NEW)).toBe(200);
+  }, 60_000);
+});
+
+describe.each([
+  ['tls_config', false],
+  ['tls_config and credentials_file', true],
+])('a real Alertmanager delivers over HTTPS with %s', (_what, withToken) => {
+  const HTTPS_TOKEN = 'alertmanager-https-token-9';
+  let pki: TestPki;
+  let fixture: PipelineFixture;
+  let alertmanager: AlertmanagerProcess;
+  let mount: string;
+
+  beforeAll(async () => {
+    pki = new TestPki();
+    mount = join(pki.root, 'gateway-mount');
+    mkdirSync(mount);
+    symlinkSync(pki.issue('gateway', { sans: ['DNS:localhost', 'IP:127.0.0.1'] }), join(mount, '..data'));
+    for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
+    const auth = withToken ? { INGEST_AUTH: 'token', INGEST_TOKEN: HTTPS_TOKEN } : { INGEST_AUTH: 'disabled' };
+    fixture = await PipelineFixture.start('amtls', { serviceEnv: { 'ingest-gateway': { ...auth, INGEST_TLS_DIR: mount, INGEST_TLS_RELOAD_INTERVAL: '200ms' } } });
+    expect(fixture.gatewayUrl).toMatch(/^https:/);
+    alertmanager = await new AlertmanagerProcess({
+      webhookUrl: `${fixture.gatewayUrl}/api/v1/signals/alertmanager`,
+      caFile: pki.caFile,
+      ...(withToken ? { bearerToken: HTTPS_TOKEN } : {}),
+    }).start();
+  });
+  afterAll(async () => {
+    await alertmanager?.stop();
+    await fixture?.close();
+    pki?.dispose();
+  });
+
+  /** The serial of the certificate the gateway presents to a new connection. */
+  const servedSerial = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(fixture.gatewayUrl).port), ca: readFileSync(pki.caFile) }, () => {
+        resolve(socket.getPeerCertificate().serialNumber);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+
+  it('creates the resource, and goes on after the gateway\'s certificate is rotated', async () => {
+    const alertname = withToken ? 'OverHttpsWithToken' : 'OverHttps';
+    await alertmanager.postAlerts([{ labels: { alertname, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() }]);
+    await eventually('the resource', () => fixture.resources().find((rr) => rr.spec.alertname === alertname));
+
+    const before = await servedSerial();
+    const gateway = fixture.system!.services['ingest-gateway'];
+    const next = pki.issue('gateway-next', { sans: ['DNS:localhost', 'IP:127.0.0.1'] });
+    symlinkSync(next, join(mount, '..data_tmp'));
+    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    await eventually('the gateway reloaded its certificate', () => (gateway.logs.some((line) => line.includes('TLS certificate reloaded')) ? true : undefined));
+    expect(await servedSerial()).not.toBe(before);
+    await alertmanager.postAlerts([{ labels: { alertname: `${alertname}Again`, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() }]);
+    await eventually('the resource after the rotation', () => fixture.resources().find((rr) => rr.spec.alertname === `${alertname}Again`));
   }, 60_000);
 });

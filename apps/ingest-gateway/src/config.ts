@@ -11,6 +11,8 @@ import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE
 
 export interface GatewayConfig extends CommonConfig {
   readonly port: number;
+  /** HTTPS on the listener: a directory with tls.crt and tls.key (INGEST_TLS_DIR), read again on change. */
+  readonly tls: { readonly dir: string; readonly reloadIntervalMs: number } | undefined;
   readonly dedupAddress: string;
   readonly crdWriterAddress: string;
   readonly dedupDeadlineMs: number;
@@ -97,6 +99,12 @@ function tokenSource(reader: EnvReader, variable: string | undefined, sender: st
   }
 }
 
+function readListenerTls(reader: EnvReader): GatewayConfig['tls'] {
+  const dir = reader.optional('INGEST_TLS_DIR');
+  if (dir === undefined || dir === '') return undefined;
+  return { dir, reloadIntervalMs: reader.durationMs('INGEST_TLS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 }) };
+}
+
 function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
   const mode = reader.oneOf('EVENT_OWNER_RESOLUTION', ['auto', 'on', 'off'], 'auto');
   if (mode === 'off') return undefined;
@@ -130,6 +138,7 @@ export function loadConfig(env: Env): GatewayConfig {
   return {
     ...readCommonConfig(reader),
     port: reader.int('INGEST_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    tls: readListenerTls(reader),
     dedupAddress: reader.grpcTarget('DEDUP_ADDR', '127.0.0.1:50051'),
     crdWriterAddress: reader.grpcTarget('CRD_WRITER_ADDR', '127.0.0.1:50054'),
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),

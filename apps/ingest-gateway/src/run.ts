@@ -1,4 +1,6 @@
-import { callUnary, createClient, GrpcSecurity, HealthClient } from '@alertgate/grpc-kit';
+import type { Server as TlsServer } from 'node:tls';
+
+import { callUnary, createClient, GrpcSecurity, HealthClient, TlsFileWatcher } from '@alertgate/grpc-kit';
 import { createIngestServer, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, type ReadinessReport } from '@alertgate/ingest';
 import { ManagedNamespaces, OwnerResolver } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
@@ -89,8 +91,10 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
   if (maintenance && config.maintenance) logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
   const stopReloading = maintenance?.start();
+  const listenerTls = config.tls ? await new TlsFileWatcher({ dir: config.tls.dir, reloadIntervalMs: config.tls.reloadIntervalMs, logger, variable: 'INGEST_TLS_DIR', caRequired: false }).start() : undefined;
   const app = createIngestServer({
     pipeline,
+    ...(listenerTls ? { https: { cert: listenerTls.current.certificate, key: listenerTls.current.privateKey } } : {}),
     batching: config.batching,
     parse: config.parse,
     dropRules: config.dropRules,
@@ -106,15 +110,18 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     logger,
     ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
   });
+  // A rotated certificate is used for new connections; open ones keep theirs.
+  listenerTls?.onUpdate(({ certificate, privateKey }) => (app.server as unknown as TlsServer).setSecureContext({ cert: certificate, key: privateKey }));
   const stopReleasing = releaseMemoryWhenIdle();
   const address = await app.listen({ host: config.host, port: config.port });
   const port = app.server.address();
-  logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode }, 'ingest gateway listening');
+  logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode, tls: listenerTls !== undefined }, 'ingest gateway listening');
 
   handleShutdown(logger, async () => {
     stopReleasing();
     stopReloading?.();
     senders?.stop();
+    listenerTls?.stop();
     await managed?.stop();
     await app.close();
     dedup.close();

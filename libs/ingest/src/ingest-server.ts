@@ -32,6 +32,8 @@ export interface IngestServerOptions {
   readonly bodyLimitBytes: number;
   /** Time for a whole request, body included, to arrive (a slow sender is answered 408). */
   readonly requestTimeoutMs: number;
+  /** HTTPS with this certificate; setSecureContext on app.server takes a rotated one. Plain HTTP without. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /**
    * Overload: at most this many signal requests are read, parsed, queued or run at once; one
    * beyond is answered 503 at once, before its body is parsed (INGEST_SERVER_DEFAULTS).
@@ -150,6 +152,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   const { logger } = options;
   const batcher = new PipelineBatcher(options.pipeline, options.batching ?? BATCHER_DEFAULTS);
   const metrics = new IngestMetrics(options.registry);
+  // Node applies a request timeout only when the server is created with it (fastify sets it
+  // later), and checks it on this interval (30 s by default, which would let a slow request
+  // outlive its timeout by that much).
+  const serverOptions = { requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs) };
+  // Typed as the HTTP server's instance either way: the routes and hooks are the same, and only
+  // the app's start reaches for the HTTPS server (setSecureContext).
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes,
     // Bodies are parsed into plain data only; a "__proto__" key is refused instead of kept.
@@ -157,13 +165,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     requestTimeout: options.requestTimeoutMs,
-    // Node applies a request timeout only when the server is created with it (fastify sets it
-    // later), and checks it on this interval (30 s by default, which would let a slow request
-    // outlive its timeout by that much).
-    http: { requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs) },
+    ...(options.https ? { https: { ...serverOptions, cert: options.https.cert, key: options.https.key } } : { http: serverOptions }),
     // What Node's HTTP parser refuses (bad Content-Length, huge headers, a timeout) is a problem too.
     clientErrorHandler: clientErrorAnswer,
-  });
+  }) as unknown as FastifyInstance;
   // Plain JSON only: no Content-Encoding, valid UTF-8 (checked as the body streams in).
   app.addHook('preParsing', async (request, _reply, payload) => {
     const refusal = contentEncodingRefusal(request.headers['content-encoding']);

@@ -11,6 +11,8 @@ export interface AlertmanagerOptions {
   readonly webhookUrl?: string;
   /** Bearer token Alertmanager sends (from a credentials_file, as in production). */
   readonly bearerToken?: string;
+  /** The CA Alertmanager verifies an https:// webhookUrl with (tls_config.ca_file). */
+  readonly caFile?: string;
   readonly groupWait?: string;
   readonly groupInterval?: string;
   readonly repeatInterval?: string;
@@ -45,7 +47,9 @@ export class AlertmanagerProcess {
     this.port = await freePort();
     const tokenFile = join(this.dir, 'token');
     if (this.options.bearerToken) writeFileSync(tokenFile, this.options.bearerToken, { mode: 0o600 });
-    const auth = this.options.bearerToken ? `\n        http_config:\n          authorization:\n            credentials_file: ${tokenFile}` : '';
+    const authorization = this.options.bearerToken ? `\n          authorization:\n            credentials_file: ${tokenFile}` : '';
+    const tls = this.options.caFile ? `\n          tls_config:\n            ca_file: ${this.options.caFile}` : '';
+    const auth = authorization || tls ? `\n        http_config:${authorization}${tls}` : '';
     const config = `route:
   receiver: alertgate
   group_by: ['alertname']

@@ -93,7 +93,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const gatewayPort = await start(gateway);
     const first = (processes: readonly ServiceProcess[]): ServiceProcess => processes[0] as ServiceProcess;
     return {
-      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      gatewayUrl: `${options.serviceEnv?.['ingest-gateway']?.['INGEST_TLS_DIR'] ? 'https' : 'http'}://127.0.0.1:${gatewayPort}`,
       dedupAddress: targetOf(dedup),
       crdWriterAddress: targetOf(crdWriter),
       ratelimitAddress: targetOf(ratelimit),
