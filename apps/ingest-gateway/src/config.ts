@@ -33,6 +33,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly managedNamespaces: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
+  /** ServiceAccount tokens checked by TokenReview (INGEST_TOKEN_REVIEW), beside the senders' own tokens. */
+  readonly tokenReview: { readonly access: KubernetesAccess; readonly audience: string; readonly cacheTtlMs: number; readonly maxEntries: number; readonly timeoutMs: number } | undefined;
   /** The storm service; undefined when storm folding is off (STORM=off). */
   readonly storm: { readonly address: string; readonly deadlineMs: number } | undefined;
   /** The ratelimit service; undefined when rate limiting is off (RATELIMIT=off). */
@@ -80,7 +82,8 @@ function readAuth(reader: EnvReader): IngestAuth {
   const reloadIntervalMs = reader.durationMs('INGEST_TOKENS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 });
   const graceMs = reader.durationMs('INGEST_TOKEN_GRACE', 3_600_000, { min: 0, max: 7 * 86_400_000 });
   const sender = reader.string('INGEST_TOKEN_SENDER', 'default');
-  const source = tokenSource(reader, given[0], sender);
+  // ServiceAccount tokens alone (TokenReview) need no token of alertgate's own.
+  const source = given[0] === undefined && reader.bool('INGEST_TOKEN_REVIEW', false) ? undefined : tokenSource(reader, given[0], sender);
   return { mode, source, reloadIntervalMs, graceMs };
 }
 
@@ -95,7 +98,7 @@ function tokenSource(reader: EnvReader, variable: string | undefined, sender: st
     case 'INGEST_TOKEN':
       return { kind: 'fixed', tokens: { [sender]: reader.required(variable) } };
     default:
-      throw new ConfigError('INGEST_TOKENS_DIR', 'no ingest token configured: set INGEST_TOKENS_DIR (or INGEST_TOKENS_FILE, INGEST_TOKEN_FILE, INGEST_TOKEN), or INGEST_AUTH=disabled to run without authentication');
+      throw new ConfigError('INGEST_TOKENS_DIR', 'no ingest token configured: set INGEST_TOKENS_DIR (or INGEST_TOKENS_FILE, INGEST_TOKEN_FILE, INGEST_TOKEN), or INGEST_TOKEN_REVIEW=on for ServiceAccount tokens, or INGEST_AUTH=disabled to run without authentication');
   }
 }
 
@@ -103,6 +106,19 @@ function readListenerTls(reader: EnvReader): GatewayConfig['tls'] {
   const dir = reader.optional('INGEST_TLS_DIR');
   if (dir === undefined || dir === '') return undefined;
   return { dir, reloadIntervalMs: reader.durationMs('INGEST_TLS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 }) };
+}
+
+function readTokenReview(reader: EnvReader): GatewayConfig['tokenReview'] {
+  if (!reader.bool('INGEST_TOKEN_REVIEW', false)) return undefined;
+  const access = kubernetesAccess(reader);
+  if (access === undefined) throw new ConfigError('INGEST_TOKEN_REVIEW', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
+  return {
+    access,
+    audience: reader.string('INGEST_TOKEN_AUDIENCE', 'alertgate'),
+    cacheTtlMs: reader.durationMs('INGEST_TOKEN_REVIEW_CACHE_TTL', 60_000, { min: 0, max: 3_600_000 }),
+    maxEntries: reader.int('INGEST_TOKEN_REVIEW_CACHE_SIZE', 10_000, { min: 1, max: 1_000_000 }),
+    timeoutMs: reader.durationMs('INGEST_TOKEN_REVIEW_TIMEOUT', 2_000, { min: 100, max: 60_000 }),
+  };
 }
 
 function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
@@ -149,6 +165,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxRequestsInFlight: reader.int('INGEST_MAX_REQUESTS_IN_FLIGHT', INGEST_SERVER_DEFAULTS.maxRequestsInFlight, { min: 1, max: 100_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    tokenReview: readTokenReview(reader),
     managedNamespaces: readManagedNamespaces(reader),
     storm:
       reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'

@@ -1,8 +1,8 @@
 import type { Server as TlsServer } from 'node:tls';
 
 import { callUnary, createClient, GrpcSecurity, HealthClient, TlsFileWatcher } from '@alertgate/grpc-kit';
-import { createIngestServer, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, type ReadinessReport } from '@alertgate/ingest';
-import { ManagedNamespaces, OwnerResolver } from '@alertgate/kube';
+import { createIngestServer, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, withTokenReview, type ReadinessReport } from '@alertgate/ingest';
+import { ManagedNamespaces, OwnerResolver, TokenReviewer } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
@@ -77,8 +77,12 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   };
 
   if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
-  const senders = config.auth.mode === 'token' ? (await SenderTokens.load(config.auth, logger)).watch() : undefined;
+  const { auth } = config;
+  const senders = auth.mode === 'token' && auth.source ? (await SenderTokens.load({ source: auth.source, reloadIntervalMs: auth.reloadIntervalMs, graceMs: auth.graceMs }, logger)).watch() : undefined;
   if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
+  const reviewer = config.tokenReview ? new TokenReviewer({ ...config.tokenReview, logger }) : undefined;
+  if (config.tokenReview) logger.info({ audience: config.tokenReview.audience }, 'ServiceAccount tokens authenticated by TokenReview');
+  const authenticator = reviewer ? withTokenReview(senders, (token) => reviewer.review(token)) : (senders ?? NO_AUTHENTICATION);
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   const managedConfig = config.managedNamespaces;
@@ -103,7 +107,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
-    authenticator: senders ?? NO_AUTHENTICATION,
+    authenticator,
     retryAfterSeconds: config.retryAfterSeconds,
     readiness,
     registry,

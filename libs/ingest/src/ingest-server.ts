@@ -215,9 +215,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     // only the 404 handler.
     if (route === undefined || PUBLIC_ROUTES.has(route)) return undefined;
     if (authenticator.enabled) {
-      const sender = authenticator.senderOf(request.headers.authorization);
-      if (sender === undefined) return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with a sender token of this gateway.'));
-      (request as FastifyRequest & { sender?: string }).sender = sender;
+      const authentication = await authenticator.authenticate(request.headers.authorization);
+      if (authentication.kind === 'refused') return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with a sender token of this gateway.'));
+      if (authentication.kind === 'unavailable') {
+        return sendProblem(reply, problem(PROBLEM_TYPES.unavailable, `The token cannot be verified now: ${authentication.detail}. Nothing of this request was processed.`, { retryAfterSeconds: options.retryAfterSeconds }));
+      }
+      (request as FastifyRequest & { sender?: string }).sender = authentication.sender;
     }
     return SIGNAL_ROUTES.has(route) ? admit(request, reply) : undefined;
   });

@@ -42,7 +42,7 @@ export async function listenTestIngestServer(options: {
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.maxRequestsInFlight === undefined ? {} : { maxRequestsInFlight: options.maxRequestsInFlight }),
     authenticator: options.tokens
-      ? await SenderTokens.load({ mode: 'token', source: { kind: 'fixed', tokens: options.tokens }, reloadIntervalMs: 1_000, graceMs: 0 }, createLogger({ service: 'test', level: 'silent' }))
+      ? await SenderTokens.load({ source: { kind: 'fixed', tokens: options.tokens }, reloadIntervalMs: 1_000, graceMs: 0 }, createLogger({ service: 'test', level: 'silent' }))
       : NO_AUTHENTICATION,
     retryAfterSeconds: 1,
     readiness: () => Promise.resolve({ ready: true, checks: {} }),

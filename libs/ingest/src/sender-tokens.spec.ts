@@ -4,10 +4,10 @@ import { join } from 'node:path';
 
 import { createLogger } from '@alertgate/logging';
 
-import { SenderTokens, type IngestAuth, type TokenSource } from './sender-tokens.js';
+import { SenderTokens, withTokenReview, type SenderTokensOptions, type TokenSource } from './sender-tokens.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
-const auth = (source: TokenSource, graceMs = 60_000): Extract<IngestAuth, { mode: 'token' }> => ({ mode: 'token', source, reloadIntervalMs: 1_000, graceMs });
+const auth = (source: TokenSource, graceMs = 60_000): SenderTokensOptions => ({ source, reloadIntervalMs: 1_000, graceMs });
 const bearer = (token: string): string => `Bearer ${token}`;
 const AM = 'alertmanager-token-0001';
 const EXPORTER = 'exporter-token-00000001';
@@ -100,5 +100,24 @@ describe('SenderTokens', () => {
     volume.update({ alertmanager: 'alertmanager-token-0003' });
     await tokens.reload();
     expect(tokens.senderOf(bearer(AM))).toBeUndefined();
+  });
+});
+
+describe('withTokenReview', () => {
+  it('tries the senders\' own tokens first, then asks the review for any other bearer token', async () => {
+    const asked: string[] = [];
+    const own = await SenderTokens.load(auth({ kind: 'fixed', tokens: { alertmanager: AM } }), logger);
+    const authenticator = withTokenReview(own, (token) => {
+      asked.push(token);
+      if (token === 'sa-token') return Promise.resolve({ kind: 'authenticated', username: 'system:serviceaccount:monitoring:alertmanager' });
+      if (token === 'known-but-unverifiable') return Promise.resolve({ kind: 'unavailable', detail: 'API server unreachable' });
+      return Promise.resolve({ kind: 'refused' });
+    });
+    expect(await authenticator.authenticate(bearer(AM))).toEqual({ kind: 'sender', sender: 'alertmanager' });
+    expect(await authenticator.authenticate(bearer('sa-token'))).toEqual({ kind: 'sender', sender: 'system:serviceaccount:monitoring:alertmanager' });
+    expect(await authenticator.authenticate(bearer('known-but-unverifiable'))).toEqual({ kind: 'unavailable', detail: 'API server unreachable' });
+    expect(await authenticator.authenticate(bearer('other'))).toEqual({ kind: 'refused' });
+    expect(await authenticator.authenticate(undefined)).toEqual({ kind: 'refused' });
+    expect(asked).toEqual(['sa-token', 'known-but-unverifiable', 'other']);
   });
 });

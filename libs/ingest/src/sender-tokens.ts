@@ -18,20 +18,64 @@ export type TokenSource =
   /** A directory with one file per sender, named after it (INGEST_TOKENS_DIR: a Secret's keys). */
   | { readonly kind: 'directory'; readonly path: string };
 
+/** The senders' own tokens: where they are, how often they are read again, how long a replaced one still counts. */
+export interface SenderTokensOptions {
+  readonly source: TokenSource;
+  readonly reloadIntervalMs: number;
+  readonly graceMs: number;
+}
+
 /** The gateway's authentication: named senders' tokens, or none (npm start only). */
 export type IngestAuth =
   | { readonly mode: 'disabled' }
-  | { readonly mode: 'token'; readonly source: TokenSource; readonly reloadIntervalMs: number; readonly graceMs: number };
+  /** `source` undefined: no token of alertgate's own (ServiceAccount tokens only, by TokenReview). */
+  | { readonly mode: 'token'; readonly source: TokenSource | undefined; readonly reloadIntervalMs: number; readonly graceMs: number };
+
+/** What a request's Authorization header proves. */
+export type Authentication =
+  | { readonly kind: 'sender'; readonly sender: string }
+  /** No token, or one no sender has: 401. */
+  | { readonly kind: 'refused' }
+  /** The token cannot be checked now (the API server of a TokenReview is down): 503, retried. */
+  | { readonly kind: 'unavailable'; readonly detail: string };
 
 /** Who sent a request, by its Authorization header. */
 export interface Authenticator {
   /** False: every request is admitted, under no sender name. */
   readonly enabled: boolean;
-  /** The sender whose token the header carries; undefined for none or an unknown one. */
-  senderOf(authorization: string | undefined): string | undefined;
+  authenticate(authorization: string | undefined): Authentication | Promise<Authentication>;
 }
 
-export const NO_AUTHENTICATION: Authenticator = { enabled: false, senderOf: () => undefined };
+export const NO_AUTHENTICATION: Authenticator = { enabled: false, authenticate: () => ({ kind: 'refused' }) };
+
+/** A verdict of a token another authority checks (Kubernetes TokenReview), as the gateway takes it. */
+export type ReviewVerdict = { readonly kind: 'authenticated'; readonly username: string } | { readonly kind: 'refused' } | { readonly kind: 'unavailable'; readonly detail: string };
+
+/** The bearer token of an Authorization header, or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const header = authorization ?? '';
+  if (!header.startsWith('Bearer ')) return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
+}
+
+/**
+ * The senders' own tokens first (no call), then, for any other bearer token, a review by the
+ * API server (ServiceAccount tokens): the sender is then the ServiceAccount's username.
+ */
+export function withTokenReview(tokens: Authenticator | undefined, review: (token: string) => Promise<ReviewVerdict>): Authenticator {
+  return {
+    enabled: true,
+    authenticate: async (authorization) => {
+      const own = await tokens?.authenticate(authorization);
+      if (own?.kind === 'sender') return own;
+      const token = bearerToken(authorization);
+      if (token === undefined) return { kind: 'refused' };
+      const verdict = await review(token);
+      return verdict.kind === 'authenticated' ? { kind: 'sender', sender: verdict.username } : verdict;
+    },
+  };
+}
 
 /** A sender name goes into a rate-limit key and an annotation value: a DNS label, lower case. */
 const SENDER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -62,13 +106,13 @@ export class SenderTokens implements Authenticator {
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly auth: Extract<IngestAuth, { mode: 'token' }>,
+    private readonly auth: SenderTokensOptions,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
 
   /** Reads the tokens once: the gateway does not start without at least one valid token. */
-  static async load(auth: Extract<IngestAuth, { mode: 'token' }>, logger: Logger, now: () => number = Date.now): Promise<SenderTokens> {
+  static async load(auth: SenderTokensOptions, logger: Logger, now: () => number = Date.now): Promise<SenderTokens> {
     const tokens = new SenderTokens(auth, logger, now);
     tokens.use(await readTokens(auth.source));
     return tokens;
@@ -92,11 +136,15 @@ export class SenderTokens implements Authenticator {
     return [...new Set([...this.current.values()])].sort();
   }
 
+  authenticate(authorization: string | undefined): Authentication {
+    const sender = this.senderOf(authorization);
+    return sender === undefined ? { kind: 'refused' } : { kind: 'sender', sender };
+  }
+
+  /** The sender whose token the header carries; undefined for none or an unknown one. */
   senderOf(authorization: string | undefined): string | undefined {
-    const header = authorization ?? '';
-    if (!header.startsWith('Bearer ')) return undefined;
-    const token = header.slice(7).trim();
-    if (token === '') return undefined;
+    const token = bearerToken(authorization);
+    if (token === undefined) return undefined;
     const digest = digestOf(token);
     const sender = this.current.get(digest);
     if (sender !== undefined) return sender;

@@ -8,3 +8,5 @@ export { LeaseElector } from './lease-elector.js';
 export type { LeaseElectorOptions } from './lease-elector.js';
 export { labelSelectorProblem, ManagedNamespaces } from './managed-namespaces.js';
 export type { ManagedNamespacesOptions } from './managed-namespaces.js';
+export { TokenReviewer } from './token-reviewer.js';
+export type { TokenReviewerOptions, TokenVerdict } from './token-reviewer.js';

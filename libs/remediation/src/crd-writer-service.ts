@@ -35,7 +35,8 @@ const CONCURRENCY = 8;
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const INCIDENT_ID = /^[0-9a-f]{12}-[0-9a-z]{1,12}$/;
-const SENDER = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A sender of the gateway's own tokens (a DNS label), or a ServiceAccount TokenReview authenticated. */
+const SENDER = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?|system:serviceaccount:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?:[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)$/;
 
 function invalid(index: number, field: string, detail: string): AlertgateError {
   return new AlertgateError(Code.InvalidArgument, `updates[${index}].${field} ${detail}`, { details: { field: `updates[${index}].${field}` } });
@@ -57,7 +58,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
   }
-  if (update.sender !== '' && !SENDER.test(update.sender)) throw invalid(index, 'sender', 'must be empty or a DNS label (a sender name of the gateway)');
+  if (update.sender !== '' && !SENDER.test(update.sender)) throw invalid(index, 'sender', 'must be empty, a DNS label (a sender name of the gateway) or system:serviceaccount:<namespace>:<name>');
   if (update.signalTrimmed && update.action !== Action.ACTION_OPEN) throw invalid(index, 'signal_trimmed', 'is only for ACTION_OPEN');
   if (update.action === Action.ACTION_OPEN) {
     if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
