@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { RedisServer } from '@alertgate/local-env';
+import { RedisCluster, RedisServer } from '@alertgate/local-env';
 import { repoRoot, TestPki } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
@@ -140,5 +140,60 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
     plain.on('error', () => undefined);
     await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
     plain.disconnect();
+  });
+});
+
+describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
+  let cluster: RedisCluster;
+  let fixture: PipelineFixture;
+
+  beforeAll(async () => {
+    cluster = await new RedisCluster({ masters: 3 }).start();
+    const users = documentedUsers();
+    // ACLs are a node's own: every node gets the users.
+    for (const node of cluster.nodes) {
+      const admin = new Redis(node.adminOptions());
+      for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
+      admin.disconnect();
+    }
+    const asUser = (name: string, extra: Record<string, string> = {}) => ({
+      REDIS_KEY_PREFIX: 'ag:',
+      REDIS_USERNAME: name,
+      REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
+      ...extra,
+    });
+    fixture = await PipelineFixture.start('clusteracl', {
+      env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' },
+      serviceEnv: {
+        dedup: asUser('alertgate-dedup', { REDIS_MONITOR_INTERVAL: '300ms' }),
+        storm: asUser('alertgate-storm'),
+        ratelimit: asUser('alertgate-ratelimit'),
+      },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await cluster?.dispose();
+  });
+
+  it('runs webhooks through every service on every master, and dedup\'s monitor reads them', async () => {
+    const alerts = Array.from({ length: 30 }, (_v, i) => amAlert({ alertname: 'OverClusterAcl', pod: `p-${i}` }));
+    const answer = await fixture.deliverAlerts(amWebhook(alerts));
+    expect(answer.status).toBe(200);
+    // 30 alerts of one name make a storm (the storm service's user at work too).
+    const outcomes = (answer.json['results'] as { outcome: string }[]).map((r) => r.outcome);
+    expect(outcomes.filter((outcome) => outcome !== 'created' && outcome !== 'storm')).toEqual([]);
+    expect(outcomes).toContain('created');
+    expect(outcomes).toContain('storm');
+    const dedup = fixture.system!.services.dedup;
+    let keys = 0;
+    for (let i = 0; i < 200 && keys === 0; i++) {
+      keys = await counterValue(`http://127.0.0.1:${dedup.metricsPort}/metrics`, 'alertgate_redis_node_keys', { class: 'dedup' });
+      if (keys === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(keys).toBeGreaterThan(0);
+    for (const service of ['dedup', 'storm', 'ratelimit'] as const) {
+      expect([service, fixture.system!.services[service].logs.filter((line) => /NOPERM|WRONGPASS/.test(line))]).toEqual([service, []]);
+    }
   });
 });
