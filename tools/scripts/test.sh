@@ -52,7 +52,7 @@ else
   # Redis.
   echo "== end-to-end tests on a Redis Cluster of 3 masters and 3 replicas"
   ALERTGATE_TEST_REDIS=cluster run_jest --selectProjects e2e \
-    --testPathIgnorePatterns '/(chaos|deploy|new-machine|redis-cluster|redis-cluster-spread|redis-sentinel)\.e2e\.test\.ts$'
+    --testPathIgnorePatterns '/(chaos|deploy|new-machine|redis-cluster|redis-cluster-spread|redis-security|redis-sentinel)\.e2e\.test\.ts$'
   # The images, built from docker/Dockerfile and run with podman as the manifests say: alone,
   # since a build takes both cores for a while.
   echo "== the images (podman)"
