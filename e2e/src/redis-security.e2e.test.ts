@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { RedisCluster, RedisServer } from '@alertgate/local-env';
+import { RedisCluster, RedisSentinels, RedisServer } from '@alertgate/local-env';
 import { repoRoot, TestPki } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
@@ -194,6 +194,40 @@ describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
     expect(keys).toBeGreaterThan(0);
     for (const service of ['dedup', 'storm', 'ratelimit'] as const) {
       expect([service, fixture.system!.services[service].logs.filter((line) => /NOPERM|WRONGPASS/.test(line))]).toEqual([service, []]);
+    }
+  });
+});
+
+describe('the pipeline on Redis Sentinel with an ACL user per service', () => {
+  let sentinels: RedisSentinels;
+  let fixture: PipelineFixture;
+
+  beforeAll(async () => {
+    sentinels = await new RedisSentinels().start();
+    const users = documentedUsers();
+    // ACLs are each server's own: the replica that may be promoted gets the users too.
+    for (const server of [sentinels.master, sentinels.replica]) {
+      const admin = new Redis(server.adminOptions());
+      for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
+      admin.disconnect();
+    }
+    const asUser = (name: string) => ({ REDIS_KEY_PREFIX: 'ag:', REDIS_USERNAME: name, REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '' });
+    fixture = await PipelineFixture.start('sentinelacl', {
+      env: { REDIS_SENTINELS: sentinels.addresses.join(','), REDIS_SENTINEL_MASTER: sentinels.masterName },
+      serviceEnv: { dedup: asUser('alertgate-dedup'), storm: asUser('alertgate-storm'), ratelimit: asUser('alertgate-ratelimit') },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await sentinels?.dispose();
+  });
+
+  it('runs webhooks through every service, each write held by the replica (WAIT and ROLE allowed)', async () => {
+    const body = amWebhook([amAlert({ alertname: 'OverSentinelAcl', pod: 'a' })]);
+    expect((await fixture.deliverAlerts(body)).json['results']).toEqual([expect.objectContaining({ outcome: 'created' })]);
+    expect((await fixture.deliverAlerts(body)).json['results']).toEqual([expect.objectContaining({ outcome: 'duplicate', occurrences: 2 })]);
+    for (const service of ['dedup', 'storm', 'ratelimit'] as const) {
+      expect([service, fixture.system!.services[service].logs.filter((line) => /NOPERM|WRONGPASS|unreplicated/.test(line))]).toEqual([service, []]);
     }
   });
 });

@@ -3,6 +3,7 @@
  * its default and its meaning are listed in docs/operations.md.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions, type TokenSource } from '@alertgate/ingest';
@@ -33,6 +34,17 @@ export interface GatewayConfig extends CommonConfig {
   readonly managedNamespaces: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
+  /** The built-in watch of the cluster's Warning events (EVENT_WATCH), one gateway replica at a time. */
+  readonly eventWatch:
+    | {
+        readonly access: KubernetesAccess;
+        /** Where the checkpoint ConfigMap and the Lease live. */
+        readonly namespace: string;
+        readonly checkpointName: string;
+        readonly checkpointIntervalMs: number;
+        readonly lease: { readonly name: string; readonly identity: string; readonly leaseDurationMs: number; readonly retryPeriodMs: number };
+      }
+    | undefined;
   /** ServiceAccount tokens checked by TokenReview (INGEST_TOKEN_REVIEW), beside the senders' own tokens. */
   readonly tokenReview: { readonly access: KubernetesAccess; readonly audience: string; readonly cacheTtlMs: number; readonly maxEntries: number; readonly timeoutMs: number } | undefined;
   /** The storm service; undefined when storm folding is off (STORM=off). */
@@ -108,6 +120,27 @@ function readListenerTls(reader: EnvReader): GatewayConfig['tls'] {
   return { dir, reloadIntervalMs: reader.durationMs('INGEST_TLS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 }) };
 }
 
+function readEventWatch(reader: EnvReader): GatewayConfig['eventWatch'] {
+  if (!reader.bool('EVENT_WATCH', false)) return undefined;
+  const access = kubernetesAccess(reader);
+  if (access === undefined) throw new ConfigError('EVENT_WATCH', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
+  const namespace = reader.string('EVENT_WATCH_NAMESPACE', reader.string('POD_NAMESPACE', 'alertgate'));
+  if (!NAMESPACE_NAME_PATTERN.test(namespace)) throw new ConfigError('EVENT_WATCH_NAMESPACE', `"${namespace}" is not a valid namespace name`);
+  const leaseDurationMs = reader.durationMs('EVENT_WATCH_LEASE_DURATION', 15_000, { min: 1_000, max: 300_000 });
+  return {
+    access,
+    namespace,
+    checkpointName: reader.string('EVENT_WATCH_CHECKPOINT', 'alertgate-event-watch'),
+    checkpointIntervalMs: reader.durationMs('EVENT_WATCH_CHECKPOINT_INTERVAL', 5_000, { min: 100, max: 600_000 }),
+    lease: {
+      name: reader.string('EVENT_WATCH_LEASE', 'alertgate-event-watch'),
+      identity: reader.string('POD_NAME', `${hostname()}-${process.pid}`),
+      leaseDurationMs,
+      retryPeriodMs: Math.max(100, Math.floor(leaseDurationMs / 7)),
+    },
+  };
+}
+
 function readTokenReview(reader: EnvReader): GatewayConfig['tokenReview'] {
   if (!reader.bool('INGEST_TOKEN_REVIEW', false)) return undefined;
   const access = kubernetesAccess(reader);
@@ -166,6 +199,7 @@ export function loadConfig(env: Env): GatewayConfig {
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
     tokenReview: readTokenReview(reader),
+    eventWatch: readEventWatch(reader),
     managedNamespaces: readManagedNamespaces(reader),
     storm:
       reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'

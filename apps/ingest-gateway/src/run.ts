@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 
 import { callUnary, createClient, GrpcSecurity, HealthClient, TlsFileWatcher } from '@alertgate/grpc-kit';
-import { createIngestServer, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, withTokenReview, type ReadinessReport } from '@alertgate/ingest';
-import { ManagedNamespaces, OwnerResolver, TokenReviewer } from '@alertgate/kube';
+import { createIngestServer, firstOf, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, watchedEventDelivery, withTokenReview, type ReadinessReport } from '@alertgate/ingest';
+import { EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
-import { createLogger } from '@alertgate/logging';
+import { createLogger, type Logger } from '@alertgate/logging';
 import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 import { Metadata } from '@grpc/grpc-js';
@@ -82,7 +83,12 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
   const reviewer = config.tokenReview ? new TokenReviewer({ ...config.tokenReview, logger }) : undefined;
   if (config.tokenReview) logger.info({ audience: config.tokenReview.audience }, 'ServiceAccount tokens authenticated by TokenReview');
-  const authenticator = reviewer ? withTokenReview(senders, (token) => reviewer.review(token)) : (senders ?? NO_AUTHENTICATION);
+  const configured = reviewer ? withTokenReview(senders, (token) => reviewer.review(token)) : (senders ?? NO_AUTHENTICATION);
+  // The built-in event watch posts in-process under a token no one else has.
+  const watchAuthorization = config.eventWatch && configured.enabled ? `Bearer ${randomBytes(32).toString('hex')}` : undefined;
+  const authenticator = watchAuthorization
+    ? firstOf(await SenderTokens.load({ source: { kind: 'fixed', tokens: { 'event-watch': watchAuthorization.slice(7) } }, reloadIntervalMs: 60_000, graceMs: 0 }, logger), configured)
+    : configured;
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   const managedConfig = config.managedNamespaces;
@@ -116,12 +122,16 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   });
   // A rotated certificate is used for new connections; open ones keep theirs.
   listenerTls?.onUpdate(({ certificate, privateKey }) => (app.server as unknown as TlsServer).setSecureContext({ cert: certificate, key: privateKey }));
+  let stopping = false;
+  const stopWatching = config.eventWatch ? watchEvents(config.eventWatch, watchedEventDelivery(app, { authorization: watchAuthorization, running: () => !stopping }), logger) : undefined;
   const stopReleasing = releaseMemoryWhenIdle();
   const address = await app.listen({ host: config.host, port: config.port });
   const port = app.server.address();
   logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode, tls: listenerTls !== undefined }, 'ingest gateway listening');
 
   handleShutdown(logger, async () => {
+    stopping = true;
+    await stopWatching?.();
     stopReleasing();
     stopReloading?.();
     senders?.stop();
@@ -135,4 +145,12 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     storm?.close();
     await telemetry.shutdown();
   });
+}
+
+/** The cluster's Warning events into the pipeline, on the replica that holds the watch's lease. */
+function watchEvents(watch: NonNullable<GatewayConfig['eventWatch']>, deliver: (event: object, occurrences: number) => Promise<void>, logger: Logger): () => Promise<void> {
+  const elector = new LeaseElector({ access: watch.access, namespace: watch.namespace, ...watch.lease, logger });
+  const events = new EventWatch({ access: watch.access, checkpoint: { namespace: watch.namespace, name: watch.checkpointName }, checkpointIntervalMs: watch.checkpointIntervalMs, deliver, logger });
+  logger.info({ lease: `${watch.namespace}/${watch.lease.name}`, checkpoint: `${watch.namespace}/${watch.checkpointName}` }, 'watching the cluster\'s Warning events (EVENT_WATCH)');
+  return whileLeader(elector, events, Math.max(100, Math.floor(watch.lease.retryPeriodMs / 2)));
 }

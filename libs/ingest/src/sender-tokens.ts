@@ -238,3 +238,14 @@ function invalid(source: TokenSource, detail: string): AlertgateError {
   const where = source.kind === 'fixed' ? 'INGEST_TOKEN' : source.kind === 'file' ? `INGEST_TOKEN_FILE ${source.path}` : source.kind === 'mapping' ? `INGEST_TOKENS_FILE ${source.path}` : `INGEST_TOKENS_DIR ${source.path}`;
   return new AlertgateError(Code.InvalidArgument, `${where}: ${detail}`);
 }
+
+/** The first authenticator that names a sender; the last one's refusal or unavailability otherwise. */
+export function firstOf(first: Authenticator, second: Authenticator): Authenticator {
+  return {
+    enabled: first.enabled || second.enabled,
+    authenticate: async (authorization) => {
+      const own = await first.authenticate(authorization);
+      return own.kind === 'sender' ? own : second.authenticate(authorization);
+    },
+  };
+}

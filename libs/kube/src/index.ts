@@ -10,3 +10,7 @@ export { labelSelectorProblem, ManagedNamespaces } from './managed-namespaces.js
 export type { ManagedNamespacesOptions } from './managed-namespaces.js';
 export { TokenReviewer } from './token-reviewer.js';
 export type { TokenReviewerOptions, TokenVerdict } from './token-reviewer.js';
+export { countOf, EventWatch, observedAt } from './event-watch.js';
+export type { EventWatchOptions, WatchedEvent } from './event-watch.js';
+export { whileLeader } from './while-leader.js';
+export type { LeaderTask } from './while-leader.js';

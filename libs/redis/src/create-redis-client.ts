@@ -40,10 +40,11 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
         ...common,
         sentinels: topology.sentinels.map((node) => ({ host: node.host, port: node.port })),
         name: topology.masterName,
-        // The sentinels take the same user and TLS as the servers they watch.
-        ...(credentials?.username === undefined ? {} : { sentinelUsername: credentials.username }),
-        ...(credentials?.password === undefined ? {} : { sentinelPassword: credentials.password }),
-        ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: { ...tls } } : {}),
+        ...(topology.sentinelCredentials?.username === undefined ? {} : { sentinelUsername: topology.sentinelCredentials.username }),
+        ...(topology.sentinelCredentials?.password === undefined ? {} : { sentinelPassword: topology.sentinelCredentials.password }),
+        // enableTLSForSentinelMode: the servers the sentinels name are reached over TLS too.
+        ...(tls ? { enableTLSForSentinelMode: true } : {}),
+        ...(topology.sentinelTls ? { sentinelTLS: { ...tls } } : {}),
       });
     case 'cluster':
       return new Cluster(

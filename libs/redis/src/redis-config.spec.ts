@@ -56,6 +56,14 @@ describe('readRedisConfig: credentials and TLS', () => {
     expect(() => read({ REDIS_PASSWORD_FILE: join(dir, 'missing') })).toThrow(/REDIS_PASSWORD_FILE: cannot read/);
   });
 
+  it('gives the sentinels their own login and TLS setting', () => {
+    const sentinel = (env: Record<string, string>) => read({ REDIS_SENTINELS: '10.0.0.1:26379', ...env }).topology;
+    expect(sentinel({ REDIS_USERNAME: 'u', REDIS_PASSWORD: 'p' })).toEqual({ mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }], masterName: 'mymaster', sentinelTls: false });
+    expect(sentinel({ REDIS_SENTINEL_USERNAME: 'watcher', REDIS_SENTINEL_PASSWORD: 'w', REDIS_TLS: 'on' })).toMatchObject({ sentinelCredentials: { username: 'watcher', password: 'w' }, sentinelTls: true });
+    expect(sentinel({ REDIS_TLS: 'on', REDIS_SENTINEL_TLS: 'off' })).toMatchObject({ sentinelTls: false });
+    expect(() => sentinel({ REDIS_SENTINEL_USERNAME: 'watcher' })).toThrow(/REDIS_SENTINEL_USERNAME: needs REDIS_SENTINEL_PASSWORD_FILE or REDIS_SENTINEL_PASSWORD/);
+  });
+
   it('turns TLS on for rediss:// or REDIS_TLS=on, with the CA and a client certificate from files', () => {
     expect(read({}).tls).toBeUndefined();
     expect(read({ REDIS_URL: 'rediss://redis:6380' }).tls).toEqual({});

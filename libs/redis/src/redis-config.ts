@@ -12,10 +12,18 @@ export interface RedisNode {
 /** How to reach Redis: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisTopology =
   | { readonly mode: 'standalone'; readonly url: string }
-  | { readonly mode: 'sentinel'; readonly sentinels: readonly RedisNode[]; readonly masterName: string }
+  | {
+      readonly mode: 'sentinel';
+      readonly sentinels: readonly RedisNode[];
+      readonly masterName: string;
+      /** The sentinels' own login (their ACL is theirs, not the servers'), when they ask for one. */
+      readonly sentinelCredentials?: RedisCredentials;
+      /** Whether the sentinels speak TLS (REDIS_SENTINEL_TLS; as the servers by default). */
+      readonly sentinelTls: boolean;
+    }
   | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[] };
 
-/** An ACL user (Redis 6+) or the default user's password; on Sentinel, the sentinels' too. */
+/** An ACL user (Redis 6+) or the default user's password. */
 export interface RedisCredentials {
   readonly username?: string;
   readonly password?: string;
@@ -83,10 +91,13 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
   }
   let topology: RedisTopology;
   if (sentinels !== undefined) {
+    const sentinelCredentials = readCredentials(env, 'REDIS_SENTINEL_');
     topology = {
       mode: 'sentinel',
       sentinels: parseNodes('REDIS_SENTINELS', env.list('REDIS_SENTINELS', [])),
       masterName: env.string('REDIS_SENTINEL_MASTER', 'mymaster'),
+      ...(sentinelCredentials ? { sentinelCredentials } : {}),
+      sentinelTls: env.bool('REDIS_SENTINEL_TLS', env.bool('REDIS_TLS', false)),
     };
   } else if (clusterNodes !== undefined) {
     topology = {
@@ -99,7 +110,7 @@ export function readRedisConfig(env: EnvReader): RedisConfig {
     topology = { mode: 'standalone', url };
   }
   const commandTimeoutMs = env.durationMs('REDIS_COMMAND_TIMEOUT', REDIS_DEFAULTS.commandTimeoutMs, { min: 10 });
-  const credentials = readCredentials(env);
+  const credentials = readCredentials(env, 'REDIS_');
   const tls = readTls(env, topology);
   return {
     topology,
@@ -123,14 +134,17 @@ function readFileOf(env: EnvReader, variable: string): Buffer | undefined {
   }
 }
 
-/** REDIS_USERNAME (an ACL user) and REDIS_PASSWORD, or REDIS_PASSWORD_FILE (a mounted Secret). */
-function readCredentials(env: EnvReader): RedisCredentials | undefined {
-  const username = env.optional('REDIS_USERNAME');
-  const inline = env.optional('REDIS_PASSWORD');
-  const file = readFileOf(env, 'REDIS_PASSWORD_FILE');
-  if (inline !== undefined && file !== undefined) throw new ConfigError('REDIS_PASSWORD_FILE', 'set either REDIS_PASSWORD_FILE or REDIS_PASSWORD, not both');
+/**
+ * <prefix>USERNAME (an ACL user) and <prefix>PASSWORD, or <prefix>PASSWORD_FILE (a mounted
+ * Secret): REDIS_ for the servers, REDIS_SENTINEL_ for the sentinels.
+ */
+function readCredentials(env: EnvReader, prefix: 'REDIS_' | 'REDIS_SENTINEL_'): RedisCredentials | undefined {
+  const username = env.optional(`${prefix}USERNAME`);
+  const inline = env.optional(`${prefix}PASSWORD`);
+  const file = readFileOf(env, `${prefix}PASSWORD_FILE`);
+  if (inline !== undefined && file !== undefined) throw new ConfigError(`${prefix}PASSWORD_FILE`, `set either ${prefix}PASSWORD_FILE or ${prefix}PASSWORD, not both`);
   const password = file?.toString('utf8').trim() ?? inline;
-  if (username !== undefined && password === undefined) throw new ConfigError('REDIS_USERNAME', 'needs REDIS_PASSWORD_FILE or REDIS_PASSWORD');
+  if (username !== undefined && password === undefined) throw new ConfigError(`${prefix}USERNAME`, `needs ${prefix}PASSWORD_FILE or ${prefix}PASSWORD`);
   if (username === undefined && password === undefined) return undefined;
   return { ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
 }
