@@ -116,8 +116,10 @@ export class EventWatch {
     this.checkpointMs = this.writtenCheckpointMs = await this.readCheckpoint();
     while (this.running) {
       try {
-        const resourceVersion = await this.listAndDeliver();
-        await this.watchAndDeliver(resourceVersion);
+        // A watch the server ended in order resumes from the last resourceVersion it gave; one
+        // that failed or expired (410 Gone) lists again.
+        let resourceVersion: string | undefined = await this.listAndDeliver();
+        while (this.running && resourceVersion !== undefined) resourceVersion = await this.watchAndDeliver(resourceVersion);
       } catch (err) {
         if (this.running) this.options.logger.warn({ err: errorMessage(err) }, 'event watch failed; listing again');
       }
@@ -144,14 +146,22 @@ export class EventWatch {
     return resourceVersion;
   }
 
-  private async watchAndDeliver(resourceVersion: string): Promise<void> {
+  /** Watches from resourceVersion; resolves with where to resume, or undefined to list again. */
+  private async watchAndDeliver(from: string): Promise<string | undefined> {
     const { watch } = await this.client();
     let ended = false;
     let failure: unknown;
+    let expired = false;
+    let resumeFrom = from;
     this.abort = await watch.watch(
       '/apis/events.k8s.io/v1/events',
-      { fieldSelector: WARNING, resourceVersion, allowWatchBookmarks: true },
+      { fieldSelector: WARNING, resourceVersion: from, allowWatchBookmarks: true },
       (phase: string, object: WatchedEvent) => {
+        if (phase === 'ERROR') {
+          expired = true;
+          return;
+        }
+        resumeFrom = object.metadata?.resourceVersion ?? resumeFrom;
         if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
         // Bounded: past it the watch ends, and the next list picks up from the checkpoint.
         if (this.queue.length >= MAX_QUEUED) this.abort?.abort();
@@ -175,8 +185,10 @@ export class EventWatch {
       this.wake = undefined;
     }
     this.abort.abort();
+    const overflowed = this.queue.length > 0;
     this.queue.length = 0;
     if (failure && this.running && !errorMessage(failure).includes('aborted')) this.options.logger.info({ err: errorMessage(failure) }, 'event watch ended; listing again');
+    return failure || expired || overflowed ? undefined : resumeFrom;
   }
 
   /** Hands on what the event adds: nothing for a count already handed on or an observation before the checkpoint. */
