@@ -88,15 +88,19 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
   });
 
   it.each([
-    ['without TLS', () => ['-plaintext']],
     ['without a client certificate', () => ['-cacert', pki.caFile]],
     ['with a certificate from another CA', () => withCert(pki.issue('stranger', { untrusted: true, sans: ['DNS:ingest-gateway'] }))],
     ['with an expired certificate', () => withCert(pki.issue('expired', { expired: true, sans: ['DNS:ingest-gateway'] }))],
-  ])('refuses grpcurl %s', async (_what, args) => {
-    const answer = await grpcurl([...args(), ...protos(), '-connect-timeout', '3', '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+  ])('refuses grpcurl %s with Unauthenticated, saying why', async (_what, args) => {
+    const answer = await grpcurl([...args(), ...protos(), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    expect(answer.ok).toBe(false);
+    expect(answer.text).toMatch(/Code: Unauthenticated\s+Message: \/alertgate.crdwriter.v1.CrdWriterService\/ApplyBatch: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required; none was sent, or it is expired, not yet valid or from another CA/);
+  });
+
+  it('refuses grpcurl without TLS at the handshake', async () => {
+    const answer = await grpcurl(['-plaintext', ...protos(), '-connect-timeout', '3', '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
     expect(answer.ok).toBe(false);
     expect(answer.text).toMatch(/Failed to dial target host/);
-    process.stdout.write(`grpcurl ${_what}: ${answer.text.trim().split('\n').pop() ?? ''}\n`);
   });
 
   it('rotates the crd-writer\'s certificate under load without a failed webhook', async () => {

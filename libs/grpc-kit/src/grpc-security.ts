@@ -19,11 +19,11 @@ import { TlsFileWatcher } from './tls-files.js';
 
 const refusedCalls = counter({
   name: 'alertgate_grpc_refused_calls_total',
-  help: 'gRPC calls refused before reaching a service: the client certificate names no client in GRPC_TLS_ALLOWED_CLIENTS.',
-  labelNames: ['method'],
+  help: 'gRPC calls refused before reaching a service, by reason: unauthenticated (no verified client certificate) or not_allowed (it names no client of GRPC_TLS_ALLOWED_CLIENTS).',
+  labelNames: ['method', 'reason'],
 });
 
-/** Health stays open to any client the TLS handshake admitted: probes and peers check it. */
+/** Health stays open to any TLS client: probes and peers check it, and it tells nothing else. */
 const OPEN_PREFIX = '/grpc.health.v1.Health/';
 
 /**
@@ -54,10 +54,19 @@ export class GrpcSecurity {
     return new GrpcSecurity(settings, files, logger);
   }
 
+  /**
+   * With mutual TLS the handshake asks for a client certificate but lets one that is missing or
+   * fails verification through to the interceptor, which refuses the call with UNAUTHENTICATED
+   * and says why: a refused handshake shows grpcurl only a dial timeout. Node verifies the
+   * certificate either way; grpc-js hands on only a verified one (getAuthContext).
+   */
   serverCredentials(): ServerCredentials {
     if (!this.files) return ServerCredentials.createInsecure();
-    const mutual = this.settings.enabled && this.settings.clientAuth === 'require';
-    return experimental.createCertificateProviderServerCredentials(this.files, this.files, mutual);
+    return experimental.createCertificateProviderServerCredentials(this.files, this.files, false);
+  }
+
+  private get mutual(): boolean {
+    return this.settings.enabled && this.settings.clientAuth === 'require';
   }
 
   channelCredentials(): ChannelCredentials {
@@ -65,26 +74,31 @@ export class GrpcSecurity {
     return experimental.createCertificateProviderChannelCredentials(this.files, this.files);
   }
 
-  /** Refuses calls from clients whose certificate names none of GRPC_TLS_ALLOWED_CLIENTS. */
+  /**
+   * With mutual TLS: refuses calls without a verified client certificate (UNAUTHENTICATED), and
+   * those whose certificate names none of GRPC_TLS_ALLOWED_CLIENTS (PERMISSION_DENIED).
+   */
   interceptors(): ServerInterceptor[] {
-    if (!this.settings.enabled || this.settings.allowedClients.length === 0) return [];
-    const allowed = new Set(this.settings.allowedClients);
-    const logger = this.logger;
+    if (!this.mutual || !this.settings.enabled) return [];
+    const allowed = this.settings.allowedClients.length > 0 ? new Set(this.settings.allowedClients) : undefined;
+    const refuse = (call: Parameters<ServerInterceptor>[1], method: string, reason: 'unauthenticated' | 'not_allowed', code: status, details: string, names: string[]): void => {
+      refusedCalls.inc({ method, reason });
+      this.logger?.warn({ method, peer: call.getPeer(), names, reason }, 'gRPC call refused');
+      call.sendStatus({ code, details });
+    };
     return [
       (method, call) => {
         const listener = new ServerListenerBuilder()
           .withOnReceiveMetadata((metadata, next) => {
-            const names = certificateNames(call.getAuthContext().sslPeerCertificate);
-            if (method.path.startsWith(OPEN_PREFIX) || names.some((name) => allowed.has(name))) {
-              next(metadata);
+            if (method.path.startsWith(OPEN_PREFIX)) return next(metadata);
+            const context = call.getAuthContext();
+            if (context.transportSecurityType !== 'ssl' || !context.sslPeerCertificate) {
+              refuse(call, method.path, 'unauthenticated', status.UNAUTHENTICATED, `${method.path}: a client certificate from this service's CA (GRPC_TLS_DIR/ca.crt) is required; none was sent, or it is expired, not yet valid or from another CA`, []);
               return;
             }
-            refusedCalls.inc({ method: method.path });
-            logger?.warn({ method: method.path, peer: call.getPeer(), names }, 'gRPC call refused: the client certificate is not in GRPC_TLS_ALLOWED_CLIENTS');
-            call.sendStatus({
-              code: status.PERMISSION_DENIED,
-              details: `${method.path}: the client certificate (${names.join(', ') || 'no DNS or URI name'}) is not allowed to call this service (GRPC_TLS_ALLOWED_CLIENTS)`,
-            });
+            const names = certificateNames(context.sslPeerCertificate);
+            if (!allowed || names.some((name) => allowed.has(name))) return next(metadata);
+            refuse(call, method.path, 'not_allowed', status.PERMISSION_DENIED, `${method.path}: the client certificate (${names.join(', ') || 'no DNS or URI name'}) is not allowed to call this service (GRPC_TLS_ALLOWED_CLIENTS)`, names);
           })
           .build();
         return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());

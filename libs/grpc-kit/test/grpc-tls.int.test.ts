@@ -126,18 +126,22 @@ describe('gRPC over mutual TLS, with real certificates', () => {
     expect(await new HealthClient(`127.0.0.1:${port}`, storm.getChannel()).check(5_000)).toBe('SERVING');
   });
 
-  it('refuses a client without a certificate at the handshake', async () => {
+  const UNAUTHENTICATED = { code: status.UNAUTHENTICATED, details: expect.stringMatching(/Echo\/Check: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required/) };
+
+  it('refuses a client without a certificate with UNAUTHENTICATED, saying what is missing', async () => {
     const client = new EchoClient(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(pki.caFile)));
-    expect(await echo(client)).toMatchObject({ code: status.UNAVAILABLE });
+    expect(await echo(client)).toEqual(UNAUTHENTICATED);
+    // Health stays open: it tells nothing else.
+    expect(await new HealthClient(`127.0.0.1:${port}`, client.getChannel()).check(5_000)).toBe('SERVING');
     client.close();
   });
 
   it.each([
     ['from another CA', { untrusted: true }],
     ['that expired', { expired: true }],
-  ])('refuses a client whose certificate is %s at the handshake', async (what, issue) => {
+  ])('refuses a client whose certificate is %s with UNAUTHENTICATED', async (what, issue) => {
     const client = await clientWith(pki.issue(`refused-${what.replace(/\W/g, '')}`, { sans: ['DNS:ingest-gateway', 'IP:127.0.0.1'], ...issue }));
-    expect(await echo(client)).toMatchObject({ code: status.UNAVAILABLE });
+    expect(await echo(client)).toEqual(UNAUTHENTICATED);
   });
 
   it('refuses a plaintext client, and serves plaintext health on the probe port only', async () => {
