@@ -143,12 +143,17 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
   });
 });
 
-describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
+describe('the pipeline on a Redis Cluster with TLS only and an ACL user per service', () => {
+  let pki: TestPki;
   let cluster: RedisCluster;
   let fixture: PipelineFixture;
 
   beforeAll(async () => {
-    cluster = await new RedisCluster({ masters: 3 }).start();
+    pki = new TestPki();
+    // One certificate for every node, as server, as client of the others, and for the services.
+    const dir = pki.issue('redis-cluster', { sans: ['DNS:localhost', 'IP:127.0.0.1'] });
+    const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt') };
+    cluster = await new RedisCluster({ masters: 3, tls: { ...files, authClients: 'yes' } }).start();
     const users = documentedUsers();
     // ACLs are a node's own: every node gets the users.
     for (const node of cluster.nodes) {
@@ -160,6 +165,10 @@ describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
       REDIS_KEY_PREFIX: 'ag:',
       REDIS_USERNAME: name,
       REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
+      REDIS_TLS: 'on',
+      REDIS_TLS_CA_FILE: files.caFile,
+      REDIS_TLS_CERT_FILE: files.certFile,
+      REDIS_TLS_KEY_FILE: files.keyFile,
       ...extra,
     });
     fixture = await PipelineFixture.start('clusteracl', {
@@ -174,6 +183,7 @@ describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
   afterAll(async () => {
     await fixture?.close();
     await cluster?.dispose();
+    pki?.dispose();
   });
 
   it('runs webhooks through every service on every master, and dedup\'s monitor reads them', async () => {
@@ -198,12 +208,16 @@ describe('the pipeline on a Redis Cluster with an ACL user per service', () => {
   });
 });
 
-describe('the pipeline on Redis Sentinel with an ACL user per service', () => {
+describe('the pipeline on Redis Sentinel with TLS only and an ACL user per service', () => {
+  let pki: TestPki;
   let sentinels: RedisSentinels;
   let fixture: PipelineFixture;
 
   beforeAll(async () => {
-    sentinels = await new RedisSentinels().start();
+    pki = new TestPki();
+    const dir = pki.issue('redis-sentinel', { sans: ['DNS:localhost', 'IP:127.0.0.1'] });
+    const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt') };
+    sentinels = await new RedisSentinels({ tls: { ...files, authClients: 'yes' } }).start();
     const users = documentedUsers();
     // ACLs are each server's own: the replica that may be promoted gets the users too.
     for (const server of [sentinels.master, sentinels.replica]) {
@@ -211,7 +225,15 @@ describe('the pipeline on Redis Sentinel with an ACL user per service', () => {
       for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
       admin.disconnect();
     }
-    const asUser = (name: string) => ({ REDIS_KEY_PREFIX: 'ag:', REDIS_USERNAME: name, REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '' });
+    const asUser = (name: string) => ({
+      REDIS_KEY_PREFIX: 'ag:',
+      REDIS_USERNAME: name,
+      REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
+      REDIS_TLS: 'on',
+      REDIS_TLS_CA_FILE: files.caFile,
+      REDIS_TLS_CERT_FILE: files.certFile,
+      REDIS_TLS_KEY_FILE: files.keyFile,
+    });
     fixture = await PipelineFixture.start('sentinelacl', {
       env: { REDIS_SENTINELS: sentinels.addresses.join(','), REDIS_SENTINEL_MASTER: sentinels.masterName },
       serviceEnv: { dedup: asUser('alertgate-dedup'), storm: asUser('alertgate-storm'), ratelimit: asUser('alertgate-ratelimit') },
@@ -220,6 +242,7 @@ describe('the pipeline on Redis Sentinel with an ACL user per service', () => {
   afterAll(async () => {
     await fixture?.close();
     await sentinels?.dispose();
+    pki?.dispose();
   });
 
   it('runs webhooks through every service, each write held by the replica (WAIT and ROLE allowed)', async () => {

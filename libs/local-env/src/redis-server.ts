@@ -76,6 +76,8 @@ export class RedisServer {
       '--maxmemory', this.options.maxmemory ?? '32mb',
       '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
       ...(this.options.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] : []),
+      // A TLS-only node speaks TLS on its cluster bus and to its master too.
+      ...(tls && (this.options.clusterNode || this.options.replicaOf !== undefined) ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : []),
       ...(this.options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(this.options.replicaOf)]),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -165,10 +167,19 @@ export class RedisCluster {
   readonly nodes: RedisServer[];
   private readonly replicasPerMaster: number;
 
+  private readonly tls: RedisServerOptions['tls'];
+
   constructor(options: RedisClusterOptions = {}) {
     const { masters = 3, replicasPerMaster = 0, ...server } = options;
     this.replicasPerMaster = replicasPerMaster;
+    this.tls = server.tls;
     this.nodes = Array.from({ length: masters * (1 + replicasPerMaster) }, () => new RedisServer({ ...server, clusterNode: true }));
+  }
+
+  /** redis-cli's TLS arguments, for nodes that speak TLS only. */
+  private cliTls(): string[] {
+    const tls = this.tls;
+    return tls ? ['--tls', '--cacert', tls.caFile, '--cert', tls.certFile, '--key', tls.keyFile] : [];
   }
 
   /** host:port of every node, as REDIS_CLUSTER_NODES takes them. */
@@ -178,7 +189,7 @@ export class RedisCluster {
 
   async start(): Promise<this> {
     await Promise.all(this.nodes.map((node) => node.start()));
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...this.addresses, '--cluster-replicas', String(this.replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync('redis-cli', [...this.cliTls(), '--cluster', 'create', ...this.addresses, '--cluster-replicas', String(this.replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     await this.waitHealthy(15_000);
     return this;
@@ -189,7 +200,7 @@ export class RedisCluster {
     const deadline = Date.now() + timeoutMs;
     for (const node of this.nodes.filter((n) => n.running)) {
       for (;;) {
-        const probe = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+        const probe = new Redis({ ...node.adminOptions(), maxRetriesPerRequest: 0 });
         probe.on('error', () => undefined);
         const info = await probe.cluster('INFO').catch(() => '');
         const view = parseClusterNodes(String(await probe.cluster('NODES').catch(() => '')));
@@ -243,7 +254,7 @@ export class RedisCluster {
   }
 
   private static async on<T>(node: RedisServer, use: (client: Redis) => Promise<T>): Promise<T> {
-    const client = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    const client = new Redis({ ...node.adminOptions(), maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
     try {
       return await use(client);
@@ -273,14 +284,18 @@ class SentinelProcess {
   private readonly dir = mkdtempSync(join(tmpdir(), 'alertgate-sentinel-'));
   port = 0;
 
-  async start(masterName: string, masterPort: number, quorum: number): Promise<this> {
+  async start(masterName: string, masterPort: number, quorum: number, tls?: RedisServerOptions['tls']): Promise<this> {
     this.port = await freePort();
     const config = join(this.dir, 'sentinel.conf');
+    // TLS only, to clients and to the servers it watches.
+    const listen = tls
+      ? ['port 0', `tls-port ${this.port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.caFile}`, `tls-auth-clients ${tls.authClients}`, 'tls-replication yes']
+      : [`port ${this.port}`];
     // Sentinel rewrites its config file as it learns the replicas, the other sentinels and failovers.
     writeFileSync(
       config,
       [
-        `port ${this.port}`,
+        ...listen,
         'bind 127.0.0.1',
         `dir ${this.dir}`,
         `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} ${quorum}`,
@@ -324,6 +339,12 @@ export class RedisSentinels {
     return this.replicaServer;
   }
 
+  /** How a client reaches the sentinel on `port` (TLS when the servers speak it). */
+  private sentinelOptions(port: number): RedisOptions {
+    const { tls } = this.options;
+    return { port, host: '127.0.0.1', ...(tls ? { tls: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}) };
+  }
+
   /** host:port of every sentinel, as REDIS_SENTINELS takes them. */
   get addresses(): string[] {
     return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`);
@@ -332,7 +353,7 @@ export class RedisSentinels {
   async start(): Promise<this> {
     await this.master.start();
     this.replicaServer = await new RedisServer({ ...this.options, replicaOf: this.master.port }).start();
-    await Promise.all(this.sentinels.map((sentinel) => sentinel.start(this.masterName, this.master.port, 2)));
+    await Promise.all(this.sentinels.map((sentinel) => sentinel.start(this.masterName, this.master.port, 2, this.options.tls)));
     await this.waitKnown(20_000);
     return this;
   }
@@ -343,7 +364,7 @@ export class RedisSentinels {
     for (const address of this.addresses) {
       const port = Number(address.split(':')[1]);
       for (;;) {
-        const probe = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, lazyConnect: true });
+        const probe = new Redis({ ...this.sentinelOptions(port), maxRetriesPerRequest: 0, lazyConnect: true });
         probe.on('error', () => undefined);
         const known = await probe
           .connect()
@@ -359,7 +380,7 @@ export class RedisSentinels {
 
   /** The port of the master the sentinels name now. */
   async currentMasterPort(): Promise<number> {
-    const probe = new Redis({ port: Number(this.addresses[0]?.split(':')[1]), host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    const probe = new Redis({ ...this.sentinelOptions(Number(this.addresses[0]?.split(':')[1])), maxRetriesPerRequest: 0 });
     try {
       const [, port] = (await probe.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)) as [string, string];
       return Number(port);
