@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 
 import { AlertmanagerProcess } from '@alertgate/local-env';
-import { TestPki } from '@alertgate/testing';
+import { mountSecretVolume, TestPki, updateSecretVolume } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
@@ -109,9 +109,7 @@ describe.each([
   beforeAll(async () => {
     pki = new TestPki();
     mount = join(pki.root, 'gateway-mount');
-    mkdirSync(mount);
-    symlinkSync(pki.issue('gateway', { sans: ['DNS:localhost', 'IP:127.0.0.1'] }), join(mount, '..data'));
-    for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
+    mountSecretVolume(mount, pki.issue('gateway', { sans: ['DNS:localhost', 'IP:127.0.0.1'] }));
     const auth = withToken ? { INGEST_AUTH: 'token', INGEST_TOKEN: HTTPS_TOKEN } : { INGEST_AUTH: 'disabled' };
     fixture = await PipelineFixture.start('amtls', { serviceEnv: { 'ingest-gateway': { ...auth, INGEST_TLS_DIR: mount, INGEST_TLS_RELOAD_INTERVAL: '200ms' } } });
     expect(fixture.gatewayUrl).toMatch(/^https:/);
@@ -145,8 +143,7 @@ describe.each([
     const before = await servedSerial();
     const gateway = fixture.system!.services['ingest-gateway'];
     const next = pki.issue('gateway-next', { sans: ['DNS:localhost', 'IP:127.0.0.1'] });
-    symlinkSync(next, join(mount, '..data_tmp'));
-    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    updateSecretVolume(mount, next);
     await eventually('the gateway reloaded its certificate', () => (gateway.logs.some((line) => line.includes('TLS certificate reloaded')) ? true : undefined));
     expect(await servedSerial()).not.toBe(before);
     await alertmanager.postAlerts([{ labels: { alertname: `${alertname}Again`, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() }]);

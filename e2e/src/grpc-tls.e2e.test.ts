@@ -4,12 +4,11 @@
  * the services that call it. grpcurl plays the stranger.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { AppName } from '@alertgate/local-env';
-import { grpcurlPath, repoRoot, TestPki } from '@alertgate/testing';
+import { grpcurlPath, mountSecretVolume, repoRoot, TestPki, updateSecretVolume } from '@alertgate/testing';
 
 import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -23,18 +22,6 @@ async function grpcurl(args: readonly string[]): Promise<{ ok: boolean; text: st
   } catch (err) {
     return { ok: false, text: String((err as { stderr?: string }).stderr ?? err) };
   }
-}
-
-/** A TLS directory as the kubelet mounts a Secret: files linked through ..data, swapped at once. */
-function mountSecret(mount: string, version: string): void {
-  mkdirSync(mount, { recursive: true });
-  symlinkSync(version, join(mount, '..data'));
-  for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
-}
-
-function rotateSecret(mount: string, version: string): void {
-  symlinkSync(version, join(mount, '..data_tmp'));
-  renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
 }
 
 /** Who may call each service: its callers in the pipeline, no one else. */
@@ -54,7 +41,7 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
     pki = new TestPki();
     for (const app of ['ingest-gateway', 'dedup', 'crd-writer', 'ratelimit', 'storm'] as const) {
       dirs[app] = join(pki.root, `${app}-mount`);
-      mountSecret(dirs[app], pki.issue(app, { sans: [`DNS:${app}`, 'IP:127.0.0.1'] }));
+      mountSecretVolume(dirs[app], pki.issue(app, { sans: [`DNS:${app}`, 'IP:127.0.0.1'] }));
     }
     const tls = (app: AppName) => ({ GRPC_TLS_DIR: dirs[app], GRPC_TLS_RELOAD_INTERVAL: '200ms', ...(app === 'ingest-gateway' ? {} : { GRPC_TLS_ALLOWED_CLIENTS: CALLERS[app] }) });
     fixture = await PipelineFixture.start('grpctls', {
@@ -113,7 +100,7 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
       while (!stop) statuses.push((await fixture.postAlerts(amWebhook([amAlert({ alertname: 'RotateUnderLoad', pod: `p-${n++}` })]))).status);
     };
     const running = Promise.all([load(), load()]);
-    rotateSecret(dirs['crd-writer'], pki.issue('crd-writer-next', { sans: ['DNS:crd-writer', 'IP:127.0.0.1'] }));
+    updateSecretVolume(dirs['crd-writer'], pki.issue('crd-writer-next', { sans: ['DNS:crd-writer', 'IP:127.0.0.1'] }));
     for (let i = 0; i < 1_000 && writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length === reloadedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     const atReload = statuses.length;
     // New connections to the crd-writer meet the new certificate: the gateway's, after its next reconnect.

@@ -37,6 +37,20 @@ function documentedUsers(): AclUser[] {
 
 const ADMIN_PASSWORD = 'admin-test-password';
 
+/** The Redis-backed services' environments: each logs in as its documented user, over TLS with the client certificate in `dir`. */
+function servicesAs(users: readonly AclUser[], dir: string, extra: { dedup?: Record<string, string> } = {}) {
+  const as = (name: string) => ({
+    REDIS_KEY_PREFIX: 'ag:',
+    REDIS_USERNAME: name,
+    REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
+    REDIS_TLS: 'on',
+    REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
+    REDIS_TLS_CERT_FILE: join(dir, 'tls.crt'),
+    REDIS_TLS_KEY_FILE: join(dir, 'tls.key'),
+  });
+  return { dedup: { ...as('alertgate-dedup'), ...extra.dedup }, storm: as('alertgate-storm'), ratelimit: as('alertgate-ratelimit') };
+}
+
 describe('the pipeline on Redis with TLS, client certificates and an ACL user per service', () => {
   let pki: TestPki;
   let redis: RedisServer;
@@ -63,22 +77,9 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
     admin = new Redis(redis.adminOptions());
     users = new Map(documentedUsers().map((user) => [user.name, user]));
     for (const user of users.values()) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
-    const asUser = (name: string, extra: Record<string, string> = {}) => ({
-      REDIS_KEY_PREFIX: 'ag:',
-      REDIS_USERNAME: name,
-      REDIS_PASSWORD: users.get(name)?.password ?? '',
-      REDIS_TLS_CA_FILE: join(clientDir, 'ca.crt'),
-      REDIS_TLS_CERT_FILE: join(clientDir, 'tls.crt'),
-      REDIS_TLS_KEY_FILE: join(clientDir, 'tls.key'),
-      ...extra,
-    });
     fixture = await PipelineFixture.start('redissec', {
       redisUrl: redis.url,
-      serviceEnv: {
-        dedup: asUser('alertgate-dedup', { REDIS_MONITOR_INTERVAL: '300ms' }),
-        storm: asUser('alertgate-storm'),
-        ratelimit: asUser('alertgate-ratelimit'),
-      },
+      serviceEnv: servicesAs([...users.values()], clientDir, { dedup: { REDIS_MONITOR_INTERVAL: '300ms' } }),
     });
   });
   afterAll(async () => {
@@ -161,23 +162,9 @@ describe('the pipeline on a Redis Cluster with TLS only and an ACL user per serv
       for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
       admin.disconnect();
     }
-    const asUser = (name: string, extra: Record<string, string> = {}) => ({
-      REDIS_KEY_PREFIX: 'ag:',
-      REDIS_USERNAME: name,
-      REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
-      REDIS_TLS: 'on',
-      REDIS_TLS_CA_FILE: files.caFile,
-      REDIS_TLS_CERT_FILE: files.certFile,
-      REDIS_TLS_KEY_FILE: files.keyFile,
-      ...extra,
-    });
     fixture = await PipelineFixture.start('clusteracl', {
       env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' },
-      serviceEnv: {
-        dedup: asUser('alertgate-dedup', { REDIS_MONITOR_INTERVAL: '300ms' }),
-        storm: asUser('alertgate-storm'),
-        ratelimit: asUser('alertgate-ratelimit'),
-      },
+      serviceEnv: servicesAs(users, dir, { dedup: { REDIS_MONITOR_INTERVAL: '300ms' } }),
     });
   });
   afterAll(async () => {
@@ -225,18 +212,9 @@ describe('the pipeline on Redis Sentinel with TLS only and an ACL user per servi
       for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
       admin.disconnect();
     }
-    const asUser = (name: string) => ({
-      REDIS_KEY_PREFIX: 'ag:',
-      REDIS_USERNAME: name,
-      REDIS_PASSWORD: users.find((user) => user.name === name)?.password ?? '',
-      REDIS_TLS: 'on',
-      REDIS_TLS_CA_FILE: files.caFile,
-      REDIS_TLS_CERT_FILE: files.certFile,
-      REDIS_TLS_KEY_FILE: files.keyFile,
-    });
     fixture = await PipelineFixture.start('sentinelacl', {
       env: { REDIS_SENTINELS: sentinels.addresses.join(','), REDIS_SENTINEL_MASTER: sentinels.masterName },
-      serviceEnv: { dedup: asUser('alertgate-dedup'), storm: asUser('alertgate-storm'), ratelimit: asUser('alertgate-ratelimit') },
+      serviceEnv: servicesAs(users, dir),
     });
   });
   afterAll(async () => {

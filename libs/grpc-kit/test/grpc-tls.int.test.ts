@@ -1,11 +1,11 @@
-import { copyFileSync, mkdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 
 import type { GrpcTlsSettings } from '@alertgate/config';
 import { createLogger } from '@alertgate/logging';
 import { metricsRegistry } from '@alertgate/metrics';
-import { TestPki } from '@alertgate/testing';
+import { mountSecretVolume, TestPki, updateSecretVolume } from '@alertgate/testing';
 import { credentials, makeGenericClientConstructor, status, type Client, type Server, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
@@ -65,21 +65,6 @@ function servedSerial(port: number, caFile: string, clientDir: string): Promise<
   });
 }
 
-/**
- * A TLS directory as the kubelet mounts a Secret: each file a link into ..data, itself a link to
- * the current version, so that a rotation replaces all three files at once (one rename).
- */
-function mountSecret(mount: string, version: string): void {
-  mkdirSync(mount, { recursive: true });
-  symlinkSync(version, join(mount, '..data'));
-  for (const name of ['tls.crt', 'tls.key', 'ca.crt']) symlinkSync(join('..data', name), join(mount, name));
-}
-
-function rotateSecret(mount: string, version: string): void {
-  symlinkSync(version, join(mount, '..data_tmp'));
-  renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
-}
-
 describe('gRPC over mutual TLS, with real certificates', () => {
   let pki: TestPki;
   let server: GrpcServerHost;
@@ -100,7 +85,7 @@ describe('gRPC over mutual TLS, with real certificates', () => {
     pki = new TestPki();
     gatewayDir = pki.issue('gateway', { sans: ['DNS:ingest-gateway', 'IP:127.0.0.1'] });
     const serverDir = join(pki.root, 'server-mount');
-    mountSecret(serverDir, pki.issue('server', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
+    mountSecretVolume(serverDir, pki.issue('server', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
     serverSecurity = await GrpcSecurity.start(settings(serverDir, { allowedClients: ['ingest-gateway'], probePort: 0 }), logger);
     server = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger, shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: serverSecurity });
     server.add(echoService);
@@ -170,7 +155,7 @@ describe('gRPC over mutual TLS, with real certificates', () => {
     const running = Promise.all([load(), load(), reconnecting()]);
 
     const loaded = await reloads('loaded');
-    rotateSecret(serverDir, pki.issue('server-next', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
+    updateSecretVolume(serverDir, pki.issue('server-next', { sans: ['DNS:crd-writer', 'DNS:localhost', 'IP:127.0.0.1'] }));
     await until('the server reloaded its certificate', async () => (await reloads('loaded')) > loaded);
     const after = await servedSerial(port, pki.caFile, gatewayDir);
 
@@ -178,7 +163,7 @@ describe('gRPC over mutual TLS, with real certificates', () => {
     const invalid = await reloads('invalid');
     const mismatched = pki.issue('server-mismatched', { sans: ['IP:127.0.0.1'] });
     copyFileSync(join(gatewayDir, 'tls.key'), join(mismatched, 'tls.key'));
-    rotateSecret(serverDir, mismatched);
+    updateSecretVolume(serverDir, mismatched);
     await until('the server refused the mismatched files', async () => (await reloads('invalid')) > invalid);
     const countBefore = answers.length;
     await until('more calls after the bad files', () => Promise.resolve(answers.length > countBefore + 20));

@@ -6,3 +6,4 @@ export { podSignal, testSignal } from './test-signal.js';
 export { TestPki } from './test-pki.js';
 export type { IssueOptions } from './test-pki.js';
 export { grpcurlPath } from './grpcurl-path.js';
+export { mountSecretVolume, updateSecretVolume } from './secret-volume.js';
