@@ -31,9 +31,14 @@ export interface TokenReviewerOptions {
 
 const reviews = counter({
   name: 'alertgate_ingest_token_reviews_total',
-  help: 'Kubernetes TokenReviews of ServiceAccount tokens the gateway asked for, by result: authenticated, refused, or unavailable (the API server could not be asked).',
+  help: 'Kubernetes TokenReviews of ServiceAccount tokens the gateway asked for, by result: authenticated, refused, unavailable (the API server could not be asked), or shed (too many in flight; not asked).',
   labelNames: ['result'],
 });
+
+/** A JWT: three base64url parts. Anything else is no ServiceAccount token. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_TOKEN_LENGTH = 16_384;
+const MAX_REVIEWS_IN_FLIGHT = 32;
 
 interface Remembered {
   /** Undefined: the token was refused. */
@@ -51,16 +56,25 @@ export class TokenReviewer {
   private client: Promise<{ readonly api: K8s.AuthenticationV1Api; readonly k8s: KubeClient['k8s'] }> | undefined;
   private readonly cache = new Map<string, Remembered>();
   private readonly now: () => number;
+  private inFlight = 0;
 
   constructor(private readonly options: TokenReviewerOptions) {
     this.now = options.now ?? Date.now;
   }
 
   async review(token: string): Promise<TokenVerdict> {
+    // Only what could be a ServiceAccount token (a JWT) costs the API server a review.
+    if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return { kind: 'refused' };
     const digest = createHash('sha256').update(token).digest('hex');
     const known = this.cache.get(digest);
     if (known && this.now() - known.reviewedAt < this.options.cacheTtlMs) return verdictOf(known);
+    // A flood of made-up tokens must not become a flood of reviews: past the bound, the unknown are refused.
+    if (this.inFlight >= MAX_REVIEWS_IN_FLIGHT) {
+      reviews.inc({ result: 'shed' });
+      return known?.username !== undefined ? { kind: 'unavailable', detail: 'too many token reviews in flight' } : { kind: 'refused' };
+    }
     let username: string | undefined;
+    this.inFlight += 1;
     try {
       username = await this.ask(token);
     } catch (err) {
@@ -68,6 +82,8 @@ export class TokenReviewer {
       const detail = errorMessage(err);
       this.options.logger.warn({ err: detail }, 'TokenReview failed: the API server could not be asked');
       return known?.username !== undefined ? { kind: 'unavailable', detail } : { kind: 'refused' };
+    } finally {
+      this.inFlight -= 1;
     }
     reviews.inc({ result: username === undefined ? 'refused' : 'authenticated' });
     this.remember(digest, { username, reviewedAt: this.now() });
