@@ -37,6 +37,15 @@ function documentedUsers(): AclUser[] {
 
 const ADMIN_PASSWORD = 'admin-test-password';
 
+/** Gives each server the users: ACLs are a server's own, not replicated. */
+async function giveUsers(servers: readonly RedisServer[], users: readonly AclUser[]): Promise<void> {
+  for (const server of servers) {
+    const admin = new Redis(server.adminOptions());
+    for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
+    admin.disconnect();
+  }
+}
+
 /** The Redis-backed services' environments: each logs in as its documented user, over TLS with the client certificate in `dir`. */
 function servicesAs(users: readonly AclUser[], dir: string, extra: { dedup?: Record<string, string> } = {}) {
   const as = (name: string) => ({
@@ -76,7 +85,7 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
     }).start();
     admin = new Redis(redis.adminOptions());
     users = new Map(documentedUsers().map((user) => [user.name, user]));
-    for (const user of users.values()) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
+    await giveUsers([redis], [...users.values()]);
     fixture = await PipelineFixture.start('redissec', {
       redisUrl: redis.url,
       serviceEnv: servicesAs([...users.values()], clientDir, { dedup: { REDIS_MONITOR_INTERVAL: '300ms' } }),
@@ -156,12 +165,7 @@ describe('the pipeline on a Redis Cluster with TLS only and an ACL user per serv
     const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt') };
     cluster = await new RedisCluster({ masters: 3, tls: { ...files, authClients: 'yes' } }).start();
     const users = documentedUsers();
-    // ACLs are a node's own: every node gets the users.
-    for (const node of cluster.nodes) {
-      const admin = new Redis(node.adminOptions());
-      for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
-      admin.disconnect();
-    }
+    await giveUsers(cluster.nodes, users);
     fixture = await PipelineFixture.start('clusteracl', {
       env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' },
       serviceEnv: servicesAs(users, dir, { dedup: { REDIS_MONITOR_INTERVAL: '300ms' } }),
@@ -206,12 +210,8 @@ describe('the pipeline on Redis Sentinel with TLS only and an ACL user per servi
     const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt') };
     sentinels = await new RedisSentinels({ tls: { ...files, authClients: 'yes' } }).start();
     const users = documentedUsers();
-    // ACLs are each server's own: the replica that may be promoted gets the users too.
-    for (const server of [sentinels.master, sentinels.replica]) {
-      const admin = new Redis(server.adminOptions());
-      for (const user of users) await admin.call('ACL', 'SETUSER', user.name, ...user.rules);
-      admin.disconnect();
-    }
+    // The replica that may be promoted gets the users too.
+    await giveUsers([sentinels.master, sentinels.replica], users);
     fixture = await PipelineFixture.start('sentinelacl', {
       env: { REDIS_SENTINELS: sentinels.addresses.join(','), REDIS_SENTINEL_MASTER: sentinels.masterName },
       serviceEnv: servicesAs(users, dir),

@@ -11,6 +11,6 @@ export type { ManagedScope } from './ignored-signals.js';
 export { bearerToken, firstOf, NO_AUTHENTICATION, SenderTokens, withTokenReview } from './sender-tokens.js';
 export { watchedEventDelivery } from './watched-events.js';
 export type { WatchedEventDeliveryOptions } from './watched-events.js';
-export type { Authentication, Authenticator, IngestAuth, ReviewVerdict, SenderTokensOptions, TokenSource } from './sender-tokens.js';
+export type { Authentication, Authenticator, IngestAuth, SenderTokensOptions, TokenSource } from './sender-tokens.js';
 export { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';
 export type { Problem, ProblemType } from './problem.js';

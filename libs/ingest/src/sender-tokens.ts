@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
+import type { TokenVerdict } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
 import { counter } from '@alertgate/metrics';
 import { parse } from 'yaml';
@@ -48,9 +49,6 @@ export interface Authenticator {
 
 export const NO_AUTHENTICATION: Authenticator = { enabled: false, authenticate: () => ({ kind: 'refused' }) };
 
-/** A verdict of a token another authority checks (Kubernetes TokenReview), as the gateway takes it. */
-export type ReviewVerdict = { readonly kind: 'authenticated'; readonly username: string } | { readonly kind: 'refused' } | { readonly kind: 'unavailable'; readonly detail: string };
-
 /** The bearer token of an Authorization header, or undefined. */
 export function bearerToken(authorization: string | undefined): string | undefined {
   const header = authorization ?? '';
@@ -63,18 +61,17 @@ export function bearerToken(authorization: string | undefined): string | undefin
  * The senders' own tokens first (no call), then, for any other bearer token, a review by the
  * API server (ServiceAccount tokens): the sender is then the ServiceAccount's username.
  */
-export function withTokenReview(tokens: Authenticator | undefined, review: (token: string) => Promise<ReviewVerdict>): Authenticator {
-  return {
+export function withTokenReview(tokens: Authenticator | undefined, review: (token: string) => Promise<TokenVerdict>): Authenticator {
+  const reviewed: Authenticator = {
     enabled: true,
     authenticate: async (authorization) => {
-      const own = await tokens?.authenticate(authorization);
-      if (own?.kind === 'sender') return own;
       const token = bearerToken(authorization);
       if (token === undefined) return { kind: 'refused' };
       const verdict = await review(token);
       return verdict.kind === 'authenticated' ? { kind: 'sender', sender: verdict.username } : verdict;
     },
   };
+  return tokens ? firstOf(tokens, reviewed) : reviewed;
 }
 
 /** A sender name goes into a rate-limit key and an annotation value: a DNS label, lower case. */

@@ -18,9 +18,8 @@ export interface WatchedEventDeliveryOptions {
  * event's own (invalid input) and fails the delivery.
  */
 export function watchedEventDelivery(app: FastifyInstance, options: WatchedEventDeliveryOptions): (event: object, occurrences: number) => Promise<void> {
-  const payload = (event: object): string => JSON.stringify(event);
   return async (event, occurrences) => {
-    const body = payload(event);
+    const body = JSON.stringify(event);
     for (let sighting = 0; sighting < occurrences; sighting++) {
       for (;;) {
         const answer = await app.inject({
