@@ -117,41 +117,54 @@ export class RedisScript {
    * sends the group again.
    */
   private async evaluateReplicated(client: RedisClient, call: Call, wait: ReplicaWait): Promise<unknown> {
-    let [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'evalsha');
-    if (isNoScript(reply.error)) [reply, acknowledged] = await RedisScript.pipelined(client, call, wait, 'eval');
+    let [reply, ack] = await RedisScript.pipelined(client, call, wait, 'evalsha');
+    if (isNoScript(reply.error)) [reply, ack] = await RedisScript.pipelined(client, call, wait, 'eval');
     const { error } = reply;
     if (error) throw isRedirection(error) ? new Error(`${NOT_LOCAL_REPLY} ${error.message}`, { cause: error }) : error;
-    if (acknowledged < wait.replicas) {
-      // Only on this slow path (WAIT ran out its timeout): which replicas the master has at all.
-      const refused = wait.policy === 'required' || (wait.policy === 'connected' && (await RedisScript.connectedReplicas(client, call)) > 0);
+    if (ack.acknowledged < wait.replicas) {
+      const refused = refuses(wait, ack);
       unreplicatedWrites.inc({ script: this.name, answer: refused ? 'refused' : 'acknowledged' });
-      if (refused) throw notReplicated(wait, acknowledged);
+      if (refused) throw notReplicated(wait, ack.acknowledged);
     }
     return reply.value;
   }
 
-  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, number]> {
+  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, Acknowledgement]> {
     const pipeline = client.pipeline();
     if (how === 'evalsha') pipeline.evalsha(text.sha, keys.length, ...keys, ...args);
     else pipeline.eval(text.source, keys.length, ...keys, ...args);
     pipeline.wait(wait.replicas, wait.timeoutMs);
-    const [script, replicas] = (await pipeline.exec()) ?? [];
+    // After the WAIT, in the same pipeline: which replicas the master that took the write has at
+    // all. Asked later, on its own, it could reach another master once a failover moved the slot
+    // (one with no replica yet), and a write the dead master took would be acknowledged.
+    if (wait.policy === 'connected') pipeline.role();
+    const [script, replicas, role] = (await pipeline.exec()) ?? [];
     if (replicas?.[0]) throw replicas[0];
-    return [{ error: script?.[0] ?? null, value: script?.[1] }, Number(replicas?.[1] ?? 0)];
-  }
-
-  /**
-   * The replicas connected to the master that ran the call (ROLE: ["master", offset, [[ip,
-   * port, offset], …]]). On a Cluster a keyed command in front routes ROLE to that node.
-   */
-  private static async connectedReplicas(client: RedisClient, { keys }: Call): Promise<number> {
-    const pipeline = client.pipeline();
-    if (keys[0] !== undefined) pipeline.exists(keys[0]);
-    pipeline.role();
-    const replies = (await pipeline.exec()) ?? [];
-    const [error, role] = replies[replies.length - 1] ?? [];
-    if (error) throw error;
-    return Array.isArray(role) && role[0] === 'master' && Array.isArray(role[2]) ? role[2].length : 0;
+    if (role?.[0]) throw role[0];
+    const acknowledged = Number(replicas?.[1] ?? 0);
+    return [{ error: script?.[0] ?? null, value: script?.[1] }, { acknowledged, connected: role ? connectedReplicas(role[1]) : undefined }];
   }
 }
 
+interface Acknowledgement {
+  /** Replicas that had the write when WAIT answered. */
+  readonly acknowledged: number;
+  /** Replicas connected to the master (ROLE), when asked. */
+  readonly connected: number | undefined;
+}
+
+/** ROLE on a master: ["master", offset, [[ip, port, offset], …]]. */
+function connectedReplicas(reply: unknown): number {
+  return Array.isArray(reply) && reply[0] === 'master' && Array.isArray(reply[2]) ? reply[2].length : 0;
+}
+
+/**
+ * Whether a write fewer replicas acknowledged than asked is refused. 'connected' refuses only
+ * while a replica is connected that lacks it: that replica is what a failover would promote.
+ * A master with no replica at all (after a failover, until one is back) answers, as there is
+ * nothing to promote that could lack the write.
+ */
+function refuses(wait: ReplicaWait, { connected }: Acknowledgement): boolean {
+  if (wait.policy === 'required') return true;
+  return wait.policy === 'connected' && (connected ?? 0) > 0;
+}
