@@ -14,7 +14,7 @@ for (const app of readdirSync(join(root, 'apps'))) {
   if (existsSync(main)) entryPoints[`apps/${app}/main`] = main;
 }
 if (process.argv.includes('--tools')) {
-  for (const tool of ['bench', 'bench-memory', 'bench-scripts', 'bench-transport', 'chaos', 'fuzz', 'start-system', 'k8s-test-env', 'redis-report']) {
+  for (const tool of ['bench', 'bench-memory', 'bench-scripts', 'bench-transport', 'chaos', 'fuzz', 'start-system', 'k8s-test-env', 'deploy-local', 'redis-report']) {
     const main = join(root, 'tools', tool, 'main.ts');
     if (existsSync(main)) entryPoints[`tools/${tool}`] = main;
   }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, once per machine, as tools/external-tools.json
-# lists it: redis-server, redis-tools, prometheus-alertmanager, prometheus (for promtool),
-#   etcd-server, openssl and debootstrap (Debian packages); grpcurl,
-#   kube-apiserver and kubectl (built from the Go module proxy into ~/.cache/alertgate, keyed by
-#   version, never committed).
+# lists it: Debian packages (redis-server, prometheus-alertmanager, etcd-server, podman,
+#   containerd, the CNI plugins...) and programs built from the Go module proxy into
+#   ~/.cache/alertgate, keyed by version, never committed (grpcurl, the Kubernetes components,
+#   CoreDNS).
 # Idempotent: a machine that has everything spends well under a second here.
 set -euo pipefail
 
@@ -40,8 +40,11 @@ if [ ! -x "$CACHE_BIN/grpcurl-$GRPCURL_VERSION" ]; then
 fi
 ln -sf "grpcurl-$GRPCURL_VERSION" "$CACHE_BIN/grpcurl"
 
-kube_dir=$(bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh")
+# The test API server's two, and the one-node cluster's components (the deploy tests).
+kube_commands=(kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy)
+kube_dir=$(bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh" "${kube_commands[@]}")
+bash "$(dirname "$0")/../k8s-test-env/build-coredns.sh" >/dev/null
 # Every built tool is also in the cache's bin/ (relative links: the cache can be mounted elsewhere).
-for cmd in kube-apiserver kubectl; do
+for cmd in "${kube_commands[@]}"; do
   ln -sf "../kube/$(basename "$kube_dir")/$cmd" "$CACHE_BIN/$cmd"
 done

@@ -13,3 +13,7 @@ export { ServiceProcess } from './service-process.js';
 export type { AppName, ServiceProcessOptions } from './service-process.js';
 export { startSystem } from './system.js';
 export type { RunningSystem, SystemOptions } from './system.js';
+export { ensureKubeNode, kubeNodeDir, loadImages, stopKubeNode } from './kube-node.js';
+export type { KubeNode, NodeImage } from './kube-node.js';
+export { buildNodeImages, deployDevOverlay } from './kube-node-deploy.js';
+export type { Deployment } from './kube-node-deploy.js';

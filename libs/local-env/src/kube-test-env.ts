@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './free-port.js';
+import { adminGet, ensureKubePki, kubeconfigOf } from './kube-pki.js';
 
 /**
  * A real Kubernetes API server for tests and for `npm run k8s:up`: Debian's etcd plus
@@ -47,71 +47,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A CA, the server's certificate, an admin client certificate and the ServiceAccount keys. */
-function makePki(dir: string): void {
-  if (existsSync(join(dir, 'admin.crt'))) return;
-  mkdirSync(dir, { recursive: true });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=alertgate-test-ca'], dir);
-  writeFileSync(
-    join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
-  );
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver'], dir);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3650', '-extfile', 'server.ext'], dir);
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'admin.key', '-out', 'admin.csr', '-subj', '/O=system:masters/CN=alertgate-admin'], dir);
-  openssl(['x509', '-req', '-in', 'admin.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'admin.crt', '-days', '3650', '-extfile', 'client.ext'], dir);
-  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
-  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-}
-
-function kubeconfig(server: string, dir: string): string {
-  const b64 = (file: string): string => readFileSync(join(dir, file)).toString('base64');
-  return `apiVersion: v1
-kind: Config
-clusters:
-  - name: alertgate-test
-    cluster:
-      server: ${server}
-      certificate-authority-data: ${b64('ca.crt')}
-users:
-  - name: admin
-    user:
-      client-certificate-data: ${b64('admin.crt')}
-      client-key-data: ${b64('admin.key')}
-contexts:
-  - name: alertgate-test
-    context: { cluster: alertgate-test, user: admin }
-current-context: alertgate-test
-`;
-}
-
-/** GET a path as admin; resolves with the HTTP status (0 when unreachable). */
-function adminGet(server: string, pki: string, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(`${server}${path}`, {
-      ca: readFileSync(join(pki, 'ca.crt')),
-      cert: readFileSync(join(pki, 'admin.crt')),
-      key: readFileSync(join(pki, 'admin.key')),
-      timeout: 2_000,
-    });
-    req.on('response', (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(0);
-    });
-    req.end();
-  });
-}
-
 function readState(dir: string): State | undefined {
   try {
     return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as State;
@@ -146,7 +81,7 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   }
   await stopKubeEnv(dir);
   const binary = kubeBinaries(root).apiserver;
-  makePki(pki);
+  ensureKubePki({ dir: pki, serverNames: ['IP:127.0.0.1', 'IP:10.0.0.1'], clients: [{ name: 'admin', subject: '/O=system:masters/CN=alertgate-admin' }] });
   const [etcdClient, etcdPeer, securePort] = await Promise.all([freePort(), freePort(), freePort()]);
   rmSync(join(dir, 'etcd'), { recursive: true, force: true });
   const log = (name: string): number => openSync(join(dir, `${name}.log`), 'w');
@@ -192,7 +127,7 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   apiserver.unref();
   if (etcd.pid === undefined || apiserver.pid === undefined) throw new Error('could not start etcd or kube-apiserver');
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ etcdPid: etcd.pid, apiserverPid: apiserver.pid, server } satisfies State));
-  writeFileSync(adminKubeconfig, kubeconfig(server, pki), { mode: 0o600 });
+  writeFileSync(adminKubeconfig, kubeconfigOf(server, pki, 'admin'), { mode: 0o600 });
   const deadline = Date.now() + 90_000;
   while ((await adminGet(server, pki, '/readyz')) !== 200) {
     if (!alive(apiserver.pid) || !alive(etcd.pid) || Date.now() > deadline) {
