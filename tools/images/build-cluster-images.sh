@@ -2,7 +2,8 @@
 # The images a one-node test cluster needs beside alertgate's own, built here because no
 # container registry is reachable: Debian bookworm's minbase as debian:bookworm-slim, and on it
 # (cluster/*.Containerfile) the pod sandbox (pause), the Redis that k8s/overlays/dev names
-# (redis:7.0) and an Alertmanager, each from Debian's packages. Each is tagged with the public
+# (redis:7.0) and an Alertmanager, each from Debian's packages, and the cluster's CoreDNS from
+# the binary build-coredns.sh builds. Each is tagged with the public
 # name it stands in for and cached by that name and the Containerfile's content. Prints one
 # image name per line.
 set -euo pipefail
@@ -21,11 +22,13 @@ if [ "$(podman image inspect "$base" --format '{{ index .Labels "io.alertgate.ba
   podman import -q --change 'CMD ["bash"]' --change "LABEL io.alertgate.base=$base_version" "$minbase" "$base" >/dev/null
 fi
 
+# build IMAGE NAME [CONTEXT]: cluster/NAME.Containerfile, cached by its content and a given context's.
 build() {
-  local image=$1 file="$root/tools/images/cluster/$2.Containerfile" digest
-  digest="$base_version-$(sha256sum "$file" | cut -c1-16)"
+  local image=$1 file="$root/tools/images/cluster/$2.Containerfile" context=${3:-$root/tools/images/cluster} digest
+  if [ -n "${3:-}" ]; then digest=$(cat "$file" "$3"/* | sha256sum); else digest=$(sha256sum <"$file"); fi
+  digest="$base_version-${digest:0:16}"
   if [ "$(podman image inspect "$image" --format '{{ index .Labels "io.alertgate.build" }}' 2>/dev/null)" != "$digest" ]; then
-    podman build "${build_flags[@]}" -q --label "io.alertgate.build=$digest" -f "$file" -t "$image" "$root/tools/images/cluster" >/dev/null ||
+    podman build "${build_flags[@]}" -q --label "io.alertgate.build=$digest" -f "$file" -t "$image" "$context" >/dev/null ||
       fail "podman build of $image ($file)"
   fi
   echo "$image"
@@ -33,3 +36,8 @@ build() {
 build registry.k8s.io/pause:3.10 pause
 build docker.io/library/redis:7.0 redis
 build quay.io/prometheus/alertmanager:v0.25.0 alertmanager
+coredns_version=v1.14.7
+coredns_context=$(mktemp -d)
+trap 'rm -rf "$coredns_context"' EXIT
+cp "$(bash "$root/tools/k8s-test-env/build-coredns.sh" "$coredns_version")" "$coredns_context/coredns"
+build "registry.k8s.io/coredns/coredns:$coredns_version" coredns "$coredns_context"

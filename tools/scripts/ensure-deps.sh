@@ -3,7 +3,7 @@
 # lists it: Debian packages (redis-server, prometheus-alertmanager, etcd-server, podman,
 #   containerd, the CNI plugins...) and programs built from the Go module proxy into
 #   ~/.cache/alertgate, keyed by version, never committed (grpcurl, the Kubernetes components,
-#   CoreDNS).
+#   CoreDNS, kube-router).
 # Idempotent: a machine that has everything spends well under a second here.
 set -euo pipefail
 
@@ -44,6 +44,7 @@ ln -sf "grpcurl-$GRPCURL_VERSION" "$CACHE_BIN/grpcurl"
 kube_commands=(kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy)
 kube_dir=$(bash "$(dirname "$0")/../k8s-test-env/build-kube-apiserver.sh" "${kube_commands[@]}")
 bash "$(dirname "$0")/../k8s-test-env/build-coredns.sh" >/dev/null
+bash "$(dirname "$0")/../k8s-test-env/build-kube-router.sh" >/dev/null
 # Every built tool is also in the cache's bin/ (relative links: the cache can be mounted elsewhere).
 for cmd in "${kube_commands[@]}"; do
   ln -sf "../kube/$(basename "$kube_dir")/$cmd" "$CACHE_BIN/$cmd"

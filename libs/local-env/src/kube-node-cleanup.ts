@@ -6,8 +6,8 @@ import { BRIDGE, CNI_NETWORK, NODE_ADDRESS } from './kube-node-config.js';
 
 /**
  * What a stopped one-node cluster leaves on the machine, removed: the pods' processes, the
- * mounts under its directory, the pods' network namespaces, kube-proxy's and the bridge
- * plugin's iptables rules, the bridge and the node's address. Best effort: each step runs even
+ * mounts under its directory, the pods' network namespaces, kube-proxy's, kube-router's and the
+ * bridge plugin's iptables rules, kube-router's ipsets, the bridge and the node's address. Best effort: each step runs even
  * when an earlier one found nothing to do.
  */
 export function cleanUpNode(runDir: string, kubeProxy: string): void {
@@ -18,6 +18,7 @@ export function cleanUpNode(runDir: string, kubeProxy: string): void {
   }
   quietly(kubeProxy, ['--cleanup']);
   removeIptablesRules();
+  removeKubeRouterIpsets();
   quietly('ip', ['link', 'delete', BRIDGE]);
   quietly('ip', ['address', 'delete', `${NODE_ADDRESS}/32`, 'dev', 'lo']);
 }
@@ -94,7 +95,7 @@ function removeRules(table: string, chainPrefix: string, matches: (rule: readonl
 
 /**
  * The bridge plugin's masquerade (a chain per pod, from a POSTROUTING rule whose comment names
- * the network), then the kubelet's and kube-proxy's KUBE-* chains that `kube-proxy --cleanup`
+ * the network), then the kubelet's, kube-proxy's and kube-router's KUBE-* chains that `kube-proxy --cleanup`
  * leaves (the kubelet's firewall among them: it drops traffic from outside to 127.0.0.0/8).
  */
 function removeIptablesRules(): void {
@@ -105,4 +106,10 @@ function removeIptablesRules(): void {
     for (const chain of leftover) quietly('iptables', ['-t', table, '-F', chain]);
     for (const chain of leftover) quietly('iptables', ['-t', table, '-X', chain]);
   }
+}
+
+/** kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, kube-router-*), once no rule uses them. */
+function removeKubeRouterIpsets(): void {
+  const sets = quietly('ipset', ['list', '-n']).split('\n').filter((name) => /^(KUBE-|kube-router-)/.test(name));
+  for (const name of sets) quietly('ipset', ['destroy', name]);
 }

@@ -8,6 +8,8 @@ export const NODE_ADDRESS = '10.245.0.1';
 export const API_PORT = 6443;
 export const POD_CIDR = '10.244.0.0/24';
 export const SERVICE_CIDR = '10.0.0.0/24';
+/** The kube-dns Service of CoreDNS's pod (tools/k8s-test-env/node-addons/coredns.yaml). */
+export const DNS_ADDRESS = '10.0.0.10';
 export const BRIDGE = 'agnode0';
 export const CNI_NETWORK = 'alertgate-node';
 /** The pod sandbox image (tools/images/cluster/pause.Containerfile). */
@@ -70,7 +72,7 @@ export function cniConfig(paths: NodePaths): string {
   });
 }
 
-/** The kubelet: certificate and webhook authentication, CoreDNS on the node's address. */
+/** The kubelet: certificate and webhook authentication, CoreDNS's Service as the pods' resolver. */
 export function kubeletConfig(paths: NodePaths): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -82,7 +84,7 @@ authorization: { mode: Webhook }
 cgroupDriver: cgroupfs
 containerRuntimeEndpoint: unix://${containerdSocket(paths)}
 clusterDomain: cluster.local
-clusterDNS: [${NODE_ADDRESS}]
+clusterDNS: [${DNS_ADDRESS}]
 failSwapOn: false
 address: ${NODE_ADDRESS}
 readOnlyPort: 0
@@ -93,21 +95,5 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 maxPods: 60
-`;
-}
-
-/** CoreDNS on the node's address (the pods' resolver): the cluster's names from the API as its admin, the rest from the machine. */
-export function corefile(paths: NodePaths): string {
-  return `.:53 {
-    bind ${NODE_ADDRESS}
-    errors
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        kubeconfig ${paths.run}/admin.kubeconfig
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-    }
-    forward . /etc/resolv.conf
-    cache 5
-}
 `;
 }

@@ -13,7 +13,8 @@ export interface Deployment {
 
 /**
  * Every image the dev overlay needs, built (tools/images: alertgate's from docker/Dockerfile,
- * the pause, Redis and Alertmanager images from Debian's packages) and imported into the node.
+ * the pause, Redis, Alertmanager and CoreDNS images from Debian's packages and the built CoreDNS)
+ * and imported into the node.
  */
 export function buildNodeImages(root: string, node: KubeNode): void {
   const script = (name: string): string[] => execFileSync('bash', [join(root, 'tools', 'images', name)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 }).trim().split('\n');
@@ -28,7 +29,8 @@ export function buildNodeImages(root: string, node: KubeNode): void {
 /**
  * `kubectl apply -k k8s/overlays/dev` on the node, as docs/deployment.md tells users, with the
  * CRD, the Prometheus Operator's CRDs the base's monitoring objects need, and the token Secret
- * (made once per node, kept beside it). Resolves when every Deployment is Available.
+ * (made once per node, kept beside it). CoreDNS goes first, as the cluster's own add-on: its
+ * image is on the node only now. Resolves when every Deployment is Available.
  */
 export function deployDevOverlay(root: string, node: KubeNode, timeoutSeconds = 300): Deployment {
   const kubectl = (args: readonly string[], input?: string): string =>
@@ -36,6 +38,8 @@ export function deployDevOverlay(root: string, node: KubeNode, timeoutSeconds = 
   const tokenFile = join(kubeNodeDir(), 'ingest-token');
   if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const token = readFileSync(tokenFile, 'utf8').trim();
+  kubectl(['apply', '-f', 'tools/k8s-test-env/node-addons/coredns.yaml']);
+  kubectl(['-n', 'kube-system', 'wait', '--for=condition=Available', 'deployment/coredns', `--timeout=${timeoutSeconds}s`]);
   kubectl(['apply', '-f', 'k8s/crds/remediationrequests.yaml', '-f', 'tools/k8s-test-env/fixtures', '-f', 'k8s/base/namespace.yaml']);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io']);
   const secret = kubectl(['-n', 'alertgate', 'create', 'secret', 'generic', 'alertgate-ingest-token', `--from-literal=token=${token}`, '--dry-run=client', '-o', 'yaml']);

@@ -4,15 +4,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { cleanUpNode } from './kube-node-cleanup.js';
-import { API_PORT, containerdConfig, containerdSocket, cniConfig, corefile, kubeletConfig, NODE_ADDRESS, NODE_NAME, POD_CIDR, SERVICE_CIDR, type NodePaths } from './kube-node-config.js';
+import { API_PORT, containerdConfig, containerdSocket, cniConfig, kubeletConfig, NODE_ADDRESS, NODE_NAME, POD_CIDR, SERVICE_CIDR, type NodePaths } from './kube-node-config.js';
 import { adminGet, ensureKubePki, kubeconfigOf, type KubeClient } from './kube-pki.js';
 import { KUBE_VERSION } from './kube-test-env.js';
 
 /**
  * A one-node Kubernetes cluster on this machine, for the deploy tests and `npm run
  * deploy:local`: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the kubelet
- * on containerd and runc, kube-proxy (iptables) and CoreDNS, all as processes of the machine;
- * the pods on Debian's CNI bridge. Needs root, as the kubelet does.
+ * on containerd and runc, kube-proxy (iptables) and kube-router's firewall, which enforces the
+ * NetworkPolicies, all as processes of the machine; the pods on Debian's CNI bridge. CoreDNS runs
+ * as a pod (kube-node-deploy.ts applies it with the images). Needs root, as the kubelet does.
  *
  * The processes run detached and outlive the caller; their state lives in the cache
  * (~/.cache/alertgate/kube-node), one cluster per machine, and a later call reuses a running
@@ -33,19 +34,28 @@ interface Component {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];
+  /** Starts once the kubelet has registered the node (kube-router looks its node up at start). */
+  readonly afterNode?: true;
+}
+
+interface NodeBinaries {
+  /** The directory of the Kubernetes commands. */
+  readonly kube: string;
+  readonly kubeRouter: string;
 }
 
 interface State {
   readonly pids: Readonly<Record<string, number>>;
 }
 
-const COREDNS_VERSION = 'v1.14.7';
+const KUBE_ROUTER_VERSION = 'v2.1.0';
 const CLIENTS: readonly KubeClient[] = [
   { name: 'admin', subject: '/O=system:masters/CN=alertgate-admin' },
   { name: 'node', subject: `/O=system:nodes/CN=system:node:${NODE_NAME}` },
   { name: 'controller-manager', subject: '/CN=system:kube-controller-manager' },
   { name: 'scheduler', subject: '/CN=system:kube-scheduler' },
   { name: 'proxy', subject: '/CN=system:kube-proxy' },
+  { name: 'kube-router', subject: '/CN=kube-router' },
 ];
 const SERVER = `https://${NODE_ADDRESS}:${API_PORT}`;
 
@@ -75,15 +85,15 @@ function readState(paths: NodePaths): State | undefined {
   }
 }
 
-/** The Kubernetes and CoreDNS binaries, built once from the Go module proxy (ensure-deps.sh does it first). */
-export function kubeNodeBinaries(root: string): { kube: string; coredns: string } {
+/** The Kubernetes and kube-router binaries, built once from the Go module proxy (ensure-deps.sh does it first). */
+export function kubeNodeBinaries(root: string): NodeBinaries {
   const commands = ['kube-apiserver', 'kubectl', 'kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'];
   const build = (script: string, args: readonly string[]): string =>
     execFileSync('bash', [join(root, 'tools', 'k8s-test-env', script), ...args], { env: { ...process.env, KUBE_VERSION }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).trim();
-  return { kube: build('build-kube-apiserver.sh', commands), coredns: build('build-coredns.sh', [COREDNS_VERSION]) };
+  return { kube: build('build-kube-apiserver.sh', commands), kubeRouter: build('build-kube-router.sh', [KUBE_ROUTER_VERSION]) };
 }
 
-function components(paths: NodePaths, binaries: { kube: string; coredns: string }): Component[] {
+function components(paths: NodePaths, binaries: NodeBinaries): Component[] {
   const kube = (name: string): string => join(binaries.kube, name);
   const { run, pki } = paths;
   const kubeconfig = (client: string): string => join(run, `${client}.kubeconfig`);
@@ -98,7 +108,7 @@ function components(paths: NodePaths, binaries: { kube: string; coredns: string 
         `--tls-cert-file=${pki}/server.crt`, `--tls-private-key-file=${pki}/server.key`, `--client-ca-file=${pki}/ca.crt`,
         `--service-account-key-file=${pki}/sa.pub`, `--service-account-signing-key-file=${pki}/sa.key`, '--service-account-issuer=https://kubernetes.default.svc', '--api-audiences=https://kubernetes.default.svc',
         '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        `--kubelet-client-certificate=${pki}/admin.crt`, `--kubelet-client-key=${pki}/admin.key`, '--allow-privileged=false', '--profiling=false', '--v=1',
+        `--kubelet-client-certificate=${pki}/admin.crt`, `--kubelet-client-key=${pki}/admin.key`, '--kubelet-preferred-address-types=InternalIP', '--allow-privileged=false', '--profiling=false', '--v=1',
       ],
     },
     { name: 'kube-controller-manager', command: kube('kube-controller-manager'), args: [...asClient('controller-manager'), `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`, '--use-service-account-credentials=true', `--cluster-signing-cert-file=${pki}/ca.crt`, `--cluster-signing-key-file=${pki}/ca.key`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--profiling=false', '--v=1'] },
@@ -107,7 +117,8 @@ function components(paths: NodePaths, binaries: { kube: string; coredns: string 
     { name: 'kubelet', command: kube('kubelet'), args: [`--config=${join(run, 'kubelet.yaml')}`, `--kubeconfig=${kubeconfig('node')}`, `--hostname-override=${NODE_NAME}`, `--node-ip=${NODE_ADDRESS}`, `--root-dir=${join(run, 'kubelet')}`, `--cert-dir=${join(run, 'kubelet-pki')}`, '--v=1'] },
     // conntrack sizes are the machine's: kube-proxy may not set them inside this VM.
     { name: 'kube-proxy', command: kube('kube-proxy'), args: [`--kubeconfig=${kubeconfig('proxy')}`, '--proxy-mode=iptables', `--cluster-cidr=${POD_CIDR}`, `--hostname-override=${NODE_NAME}`, '--conntrack-max-per-core=0', '--conntrack-tcp-timeout-established=0', '--conntrack-tcp-timeout-close-wait=0', '--metrics-bind-address=127.0.0.1:10249', '--healthz-bind-address=127.0.0.1:10256', '--v=1'] },
-    { name: 'coredns', command: binaries.coredns, args: ['-conf', join(run, 'Corefile')] },
+    // The firewall only: kube-proxy serves the Services and the bridge plugin the pod network.
+    { name: 'kube-router', command: binaries.kubeRouter, args: [`--kubeconfig=${kubeconfig('kube-router')}`, '--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--enable-cni=false', `--hostname-override=${NODE_NAME}`, `--service-cluster-ip-range=${SERVICE_CIDR}`, '--health-port=0', '--metrics-port=0', '--v=1'], afterNode: true },
   ];
 }
 
@@ -120,7 +131,6 @@ function writeConfig(paths: NodePaths): void {
   writeFileSync(join(paths.run, 'containerd.toml'), containerdConfig(paths));
   writeFileSync(join(paths.run, 'cni', '10-alertgate-node.conflist'), cniConfig(paths));
   writeFileSync(join(paths.run, 'kubelet.yaml'), kubeletConfig(paths));
-  writeFileSync(join(paths.run, 'Corefile'), corefile(paths));
 }
 
 /** The node's address on lo, and the forwarding the bridge and kube-proxy rely on. */
@@ -150,24 +160,32 @@ export async function ensureKubeNode(root: string, dir = kubeNodeDir()): Promise
   const node = { server: SERVER, adminKubeconfig: join(paths.run, 'admin.kubeconfig'), kubectl: join(binaries.kube, 'kubectl'), containerdSocket: containerdSocket(paths) };
   const running = readState(paths);
   if (running && Object.values(running.pids).every(alive) && (await adminGet(SERVER, paths.pki, '/readyz')) === 200) return { ...node, started: false };
+  const kubectl = (...args: string[]): string => execFileSync(node.kubectl, ['--kubeconfig', node.adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   await stopKubeNode(root, dir);
   writeConfig(paths);
   prepareHost();
   mkdirSync(join(paths.run, 'logs'));
   const pids: Record<string, number> = {};
+  const registered = (): boolean => kubectl('get', 'nodes', '-o', 'name').includes(NODE_NAME);
   for (const component of components(paths, binaries)) {
+    if (component.afterNode) await until('the node registered', paths, registered, 60_000);
     const log = openSync(join(paths.run, 'logs', `${component.name}.log`), 'w');
     const child = spawn(component.command, component.args, { detached: true, stdio: ['ignore', log, log] });
     child.unref();
     if (child.pid === undefined) throw new Error(`the one-node cluster: could not start ${component.name}`);
     pids[component.name] = child.pid;
     writeFileSync(join(paths.run, 'state.json'), JSON.stringify({ pids } satisfies State));
-    if (component.name === 'kube-apiserver') await until('the API server ready', paths, async () => (await adminGet(SERVER, paths.pki, '/readyz')) === 200, 90_000);
+    if (component.name === 'kube-apiserver') {
+      await until('the API server ready', paths, async () => (await adminGet(SERVER, paths.pki, '/readyz')) === 200, 90_000);
+      // kube-router's read access, before kube-router starts.
+      kubectl('apply', '-f', join(root, 'tools', 'k8s-test-env', 'node-addons', 'kube-router.yaml'));
+    }
     if (component.name === 'containerd') await until('containerd listening', paths, () => existsSync(containerdSocket(paths)), 30_000);
   }
-  const kubectl = (...args: string[]): string => execFileSync(node.kubectl, ['--kubeconfig', node.adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  await until('the node registered', paths, () => kubectl('get', 'nodes', '-o', 'name').includes(NODE_NAME), 60_000);
+  await until('the node registered', paths, registered, 60_000);
   kubectl('wait', '--for=condition=Ready', `node/${NODE_NAME}`, '--timeout=120s');
+  const exited = Object.entries(pids).filter(([, pid]) => !alive(pid)).map(([name]) => name);
+  if (exited.length > 0) throw new Error(`the one-node cluster: ${exited.join(', ')} exited; logs in ${join(paths.run, 'logs')}`);
   return { ...node, started: true };
 }
 
@@ -175,7 +193,7 @@ export async function ensureKubeNode(root: string, dir = kubeNodeDir()): Promise
 export async function stopKubeNode(root: string, dir = kubeNodeDir()): Promise<void> {
   const paths = pathsOf(dir);
   const state = readState(paths);
-  const order = ['coredns', 'kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+  const order = ['kube-router', 'kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
   for (const name of order) await terminate(state?.pids[name]);
   const proxy = join(kubeNodeBinaries(root).kube, 'kube-proxy');
   cleanUpNode(paths.run, proxy);
