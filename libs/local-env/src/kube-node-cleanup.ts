@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { BRIDGE, CNI_NETWORK, NODE_ADDRESS } from './kube-node-config.js';
+import { BRIDGE, CNI_NETWORK, NODE_ADDRESS, SERVICE_GUARD_COMMENT } from './kube-node-config.js';
 
 /**
  * What a stopped one-node cluster leaves on the machine, removed: the pods' processes, the
@@ -94,11 +94,12 @@ function removeRules(table: string, chainPrefix: string, matches: (rule: readonl
 }
 
 /**
- * The bridge plugin's masquerade (a chain per pod, from a POSTROUTING rule whose comment names
- * the network), then the kubelet's, kube-proxy's and kube-router's KUBE-* chains that `kube-proxy --cleanup`
+ * The Service range's guard (kube-node.ts), the bridge plugin's masquerade (a chain per pod, from
+ * a POSTROUTING rule whose comment names the network), then the kubelet's, kube-proxy's and kube-router's KUBE-* chains that `kube-proxy --cleanup`
  * leaves (the kubelet's firewall among them: it drops traffic from outside to 127.0.0.0/8).
  */
 function removeIptablesRules(): void {
+  removeRules('filter', 'KUBE-', (rule) => rule.includes(SERVICE_GUARD_COMMENT));
   removeRules('nat', 'CNI-', (rule) => rule[1] === 'POSTROUTING' && rule.some((arg) => arg.includes(`"${CNI_NETWORK}"`)));
   for (const table of ['filter', 'nat', 'mangle']) {
     removeRules(table, 'KUBE-', (rule) => !(rule[1] ?? '').startsWith('KUBE-') && (rule[rule.indexOf('-j') + 1] ?? '').startsWith('KUBE-'));

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { cleanUpNode } from './kube-node-cleanup.js';
-import { API_PORT, containerdConfig, containerdSocket, cniConfig, kubeletConfig, NODE_ADDRESS, NODE_NAME, POD_CIDR, SERVICE_CIDR, type NodePaths } from './kube-node-config.js';
+import { API_PORT, containerdConfig, containerdSocket, cniConfig, kubeletConfig, NODE_ADDRESS, NODE_NAME, POD_CIDR, SERVICE_CIDR, SERVICE_GUARD_COMMENT, type NodePaths } from './kube-node-config.js';
 import { adminGet, ensureKubePki, kubeconfigOf, type KubeClient } from './kube-pki.js';
 import { KUBE_VERSION } from './kube-test-env.js';
 
@@ -133,7 +133,13 @@ function writeConfig(paths: NodePaths): void {
   writeFileSync(join(paths.run, 'kubelet.yaml'), kubeletConfig(paths));
 }
 
-/** The node's address on lo, and the forwarding the bridge and kube-proxy rely on. */
+/**
+ * The node's address on lo, the forwarding the bridge and kube-proxy rely on, and a guard for the
+ * Service range: a packet to a Service address that no kube-proxy rule translated (in the moment
+ * between an endpoint going and its rules changing) is refused here. Unguarded, it leaves
+ * through the machine's default route and its connection can stay pinned, by conntrack, to
+ * whatever answers out there.
+ */
 function prepareHost(): void {
   try {
     execFileSync('ip', ['address', 'add', `${NODE_ADDRESS}/32`, 'dev', 'lo'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -142,6 +148,9 @@ function prepareHost(): void {
   }
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   if (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) writeFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', '1');
+  for (const chain of ['FORWARD', 'OUTPUT']) {
+    execFileSync('iptables', ['-I', chain, '1', '-d', SERVICE_CIDR, '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-m', 'comment', '--comment', SERVICE_GUARD_COMMENT, '-j', 'REJECT']);
+  }
 }
 
 async function until(what: string, paths: NodePaths, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
