@@ -56,7 +56,7 @@ else
   # The images, built from docker/Dockerfile and run with podman as the manifests say: alone,
   # since a build takes both cores for a while.
   echo "== the images (podman)"
-  run_jest --selectProjects deploy
+  run_jest --selectProjects deploy --runInBand
 fi
 # One closing line in the plain "N passed, N failed" form that CI reads, over every pass.
 node -e 'let passed = 0, failed = 0; for (const file of process.argv.slice(1)) { try { const r = JSON.parse(require("fs").readFileSync(file, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests; } catch { failed += 1; } } console.log(`Tests: ${passed} passed, ${failed} failed`);' "${reports[@]}" || true
