@@ -6,7 +6,7 @@ import { buildNodeImages, deployDevOverlay, ensureKubeNode, stopKubeNode, type K
 import { RR_GROUP, RR_PLURAL, RR_VERSION, type RemediationRequest } from '@alertgate/remediation';
 import { repoRoot } from '@alertgate/testing';
 
-import { eventually } from './support/eventually.js';
+import { eventuallyHolds } from './support/eventually.js';
 
 const run = promisify(execFile);
 const ALERTMANAGER_IMAGE = 'quay.io/prometheus/alertmanager:v0.25.0';
@@ -105,11 +105,6 @@ function probeManifests(namespace: string): string {
   });
 }
 
-/** Waits until `check` holds, through the shared `eventually` helper. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  await eventually(what, async () => ((await check()) ? true : undefined), timeoutMs);
-}
-
 interface AlertTarget {
   readonly alertname: string;
   readonly namespace: string;
@@ -203,7 +198,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
     const ip = (await kubectl(['-n', 'monitoring', 'get', 'service', 'alertmanager', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
     alertmanagerUrl = `http://${ip}:9093`;
     // Ready pods reach kube-proxy's rules a moment later (EndpointSlices, then a sync).
-    await until('Alertmanager answering through its Service', async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.status === 200, 60_000);
+    await eventuallyHolds('Alertmanager answering through its Service', async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.status === 200, 60_000);
   }, 2_400_000);
 
   afterAll(async () => {
@@ -221,7 +216,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
 
   it('takes alerts from an Alertmanager in the cluster through the gateway Service, one resource each', async () => {
     await fire(inDefault('NodeDeployA', 'NodeDeployB', 'NodeDeployC'));
-    await until('a resource for each alert', everyAlertHasOne, 120_000);
+    await eventuallyHolds('a resource for each alert', everyAlertHasOne, 120_000);
     const counts = await resourcesByAlert();
     expect(['NodeDeployA', 'NodeDeployB', 'NodeDeployC'].map((name) => counts.get(name))).toEqual([1, 1, 1]);
   }, 180_000);
@@ -247,7 +242,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     await fire(batch(batches));
-    await until('a resource for every alert sent', everyAlertHasOne, 300_000);
+    await eventuallyHolds('a resource for every alert sent', everyAlertHasOne, 300_000);
     const counts = await resourcesByAlert();
     const rollAlerts = sent.filter((name) => name.startsWith('NodeRoll'));
     const duplicates = rollAlerts.filter((name) => (counts.get(name) ?? 0) > 1);
@@ -265,9 +260,9 @@ describe('alertgate on a one-node cluster, from its images', () => {
     const [gateway] = (await pods('alertgate')).filter((pod) => pod.app === 'ingest-gateway');
     if (!gateway) throw new Error('no gateway pod');
     await kubectl(['-n', 'alertgate', 'delete', 'pod', gateway.name, '--wait=false']);
-    await until('a new gateway pod ready', async () => (await pods('alertgate')).some((pod) => pod.app === 'ingest-gateway' && pod.name !== gateway.name && pod.ready), 180_000);
+    await eventuallyHolds('a new gateway pod ready', async () => (await pods('alertgate')).some((pod) => pod.app === 'ingest-gateway' && pod.name !== gateway.name && pod.ready), 180_000);
     await fire(inDefault('NodeDeployAfterDelete'));
-    await until('a resource for the alert', everyAlertHasOne, 120_000);
+    await eventuallyHolds('a resource for the alert', everyAlertHasOne, 120_000);
   }, 420_000);
 
   it('enforces the NetworkPolicies (kube-router): a pod outside the allowed namespace reaches no gRPC service', async () => {
@@ -284,7 +279,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
     // connection below is the policy's doing.
     expect([await opensFromHost(dedup.ip, 50051), await opensFromHost(dedup.ip, 9151)]).toEqual([true, true]);
     // kube-router programs a new pod's rules a moment after it starts.
-    await until('the monitoring namespace reaching dedup\'s metrics port', () => reaches('monitoring', 9151), 60_000);
+    await eventuallyHolds('the monitoring namespace reaching dedup\'s metrics port', () => reaches('monitoring', 9151), 60_000);
     const verdicts = { monitoringGrpc: await reaches('monitoring', 50051), outsiderGrpc: await reaches('outsider', 50051), outsiderMetrics: await reaches('outsider', 9151) };
     expect(verdicts).toEqual({ monitoringGrpc: false, outsiderGrpc: false, outsiderMetrics: false });
   }, 420_000);

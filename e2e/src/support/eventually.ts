@@ -1,5 +1,5 @@
 /** Polls `probe` until it returns a value (errors count as "not yet"), or fails after the timeout. */
-export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await Promise.resolve()
@@ -7,6 +7,11 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
       .catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Polls `check` until it holds (errors count as "not yet"), or fails after the timeout. */
+export async function eventuallyHolds(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, intervalMs = 150): Promise<void> {
+  await eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, intervalMs);
 }
