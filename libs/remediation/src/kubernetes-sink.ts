@@ -47,6 +47,7 @@ import {
 } from './remediation-request.js';
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
+import { notOlder, OwnWrites } from './own-writes.js';
 import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
 
 export interface KubernetesSinkOptions {
@@ -164,12 +165,11 @@ export class KubernetesSink implements RemediationSink {
   private readonly creates: CreateLimiter;
   private readonly phases = new Map<string, string>();
   /**
-   * The objects as this writer's last status writes returned them, until the watch delivers the
-   * same version: the base of the next status write of the resource (read-your-writes), so that
-   * a write needs no read first even when the watch lags. The write's resourceVersion
-   * precondition makes a stale base a conflict, never a lost update.
+   * The base of the next status write of a resource, so that a write needs no read first even
+   * when the watch lags. The write's resourceVersion precondition makes a stale base a conflict,
+   * never a lost update.
    */
-  private readonly ownWrites = new Map<string, RemediationRequest>();
+  private readonly ownWrites = new OwnWrites(MAX_OWN_WRITES);
   /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
   private readonly foldedInto = new Map<string, string>();
 
@@ -235,17 +235,17 @@ export class KubernetesSink implements RemediationSink {
     const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
     informer.on('add', (object) => {
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.caughtUp(key(rr(object)), rr(object));
+      this.ownWrites.caughtUp(rr(object));
     });
     informer.on('update', (object) => {
       const before = this.phases.get(key(rr(object)));
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.caughtUp(key(rr(object)), rr(object));
+      this.ownWrites.caughtUp(rr(object));
       if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) this.options.onTerminal?.(rr(object));
     });
     informer.on('delete', (object) => {
       this.phases.delete(key(rr(object)));
-      this.ownWrites.delete(key(rr(object)));
+      this.ownWrites.forget(key(rr(object)));
     });
     informer.on('error', (err: unknown) => {
       // A watch replaced by a reload (kubeconfig changed) is not restarted.
@@ -266,12 +266,6 @@ export class KubernetesSink implements RemediationSink {
     this.synced = true;
   }
 
-  /** The watch delivered this version or a later one: an own write need not be remembered any longer. */
-  private caughtUp(key: string, object: RemediationRequest): void {
-    const own = this.ownWrites.get(key);
-    if (own && notOlder(object.metadata.resourceVersion, own.metadata.resourceVersion)) this.ownWrites.delete(key);
-  }
-
   /**
    * A list of resources as this writer knows them: its own last writes replace what a lagging
    * watch (or a list) still shows, and its own creates the watch has not delivered are added, so
@@ -279,8 +273,8 @@ export class KubernetesSink implements RemediationSink {
    */
   private withOwnWrites(namespace: string, head: string, listed: readonly RemediationRequest[]): RemediationRequest[] {
     const byName = new Map(listed.map((item) => [item.metadata.name, item]));
-    for (const [key, own] of this.ownWrites) {
-      if (!key.startsWith(`${namespace}/`) || own.metadata.labels?.[LABEL_FINGERPRINT] !== head) continue;
+    for (const own of this.ownWrites.inNamespace(namespace)) {
+      if (own.metadata.labels?.[LABEL_FINGERPRINT] !== head) continue;
       const seen = byName.get(own.metadata.name);
       if (!seen || notOlder(own.metadata.resourceVersion, seen.metadata.resourceVersion)) byName.set(own.metadata.name, own);
     }
@@ -288,15 +282,12 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private rememberWrite(target: StatusTarget, object: RemediationRequest): void {
-    const key = `${target.namespace}/${target.name}`;
-    this.ownWrites.delete(key);
-    if (this.ownWrites.size >= MAX_OWN_WRITES) this.ownWrites.delete(this.ownWrites.keys().next().value ?? '');
-    this.ownWrites.set(key, object);
+    this.ownWrites.remember(object, this.cached(target.namespace, target.name));
   }
 
-  /** The newest version this writer knows without a call: its own last write, else the watch's. */
+  /** The newest version this writer knows without a call: its own last write's or the watch's. */
   private known(target: StatusTarget): RemediationRequest | undefined {
-    return this.ownWrites.get(`${target.namespace}/${target.name}`) ?? this.cached(target.namespace, target.name);
+    return this.ownWrites.newest(`${target.namespace}/${target.name}`, this.cached(target.namespace, target.name));
   }
 
   private cached(namespace: string, name: string): RemediationRequest | undefined {
@@ -837,15 +828,6 @@ export class KubernetesSink implements RemediationSink {
   }
 }
 
-/**
- * Whether resourceVersion `a` is at least as new as `b`. Kubernetes calls them opaque; on an
- * etcd-backed API server they are etcd revisions, integers that only grow. Anything else counts
- * as newer, so an own write is never preferred over the watch on a guess.
- */
-function notOlder(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
-  return BigInt(a) >= BigInt(b);
-}
 
 /** The newest of a fingerprint's resources that is neither resolved nor ended. */
 function newestOpen(items: readonly RemediationRequest[]): RemediationRequest | undefined {
