@@ -39,9 +39,10 @@ describe('RemediationRequests on a real API server', () => {
       redisUrl: redis.url,
       // Storm folding off: these tests count writes to individual resources (storms: storm.e2e).
       // Limits out of the way: one test loads the crd-writer with new incidents (limits: ratelimit.e2e).
-      // Flap damping off: these tests count resources per incident (flap damping: its suite below).
+      // Flap damping and the cooldown after Completed off: these tests count resources per
+      // incident (flap damping and the cooldown: their suites below).
       serviceEnv: {
-        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0' },
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0', COMPLETED_COOLDOWN: '0' },
         'ingest-gateway': { STORM: 'off' },
         ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
       },
@@ -313,10 +314,74 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
     const [first] = await post(amAlert(labels));
     const name = first?.remediationRequest?.name ?? '';
     expect((await post(amAlert(labels, 'resolved')))[0]?.outcome).toBe('resolved');
-    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    // Failed: a Completed one would be in its cooldown (its suite below).
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
     const [next] = await post(amAlert(labels));
     expect(next?.outcome).toBe('created');
     expect(next?.remediationRequest?.name).not.toBe(name);
+  });
+});
+
+describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a real API server', () => {
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-cooldown');
+    fixture = await PipelineFixture.start('kubecooldown', {
+      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` }, 'ingest-gateway': { STORM: 'off' } },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
+    const response = await fixture.postAlerts(amWebhook(alerts));
+    expect(response.status).toBe(200);
+    return response.json['results'] as Result[];
+  };
+
+  it('firings right after a remediation completed are counted on the completed resource, not a new incident', async () => {
+    const labels = { alertname: 'JustFixed', namespace: ns, pod: 'fixed-1' };
+    const [first] = await post(amAlert(labels));
+    const name = first?.remediationRequest?.name ?? '';
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    // The crd-writer's watch saw it: it records when, and the cooldown counts from then.
+    await eventually('the completion recorded', async () => ((await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt ? true : undefined));
+    for (let firing = 0; firing < 3; firing++) expect(await post(amAlert(labels))).toMatchObject([{ outcome: 'duplicate', remediationRequest: { name } }]);
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'JustFixed');
+    expect(items.map((item) => item.metadata.name)).toEqual([name]);
+    expect(items[0]?.status).toMatchObject({ phase: 'Completed', firingsAfterCompletion: 3 });
+  });
+});
+
+describe('past the cooldown after Completed (COMPLETED_COOLDOWN 2s), on a real API server', () => {
+  const COOLDOWN_MS = 2_000;
+  let fixture: PipelineFixture;
+  let ns: string;
+  beforeAll(async () => {
+    ns = await testNamespace('rr-cooled');
+    fixture = await PipelineFixture.start('kubecooled', {
+      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, COMPLETED_COOLDOWN: `${COOLDOWN_MS}ms` }, 'ingest-gateway': { STORM: 'off' } },
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  it('an alert still firing once the cooldown has passed opens a new incident that refers to the completed one', async () => {
+    // The same alert, its startsAt from before the fix: it kept firing through it.
+    const labels = { alertname: 'FixDidNotHold', namespace: ns, pod: 'held-1' };
+    const first = await fixture.postAlerts(amWebhook([amAlert(labels)]));
+    const name = (first.json['results'] as Result[])[0]?.remediationRequest?.name ?? '';
+    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+    const completedAt = await eventually('the completion recorded', async () => (await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt);
+    const left = Date.parse(completedAt) + COOLDOWN_MS - Date.now();
+    if (left >= 0) await new Promise((resolve) => setTimeout(resolve, left + 1));
+    const next = await fixture.postAlerts(amWebhook([amAlert(labels)]));
+    expect(next.status).toBe(200);
+    const [result] = next.json['results'] as Result[];
+    expect(result?.outcome).toBe('created');
+    expect(result?.remediationRequest?.name).not.toBe(name);
+    const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'FixDidNotHold');
+    expect(items.find((item) => item.metadata.name === name)?.status?.firingsAfterCompletion).toBeUndefined();
+    expect(items.find((item) => item.metadata.name !== name)?.spec.previousRemediationRequestRef).toMatchObject({ name });
   });
 });
 

@@ -32,6 +32,8 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly flapHoldMs: number;
   /** A Warning event's incident not seen for this long is resolved (0 = never). */
   readonly eventQuietMs: number;
+  /** Firings for this long after a remediation completed are counted on it, not a new incident (0 = never). */
+  readonly completedCooldownMs: number;
   /** How often aggregates of storms that are over are resolved (0 = never). */
   readonly stormEndIntervalMs: number;
   /** The Lease that elects the one replica doing single-actor work (the storm-end sweep), with the kubernetes sink. */
@@ -60,6 +62,13 @@ export const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
  * hour without one means the cause is gone. Kept under the API server's event TTL (1h).
  */
 export const DEFAULT_EVENT_QUIET_MS = 30 * 60_000;
+
+/**
+ * Five minutes: an alert lags its fix by a few of Prometheus' evaluation intervals (1m by
+ * default) and its `for:` duration, and a new incident opened meanwhile would have the
+ * controller act again on a problem it has just fixed.
+ */
+export const DEFAULT_COMPLETED_COOLDOWN_MS = 5 * 60_000;
 
 /** The creates' client-side rate and concurrency (docs/operations.md): client-go's QPS and burst, for creates. */
 function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
@@ -124,6 +133,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     flapHoldMs: reader.durationMs('FLAP_HOLD_TIME', DEFAULT_FLAP_HOLD_MS, { min: 0, max: 86_400_000 }),
     eventQuietMs: reader.durationMs('EVENT_QUIET_TIME', DEFAULT_EVENT_QUIET_MS, { min: 0, max: 30 * 86_400_000 }),
+    completedCooldownMs: reader.durationMs('COMPLETED_COOLDOWN', DEFAULT_COMPLETED_COOLDOWN_MS, { min: 0, max: 86_400_000 }),
     stormEndIntervalMs: reader.durationMs('STORM_END_INTERVAL', 10_000, { min: 0, max: 3_600_000 }),
     leaderLease: readLeaderLease(reader),
   };

@@ -50,6 +50,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       dedupWindowMs: config.dedupWindowMs,
       flapHoldMs: config.flapHoldMs,
       eventQuietMs: config.eventQuietMs,
+      completedCooldownMs: config.completedCooldownMs,
       logger,
       // A resource whose phase turned terminal ends its incident: the dedup window forgets it,
       // so the next firing opens a new incident (docs/design.md §4).

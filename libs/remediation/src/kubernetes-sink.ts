@@ -17,10 +17,12 @@ import {
   buildAggregate,
   buildRemediationRequest,
   combineStatus,
+  cooldownFiringStatus,
   endedStormStatus,
   STORM_END_MARGIN_MS,
   FINGERPRINT_LABEL_DIGITS,
   firedAt,
+  inCompletedCooldown,
   isReopenable,
   isTerminal,
   LABEL_ALERTNAME,
@@ -74,6 +76,11 @@ export interface KubernetesSinkOptions {
   readonly flapHoldMs: number;
   /** A Warning event's incident not seen for this long is resolved (EVENT_QUIET_TIME); 0: never. */
   readonly eventQuietMs: number;
+  /**
+   * After a remediation completed, its incident's firings for this long are counted on the
+   * completed resource instead of opening a new incident (COMPLETED_COOLDOWN); 0: never.
+   */
+  readonly completedCooldownMs: number;
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
@@ -241,7 +248,10 @@ export class KubernetesSink implements RemediationSink {
       const before = this.phases.get(key(rr(object)));
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
       this.ownWrites.caughtUp(rr(object));
-      if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) this.options.onTerminal?.(rr(object));
+      if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) {
+        this.markCompleted(rr(object));
+        this.options.onTerminal?.(rr(object));
+      }
     });
     informer.on('delete', (object) => {
       this.phases.delete(key(rr(object)));
@@ -392,6 +402,8 @@ export class KubernetesSink implements RemediationSink {
     // A trimmed signal cannot become a resource: the caller sends it again whole.
     const signalRequired = { created: false, ref: { namespace, name }, signalRequired: true } as const;
     let current = await this.read(namespace, name);
+    const cooled = current && (await this.countInCooldown(current, incident));
+    if (cooled) return cooled;
     if (current && !isOpen(current) && isReopenable(current, firedAt(incident), this.options.flapHoldMs)) return this.reopen(current, incident, options);
     if (current && !isOpen(current)) {
       // The controller finished this incident while the alert kept firing, or it was resolved
@@ -403,6 +415,10 @@ export class KubernetesSink implements RemediationSink {
       return { created: false, ref: { namespace, name } };
     }
     const ofFingerprint = await this.ofFingerprint(namespace, signal.fingerprint);
+    // Dedup forgot the completed incident; its alert fires on within the cooldown.
+    const cooling = ofFingerprint.find((item) => inCompletedCooldown(item, Date.now(), this.options.completedCooldownMs));
+    const counted = cooling && (await this.countInCooldown(cooling, incident));
+    if (counted) return counted;
     const open = newestOpen(ofFingerprint);
     if (open && (!this.pastWindow(open) || !(await this.closePastWindow(open)))) {
       // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on
@@ -611,6 +627,36 @@ export class KubernetesSink implements RemediationSink {
     if (!stillOpen) reopenedTotal.inc();
     const adopted = sameIncident ? {} : { adopted: { incidentId: object.spec.incidentId, occurrences } };
     return { created: false, ref, reopened: !stillOpen, ...adopted };
+  }
+
+  /**
+   * Counts a firing received in the cooldown after Completed on the completed resource, written
+   * at once; dedup adopts its incident, so that repeats come here too until the cooldown has
+   * passed. The clock is the delivery's, not the alert's startsAt: an alert that kept firing
+   * through the fix started before it. Undefined when the resource is not (or, read afresh, no
+   * longer) in its cooldown: the firing is then what it would be without one.
+   */
+  private async countInCooldown(object: RemediationRequest, incident: OpenIncident): Promise<OpenResult | undefined> {
+    const cooling = (item: RemediationRequest): boolean => inCompletedCooldown(item, Date.now(), this.options.completedCooldownMs);
+    if (!cooling(object)) return undefined;
+    const ref = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const sameIncident = object.spec.incidentId === incident.incidentId;
+    // A repeat of the adopted incident carries dedup's count for it, which includes the firings before.
+    const deliveries = sameIncident ? 1 : incident.occurrences;
+    const counted = await this.writeStatusOf(ref, (fresh) => (cooling(fresh) ? cooldownFiringStatus(fresh.status, deliveries) : undefined));
+    if (!counted) return undefined;
+    return { created: false, ref, ...(sameIncident ? {} : { adopted: { incidentId: object.spec.incidentId, occurrences: incident.occurrences } }) };
+  }
+
+  /** Records when the phase turned Completed (once): the cooldown counts from it. */
+  private markCompleted(object: RemediationRequest): void {
+    // Aggregates end their storm instead (fold): no cooldown.
+    if (this.options.completedCooldownMs <= 0 || object.status?.phase !== 'Completed' || object.status.completedAt || object.metadata.labels?.[LABEL_STORM] === 'true') return;
+    const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const at = new Date().toISOString();
+    this.writeStatusOf(target, (fresh) => (fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined)).catch((err: unknown) =>
+      this.options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'could not record when the remediation completed; its cooldown is not applied'),
+    );
   }
 
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */

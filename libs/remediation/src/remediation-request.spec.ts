@@ -2,7 +2,7 @@ import { type Signal } from '@alertgate/proto';
 import { stormKeyOf } from '@alertgate/signal';
 import { testSignal } from '@alertgate/testing';
 
-import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, endedStormStatus, isReopenable, labelValue, mergeOpenStatus, quietEventStatus, recurrenceOf, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
+import { applyStatus, belongsToStorm, buildAggregate, buildRemediationRequest, combineStatus, cooldownFiringStatus, endedStormStatus, inCompletedCooldown, isReopenable, labelValue, mergeOpenStatus, quietEventStatus, recurrenceOf, reopenedStatus, resolutionStatus, resourceName, type FoldedSignal } from './remediation-request.js';
 
 const signal = (labels: Record<string, string>, alertname = 'PodCrash', namespace = 'shop'): Signal =>
   testSignal({ alertname, severity: 'critical', namespace, labels: { alertname, namespace, ...labels }, target: { kind: 'pod', name: labels['pod'] ?? 'p' } });
@@ -66,6 +66,18 @@ describe('RemediationRequest model', () => {
     };
     expect(recurrenceOf([at('open', '2026-01-03T00:00:00Z', 'Pending')])).toBeUndefined();
     expect(recurrenceOf([at('first', '2026-01-01T00:00:00Z', 'Completed'), at('second', '2026-01-02T00:00:00Z', 'Failed', 1), at('open', '2026-01-03T00:00:00Z', 'Pending')])).toEqual({ previous: 'second', count: 2 });
+  });
+
+  it('counts firings within the cooldown after Completed on the completed resource; not after it, nor after another phase', () => {
+    const completedAt = '2026-01-01T00:00:00.000Z';
+    const at = Date.parse(completedAt);
+    const completed = { status: { phase: 'Completed', completedAt } };
+    expect(inCompletedCooldown(completed, at + 59_999, 60_000)).toBe(true);
+    expect(inCompletedCooldown(completed, at + 60_000, 60_000)).toBe(false);
+    expect(inCompletedCooldown(completed, at, 0)).toBe(false);
+    expect(inCompletedCooldown({ status: { phase: 'Failed', completedAt } }, at, 60_000)).toBe(false);
+    expect(inCompletedCooldown({ status: { phase: 'Completed' } }, at, 60_000)).toBe(false);
+    expect(cooldownFiringStatus(cooldownFiringStatus(completed.status, 1), 2)).toEqual({ ...completed.status, firingsAfterCompletion: 3 });
   });
 
   it('merges status without ever going backwards', () => {

@@ -61,6 +61,10 @@ export interface RemediationRequestStatus {
   closedReason?: 'DedupWindowExpired' | 'EventsQuiet';
   /** Times the incident fired again within the flap hold time after it resolved (FLAP_HOLD_TIME). */
   reopenCount?: number;
+  /** When alertgate saw the phase turn Completed: the start of the cooldown (COMPLETED_COOLDOWN). */
+  completedAt?: string;
+  /** Deliveries of the alert within the cooldown after Completed, counted here instead of opening a new incident. */
+  firingsAfterCompletion?: number;
 }
 
 export interface RemediationRequest {
@@ -171,9 +175,22 @@ export function reopenedStatus(current: RemediationRequestStatus | undefined, in
 }
 
 /**
- * The resource for an incident, in `namespace`: the alert's own, or the fallback namespace when
- * the alert's does not exist (then the origin is kept in a label and spec.originNamespace).
+ * Whether a firing received at `receivedAtMs` falls in the cooldown after a remediation
+ * completed: counted on the completed resource (cooldownFiringStatus) instead of opening a new
+ * incident, so that a controller does not act again on an alert that has not caught up with its
+ * fix yet.
  */
+export function inCompletedCooldown(object: Pick<RemediationRequest, 'status'>, receivedAtMs: number, cooldownMs: number): boolean {
+  const completedAt = Date.parse(object.status?.completedAt ?? '');
+  if (cooldownMs <= 0 || object.status?.phase !== 'Completed' || Number.isNaN(completedAt)) return false;
+  return receivedAtMs - completedAt < cooldownMs;
+}
+
+/** A completed resource's status with a firing in its cooldown counted. */
+export function cooldownFiringStatus(current: RemediationRequestStatus | undefined, deliveries: number): RemediationRequestStatus {
+  return { ...current, firingsAfterCompletion: (current?.firingsAfterCompletion ?? 0) + deliveries };
+}
+
 /** The resource an incident recurs after: the last of its fingerprint that a controller finished. */
 export interface Recurrence {
   readonly previous: string;
@@ -194,6 +211,10 @@ export function recurrenceOf(resources: readonly RemediationRequest[]): Recurren
   return ended ? { previous: ended.metadata.name, count: (ended.spec.recurrenceCount ?? 0) + 1 } : undefined;
 }
 
+/**
+ * The resource for an incident, in `namespace`: the alert's own, or the fallback namespace when
+ * the alert's does not exist (then the origin is kept in a label and spec.originNamespace).
+ */
 export function buildRemediationRequest(incident: OpenIncident, namespace: string, recurrence?: Recurrence): RemediationRequest {
   const { signal } = incident;
   const am = signal.alertmanager;
