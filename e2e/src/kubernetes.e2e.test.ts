@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
-import { eventually } from './support/eventually.js';
+import { eventually, eventuallyHolds } from './support/eventually.js';
 import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -322,6 +322,17 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
   });
 });
 
+/**
+ * Waits until the fixture's own crd-writer has seen a resource turn terminal (it logs that the
+ * incident ended once its watch delivered the phase). The other suites' crd-writers watch the
+ * same API server, and one of them may record completedAt before this one's watch has caught up,
+ * as another replica would.
+ */
+async function sawCompletion(fixture: PipelineFixture, namespace: string, name: string): Promise<void> {
+  const writer = fixture.system?.services['crd-writer'];
+  await eventuallyHolds(`the crd-writer's watch seeing ${namespace}/${name} completed`, () => writer?.logs.some((line) => line.includes('incident ended') && line.includes(`"${namespace}/${name}"`)) ?? false);
+}
+
 describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a real API server', () => {
   let fixture: PipelineFixture;
   let ns: string;
@@ -344,8 +355,9 @@ describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a
     const [first] = await post(amAlert(labels));
     const name = first?.remediationRequest?.name ?? '';
     await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
-    // The crd-writer's watch saw it: it records when, and the cooldown counts from then.
+    // A crd-writer's watch saw it: it records when, and the cooldown counts from then.
     await eventually('the completion recorded', async () => ((await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt ? true : undefined));
+    await sawCompletion(fixture, ns, name);
     for (let firing = 0; firing < 3; firing++) expect(await post(amAlert(labels))).toMatchObject([{ outcome: 'duplicate', remediationRequest: { name } }]);
     const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'JustFixed');
     expect(items.map((item) => item.metadata.name)).toEqual([name]);
@@ -372,6 +384,7 @@ describe('past the cooldown after Completed (COMPLETED_COOLDOWN 2s), on a real A
     const name = (first.json['results'] as Result[])[0]?.remediationRequest?.name ?? '';
     await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
     const completedAt = await eventually('the completion recorded', async () => (await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt);
+    await sawCompletion(fixture, ns, name);
     const left = Date.parse(completedAt) + COOLDOWN_MS - Date.now();
     if (left >= 0) await new Promise((resolve) => setTimeout(resolve, left + 1));
     const next = await fixture.postAlerts(amWebhook([amAlert(labels)]));
