@@ -99,7 +99,7 @@ function removeRules(table: string, chainPrefix: string, matches: (rule: readonl
  * leaves (the kubelet's firewall among them: it drops traffic from outside to 127.0.0.0/8).
  */
 function removeIptablesRules(): void {
-  removeRules('filter', 'KUBE-', (rule) => rule.includes(SERVICE_GUARD_COMMENT));
+  removeRules('mangle', 'KUBE-', (rule) => rule.includes(SERVICE_GUARD_COMMENT));
   removeRules('nat', 'CNI-', (rule) => rule[1] === 'POSTROUTING' && rule.some((arg) => arg.includes(`"${CNI_NETWORK}"`)));
   for (const table of ['filter', 'nat', 'mangle']) {
     removeRules(table, 'KUBE-', (rule) => !(rule[1] ?? '').startsWith('KUBE-') && (rule[rule.indexOf('-j') + 1] ?? '').startsWith('KUBE-'));

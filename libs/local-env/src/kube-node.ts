@@ -135,10 +135,13 @@ function writeConfig(paths: NodePaths): void {
 
 /**
  * The node's address on lo, the forwarding the bridge and kube-proxy rely on, and a guard for the
- * Service range: a packet to a Service address that no kube-proxy rule translated (in the moment
- * between an endpoint going and its rules changing) is refused here. Unguarded, it leaves
- * through the machine's default route and its connection can stay pinned, by conntrack, to
- * whatever answers out there.
+ * Service range: a packet to a Service address that kube-proxy did not translate (a Service
+ * with no ready endpoint) is dropped. kube-proxy rejects those in the filter table, but
+ * kube-router's firewall accepts a pod's traffic that its policies allow before kube-proxy's
+ * rules are reached. Unguarded, the packet leaves through the machine's default route, and its
+ * connection stays pinned, by conntrack, to whatever answers out there (here, a proxy that
+ * answered Alertmanager 404, which it does not retry). The guard is in mangle POSTROUTING, after
+ * every translation and out of the filter table's order.
  */
 function prepareHost(): void {
   try {
@@ -148,9 +151,7 @@ function prepareHost(): void {
   }
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   if (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) writeFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', '1');
-  for (const chain of ['FORWARD', 'OUTPUT']) {
-    execFileSync('iptables', ['-I', chain, '1', '-d', SERVICE_CIDR, '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-m', 'comment', '--comment', SERVICE_GUARD_COMMENT, '-j', 'REJECT']);
-  }
+  execFileSync('iptables', ['-t', 'mangle', '-I', 'POSTROUTING', '1', '-d', SERVICE_CIDR, '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-m', 'comment', '--comment', SERVICE_GUARD_COMMENT, '-j', 'DROP']);
 }
 
 async function until(what: string, paths: NodePaths, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
