@@ -55,9 +55,13 @@ describe('a real Alertmanager delivers to alertgate', () => {
     expect(resolved.status?.resolvedAt).toBeDefined();
     expect(fixture.resources().filter((rr) => rr.spec.alertname === labels.alertname)).toHaveLength(1);
 
-    const audit = fixture.system!.services['crd-writer'].logs
-      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { audit?: string; sender?: string; resource?: string; traceId?: string }] : []))
-      .filter((line) => line.resource === `checkout/${created.metadata.name}`);
+    // The audit line follows the sink's write, and reaches this process through the
+    // crd-writer's stdout: wait for the resolution's line, then check them all.
+    const auditLines = (): { audit?: string; sender?: string; resource?: string; traceId?: string }[] =>
+      fixture.system!.services['crd-writer'].logs
+        .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { audit?: string; sender?: string; resource?: string; traceId?: string }] : []))
+        .filter((line) => line.resource === `checkout/${created.metadata.name}`);
+    const audit = await eventually('the audit line of the resolution', () => (auditLines().some((line) => line.audit === 'resolved') ? auditLines() : undefined));
     expect(audit.map((line) => [line.audit, line.sender])).toEqual([['created', 'alertmanager'], ['resolved', 'alertmanager']]);
     expect(audit[0]?.traceId).toBe(created.metadata.annotations['remediation.alertgate.io/trace-id']);
   });
