@@ -10,7 +10,7 @@ export type AppName = 'dedup' | 'crd-writer' | 'ratelimit' | 'storm' | 'ingest-g
 export interface ServiceProcessOptions {
   readonly app: AppName;
   readonly env: Readonly<Record<string, string>>;
-  /** The variable that sets the listening port; a restart reuses the port of the first start. */
+  /** The variable that sets the listening port; a restart reuses the port of the first start (and its METRICS_PORT). */
   readonly portVariable: string;
   /** Workspace root; dist/apps/<app>/main.js must have been built (npm run build). */
   readonly root: string;
@@ -50,10 +50,13 @@ export class ServiceProcess {
     const main = join(this.options.root, 'dist', 'apps', this.options.app, 'main.js');
     if (!existsSync(main)) return Promise.reject(new Error(`${main} is missing: run npm run build first`));
     const restartPort = this.port === 0 ? {} : { [this.options.portVariable]: String(this.port) };
+    // And its metrics port, when the OS chose it: chosen anew, it could be the very listening port
+    // the stopped process just released, which the restart then cannot bind (EADDRINUSE).
+    const restartMetrics = this.metricsPort === 0 || this.options.env['METRICS_PORT'] !== '0' ? {} : { METRICS_PORT: String(this.metricsPort) };
     const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), main], {
       cwd: this.options.root,
       // LOG_LEVEL info at least: start() waits for the "listening" line.
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...memoryAllocatorEnv(), ...this.options.env, ...restartPort, LOG_LEVEL: 'info' },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...memoryAllocatorEnv(), ...this.options.env, ...restartPort, ...restartMetrics, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
