@@ -54,11 +54,7 @@ describe('RemediationRequests on a real API server', () => {
   });
 
   const alert = (labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing') => amAlert({ namespace: ns, ...labels }, status);
-  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
-    const response = await fixture.postAlerts(amWebhook(alerts));
-    expect(response.status).toBe(200);
-    return response.json['results'] as Result[];
-  };
+  const post = (...alerts: Record<string, unknown>[]): Promise<Result[]> => postAccepted(fixture, alerts);
 
   it('the CRD schema is enforced by the server: invalid objects and spec changes are rejected', async () => {
     const bad = {
@@ -267,11 +263,7 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
   });
   afterAll(() => fixture?.close());
 
-  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
-    const response = await fixture.postAlerts(amWebhook(alerts));
-    expect(response.status).toBe(200);
-    return response.json['results'] as Result[];
-  };
+  const post = (...alerts: Record<string, unknown>[]): Promise<Result[]> => postAccepted(fixture, alerts);
 
   it('firing, resolved, firing again, 20 rounds under load: one resource, reopened each time and counted, every repeat and resolution on it', async () => {
     const labels = { alertname: 'Flapping', namespace: ns, pod: 'flap-1' };
@@ -322,15 +314,25 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
   });
 });
 
+/** Posts one webhook of `alerts`, which must be answered 200, and returns its per-alert results. */
+async function postAccepted(fixture: PipelineFixture, alerts: Record<string, unknown>[]): Promise<Result[]> {
+  const response = await fixture.postAlerts(amWebhook(alerts));
+  expect(response.status).toBe(200);
+  return response.json['results'] as Result[];
+}
+
 /**
- * Waits until the fixture's own crd-writer has seen a resource turn terminal (it logs that the
- * incident ended once its watch delivered the phase). The other suites' crd-writers watch the
- * same API server, and one of them may record completedAt before this one's watch has caught up,
- * as another replica would.
+ * Marks a resource Completed as a controller would, and returns its completedAt once the
+ * fixture's own crd-writer has seen the phase (it logs that the incident ended once its watch
+ * delivered it). The other suites' crd-writers watch the same API server, and one of them may
+ * record completedAt before this one's watch has caught up, as another replica would.
  */
-async function sawCompletion(fixture: PipelineFixture, namespace: string, name: string): Promise<void> {
+async function complete(fixture: PipelineFixture, namespace: string, name: string): Promise<string> {
+  await kubectl(['patch', 'rr', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
+  const completedAt = await eventually('the completion recorded', async () => (await listRemediationRequests(namespace)).find((item) => item.metadata.name === name)?.status?.completedAt);
   const writer = fixture.system?.services['crd-writer'];
   await eventuallyHolds(`the crd-writer's watch seeing ${namespace}/${name} completed`, () => writer?.logs.some((line) => line.includes('incident ended') && line.includes(`"${namespace}/${name}"`)) ?? false);
+  return completedAt;
 }
 
 describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a real API server', () => {
@@ -344,20 +346,14 @@ describe('the cooldown after Completed (COMPLETED_COOLDOWN at its default), on a
   });
   afterAll(() => fixture?.close());
 
-  const post = async (...alerts: Record<string, unknown>[]): Promise<Result[]> => {
-    const response = await fixture.postAlerts(amWebhook(alerts));
-    expect(response.status).toBe(200);
-    return response.json['results'] as Result[];
-  };
+  const post = (...alerts: Record<string, unknown>[]): Promise<Result[]> => postAccepted(fixture, alerts);
 
   it('firings right after a remediation completed are counted on the completed resource, not a new incident', async () => {
     const labels = { alertname: 'JustFixed', namespace: ns, pod: 'fixed-1' };
     const [first] = await post(amAlert(labels));
     const name = first?.remediationRequest?.name ?? '';
-    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
-    // A crd-writer's watch saw it: it records when, and the cooldown counts from then.
-    await eventually('the completion recorded', async () => ((await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt ? true : undefined));
-    await sawCompletion(fixture, ns, name);
+    // The crd-writer records when it saw it, and the cooldown counts from then.
+    await complete(fixture, ns, name);
     for (let firing = 0; firing < 3; firing++) expect(await post(amAlert(labels))).toMatchObject([{ outcome: 'duplicate', remediationRequest: { name } }]);
     const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'JustFixed');
     expect(items.map((item) => item.metadata.name)).toEqual([name]);
@@ -380,16 +376,11 @@ describe('past the cooldown after Completed (COMPLETED_COOLDOWN 2s), on a real A
   it('an alert still firing once the cooldown has passed opens a new incident that refers to the completed one', async () => {
     // The same alert, its startsAt from before the fix: it kept firing through it.
     const labels = { alertname: 'FixDidNotHold', namespace: ns, pod: 'held-1' };
-    const first = await fixture.postAlerts(amWebhook([amAlert(labels)]));
-    const name = (first.json['results'] as Result[])[0]?.remediationRequest?.name ?? '';
-    await kubectl(['patch', 'rr', name, '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
-    const completedAt = await eventually('the completion recorded', async () => (await listRemediationRequests(ns)).find((item) => item.metadata.name === name)?.status?.completedAt);
-    await sawCompletion(fixture, ns, name);
+    const name = (await postAccepted(fixture, [amAlert(labels)]))[0]?.remediationRequest?.name ?? '';
+    const completedAt = await complete(fixture, ns, name);
     const left = Date.parse(completedAt) + COOLDOWN_MS - Date.now();
     if (left >= 0) await new Promise((resolve) => setTimeout(resolve, left + 1));
-    const next = await fixture.postAlerts(amWebhook([amAlert(labels)]));
-    expect(next.status).toBe(200);
-    const [result] = next.json['results'] as Result[];
+    const [result] = await postAccepted(fixture, [amAlert(labels)]);
     expect(result?.outcome).toBe('created');
     expect(result?.remediationRequest?.name).not.toBe(name);
     const items = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'FixDidNotHold');
