@@ -117,7 +117,7 @@ function masterKilled(cluster: RedisCluster, durations: FaultDurations): Fault {
       const killedAt = Date.now();
       const deadline = killedAt + durations.failoverTimeoutMs;
       while ((await cluster.masterOf(DEDUP_SLOT_KEY).catch(() => master)) === master) {
-        if (Date.now() > deadline) throw new Error(`no replica took over from the killed master within ${durations.failoverTimeoutMs} ms`);
+        if (Date.now() > deadline) throw new Error(`no replica took over from the killed master ${master.port} within ${durations.failoverTimeoutMs} ms:\n${cluster.logTails(30)}`);
         await sleep(100);
       }
       const promotedMs = Date.now() - killedAt;
@@ -138,8 +138,10 @@ async function replicaLagBytes(port: number): Promise<number> {
   try {
     const info = await probe.info('replication');
     const masterOffset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? 0);
-    const replicaOffset = Number(/slave0:[^\r\n]*offset=(\d+)/.exec(info)?.[1] ?? masterOffset);
-    return masterOffset - replicaOffset;
+    // A master without an online replica has nothing to fail over to: the fault would prove nothing.
+    const replica = /slave0:[^\r\n]*state=online[^\r\n]*offset=(\d+)/.exec(info);
+    if (!replica) throw new Error(`the master on port ${port} has no online replica to take over:\n${info}`);
+    return masterOffset - Number(replica[1]);
   } finally {
     probe.disconnect();
   }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -72,7 +72,10 @@ export class RedisServer {
       '--save', '',
       '--appendonly', this.options.durable ? 'yes' : 'no',
       '--appendfsync', 'always',
+      // A master here has at most one replica: no use waiting (5 s by default) for others to share its sync.
+      '--repl-diskless-sync-delay', '0',
       '--dir', this.dir,
+      '--logfile', this.logFile,
       '--maxmemory', this.options.maxmemory ?? '32mb',
       '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
       ...(this.options.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] : []),
@@ -87,7 +90,7 @@ export class RedisServer {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}${this.logTail(20)}`);
       const probe = new Redis({ ...this.adminOptions(), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => undefined);
       try {
@@ -98,8 +101,35 @@ export class RedisServer {
       } catch {
         probe.disconnect();
       }
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port}: ${stderr}${this.logTail(20)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private get logFile(): string {
+    return join(this.dir, 'redis.log');
+  }
+
+  /** The last lines of the server's log (why a start, a sync or a failover did not happen). */
+  logTail(lines: number): string {
+    const text = existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  /**
+   * Whether this server, if it is a replica, has finished its sync with its master: a replica
+   * that never synced is no copy, and neither Cluster nor Sentinel promotes it.
+   */
+  async replicaSynced(): Promise<boolean> {
+    const probe = new Redis({ ...this.adminOptions(), maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    try {
+      const info = await probe.info('replication');
+      return /role:master/.test(info) || (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info));
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
     }
   }
 
@@ -195,7 +225,11 @@ export class RedisCluster {
     return this;
   }
 
-  /** Until every running node reports cluster_state:ok and knows every replica it should (then clients may be pointed at it). */
+  /**
+   * Until every running node reports cluster_state:ok, sees every master, and every replica has
+   * synced with its master (then clients may be pointed at it, and a master's death has a copy to
+   * promote).
+   */
   async waitHealthy(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const node of this.nodes.filter((n) => n.running)) {
@@ -206,11 +240,16 @@ export class RedisCluster {
         const view = parseClusterNodes(String(await probe.cluster('NODES').catch(() => '')));
         probe.disconnect();
         const masters = view.filter((n) => n.master && !n.failed && n.slots.length > 0).length;
-        if (/cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster)) break;
-        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok`);
+        if (/cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster) && (await node.replicaSynced())) break;
+        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok with its replication in sync:\n${node.logTail(20)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  }
+
+  /** Every node's port, whether it runs, and the end of its log: what a failed failover leaves to read. */
+  logTails(lines: number): string {
+    return this.nodes.map((node) => `--- node ${node.port} (${node.running ? 'running' : 'stopped'})\n${node.logTail(lines)}`).join('\n');
   }
 
   /** The masters that serve slots now, as the first running node sees the cluster. */
@@ -275,6 +314,14 @@ export class RedisCluster {
 
   async dispose(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.dispose()));
+  }
+}
+
+async function waitUntil(done: () => Promise<boolean>, timeoutMs: number, failure: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(failure());
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -352,7 +399,9 @@ export class RedisSentinels {
 
   async start(): Promise<this> {
     await this.master.start();
-    this.replicaServer = await new RedisServer({ ...this.options, replicaOf: this.master.port }).start();
+    const replica = await new RedisServer({ ...this.options, replicaOf: this.master.port }).start();
+    this.replicaServer = replica;
+    await waitUntil(() => replica.replicaSynced(), 20_000, () => `the replica ${replica.port} did not sync with its master:\n${replica.logTail(20)}`);
     await Promise.all(this.sentinels.map((sentinel) => sentinel.start(this.masterName, this.master.port, 2, this.options.tls)));
     await this.waitKnown(20_000);
     return this;
