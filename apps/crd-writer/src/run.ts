@@ -1,12 +1,11 @@
 import { errorMessage } from '@alertgate/errors';
-import { callUnary, createClient, GrpcSecurity, GrpcServerHost } from '@alertgate/grpc-kit';
+import { openChannel, GrpcSecurity, GrpcServerHost, serviceClient } from '@alertgate/grpc-kit';
 import { exitOnStartupFailure, handleShutdown } from '@alertgate/lifecycle';
 import { LeaseElector } from '@alertgate/kube';
 import { createLogger } from '@alertgate/logging';
 import { startMetricsServer } from '@alertgate/metrics';
-import { DedupServiceClient } from '@alertgate/proto';
+import { DedupServiceService } from '@alertgate/proto';
 import { createCrdWriterService, FileSink, KubernetesSink, NullSink, type DedupLink, type RemediationSink } from '@alertgate/remediation';
-import { Metadata } from '@grpc/grpc-js';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
 
 import { loadConfig, type CrdWriterConfig } from './config.js';
@@ -27,11 +26,11 @@ export async function start(telemetry: Telemetry): Promise<void> {
 async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void> {
   const logger = createLogger({ service: 'crd-writer', level: config.logLevel });
   const security = await GrpcSecurity.start(config.grpcTls, logger);
-  const dedup = createClient(DedupServiceClient, config.dedupAddress, security);
-  const deadline = { deadlineMs: config.dedupDeadlineMs };
+  const dedupChannel = openChannel(config.dedupAddress, security);
+  const dedup = serviceClient(DedupServiceService, dedupChannel, { name: 'dedup', deadlineMs: config.dedupDeadlineMs });
   const dedupLink: DedupLink = {
     adopt: async (fingerprint, incidentId, occurrences) => {
-      await callUnary(dedup, dedup.adopt.bind(dedup), { fingerprint, incidentId, occurrences }, new Metadata(), 'dedup.Adopt', deadline);
+      await dedup.adopt({ fingerprint, incidentId, occurrences });
       logger.info({ fingerprint, incidentId, occurrences }, 'dedup window adopted the incident Kubernetes knows');
     },
   };
@@ -56,7 +55,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       // so the next firing opens a new incident (docs/design.md §4).
       onTerminal: (object) => {
         const { fingerprint, incidentId } = object.spec;
-        callUnary(dedup, dedup.forget.bind(dedup), { fingerprint, incidentId }, new Metadata(), 'dedup.Forget', deadline).then(
+        dedup.forget({ fingerprint, incidentId }).then(
           ({ forgotten }) => logger.info({ resource: `${object.metadata.namespace}/${object.metadata.name}`, phase: object.status?.phase, forgotten }, 'incident ended'),
           (err: unknown) => logger.warn({ err: errorMessage(err), fingerprint }, 'could not tell dedup that an incident ended'),
         );
@@ -124,7 +123,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     await server.shutdown();
     security.stop();
     await sink.close();
-    dedup.close();
+    dedupChannel.close();
     await telemetry.shutdown();
   });
 }

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 
-import { callUnary, createClient, GrpcSecurity, HealthClient, TlsFileWatcher } from '@alertgate/grpc-kit';
+import { openChannel, GrpcSecurity, HealthClient, serviceClient, TlsFileWatcher } from '@alertgate/grpc-kit';
 import { createIngestServer, firstOf, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, watchedEventDelivery, withTokenReview, type ReadinessReport } from '@alertgate/ingest';
 import { EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
-import { CrdWriterServiceClient, DedupServiceClient, RateLimitServiceClient, StormServiceClient } from '@alertgate/proto';
+import { CrdWriterServiceService, DedupServiceService, RateLimitServiceService, StormServiceService } from '@alertgate/proto';
 import type { Telemetry } from '@alertgate/telemetry-sdk';
-import { Metadata } from '@grpc/grpc-js';
 import { metricsRegistry } from '@alertgate/metrics';
 import { collectDefaultMetrics } from 'prom-client';
 
@@ -32,43 +31,30 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   collectDefaultMetrics({ register: registry });
 
   const security = await GrpcSecurity.start(config.grpcTls, logger);
-  const dedup = createClient(DedupServiceClient, config.dedupAddress, security);
-  const crdWriter = createClient(CrdWriterServiceClient, config.crdWriterAddress, security);
   const rateLimit = config.rateLimit;
   const stormConfig = config.storm;
-  const storm = stormConfig ? createClient(StormServiceClient, stormConfig.address, security) : undefined;
-  const limiter = rateLimit ? createClient(RateLimitServiceClient, rateLimit.address, security) : undefined;
-  const pipeline = new IngestPipeline(
-    {
-      checkBatch: (request) =>
-        callUnary(dedup, dedup.checkBatch.bind(dedup), request, new Metadata(), 'dedup.CheckBatch', { deadlineMs: config.dedupDeadlineMs }),
-      forgetBatch: (request) => callUnary(dedup, dedup.forgetBatch.bind(dedup), request, new Metadata(), 'dedup.ForgetBatch', { deadlineMs: config.dedupDeadlineMs }),
-      adopt: (request) => callUnary(dedup, dedup.adopt.bind(dedup), request, new Metadata(), 'dedup.Adopt', { deadlineMs: config.dedupDeadlineMs }),
-    },
-    {
-      applyBatch: (request, deadlineMs) =>
-        callUnary(crdWriter, crdWriter.applyBatch.bind(crdWriter), request, new Metadata(), 'crd-writer.ApplyBatch', { deadlineMs: Math.min(config.crdWriterDeadlineMs, deadlineMs ?? Infinity) }),
-      deadlineMs: config.crdWriterDeadlineMs,
-    },
-    limiter && rateLimit
-      ? {
-          admit: (request) => callUnary(limiter, limiter.admit.bind(limiter), request, new Metadata(), 'ratelimit.Admit', { deadlineMs: rateLimit.deadlineMs }),
-          failOpen: rateLimit.failOpen,
-        }
-      : undefined,
-    storm && stormConfig
-      ? {
-          evaluateBatch: (request) =>
-            callUnary(storm, storm.evaluateBatch.bind(storm), request, new Metadata(), 'storm.EvaluateBatch', { deadlineMs: stormConfig.deadlineMs }),
-        }
-      : undefined,
-  );
+  const channels = {
+    dedup: openChannel(config.dedupAddress, security),
+    crdWriter: openChannel(config.crdWriterAddress, security),
+    storm: stormConfig ? openChannel(stormConfig.address, security) : undefined,
+    limiter: rateLimit ? openChannel(rateLimit.address, security) : undefined,
+  };
+  const crdWriter = serviceClient(CrdWriterServiceService, channels.crdWriter, { name: 'crd-writer', deadlineMs: config.crdWriterDeadlineMs });
+  const pipeline = new IngestPipeline({
+    dedup: serviceClient(DedupServiceService, channels.dedup, { name: 'dedup', deadlineMs: config.dedupDeadlineMs }),
+    crdWriter: { applyBatch: (request, deadlineMs) => crdWriter.applyBatch(request, { deadlineMs }), deadlineMs: config.crdWriterDeadlineMs },
+    rateLimit:
+      channels.limiter && rateLimit
+        ? { ...serviceClient(RateLimitServiceService, channels.limiter, { name: 'ratelimit', deadlineMs: rateLimit.deadlineMs }), failOpen: rateLimit.failOpen }
+        : undefined,
+    storm: channels.storm && stormConfig ? serviceClient(StormServiceService, channels.storm, { name: 'storm', deadlineMs: stormConfig.deadlineMs }) : undefined,
+  });
 
   const peers = [
-    { name: 'dedup', health: new HealthClient(config.dedupAddress, dedup.getChannel()) },
-    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, crdWriter.getChannel()) },
-    ...(limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, limiter.getChannel()) }] : []),
-    ...(storm && stormConfig ? [{ name: 'storm', health: new HealthClient(stormConfig.address, storm.getChannel()) }] : []),
+    { name: 'dedup', health: new HealthClient(config.dedupAddress, channels.dedup.getChannel()) },
+    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, channels.crdWriter.getChannel()) },
+    ...(channels.limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, channels.limiter.getChannel()) }] : []),
+    ...(channels.storm && stormConfig ? [{ name: 'storm', health: new HealthClient(stormConfig.address, channels.storm.getChannel()) }] : []),
   ];
   // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
   // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
@@ -138,11 +124,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     listenerTls?.stop();
     await managed?.stop();
     await app.close();
-    dedup.close();
+    for (const channel of Object.values(channels)) channel?.close();
     security.stop();
-    crdWriter.close();
-    limiter?.close();
-    storm?.close();
     await telemetry.shutdown();
   });
 }

@@ -1,5 +1,5 @@
-export { callUnary, createClient } from './grpc-client.js';
-export type { ClientOptions } from './grpc-client.js';
+export { openChannel, serviceClient } from './service-client.js';
+export type { CallOptions, ServiceClient, ServiceClientOptions } from './service-client.js';
 export { GrpcServerHost, HEALTH_SERVICE, LIVENESS_SERVICE } from './grpc-server-host.js';
 export { HealthClient } from './health-client.js';
 export type { PeerHealth } from './health-client.js';

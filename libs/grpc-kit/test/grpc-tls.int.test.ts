@@ -6,10 +6,10 @@ import type { GrpcTlsSettings } from '@alertgate/config';
 import { createLogger } from '@alertgate/logging';
 import { metricsRegistry } from '@alertgate/metrics';
 import { mountSecretVolume, TestPki, updateSecretVolume } from '@alertgate/testing';
-import { credentials, makeGenericClientConstructor, status, type Client, type Server, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type Server, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
-import { createClient } from '../src/grpc-client.js';
+import { openChannel } from '../src/service-client.js';
 import { GrpcSecurity } from '../src/grpc-security.js';
 import { GrpcServerHost } from '../src/grpc-server-host.js';
 import { HealthClient } from '../src/health-client.js';
@@ -19,7 +19,6 @@ const logger = createLogger({ service: 'tls-test', level: 'silent' });
 /** A one-method service of the test's own: Health's Check under another name, answering SERVING. */
 const ECHO_PATH = '/alertgate.test.v1.Echo/Check';
 const echoDefinition: ServiceDefinition = { Check: { ...(healthService['Check'] as ServiceDefinition[string]), path: ECHO_PATH } };
-const EchoClient = makeGenericClientConstructor(echoDefinition, 'Echo');
 const echoService = { name: 'alertgate.test.v1.Echo', addToServer: (server: Server) => server.addService(echoDefinition, { Check: (_call: unknown, done: (err: null, res: { status: number }) => void) => done(null, { status: 1 }) }) };
 
 const settings = (dir: string, more: Partial<Extract<GrpcTlsSettings, { enabled: true }>> = {}): GrpcTlsSettings => ({
@@ -34,8 +33,9 @@ const settings = (dir: string, more: Partial<Extract<GrpcTlsSettings, { enabled:
 
 /** One Echo call: 'ok', or the gRPC status code and details it failed with. */
 function echo(client: Client): Promise<'ok' | { code: number; details: string }> {
+  const check = echoDefinition['Check'] as ServiceDefinition[string];
   return new Promise((resolve) => {
-    (client as unknown as { Check: (req: object, opts: object, cb: (err: ServiceError | null) => void) => void }).Check({}, { deadline: Date.now() + 5_000 }, (err) =>
+    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, {}, new Metadata(), { deadline: Date.now() + 5_000 }, (err: ServiceError | null) =>
       resolve(err ? { code: err.code, details: err.details } : 'ok'),
     );
   });
@@ -76,7 +76,7 @@ describe('gRPC over mutual TLS, with real certificates', () => {
 
   const clientWith = async (dir: string): Promise<Client> => {
     const security = await GrpcSecurity.start(settings(dir), logger);
-    const client = createClient(EchoClient, `127.0.0.1:${port}`, security);
+    const client = openChannel(`127.0.0.1:${port}`, security);
     opened.push({ client, security });
     return client;
   };
@@ -114,7 +114,7 @@ describe('gRPC over mutual TLS, with real certificates', () => {
   const UNAUTHENTICATED = { code: status.UNAUTHENTICATED, details: expect.stringMatching(/Echo\/Check: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required/) };
 
   it('refuses a client without a certificate with UNAUTHENTICATED, saying what is missing', async () => {
-    const client = new EchoClient(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(pki.caFile)));
+    const client = new Client(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(pki.caFile)));
     expect(await echo(client)).toEqual(UNAUTHENTICATED);
     // Health stays open: it tells nothing else.
     expect(await new HealthClient(`127.0.0.1:${port}`, client.getChannel()).check(5_000)).toBe('SERVING');
@@ -130,11 +130,11 @@ describe('gRPC over mutual TLS, with real certificates', () => {
   });
 
   it('refuses a plaintext client, and serves plaintext health on the probe port only', async () => {
-    const plain = new EchoClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    const plain = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
     expect(await echo(plain)).toMatchObject({ code: status.UNAVAILABLE });
     plain.close();
     expect(await new HealthClient(`127.0.0.1:${probePort}`).check(5_000)).toBe('SERVING');
-    const probeEcho = new EchoClient(`127.0.0.1:${probePort}`, credentials.createInsecure());
+    const probeEcho = new Client(`127.0.0.1:${probePort}`, credentials.createInsecure());
     expect(await echo(probeEcho)).toMatchObject({ code: status.UNIMPLEMENTED });
     probeEcho.close();
   });

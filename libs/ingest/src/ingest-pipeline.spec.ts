@@ -24,8 +24,7 @@ const allNewDedup = (forgotten: string[][]): DedupPort => ({
 describe('IngestPipeline (unit, fake services)', () => {
   it('maps dedup decisions to writer actions and writer effects to outcomes, in order', async () => {
     const seen: { dedup?: CheckBatchRequest; writer: ApplyBatchRequest[] } = { writer: [] };
-    const pipeline = new IngestPipeline(
-      {
+    const pipeline = new IngestPipeline({ dedup: {
         checkBatch: (request) => {
           seen.dedup = request;
           return Promise.resolve({
@@ -40,8 +39,7 @@ describe('IngestPipeline (unit, fake services)', () => {
         },
         adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('not called without a rate limit or storms')),
-      },
-      {
+      }, crdWriter: {
         applyBatch: (request) => {
           seen.writer.push(request);
           const ref = { namespace: 'n', name: 'r' };
@@ -54,7 +52,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             }),
           });
         },
-      },
+      } }
     );
     const outcome = await pipeline.process([signal('a'), signal('b'), signal('c', Status.STATUS_RESOLVED), signal('d', Status.STATUS_RESOLVED), signal('e')]);
     if ('refused' in outcome) throw new Error('no rate limit here');
@@ -81,8 +79,7 @@ describe('IngestPipeline (unit, fake services)', () => {
   it('sends repeats trimmed, and whole again when the writer must create their resource', async () => {
     const calls: ApplyBatchRequest[] = [];
     const full = { ...signal('b'), labels: { alertname: 'A', pod: 'p' }, annotations: { summary: 's' } };
-    const pipeline = new IngestPipeline(
-      {
+    const pipeline = new IngestPipeline({ dedup: {
         checkBatch: () =>
           Promise.resolve({
             decisions: [
@@ -92,8 +89,7 @@ describe('IngestPipeline (unit, fake services)', () => {
           }),
         adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('unused')),
-      },
-      {
+      }, crdWriter: {
         applyBatch: (request) => {
           calls.push(request);
           const ref = { namespace: 'n', name: 'r' };
@@ -101,7 +97,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED, error: '' } : { effect: Effect.EFFECT_CREATED, resource: ref, error: '' })),
           });
         },
-      },
+      } }
     );
     const outcome = await pipeline.process([{ ...signal('a'), labels: { x: 'y' } }, full]);
     // The repeat trimmed in the shared call, then whole; the new incident in its own call.
@@ -125,7 +121,7 @@ describe('IngestPipeline (unit, fake services)', () => {
       const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
       const deadlines: (number | undefined)[] = [];
       try {
-        const pipeline = new IngestPipeline(duplicateDedup, {
+        const pipeline = new IngestPipeline({ dedup: duplicateDedup, crdWriter: {
           deadlineMs: 10_000,
           applyBatch: (request, deadlineMs) => {
             deadlines.push(deadlineMs);
@@ -134,7 +130,7 @@ describe('IngestPipeline (unit, fake services)', () => {
               results: request.updates.map((u) => (u.signalTrimmed ? { effect: Effect.EFFECT_SIGNAL_REQUIRED, error: '' } : { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })),
             });
           },
-        });
+        } });
         const outcome = await pipeline.process([signal('b')]);
         return { deadlines, outcome: 'refused' in outcome ? undefined : outcome.results[0]?.outcome };
       } finally {
@@ -147,14 +143,14 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('answers the updates of a crd-writer call answered past its deadline in progress: retried, their incidents kept', async () => {
     const forgotten: string[][] = [];
-    const late = new IngestPipeline(allNewDedup(forgotten), { applyBatch: () => Promise.reject(new AlertgateError(Code.DeadlineExceeded, 'crd-writer.ApplyBatch: Deadline exceeded')) });
+    const late = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: { applyBatch: () => Promise.reject(new AlertgateError(Code.DeadlineExceeded, 'crd-writer.ApplyBatch: Deadline exceeded')) } });
     const outcome = await late.process([signal('a'), signal('b')]);
     if ('refused' in outcome) throw new Error('no rate limit here');
     expect(outcome.results.map((result) => result.outcome)).toEqual(['deferred', 'deferred']);
     expect(outcome.writerBusy).toEqual({ retryAfterMs: 0 });
     expect(forgotten).toEqual([]);
     // Any other failure of the call is still the webhook's failure.
-    const down = new IngestPipeline(allNewDedup(forgotten), { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) });
+    const down = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) } });
     await expect(down.process([signal('c')])).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
@@ -177,29 +173,27 @@ describe('IngestPipeline (unit, fake services)', () => {
     };
     const resolvedAndRepeat = [signal('r', Status.STATUS_RESOLVED), signal('d')];
     // The crd-writer unreachable: the retry will resolve "r" again, and must find its counts.
-    const down = new IngestPipeline(dedup, { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) });
+    const down = new IngestPipeline({ dedup, crdWriter: { applyBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'crd-writer down')) } });
     await expect(down.process(resolvedAndRepeat)).rejects.toMatchObject({ code: Code.Unavailable });
     expect(adopted).toEqual([{ fingerprint: 'r', incidentId: 'i-r', occurrences: 7 }]);
     // Still running at the crd-writer's deadline: answered 503, so restored too.
     adopted.length = 0;
-    const late = new IngestPipeline(dedup, {
+    const late = new IngestPipeline({ dedup, crdWriter: {
       applyBatch: (request) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_RESOLVE ? Effect.EFFECT_IN_PROGRESS : Effect.EFFECT_UPDATED, error: '' })) }),
-    });
+    } });
     await late.process(resolvedAndRepeat);
     expect(adopted).toEqual([{ fingerprint: 'r', incidentId: 'i-r', occurrences: 7 }]);
     // Recorded: nothing is put back.
     adopted.length = 0;
-    const ok = new IngestPipeline(dedup, {
+    const ok = new IngestPipeline({ dedup, crdWriter: {
       applyBatch: (request) => Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_RESOLVE ? Effect.EFFECT_RESOLVED : Effect.EFFECT_UPDATED, error: '' })) }),
-    });
+    } });
     await ok.process(resolvedAndRepeat);
     expect(adopted).toEqual([]);
   });
 
   it('passes a dependency failure on untouched (the HTTP layer turns it into 503)', async () => {
-    const pipeline = new IngestPipeline(
-      { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) },
-      { applyBatch: () => Promise.reject(new Error('must not be called')) },
+    const pipeline = new IngestPipeline({ dedup: { checkBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'redis down')), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) }, crdWriter: { applyBatch: () => Promise.reject(new Error('must not be called')) } }
     );
     await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code: Code.Unavailable });
   });
@@ -222,8 +216,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     let writer: ApplyBatchRequest | undefined;
     type Result = { quota: ReturnType<typeof quota>; grants: { namespace: string; granted: number; quota: ReturnType<typeof quota> }[] };
     const make = (admit: (request: AdmitRequest) => Promise<Result>, failOpen = false) =>
-      new IngestPipeline(
-        {
+      new IngestPipeline({ dedup: {
           checkBatch: (request) => {
             calls.push('dedup');
             // a: storm member without an open incident; b: new; c: new, same namespace.
@@ -242,29 +235,25 @@ describe('IngestPipeline (unit, fake services)', () => {
             forgotten = request;
             return Promise.resolve({ forgotten: request.incidents.map(() => true) });
           },
-        },
-        {
+        }, crdWriter: {
           applyBatch: (request) => {
             calls.push('crd-writer');
             writer = request;
             return Promise.resolve({ results: request.updates.map((u) => ({ effect: u.action === Action.ACTION_FOLD ? Effect.EFFECT_FOLDED : Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) });
           },
-        },
-        {
+        }, rateLimit: {
           admit: (request) => {
             calls.push('ratelimit');
             admitted = request;
             return admit(request).then((result) => ({ results: [result] }));
           },
           failOpen,
-        },
-        {
+        }, storm: {
           evaluateBatch: (request) => {
             calls.push('storm');
             return Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map((_input, i) => (i === 0 ? { fingerprint: 'a', folded: true, storm } : { fingerprint: 'x', folded: false })) });
           },
-        },
-        inStorm(),
+        }, stormKeys: inStorm() }
       );
     beforeEach(() => {
       calls.length = 0;
@@ -319,8 +308,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     it('a storm that begins now: the incidents dedup opened are forgotten and folded, and the next webhook folds at once', async () => {
       const forgotten: string[][] = [];
       const foldIfNew: boolean[][] = [];
-      const pipeline = new IngestPipeline(
-        {
+      const pipeline = new IngestPipeline({ dedup: {
           checkBatch: (request) => {
             foldIfNew.push(request.foldIfNew);
             return Promise.resolve({ decisions: request.foldIfNew.map((fold, i) => (fold ? { fingerprint: `f${i}`, outcome: Outcome.OUTCOME_FOLDED } : opened(`f${i}`))) });
@@ -330,10 +318,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             forgotten.push(request.incidents.map((incident) => incident.incidentId));
             return Promise.resolve({ forgotten: request.incidents.map(() => true) });
           },
-        },
-        writer,
-        undefined,
-        { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map((_input, i) => ({ fingerprint: `f${i}`, folded: true, storm })) }) },
+        }, crdWriter: writer, storm: { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map((_input, i) => ({ fingerprint: `f${i}`, folded: true, storm })) }) } }
       );
       const first = await pipeline.process([signal('f0'), signal('f1')]);
       expect(foldIfNew).toEqual([[false, false]]);
@@ -349,19 +334,14 @@ describe('IngestPipeline (unit, fake services)', () => {
       const requests: boolean[][] = [];
       const keys = new StormKeys();
       keys.learn(storm);
-      const pipeline = new IngestPipeline(
-        {
+      const pipeline = new IngestPipeline({ dedup: {
           checkBatch: (request) => {
             requests.push(request.foldIfNew);
             return Promise.resolve({ decisions: request.foldIfNew.map((fold) => (fold ? { fingerprint: 'x', outcome: Outcome.OUTCOME_FOLDED } : opened('x'))) });
           },
           adopt: unusedAdopt,
           forgetBatch: () => Promise.reject(new Error('nothing to forget')),
-        },
-        writer,
-        undefined,
-        { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map(() => ({ fingerprint: 'x', folded: false })) }) },
-        keys,
+        }, crdWriter: writer, storm: { evaluateBatch: (request) => Promise.resolve({ keyLabels: ['namespace', 'alertname'], labelsRequired: false, verdicts: request.inputs.map(() => ({ fingerprint: 'x', folded: false })) }) }, stormKeys: keys }
       );
       const outcome = await pipeline.process([signal('x')]);
       expect(requests).toEqual([[true], [false]]);
@@ -370,18 +350,14 @@ describe('IngestPipeline (unit, fake services)', () => {
 
     it('storm down: the incidents dedup opened meanwhile are forgotten before the request fails', async () => {
       const forgotten: string[] = [];
-      const pipeline = new IngestPipeline(
-        {
+      const pipeline = new IngestPipeline({ dedup: {
           checkBatch: () => Promise.resolve({ decisions: [opened('a'), { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 3 } }] }),
           adopt: unusedAdopt,
           forgetBatch: (request) => {
             forgotten.push(...request.incidents.map((incident) => incident.incidentId));
             return Promise.resolve({ forgotten: request.incidents.map(() => true) });
           },
-        },
-        { applyBatch: () => Promise.reject(new Error('must not be called')) },
-        undefined,
-        { evaluateBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'storm down')) },
+        }, crdWriter: { applyBatch: () => Promise.reject(new Error('must not be called')) }, storm: { evaluateBatch: () => Promise.reject(new AlertgateError(Code.Unavailable, 'storm down')) } }
       );
       await expect(pipeline.process([signal('a'), signal('b')])).rejects.toMatchObject({ code: Code.Unavailable });
       expect(forgotten).toEqual(['i-a']);
@@ -392,17 +368,13 @@ describe('IngestPipeline (unit, fake services)', () => {
   it('sends storm only the labels of its key, and everything again when it asks', async () => {
     const sent: { trimmed: boolean; only: string[]; labels: Record<string, string> }[] = [];
     let keyLabels = ['namespace', 'alertname'];
-    const pipeline = new IngestPipeline(
-      { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) },
-      { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED, error: '' })) }) },
-      undefined,
-      {
+    const pipeline = new IngestPipeline({ dedup: { checkBatch: (request) => Promise.resolve({ decisions: request.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: Outcome.OUTCOME_UNMATCHED })) }), adopt: unusedAdopt, forgetBatch: () => Promise.reject(new Error('unused')) }, crdWriter: { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_UNSPECIFIED, error: '' })) }) }, storm: {
         evaluateBatch: (request) => {
           sent.push({ trimmed: request.labelsTrimmed, only: request.onlyLabels, labels: request.inputs[0]?.signal?.labels ?? {} });
           const missing = request.labelsTrimmed && keyLabels.some((l) => l !== 'namespace' && l !== 'alertname' && !request.onlyLabels.includes(l));
           return Promise.resolve({ keyLabels, labelsRequired: missing, verdicts: missing ? [] : request.inputs.map(() => ({ fingerprint: 'x', folded: false })) });
         },
-      },
+      } }
     );
     const labelled = (): Signal => ({ ...signal('x'), labels: { alertname: 'A', namespace: 'n', pod: 'p-1', service: 'api', team: 't' } });
     await pipeline.process([labelled()]);
@@ -421,16 +393,14 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('answers an update the crd-writer refuses as rejected, forgets its new incident, and keeps the rest', async () => {
     const forgotten: string[][] = [];
-    const pipeline = new IngestPipeline(
-      allNewDedup(forgotten),
-      {
+    const pipeline = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: {
         applyBatch: (request) =>
           Promise.resolve({
             results: request.updates.map((u) =>
               u.signal?.fingerprint === 'bad' ? { effect: Effect.EFFECT_REJECTED, resource: undefined, error: 'spec.alertname: Too long' } : { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' },
             ),
           }),
-      },
+      } }
     );
     const [good, bad] = await pipeline.processBatch([
       { signals: [signal('a'), signal('b')], source: 's1' },
@@ -447,9 +417,7 @@ describe('IngestPipeline (unit, fake services)', () => {
       [Code.Unavailable, []],
     ] as const) {
       const forgotten: string[][] = [];
-      const pipeline = new IngestPipeline(
-        allNewDedup(forgotten),
-        { applyBatch: () => Promise.reject(new AlertgateError(code, 'writer failed')) },
+      const pipeline = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: { applyBatch: () => Promise.reject(new AlertgateError(code, 'writer failed')) } }
       );
       await expect(pipeline.process([signal('a')])).rejects.toMatchObject({ code });
       expect(forgotten).toEqual(expected);
@@ -460,8 +428,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     let releaseCreates: () => void = () => undefined;
     const creates = new Promise<void>((resolve) => (releaseCreates = resolve));
     const ref = { namespace: 'n', name: 'r' };
-    const pipeline = new IngestPipeline(
-      {
+    const pipeline = new IngestPipeline({ dedup: {
         checkBatch: (request) =>
           Promise.resolve({
             decisions: request.signals.map((s) => ({
@@ -472,13 +439,12 @@ describe('IngestPipeline (unit, fake services)', () => {
           }),
         adopt: unusedAdopt,
         forgetBatch: () => Promise.reject(new Error('unused')),
-      },
-      {
+      }, crdWriter: {
         applyBatch: async (request) => {
           if (request.updates.some((u) => !u.signalTrimmed)) await creates;
           return { results: request.updates.map((u) => ({ effect: u.signalTrimmed ? Effect.EFFECT_UPDATED : Effect.EFFECT_CREATED, resource: ref, error: '' })) };
         },
-      },
+      } }
     );
     const [creating, repeats, both] = await pipeline.startBatch([
       { signals: [signal('new-1'), signal('old-1')], source: 's1' },
@@ -498,13 +464,13 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('defers what the crd-writer could not start in time: its new incidents forgotten, the retry-after passed on, the rest done', async () => {
     const forgotten: string[][] = [];
-    const pipeline = new IngestPipeline(allNewDedup(forgotten), {
+    const pipeline = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: {
       applyBatch: (request) =>
         Promise.resolve({
           results: request.updates.map((u) => (u.incidentId === 'i-a' ? { effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' } : { effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })),
           retryAfter: { seconds: 3, nanos: 0 },
         }),
-    });
+    } });
     const outcome = await pipeline.process([signal('a'), signal('b'), signal('c')]);
     if ('refused' in outcome) throw new Error('no rate limit here');
     expect(outcome.results.map((r) => r.outcome)).toEqual(['created', 'deferred', 'deferred']);
@@ -514,9 +480,9 @@ describe('IngestPipeline (unit, fake services)', () => {
 
   it('defers what was still running at the crd-writer\'s deadline but keeps its incident, so that the retry finds it under the same name', async () => {
     const forgotten: string[][] = [];
-    const pipeline = new IngestPipeline(allNewDedup(forgotten), {
+    const pipeline = new IngestPipeline({ dedup: allNewDedup(forgotten), crdWriter: {
       applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_IN_PROGRESS, resource: undefined, error: '' })), retryAfter: { seconds: 5, nanos: 0 } }),
-    });
+    } });
     const outcome = await pipeline.process([signal('a')]);
     if ('refused' in outcome) throw new Error('no rate limit here');
     expect(outcome.results.map((r) => r.outcome)).toEqual(['deferred']);

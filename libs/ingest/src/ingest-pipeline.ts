@@ -100,6 +100,17 @@ interface Admission {
   budget?: { quota: Quota; namespace: string };
 }
 
+export interface IngestPipelineOptions {
+  readonly dedup: DedupPort;
+  readonly crdWriter: CrdWriterPort;
+  /** Without it, no request or creation limits. */
+  readonly rateLimit?: RateLimitPort | undefined;
+  /** Without it, no storm detection: every new incident gets its own resource. */
+  readonly storm?: StormPort | undefined;
+  /** The storm keys learnt from storm's answers (a test passes its own clock's). */
+  readonly stormKeys?: StormKeys | undefined;
+}
+
 /**
  * Alert → incident → resource, for a whole webhook with one call per service, each one Redis
  * round trip however many alerts it carries, in this order:
@@ -128,16 +139,18 @@ interface Admission {
  * deliveries, retries included (docs/operations.md).
  */
 export class IngestPipeline {
+  private readonly dedup: DedupPort;
+  private readonly crdWriter: CrdWriterPort;
+  private readonly rateLimit: RateLimitPort | undefined;
+  private readonly storm: StormPort | undefined;
   private readonly stormKeys: StormKeys;
 
-  constructor(
-    private readonly dedup: DedupPort,
-    private readonly crdWriter: CrdWriterPort,
-    private readonly rateLimit?: RateLimitPort,
-    private readonly storm?: StormPort,
-    stormKeys?: StormKeys,
-  ) {
-    this.stormKeys = stormKeys ?? new StormKeys();
+  constructor(options: IngestPipelineOptions) {
+    this.dedup = options.dedup;
+    this.crdWriter = options.crdWriter;
+    this.rateLimit = options.rateLimit;
+    this.storm = options.storm;
+    this.stormKeys = options.stormKeys ?? new StormKeys();
   }
 
   /**

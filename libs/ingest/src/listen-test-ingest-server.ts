@@ -23,8 +23,7 @@ export async function listenTestIngestServer(options: {
   hold?: Promise<void>;
 }): Promise<{ app: FastifyInstance; port: number }> {
   const ts = { seconds: 1, nanos: 0 };
-  const pipeline = new IngestPipeline(
-    {
+  const pipeline = new IngestPipeline({ dedup: {
       checkBatch: async (request) => {
         options.onCheck?.(request.signals.length);
         await options.hold;
@@ -32,8 +31,7 @@ export async function listenTestIngestServer(options: {
       },
       adopt: () => Promise.reject(new Error('no resolution is undone in these tests')),
       forgetBatch: () => Promise.resolve({ forgotten: [] }),
-    },
-    { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) },
+    }, crdWriter: { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) } }
   );
   const app = createIngestServer({
     pipeline,

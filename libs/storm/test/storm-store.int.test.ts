@@ -4,9 +4,8 @@ import { KeySchema } from '@alertgate/redis';
 import { podSignal, RedisTestScope } from '@alertgate/testing';
 
 import { createLogger } from '@alertgate/logging';
-import { callUnary, createClient, GrpcSecurity, GrpcServerHost } from '@alertgate/grpc-kit';
-import { StormServiceClient, type EvaluateBatchRequest, type EvaluateBatchResponse, type Signal } from '@alertgate/proto';
-import { Metadata } from '@grpc/grpc-js';
+import { openChannel, GrpcSecurity, GrpcServerHost, serviceClient } from '@alertgate/grpc-kit';
+import { StormServiceService, type Signal } from '@alertgate/proto';
 
 import { STORM_DEFAULTS } from '../src/storm-config.js';
 import { createStormService } from '../src/storm-service.js';
@@ -51,8 +50,8 @@ describe('StormStore on real Redis', () => {
     const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: GrpcSecurity.plaintext() });
     host.add(createStormService(store, createLogger({ service: 'storm-test', level: 'silent' })));
     const port = await host.start();
-    const client = createClient(StormServiceClient, `127.0.0.1:${port}`, GrpcSecurity.plaintext());
-    const evaluate = (request: EvaluateBatchRequest): Promise<EvaluateBatchResponse> => callUnary(client, client.evaluateBatch.bind(client), request, new Metadata(), 'storm.EvaluateBatch', { deadlineMs: 2_000 });
+    const channel = openChannel(`127.0.0.1:${port}`, GrpcSecurity.plaintext());
+    const evaluate = serviceClient(StormServiceService, channel, { name: 'storm', deadlineMs: 2_000 }).evaluateBatch;
     const inputs = [{ signal: signal('trim', 'p1'), newIncident: true }];
     const refused = await evaluate({ inputs, labelsTrimmed: true, onlyLabels: ['container'] });
     expect(refused).toMatchObject({ labelsRequired: true, verdicts: [], keyLabels: ['namespace', 'alertname', 'pod'] });
@@ -60,7 +59,7 @@ describe('StormStore on real Redis', () => {
     const evaluated = await evaluate({ inputs, labelsTrimmed: true, onlyLabels: ['pod'] });
     expect(evaluated).toMatchObject({ labelsRequired: false, keyLabels: ['namespace', 'alertname', 'pod'] });
     expect(evaluated.verdicts).toHaveLength(1);
-    client.close();
+    channel.close();
     await host.shutdown();
   });
 
