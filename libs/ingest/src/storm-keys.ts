@@ -21,9 +21,9 @@ export class StormKeys {
     return this.keyLabels.length > 0 ? this.keyLabels : undefined;
   }
 
-  /** Storm's answers carry its key labels (an older storm service's do not: then nothing changes). */
+  /** Every answer of storm carries its key labels (STORM_KEY_LABELS). */
   learnKeyLabels(labels: readonly string[]): void {
-    if (labels.length > 0) this.keyLabels = labels;
+    this.keyLabels = labels;
   }
 
   /** Remembers the storm of an answer: its key labels (STORM_KEY_LABELS) and its expected end. */

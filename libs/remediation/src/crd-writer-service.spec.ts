@@ -1,5 +1,5 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { Action, Effect, type IncidentUpdate } from '@alertgate/proto';
+import { Action, Effect, StormType, type IncidentUpdate, type Storm } from '@alertgate/proto';
 import { testSignal } from '@alertgate/testing';
 
 import { answerMarginMs, applyBatch, callDeadline } from './crd-writer-service.js';
@@ -19,6 +19,26 @@ const open = (fingerprint: string, namespace = 'shop'): IncidentUpdate => ({
   sender: 'alertmanager',
 });
 
+const fold = (storm: Partial<Storm>): IncidentUpdate => ({
+  ...open(fp('f')),
+  action: Action.ACTION_FOLD,
+  storm: {
+    key: 'shop/Crash',
+    keyFingerprint: fp('e'),
+    keyLabels: ['namespace', 'alertname'],
+    type: StormType.STORM_TYPE_RATE,
+    windowStart: ts,
+    endsAt: ts,
+    memberCount: 10,
+    occurrences: 10,
+    resolved: 0,
+    overflow: 0,
+    aggregateCreated: false,
+    aggregate: { namespace: 'shop', name: 'storm-crash' },
+    ...storm,
+  },
+});
+
 /** A sink that creates everything except what the API server would refuse (fingerprint "b…"). */
 function fakeSink(opened: string[]): RemediationSink {
   const never = (): Promise<never> => Promise.reject(new Error('not used'));
@@ -30,7 +50,7 @@ function fakeSink(opened: string[]): RemediationSink {
       return Promise.resolve({ created: true, ref: { namespace, name: incident.incidentId } });
     },
     resolve: never,
-    fold: never,
+    fold: (folded) => Promise.resolve({ created: false, ref: folded.storm.aggregate }),
     endStorms: never,
     closeQuietEvents: never,
     check: () => Promise.resolve(),
@@ -46,6 +66,16 @@ describe('crd-writer applyBatch', () => {
     expect(results[1]?.error).toContain('422');
     expect(results[2]?.error).toContain('updates[2].signal.namespace');
     expect(opened).toEqual([fp('a'), fp('d')]);
+  });
+
+  it('refuses a storm fold that lacks what the storm service of the same version always sends', async () => {
+    const { results } = await applyBatch(fakeSink([]), [fold({}), fold({ endsAt: undefined }), fold({ keyLabels: [] }), fold({ windowStart: undefined })]);
+    expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_FOLDED, Effect.EFFECT_REJECTED, Effect.EFFECT_REJECTED, Effect.EFFECT_REJECTED]);
+    expect(results.slice(1).map((r) => r.error)).toEqual([
+      expect.stringContaining('updates[1].storm.ends_at'),
+      expect.stringContaining('updates[2].storm.key_labels'),
+      expect.stringContaining('updates[3].storm.window_start'),
+    ]);
   });
 
   it('rejects a sender name that could not be an annotation value of ours', async () => {

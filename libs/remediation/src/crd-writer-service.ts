@@ -21,7 +21,6 @@ import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { trace } from '@opentelemetry/api';
 
 import { isNotStarted } from './create-limiter.js';
-import { DEFAULT_STORM_KEY_LABELS } from './remediation-request.js';
 import type { RemediationSink } from './remediation-sink.js';
 
 /** The dedup window, as the crd-writer needs it: to adopt what Kubernetes knows better. */
@@ -57,6 +56,8 @@ function validate(update: IncidentUpdate, index: number): Signal {
     if (!storm?.aggregate || !NAMESPACE_NAME_PATTERN.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name)) throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
+    if (!storm.endsAt) throw invalid(index, 'storm.ends_at', 'is required');
+    if (storm.keyLabels.length === 0) throw invalid(index, 'storm.key_labels', 'is required (the labels STORM_KEY_LABELS names)');
   }
   if (update.sender !== '' && !SENDER.test(update.sender)) throw invalid(index, 'sender', 'must be empty, a DNS label (a sender name of the gateway) or system:serviceaccount:<namespace>:<name>');
   if (update.signalTrimmed && update.action !== Action.ACTION_OPEN) throw invalid(index, 'signal_trimmed', 'is only for ACTION_OPEN');
@@ -77,8 +78,7 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
       storm: {
         key: storm.key,
         keyFingerprint: storm.keyFingerprint,
-        // A storm service older than key_labels keyed on namespace and alertname.
-        keyLabels: storm.keyLabels.length > 0 ? storm.keyLabels : DEFAULT_STORM_KEY_LABELS,
+        keyLabels: storm.keyLabels,
         type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
         startMs: toMillis(storm.windowStart) ?? 0,
         endsAtMs: toMillis(storm.endsAt) ?? 0,

@@ -378,7 +378,7 @@ export interface FoldedSignal {
     readonly occurrences: number;
     readonly resolved: number;
     readonly overflow: number;
-    /** When the storm ends unless more alerts arrive (0: not known, from an older storm service). */
+    /** When the storm ends unless more alerts arrive. */
     readonly endsAtMs: number;
     readonly aggregate: ResourceKey;
   };
@@ -433,9 +433,6 @@ export function buildAggregate(folded: FoldedSignal, namespace: string, generati
   };
 }
 
-/** The storm key labels when the storm service does not say (the storm service's default). */
-export const DEFAULT_STORM_KEY_LABELS: readonly string[] = ['namespace', 'alertname'];
-
 /**
  * An individual resource that belongs to a storm's aggregate: an open incident of the same storm
  * key (every key label equal: namespace, alertname and any other STORM_KEY_LABELS), opened before
@@ -470,7 +467,7 @@ export function aggregateStatus(folded: FoldedSignal, linked: readonly string[])
       overflow: folded.storm.overflow,
       members: member ? [member] : [],
       linked: [...linked],
-      ...(folded.storm.endsAtMs > 0 ? { endsAt: new Date(folded.storm.endsAtMs).toISOString() } : {}),
+      endsAt: new Date(folded.storm.endsAtMs).toISOString(),
     },
   };
 }
