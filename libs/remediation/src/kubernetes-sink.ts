@@ -183,14 +183,14 @@ export class KubernetesSink implements RemediationSink {
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
     this.watchKubeconfig();
-    this.coalescer = new StatusCoalescer(
-      options.statusFlushMs,
-      combineStatus,
-      async (target, next) => {
+    this.coalescer = new StatusCoalescer({
+      flushIntervalMs: options.statusFlushMs,
+      merge: combineStatus,
+      write: async (target, next) => {
         await this.writeStatus(target, next);
       },
-      (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
-    );
+      onError: (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
+    });
   }
 
   private api(): Promise<Client> {

@@ -10,6 +10,16 @@ interface UrgentWrite {
   done: Promise<void>;
 }
 
+export interface StatusCoalescerOptions {
+  /** How long statuses of one resource gather before one write. */
+  readonly flushIntervalMs: number;
+  /** Two statuses of one resource as one (combineStatus). */
+  readonly merge: (a: RemediationRequestStatus, b: RemediationRequestStatus) => RemediationRequestStatus;
+  readonly write: (target: StatusTarget, next: RemediationRequestStatus) => Promise<void>;
+  /** A write failed; the status stays pending for the next flush. */
+  readonly onError: (target: StatusTarget, err: unknown) => void;
+}
+
 /**
  * Combines the status updates of one resource that arrive within a flush interval into one
  * write (docs/design.md §5: not one API write per duplicate alert). Updates are merged, never
@@ -28,12 +38,14 @@ export class StatusCoalescer {
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(
-    private readonly flushIntervalMs: number,
-    private readonly merge: (a: RemediationRequestStatus, b: RemediationRequestStatus) => RemediationRequestStatus,
-    private readonly write: (target: StatusTarget, next: RemediationRequestStatus) => Promise<void>,
-    private readonly onError: (target: StatusTarget, err: unknown) => void,
-  ) {}
+  private readonly flushIntervalMs: number;
+  private readonly merge: StatusCoalescerOptions['merge'];
+  private readonly write: StatusCoalescerOptions['write'];
+  private readonly onError: StatusCoalescerOptions['onError'];
+
+  constructor(options: StatusCoalescerOptions) {
+    ({ flushIntervalMs: this.flushIntervalMs, merge: this.merge, write: this.write, onError: this.onError } = options);
+  }
 
   schedule(target: StatusTarget, next: RemediationRequestStatus): void {
     const key = `${target.namespace}/${target.name}`;
