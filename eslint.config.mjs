@@ -59,12 +59,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
       'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Use explicit named exports (no export *).' }],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only an app\'s config.ts reads process.env.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: "Only an app's config.ts reads process.env." }],
     },
   },
   {
     // The launchers and the harness hand environments to child processes; run.ts passes\n    // process.env to config.ts; the OTel SDK reads its own OTEL_* variables.
-    files: ['apps/*/src/run.ts', 'libs/telemetry-sdk/src/start-telemetry.ts', '**/*.test.ts', 'libs/testing/**/*.ts', 'libs/local-env/**/*.ts', 'tools/**/*.ts'],
+    files: [
+      'apps/*/src/run.ts',
+      'libs/telemetry-sdk/src/start-telemetry.ts',
+      '**/*.test.ts',
+      'libs/testing/**/*.ts',
+      'libs/local-env/**/*.ts',
+      'tools/**/*.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

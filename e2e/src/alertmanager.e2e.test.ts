@@ -11,7 +11,6 @@ import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.
 
 const TOKEN = 'alertmanager-e2e-token-42';
 
-
 describe('a real Alertmanager delivers to alertgate', () => {
   let fixture: PipelineFixture;
   let alertmanager: AlertmanagerProcess;
@@ -32,7 +31,7 @@ describe('a real Alertmanager delivers to alertgate', () => {
     await fixture?.close();
   });
 
-  it('a firing alert creates one resource under its sender\'s name; its resolution marks it resolved; both are in the audit log', async () => {
+  it("a firing alert creates one resource under its sender's name; its resolution marks it resolved; both are in the audit log", async () => {
     const labels = { alertname: 'KubeDeploymentReplicasMismatch', namespace: 'checkout', deployment: 'cart', severity: 'warning' };
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     await alertmanager.postAlerts([{ labels, annotations: { summary: 'cart has fewer replicas than desired' }, startsAt }]);
@@ -58,11 +57,18 @@ describe('a real Alertmanager delivers to alertgate', () => {
     // The audit line follows the sink's write, and reaches this process through the
     // crd-writer's stdout: wait for the resolution's line, then check them all.
     const auditLines = (): { audit?: string; sender?: string; resource?: string; traceId?: string }[] =>
-      fixture.system!.services['crd-writer'].logs
-        .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { audit?: string; sender?: string; resource?: string; traceId?: string }] : []))
+      fixture
+        .system!.services['crd-writer'].logs.flatMap((line) =>
+          line.startsWith('{') ? [JSON.parse(line) as { audit?: string; sender?: string; resource?: string; traceId?: string }] : [],
+        )
         .filter((line) => line.resource === `checkout/${created.metadata.name}`);
-    const audit = await eventually('the audit line of the resolution', () => (auditLines().some((line) => line.audit === 'resolved') ? auditLines() : undefined));
-    expect(audit.map((line) => [line.audit, line.sender])).toEqual([['created', 'alertmanager'], ['resolved', 'alertmanager']]);
+    const audit = await eventually('the audit line of the resolution', () =>
+      auditLines().some((line) => line.audit === 'resolved') ? auditLines() : undefined,
+    );
+    expect(audit.map((line) => [line.audit, line.sender])).toEqual([
+      ['created', 'alertmanager'],
+      ['resolved', 'alertmanager'],
+    ]);
     expect(audit[0]?.traceId).toBe(created.metadata.annotations['remediation.alertgate.io/trace-id']);
   });
 });
@@ -115,7 +121,9 @@ describe.each([
     mount = join(pki.root, 'gateway-mount');
     mountSecretVolume(mount, pki.issue('gateway', { sans: ['DNS:localhost', 'IP:127.0.0.1'] }));
     const auth = withToken ? { INGEST_AUTH: 'token', INGEST_TOKEN: HTTPS_TOKEN } : { INGEST_AUTH: 'disabled' };
-    fixture = await PipelineFixture.start('amtls', { serviceEnv: { 'ingest-gateway': { ...auth, INGEST_TLS_DIR: mount, INGEST_TLS_RELOAD_INTERVAL: '200ms' } } });
+    fixture = await PipelineFixture.start('amtls', {
+      serviceEnv: { 'ingest-gateway': { ...auth, INGEST_TLS_DIR: mount, INGEST_TLS_RELOAD_INTERVAL: '200ms' } },
+    });
     expect(fixture.gatewayUrl).toMatch(/^https:/);
     alertmanager = await new AlertmanagerProcess({
       webhookUrl: `${fixture.gatewayUrl}/api/v1/signals/alertmanager`,
@@ -139,7 +147,7 @@ describe.each([
       socket.on('error', reject);
     });
 
-  it('creates the resource, and goes on after the gateway\'s certificate is rotated', async () => {
+  it("creates the resource, and goes on after the gateway's certificate is rotated", async () => {
     const alertname = withToken ? 'OverHttpsWithToken' : 'OverHttps';
     await alertmanager.postAlerts([{ labels: { alertname, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() }]);
     await eventually('the resource', () => fixture.resources().find((rr) => rr.spec.alertname === alertname));
@@ -150,7 +158,9 @@ describe.each([
     updateSecretVolume(mount, next);
     await eventually('the gateway reloaded its certificate', () => (gateway.logs.some((line) => line.includes('TLS certificate reloaded')) ? true : undefined));
     expect(await servedSerial()).not.toBe(before);
-    await alertmanager.postAlerts([{ labels: { alertname: `${alertname}Again`, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() }]);
+    await alertmanager.postAlerts([
+      { labels: { alertname: `${alertname}Again`, namespace: 'checkout', pod: 'cart-0' }, startsAt: new Date(Date.now() - 60_000).toISOString() },
+    ]);
     await eventually('the resource after the rotation', () => fixture.resources().find((rr) => rr.spec.alertname === `${alertname}Again`));
   }, 60_000);
 });

@@ -21,17 +21,63 @@ describe('bad input (real processes, real Redis)', () => {
     ['a wrong content type', 415, 'urn:alertgate:problem:unsupported-media-type', 'text/plain', JSON.stringify(amWebhook([amAlert({ pod: 'a' })]))],
     ['form data', 415, 'urn:alertgate:problem:unsupported-media-type', 'application/x-www-form-urlencoded', 'alerts=1'],
     ['empty alerts', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([]))],
-    ['a missing alertname', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([{ ...amAlert({}), labels: { namespace: 'shop', pod: 'x' } }]))],
-    ['bad timestamps', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([{ ...amAlert({ pod: 'a' }), startsAt: 'not-a-time' }]))],
+    [
+      'a missing alertname',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([{ ...amAlert({}), labels: { namespace: 'shop', pod: 'x' } }])),
+    ],
+    [
+      'bad timestamps',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([{ ...amAlert({ pod: 'a' }), startsAt: 'not-a-time' }])),
+    ],
     ['a huge label value', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: huge })]))],
-    ['an oversized body', 413, 'urn:alertgate:problem:too-large', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', note: 'x'.repeat(70 * 1024) })]))],
+    [
+      'an oversized body',
+      413,
+      'urn:alertgate:problem:too-large',
+      'application/json',
+      JSON.stringify(amWebhook([amAlert({ pod: 'a', note: 'x'.repeat(70 * 1024) })])),
+    ],
     ['a prototype-poisoning key', 400, 'urn:alertgate:problem:malformed-json', 'application/json', '{"__proto__":{"x":1},"alerts":[]}'],
-    ['a namespace Kubernetes refuses', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: 'Bad_Namespace' })]))],
-    ['a path as namespace', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: '../../etc' })]))],
-    ['an alertname the CRD refuses', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([amAlert({ pod: 'a', alertname: 'A'.repeat(1025) })]))],
-    ['only invalid alerts', 400, 'urn:alertgate:problem:invalid-input', 'application/json', JSON.stringify(amWebhook([{ ...amAlert({ pod: 'x' }), status: 'weird' }, amAlert({ pod: 'y', namespace: 'Prod' })]))],
+    [
+      'a namespace Kubernetes refuses',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: 'Bad_Namespace' })])),
+    ],
+    [
+      'a path as namespace',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([amAlert({ pod: 'a', namespace: '../../etc' })])),
+    ],
+    [
+      'an alertname the CRD refuses',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([amAlert({ pod: 'a', alertname: 'A'.repeat(1025) })])),
+    ],
+    [
+      'only invalid alerts',
+      400,
+      'urn:alertgate:problem:invalid-input',
+      'application/json',
+      JSON.stringify(amWebhook([{ ...amAlert({ pod: 'x' }), status: 'weird' }, amAlert({ pod: 'y', namespace: 'Prod' })])),
+    ],
   ])('%s → %i %s, nothing written', async (_name, status, type, contentType, body) => {
-    const response = await fetch(`${fixture.gatewayUrl}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': contentType, ...auth }, body });
+    const response = await fetch(`${fixture.gatewayUrl}/api/v1/signals/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...auth },
+      body,
+    });
     expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = (await response.json()) as Record<string, unknown>;
@@ -69,7 +115,10 @@ describe('bad input (real processes, real Redis)', () => {
 
   // Last: it writes the valid alert's state.
   it('processes the valid alerts of a webhook and rejects the invalid ones alone (200, a problem per rejected alert)', async () => {
-    const response = await fixture.postAlerts(amWebhook([amAlert({ pod: 'ok' }), { ...amAlert({ pod: 'bad' }), status: 'weird' }, amAlert({ pod: 'ns', namespace: 'Prod' })]), auth);
+    const response = await fixture.postAlerts(
+      amWebhook([amAlert({ pod: 'ok' }), { ...amAlert({ pod: 'bad' }), status: 'weird' }, amAlert({ pod: 'ns', namespace: 'Prod' })]),
+      auth,
+    );
     expect(response.status).toBe(200);
     const results = response.json['results'] as { outcome: string; errors?: { pointer: string }[] }[];
     expect(results.map((result) => result.outcome)).toEqual(['created', 'rejected', 'rejected']);

@@ -30,7 +30,9 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
       logDir: resolve(root, 'var', 'chaos-test'),
       log: () => undefined,
     });
-    process.stdout.write(`chaos (short): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`);
+    process.stdout.write(
+      `chaos (short): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`,
+    );
     const { comparison } = report;
     // Counted, not timed: every group is answered at least 36 times (4 per settling, 9 settlings),
     // holds at least 10 firing alerts, and each alert resolves within 16 of its group's answers:
@@ -54,7 +56,9 @@ describe('chaos: nothing acknowledged is lost, nothing doubled, under faults one
       logDir: resolve(root, 'var', 'chaos-cluster-test'),
       log: () => undefined,
     });
-    process.stdout.write(`chaos (Cluster master killed): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`);
+    process.stdout.write(
+      `chaos (Cluster master killed): ${JSON.stringify({ seconds: report.seconds, webhooks: report.webhooks, faults: report.faults, comparison: report.comparison })}\n`,
+    );
     const { comparison } = report;
     expect(report.faults.map((fault) => fault.name)).toEqual(['Redis Cluster master (a third of every class) SIGKILLed; its replica takes over']);
     expect(report.faults[0]?.note).toMatch(/^replica acknowledged up to \d+ bytes behind the master at the kill; promoted \d+ ms after it$/);

@@ -76,7 +76,12 @@ receivers:
           },
         },
       },
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'alertmanager', namespace: 'monitoring' }, spec: { selector: { app: 'alertmanager' }, ports: [{ name: 'http', port: 9093, targetPort: 'http' }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'alertmanager', namespace: 'monitoring' },
+        spec: { selector: { app: 'alertmanager' }, ports: [{ name: 'http', port: 9093, targetPort: 'http' }] },
+      },
     ],
   });
 }
@@ -98,7 +103,14 @@ function probeManifests(namespace: string): string {
         spec: {
           terminationGracePeriodSeconds: 0,
           securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{ name: 'probe', image: PROBE_IMAGE, command: ['sleep', 'infinity'], securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } } }],
+          containers: [
+            {
+              name: 'probe',
+              image: PROBE_IMAGE,
+              command: ['sleep', 'infinity'],
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
         },
       },
     ],
@@ -129,7 +141,10 @@ async function opensFromHost(host: string, port: number): Promise<boolean> {
       socket.destroy();
       resolve(open);
     };
-    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
+    socket
+      .once('connect', () => done(true))
+      .once('error', () => done(false))
+      .once('timeout', () => done(false));
   });
 }
 
@@ -151,7 +166,11 @@ describe('alertgate on a one-node cluster, from its images', () => {
   };
   const pods = async (namespace: string): Promise<PodSummary[]> => {
     const list = JSON.parse(await kubectl(['-n', namespace, 'get', 'pods', '-o', 'json'])) as {
-      items: { metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[];
+      items: {
+        metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
+        spec: { nodeName?: string };
+        status: { podIP?: string; conditions?: { type: string; status: string }[] };
+      }[];
     };
     return list.items
       .filter((pod) => !pod.metadata.deletionTimestamp)
@@ -167,8 +186,15 @@ describe('alertgate on a one-node cluster, from its images', () => {
     (JSON.parse(await kubectl(['get', '--raw', `/apis/${RR_GROUP}/${RR_VERSION}/${RR_PLURAL}`])) as { items: RemediationRequest[] }).items;
   /** Posts alerts to the in-cluster Alertmanager's API, through its Service. */
   const fire = async (targets: readonly AlertTarget[]): Promise<void> => {
-    const alerts = targets.map(({ alertname, namespace }, i) => ({ labels: { alertname, namespace, pod: `web-${alertname.toLowerCase()}`, severity: 'warning' }, annotations: { summary: `alert ${i}` } }));
-    const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+    const alerts = targets.map(({ alertname, namespace }, i) => ({
+      labels: { alertname, namespace, pod: `web-${alertname.toLowerCase()}`, severity: 'warning' },
+      annotations: { summary: `alert ${i}` },
+    }));
+    const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
     expect(response.status).toBe(200);
     sent.push(...targets.map((target) => target.alertname));
   };
@@ -192,13 +218,19 @@ describe('alertgate on a one-node cluster, from its images', () => {
     const { token } = deployDevOverlay(root, node);
     times.push(Date.now());
     const seconds = (i: number): string => (((times[i + 1] ?? 0) - (times[i] ?? 0)) / 1000).toFixed(1);
-    process.stdout.write(`one-node cluster: ${node.started ? 'started' : 'already running'} in ${seconds(0)} s; images built and loaded in ${seconds(1)} s; dev overlay applied and Available in ${seconds(2)} s\n`);
+    process.stdout.write(
+      `one-node cluster: ${node.started ? 'started' : 'already running'} in ${seconds(0)} s; images built and loaded in ${seconds(1)} s; dev overlay applied and Available in ${seconds(2)} s\n`,
+    );
     await kubectl(['apply', '-f', '-'], alertmanagerManifests(token));
     await kubectl(['-n', 'monitoring', 'rollout', 'status', 'deployment/alertmanager', '--timeout=300s']);
     const ip = (await kubectl(['-n', 'monitoring', 'get', 'service', 'alertmanager', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
     alertmanagerUrl = `http://${ip}:9093`;
     // Ready pods reach kube-proxy's rules a moment later (EndpointSlices, then a sync).
-    await eventuallyHolds('Alertmanager answering through its Service', async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.status === 200, 60_000);
+    await eventuallyHolds(
+      'Alertmanager answering through its Service',
+      async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.status === 200,
+      60_000,
+    );
   }, 2_400_000);
 
   afterAll(async () => {
@@ -206,10 +238,17 @@ describe('alertgate on a one-node cluster, from its images', () => {
   }, 120_000);
 
   it('brings every Deployment of the dev overlay to Available, as pods on the node', async () => {
-    const deployments = JSON.parse(await kubectl(['-n', 'alertgate', 'get', 'deployments', '-o', 'json'])) as { items: { metadata: { name: string }; status: { availableReplicas?: number } }[] };
-    expect(deployments.items.map((d) => [d.metadata.name, d.status.availableReplicas ?? 0]).sort()).toEqual(
-      [['crd-writer', 1], ['dedup', 1], ['ingest-gateway', 1], ['ratelimit', 1], ['redis', 1], ['storm', 1]],
-    );
+    const deployments = JSON.parse(await kubectl(['-n', 'alertgate', 'get', 'deployments', '-o', 'json'])) as {
+      items: { metadata: { name: string }; status: { availableReplicas?: number } }[];
+    };
+    expect(deployments.items.map((d) => [d.metadata.name, d.status.availableReplicas ?? 0]).sort()).toEqual([
+      ['crd-writer', 1],
+      ['dedup', 1],
+      ['ingest-gateway', 1],
+      ['ratelimit', 1],
+      ['redis', 1],
+      ['storm', 1],
+    ]);
     const running = await pods('alertgate');
     expect(running.every((pod) => pod.ready && pod.node === 'alertgate-node')).toBe(true);
   });
@@ -247,7 +286,13 @@ describe('alertgate on a one-node cluster, from its images', () => {
     const rollAlerts = sent.filter((name) => name.startsWith('NodeRoll'));
     const duplicates = rollAlerts.filter((name) => (counts.get(name) ?? 0) > 1);
     const metrics = await (await fetch(`${alertmanagerUrl}/metrics`)).text();
-    const webhook = (metric: string): string => /^(\S+)\{.*integration="webhook".*\} (\S+)$/m.exec(metrics.split('\n').filter((line) => line.startsWith(`${metric}{`)).join('\n'))?.[2] ?? '?';
+    const webhook = (metric: string): string =>
+      /^(\S+)\{.*integration="webhook".*\} (\S+)$/m.exec(
+        metrics
+          .split('\n')
+          .filter((line) => line.startsWith(`${metric}{`))
+          .join('\n'),
+      )?.[2] ?? '?';
     process.stdout.write(
       `rolling restart: ${rollAlerts.length} alerts sent in ${batches + 1} batches, ${rollAlerts.filter((name) => counts.has(name)).length} with a resource, ${duplicates.length} with more than one; ` +
         `Alertmanager's webhook notifications: ${webhook('alertmanager_notifications_total')} attempts, ${webhook('alertmanager_notifications_failed_total')} of them failed (503 or no ready gateway) and retried, the rest acknowledged\n`,
@@ -260,7 +305,11 @@ describe('alertgate on a one-node cluster, from its images', () => {
     const [gateway] = (await pods('alertgate')).filter((pod) => pod.app === 'ingest-gateway');
     if (!gateway) throw new Error('no gateway pod');
     await kubectl(['-n', 'alertgate', 'delete', 'pod', gateway.name, '--wait=false']);
-    await eventuallyHolds('a new gateway pod ready', async () => (await pods('alertgate')).some((pod) => pod.app === 'ingest-gateway' && pod.name !== gateway.name && pod.ready), 180_000);
+    await eventuallyHolds(
+      'a new gateway pod ready',
+      async () => (await pods('alertgate')).some((pod) => pod.app === 'ingest-gateway' && pod.name !== gateway.name && pod.ready),
+      180_000,
+    );
     await fire(inDefault('NodeDeployAfterDelete'));
     await eventuallyHolds('a resource for the alert', everyAlertHasOne, 120_000);
   }, 420_000);
@@ -279,8 +328,12 @@ describe('alertgate on a one-node cluster, from its images', () => {
     // connection below is the policy's doing.
     expect([await opensFromHost(dedup.ip, 50051), await opensFromHost(dedup.ip, 9151)]).toEqual([true, true]);
     // kube-router programs a new pod's rules a moment after it starts.
-    await eventuallyHolds('the monitoring namespace reaching dedup\'s metrics port', () => reaches('monitoring', 9151), 60_000);
-    const verdicts = { monitoringGrpc: await reaches('monitoring', 50051), outsiderGrpc: await reaches('outsider', 50051), outsiderMetrics: await reaches('outsider', 9151) };
+    await eventuallyHolds("the monitoring namespace reaching dedup's metrics port", () => reaches('monitoring', 9151), 60_000);
+    const verdicts = {
+      monitoringGrpc: await reaches('monitoring', 50051),
+      outsiderGrpc: await reaches('outsider', 50051),
+      outsiderMetrics: await reaches('outsider', 9151),
+    };
     expect(verdicts).toEqual({ monitoringGrpc: false, outsiderGrpc: false, outsiderMetrics: false });
   }, 420_000);
 });

@@ -13,7 +13,19 @@ describe('deploying it: kustomize overlays on the real API server', () => {
   it.each(['dev', 'prod'] as const)('%s renders, and every object passes kubectl apply --dry-run=server', async (overlay) => {
     const objects = await render(overlay);
     const kinds = new Set(objects.map((o) => o.kind));
-    for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'ConfigMap', 'CustomResourceDefinition', 'ClusterRole', 'ServiceMonitor', 'PrometheusRule']) {
+    for (const kind of [
+      'Deployment',
+      'Service',
+      'ServiceAccount',
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+      'ConfigMap',
+      'CustomResourceDefinition',
+      'ClusterRole',
+      'ServiceMonitor',
+      'PrometheusRule',
+    ]) {
       expect(kinds).toContain(kind);
     }
     expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(
@@ -40,12 +52,19 @@ describe('deploying it: kustomize overlays on the real API server', () => {
     const objects = await renderWith('prod', ['cert-manager']);
     interface Pod {
       volumes?: { name: string; secret?: { secretName: string } }[];
-      containers: { name: string; env?: { name: string; value?: string }[]; readinessProbe?: { grpc?: { port: number } }; livenessProbe?: { grpc?: { port: number } } }[];
+      containers: {
+        name: string;
+        env?: { name: string; value?: string }[];
+        readinessProbe?: { grpc?: { port: number } };
+        livenessProbe?: { grpc?: { port: number } };
+      }[];
     }
     const pod = (o: K8sObject) => (o.spec as unknown as { template: { spec: Pod } }).template.spec;
     const deployments = new Map(objects.filter((o) => o.kind === 'Deployment').map((o) => [o.metadata.name, pod(o)]));
     const certificates = new Map(
-      objects.filter((o) => o.kind === 'Certificate').map((o) => [(o.spec as unknown as { secretName: string }).secretName, o.spec as unknown as { dnsNames: string[]; usages: string[] }]),
+      objects
+        .filter((o) => o.kind === 'Certificate')
+        .map((o) => [(o.spec as unknown as { secretName: string }).secretName, o.spec as unknown as { dnsNames: string[]; usages: string[] }]),
     );
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('alertgate-config'))?.data ?? {};
     expect(config['GRPC_TLS_DIR']).toBe('/etc/alertgate/grpc-tls');
@@ -58,7 +77,12 @@ describe('deploying it: kustomize overlays on the real API server', () => {
       expect(certificate?.dnsNames[0]).toBe(name);
     }
     // Every address a service is dialled at is a name in its certificate.
-    for (const [variable, service] of [['DEDUP_ADDR', 'dedup'], ['RATELIMIT_ADDR', 'ratelimit'], ['STORM_ADDR', 'storm'], ['CRD_WRITER_ADDR', 'crd-writer']] as const) {
+    for (const [variable, service] of [
+      ['DEDUP_ADDR', 'dedup'],
+      ['RATELIMIT_ADDR', 'ratelimit'],
+      ['STORM_ADDR', 'storm'],
+      ['CRD_WRITER_ADDR', 'crd-writer'],
+    ] as const) {
       const host = /^dns:\/\/\/([^:]+):\d+$/.exec(config[variable] ?? '')?.[1];
       expect(certificates.get(`${service}-grpc-tls`)?.dnsNames).toContain(host);
       const container = deployments.get(service)?.containers[0];
@@ -93,17 +117,34 @@ describe('deploying it: kustomize overlays on the real API server', () => {
     for (const workload of workloads) {
       const pod = workload.spec?.template?.spec;
       const where = `Deployment ${workload.metadata.name}`;
-      expect({ where, runAsNonRoot: pod?.securityContext?.runAsNonRoot, seccomp: pod?.securityContext?.seccompProfile?.type }).toEqual({ where, runAsNonRoot: true, seccomp: 'RuntimeDefault' });
+      expect({ where, runAsNonRoot: pod?.securityContext?.runAsNonRoot, seccomp: pod?.securityContext?.seccompProfile?.type }).toEqual({
+        where,
+        runAsNonRoot: true,
+        seccomp: 'RuntimeDefault',
+      });
       for (const container of pod?.containers ?? []) {
         const at = `${where}/${container.name}`;
-        expect({ at, readOnly: container.securityContext?.readOnlyRootFilesystem, escalation: container.securityContext?.allowPrivilegeEscalation, drop: container.securityContext?.capabilities?.drop }).toEqual({
+        expect({
+          at,
+          readOnly: container.securityContext?.readOnlyRootFilesystem,
+          escalation: container.securityContext?.allowPrivilegeEscalation,
+          drop: container.securityContext?.capabilities?.drop,
+        }).toEqual({
           at,
           readOnly: true,
           escalation: false,
           drop: ['ALL'],
         });
-        expect({ at, cpu: container.resources?.limits?.['cpu'], memory: container.resources?.limits?.['memory'] }).toEqual({ at, cpu: expect.any(String), memory: expect.any(String) });
-        expect({ at, liveness: container.livenessProbe !== undefined, readiness: container.readinessProbe !== undefined }).toEqual({ at, liveness: true, readiness: true });
+        expect({ at, cpu: container.resources?.limits?.['cpu'], memory: container.resources?.limits?.['memory'] }).toEqual({
+          at,
+          cpu: expect.any(String),
+          memory: expect.any(String),
+        });
+        expect({ at, liveness: container.livenessProbe !== undefined, readiness: container.readinessProbe !== undefined }).toEqual({
+          at,
+          liveness: true,
+          readiness: true,
+        });
       }
     }
   });
@@ -118,7 +159,14 @@ describe('the bundles the images copy start with the rendered configuration and 
     // In a cluster the addresses are Service names; here the processes run on loopback, and the
     // test's own key prefix keeps its Redis keys apart (and checked for leaks).
     const { DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX, ...env } = config?.data ?? {};
-    expect([DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual(['dns:///dedup:50051', 'dns:///ratelimit:50053', 'dns:///storm:50052', 'dns:///crd-writer:50054', 'redis://redis:6379', 'ag:']);
+    expect([DEDUP_ADDR, RATELIMIT_ADDR, STORM_ADDR, CRD_WRITER_ADDR, REDIS_URL, REDIS_KEY_PREFIX]).toEqual([
+      'dns:///dedup:50051',
+      'dns:///ratelimit:50053',
+      'dns:///storm:50052',
+      'dns:///crd-writer:50054',
+      'redis://redis:6379',
+      'ag:',
+    ]);
     const token = join(dir, 'token');
     writeFileSync(token, 'deploy-test-token-0123456789');
     fixture = await PipelineFixture.start('deploy', {

@@ -9,7 +9,8 @@ interface Result {
 const warning = (reason: string, pod: string) => warningEvent({ namespace: 'shop', pod, reason });
 
 /** The gateway's count of ignored signals of a source, read from its /metrics. */
-const ignoredCount = (gatewayUrl: string, source: string): Promise<number> => counterValue(`${gatewayUrl}/metrics`, 'alertgate_signals_total', { source, outcome: 'ignored' });
+const ignoredCount = (gatewayUrl: string, source: string): Promise<number> =>
+  counterValue(`${gatewayUrl}/metrics`, 'alertgate_signals_total', { source, outcome: 'ignored' });
 
 /**
  * Drop rules (DROP_RULES, Alertmanager's matcher syntax) answer matching signals `ignored` before
@@ -24,7 +25,13 @@ describe('drop rules (real processes, real Redis)', () => {
     afterAll(() => fixture?.close());
 
     it('a webhook of only Watchdog, InfoInhibitor and severity "none" alerts: 200, all ignored, nothing in Redis or the sink', async () => {
-      const answer = await fixture.postAlerts(amWebhook([amAlert({ alertname: 'Watchdog' }), amAlert({ alertname: 'InfoInhibitor', pod: 'a' }), amAlert({ alertname: 'Quiet', severity: 'none', pod: 'b' })]));
+      const answer = await fixture.postAlerts(
+        amWebhook([
+          amAlert({ alertname: 'Watchdog' }),
+          amAlert({ alertname: 'InfoInhibitor', pod: 'a' }),
+          amAlert({ alertname: 'Quiet', severity: 'none', pod: 'b' }),
+        ]),
+      );
       expect(answer.status).toBe(200);
       const results = answer.json['results'] as Result[];
       expect(results.map((result) => result.outcome)).toEqual(['ignored', 'ignored', 'ignored']);
@@ -36,7 +43,12 @@ describe('drop rules (real processes, real Redis)', () => {
 
     it('mixed with valid and invalid alerts: each answered at its place, only the valid one written', async () => {
       const answer = await fixture.postAlerts(
-        amWebhook([amAlert({ alertname: 'Watchdog' }), amAlert({ alertname: 'Real', pod: 'r' }), amAlert({ alertname: 'Bad', namespace: 'Bad_NS', pod: 'x' }), amAlert({ alertname: 'Quiet', severity: 'none', pod: 'q' })]),
+        amWebhook([
+          amAlert({ alertname: 'Watchdog' }),
+          amAlert({ alertname: 'Real', pod: 'r' }),
+          amAlert({ alertname: 'Bad', namespace: 'Bad_NS', pod: 'x' }),
+          amAlert({ alertname: 'Quiet', severity: 'none', pod: 'q' }),
+        ]),
       );
       expect(answer.status).toBe(200);
       expect((answer.json['results'] as Result[]).map((result) => result.outcome)).toEqual(['ignored', 'created', 'rejected', 'ignored']);
@@ -60,18 +72,29 @@ describe('drop rules (real processes, real Redis)', () => {
 
     it('replace the defaults: a Watchdog is written, matching alerts and Warning events are ignored', async () => {
       const answer = await fixture.postAlerts(
-        amWebhook([amAlert({ alertname: 'Watchdog', pod: 'w' }), amAlert({ alertname: 'Disk', team: 'sandbox', severity: 'warning', pod: 's' }), amAlert({ alertname: 'Disk', team: 'sandbox', severity: 'critical', pod: 'c' })]),
+        amWebhook([
+          amAlert({ alertname: 'Watchdog', pod: 'w' }),
+          amAlert({ alertname: 'Disk', team: 'sandbox', severity: 'warning', pod: 's' }),
+          amAlert({ alertname: 'Disk', team: 'sandbox', severity: 'critical', pod: 'c' }),
+        ]),
       );
       expect((answer.json['results'] as Result[]).map((result) => result.outcome)).toEqual(['created', 'ignored', 'created']);
       const event = await fixture.post('/api/v1/signals/kubernetes-event', warning('NoisyProbe', 'e'));
       expect(event.status).toBe(200);
       expect(event.json['results']).toEqual([{ fingerprint: expect.any(String), outcome: 'ignored', reason: 'matches the drop rule {alertname=~"Noisy.*"}' }]);
       expect(await ignoredCount(fixture.gatewayUrl, 'kubernetes-event')).toBe(1);
-      expect(fixture.resources().map((rr) => rr.spec.targetResource.name).sort()).toEqual(['c', 'w']);
+      expect(
+        fixture
+          .resources()
+          .map((rr) => rr.spec.targetResource.name)
+          .sort(),
+      ).toEqual(['c', 'w']);
     });
   });
 
   it('a rule that does not parse stops the gateway at start-up, naming DROP_RULES', async () => {
-    await expect(PipelineFixture.start('dropbad', { serviceEnv: { 'ingest-gateway': { DROP_RULES: '{alertname=~"Noisy.*"}; {team=sandbox' } } })).rejects.toThrow(/ingest-gateway exited with [1-9][0-9]* before listening[\s\S]*DROP_RULES/);
+    await expect(
+      PipelineFixture.start('dropbad', { serviceEnv: { 'ingest-gateway': { DROP_RULES: '{alertname=~"Noisy.*"}; {team=sandbox' } } }),
+    ).rejects.toThrow(/ingest-gateway exited with [1-9][0-9]* before listening[\s\S]*DROP_RULES/);
   });
 });

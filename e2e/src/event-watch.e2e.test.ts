@@ -12,7 +12,7 @@ import { PipelineFixture } from './support/pipeline-fixture.js';
 /** MicroTime, as events.k8s.io/v1 writes it. */
 const microTime = (date = new Date()): string => date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
-describe('the built-in watch of the cluster\'s Warning events', () => {
+describe("the built-in watch of the cluster's Warning events", () => {
   let fixture: PipelineFixture;
   let ns: string;
   let watchNs: string;
@@ -33,7 +33,8 @@ describe('the built-in watch of the cluster\'s Warning events', () => {
   const create = (object: object) => kubectl(['create', '-f', '-'], { input: JSON.stringify(object) });
   const series = (name: string, count: number) =>
     kubectl(['patch', 'events.events.k8s.io', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ series: { count, lastObservedTime: microTime() } })]);
-  const resourceOf = (pod: string) => fixture.resources().find((rr) => rr.spec.alertname === 'BackOff' && rr.metadata.namespace === ns && rr.spec.targetResource.name === pod);
+  const resourceOf = (pod: string) =>
+    fixture.resources().find((rr) => rr.spec.alertname === 'BackOff' && rr.metadata.namespace === ns && rr.spec.targetResource.name === pod);
   const gatewayMetric = async (outcome: string) => counterValue(`${fixture.gatewayUrl}/metrics`, 'alertgate_event_watch_events_total', { outcome });
 
   beforeAll(async () => {
@@ -54,10 +55,10 @@ describe('the built-in watch of the cluster\'s Warning events', () => {
   });
   afterAll(() => fixture?.close());
 
-  it('opens an incident for a Warning event, counts its series\' increments, and ignores Normal events', async () => {
+  it("opens an incident for a Warning event, counts its series' increments, and ignores Normal events", async () => {
     await create(event('p1.backoff', 'Warning', 'p1'));
     await create(event('p1.started', 'Normal', 'p1'));
-    const opened = await eventually('the event\'s resource', () => resourceOf('p1'), 30_000);
+    const opened = await eventually("the event's resource", () => resourceOf('p1'), 30_000);
     expect(opened.status?.occurrences).toBe(1);
     expect(opened.spec.source).toBe('kubernetes-event');
     await series('p1.backoff', 3);
@@ -76,7 +77,9 @@ describe('the built-in watch of the cluster\'s Warning events', () => {
     await series('p1.backoff', 4);
     await eventually('occurrences 4', () => (resourceOf('p1')?.status?.occurrences === 4 ? true : undefined));
     expect(await gatewayMetric('delivered')).toBe(1);
-    const checkpoint = JSON.parse(await kubectl(['get', 'configmap', 'alertgate-event-watch', '-n', watchNs, '-o', 'json'])) as { data: { observedUntil: string } };
+    const checkpoint = JSON.parse(await kubectl(['get', 'configmap', 'alertgate-event-watch', '-n', watchNs, '-o', 'json'])) as {
+      data: { observedUntil: string };
+    };
     expect(Date.parse(checkpoint.data.observedUntil)).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -9,7 +9,9 @@ import { repoRoot } from '@alertgate/testing';
 describe('HTTP fuzz: mutated webhooks get 200 or a 4xx problem, and leave nothing they were not acknowledged for', () => {
   it('2,000 mutated bodies', async () => {
     const report = await runFuzz({ ...FUZZ_DEFAULTS, root: repoRoot(), count: 2_000, seed: 20_261_202, settleMs: 5_000 });
-    process.stdout.write(`fuzz (2,000 bodies): ${JSON.stringify({ seconds: report.seconds, byStatus: report.byStatus, gatewayRssMiB: report.gatewayRssMiB, gatewayHeapUsedMiB: report.gatewayHeapUsedMiB })}\n`);
+    process.stdout.write(
+      `fuzz (2,000 bodies): ${JSON.stringify({ seconds: report.seconds, byStatus: report.byStatus, gatewayRssMiB: report.gatewayRssMiB, gatewayHeapUsedMiB: report.gatewayHeapUsedMiB })}\n`,
+    );
     expect(report.answers5xx).toEqual({ count: 0, examples: [] });
     expect(report.notProblemJson).toEqual({ count: 0, examples: [] });
     expect(report.dedupEntries).toBe(report.acknowledgedAlerts);

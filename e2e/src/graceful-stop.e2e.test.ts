@@ -30,7 +30,10 @@ describe('a graceful stop of the gateway', () => {
     await eventually('dedup counted the five webhooks', async () => ((await dedupEntries()) === 5 ? true : undefined));
     const exited = services['ingest-gateway'].stop(20_000);
     // Draining: no new request is taken (refused, or 503 while the listener closes).
-    const late = await fetch(`${gatewayUrl}/readyz`).then((response) => response.status, () => 0);
+    const late = await fetch(`${gatewayUrl}/readyz`).then(
+      (response) => response.status,
+      () => 0,
+    );
     expect([0, 503]).toContain(late);
     services['crd-writer'].signal('SIGCONT');
     const answers = await Promise.all(inFlight);

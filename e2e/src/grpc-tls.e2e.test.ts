@@ -43,9 +43,19 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
       dirs[app] = join(pki.root, `${app}-mount`);
       mountSecretVolume(dirs[app], pki.issue(app, { sans: [`DNS:${app}`, 'IP:127.0.0.1'] }));
     }
-    const tls = (app: AppName) => ({ GRPC_TLS_DIR: dirs[app], GRPC_TLS_RELOAD_INTERVAL: '200ms', ...(app === 'ingest-gateway' ? {} : { GRPC_TLS_ALLOWED_CLIENTS: CALLERS[app] }) });
+    const tls = (app: AppName) => ({
+      GRPC_TLS_DIR: dirs[app],
+      GRPC_TLS_RELOAD_INTERVAL: '200ms',
+      ...(app === 'ingest-gateway' ? {} : { GRPC_TLS_ALLOWED_CLIENTS: CALLERS[app] }),
+    });
     fixture = await PipelineFixture.start('grpctls', {
-      serviceEnv: { 'ingest-gateway': tls('ingest-gateway'), dedup: tls('dedup'), 'crd-writer': tls('crd-writer'), ratelimit: tls('ratelimit'), storm: tls('storm') },
+      serviceEnv: {
+        'ingest-gateway': tls('ingest-gateway'),
+        dedup: tls('dedup'),
+        'crd-writer': tls('crd-writer'),
+        ratelimit: tls('ratelimit'),
+        storm: tls('storm'),
+      },
     });
   });
   afterAll(async () => {
@@ -67,11 +77,26 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
   });
 
   it('lets the gateway call the crd-writer, and refuses another service of the same CA with PermissionDenied', async () => {
-    const gateway = await grpcurl([...withCert(join(pki.root, 'ingest-gateway')), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    const gateway = await grpcurl([
+      ...withCert(join(pki.root, 'ingest-gateway')),
+      '-d',
+      applyBatch,
+      crdWriter(),
+      'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch',
+    ]);
     expect(gateway).toMatchObject({ ok: true });
-    const storm = await grpcurl([...withCert(join(pki.root, 'storm')), ...protos(), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    const storm = await grpcurl([
+      ...withCert(join(pki.root, 'storm')),
+      ...protos(),
+      '-d',
+      applyBatch,
+      crdWriter(),
+      'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch',
+    ]);
     expect(storm.ok).toBe(false);
-    expect(storm.text).toMatch(/Code: PermissionDenied\s+Message: \/alertgate.crdwriter.v1.CrdWriterService\/ApplyBatch: the client certificate \(storm\) is not allowed to call this service \(GRPC_TLS_ALLOWED_CLIENTS\)/);
+    expect(storm.text).toMatch(
+      /Code: PermissionDenied\s+Message: \/alertgate.crdwriter.v1.CrdWriterService\/ApplyBatch: the client certificate \(storm\) is not allowed to call this service \(GRPC_TLS_ALLOWED_CLIENTS\)/,
+    );
   });
 
   it.each([
@@ -81,16 +106,27 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
   ])('refuses grpcurl %s with Unauthenticated, saying why', async (_what, args) => {
     const answer = await grpcurl([...args(), ...protos(), '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
     expect(answer.ok).toBe(false);
-    expect(answer.text).toMatch(/Code: Unauthenticated\s+Message: \/alertgate.crdwriter.v1.CrdWriterService\/ApplyBatch: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required; none was sent, or it is expired, not yet valid or from another CA/);
+    expect(answer.text).toMatch(
+      /Code: Unauthenticated\s+Message: \/alertgate.crdwriter.v1.CrdWriterService\/ApplyBatch: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required; none was sent, or it is expired, not yet valid or from another CA/,
+    );
   });
 
   it('refuses grpcurl without TLS at the handshake', async () => {
-    const answer = await grpcurl(['-plaintext', ...protos(), '-connect-timeout', '3', '-d', applyBatch, crdWriter(), 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch']);
+    const answer = await grpcurl([
+      '-plaintext',
+      ...protos(),
+      '-connect-timeout',
+      '3',
+      '-d',
+      applyBatch,
+      crdWriter(),
+      'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch',
+    ]);
     expect(answer.ok).toBe(false);
     expect(answer.text).toMatch(/Failed to dial target host/);
   });
 
-  it('rotates the crd-writer\'s certificate under load without a failed webhook', async () => {
+  it("rotates the crd-writer's certificate under load without a failed webhook", async () => {
     const writer = fixture.system!.services['crd-writer'];
     const reloadedBefore = writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length;
     let stop = false;
@@ -101,7 +137,8 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
     };
     const running = Promise.all([load(), load()]);
     updateSecretVolume(dirs['crd-writer'], pki.issue('crd-writer-next', { sans: ['DNS:crd-writer', 'IP:127.0.0.1'] }));
-    for (let i = 0; i < 1_000 && writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length === reloadedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 1_000 && writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length === reloadedBefore; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const atReload = statuses.length;
     // New connections to the crd-writer meet the new certificate: the gateway's, after its next reconnect.
     while (statuses.length < atReload + 50) await new Promise((resolve) => setTimeout(resolve, 20));

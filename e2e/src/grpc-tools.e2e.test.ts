@@ -60,18 +60,35 @@ describe('grpcurl and buf curl can list, describe and call every service through
       decisions: { outcome: string; incident: { id: string; occurrences: number } }[];
     };
     expect(first.decisions[0]).toMatchObject({ outcome: 'OUTCOME_NEW', incident: { occurrences: 1 } });
-    const forget = JSON.parse(await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id }), dedup, 'alertgate.dedup.v1.DedupService/Forget'));
+    const forget = JSON.parse(
+      await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id }), dedup, 'alertgate.dedup.v1.DedupService/Forget'),
+    );
     expect(forget).toEqual({ forgotten: true });
     const adopt = JSON.parse(
-      await grpcurl('-d', JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id, occurrences: 5 }), dedup, 'alertgate.dedup.v1.DedupService/Adopt'),
+      await grpcurl(
+        '-d',
+        JSON.stringify({ fingerprint, incident_id: first.decisions[0]?.incident.id, occurrences: 5 }),
+        dedup,
+        'alertgate.dedup.v1.DedupService/Adopt',
+      ),
     ) as { incident: { id: string; occurrences: number } };
     expect(adopt.incident).toMatchObject({ id: first.decisions[0]?.incident.id, occurrences: 5 });
     const batch = JSON.parse(
-      await grpcurl('-d', JSON.stringify({ incidents: [{ fingerprint, incident_id: `${fingerprint.slice(0, 12)}-1` }] }), dedup, 'alertgate.dedup.v1.DedupService/ForgetBatch'),
+      await grpcurl(
+        '-d',
+        JSON.stringify({ incidents: [{ fingerprint, incident_id: `${fingerprint.slice(0, 12)}-1` }] }),
+        dedup,
+        'alertgate.dedup.v1.DedupService/ForgetBatch',
+      ),
     ) as { forgotten: boolean[] };
     // Not the open incident's id: nothing forgotten (false is proto3's default, so omitted).
     expect(batch.forgotten).toEqual([false]);
-    const invalid = await grpcurlFails('-d', '{"signals":[{"fingerprint":"nope","status":"STATUS_FIRING"}]}', dedup, 'alertgate.dedup.v1.DedupService/CheckBatch');
+    const invalid = await grpcurlFails(
+      '-d',
+      '{"signals":[{"fingerprint":"nope","status":"STATUS_FIRING"}]}',
+      dedup,
+      'alertgate.dedup.v1.DedupService/CheckBatch',
+    );
     expect(invalid).toContain('Code: InvalidArgument');
     expect(invalid).toContain('signals[0].fingerprint');
   });
@@ -85,31 +102,59 @@ describe('grpcurl and buf curl can list, describe and call every service through
           first_seen: '2026-11-26T10:00:00Z',
           last_seen: '2026-11-26T10:00:00Z',
           occurrences: 1,
-          signal: { fingerprint, alertname: 'ByHand', namespace: 'tools', status: 'STATUS_FIRING', source: 'SOURCE_ALERTMANAGER', target: { kind: 'pod', name: 'p' } },
+          signal: {
+            fingerprint,
+            alertname: 'ByHand',
+            namespace: 'tools',
+            status: 'STATUS_FIRING',
+            source: 'SOURCE_ALERTMANAGER',
+            target: { kind: 'pod', name: 'p' },
+          },
         },
       ],
     };
-    const reply = JSON.parse(await grpcurl('-d', JSON.stringify(update), fixture.system!.crdWriterAddress, 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch'));
+    const reply = JSON.parse(
+      await grpcurl('-d', JSON.stringify(update), fixture.system!.crdWriterAddress, 'alertgate.crdwriter.v1.CrdWriterService/ApplyBatch'),
+    );
     expect(reply).toEqual({ results: [{ effect: 'EFFECT_CREATED', resource: { namespace: 'tools', name: `byhand-${fingerprint.slice(0, 12)}-lzz0abcd` } }] });
     expect(fixture.resources().map((rr) => rr.spec.alertname)).toContain('ByHand');
   });
 
   it('calls storm and ratelimit by hand', async () => {
     const signal = { fingerprint, alertname: 'ByHand', namespace: 'tools', status: 'STATUS_FIRING', target: { kind: 'pod', name: 'p' } };
-    const storm = JSON.parse(await grpcurl('-d', JSON.stringify({ inputs: [{ signal, new_incident: true }] }), fixture.system!.stormAddress, 'alertgate.storm.v1.StormService/EvaluateBatch')) as {
+    const storm = JSON.parse(
+      await grpcurl(
+        '-d',
+        JSON.stringify({ inputs: [{ signal, new_incident: true }] }),
+        fixture.system!.stormAddress,
+        'alertgate.storm.v1.StormService/EvaluateBatch',
+      ),
+    ) as {
       verdicts: Record<string, unknown>[];
     };
     // One alert is no storm: the verdict says so (folded false is the default and omitted).
     expect(storm.verdicts).toEqual([{ fingerprint }]);
-    const source = JSON.parse(await grpcurl('-d', '{"source":"a:192.0.2.9"}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/CheckSource')) as { quota: { admitted: boolean } };
+    const source = JSON.parse(
+      await grpcurl('-d', '{"source":"a:192.0.2.9"}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/CheckSource'),
+    ) as { quota: { admitted: boolean } };
     expect(source.quota.admitted).toBe(true);
     const budget = JSON.parse(
-      await grpcurl('-d', '{"demands":[{"namespace":"tools","count":2}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/ReserveCreations'),
+      await grpcurl(
+        '-d',
+        '{"demands":[{"namespace":"tools","count":2}]}',
+        fixture.system!.ratelimitAddress,
+        'alertgate.ratelimit.v1.RateLimitService/ReserveCreations',
+      ),
     ) as { grants: { namespace: string; granted: number }[] };
     expect(budget.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 2 })]);
     // The gateway's call: each webhook's source and budget, for a batch of webhooks in one.
     const admit = JSON.parse(
-      await grpcurl('-d', '{"admissions":[{"source":"a:192.0.2.9","demands":[{"namespace":"tools","count":1}]},{"source":"a:192.0.2.10"}]}', fixture.system!.ratelimitAddress, 'alertgate.ratelimit.v1.RateLimitService/Admit'),
+      await grpcurl(
+        '-d',
+        '{"admissions":[{"source":"a:192.0.2.9","demands":[{"namespace":"tools","count":1}]},{"source":"a:192.0.2.10"}]}',
+        fixture.system!.ratelimitAddress,
+        'alertgate.ratelimit.v1.RateLimitService/Admit',
+      ),
     ) as { results: { quota: { admitted: boolean }; grants?: { namespace: string; granted: number }[] }[] };
     expect(admit.results.map((r) => r.quota.admitted)).toEqual([true, true]);
     expect(admit.results[0]?.grants).toEqual([expect.objectContaining({ namespace: 'tools', granted: 1 })]);
@@ -123,7 +168,15 @@ describe('grpcurl and buf curl can list, describe and call every service through
     }
     const { stdout } = await run(
       buf,
-      ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify({ signals: [{ fingerprint, status: 'STATUS_RESOLVED' }] }), `http://${fixture.system!.dedupAddress}/alertgate.dedup.v1.DedupService/CheckBatch`],
+      [
+        'curl',
+        '--protocol',
+        'grpc',
+        '--http2-prior-knowledge',
+        '-d',
+        JSON.stringify({ signals: [{ fingerprint, status: 'STATUS_RESOLVED' }] }),
+        `http://${fixture.system!.dedupAddress}/alertgate.dedup.v1.DedupService/CheckBatch`,
+      ],
       { timeout: 15_000 },
     );
     // The incident adopted above is open: this resolution closes it.

@@ -18,7 +18,13 @@ import { podman, removeContainer, runContainer } from './support/podman.js';
 const run = promisify(execFile);
 const APPS: readonly AppName[] = ['dedup', 'storm', 'ratelimit', 'crd-writer', 'ingest-gateway'];
 const GRPC_APPS = ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const;
-const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', storm: 'STORM_PORT', ratelimit: 'RATELIMIT_PORT', 'crd-writer': 'CRD_WRITER_PORT', 'ingest-gateway': 'INGEST_PORT' };
+const PORT_VARIABLES: Record<AppName, string> = {
+  dedup: 'DEDUP_PORT',
+  storm: 'STORM_PORT',
+  ratelimit: 'RATELIMIT_PORT',
+  'crd-writer': 'CRD_WRITER_PORT',
+  'ingest-gateway': 'INGEST_PORT',
+};
 const ADDRESS_VARIABLES = { dedup: 'DEDUP_ADDR', storm: 'STORM_ADDR', ratelimit: 'RATELIMIT_ADDR', 'crd-writer': 'CRD_WRITER_ADDR' } as const;
 const TOKEN = `images-test-token-${randomBytes(8).toString('hex')}`;
 
@@ -80,7 +86,14 @@ describe('the images, built and run as the manifests say', () => {
         REDIS_URL: testRedisUrl(),
         REDIS_KEY_PREFIX: scope.prefix,
         ...(app === 'ingest-gateway' ? { INGEST_TOKEN_FILE: '/var/run/secrets/alertgate/ingest-token/token' } : {}),
-        ...(app === 'crd-writer' ? { KUBECONFIG: '/var/run/secrets/alertgate/kube/kubeconfig', POD_NAME: `crd-writer-${suffix}`, POD_NAMESPACE: 'alertgate', LEADER_LEASE_NAME: `alertgate-images-${suffix}` } : {}),
+        ...(app === 'crd-writer'
+          ? {
+              KUBECONFIG: '/var/run/secrets/alertgate/kube/kubeconfig',
+              POD_NAME: `crd-writer-${suffix}`,
+              POD_NAMESPACE: 'alertgate',
+              LEADER_LEASE_NAME: `alertgate-images-${suffix}`,
+            }
+          : {}),
       };
       const started = Date.now();
       await runContainer({
@@ -90,7 +103,12 @@ describe('the images, built and run as the manifests say', () => {
         user: `${pod.securityContext?.runAsUser ?? 1000}:${pod.securityContext?.runAsGroup ?? 1000}`,
         memory: memoryOf(container.resources?.limits?.['memory'] ?? '256Mi'),
         cpus: cpusOf(container.resources?.limits?.['cpu'] ?? '1'),
-        mounts: app === 'ingest-gateway' ? { [tokenDir]: '/var/run/secrets/alertgate/ingest-token' } : app === 'crd-writer' ? { [kubeDir]: '/var/run/secrets/alertgate/kube' } : {},
+        mounts:
+          app === 'ingest-gateway'
+            ? { [tokenDir]: '/var/run/secrets/alertgate/ingest-token' }
+            : app === 'crd-writer'
+              ? { [kubeDir]: '/var/run/secrets/alertgate/kube' }
+              : {},
       });
       if (app === 'ingest-gateway') {
         await eventuallyHolds('the gateway ready', async () => (await fetch(`http://127.0.0.1:${ports[app]}/readyz`)).status === 200, 60_000, READY_POLL_MS);
@@ -121,12 +139,33 @@ describe('the images, built and run as the manifests say', () => {
 
   it('builds all five images, on Node 24', async () => {
     expect([...sizes.keys()].sort()).toEqual(APPS.map((app) => `localhost/alertgate/${app}:0.1.0`).sort());
-    expect((await podman(['run', '--rm', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--entrypoint', 'node', 'localhost/alertgate/dedup:0.1.0', '--version'])).trim()).toMatch(/^v24\./);
+    expect(
+      (
+        await podman([
+          'run',
+          '--rm',
+          '--ulimit',
+          'nofile=1024:1024',
+          '--ulimit',
+          'nproc=1024:1024',
+          '--entrypoint',
+          'node',
+          'localhost/alertgate/dedup:0.1.0',
+          '--version',
+        ])
+      ).trim(),
+    ).toMatch(/^v24\./);
   });
 
   it('runs each as its non-root user, on a read-only root filesystem', async () => {
     for (const app of APPS) {
-      const probe = await podman(['exec', `alertgate-${app}-${suffix}`, 'node', '-e', "console.log(process.getuid()); try { require('fs').writeFileSync('/app/written', ''); console.log('writable'); } catch { console.log('read-only'); }"]);
+      const probe = await podman([
+        'exec',
+        `alertgate-${app}-${suffix}`,
+        'node',
+        '-e',
+        "console.log(process.getuid()); try { require('fs').writeFileSync('/app/written', ''); console.log('writable'); } catch { console.log('read-only'); }",
+      ]);
       expect({ app, probe: probe.trim().split('\n') }).toEqual({ app, probe: ['1000', 'read-only'] });
     }
   });
@@ -143,7 +182,13 @@ describe('the images, built and run as the manifests say', () => {
 
   it('runs each service on jemalloc, which gives freed memory back', async () => {
     for (const app of APPS) {
-      const allocator = await podman(['exec', `alertgate-${app}-${suffix}`, 'node', '-e', "console.log(require('fs').readFileSync('/proc/1/maps', 'utf8').includes('libjemalloc') ? 'jemalloc' : 'glibc')"]);
+      const allocator = await podman([
+        'exec',
+        `alertgate-${app}-${suffix}`,
+        'node',
+        '-e',
+        "console.log(require('fs').readFileSync('/proc/1/maps', 'utf8').includes('libjemalloc') ? 'jemalloc' : 'glibc')",
+      ]);
       expect({ app, allocator: allocator.trim() }).toEqual({ app, allocator: 'jemalloc' });
     }
   });
@@ -151,7 +196,11 @@ describe('the images, built and run as the manifests say', () => {
   it('answers the gRPC liveness and readiness probes and the gateway its HTTP ones', async () => {
     for (const app of GRPC_APPS) {
       const health = new HealthClient(`127.0.0.1:${ports[app]}`);
-      expect({ app, liveness: await health.check(2_000, 'liveness'), readiness: await health.check(2_000) }).toEqual({ app, liveness: 'SERVING', readiness: 'SERVING' });
+      expect({ app, liveness: await health.check(2_000, 'liveness'), readiness: await health.check(2_000) }).toEqual({
+        app,
+        liveness: 'SERVING',
+        readiness: 'SERVING',
+      });
       health.close();
     }
     expect((await fetch(`http://127.0.0.1:${ports['ingest-gateway']}/healthz`)).status).toBe(200);

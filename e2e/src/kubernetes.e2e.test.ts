@@ -21,7 +21,6 @@ interface Result {
   remediationRequest?: { namespace: string; name: string };
 }
 
-
 const FLUSH_MS = 1_000;
 
 /** The RemediationRequest lifecycle on a real kube-apiserver (issue: Kubernetes for real). */
@@ -42,9 +41,20 @@ describe('RemediationRequests on a real API server', () => {
       // Flap damping and the cooldown after Completed off: these tests count resources per
       // incident (flap damping and the cooldown: their suites below).
       serviceEnv: {
-        'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, FLAP_HOLD_TIME: '0', COMPLETED_COOLDOWN: '0' },
+        'crd-writer': {
+          KUBECONFIG: testKube().kubeconfig,
+          FALLBACK_NAMESPACE: fallback,
+          STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`,
+          FLAP_HOLD_TIME: '0',
+          COMPLETED_COOLDOWN: '0',
+        },
         'ingest-gateway': { STORM: 'off' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
   });
@@ -121,7 +131,9 @@ describe('RemediationRequests on a real API server', () => {
     let background = 0;
     const load = (async () => {
       for (let round = 0; loading; round++) {
-        await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: fallback, pod: `bg-${round}-${i}` }))));
+        await fixture.postAlerts(
+          amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: fallback, pod: `bg-${round}-${i}` }))),
+        );
         background += 1;
       }
     })();
@@ -168,12 +180,25 @@ describe('RemediationRequests on a real API server', () => {
     // The new incident recurs after the finished one, and says so; a third counts on.
     const byName = async (wanted: string) => (await listRemediationRequests(ns)).find((item) => item.metadata.name === wanted);
     expect((await byName(second.remediationRequest?.name ?? ''))?.spec).toMatchObject({ previousRemediationRequestRef: { name }, recurrenceCount: 1 });
-    await kubectl(['patch', 'rr', second.remediationRequest?.name ?? '', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+    await kubectl([
+      'patch',
+      'rr',
+      second.remediationRequest?.name ?? '',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Failed"}}',
+    ]);
     const third = await eventually('a third incident', async () => {
       const [result] = await post(alert(labels));
       return result?.outcome === 'created' ? result : undefined;
     });
-    expect((await byName(third.remediationRequest?.name ?? ''))?.spec).toMatchObject({ previousRemediationRequestRef: { name: second.remediationRequest?.name }, recurrenceCount: 2 });
+    expect((await byName(third.remediationRequest?.name ?? ''))?.spec).toMatchObject({
+      previousRemediationRequestRef: { name: second.remediationRequest?.name },
+      recurrenceCount: 2,
+    });
     expect((await byName(name))?.spec.previousRemediationRequestRef).toBeUndefined();
   });
 
@@ -257,7 +282,12 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
       serviceEnv: {
         'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms` },
         'ingest-gateway': { STORM: 'off' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
   });
@@ -270,7 +300,9 @@ describe('flap damping on a real API server (FLAP_HOLD_TIME at its default)', ()
     let loading = true;
     const load = (async () => {
       for (let round = 0; loading; round++) {
-        await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: ns, pod: `bg-${round}-${i}` }))));
+        await fixture.postAlerts(
+          amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'Background', namespace: ns, pod: `bg-${round}-${i}` }))),
+        );
       }
     })();
     let name = '';
@@ -329,9 +361,15 @@ async function postAccepted(fixture: PipelineFixture, alerts: Record<string, unk
  */
 async function complete(fixture: PipelineFixture, namespace: string, name: string): Promise<string> {
   await kubectl(['patch', 'rr', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Completed"}}']);
-  const completedAt = await eventually('the completion recorded', async () => (await listRemediationRequests(namespace)).find((item) => item.metadata.name === name)?.status?.completedAt);
+  const completedAt = await eventually(
+    'the completion recorded',
+    async () => (await listRemediationRequests(namespace)).find((item) => item.metadata.name === name)?.status?.completedAt,
+  );
   const writer = fixture.system?.services['crd-writer'];
-  await eventuallyHolds(`the crd-writer's watch seeing ${namespace}/${name} completed`, () => writer?.logs.some((line) => line.includes('incident ended') && line.includes(`"${namespace}/${name}"`)) ?? false);
+  await eventuallyHolds(
+    `the crd-writer's watch seeing ${namespace}/${name} completed`,
+    () => writer?.logs.some((line) => line.includes('incident ended') && line.includes(`"${namespace}/${name}"`)) ?? false,
+  );
   return completedAt;
 }
 
@@ -368,7 +406,10 @@ describe('past the cooldown after Completed (COMPLETED_COOLDOWN 2s), on a real A
   beforeAll(async () => {
     ns = await testNamespace('rr-cooled');
     fixture = await PipelineFixture.start('kubecooled', {
-      serviceEnv: { 'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, COMPLETED_COOLDOWN: `${COOLDOWN_MS}ms` }, 'ingest-gateway': { STORM: 'off' } },
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: `${FLUSH_MS}ms`, COMPLETED_COOLDOWN: `${COOLDOWN_MS}ms` },
+        'ingest-gateway': { STORM: 'off' },
+      },
     });
   });
   afterAll(() => fixture?.close());
@@ -406,7 +447,6 @@ describe('Warning-event incidents resolved when quiet (EVENT_QUIET_TIME), on a r
 
   const warning = (pod: string) => warningEvent({ namespace: ns, pod });
 
-
   it('an event incident with no event for the quiet time is resolved with the reason, an alert is not; the next event opens a new incident', async () => {
     const [alertOpened] = (await fixture.postAlerts(amWebhook([amAlert({ alertname: 'StillFiring', namespace: ns, pod: 'a-1' })]))).json['results'] as Result[];
     expect(alertOpened?.outcome).toBe('created');
@@ -435,7 +475,11 @@ describe('the dedup window on a real API server', () => {
     ns = await testNamespace('rr-window');
     const window = { DEDUP_WINDOW: `${WINDOW_S}s` };
     fixture = await PipelineFixture.start('kubewindow', {
-      serviceEnv: { dedup: window, 'crd-writer': { ...window, KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '200ms' }, 'ingest-gateway': { STORM: 'off' } },
+      serviceEnv: {
+        dedup: window,
+        'crd-writer': { ...window, KUBECONFIG: testKube().kubeconfig, STATUS_FLUSH_INTERVAL: '200ms' },
+        'ingest-gateway': { STORM: 'off' },
+      },
     });
   });
   afterAll(() => fixture?.close());
@@ -524,7 +568,9 @@ describe('a storm on a real API server', () => {
 
   it('folds into one aggregate with the storm key labels, and resolves it once the storm is over', async () => {
     const sentAt = Date.now();
-    const response = await fixture.deliverAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))));
+    const response = await fixture.deliverAlerts(
+      amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'KubeStorm', namespace: ns, pod: `s-${i}` }))),
+    );
     expect(response.status).toBe(200);
     const aggregate = await eventually('the aggregate with its end time', async () => {
       const found = (await listRemediationRequests(ns)).find((item) => item.metadata.labels['remediation.alertgate.io/storm'] === 'true');
@@ -575,14 +621,17 @@ describe('storm aggregates through faults, on a real API server', () => {
     await redis?.dispose();
   });
 
-  const pods = (alertname: string, from: number, count: number) => Array.from({ length: count }, (_v, i) => amAlert({ alertname, namespace: ns, pod: `${alertname.toLowerCase()}-${from + i}` }));
+  const pods = (alertname: string, from: number, count: number) =>
+    Array.from({ length: count }, (_v, i) => amAlert({ alertname, namespace: ns, pod: `${alertname.toLowerCase()}-${from + i}` }));
   const post = async (alerts: Record<string, unknown>[]): Promise<Result[]> => {
     const response = await fixture.deliverAlerts(amWebhook(alerts));
     expect(response.status).toBe(200);
     return response.json['results'] as Result[];
   };
   const aggregatesOf = async (alertname: string) =>
-    (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === alertname && item.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+    (await listRemediationRequests(ns)).filter(
+      (item) => item.spec.alertname === alertname && item.metadata.labels['remediation.alertgate.io/storm'] === 'true',
+    );
 
   /** What the webhooks' answers say was linked and folded is on the API server. */
   const expectLinked = async (results: readonly Result[]): Promise<void> => {
@@ -610,7 +659,9 @@ describe('storm aggregates through faults, on a real API server', () => {
     } finally {
       await writer.start();
       // The gateway's channel reconnects within its backoff: answered 200 again before the next test.
-      await eventually('the crd-writer answering again', async () => ((await fixture.postAlerts(amWebhook([amAlert({ alertname: 'AfterRestart', namespace: ns, pod: 'probe' })]))).status === 200 ? true : undefined));
+      await eventually('the crd-writer answering again', async () =>
+        (await fixture.postAlerts(amWebhook([amAlert({ alertname: 'AfterRestart', namespace: ns, pod: 'probe' })]))).status === 200 ? true : undefined,
+      );
     }
   }, 90_000);
 
@@ -650,7 +701,10 @@ describe('storm aggregates through faults, on a real API server', () => {
     expect([...byName.keys()].sort()).toEqual([name, successor].sort());
     expect(byName.get(name)?.status?.phase).toBe('Completed');
     expect(byName.get(name)?.status).toEqual(completed?.status);
-    expect(byName.get(successor ?? '')?.status).toMatchObject({ alertState: 'Firing', storm: { members: expect.arrayContaining([`pod/donestorm-${next - 1}`]) } });
+    expect(byName.get(successor ?? '')?.status).toMatchObject({
+      alertState: 'Firing',
+      storm: { members: expect.arrayContaining([`pod/donestorm-${next - 1}`]) },
+    });
     expect(byName.get(successor ?? '')?.status?.resolvedAt).toBeUndefined();
   }, 90_000);
 });

@@ -13,7 +13,8 @@ interface Result {
 
 const HOUR = 3_600_000;
 const isoAt = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
-const window = (name: string, matchers: string, startsAt: string, endsAt: string): string => `  - name: ${name}\n    matchers: '${matchers}'\n    startsAt: "${startsAt}"\n    endsAt: "${endsAt}"\n`;
+const window = (name: string, matchers: string, startsAt: string, endsAt: string): string =>
+  `  - name: ${name}\n    matchers: '${matchers}'\n    startsAt: "${startsAt}"\n    endsAt: "${endsAt}"\n`;
 
 const warning = (namespace: string, pod: string) => warningEvent({ namespace, pod });
 
@@ -34,15 +35,19 @@ describe('maintenance windows (real processes, real Redis)', () => {
   let fixture: PipelineFixture;
 
   /** The gateway's count of reloads of the file with this outcome, from its /metrics. */
-  const reloads = (outcome: 'loaded' | 'refused'): Promise<number> => counterValue(`${fixture.gatewayUrl}/metrics`, 'alertgate_maintenance_reloads_total', { outcome });
-  const outcomes = async (alerts: Record<string, unknown>[]): Promise<string[]> => ((await fixture.postAlerts(amWebhook(alerts))).json['results'] as Result[]).map((result) => result.outcome);
+  const reloads = (outcome: 'loaded' | 'refused'): Promise<number> =>
+    counterValue(`${fixture.gatewayUrl}/metrics`, 'alertgate_maintenance_reloads_total', { outcome });
+  const outcomes = async (alerts: Record<string, unknown>[]): Promise<string[]> =>
+    ((await fixture.postAlerts(amWebhook(alerts))).json['results'] as Result[]).map((result) => result.outcome);
 
   beforeAll(async () => {
     writeFileSync(
       file,
       `windows:\n${window('shop-upgrade', '{namespace="shop", severity!="critical"}', isoAt(-HOUR), isoAt(HOUR))}${window('last-week', '{alertname="Past"}', isoAt(-200 * HOUR), isoAt(-199 * HOUR))}${window('next-week', '{alertname="Future"}', isoAt(199 * HOUR), isoAt(200 * HOUR))}`,
     );
-    fixture = await PipelineFixture.start('maintenance', { serviceEnv: { 'ingest-gateway': { MAINTENANCE_WINDOWS_FILE: file, MAINTENANCE_RELOAD_INTERVAL: '200ms' } } });
+    fixture = await PipelineFixture.start('maintenance', {
+      serviceEnv: { 'ingest-gateway': { MAINTENANCE_WINDOWS_FILE: file, MAINTENANCE_RELOAD_INTERVAL: '200ms' } },
+    });
   });
   afterAll(async () => {
     await fixture?.close();
@@ -50,10 +55,19 @@ describe('maintenance windows (real processes, real Redis)', () => {
   });
 
   it('ignores what an open window matches, alerts and Warning events, and writes nothing for them', async () => {
-    const answer = await fixture.postAlerts(amWebhook([amAlert({ alertname: 'Disk', namespace: 'shop', severity: 'warning', pod: 'a' }), amAlert({ alertname: 'Cpu', namespace: 'shop', severity: 'info', pod: 'b' })]));
+    const answer = await fixture.postAlerts(
+      amWebhook([
+        amAlert({ alertname: 'Disk', namespace: 'shop', severity: 'warning', pod: 'a' }),
+        amAlert({ alertname: 'Cpu', namespace: 'shop', severity: 'info', pod: 'b' }),
+      ]),
+    );
     expect(answer.status).toBe(200);
     expect(answer.json['results']).toEqual([
-      { fingerprint: expect.any(String), outcome: 'ignored', reason: expect.stringMatching(/^in the maintenance window "shop-upgrade" until \d{4}-\d\d-\d\dT/) },
+      {
+        fingerprint: expect.any(String),
+        outcome: 'ignored',
+        reason: expect.stringMatching(/^in the maintenance window "shop-upgrade" until \d{4}-\d\d-\d\dT/),
+      },
       { fingerprint: expect.any(String), outcome: 'ignored', reason: expect.stringMatching(/^in the maintenance window "shop-upgrade"/) },
     ]);
     const event = await fixture.post('/api/v1/signals/kubernetes-event', warning('shop', 'web-1'));
@@ -76,7 +90,12 @@ describe('maintenance windows (real processes, real Redis)', () => {
   it('takes a changed file while running, and keeps the windows read last when the file turns bad', async () => {
     replaceFile(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(HOUR))}`);
     await eventually('the changed file is loaded', async () => ((await reloads('loaded')) >= 1 ? true : undefined));
-    expect(await outcomes([amAlert({ alertname: 'Disk', namespace: 'shop', severity: 'warning', pod: 'g' }), amAlert({ alertname: 'Disk', namespace: 'bank', severity: 'warning', pod: 'h' })])).toEqual(['created', 'ignored']);
+    expect(
+      await outcomes([
+        amAlert({ alertname: 'Disk', namespace: 'shop', severity: 'warning', pod: 'g' }),
+        amAlert({ alertname: 'Disk', namespace: 'bank', severity: 'warning', pod: 'h' }),
+      ]),
+    ).toEqual(['created', 'ignored']);
 
     replaceFile(file, `windows:\n${window('bank-move', '{namespace="bank"}', isoAt(-HOUR), isoAt(-2 * HOUR))}`);
     await eventually('the bad file is refused', async () => ((await reloads('refused')) >= 1 ? true : undefined));
@@ -87,6 +106,8 @@ describe('maintenance windows (real processes, real Redis)', () => {
   it('a file that does not parse stops the gateway at start-up, naming MAINTENANCE_WINDOWS_FILE', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, `windows:\n${window('typo', '{namespace~"shop"}', isoAt(-HOUR), isoAt(HOUR))}`);
-    await expect(PipelineFixture.start('maintenancebad', { serviceEnv: { 'ingest-gateway': { MAINTENANCE_WINDOWS_FILE: bad } } })).rejects.toThrow(/ingest-gateway exited with [1-9][0-9]* before listening[\s\S]*MAINTENANCE_WINDOWS_FILE/);
+    await expect(PipelineFixture.start('maintenancebad', { serviceEnv: { 'ingest-gateway': { MAINTENANCE_WINDOWS_FILE: bad } } })).rejects.toThrow(
+      /ingest-gateway exited with [1-9][0-9]* before listening[\s\S]*MAINTENANCE_WINDOWS_FILE/,
+    );
   });
 });

@@ -38,7 +38,9 @@ describe('opt-in by namespace label (real API server, real Redis)', () => {
     await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'rbac', 'ingest-gateway.yaml')]);
     const token = (await kubectl(['create', 'token', 'alertgate-ingest-gateway', '-n', 'alertgate', '--duration=1h'])).trim();
     kubeconfig = tokenKubeconfig(join(dir, 'ingest-gateway.kubeconfig'), token);
-    fixture = await PipelineFixture.start('optin', { serviceEnv: { 'ingest-gateway': { KUBECONFIG: kubeconfig, MANAGED_NAMESPACE_SELECTOR: selector, EVENT_OWNER_RESOLUTION: 'off' } } });
+    fixture = await PipelineFixture.start('optin', {
+      serviceEnv: { 'ingest-gateway': { KUBECONFIG: kubeconfig, MANAGED_NAMESPACE_SELECTOR: selector, EVENT_OWNER_RESOLUTION: 'off' } },
+    });
   }, 120_000);
   afterAll(async () => {
     await fixture?.close();
@@ -48,7 +50,9 @@ describe('opt-in by namespace label (real API server, real Redis)', () => {
   it('writes alerts of a labelled namespace, and ignores those of another with the reason, writing nothing', async () => {
     expect((await outcomesIn(managed, 'a')).map((result) => result.outcome)).toEqual(['created']);
     const keys = (await fixture.redis.keys()).length;
-    expect(await outcomesIn(unmanaged, 'b')).toEqual([{ fingerprint: expect.any(String), outcome: 'ignored', reason: `namespace ${unmanaged} is not managed: it does not match ${selector}` }]);
+    expect(await outcomesIn(unmanaged, 'b')).toEqual([
+      { fingerprint: expect.any(String), outcome: 'ignored', reason: `namespace ${unmanaged} is not managed: it does not match ${selector}` },
+    ]);
     expect((await fixture.redis.keys()).length).toBe(keys);
     expect(fixture.resources().map((rr) => rr.metadata.namespace)).toEqual([managed]);
   });
@@ -57,7 +61,9 @@ describe('opt-in by namespace label (real API server, real Redis)', () => {
     await kubectl(['label', 'namespace', unmanaged, selector]);
     await eventually('the newly labelled namespace is managed', async () => ((await outcomesIn(unmanaged, 'c'))[0]?.outcome === 'created' ? true : undefined));
     await kubectl(['label', 'namespace', managed, `${label}-`]);
-    await eventually('the unlabelled namespace is no longer managed', async () => ((await outcomesIn(managed, 'd'))[0]?.outcome === 'ignored' ? true : undefined));
+    await eventually('the unlabelled namespace is no longer managed', async () =>
+      (await outcomesIn(managed, 'd'))[0]?.outcome === 'ignored' ? true : undefined,
+    );
   });
 
   it('a selector that does not parse stops the gateway at start-up, naming MANAGED_NAMESPACE_SELECTOR', async () => {

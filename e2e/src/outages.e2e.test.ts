@@ -8,7 +8,6 @@ interface Result {
   remediationRequest?: { namespace: string; name: string };
 }
 
-
 const ready = (fixture: PipelineFixture) => async (): Promise<true | undefined> =>
   (await fetch(`${fixture.gatewayUrl}/readyz`)).status === 200 ? true : undefined;
 

@@ -17,7 +17,12 @@ async function workload(ns: string): Promise<void> {
   const apply = async (object: Record<string, unknown>): Promise<string> =>
     (await kubectl(['create', '-o', 'jsonpath={.metadata.uid}', '-f', '-'], { input: JSON.stringify(object) })).trim();
   const owner = (apiVersion: string, kind: string, name: string, uid: string) => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
-  const deployment = await apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns }, spec: { replicas: 2, selector: { matchLabels: labels }, template } });
+  const deployment = await apply({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: ns },
+    spec: { replicas: 2, selector: { matchLabels: labels }, template },
+  });
   const replicaSet = await apply({
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
@@ -25,7 +30,12 @@ async function workload(ns: string): Promise<void> {
     spec: { replicas: 2, selector: { matchLabels: labels }, template },
   });
   for (const pod of ['web-7d9f8-a1', 'web-7d9f8-b2']) {
-    await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: ns, labels, ownerReferences: owner('apps/v1', 'ReplicaSet', 'web-7d9f8', replicaSet) }, spec: template.spec });
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace: ns, labels, ownerReferences: owner('apps/v1', 'ReplicaSet', 'web-7d9f8', replicaSet) },
+      spec: template.spec,
+    });
   }
 }
 

@@ -30,7 +30,11 @@ describe('pipeline end to end (gateway, dedup, crd-writer as processes, real Red
     const mine = fixture.resources().filter((rr) => rr.spec.fingerprint === created?.fingerprint);
     expect(mine).toHaveLength(1);
     expect(mine[0]?.status).toMatchObject({ occurrences: 2, alertState: 'Firing', phase: 'Pending' });
-    expect(mine[0]?.spec).toMatchObject({ alertname: 'KubePodCrashLooping', targetResource: { kind: 'pod', name: 'api-1' }, alertmanager: { fingerprint: 'c0ffee0123456789' } });
+    expect(mine[0]?.spec).toMatchObject({
+      alertname: 'KubePodCrashLooping',
+      targetResource: { kind: 'pod', name: 'api-1' },
+      alertmanager: { fingerprint: 'c0ffee0123456789' },
+    });
     expect(mine[0]?.metadata.annotations['remediation.alertgate.io/trace-id']).toBe(first.headers.get('traceparent')?.split('-')[1]);
   });
 

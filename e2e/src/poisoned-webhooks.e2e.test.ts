@@ -37,7 +37,12 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
       serviceEnv: {
         'crd-writer': { KUBECONFIG: testKube().kubeconfig, FALLBACK_NAMESPACE: fallback },
         'ingest-gateway': { STORM: 'off' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
   });
@@ -58,14 +63,18 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
       const alertname = `Poison${round}`;
       const before = await dedupEntries();
       const valid = Array.from({ length: 119 }, (_v, i) => amWebhook([amAlert({ alertname, namespace: ns, pod: `p${i}` })]));
-      const poisoned = amWebhook([amAlert({ alertname, namespace: ns, pod: 'poison', ...poison }), amAlert({ alertname, namespace: ns, pod: 'beside-poison' })]);
+      const poisoned = amWebhook([
+        amAlert({ alertname, namespace: ns, pod: 'poison', ...poison }),
+        amAlert({ alertname, namespace: ns, pod: 'beside-poison' }),
+      ]);
       const bodies = [...valid.slice(0, 60), poisoned, ...valid.slice(60)];
       // 120 creates at once may outrun the crd-writer's create rate within a call's deadline: those
       // webhooks are answered 503 with their alerts deferred, and delivered on Alertmanager's retry.
       const deliveries = await Promise.all(bodies.map((body) => fixture.deliverAlertsRecorded(body, 10)));
       expect(deliveries.map((answers) => answers[answers.length - 1]?.status).filter((status) => status !== 200)).toEqual([]);
       /** Each alert's outcome in each attempt of its webhook's delivery. */
-      const outcomesOf = (answers: (typeof deliveries)[number], alert: number): (string | undefined)[] => answers.map((answer) => (answer.json['results'] as Result[] | undefined)?.[alert]?.outcome);
+      const outcomesOf = (answers: (typeof deliveries)[number], alert: number): (string | undefined)[] =>
+        answers.map((answer) => (answer.json['results'] as Result[] | undefined)?.[alert]?.outcome);
       const poisonedAnswers = deliveries[60] ?? [];
       for (const answer of poisonedAnswers) {
         const results = answer.json['results'] as Result[];
@@ -78,7 +87,9 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
       for (const answers of [...deliveries.slice(0, 60), ...deliveries.slice(61)]) expect(outcomesOf(answers, 0).join(' ')).toMatch(lifecycle);
       expect(outcomesOf(poisonedAnswers, 1).join(' ')).toMatch(lifecycle);
 
-      const resources = [...(await listRemediationRequests(ns)), ...(await listRemediationRequests(fallback))].filter((rr) => rr.spec.alertname.startsWith(alertname));
+      const resources = [...(await listRemediationRequests(ns)), ...(await listRemediationRequests(fallback))].filter((rr) =>
+        rr.spec.alertname.startsWith(alertname),
+      );
       const targets = resources.map((rr) => rr.spec.targetResource.name).sort();
       expect(targets).toEqual([...Array.from({ length: 119 }, (_v, i) => `p${i}`), 'beside-poison'].sort());
       // Exactly one dedup entry per valid alert: none for the refused one.
@@ -101,7 +112,9 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
     ];
     const before = await dedupEntries();
     const sends = Array.from({ length: 100 }, (_v, i) => [
-      fixture.postAlerts(amWebhook([amAlert({ alertname: 'AmongBad', namespace: ns, pod: `v${i}` })])).then((answer) => ({ valid: true, status: answer.status })),
+      fixture
+        .postAlerts(amWebhook([amAlert({ alertname: 'AmongBad', namespace: ns, pod: `v${i}` })]))
+        .then((answer) => ({ valid: true, status: answer.status })),
       fixture.postAlerts(bad[i % bad.length] ?? '').then((answer) => ({ valid: false, status: answer.status })),
     ]).flat();
     const answers = await Promise.all(sends);
@@ -118,7 +131,9 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
    */
   it('50 concurrent webhooks of 50 new alerts, retried as Alertmanager does: no 503 for work that was done, no alert created twice, each incident one resource', async () => {
     const before = await dedupEntries();
-    const bodies = Array.from({ length: 50 }, (_v, w) => amWebhook(Array.from({ length: 50 }, (_a, i) => amAlert({ alertname: 'Flood', namespace: ns, pod: `w${w}-p${i}` }))));
+    const bodies = Array.from({ length: 50 }, (_v, w) =>
+      amWebhook(Array.from({ length: 50 }, (_a, i) => amAlert({ alertname: 'Flood', namespace: ns, pod: `w${w}-p${i}` }))),
+    );
     const created = new Map<string, number>();
     /** The alerts, of all webhooks, answered created or duplicate: their resources exist. */
     const written = new Set<string>();
@@ -147,10 +162,14 @@ describe('one bad alert among concurrent webhooks (real API server)', () => {
         await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
         stalled = written.size > writtenBefore ? 0 : stalled + 1;
       }
-      throw new Error(`a webhook was refused ${STALLED_ATTEMPTS} times in a row while no alert of any webhook was written (${written.size} of 2500 written, ${answers503} answers of 503)`);
+      throw new Error(
+        `a webhook was refused ${STALLED_ATTEMPTS} times in a row while no alert of any webhook was written (${written.size} of 2500 written, ${answers503} answers of 503)`,
+      );
     };
     const attempts = await Promise.all(bodies.map(send));
-    process.stdout.write(`50 x 50 new alerts: ${answers503} answers of 503 before every webhook got 200 (most attempts for one webhook: ${Math.max(...attempts)})\n`);
+    process.stdout.write(
+      `50 x 50 new alerts: ${answers503} answers of 503 before every webhook got 200 (most attempts for one webhook: ${Math.max(...attempts)})\n`,
+    );
     expect(refusedWithoutDeferred).toEqual([]);
     // Never answered created twice. (A create still running at a call's deadline is answered
     // deferred, and when it landed meanwhile the retry answers duplicate: its resource exists.)

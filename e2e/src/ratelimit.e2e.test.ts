@@ -62,7 +62,15 @@ describe('per-source limit (real processes, real Redis)', () => {
     const { stdout: methods } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', `http://${address}`]);
     expect(methods).toContain('alertgate.ratelimit.v1.RateLimitService/CheckSource');
     expect(methods).toContain('alertgate.ratelimit.v1.RateLimitService/ReserveCreations');
-    const { stdout } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', '{"source":"a:192.0.2.7"}', `http://${address}/alertgate.ratelimit.v1.RateLimitService/CheckSource`]);
+    const { stdout } = await run(buf, [
+      'curl',
+      '--protocol',
+      'grpc',
+      '--http2-prior-knowledge',
+      '-d',
+      '{"source":"a:192.0.2.7"}',
+      `http://${address}/alertgate.ratelimit.v1.RateLimitService/CheckSource`,
+    ]);
     expect(JSON.parse(stdout)).toMatchObject({ quota: { admitted: true, limit: 3, remaining: 2, policy: '"source";q=3;w=3' } });
   });
 });
@@ -205,12 +213,16 @@ describe('limits hold across replicas', () => {
     // Refill lost to the cap in a pause: the bucket is below one token at a round's last refusal.
     let capped = 0;
     for (let round = 1; round < ROUNDS; round++) {
-      const pauseAtMost = Math.min(...requests.filter((r) => r.round === round).map((r) => r.answeredAt)) - Math.max(...refused.filter((r) => r.round === round - 1).map((r) => r.sentAt));
+      const pauseAtMost =
+        Math.min(...requests.filter((r) => r.round === round).map((r) => r.answeredAt)) -
+        Math.max(...refused.filter((r) => r.round === round - 1).map((r) => r.sentAt));
       capped += Math.max(0, 1 + (RATE * pauseAtMost) / 1000 - BURST);
     }
     const atMost = BURST + (RATE * (lastAdmittedBy - firstSent)) / 1000;
     const atLeast = BURST + (RATE * (lastRefusedAfter - firstAdmittedBy)) / 1000 - capped - 1;
-    process.stdout.write(`replicas: ${admitted.length} admitted, ${refused.length} limited in ${ROUNDS} rounds; the limit allows ${atLeast.toFixed(1)} to ${atMost.toFixed(1)}\n`);
+    process.stdout.write(
+      `replicas: ${admitted.length} admitted, ${refused.length} limited in ${ROUNDS} rounds; the limit allows ${atLeast.toFixed(1)} to ${atMost.toFixed(1)}\n`,
+    );
     expect(admitted.length).toBeLessThanOrEqual(Math.floor(atMost));
     expect(admitted.length).toBeGreaterThanOrEqual(Math.ceil(atLeast));
   }, 120_000);

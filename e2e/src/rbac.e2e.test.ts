@@ -21,10 +21,16 @@ interface Result {
 function yamlFiles(dir: string): string[] {
   const kustomization = join(dir, 'kustomization.yaml');
   const patches = new Set(
-    existsSync(kustomization) ? ((parse(readFileSync(kustomization, 'utf8')) as { patches?: { path?: string }[] }).patches ?? []).flatMap((patch) => (patch.path ? [patch.path] : [])) : [],
+    existsSync(kustomization)
+      ? ((parse(readFileSync(kustomization, 'utf8')) as { patches?: { path?: string }[] }).patches ?? []).flatMap((patch) => (patch.path ? [patch.path] : []))
+      : [],
   );
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? yamlFiles(join(dir, entry.name)) : /\.ya?ml$/.test(entry.name) && !entry.name.startsWith('kustomization') && !patches.has(entry.name) ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? yamlFiles(join(dir, entry.name))
+      : /\.ya?ml$/.test(entry.name) && !entry.name.startsWith('kustomization') && !patches.has(entry.name)
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
@@ -41,7 +47,11 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     kubeconfig = tokenKubeconfig(join(dir, 'crd-writer.kubeconfig'), token);
     ns = await testNamespace('rbac');
     // The Lease name its Role grants (the harness gives each system one of its own otherwise).
-    fixture = await PipelineFixture.start('rbac', { serviceEnv: { 'crd-writer': { KUBECONFIG: kubeconfig, LEADER_LEASE_NAME: 'alertgate-crd-writer', LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' } } });
+    fixture = await PipelineFixture.start('rbac', {
+      serviceEnv: {
+        'crd-writer': { KUBECONFIG: kubeconfig, LEADER_LEASE_NAME: 'alertgate-crd-writer', LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' },
+      },
+    });
     // Four kubectl calls and five services started: on a machine busy with the suites beside
     // this one, more than the 30 s of one test.
   }, 120_000);
@@ -67,7 +77,17 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     // The watch works with the token: a terminal phase ends the incident.
     const open = { alertname: 'RbacWatch', namespace: ns, pod: 'w' };
     const [created] = (await fixture.postAlerts(amWebhook([amAlert(open)]))).json['results'] as Result[];
-    await kubectl(['patch', 'rr', created?.remediationRequest?.name ?? '', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Cancelled"}}']);
+    await kubectl([
+      'patch',
+      'rr',
+      created?.remediationRequest?.name ?? '',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Cancelled"}}',
+    ]);
     const deadline = Date.now() + 10_000;
     let outcome = '';
     while (outcome !== 'created' && Date.now() < deadline) {
@@ -81,7 +101,9 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
   it('holds its leader Lease with the token', async () => {
     const identity = `${hostname()}-${fixture.system!.services['crd-writer'].pid ?? 0}`;
     const holder = await eventually('the Lease held by the crd-writer', async () => {
-      const lease = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', 'alertgate-crd-writer', '-n', 'alertgate', '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+      const lease = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', 'alertgate-crd-writer', '-n', 'alertgate', '-o', 'json'])) as {
+        spec?: { holderIdentity?: string };
+      };
       return lease.spec?.holderIdentity === identity ? identity : undefined;
     });
     expect(holder).toBe(identity);
@@ -96,7 +118,9 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     await expect(kubectl(['delete', 'rr', name, '-n', ns], { kubeconfig })).rejects.toThrow(/Forbidden|forbidden/);
     await expect(kubectl(['get', 'secrets', '-n', ns], { kubeconfig })).rejects.toThrow(/forbidden/);
     await expect(kubectl(['get', 'secrets', '-A'], { kubeconfig })).rejects.toThrow(/forbidden/);
-    await expect(kubectl(['patch', 'rr', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"labels":{"x":"y"}}}'], { kubeconfig })).rejects.toThrow(/forbidden/);
+    await expect(kubectl(['patch', 'rr', name, '-n', ns, '--type=merge', '-p', '{"metadata":{"labels":{"x":"y"}}}'], { kubeconfig })).rejects.toThrow(
+      /forbidden/,
+    );
     await expect(kubectl(['create', 'namespace', 'rbac-should-fail'], { kubeconfig })).rejects.toThrow(/forbidden/);
     expect((await kubectl(['auth', 'can-i', 'create', 'remediationrequests.remediation.alertgate.io', '-n', ns], { kubeconfig })).trim()).toBe('yes');
   });
@@ -106,7 +130,9 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
     expect(manifests.length).toBeGreaterThanOrEqual(5);
     const out = await kubectl(['apply', '--dry-run=server', ...manifests.flatMap((file) => ['-f', file])]);
     expect(out).toMatch(/prometheusrule.monitoring.coreos.com\/alertgate .*\(server dry run\)/);
-    expect(out).toMatch(/customresourcedefinition.apiextensions.k8s.io\/remediationrequests.remediation.alertgate.io (configured|unchanged|created) \(server dry run\)/);
+    expect(out).toMatch(
+      /customresourcedefinition.apiextensions.k8s.io\/remediationrequests.remediation.alertgate.io (configured|unchanged|created) \(server dry run\)/,
+    );
     expect(out).toMatch(/clusterrole.rbac.authorization.k8s.io\/alertgate-crd-writer .*\(server dry run\)/);
   });
 });

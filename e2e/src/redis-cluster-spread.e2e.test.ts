@@ -6,7 +6,18 @@ import { DedupStore, DEDUP_DEFAULTS } from '@alertgate/dedup';
 import { RedisCluster, type RedisServer } from '@alertgate/local-env';
 import { Source, Status, type Signal } from '@alertgate/proto';
 import { RATE_LIMIT_DEFAULTS, RateLimiter } from '@alertgate/ratelimit';
-import { connectRedis, createRedisClient, KEY_CLASSES, KeySchema, keySlot, NO_REPLICA_WAIT, type ClassReport, type KeyClass, type KeyspaceReport, type RedisClient } from '@alertgate/redis';
+import {
+  connectRedis,
+  createRedisClient,
+  KEY_CLASSES,
+  KeySchema,
+  keySlot,
+  NO_REPLICA_WAIT,
+  type ClassReport,
+  type KeyClass,
+  type KeyspaceReport,
+  type RedisClient,
+} from '@alertgate/redis';
 import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { repoRoot } from '@alertgate/testing';
 import { Redis } from 'ioredis';
@@ -71,11 +82,18 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
   beforeAll(async () => {
     cluster = await new RedisCluster({ masters: 3, replicasPerMaster: 1, maxmemory: '256mb' }).start();
     const nodes = cluster.addresses.map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) }));
-    client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT }, 'spread-test');
+    client = createRedisClient(
+      { topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT },
+      'spread-test',
+    );
     await connectRedis(client);
     masters = direct(await cluster.masters());
     dedup = new DedupStore(client, keys, DEDUP_DEFAULTS);
-    storms = new StormStore(client, keys, { keyLabels: ['namespace', 'alertname'], defaults: { ...STORM_DEFAULTS, rateThreshold: 1_000_000, patternThreshold: 1_000_000 }, overrides: new Map() });
+    storms = new StormStore(client, keys, {
+      keyLabels: ['namespace', 'alertname'],
+      defaults: { ...STORM_DEFAULTS, rateThreshold: 1_000_000, patternThreshold: 1_000_000 },
+      overrides: new Map(),
+    });
     // Slow namespaces: a limiter's hash lives until it is full again, here for minutes.
     limiter = new RateLimiter(client, keys, { ...RATE_LIMIT_DEFAULTS, namespace: { perSecond: 0.01, burst: 100 } });
   }, 60_000);
@@ -120,10 +138,19 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
 
   it('is accounted for master by master, and in all, by npm run redis-report', () => {
     const nodes = cluster.addresses.join(',');
-    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'tools', 'redis-report.js'), '--json', '--prefix', 'ag:'], { env: { ...process.env, REDIS_CLUSTER_NODES: nodes }, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'tools', 'redis-report.js'), '--json', '--prefix', 'ag:'], {
+      env: { ...process.env, REDIS_CLUSTER_NODES: nodes },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const summary = JSON.parse(run.stdout) as { ok: boolean; bytesPerIncident: number; report: KeyspaceReport; masters: { node: string; report: KeyspaceReport }[] };
+    const summary = JSON.parse(run.stdout) as {
+      ok: boolean;
+      bytesPerIncident: number;
+      report: KeyspaceReport;
+      masters: { node: string; report: KeyspaceReport }[];
+    };
     expect(summary.ok).toBe(true);
     expect(summary.masters).toHaveLength(3);
     const dedupOf = (report: KeyspaceReport): ClassReport | undefined => report.classes.find((cls) => cls.name === 'dedup');
@@ -131,7 +158,9 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
     expect(summary.masters.map(({ report }) => dedupOf(report)?.entries ?? 0).reduce((sum, n) => sum + n, 0)).toBe(INCIDENTS);
     // The memory target holds on the Cluster too: at most 64 bytes per open incident.
     expect(summary.bytesPerIncident).toBeLessThanOrEqual(64);
-    process.stdout.write(`redis-report on the Cluster: ${summary.bytesPerIncident} bytes per open incident over ${summary.masters.length} masters (${summary.masters.map(({ report }) => dedupOf(report)?.entries).join(' / ')} incidents)\n`);
+    process.stdout.write(
+      `redis-report on the Cluster: ${summary.bytesPerIncident} bytes per open incident over ${summary.masters.length} masters (${summary.masters.map(({ report }) => dedupOf(report)?.entries).join(' / ')} incidents)\n`,
+    );
   }, 180_000);
 
   it('sends one script call per master that a batch touches', async () => {
@@ -157,7 +186,11 @@ describe('dedup, storm and rate limits spread over a real Redis Cluster (3 maste
   });
 
   it('takes no budget for a refused source, though its namespaces live on other masters', async () => {
-    const refusing = new RateLimiter(client, keys, { ...RATE_LIMIT_DEFAULTS, source: { perSecond: 0.01, burst: 1 }, namespace: { perSecond: 0.01, burst: 100 } });
+    const refusing = new RateLimiter(client, keys, {
+      ...RATE_LIMIT_DEFAULTS,
+      source: { perSecond: 0.01, burst: 1 },
+      namespace: { perSecond: 0.01, burst: 100 },
+    });
     const demands = Array.from({ length: 12 }, (_v, i) => ({ namespace: `refused-${i}`, count: 1 }));
     const [first] = await refusing.admit([{ source: 'am:refused', demands }]);
     expect(first?.source.admitted).toBe(true);

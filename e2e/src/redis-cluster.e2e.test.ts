@@ -59,7 +59,9 @@ describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NOD
   it('detects and folds a storm', async () => {
     const results: Result[] = [];
     for (let batch = 0; batch < 3; batch++) {
-      const response = await fixture.postAlerts(amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'ClusterStorm', namespace: 'storm-ns', pod: `p-${batch * 20 + i}` }))));
+      const response = await fixture.postAlerts(
+        amWebhook(Array.from({ length: 20 }, (_v, i) => amAlert({ alertname: 'ClusterStorm', namespace: 'storm-ns', pod: `p-${batch * 20 + i}` }))),
+      );
       expect(response.status).toBe(200);
       results.push(...(response.json['results'] as Result[]));
     }
@@ -83,7 +85,11 @@ describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NOD
     const masters = cluster.addresses;
     const dedupMetrics = `http://127.0.0.1:${fixture.system?.services.dedup.metricsPort ?? 0}/metrics`;
     const count = (text: string, cls: string): number => Number(new RegExp(`alertgate_redis_keys\\{class="${cls}"\\} (\\d+)`).exec(text)?.[1] ?? -1);
-    const classes = [['dedup', 'd'], ['storm', 's'], ['ratelimit', 'r']] as const;
+    const classes = [
+      ['dedup', 'd'],
+      ['storm', 's'],
+      ['ratelimit', 'r'],
+    ] as const;
     // The monitor collects every 500 ms, and idle limiters expire within seconds: compare one of
     // its collections with the keys on the masters until both were taken between two changes.
     const deadline = Date.now() + 10_000;

@@ -68,9 +68,21 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
   let users: Map<string, AclUser>;
   let clientDir: string;
 
-  const tlsFiles = () => ({ ca: readFileSync(join(clientDir, 'ca.crt')), cert: readFileSync(join(clientDir, 'tls.crt')), key: readFileSync(join(clientDir, 'tls.key')) });
+  const tlsFiles = () => ({
+    ca: readFileSync(join(clientDir, 'ca.crt')),
+    cert: readFileSync(join(clientDir, 'tls.crt')),
+    key: readFileSync(join(clientDir, 'tls.key')),
+  });
   const connectAs = async (user: string): Promise<Redis> => {
-    const client = new Redis({ port: redis.port, host: '127.0.0.1', username: user, password: users.get(user)?.password ?? '', tls: tlsFiles(), lazyConnect: true, maxRetriesPerRequest: 0 });
+    const client = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      username: user,
+      password: users.get(user)?.password ?? '',
+      tls: tlsFiles(),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
     await client.connect();
     return client;
   };
@@ -98,7 +110,7 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
     pki?.dispose();
   });
 
-  it('runs webhooks through every service, and dedup\'s Redis monitor reads the keyspace', async () => {
+  it("runs webhooks through every service, and dedup's Redis monitor reads the keyspace", async () => {
     const first = await fixture.deliverAlerts(amWebhook([amAlert({ alertname: 'OverRedisTls', pod: 'a' }), amAlert({ alertname: 'OverRedisTls', pod: 'b' })]));
     expect(first.status).toBe(200);
     expect((first.json['results'] as { outcome: string }[]).map((r) => r.outcome)).toEqual(['created', 'created']);
@@ -135,18 +147,43 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
   });
 
   it('refuses a wrong password, a client without a certificate, and plaintext', async () => {
-    const wrong = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: 'wrong-password', tls: tlsFiles(), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const wrong = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      username: 'alertgate-dedup',
+      password: 'wrong-password',
+      tls: tlsFiles(),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     // ioredis reports the AUTH answer as the connection's error, then closes it.
     const authError = new Promise<Error>((resolve) => wrong.once('error', resolve));
     await expect(wrong.connect()).rejects.toThrow();
     expect((await authError).message).toMatch(/WRONGPASS/);
     wrong.disconnect();
     const { ca } = tlsFiles();
-    const noCert = new Redis({ port: redis.port, host: '127.0.0.1', username: 'alertgate-dedup', password: users.get('alertgate-dedup')?.password ?? '', tls: { ca }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const noCert = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      username: 'alertgate-dedup',
+      password: users.get('alertgate-dedup')?.password ?? '',
+      tls: { ca },
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     noCert.on('error', () => undefined);
     await expect(noCert.connect().then(() => noCert.ping())).rejects.toThrow();
     noCert.disconnect();
-    const plain = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+    const plain = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2_000,
+    });
     plain.on('error', () => undefined);
     await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
     plain.disconnect();
@@ -177,7 +214,7 @@ describe('the pipeline on a Redis Cluster with TLS only and an ACL user per serv
     pki?.dispose();
   });
 
-  it('runs webhooks through every service on every master, and dedup\'s monitor reads them', async () => {
+  it("runs webhooks through every service on every master, and dedup's monitor reads them", async () => {
     const alerts = Array.from({ length: 30 }, (_v, i) => amAlert({ alertname: 'OverClusterAcl', pod: `p-${i}` }));
     const answer = await fixture.deliverAlerts(amWebhook(alerts));
     expect(answer.status).toBe(200);

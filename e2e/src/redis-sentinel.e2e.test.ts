@@ -22,7 +22,12 @@ describe('the pipeline on Redis Sentinel, its master killed under load', () => {
       serviceEnv: {
         'crd-writer': { KUBECONFIG: testKube().kubeconfig },
         storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
   });
@@ -41,7 +46,10 @@ describe('the pipeline on Redis Sentinel, its master killed under load', () => {
     const worker = async (): Promise<void> => {
       for (let n = next++; n < 400; n = next++) {
         // Repeats of 20 open incidents beside new ones: a lost dedup entry would show as a second resource.
-        const body = amWebhook([amAlert({ alertname: 'Sentinel', namespace: ns, pod: `repeat-${n % 20}` }), amAlert({ alertname: 'Sentinel', namespace: ns, pod: `new-${n}` })]);
+        const body = amWebhook([
+          amAlert({ alertname: 'Sentinel', namespace: ns, pod: `repeat-${n % 20}` }),
+          amAlert({ alertname: 'Sentinel', namespace: ns, pod: `new-${n}` }),
+        ]);
         for (let attempt = 1; ; attempt++) {
           const answer = await fixture.postAlerts(body);
           if (answer.status === 200) {
@@ -61,7 +69,9 @@ describe('the pipeline on Redis Sentinel, its master killed under load', () => {
       killedAt = Date.now();
     };
     await Promise.all([worker(), worker(), worker(), worker(), kill()]);
-    process.stdout.write(`sentinel: master killed; ${failed} failed attempts; answered 200 again ${recoveredAt > 0 ? recoveredAt - killedAt : 0} ms after the kill\n`);
+    process.stdout.write(
+      `sentinel: master killed; ${failed} failed attempts; answered 200 again ${recoveredAt > 0 ? recoveredAt - killedAt : 0} ms after the kill\n`,
+    );
     expect(refused).toEqual([]);
     expect(await sentinels.currentMasterPort()).toBe(sentinels.replica.port);
     expect(sentinels.replica.port).not.toBe(formerMaster);

@@ -36,21 +36,34 @@ describe('three replicas of each gRPC service behind one target', () => {
         // A short lease, so that the test sees it move within seconds (defaults: 15 s / 2 s).
         'crd-writer': { KUBECONFIG: testKube().kubeconfig, LEADER_LEASE_DURATION: '3s', LEADER_RETRY_PERIOD: '300ms' },
         storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
   });
   afterAll(() => fixture?.close());
 
   /** Sends webhooks from `workers` senders, each retrying a 5xx as Alertmanager does; returns the attempts each webhook took and every 4xx. */
-  const load = async (tag: string, webhooks: number, workers: number, during?: (sent: () => number) => Promise<void>): Promise<{ attempts: number[]; refused: number[] }> => {
+  const load = async (
+    tag: string,
+    webhooks: number,
+    workers: number,
+    during?: (sent: () => number) => Promise<void>,
+  ): Promise<{ attempts: number[]; refused: number[] }> => {
     const attempts: number[] = [];
     const refused: number[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let n = next++; n < webhooks; n = next++) {
         // Half repeats of 20 open incidents, half new ones.
-        const body = amWebhook([amAlert({ alertname: 'Spread', namespace: ns, pod: `repeat-${n % 20}` }), amAlert({ alertname: 'Spread', namespace: ns, pod: `new-${tag}-${n}` })]);
+        const body = amWebhook([
+          amAlert({ alertname: 'Spread', namespace: ns, pod: `repeat-${n % 20}` }),
+          amAlert({ alertname: 'Spread', namespace: ns, pod: `new-${tag}-${n}` }),
+        ]);
         for (let attempt = 1; ; attempt++) {
           const answer = await fixture.postAlerts(body);
           if (answer.status === 200) {
@@ -109,7 +122,9 @@ describe('three replicas of each gRPC service behind one target', () => {
     });
     expect(refused).toEqual([]);
     expect(attempts).toHaveLength(300);
-    process.stdout.write(`replicas: attempts per webhook with two replicas killed: ${JSON.stringify(Object.fromEntries([1, 2, 3].map((a) => [a, attempts.filter((n) => n === a).length])))}\n`);
+    process.stdout.write(
+      `replicas: attempts per webhook with two replicas killed: ${JSON.stringify(Object.fromEntries([1, 2, 3].map((a) => [a, attempts.filter((n) => n === a).length])))}\n`,
+    );
     expect(Math.max(...attempts)).toBeLessThanOrEqual(2);
     // Every incident one resource, whichever replica wrote it: 20 repeated, 300 new in each test.
     const resources = (await listRemediationRequests(ns)).filter((item) => item.spec.alertname === 'Spread');
@@ -122,7 +137,9 @@ describe('three replicas of each gRPC service behind one target', () => {
     const live = system.replicas['crd-writer'].filter((service) => service.running);
     const identities = new Map(live.map((service) => [`${hostname()}-${service.pid ?? 0}`, service]));
     const holder = async (): Promise<string | undefined> => {
-      const leases = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', '-n', 'alertgate', '-o', 'json'])) as { items: { spec?: { holderIdentity?: string } }[] };
+      const leases = JSON.parse(await kubectl(['get', 'leases.coordination.k8s.io', '-n', 'alertgate', '-o', 'json'])) as {
+        items: { spec?: { holderIdentity?: string } }[];
+      };
       return leases.items.map((lease) => lease.spec?.holderIdentity ?? '').find((identity) => identities.has(identity));
     };
     const first = await eventually('a live replica holding the lease', holder);

@@ -16,7 +16,8 @@ const STORM_ENV = {
   STORM_OVERRIDES: 'rate-ns=pattern:64;pattern-ns=rate:1000;idle-ns=inactivity:1500ms;capped-ns=max:2500ms',
 };
 
-const alert = (namespace: string, pod: string, alertname = 'PodCrash', status: 'firing' | 'resolved' = 'firing') => amAlert({ alertname, namespace, pod }, status);
+const alert = (namespace: string, pod: string, alertname = 'PodCrash', status: 'firing' | 'resolved' = 'firing') =>
+  amAlert({ alertname, namespace, pod }, status);
 
 describe('storms: detection and folding into one growing aggregate (real processes, real Redis)', () => {
   let fixture: PipelineFixture;
@@ -32,7 +33,8 @@ describe('storms: detection and folding into one growing aggregate (real process
     return response.json['results'] as Result[];
   };
   const inNamespace = (namespace: string): RemediationRequest[] => fixture.resources().filter((rr) => rr.metadata.namespace === namespace);
-  const aggregates = (namespace: string): RemediationRequest[] => inNamespace(namespace).filter((rr) => rr.metadata.labels['remediation.alertgate.io/storm'] === 'true');
+  const aggregates = (namespace: string): RemediationRequest[] =>
+    inNamespace(namespace).filter((rr) => rr.metadata.labels['remediation.alertgate.io/storm'] === 'true');
 
   it('below threshold: individual incidents, no storm', async () => {
     const results = await post(Array.from({ length: 10 }, (_v, i) => alert('calm-ns', `p${i % 5}`)));
@@ -74,7 +76,11 @@ describe('storms: detection and folding into one growing aggregate (real process
   it('same alertname in two namespaces → two storms; different alertnames → separate', async () => {
     for (const namespace of ['ns-a', 'ns-b']) await post(Array.from({ length: 25 }, (_v, i) => alert(namespace, `x${i}`, 'Twice')));
     await post(Array.from({ length: 25 }, (_v, i) => alert('ns-a', `y${i}`, 'Other')));
-    expect(aggregates('ns-a').map((rr) => rr.spec.storm?.key).sort()).toEqual(['ns-a/Other', 'ns-a/Twice']);
+    expect(
+      aggregates('ns-a')
+        .map((rr) => rr.spec.storm?.key)
+        .sort(),
+    ).toEqual(['ns-a/Other', 'ns-a/Twice']);
     expect(aggregates('ns-b').map((rr) => rr.spec.storm?.key)).toEqual(['ns-b/Twice']);
   });
 
@@ -115,7 +121,11 @@ describe('storms: detection and folding into one growing aggregate (real process
       await new Promise((resolve) => setTimeout(resolve, 200));
       ended = aggregates('idle-ns')[0];
     }
-    expect(ended?.status).toMatchObject({ resolvedAt: first?.status?.storm?.endsAt, alertState: 'Resolved', storm: { endedAt: first?.status?.storm?.endsAt, memberCount: 20 } });
+    expect(ended?.status).toMatchObject({
+      resolvedAt: first?.status?.storm?.endsAt,
+      alertState: 'Resolved',
+      storm: { endedAt: first?.status?.storm?.endsAt, memberCount: 20 },
+    });
     await post(Array.from({ length: 20 }, (_v, i) => alert('idle-ns', `j${i}`)));
     const both = aggregates('idle-ns');
     expect(both).toHaveLength(2);
@@ -141,7 +151,9 @@ describe('the member cap is honoured and overflow counted', () => {
   afterAll(() => fixture?.close());
 
   it('lists at most the cap and counts the rest', async () => {
-    const response = await fixture.postAlerts(amWebhook(Array.from({ length: 30 }, (_v, i) => amAlert({ alertname: 'Capped', namespace: 'cap', pod: `m${i}` }))));
+    const response = await fixture.postAlerts(
+      amWebhook(Array.from({ length: 30 }, (_v, i) => amAlert({ alertname: 'Capped', namespace: 'cap', pod: `m${i}` }))),
+    );
     expect(response.status).toBe(200);
     const [aggregate] = fixture.resources().filter((rr) => rr.metadata.labels['remediation.alertgate.io/storm'] === 'true');
     expect(aggregate?.status?.storm?.memberCount).toBe(8);
@@ -153,7 +165,9 @@ describe('the member cap is honoured and overflow counted', () => {
 describe('storm keys with an extra label (STORM_KEY_LABELS=namespace,alertname,service)', () => {
   let fixture: PipelineFixture;
   beforeAll(async () => {
-    fixture = await PipelineFixture.start('stormkeys', { serviceEnv: { storm: { STORM_RATE_THRESHOLD: '10', STORM_KEY_LABELS: 'namespace,alertname,service' } } });
+    fixture = await PipelineFixture.start('stormkeys', {
+      serviceEnv: { storm: { STORM_RATE_THRESHOLD: '10', STORM_KEY_LABELS: 'namespace,alertname,service' } },
+    });
   });
   afterAll(() => fixture?.close());
 
@@ -161,7 +175,9 @@ describe('storm keys with an extra label (STORM_KEY_LABELS=namespace,alertname,s
   // must come out the same as with every label.
   it('splits storms by service, and keeps doing so once the gateway sends only the key labels', async () => {
     const post = async (service: string, from: number, count: number): Promise<Result[]> => {
-      const response = await fixture.postAlerts(amWebhook(Array.from({ length: count }, (_v, i) => amAlert({ alertname: 'SvcDown', namespace: 'svc-ns', service, pod: `${service}-${from + i}` }))));
+      const response = await fixture.postAlerts(
+        amWebhook(Array.from({ length: count }, (_v, i) => amAlert({ alertname: 'SvcDown', namespace: 'svc-ns', service, pod: `${service}-${from + i}` }))),
+      );
       expect(response.status).toBe(200);
       return response.json['results'] as Result[];
     };

@@ -50,8 +50,10 @@ describe('ServiceAccount tokens reviewed by the real API server', () => {
   let proxy: CuttableProxy;
   let ns: string;
 
-  const token = async (serviceAccount: string, audience: string): Promise<string> => (await kubectl(['create', 'token', serviceAccount, '-n', ns, '--audience', audience, '--duration', '10m'])).trim();
-  const post = async (bearer: string, pod = 'p') => fixture.postAlerts(amWebhook([amAlert({ alertname: 'TokenReviewed', namespace: 'checkout', pod })]), { authorization: `Bearer ${bearer}` });
+  const token = async (serviceAccount: string, audience: string): Promise<string> =>
+    (await kubectl(['create', 'token', serviceAccount, '-n', ns, '--audience', audience, '--duration', '10m'])).trim();
+  const post = async (bearer: string, pod = 'p') =>
+    fixture.postAlerts(amWebhook([amAlert({ alertname: 'TokenReviewed', namespace: 'checkout', pod })]), { authorization: `Bearer ${bearer}` });
 
   beforeAll(async () => {
     ns = await testNamespace('senders');
@@ -86,7 +88,7 @@ describe('ServiceAccount tokens reviewed by the real API server', () => {
     await proxy?.cut();
   });
 
-  it('admits a token bound to its audience under the ServiceAccount\'s name, and refuses another audience or a made-up token with 401', async () => {
+  it("admits a token bound to its audience under the ServiceAccount's name, and refuses another audience or a made-up token with 401", async () => {
     const bound = await post(await token('alertmanager', 'alertgate'), 'bound');
     expect(bound.status).toBe(200);
     const [result] = bound.json['results'] as { outcome: string; remediationRequest?: { name: string } }[];

@@ -44,7 +44,11 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     }
 
     const httpServer = has('alertgate-ingest-gateway', SERVER);
-    expect(httpServer?.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/api/v1/signals/alertmanager', 'http.response.status_code': 200 });
+    expect(httpServer?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/api/v1/signals/alertmanager',
+      'http.response.status_code': 200,
+    });
     expect(httpServer?.name).toBe('POST /api/v1/signals/alertmanager');
     const ingest = spans.find((s) => s.name === 'alertgate.ingest');
     expect(ingest?.attributes).toMatchObject({ 'alertgate.signal.count': 2, 'alertgate.outcome.created': 2 });
@@ -82,7 +86,9 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     const deadline = Date.now() + 15_000;
     let batched: ReceivedSpan | undefined;
     while (!batched && Date.now() < deadline) {
-      batched = receiver.spans.find((s) => s.name === 'alertgate.ingest' && traceIds.includes(s.traceId) && Number(s.attributes['alertgate.batch.requests']) > 1);
+      batched = receiver.spans.find(
+        (s) => s.name === 'alertgate.ingest' && traceIds.includes(s.traceId) && Number(s.attributes['alertgate.batch.requests']) > 1,
+      );
       if (!batched) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(batched).toBeDefined();

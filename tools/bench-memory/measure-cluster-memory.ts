@@ -12,7 +12,6 @@ import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { podSignal } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
-
 export interface ClusterMemoryResult {
   readonly masters: number;
   readonly incidents: number;
@@ -30,7 +29,6 @@ export interface ClusterMemoryResult {
 
 const fingerprintOf = (i: number): string => createHash('sha256').update(`cluster-bench-${i}`).digest('hex');
 
-
 async function usedMemory(masters: readonly Redis[]): Promise<number[]> {
   return Promise.all(masters.map(async (master) => Number(/^used_memory:(\d+)/m.exec(await master.info('memory'))?.[1] ?? 0)));
 }
@@ -47,7 +45,10 @@ const perItem = (deltas: readonly number[], items: number): number => Math.round
 export async function measureClusterMemory(incidents: number, limiters: number, detectionKeys: number, stormAlerts: number): Promise<ClusterMemoryResult> {
   const cluster = await new RedisCluster({ masters: 3, maxmemory: '2gb' }).start();
   const nodes = (await cluster.masters()).map((node) => ({ host: '127.0.0.1', port: node.port }));
-  const client = createRedisClient({ topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT }, 'bench-memory');
+  const client = createRedisClient(
+    { topology: { mode: 'cluster', nodes }, keyPrefix: 'ag:', connectTimeoutMs: 2_000, commandTimeoutMs: 10_000, replicaWait: NO_REPLICA_WAIT },
+    'bench-memory',
+  );
   const masters = nodes.map(({ host, port }) => new Redis({ host, port }));
   try {
     await connectRedis(client);
@@ -74,12 +75,18 @@ export async function measureClusterMemory(incidents: number, limiters: number, 
       // Below both thresholds: 3 alerts over 3 resources per key.
       for (let from = 0; from < detectionKeys; from += 100) {
         const batch = [];
-        for (let k = from; k < Math.min(from + 100, detectionKeys); k++) for (let a = 0; a < 3; a++) batch.push({ signal: podSignal(`det-${k}`, 'Flaky', `p${a}`), newIncident: true });
+        for (let k = from; k < Math.min(from + 100, detectionKeys); k++)
+          for (let a = 0; a < 3; a++) batch.push({ signal: podSignal(`det-${k}`, 'Flaky', `p${a}`), newIncident: true });
         await storms.evaluate(batch);
       }
     });
     for (let from = 0; from < stormAlerts; from += 50) {
-      await storms.evaluate(Array.from({ length: Math.min(50, stormAlerts - from) }, (_v, i) => ({ signal: podSignal('prod', 'NodeDown', `pod-${(from + i) % 2_000}`), newIncident: from + i < 2_000 })));
+      await storms.evaluate(
+        Array.from({ length: Math.min(50, stormAlerts - from) }, (_v, i) => ({
+          signal: podSignal('prod', 'NodeDown', `pod-${(from + i) % 2_000}`),
+          newIncident: from + i < 2_000,
+        })),
+      );
     }
     const stormKey = storms.redisKey(podSignal('prod', 'NodeDown', 'pod-0'));
     const holderPort = (await cluster.masterOf(stormKey)).port;

@@ -83,7 +83,13 @@ export async function measureDedupMemory(fingerprints: number, batch: number): P
       const pipeline = redis.pipeline();
       for (let i = from; i < Math.min(from + 1000, fingerprints); i++) {
         const fp = fingerprintOf(i);
-        const value = JSON.stringify({ fingerprint: fp, remediation_request_ref: `rr-${fp.slice(0, 16)}-production-highcpu`, count: 1, first_seen: now, last_seen: now });
+        const value = JSON.stringify({
+          fingerprint: fp,
+          remediation_request_ref: `rr-${fp.slice(0, 16)}-production-highcpu`,
+          count: 1,
+          first_seen: now,
+          last_seen: now,
+        });
         pipeline.set(`gateway:dedup:fingerprint:${fp}`, value, 'EX', 18_000);
       }
       await pipeline.exec();

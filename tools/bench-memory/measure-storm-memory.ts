@@ -9,7 +9,6 @@ import { STORM_DEFAULTS, StormStore } from '@alertgate/storm';
 import { podSignal } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
-
 export interface StormMemoryResult {
   /** MEMORY USAGE of the one storm's hash after all alerts. */
   readonly stormBytes: number;
@@ -22,7 +21,6 @@ export interface StormMemoryResult {
   readonly detectionKeyBytes: number;
   readonly detectionKeys: number;
 }
-
 
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
@@ -51,7 +49,8 @@ export async function measureStormMemory(stormAlerts: number, stormResources: nu
     for (let from = 0; from < detectionKeys; from += 100) {
       const batch = [];
       for (let k = from; k < Math.min(from + 100, detectionKeys); k++) {
-        for (let a = 0; a < 3; a++) batch.push({ signal: podSignal(`ns-${k}`, 'Flaky', `p${a}`), newIncident: true, incidentId: `${'b'.repeat(12)}-${(k * 3 + a).toString(36)}` });
+        for (let a = 0; a < 3; a++)
+          batch.push({ signal: podSignal(`ns-${k}`, 'Flaky', `p${a}`), newIncident: true, incidentId: `${'b'.repeat(12)}-${(k * 3 + a).toString(36)}` });
       }
       await store.evaluate(batch);
     }

@@ -50,7 +50,11 @@ class Stream {
 }
 
 /** Script time inside Redis per call and per alert, over CALLS calls of `batch` alerts. */
-async function measure(redis: Redis, batch: number, call: (signals: Signal[]) => Promise<unknown>): Promise<{ usecPerCall: number; usecPerAlert: number; sweepsPerHashWritten: number }> {
+async function measure(
+  redis: Redis,
+  batch: number,
+  call: (signals: Signal[]) => Promise<unknown>,
+): Promise<{ usecPerCall: number; usecPerAlert: number; sweepsPerHashWritten: number }> {
   const stream = new Stream();
   await redis.config('RESETSTAT');
   for (let c = 0; c < CALLS; c++) await call(Array.from({ length: batch }, () => stream.next()));
@@ -73,17 +77,31 @@ async function main(): Promise<void> {
     // The dedup window already holds INCIDENTS open incidents, the hot ones among them.
     const filler = new DedupStore(redis, keys, { ...DEDUP_DEFAULTS, pruneSamples: 0 });
     for (let from = 0; from < INCIDENTS; from += 1_000) {
-      await filler.checkBatch(Array.from({ length: Math.min(1_000, INCIDENTS - from) }, (_v, i) => ({ fingerprint: signalOf(from + i, from + i < HOT ? 'hot' : 'new').fingerprint, resolved: false })));
+      await filler.checkBatch(
+        Array.from({ length: Math.min(1_000, INCIDENTS - from) }, (_v, i) => ({
+          fingerprint: signalOf(from + i, from + i < HOT ? 'hot' : 'new').fingerprint,
+          resolved: false,
+        })),
+      );
     }
     for (const pruneSamples of [0, 1, DEDUP_DEFAULTS.pruneSamples]) {
       const store = new DedupStore(redis, keys, { ...DEDUP_DEFAULTS, pruneSamples });
       for (const batch of BATCHES) {
         const figures = await measure(redis, batch, (signals) => store.checkBatch(signals.map((s) => ({ fingerprint: s.fingerprint, resolved: false }))));
-        rows.push({ script: 'dedup-batch', setting: `DEDUP_PRUNE_SAMPLES=${pruneSamples}${pruneSamples === DEDUP_DEFAULTS.pruneSamples ? ' (default)' : ''}`, batch, ...figures });
+        rows.push({
+          script: 'dedup-batch',
+          setting: `DEDUP_PRUNE_SAMPLES=${pruneSamples}${pruneSamples === DEDUP_DEFAULTS.pruneSamples ? ' (default)' : ''}`,
+          batch,
+          ...figures,
+        });
       }
     }
     // Storm with the benchmark's thresholds: no key of this stream reaches a storm.
-    const storm = new StormStore(redis, keys, { defaults: { ...STORM_DEFAULTS, rateThreshold: 1_000_000, patternThreshold: 64, windowMs: 5_000 }, overrides: new Map(), keyLabels: ['namespace', 'alertname'] });
+    const storm = new StormStore(redis, keys, {
+      defaults: { ...STORM_DEFAULTS, rateThreshold: 1_000_000, patternThreshold: 64, windowMs: 5_000 },
+      overrides: new Map(),
+      keyLabels: ['namespace', 'alertname'],
+    });
     for (const batch of BATCHES) {
       const figures = await measure(redis, batch, (signals) => storm.evaluate(signals.map((signal) => ({ signal, newIncident: true }))));
       rows.push({ script: 'storm-batch', setting: 'STORM_PATTERN_THRESHOLD=64, STORM_WINDOW=5s', batch, ...figures });
@@ -99,7 +117,9 @@ async function main(): Promise<void> {
   process.stdout.write(`Redis script time per alert (INFO commandstats), ${INCIDENTS} open incidents, ${CALLS} calls per row\n`);
   for (const row of rows) {
     const sweeps = row.script === 'dedup-batch' ? `, ${row.sweepsPerHashWritten} sweeps per hash written` : '';
-    process.stdout.write(`  ${row.script.padEnd(12)} batch ${String(row.batch).padStart(3)}  ${String(row.usecPerCall).padStart(6)} µs/call  ${row.usecPerAlert.toFixed(2).padStart(7)} µs/alert   ${row.setting}${sweeps}\n`);
+    process.stdout.write(
+      `  ${row.script.padEnd(12)} batch ${String(row.batch).padStart(3)}  ${String(row.usecPerCall).padStart(6)} µs/call  ${row.usecPerAlert.toFixed(2).padStart(7)} µs/alert   ${row.setting}${sweeps}\n`,
+    );
   }
 }
 

@@ -69,7 +69,14 @@ async function serve(kind: 'tcp' | 'http2' | 'grpc'): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   } else {
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'bench-transport', level: 'warn' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: GrpcSecurity.plaintext() });
+    const host = new GrpcServerHost({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ service: 'bench-transport', level: 'warn' }),
+      shutdownGraceMs: 100,
+      maxConnectionAgeMs: 300_000,
+      security: GrpcSecurity.plaintext(),
+    });
     port = await host.start();
     host.setServing(true);
   }
@@ -149,17 +156,23 @@ async function measure(kind: Kind, calls: number, gapMs: number): Promise<void> 
       }
       const cpuPerCall = ((processCpuSeconds(server.pid) - cpuBefore) * 1000) / calls;
       times.sort((a, b) => a - b);
-      out(`${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  server CPU ${cpuPerCall.toFixed(3)} ms/call  (${calls} calls)`);
+      out(
+        `${kind.padEnd(11)} gap ${String(gap).padStart(3)} ms: p50 ${quantile(times, 0.5).toFixed(3)} ms  p90 ${quantile(times, 0.9).toFixed(3)} ms  server CPU ${cpuPerCall.toFixed(3)} ms/call  (${calls} calls)`,
+      );
     }
     // The same calls 8 at a time: how much of a call's CPU is its own, how much a wake-up's.
     const cpuBefore = processCpuSeconds(server.pid);
     const started = process.hrtime.bigint();
     const perWorker = Math.ceil((calls * 4) / 8);
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let i = 0; i < perWorker; i++) await call();
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < perWorker; i++) await call();
+      }),
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    out(`${kind.padEnd(11)} 8 in parallel: ${((perWorker * 8) / seconds).toFixed(0)} calls/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / (perWorker * 8)).toFixed(3)} ms/call`);
+    out(
+      `${kind.padEnd(11)} 8 in parallel: ${((perWorker * 8) / seconds).toFixed(0)} calls/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / (perWorker * 8)).toFixed(3)} ms/call`,
+    );
     close();
   } finally {
     server.kill();
@@ -186,7 +199,16 @@ async function measureHttpFloor(seconds: number): Promise<void> {
       version: '4',
       status: 'firing',
       receiver: 'alertgate',
-      alerts: [{ status: 'firing', labels: { alertname: 'KubePodNotReady', namespace: 'team-1', pod: 'hot-1' }, annotations: { summary: 'x' }, startsAt: '2026-11-26T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: '0123456789abcdef' }],
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'KubePodNotReady', namespace: 'team-1', pod: 'hot-1' },
+          annotations: { summary: 'x' },
+          startsAt: '2026-11-26T00:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          fingerprint: '0123456789abcdef',
+        },
+      ],
     });
     const agent = new Agent({ connections: 16, pipelining: 1 });
     const url = `http://127.0.0.1:${port}/webhook`;
@@ -198,13 +220,17 @@ async function measureHttpFloor(seconds: number): Promise<void> {
     const cpuBefore = processCpuSeconds(server.pid);
     const end = Date.now() + seconds * 1000;
     let sent = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (Date.now() < end) {
-        await send();
-        sent += 1;
-      }
-    }));
-    out(`fastify JSON endpoint, 16 connections: ${(sent / seconds).toFixed(0)} requests/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / sent).toFixed(3)} ms/request`);
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < end) {
+          await send();
+          sent += 1;
+        }
+      }),
+    );
+    out(
+      `fastify JSON endpoint, 16 connections: ${(sent / seconds).toFixed(0)} requests/s  server CPU ${(((processCpuSeconds(server.pid) - cpuBefore) * 1000) / sent).toFixed(3)} ms/request`,
+    );
     await agent.close();
   } finally {
     server.kill();

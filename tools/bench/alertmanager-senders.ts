@@ -46,9 +46,16 @@ interface Answer {
   readonly deferred: number;
 }
 
-
 function alert(labels: Record<string, string>, startsAt: string): object {
-  return { status: 'firing', labels, annotations: { summary: 'bench' }, startsAt, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' };
+  return {
+    status: 'firing',
+    labels,
+    annotations: { summary: 'bench' },
+    startsAt,
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prom',
+    fingerprint: '0123456789abcdef',
+  };
 }
 
 /**
@@ -82,11 +89,27 @@ export class AlertmanagerSenders {
   }
 
   private async post(alerts: object[]): Promise<Answer> {
-    const body = JSON.stringify({ version: '4', status: 'firing', receiver: 'alertgate', groupKey: 'bench', truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts });
+    const body = JSON.stringify({
+      version: '4',
+      status: 'firing',
+      receiver: 'alertgate',
+      groupKey: 'bench',
+      truncatedAlerts: 0,
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      alerts,
+    });
     const t0 = performance.now();
     const response = await request(this.url, { method: 'POST', dispatcher: this.agent, headers: { 'content-type': 'application/json' }, body });
     const text = await response.body.text();
-    return { status: response.statusCode, ms: performance.now() - t0, created: (text.match(/"outcome":"created"/g) ?? []).length, deferred: (text.match(/"outcome":"deferred"/g) ?? []).length };
+    return {
+      status: response.statusCode,
+      ms: performance.now() - t0,
+      created: (text.match(/"outcome":"created"/g) ?? []).length,
+      deferred: (text.match(/"outcome":"deferred"/g) ?? []).length,
+    };
   }
 
   async run(): Promise<SendersResult> {
@@ -111,7 +134,15 @@ export class AlertmanagerSenders {
         const batch = Array.from({ length: size }, (_v, k) => {
           if (k < fresh) {
             this.fresh += 1;
-            return alert({ alertname: `SenderNew${this.fresh % 25}`, namespace: `team-${this.fresh % 20}`, pod: `new-${this.fresh}-${this.options.runId}`, severity: 'warning' }, startsAt);
+            return alert(
+              {
+                alertname: `SenderNew${this.fresh % 25}`,
+                namespace: `team-${this.fresh % 20}`,
+                pod: `new-${this.fresh}-${this.options.runId}`,
+                severity: 'warning',
+              },
+              startsAt,
+            );
           }
           next = (next + 1) % own.length;
           return alert(this.incident(own[next] ?? 0), startsAt);

@@ -25,7 +25,17 @@ import { join, resolve } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { AlertmanagerProcess, defaultKubeEnvDir, ensureKubeEnv, RedisCluster, RedisServer, startSystem, stopKubeEnv, type AppName, type RunningSystem } from '@alertgate/local-env';
+import {
+  AlertmanagerProcess,
+  defaultKubeEnvDir,
+  ensureKubeEnv,
+  RedisCluster,
+  RedisServer,
+  startSystem,
+  stopKubeEnv,
+  type AppName,
+  type RunningSystem,
+} from '@alertgate/local-env';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
@@ -66,7 +76,13 @@ const serviceNodeArgs = (): { nodeArgs?: string[] } => {
 };
 /** --only a,b: run just these workloads (by their letter). */
 /** --sweep 64,128: (a) and (b) again at these concurrencies (connections), both systems alike. */
-const SWEEP = ((i: number) => (i < 0 ? [] : (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0)))(process.argv.indexOf('--sweep'));
+const SWEEP = ((i: number) =>
+  i < 0
+    ? []
+    : (process.argv[i + 1] ?? '')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0))(process.argv.indexOf('--sweep'));
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
 /** --groups N, --new-per-second N: workload (e)'s senders, instead of SENDERS_DEFAULTS. */
 const SENDERS = {
@@ -89,19 +105,47 @@ class AlertStream {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     if (roll < 0.8) {
       const i = Math.floor(Math.random() * HOT);
-      return { labels: { alertname: `KubePodNotReady${i % 50}`, namespace: `team-${Math.floor(i / 50) % 20}`, pod: `hot-${i}`, severity: 'warning' }, annotations: { summary: 'pod not ready' }, startsAt };
+      return {
+        labels: { alertname: `KubePodNotReady${i % 50}`, namespace: `team-${Math.floor(i / 50) % 20}`, pod: `hot-${i}`, severity: 'warning' },
+        annotations: { summary: 'pod not ready' },
+        startsAt,
+      };
     }
     if (roll < 0.95) {
       fresh += 1;
-      return { labels: { alertname: `KubeContainerWaiting${fresh % 50}`, namespace: `team-${Math.floor(fresh / 50) % 20}`, pod: `new-${fresh}-${STARTED}`, severity: 'warning' }, annotations: { summary: 'waiting' }, startsAt };
+      return {
+        labels: {
+          alertname: `KubeContainerWaiting${fresh % 50}`,
+          namespace: `team-${Math.floor(fresh / 50) % 20}`,
+          pod: `new-${fresh}-${STARTED}`,
+          severity: 'warning',
+        },
+        annotations: { summary: 'waiting' },
+        startsAt,
+      };
     }
     this.stormPod = (this.stormPod + 1) % 500;
-    return { labels: { alertname: 'NodeNetworkUnavailable', namespace: 'storm', pod: `s-${this.stormPod}`, severity: 'critical' }, annotations: { summary: 'node down' }, startsAt };
+    return {
+      labels: { alertname: 'NodeNetworkUnavailable', namespace: 'storm', pod: `s-${this.stormPod}`, severity: 'critical' },
+      annotations: { summary: 'node down' },
+      startsAt,
+    };
   }
 }
 
 const webhook = (alerts: ReturnType<AlertStream['next']>[]): string =>
-  JSON.stringify({ version: '4', status: 'firing', receiver: 'alertgate', groupKey: 'bench', truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts: alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' })) });
+  JSON.stringify({
+    version: '4',
+    status: 'firing',
+    receiver: 'alertgate',
+    groupKey: 'bench',
+    truncatedAlerts: 0,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am',
+    alerts: alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' })),
+  });
 
 interface RunResult {
   readonly alerts: number;
@@ -132,8 +176,8 @@ async function yardstickCheck(): Promise<void> {
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   try {
     for (const [name, timers] of [
-      ['1 s / 1 s (the end-to-end tests\' timers)', ALERTMANAGER_TEST_TIMERS],
-      ['30 s / 5 m (Alertmanager\'s defaults, the yardstick)', ALERTMANAGER_YARDSTICK_TIMERS],
+      ["1 s / 1 s (the end-to-end tests' timers)", ALERTMANAGER_TEST_TIMERS],
+      ["30 s / 5 m (Alertmanager's defaults, the yardstick)", ALERTMANAGER_YARDSTICK_TIMERS],
     ] as const) {
       const alertmanager = await new AlertmanagerProcess(timers).start();
       try {
@@ -150,7 +194,12 @@ async function yardstickCheck(): Promise<void> {
         await Promise.all(
           Array.from({ length: CONCURRENCY }, async () => {
             while (performance.now() < started + SECONDS * 1000) {
-              const response = await request(`${alertmanager.url}/api/v2/alerts`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 50 }, () => stream.next())) });
+              const response = await request(`${alertmanager.url}/api/v2/alerts`, {
+                method: 'POST',
+                dispatcher: agent,
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(Array.from({ length: 50 }, () => stream.next())),
+              });
               await response.body.dump();
               if (response.statusCode < 300) alerts += 50;
             }
@@ -167,9 +216,13 @@ async function yardstickCheck(): Promise<void> {
   }
 }
 
-
 /** Closed loop: CONCURRENCY requests in flight for SECONDS; or open loop at a fixed rate. */
-async function drive(agent: Agent, url: string, body: (stream: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number; countCreated?: boolean; seconds?: number }): Promise<RunResult> {
+async function drive(
+  agent: Agent,
+  url: string,
+  body: (stream: AlertStream) => { payload: string; alerts: number },
+  options: { rate?: number; concurrency?: number; countCreated?: boolean; seconds?: number },
+): Promise<RunResult> {
   const stream = new AlertStream();
   const latencies: number[] = [];
   let alerts = 0;
@@ -210,7 +263,16 @@ async function drive(agent: Agent, url: string, body: (stream: AlertStream) => {
   }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { alerts, seconds, alertsPerSecond: Math.round(alerts / seconds), p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), errors, created };
+  return {
+    alerts,
+    seconds,
+    alertsPerSecond: Math.round(alerts / seconds),
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    errors,
+    created,
+  };
 }
 
 /** Commands Redis ran (scripts' inner commands included) and script calls (round trips). */
@@ -247,7 +309,9 @@ async function serviceTimings(system: RunningSystem): Promise<Timings> {
   for (const s of ['dedup', 'storm', 'ratelimit', 'crd-writer'] as const) sources.push([s, `http://127.0.0.1:${system.services[s].metricsPort}/metrics`]);
   for (const [service, url] of sources) {
     const text = await (await fetch(url)).text();
-    for (const match of text.matchAll(/^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm)) {
+    for (const match of text.matchAll(
+      /^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm,
+    )) {
       const [, metric = '', kind, labels = '', value] = match;
       const name = /(?:method|script|route|target|kind)="([^"]+)"/.exec(labels)?.[1] ?? '?';
       const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : metric.includes('gc') ? 'gc ' : ''}${name}`;
@@ -288,7 +352,6 @@ const loadGeneratorCpuSeconds = (): number => {
   return (user + system) / 1e6;
 };
 
-
 /**
  * (d) Resource creation on the real test API server (npm run k8s:up's): the same stream of
  * webhooks of 50 through a second system whose crd-writer uses the kubernetes sink, closed loop
@@ -297,7 +360,8 @@ const loadGeneratorCpuSeconds = (): number => {
 /** The test API server (started if needed), with the CRD and the streams' namespaces. */
 async function prepareKube(): Promise<{ kube: Awaited<ReturnType<typeof ensureKubeEnv>>; kubectl: (...args: string[]) => string }> {
   const kube = await ensureKubeEnv(root);
-  const kubectl = (...args: string[]): string => execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const kubectl = (...args: string[]): string =>
+    execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   kubectl('apply', '-f', resolve(root, 'k8s', 'crds', 'remediationrequests.yaml'));
   kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io');
   const namespaces = [...Array.from({ length: 20 }, (_v, i) => `team-${i}`), 'storm', 'alertgate'];
@@ -312,7 +376,12 @@ async function prepareKube(): Promise<{ kube: Awaited<ReturnType<typeof ensureKu
 }
 
 /** A system for the kubernetes-sink and topology workloads: limits off, the bench's storm thresholds. */
-function benchSystem(redisUrl: string, keyPrefix: string, crdWriterEnv: Record<string, string>, extra: { replicas?: number; env?: Record<string, string> } = {}): Promise<RunningSystem> {
+function benchSystem(
+  redisUrl: string,
+  keyPrefix: string,
+  crdWriterEnv: Record<string, string>,
+  extra: { replicas?: number; env?: Record<string, string> } = {},
+): Promise<RunningSystem> {
   return startSystem({
     root,
     redisUrl,
@@ -324,7 +393,12 @@ function benchSystem(redisUrl: string, keyPrefix: string, crdWriterEnv: Record<s
     serviceEnv: {
       'crd-writer': crdWriterEnv,
       storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
-      ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      ratelimit: {
+        SOURCE_RATE_PER_SECOND: '1000000',
+        SOURCE_BURST: '1000000',
+        NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+        NAMESPACE_CREATIONS_BURST: '1000000',
+      },
     },
   });
 }
@@ -354,15 +428,25 @@ async function crdWriterCounter(system: RunningSystem, name: string): Promise<nu
 
 /** One senders run on a system, with the crd-writer's status writes per second over it. */
 async function sendersRun(system: RunningSystem, agent: Agent, runId: string, others: Record<string, number>): Promise<SendersFigures> {
-  const senders = new AlertmanagerSenders(agent, `${system.gatewayUrl}/api/v1/signals/alertmanager`, { ...SENDERS_DEFAULTS, ...SENDERS, seconds: SECONDS, runId });
+  const senders = new AlertmanagerSenders(agent, `${system.gatewayUrl}/api/v1/signals/alertmanager`, {
+    ...SENDERS_DEFAULTS,
+    ...SENDERS,
+    seconds: SECONDS,
+    runId,
+  });
   await senders.warm();
   const before = await crdWriterCounter(system, 'alertgate_kube_status_writes_total');
   const timingsBefore = await serviceTimings(system);
-  const pids: Record<string, number | undefined> = { ...Object.fromEntries(Object.entries(system.services).map(([name, service]) => [name, service.pid])), ...others };
+  const pids: Record<string, number | undefined> = {
+    ...Object.fromEntries(Object.entries(system.services).map(([name, service]) => [name, service.pid])),
+    ...others,
+  };
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
   const loadBefore = loadGeneratorCpuSeconds();
   const result = await senders.run();
-  const coresBusy = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2((processCpuSeconds(pid) - (cpuBefore[name] ?? 0)) / result.seconds)]));
+  const coresBusy = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, round2((processCpuSeconds(pid) - (cpuBefore[name] ?? 0)) / result.seconds)]),
+  );
   coresBusy['load generator'] = round2((loadGeneratorCpuSeconds() - loadBefore) / result.seconds);
   const serverTimeMs = timingDelta(timingsBefore, await serviceTimings(system));
   const writes = (await crdWriterCounter(system, 'alertgate_kube_status_writes_total')) - before;
@@ -393,7 +477,12 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
       nullRuns.push(await sendersRun(onNull, agent, `${STARTED}n${round}`, kubePids(kube.dir)));
       kubeRuns.push(await sendersRun(onKube, agent, `${STARTED}k${round}`, kubePids(kube.dir)));
     }
-    const streamA = await drive(agent, `${onKube.gatewayUrl}/api/v1/signals/alertmanager`, (s) => ({ payload: webhook(Array.from({ length: 50 }, () => s.next())), alerts: 50 }), { countCreated: true });
+    const streamA = await drive(
+      agent,
+      `${onKube.gatewayUrl}/api/v1/signals/alertmanager`,
+      (s) => ({ payload: webhook(Array.from({ length: 50 }, () => s.next())), alerts: 50 }),
+      { countCreated: true },
+    );
     const kubernetesSink = medianRun(kubeRuns);
     const nullSink = medianRun(nullRuns);
     return {
@@ -402,7 +491,14 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
       nullSink,
       ratioToNullSink: ratioOf(kubernetesSink.alertsPerSecond, nullSink.alertsPerSecond),
       repeatsOnlyP99ms: kubernetesSink.repeatsOnlyP99ms,
-      streamA: { alertsPerSecond: streamA.alertsPerSecond, p50ms: round2(streamA.p50), p95ms: round2(streamA.p95), p99ms: round2(streamA.p99), createdPerSecond: Math.round(streamA.created / streamA.seconds), errors: streamA.errors },
+      streamA: {
+        alertsPerSecond: streamA.alertsPerSecond,
+        p50ms: round2(streamA.p50),
+        p95ms: round2(streamA.p95),
+        p99ms: round2(streamA.p99),
+        createdPerSecond: Math.round(streamA.created / streamA.seconds),
+        errors: streamA.errors,
+      },
     };
   } finally {
     await Promise.all([onKube.stop(), onNull.stop()]);
@@ -419,7 +515,6 @@ interface WorkloadE {
   readonly repeatsOnlyP99ms: number;
   readonly streamA: { alertsPerSecond: number; p50ms: number; p95ms: number; p99ms: number; createdPerSecond: number; errors: number };
 }
-
 
 /** The round with the median alerts/s (its other figures kept together with it). */
 function medianRun(runs: readonly SendersFigures[]): SendersFigures {
@@ -463,9 +558,24 @@ async function overload(system: RunningSystem, capacity: () => Promise<RunResult
   const measured = await capacity();
   const webhooksPerSecond = measured.alertsPerSecond / 50;
   const rate = Math.round(webhooksPerSecond * OVERLOAD_FACTOR);
-  const figures = await overloadRun({ url: `${system.gatewayUrl}/api/v1/signals/alertmanager`, rate, seconds: SECONDS, gatewayPid: system.services['ingest-gateway'].pid, body, timeoutMs: 30_000 });
+  const figures = await overloadRun({
+    url: `${system.gatewayUrl}/api/v1/signals/alertmanager`,
+    rate,
+    seconds: SECONDS,
+    gatewayPid: system.services['ingest-gateway'].pid,
+    body,
+    timeoutMs: 30_000,
+  });
   const stillRunning = Object.values(system.services).filter((service) => service.running).length;
-  const report = { capacityAlertsPerSecond: measured.alertsPerSecond, capacityP99Ms: Math.round(measured.p99), factor: OVERLOAD_FACTOR, webhooksPerSecond: rate, seconds: SECONDS, ...figures, servicesRunning: `${stillRunning}/${Object.keys(system.services).length}` };
+  const report = {
+    capacityAlertsPerSecond: measured.alertsPerSecond,
+    capacityP99Ms: Math.round(measured.p99),
+    factor: OVERLOAD_FACTOR,
+    webhooksPerSecond: rate,
+    seconds: SECONDS,
+    ...figures,
+    servicesRunning: `${stillRunning}/${Object.keys(system.services).length}`,
+  };
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else out(`overload: ${JSON.stringify(report)}`);
 }
@@ -482,14 +592,31 @@ async function clusterComparison(): Promise<void> {
   const topologies: Topology[] = [];
   try {
     const crdWriter = { SINK: 'null' };
-    topologies.push({ name: 'standalone Redis, 1 process of each service', system: await benchSystem(single.url, 'ag:', crdWriter), redis: [loopback(single)] });
-    topologies.push({ name: 'standalone Redis, 3 replicas of each gRPC service', system: await benchSystem(singleForReplicas.url, 'ag:', crdWriter, { replicas: 3 }), redis: [loopback(singleForReplicas)] });
+    topologies.push({
+      name: 'standalone Redis, 1 process of each service',
+      system: await benchSystem(single.url, 'ag:', crdWriter),
+      redis: [loopback(single)],
+    });
+    topologies.push({
+      name: 'standalone Redis, 3 replicas of each gRPC service',
+      system: await benchSystem(singleForReplicas.url, 'ag:', crdWriter, { replicas: 3 }),
+      redis: [loopback(singleForReplicas)],
+    });
     topologies.push({
       name: 'Redis Cluster of 3 masters, 3 replicas of each gRPC service',
-      system: await benchSystem(single.url, 'ag:', crdWriter, { replicas: 3, env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' } }),
+      system: await benchSystem(single.url, 'ag:', crdWriter, {
+        replicas: 3,
+        env: { REDIS_CLUSTER_NODES: cluster.addresses.join(','), REDIS_WAIT_REPLICAS: '0' },
+      }),
       redis: (await cluster.masters()).map(loopback),
     });
-    const load = (topology: Topology) => drive(agent, `${topology.system.gatewayUrl}/api/v1/signals/alertmanager`, (stream) => ({ payload: webhook(Array.from({ length: 50 }, () => stream.next())), alerts: 50 }), {});
+    const load = (topology: Topology) =>
+      drive(
+        agent,
+        `${topology.system.gatewayUrl}/api/v1/signals/alertmanager`,
+        (stream) => ({ payload: webhook(Array.from({ length: 50 }, () => stream.next())), alerts: 50 }),
+        {},
+      );
     // Warm-up: the hot alerts exist, JIT is warm, on every topology.
     for (const topology of topologies) await load(topology);
     const figures = await compareTopologies(topologies, load, { rounds: ROUNDS, alertsPerWebhook: 50 });
@@ -527,7 +654,12 @@ async function main(): Promise<void> {
       // 80% duplicates, 15% new incidents and 5% storm.
       storm: { STORM_RATE_THRESHOLD: '1000000', STORM_PATTERN_THRESHOLD: '64', STORM_WINDOW: '5s', STORM_OVERRIDES: 'storm=rate:50,pattern:20,window:60s' },
       // The benchmark measures the pipeline, not the limits.
-      ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      ratelimit: {
+        SOURCE_RATE_PER_SECOND: '1000000',
+        SOURCE_BURST: '1000000',
+        NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+        NAMESPACE_CREATIONS_BURST: '1000000',
+      },
     },
   });
   /**
@@ -539,7 +671,10 @@ async function main(): Promise<void> {
    * alerts it holds, so its rate fell with the length of a run (72,000 alerts/s over 4 s, 34,000
    * over 20 s; BENCHMARKS.md) and a 10-second run flattered alertgate.
    */
-  const alertmanagerRun = async (theirs: (s: AlertStream) => { payload: string; alerts: number }, options: { rate?: number; concurrency?: number }): Promise<RunResult> => {
+  const alertmanagerRun = async (
+    theirs: (s: AlertStream) => { payload: string; alerts: number },
+    options: { rate?: number; concurrency?: number },
+  ): Promise<RunResult> => {
     const alertmanager = await new AlertmanagerProcess(ALERTMANAGER_YARDSTICK_TIMERS).start();
     try {
       return await drive(agent, `${alertmanager.url}/api/v2/alerts`, theirs, options);
@@ -565,21 +700,51 @@ async function main(): Promise<void> {
     if (OVERLOAD_FACTOR > 0) {
       await drive(agent, gateway, batch(50), {});
       const stream = new AlertStream();
-      await overload(system, () => drive(agent, gateway, batch(50), {}), () => batch(50)(stream).payload);
+      await overload(
+        system,
+        () => drive(agent, gateway, batch(50), {}),
+        () => batch(50)(stream).payload,
+      );
       return;
     }
     // Warm-up: the hot alerts exist, JIT is warm.
     await drive(agent, gateway, batch(50), {});
     const services: AppName[] = ['ingest-gateway', 'dedup', 'storm', 'ratelimit', 'crd-writer'];
-    const results: Record<string, { gateway: RunResult[]; alertmanager: RunResult[]; cpu: Record<string, number[]>; redisCallsPerAlert: number[]; scriptsPerRequest: number[]; scriptUsecPerCall: number[]; alertsPerRequest: number; timings: Record<string, TimingDelta>[] }> = {};
-    const workloads: [string, (s: AlertStream) => { payload: string; alerts: number }, (s: AlertStream) => { payload: string; alerts: number }, { rate?: number }][] = [
+    const results: Record<
+      string,
+      {
+        gateway: RunResult[];
+        alertmanager: RunResult[];
+        cpu: Record<string, number[]>;
+        redisCallsPerAlert: number[];
+        scriptsPerRequest: number[];
+        scriptUsecPerCall: number[];
+        alertsPerRequest: number;
+        timings: Record<string, TimingDelta>[];
+      }
+    > = {};
+    const workloads: [
+      string,
+      (s: AlertStream) => { payload: string; alerts: number },
+      (s: AlertStream) => { payload: string; alerts: number },
+      { rate?: number },
+    ][] = [
       ['a: webhooks of 50', batch(50), amBatch(50), {}],
       ['b: single alerts', batch(1), amBatch(1), {}],
       ['c: 1,000 alerts/s (20 webhooks/s of 50)', batch(50), amBatch(50), { rate: 20 }],
     ];
     for (const [name, ours, theirs, options] of workloads) {
       if (ONLY && !ONLY.includes(name.slice(0, 1))) continue;
-      const entry: (typeof results)[string] = { gateway: [], alertmanager: [], cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])), redisCallsPerAlert: [], scriptsPerRequest: [], scriptUsecPerCall: [], alertsPerRequest: name.startsWith('b') ? 1 : 50, timings: [] };
+      const entry: (typeof results)[string] = {
+        gateway: [],
+        alertmanager: [],
+        cpu: Object.fromEntries([...services, 'redis', 'load generator'].map((s) => [s, [] as number[]])),
+        redisCallsPerAlert: [],
+        scriptsPerRequest: [],
+        scriptUsecPerCall: [],
+        alertsPerRequest: name.startsWith('b') ? 1 : 50,
+        timings: [],
+      };
       results[name] = entry;
       for (let round = 0; round < ROUNDS; round++) {
         const cpuBefore = Object.fromEntries(services.map((s) => [s, processCpuSeconds(system.services[s].pid)]));
@@ -614,7 +779,14 @@ async function main(): Promise<void> {
         }
         const a = median(mine.map((x) => x.alertsPerSecond));
         const b = median(theirsRuns.map((x) => x.alertsPerSecond));
-        sweep.push({ workload: name, concurrency, alertgateAlertsPerSecond: a, alertmanagerAlertsPerSecond: b, ratio: ratioOf(a, b), p99ms: Math.round(median(mine.map((x) => x.p99)) * 100) / 100 });
+        sweep.push({
+          workload: name,
+          concurrency,
+          alertgateAlertsPerSecond: a,
+          alertmanagerAlertsPerSecond: b,
+          ratio: ratioOf(a, b),
+          p99ms: Math.round(median(mine.map((x) => x.p99)) * 100) / 100,
+        });
       }
     }
     const memory = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
@@ -642,7 +814,20 @@ async function main(): Promise<void> {
     const e = ONLY && !ONLY.includes('e') ? undefined : await workloadE(redisServer.url, agent);
     const cores = availableParallelism();
     const targets = assessTargets(summary, cores, sweep);
-    const report = { seconds: SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, cores, redisUsedMemory: memory, openIncidents: incidents, bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined, summary, sweep, targets, kubernetes, e };
+    const report = {
+      seconds: SECONDS,
+      concurrency: CONCURRENCY,
+      rounds: ROUNDS,
+      cores,
+      redisUsedMemory: memory,
+      openIncidents: incidents,
+      bytesPerOpenIncident: incidents > 0 ? Math.round(memory / incidents) : undefined,
+      summary,
+      sweep,
+      targets,
+      kubernetes,
+      e,
+    };
     if (process.argv.includes('--json')) {
       out(JSON.stringify(report));
     } else {
@@ -651,25 +836,42 @@ async function main(): Promise<void> {
         out(`\n${s.workload}`);
         out(`  alerts/s      alertgate ${s.alertgateAlertsPerSecond}   Alertmanager ${s.alertmanagerAlertsPerSecond}   ratio ${s.ratio}`);
         out(`  latency ms    p50 ${s.p50ms}  p95 ${s.p95ms}  p99 ${s.p99ms}   (Alertmanager p99 ${s.alertmanagerP99ms})   errors ${s.errors}`);
-        out(`  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request, ${s.redisUsecPerScriptCall} µs each inside Redis; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`);
-        out(`  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-        out(`  ms inside, per call or GC pause: mean, p99 bucket (count)  ${Object.entries(s.serverTimeMs).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
+        out(
+          `  Redis         ${s.redisScriptCallsPerRequest} script calls (round trips) per request, ${s.redisUsecPerScriptCall} µs each inside Redis; ${s.redisCommandsPerAlert} commands per alert, scripts' inner commands included`,
+        );
+        out(
+          `  CPU s / 1,000 alerts  ${Object.entries(s.cpuSecondsPer1000Alerts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+        out(
+          `  ms inside, per call or GC pause: mean, p99 bucket (count)  ${Object.entries(s.serverTimeMs)
+            .map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`)
+            .join('; ')}`,
+        );
       }
       if (sweep.length > 0) out('\nconcurrency sweep (alerts/s, medians)');
-      for (const x of sweep) out(`  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`);
+      for (const x of sweep)
+        out(
+          `  ${x.workload.slice(0, 1)} at ${String(x.concurrency).padStart(3)} connections: alertgate ${x.alertgateAlertsPerSecond} (p99 ${x.p99ms} ms)   Alertmanager ${x.alertmanagerAlertsPerSecond}   ratio ${x.ratio}`,
+        );
       if (targets.length > 0) out(`\ntargets, at ${CONCURRENCY} connections`);
       for (const t of targets) {
         out(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
         if (t.budget) out(`           CPU budget: ${t.budget}`);
         if (t.sweep) out(`           at more connections, both systems alike: ${t.sweep}`);
       }
-      out(`\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`);
+      out(
+        `\nRedis: ${memory} bytes used for ${incidents} open incidents: ${incidents > 0 ? Math.round(memory / incidents) : '-'} bytes per open incident, limiters, storm state and Redis' own ~1 MB included`,
+      );
       if (kubernetes) {
         const { run, resources } = kubernetes;
         out(`\nd: resource creation on the test API server (webhooks of 50, concurrency 4, crd-writer's kubernetes sink)`);
         out(`  alerts/s      alertgate ${run.alertsPerSecond}   errors ${run.errors}`);
         out(`  latency ms    p50 ${Math.round(run.p50 * 100) / 100}  p95 ${Math.round(run.p95 * 100) / 100}  p99 ${Math.round(run.p99 * 100) / 100}`);
-        out(`  resources     ${run.created} answered created (${Math.round(run.created / run.seconds)}/s); ${resources} new RemediationRequests counted in the API server`);
+        out(
+          `  resources     ${run.created} answered created (${Math.round(run.created / run.seconds)}/s); ${resources} new RemediationRequests counted in the API server`,
+        );
       }
       if (e) printWorkloadE(e);
     }
@@ -683,20 +885,41 @@ async function main(): Promise<void> {
 
 function printWorkloadE(e: WorkloadE): void {
   const { groups, incidents, minAlerts, maxAlerts, newPerSecond } = e.senders;
-  out(`\ne: Alertmanager-like senders (${groups} groups, one webhook in flight each, ${minAlerts}–${maxAlerts} alerts, repeats of ${incidents} open incidents, ${newPerSecond} new/s), test API server`);
-  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink], ['null sink      ', e.nullSink]] as const) {
-    out(`  ${sink}  alerts/s ${r.alertsPerSecond}  webhook ms p50 ${r.p50ms} p95 ${r.p95ms} p99 ${r.p99ms}  repeats-only p99 ${r.repeatsOnlyP99ms} (${r.repeatsOnlyWebhooks})  created/s ${r.createdPerSecond}  status writes/s ${r.statusWritesPerSecond}  503 ${r.answers503} (${r.answers503WithoutDeferred} deferring nothing)  errors ${r.errors}`);
+  out(
+    `\ne: Alertmanager-like senders (${groups} groups, one webhook in flight each, ${minAlerts}–${maxAlerts} alerts, repeats of ${incidents} open incidents, ${newPerSecond} new/s), test API server`,
+  );
+  for (const [sink, r] of [
+    ['kubernetes sink', e.kubernetesSink],
+    ['null sink      ', e.nullSink],
+  ] as const) {
+    out(
+      `  ${sink}  alerts/s ${r.alertsPerSecond}  webhook ms p50 ${r.p50ms} p95 ${r.p95ms} p99 ${r.p99ms}  repeats-only p99 ${r.repeatsOnlyP99ms} (${r.repeatsOnlyWebhooks})  created/s ${r.createdPerSecond}  status writes/s ${r.statusWritesPerSecond}  503 ${r.answers503} (${r.answers503WithoutDeferred} deferring nothing)  errors ${r.errors}`,
+    );
   }
   out(`  ratio to the null sink ${e.ratioToNullSink}`);
-  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink], ['null sink', e.nullSink]] as const) {
-    out(`  ${sink}: cores busy  ${Object.entries(r.coresBusy).map(([k, v]) => `${k} ${v}`).join(', ')}; total ${round2(Object.values(r.coresBusy).reduce((a, b) => a + b, 0))}`);
-    out(`  ${sink}: ms inside, per call: mean, p99 bucket (count)  ${Object.entries(r.serverTimeMs).filter(([k]) => !k.includes(' gc ')).map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`).join('; ')}`);
+  for (const [sink, r] of [
+    ['kubernetes sink', e.kubernetesSink],
+    ['null sink', e.nullSink],
+  ] as const) {
+    out(
+      `  ${sink}: cores busy  ${Object.entries(r.coresBusy)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; total ${round2(Object.values(r.coresBusy).reduce((a, b) => a + b, 0))}`,
+    );
+    out(
+      `  ${sink}: ms inside, per call: mean, p99 bucket (count)  ${Object.entries(r.serverTimeMs)
+        .filter(([k]) => !k.includes(' gc '))
+        .map(([k, v]) => `${k} ${v.meanMs}, ≤${v.p99UpToMs} (${v.calls})`)
+        .join('; ')}`,
+    );
   }
   const a = e.streamA;
-  out(`  stream of (a) on the kubernetes sink, ${CONCURRENCY} connections: alerts/s ${a.alertsPerSecond}  ms p50 ${a.p50ms} p95 ${a.p95ms} p99 ${a.p99ms}  created/s ${a.createdPerSecond}  non-200 ${a.errors}`);
+  out(
+    `  stream of (a) on the kubernetes sink, ${CONCURRENCY} connections: alerts/s ${a.alertsPerSecond}  ms p50 ${a.p50ms} p95 ${a.p95ms} p99 ${a.p99ms}  created/s ${a.createdPerSecond}  non-200 ${a.errors}`,
+  );
 }
 
 (process.argv.includes('--yardstick') ? yardstickCheck() : main()).catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

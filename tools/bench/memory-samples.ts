@@ -27,6 +27,8 @@ export async function sampleMemory(system: RunningSystem, label: string): Promis
 export function memoryTable(samples: readonly MemorySample[]): string {
   const apps = Object.keys(samples[0]?.services ?? {}) as AppName[];
   const head = `${'moment'.padEnd(28)}${apps.map((app) => app.padStart(20)).join('')}`;
-  const rows = samples.map((sample) => `${sample.label.padEnd(28)}${apps.map((app) => `${sample.services[app].rssMiB} / ${sample.services[app].heapUsedMiB}`.padStart(20)).join('')}`);
+  const rows = samples.map(
+    (sample) => `${sample.label.padEnd(28)}${apps.map((app) => `${sample.services[app].rssMiB} / ${sample.services[app].heapUsedMiB}`.padStart(20)).join('')}`,
+  );
   return [`RSS / V8 heap in use, MiB`, head, ...rows].join('\n');
 }

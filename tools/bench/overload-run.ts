@@ -52,7 +52,12 @@ async function send(agent: Agent, options: OverloadOptions): Promise<Answer> {
       bodyTimeout: options.timeoutMs,
     });
     const text = await response.body.text();
-    return { status: response.statusCode, ms: performance.now() - started, retryAfter: response.headers['retry-after'] !== undefined, shed: text.includes('urn:alertgate:problem:overloaded') };
+    return {
+      status: response.statusCode,
+      ms: performance.now() - started,
+      retryAfter: response.headers['retry-after'] !== undefined,
+      shed: text.includes('urn:alertgate:problem:overloaded'),
+    };
   } catch {
     return { status: 0, ms: performance.now() - started, retryAfter: false, shed: false };
   }

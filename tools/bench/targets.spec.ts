@@ -15,8 +15,20 @@ describe('assessTargets', () => {
   it('judges each target and gives a throughput target its CPU budget on the machine', () => {
     const verdicts = assessTargets(
       [
-        workload('a: webhooks of 50', { alertgateAlertsPerSecond: 16_000, alertmanagerAlertsPerSecond: 50_000, ratio: 0.32, redisScriptCallsPerRequest: 0.8, cpuSecondsPer1000Alerts: { gateway: 0.06, redis: 0.04 } }),
-        workload('b: single alerts', { alertgateAlertsPerSecond: 5_000, alertmanagerAlertsPerSecond: 20_000, ratio: 0.25, redisScriptCallsPerRequest: 0.4, cpuSecondsPer1000Alerts: { gateway: 0.3 } }),
+        workload('a: webhooks of 50', {
+          alertgateAlertsPerSecond: 16_000,
+          alertmanagerAlertsPerSecond: 50_000,
+          ratio: 0.32,
+          redisScriptCallsPerRequest: 0.8,
+          cpuSecondsPer1000Alerts: { gateway: 0.06, redis: 0.04 },
+        }),
+        workload('b: single alerts', {
+          alertgateAlertsPerSecond: 5_000,
+          alertmanagerAlertsPerSecond: 20_000,
+          ratio: 0.25,
+          redisScriptCallsPerRequest: 0.4,
+          cpuSecondsPer1000Alerts: { gateway: 0.3 },
+        }),
         workload('c: 1,000 alerts/s', { p99ms: 37, redisScriptCallsPerRequest: 3 }),
       ],
       2,
@@ -42,14 +54,22 @@ describe('assessTargets', () => {
         budget: 'all processes spend 0.3 CPU s per 1,000 alerts: 2 cores allow at most 6667 alerts/s (0.33×); 5000 alerts/s needs ≤ 0.4',
       },
       { target: '(c) p99 ≤ 10 ms at 1,000 alerts/s', measured: 'p99 37 ms', met: false },
-      { target: 'Redis round trips ≤ 1 per service per webhook (≤ 3 in all)', measured: '3 script calls per request (mean; the highest of the workloads)', met: true },
+      {
+        target: 'Redis round trips ≤ 1 per service per webhook (≤ 3 in all)',
+        measured: '3 script calls per request (mean; the highest of the workloads)',
+        met: true,
+      },
     ]);
   });
 
   it('judges only the workloads that ran', () => {
     expect(assessTargets([workload('c: 1,000 alerts/s', { p99ms: 9.5, redisScriptCallsPerRequest: 3.2 })], 2)).toEqual([
       { target: '(c) p99 ≤ 10 ms at 1,000 alerts/s', measured: 'p99 9.5 ms', met: true },
-      { target: 'Redis round trips ≤ 1 per service per webhook (≤ 3 in all)', measured: '3.2 script calls per request (mean; the highest of the workloads)', met: false },
+      {
+        target: 'Redis round trips ≤ 1 per service per webhook (≤ 3 in all)',
+        measured: '3.2 script calls per request (mean; the highest of the workloads)',
+        met: false,
+      },
     ]);
     expect(assessTargets([], 2)).toEqual([]);
   });

@@ -65,7 +65,14 @@ export function assessTargets(summary: readonly WorkloadFigures[], cores: number
         `all processes spend ${round(cpuPerAlert * 1000, 3)} CPU s per 1,000 alerts: ${cores} cores allow at most ${Math.round(ceiling)} alerts/s ` +
         `(${round(ceiling / Math.max(1, s.alertmanagerAlertsPerSecond), 2)}×); ${Math.round(needed)} alerts/s needs ≤ ${round((cores / Math.max(1, needed)) * 1000, 3)}`,
       ...(others.length > 0
-        ? { sweep: others.map((x) => `${x.concurrency} connections ${x.ratio}× (${x.alertgateAlertsPerSecond} vs ${x.alertmanagerAlertsPerSecond}) ${x.ratio >= ratio ? 'met' : 'NOT met'}`).join('; ') }
+        ? {
+            sweep: others
+              .map(
+                (x) =>
+                  `${x.concurrency} connections ${x.ratio}× (${x.alertgateAlertsPerSecond} vs ${x.alertmanagerAlertsPerSecond}) ${x.ratio >= ratio ? 'met' : 'NOT met'}`,
+              )
+              .join('; '),
+          }
         : {}),
     });
   }
@@ -73,7 +80,11 @@ export function assessTargets(summary: readonly WorkloadFigures[], cores: number
   if (c) verdicts.push({ target: `(c) p99 ≤ ${LATENCY_P99_MS} ms at 1,000 alerts/s`, measured: `p99 ${c.p99ms} ms`, met: c.p99ms <= LATENCY_P99_MS });
   if (summary.length > 0) {
     const worst = Math.max(...summary.map((s) => s.redisScriptCallsPerRequest));
-    verdicts.push({ target: `Redis round trips ≤ 1 per service per webhook (≤ ${REDIS_SERVICES} in all)`, measured: `${worst} script calls per request (mean; the highest of the workloads)`, met: worst <= REDIS_SERVICES });
+    verdicts.push({
+      target: `Redis round trips ≤ 1 per service per webhook (≤ ${REDIS_SERVICES} in all)`,
+      measured: `${worst} script calls per request (mean; the highest of the workloads)`,
+      met: worst <= REDIS_SERVICES,
+    });
   }
   return verdicts;
 }

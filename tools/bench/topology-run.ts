@@ -35,7 +35,13 @@ export interface TopologyFigures {
   readonly perServer: readonly { readonly node: string; readonly scriptCallShare: number; readonly cpuPer1000Alerts: number }[];
 }
 
-const SCRIPT_SERVICES: Readonly<Record<string, string>> = { 'dedup-batch': 'dedup', 'dedup-forget': 'dedup', 'dedup-adopt': 'dedup', 'storm-batch': 'storm', gcra: 'ratelimit' };
+const SCRIPT_SERVICES: Readonly<Record<string, string>> = {
+  'dedup-batch': 'dedup',
+  'dedup-forget': 'dedup',
+  'dedup-adopt': 'dedup',
+  'storm-batch': 'storm',
+  gcra: 'ratelimit',
+};
 
 interface Sample {
   readonly serviceCpu: number;
@@ -99,7 +105,10 @@ function figuresOf(topology: Topology, rounds: readonly Round[], alertsPerWebhoo
     errors: rounds.reduce((sum, r) => sum + r.load.errors, 0),
     cpuPer1000Alerts: { services, redis, total: round3(services + redis) },
     scriptCallsPerWebhook: Object.fromEntries(
-      scriptServices.map((service) => [service, round2(median(rounds.map((r) => ((r.after.scripts[service] ?? 0) - (r.before.scripts[service] ?? 0)) / Math.max(1, r.load.alerts / alertsPerWebhook))))]),
+      scriptServices.map((service) => [
+        service,
+        round2(median(rounds.map((r) => ((r.after.scripts[service] ?? 0) - (r.before.scripts[service] ?? 0)) / Math.max(1, r.load.alerts / alertsPerWebhook)))),
+      ]),
     ),
     perServer: topology.redis.map(({ host, port }, s) => {
       const all = (r: Round): number => r.after.servers.reduce((sum, _server, k) => sum + calls(r, k), 0);
@@ -117,7 +126,11 @@ function figuresOf(topology: Topology, rounds: readonly Round[], alertsPerWebhoo
  * CPU, every Redis server's CPU and script calls, and each service's script calls counted around
  * each run; medians reported.
  */
-export async function compareTopologies(topologies: readonly Topology[], load: (topology: Topology) => Promise<LoadFigures>, options: { rounds: number; alertsPerWebhook: number }): Promise<TopologyFigures[]> {
+export async function compareTopologies(
+  topologies: readonly Topology[],
+  load: (topology: Topology) => Promise<LoadFigures>,
+  options: { rounds: number; alertsPerWebhook: number },
+): Promise<TopologyFigures[]> {
   const clients = topologies.map((t) => t.redis.map(({ host, port }) => new Redis({ host, port, maxRetriesPerRequest: 1 })));
   const rounds: Round[][] = topologies.map(() => []);
   try {
@@ -148,9 +161,17 @@ export function formatTopologies(figures: readonly TopologyFigures[]): string[] 
   for (const [at, f] of figures.entries()) {
     lines.push(`\n${String.fromCharCode(65 + at)}. ${f.topology}`);
     lines.push(`  alerts/s ${f.alertsPerSecond}   ms p50 ${f.p50ms} p99 ${f.p99ms}   errors ${f.errors}`);
-    lines.push(`  CPU s / 1,000 alerts  services ${f.cpuPer1000Alerts.services}, Redis ${f.cpuPer1000Alerts.redis}, total ${f.cpuPer1000Alerts.total}${at > 0 ? ` (${ratios(figures, at)})` : ''}`);
-    lines.push(`  script calls per webhook  ${Object.entries(f.scriptCallsPerWebhook).map(([service, calls]) => `${service} ${calls}`).join(', ')}`);
-    lines.push(`  per Redis server  ${f.perServer.map((s) => `${s.node}: ${Math.round(s.scriptCallShare * 100)}% of script calls, ${s.cpuPer1000Alerts} CPU s / 1,000 alerts`).join('; ')}`);
+    lines.push(
+      `  CPU s / 1,000 alerts  services ${f.cpuPer1000Alerts.services}, Redis ${f.cpuPer1000Alerts.redis}, total ${f.cpuPer1000Alerts.total}${at > 0 ? ` (${ratios(figures, at)})` : ''}`,
+    );
+    lines.push(
+      `  script calls per webhook  ${Object.entries(f.scriptCallsPerWebhook)
+        .map(([service, calls]) => `${service} ${calls}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `  per Redis server  ${f.perServer.map((s) => `${s.node}: ${Math.round(s.scriptCallShare * 100)}% of script calls, ${s.cpuPer1000Alerts} CPU s / 1,000 alerts`).join('; ')}`,
+    );
   }
   return lines;
 }

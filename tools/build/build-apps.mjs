@@ -17,7 +17,18 @@ for (const app of readdirSync(join(root, 'apps'))) {
 }
 const tools = {};
 if (process.argv.includes('--tools')) {
-  for (const tool of ['bench', 'bench-memory', 'bench-scripts', 'bench-transport', 'chaos', 'fuzz', 'start-system', 'k8s-test-env', 'deploy-local', 'redis-report']) {
+  for (const tool of [
+    'bench',
+    'bench-memory',
+    'bench-scripts',
+    'bench-transport',
+    'chaos',
+    'fuzz',
+    'start-system',
+    'k8s-test-env',
+    'deploy-local',
+    'redis-report',
+  ]) {
     const main = join(root, 'tools', tool, 'main.ts');
     if (existsSync(main)) tools[`tools/${tool}`] = main;
   }
@@ -38,6 +49,18 @@ const common = {
 // stay out of them, which would double an image's bundle.
 // Packages published as ES modules that create a require of their own read import.meta.url,
 // which a CommonJS bundle has as its file's URL.
-const importMetaUrl = { banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, define: { 'import.meta.url': '__importMetaUrl' } };
-await build({ ...common, ...importMetaUrl, entryPoints: apps, external: RUNTIME_PACKAGES, minifyWhitespace: true, minifySyntax: true, sourcemap: true, sourcesContent: false });
+const importMetaUrl = {
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__importMetaUrl' },
+};
+await build({
+  ...common,
+  ...importMetaUrl,
+  entryPoints: apps,
+  external: RUNTIME_PACKAGES,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: true,
+  sourcesContent: false,
+});
 if (Object.keys(tools).length > 0) await build({ ...common, entryPoints: tools, packages: 'external', sourcemap: true });

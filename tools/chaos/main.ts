@@ -21,10 +21,14 @@ function line(label: string, finding: Finding): string {
 
 function print(report: ChaosReport): void {
   const out = (text: string): boolean => process.stdout.write(`${text}\n`);
-  out(`\nchaos: ${report.seconds} s, ${report.webhooks} webhooks answered 200, ${report.comparison.acknowledgedAlerts} alerts acknowledged firing, ${report.comparison.acknowledgedResolutions} resolutions, ${report.comparison.resources} resources\n`);
+  out(
+    `\nchaos: ${report.seconds} s, ${report.webhooks} webhooks answered 200, ${report.comparison.acknowledgedAlerts} alerts acknowledged firing, ${report.comparison.acknowledgedResolutions} resolutions, ${report.comparison.resources} resources\n`,
+  );
   out(`${'fault'.padEnd(72)} ${'failed'.padStart(7)} ${'503/down ms'.padStart(12)} ${'recovered ms'.padStart(13)}`);
   for (const fault of report.faults) {
-    out(`${fault.name.padEnd(72)} ${String(fault.failedAttempts).padStart(7)} ${String(fault.unavailableMs).padStart(12)} ${(fault.recoveredMs === undefined ? 'NOT' : String(fault.recoveredMs)).padStart(13)}`);
+    out(
+      `${fault.name.padEnd(72)} ${String(fault.failedAttempts).padStart(7)} ${String(fault.unavailableMs).padStart(12)} ${(fault.recoveredMs === undefined ? 'NOT' : String(fault.recoveredMs)).padStart(13)}`,
+    );
     if (fault.note !== undefined) out(`  ${fault.note}`);
   }
   out(`${line('failed attempts with no fault active', report.failuresWithoutFault)}\n`);
@@ -56,7 +60,15 @@ async function main(): Promise<void> {
   const redis = argument('--redis') ?? 'standalone';
   if (redis !== 'standalone' && redis !== 'cluster') throw new Error(`--redis must be standalone or cluster, got "${redis}"`);
   const only = argument('--only');
-  const report = await runChaos({ ...settings, redis, ...(only === undefined ? {} : { only: new RegExp(only) }), root, kubeDir: resolve(root, 'var', 'k8s-chaos'), logDir: resolve(root, 'var', 'chaos'), log: (text) => process.stderr.write(`${text}\n`) });
+  const report = await runChaos({
+    ...settings,
+    redis,
+    ...(only === undefined ? {} : { only: new RegExp(only) }),
+    root,
+    kubeDir: resolve(root, 'var', 'k8s-chaos'),
+    logDir: resolve(root, 'var', 'chaos'),
+    log: (text) => process.stderr.write(`${text}\n`),
+  });
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else print(report);
   if (!holds(report)) process.exitCode = 1;

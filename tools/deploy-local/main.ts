@@ -30,7 +30,11 @@ async function main(): Promise<void> {
   buildNodeImages(root, node);
   say('kubectl apply -k k8s/overlays/dev');
   const { tokenFile } = deployDevOverlay(root, node);
-  const gateway = execFileSync(node.kubectl, ['--kubeconfig', node.adminKubeconfig, '-n', 'alertgate', 'get', 'service', 'ingest-gateway', '-o', 'jsonpath={.spec.clusterIP}'], { encoding: 'utf8' });
+  const gateway = execFileSync(
+    node.kubectl,
+    ['--kubeconfig', node.adminKubeconfig, '-n', 'alertgate', 'get', 'service', 'ingest-gateway', '-o', 'jsonpath={.spec.clusterIP}'],
+    { encoding: 'utf8' },
+  );
   process.stdout.write(
     [
       `alertgate runs on the one-node cluster at ${node.server}; every Deployment is Available.`,

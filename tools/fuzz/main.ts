@@ -22,7 +22,12 @@ function flag(name: string): number | undefined {
 }
 
 function holds(report: FuzzReport): boolean {
-  return report.answers5xx.count === 0 && report.notProblemJson.count === 0 && report.dedupEntries === report.acknowledgedAlerts && report.resources === report.acknowledgedAlerts;
+  return (
+    report.answers5xx.count === 0 &&
+    report.notProblemJson.count === 0 &&
+    report.dedupEntries === report.acknowledgedAlerts &&
+    report.resources === report.acknowledgedAlerts
+  );
 }
 
 function print(report: FuzzReport): void {
@@ -32,8 +37,12 @@ function print(report: FuzzReport): void {
   out(`5xx answers: ${report.answers5xx.count}${report.answers5xx.examples.length ? ` (${report.answers5xx.examples.join('; ')})` : ''}`);
   out(`4xx not problem+json: ${report.notProblemJson.count}${report.notProblemJson.examples.length ? ` (${report.notProblemJson.examples.join('; ')})` : ''}`);
   out(`written: ${report.dedupEntries} dedup entries and ${report.resources} resources, for ${report.acknowledgedAlerts} alerts answered 200`);
-  out(`gateway RSS: ${report.gatewayRssMiB.before} MiB before, ${report.gatewayRssMiB.after} MiB after, ${report.gatewayRssMiB.settled} MiB ${FUZZ_DEFAULTS.settleMs / 1000} s later`);
-  out(`gateway V8 heap in use: ${report.gatewayHeapUsedMiB.before} MiB before, ${report.gatewayHeapUsedMiB.after} MiB after, ${report.gatewayHeapUsedMiB.settled} MiB ${FUZZ_DEFAULTS.settleMs / 1000} s later`);
+  out(
+    `gateway RSS: ${report.gatewayRssMiB.before} MiB before, ${report.gatewayRssMiB.after} MiB after, ${report.gatewayRssMiB.settled} MiB ${FUZZ_DEFAULTS.settleMs / 1000} s later`,
+  );
+  out(
+    `gateway V8 heap in use: ${report.gatewayHeapUsedMiB.before} MiB before, ${report.gatewayHeapUsedMiB.after} MiB after, ${report.gatewayHeapUsedMiB.settled} MiB ${FUZZ_DEFAULTS.settleMs / 1000} s later`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -27,7 +27,15 @@ async function main(): Promise<void> {
   };
   // k8s/base/namespace.yaml is the crd-writer's default FALLBACK_NAMESPACE: with it, the README's
   // `KUBECONFIG=… npm start` writes alerts of namespaces that do not exist.
-  kubectl('apply', '-f', join(root, 'k8s', 'crds', 'remediationrequests.yaml'), '-f', join(root, 'k8s', 'base', 'namespace.yaml'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures'));
+  kubectl(
+    'apply',
+    '-f',
+    join(root, 'k8s', 'crds', 'remediationrequests.yaml'),
+    '-f',
+    join(root, 'k8s', 'base', 'namespace.yaml'),
+    '-f',
+    join(root, 'tools', 'k8s-test-env', 'fixtures'),
+  );
   kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd/remediationrequests.remediation.alertgate.io');
   process.stdout.write(`test API server ${env.started ? 'started' : 'already running'} at ${env.server} (kubectl: ${env.kubectl})\n`);
   process.stdout.write(`${env.adminKubeconfig}\n`);

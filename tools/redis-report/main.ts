@@ -12,7 +12,15 @@ import { resolve } from 'node:path';
 
 import { errorMessage } from '@alertgate/errors';
 import { localEndpointsPath, readLocalEndpoints } from '@alertgate/local-env';
-import { describeRedisTarget, formatKeyspaceReport, inspectKeyspace, mergeKeyspaceReports, parseRedisNodes, summarizeKeyspace, type KeyspaceReport } from '@alertgate/redis';
+import {
+  describeRedisTarget,
+  formatKeyspaceReport,
+  inspectKeyspace,
+  mergeKeyspaceReports,
+  parseRedisNodes,
+  summarizeKeyspace,
+  type KeyspaceReport,
+} from '@alertgate/redis';
 import { Cluster, Redis } from 'ioredis';
 
 const root = resolve(__dirname, '..', '..');
@@ -76,7 +84,10 @@ async function main(): Promise<void> {
     const showProgress = !json && process.stderr.isTTY;
     const reports: { node: string; report: KeyspaceReport }[] = [];
     for (const server of servers) {
-      reports.push({ node: `${server.options.host ?? ''}:${server.options.port ?? ''}`, report: await inspectKeyspace(server, prefix, { onProgress: progress(showProgress) }) });
+      reports.push({
+        node: `${server.options.host ?? ''}:${server.options.port ?? ''}`,
+        report: await inspectKeyspace(server, prefix, { onProgress: progress(showProgress) }),
+      });
       if (showProgress) process.stderr.write('\r\u001b[K');
     }
     const total = summarizeKeyspace(mergeKeyspaceReports(reports.map(({ report }) => report)));

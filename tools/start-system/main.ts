@@ -70,7 +70,15 @@ async function main(): Promise<void> {
   }
   const kubeconfig = env['KUBECONFIG'];
   const sinkDir = join(root, 'var', 'remediationrequests');
-  const passThrough = Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== undefined && /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|STORM_|SOURCE_|NAMESPACE_CREATIONS_|NAMESPACE_OVERRIDES$|RATELIMIT_FAIL_MODE$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$|METRICS_PORT$)/.test(key))) as Record<string, string>;
+  const passThrough = Object.fromEntries(
+    Object.entries(env).filter(
+      ([key, value]) =>
+        value !== undefined &&
+        /^(OTEL_|KUBECONFIG$|SINK|LOG_LEVEL$|DEDUP_WINDOW$|STORM_|SOURCE_|NAMESPACE_CREATIONS_|NAMESPACE_OVERRIDES$|RATELIMIT_FAIL_MODE$|FALLBACK_NAMESPACE$|DEFAULT_NAMESPACE$|TARGET_LABELS$|STATUS_FLUSH_INTERVAL$|METRICS_PORT$)/.test(
+          key,
+        ),
+    ),
+  ) as Record<string, string>;
   const keyPrefix = env['REDIS_KEY_PREFIX'] ?? 'ag:';
   const system = await startSystem({
     root,

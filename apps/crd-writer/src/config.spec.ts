@@ -3,14 +3,18 @@ import { loadConfig } from './config.js';
 describe('crd-writer configuration', () => {
   it('writes files by default and to Kubernetes whenever a kubeconfig is configured', () => {
     expect(loadConfig({}).sink).toEqual({ kind: 'file', directory: 'var/remediationrequests' });
-    expect(loadConfig({ KUBECONFIG: '/etc/kube/config' }).sink).toEqual({ kind: 'kubernetes', access: { kubeconfigPath: '/etc/kube/config' }, creates: { qps: 100, burst: 200, concurrency: 16 } });
+    expect(loadConfig({ KUBECONFIG: '/etc/kube/config' }).sink).toEqual({
+      kind: 'kubernetes',
+      access: { kubeconfigPath: '/etc/kube/config' },
+      creates: { qps: 100, burst: 200, concurrency: 16 },
+    });
     expect(loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).sink).toMatchObject({ kind: 'kubernetes', access: { inCluster: true } });
     expect(loadConfig({ KUBECONFIG: '/x', SINK: 'file' }).sink.kind).toBe('file');
     expect(() => loadConfig({ SINK: 'kubernetes' })).toThrow(/^SINK: /);
     expect(() => loadConfig({ SINK: 'sqlite' })).toThrow(/^SINK: must be one of/);
   });
 
-  it('reads the creates\' rate and concurrency, refusing what cannot work', () => {
+  it("reads the creates' rate and concurrency, refusing what cannot work", () => {
     const sink = loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_QPS: '20', KUBE_CREATE_BURST: '30', KUBE_CREATE_CONCURRENCY: '4' }).sink;
     expect(sink).toMatchObject({ creates: { qps: 20, burst: 30, concurrency: 4 } });
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_QPS: '0' })).toThrow(/^KUBE_CREATE_QPS: /);

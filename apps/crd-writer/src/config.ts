@@ -46,7 +46,6 @@ export interface CrdWriterConfig extends CommonConfig {
   };
 }
 
-
 export const DEFAULT_PORT = 50054;
 
 /**

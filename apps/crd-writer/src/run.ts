@@ -56,14 +56,22 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       onTerminal: (object) => {
         const { fingerprint, incidentId } = object.spec;
         dedup.forget({ fingerprint, incidentId }).then(
-          ({ forgotten }) => logger.info({ resource: `${object.metadata.namespace}/${object.metadata.name}`, phase: object.status?.phase, forgotten }, 'incident ended'),
+          ({ forgotten }) =>
+            logger.info({ resource: `${object.metadata.namespace}/${object.metadata.name}`, phase: object.status?.phase, forgotten }, 'incident ended'),
           (err: unknown) => logger.warn({ err: errorMessage(err), fingerprint }, 'could not tell dedup that an incident ended'),
         );
       },
     });
     sink = kube;
   }
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs, security });
+  const server = new GrpcServerHost({
+    host: config.host,
+    port: config.port,
+    logger,
+    shutdownGraceMs: config.shutdownGraceMs,
+    maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
+    security,
+  });
   server.add(createCrdWriterService(sink, logger, dedupLink));
   logger.info({ sink: sink.kind, ...(config.sink.kind === 'file' ? { directory: config.sink.directory } : {}) }, 'RemediationRequest sink');
 
@@ -93,7 +101,10 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
   // Warning event's incident once it is quiet: nobody else would notice, since the storm service
   // only learns of the end from the key's next alert, and events never resolve.
   // With several replicas one does it at a time: the holder of the leader Lease.
-  const elector = sink instanceof KubernetesSink && config.sink.kind === 'kubernetes' ? new LeaseElector({ access: config.sink.access, ...config.leaderLease, logger }) : undefined;
+  const elector =
+    sink instanceof KubernetesSink && config.sink.kind === 'kubernetes'
+      ? new LeaseElector({ access: config.sink.access, ...config.leaderLease, logger })
+      : undefined;
   elector?.start();
   let endingStorms = false;
   const endStorms = async (): Promise<void> => {

@@ -6,9 +6,30 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
-import { BATCHER_DEFAULTS, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, MaintenanceWindowsError, parseMaintenanceWindows, type IngestAuth, type PipelineBatcherOptions, type TokenSource } from '@alertgate/ingest';
+import {
+  BATCHER_DEFAULTS,
+  DEFAULT_DROP_RULES,
+  INGEST_SERVER_DEFAULTS,
+  MaintenanceWindowsError,
+  parseMaintenanceWindows,
+  type IngestAuth,
+  type PipelineBatcherOptions,
+  type TokenSource,
+} from '@alertgate/ingest';
 import { labelSelectorProblem, type KubernetesAccess } from '@alertgate/kube';
-import { FINGERPRINT_DEFAULTS, FRESHNESS_DEFAULTS, MatcherSyntaxError, NAMESPACE_NAME_PATTERN, PARSE_DEFAULTS, parseMatcherRules, SIGNAL_LIMIT_DEFAULTS, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, type MatcherSelector, type ParseOptions } from '@alertgate/signal';
+import {
+  FINGERPRINT_DEFAULTS,
+  FRESHNESS_DEFAULTS,
+  MatcherSyntaxError,
+  NAMESPACE_NAME_PATTERN,
+  PARSE_DEFAULTS,
+  parseMatcherRules,
+  SIGNAL_LIMIT_DEFAULTS,
+  SPEC_MAX_LENGTH,
+  SPEC_MAX_PROPERTIES,
+  type MatcherSelector,
+  type ParseOptions,
+} from '@alertgate/signal';
 
 export interface GatewayConfig extends CommonConfig {
   readonly port: number;
@@ -46,7 +67,9 @@ export interface GatewayConfig extends CommonConfig {
       }
     | undefined;
   /** ServiceAccount tokens checked by TokenReview (INGEST_TOKEN_REVIEW), beside the senders' own tokens. */
-  readonly tokenReview: { readonly access: KubernetesAccess; readonly audience: string; readonly cacheTtlMs: number; readonly maxEntries: number; readonly timeoutMs: number } | undefined;
+  readonly tokenReview:
+    | { readonly access: KubernetesAccess; readonly audience: string; readonly cacheTtlMs: number; readonly maxEntries: number; readonly timeoutMs: number }
+    | undefined;
   /** The storm service; undefined when storm folding is off (STORM=off). */
   readonly storm: { readonly address: string; readonly deadlineMs: number } | undefined;
   /** The ratelimit service; undefined when rate limiting is off (RATELIMIT=off). */
@@ -89,7 +112,9 @@ function readMaintenance(reader: EnvReader): GatewayConfig['maintenance'] {
 function readAuth(reader: EnvReader): IngestAuth {
   const mode = reader.oneOf('INGEST_AUTH', ['token', 'disabled'], 'token');
   if (mode === 'disabled') return { mode };
-  const given = (['INGEST_TOKENS_DIR', 'INGEST_TOKENS_FILE', 'INGEST_TOKEN_FILE', 'INGEST_TOKEN'] as const).filter((name) => reader.optional(name) !== undefined);
+  const given = (['INGEST_TOKENS_DIR', 'INGEST_TOKENS_FILE', 'INGEST_TOKEN_FILE', 'INGEST_TOKEN'] as const).filter(
+    (name) => reader.optional(name) !== undefined,
+  );
   if (given.length > 1) throw new ConfigError(given[1] ?? 'INGEST_TOKEN', `set one of ${given.join(', ')}, not several`);
   const reloadIntervalMs = reader.durationMs('INGEST_TOKENS_RELOAD_INTERVAL', 10_000, { min: 100, max: 3_600_000 });
   const graceMs = reader.durationMs('INGEST_TOKEN_GRACE', 3_600_000, { min: 0, max: 7 * 86_400_000 });
@@ -110,7 +135,10 @@ function tokenSource(reader: EnvReader, variable: string | undefined, sender: st
     case 'INGEST_TOKEN':
       return { kind: 'fixed', tokens: { [sender]: reader.required(variable) } };
     default:
-      throw new ConfigError('INGEST_TOKENS_DIR', 'no ingest token configured: set INGEST_TOKENS_DIR (or INGEST_TOKENS_FILE, INGEST_TOKEN_FILE, INGEST_TOKEN), or INGEST_TOKEN_REVIEW=on for ServiceAccount tokens, or INGEST_AUTH=disabled to run without authentication');
+      throw new ConfigError(
+        'INGEST_TOKENS_DIR',
+        'no ingest token configured: set INGEST_TOKENS_DIR (or INGEST_TOKENS_FILE, INGEST_TOKEN_FILE, INGEST_TOKEN), or INGEST_TOKEN_REVIEW=on for ServiceAccount tokens, or INGEST_AUTH=disabled to run without authentication',
+      );
   }
 }
 
@@ -158,7 +186,8 @@ function readOwnerResolution(reader: EnvReader): KubernetesAccess | undefined {
   const mode = reader.oneOf('EVENT_OWNER_RESOLUTION', ['auto', 'on', 'off'], 'auto');
   if (mode === 'off') return undefined;
   const access = kubernetesAccess(reader);
-  if (access === undefined && mode === 'on') throw new ConfigError('EVENT_OWNER_RESOLUTION', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
+  if (access === undefined && mode === 'on')
+    throw new ConfigError('EVENT_OWNER_RESOLUTION', 'is on, but neither KUBECONFIG is set nor is this running in a pod');
   return access;
 }
 
@@ -176,7 +205,11 @@ function readManagedNamespaces(reader: EnvReader): GatewayConfig['managedNamespa
   const problem = labelSelectorProblem(selector);
   if (problem !== undefined) throw new ConfigError('MANAGED_NAMESPACE_SELECTOR', problem);
   const access = kubernetesAccess(reader);
-  if (access === undefined) throw new ConfigError('MANAGED_NAMESPACE_SELECTOR', 'is set, but neither KUBECONFIG is set nor is this running in a pod: the namespaces are read from the API');
+  if (access === undefined)
+    throw new ConfigError(
+      'MANAGED_NAMESPACE_SELECTOR',
+      'is set, but neither KUBECONFIG is set nor is this running in a pod: the namespaces are read from the API',
+    );
   return { selector, access };
 }
 
@@ -238,7 +271,10 @@ export function loadConfig(env: Env): GatewayConfig {
         maxLabels: reader.int('INGEST_MAX_LABELS', SIGNAL_LIMIT_DEFAULTS.maxLabels, { min: 1, max: SPEC_MAX_PROPERTIES.labels }),
         maxLabelNameBytes: SIGNAL_LIMIT_DEFAULTS.maxLabelNameBytes,
         maxLabelValueBytes: reader.bytes('INGEST_MAX_LABEL_VALUE', SIGNAL_LIMIT_DEFAULTS.maxLabelValueBytes, { min: 64, max: SPEC_MAX_LENGTH.labelValue }),
-        maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, { min: 64, max: SPEC_MAX_LENGTH.annotationValue }),
+        maxAnnotationValueBytes: reader.bytes('INGEST_MAX_ANNOTATION_VALUE', SIGNAL_LIMIT_DEFAULTS.maxAnnotationValueBytes, {
+          min: 64,
+          max: SPEC_MAX_LENGTH.annotationValue,
+        }),
       },
       freshness: {
         maxFutureSkewMs: reader.durationMs('ALERT_MAX_FUTURE_SKEW', FRESHNESS_DEFAULTS.maxFutureSkewMs, { min: 1_000, max: 7 * 24 * 3_600_000 }),

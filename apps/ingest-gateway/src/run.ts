@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 
 import { openChannel, GrpcSecurity, HealthClient, serviceClient, TlsFileWatcher } from '@alertgate/grpc-kit';
-import { createIngestServer, firstOf, IngestPipeline, MaintenanceSchedule, NO_AUTHENTICATION, SenderTokens, watchedEventDelivery, withTokenReview, type ReadinessReport } from '@alertgate/ingest';
+import {
+  createIngestServer,
+  firstOf,
+  IngestPipeline,
+  MaintenanceSchedule,
+  NO_AUTHENTICATION,
+  SenderTokens,
+  watchedEventDelivery,
+  withTokenReview,
+  type ReadinessReport,
+} from '@alertgate/ingest';
 import { EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
@@ -47,7 +57,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
       channels.limiter && rateLimit
         ? { ...serviceClient(RateLimitServiceService, channels.limiter, { name: 'ratelimit', deadlineMs: rateLimit.deadlineMs }), failOpen: rateLimit.failOpen }
         : undefined,
-    storm: channels.storm && stormConfig ? serviceClient(StormServiceService, channels.storm, { name: 'storm', deadlineMs: stormConfig.deadlineMs }) : undefined,
+    storm:
+      channels.storm && stormConfig ? serviceClient(StormServiceService, channels.storm, { name: 'storm', deadlineMs: stormConfig.deadlineMs }) : undefined,
   });
 
   const peers = [
@@ -63,9 +74,13 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     return { ready: Object.values(checks).every((status) => status === 'SERVING'), checks };
   };
 
-  if (config.auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
+  if (config.auth.mode === 'disabled')
+    logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
   const { auth } = config;
-  const senders = auth.mode === 'token' && auth.source ? (await SenderTokens.load({ source: auth.source, reloadIntervalMs: auth.reloadIntervalMs, graceMs: auth.graceMs }, logger)).watch() : undefined;
+  const senders =
+    auth.mode === 'token' && auth.source
+      ? (await SenderTokens.load({ source: auth.source, reloadIntervalMs: auth.reloadIntervalMs, graceMs: auth.graceMs }, logger)).watch()
+      : undefined;
   if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
   const reviewer = config.tokenReview ? new TokenReviewer({ ...config.tokenReview, logger }) : undefined;
   if (config.tokenReview) logger.info({ audience: config.tokenReview.audience }, 'ServiceAccount tokens authenticated by TokenReview');
@@ -73,7 +88,13 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   // The built-in event watch posts in-process under a token no one else has.
   const watchAuthorization = config.eventWatch && configured.enabled ? `Bearer ${randomBytes(32).toString('hex')}` : undefined;
   const authenticator = watchAuthorization
-    ? firstOf(await SenderTokens.load({ source: { kind: 'fixed', tokens: { 'event-watch': watchAuthorization.slice(7) } }, reloadIntervalMs: 60_000, graceMs: 0 }, logger), configured)
+    ? firstOf(
+        await SenderTokens.load(
+          { source: { kind: 'fixed', tokens: { 'event-watch': watchAuthorization.slice(7) } }, reloadIntervalMs: 60_000, graceMs: 0 },
+          logger,
+        ),
+        configured,
+      )
     : configured;
   const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
   if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
@@ -85,9 +106,18 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     logger.info({ selector: managedConfig.selector, namespaces: managed.size }, 'opt-in: only namespaces matching MANAGED_NAMESPACE_SELECTOR get resources');
   }
   const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
-  if (maintenance && config.maintenance) logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
+  if (maintenance && config.maintenance)
+    logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
   const stopReloading = maintenance?.start();
-  const listenerTls = config.tls ? await new TlsFileWatcher({ dir: config.tls.dir, reloadIntervalMs: config.tls.reloadIntervalMs, logger, variable: 'INGEST_TLS_DIR', caRequired: false }).start() : undefined;
+  const listenerTls = config.tls
+    ? await new TlsFileWatcher({
+        dir: config.tls.dir,
+        reloadIntervalMs: config.tls.reloadIntervalMs,
+        logger,
+        variable: 'INGEST_TLS_DIR',
+        caRequired: false,
+      }).start()
+    : undefined;
   const app = createIngestServer({
     pipeline,
     ...(listenerTls ? { https: { cert: listenerTls.current.certificate, key: listenerTls.current.privateKey } } : {}),
@@ -109,11 +139,16 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   // A rotated certificate is used for new connections; open ones keep theirs.
   listenerTls?.onUpdate(({ certificate, privateKey }) => (app.server as unknown as TlsServer).setSecureContext({ cert: certificate, key: privateKey }));
   let stopping = false;
-  const stopWatching = config.eventWatch ? watchEvents(config.eventWatch, watchedEventDelivery(app, { authorization: watchAuthorization, running: () => !stopping }), logger) : undefined;
+  const stopWatching = config.eventWatch
+    ? watchEvents(config.eventWatch, watchedEventDelivery(app, { authorization: watchAuthorization, running: () => !stopping }), logger)
+    : undefined;
   const stopReleasing = releaseMemoryWhenIdle();
   const address = await app.listen({ host: config.host, port: config.port });
   const port = app.server.address();
-  logger.info({ url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode, tls: listenerTls !== undefined }, 'ingest gateway listening');
+  logger.info(
+    { url: address, port: typeof port === 'object' && port ? port.port : config.port, auth: config.auth.mode, tls: listenerTls !== undefined },
+    'ingest gateway listening',
+  );
 
   handleShutdown(logger, async () => {
     stopping = true;
@@ -131,9 +166,22 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
 }
 
 /** The cluster's Warning events into the pipeline, on the replica that holds the watch's lease. */
-function watchEvents(watch: NonNullable<GatewayConfig['eventWatch']>, deliver: (event: object, occurrences: number) => Promise<void>, logger: Logger): () => Promise<void> {
+function watchEvents(
+  watch: NonNullable<GatewayConfig['eventWatch']>,
+  deliver: (event: object, occurrences: number) => Promise<void>,
+  logger: Logger,
+): () => Promise<void> {
   const elector = new LeaseElector({ access: watch.access, namespace: watch.namespace, ...watch.lease, logger });
-  const events = new EventWatch({ access: watch.access, checkpoint: { namespace: watch.namespace, name: watch.checkpointName }, checkpointIntervalMs: watch.checkpointIntervalMs, deliver, logger });
-  logger.info({ lease: `${watch.namespace}/${watch.lease.name}`, checkpoint: `${watch.namespace}/${watch.checkpointName}` }, 'watching the cluster\'s Warning events (EVENT_WATCH)');
+  const events = new EventWatch({
+    access: watch.access,
+    checkpoint: { namespace: watch.namespace, name: watch.checkpointName },
+    checkpointIntervalMs: watch.checkpointIntervalMs,
+    deliver,
+    logger,
+  });
+  logger.info(
+    { lease: `${watch.namespace}/${watch.lease.name}`, checkpoint: `${watch.namespace}/${watch.checkpointName}` },
+    "watching the cluster's Warning events (EVENT_WATCH)",
+  );
   return whileLeader(elector, events, Math.max(100, Math.floor(watch.lease.retryPeriodMs / 2)));
 }

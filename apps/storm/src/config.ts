@@ -22,7 +22,10 @@ const UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3
 function overrides(raw: string | undefined): Map<string, Partial<StormSettings>> {
   const out = new Map<string, Partial<StormSettings>>();
   if (raw === undefined) return out;
-  for (const entry of raw.split(';').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [scope, settings] = entry.split('=');
     if (!scope || !settings) throw new ConfigError('STORM_OVERRIDES', `entries must be scope=name:value,…, got "${entry}"`);
     const partial: Record<string, number> = {};
@@ -31,7 +34,8 @@ function overrides(raw: string | undefined): Map<string, Partial<StormSettings>>
       const duration = DURATION.exec(value);
       const number = duration ? Number(duration[1]) * (UNIT[duration[2] ?? 'ms'] ?? 1) : Number(value);
       const field = { rate: 'rateThreshold', pattern: 'patternThreshold', window: 'windowMs', inactivity: 'inactivityMs', max: 'maxDurationMs' }[name];
-      if (!field || !Number.isFinite(number) || number <= 0) throw new ConfigError('STORM_OVERRIDES', `unknown or bad setting "${pair}" in "${entry}" (rate, pattern, window, inactivity, max)`);
+      if (!field || !Number.isFinite(number) || number <= 0)
+        throw new ConfigError('STORM_OVERRIDES', `unknown or bad setting "${pair}" in "${entry}" (rate, pattern, window, inactivity, max)`);
       partial[field] = number;
     }
     out.set(scope, partial);

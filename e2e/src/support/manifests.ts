@@ -18,7 +18,12 @@ export interface K8sObject {
   metadata: { name: string; namespace?: string };
   data?: Record<string, string>;
   spec?: {
-    template?: { spec: { securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; seccompProfile?: { type?: string } }; containers: Container[] } };
+    template?: {
+      spec: {
+        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; seccompProfile?: { type?: string } };
+        containers: Container[];
+      };
+    };
   };
 }
 

@@ -37,9 +37,28 @@ export async function runContainer(spec: ContainerSpec): Promise<void> {
   const env = Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   const mounts = Object.entries(spec.mounts ?? {}).flatMap(([host, inside]) => ['--volume', `${host}:${inside}:ro`]);
   await podman([
-    'run', '--detach', '--name', spec.name, '--network', 'host',
-    '--user', spec.user, '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-    '--memory', spec.memory, '--cpus', spec.cpus, ...ULIMITS, ...env, ...mounts, spec.image,
+    'run',
+    '--detach',
+    '--name',
+    spec.name,
+    '--network',
+    'host',
+    '--user',
+    spec.user,
+    '--read-only',
+    '--read-only-tmpfs=false',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--memory',
+    spec.memory,
+    '--cpus',
+    spec.cpus,
+    ...ULIMITS,
+    ...env,
+    ...mounts,
+    spec.image,
   ]);
 }
 

@@ -88,7 +88,9 @@ function writeLogs(dir: string, system: RunningSystem): void {
 /** The ledger entries and resources of every finding, for finding the cause (findings.json). */
 function writeFindings(dir: string, comparison: LedgerComparison, entries: readonly LedgerEntry[], resources: readonly ResourceView[]): void {
   const keys = new Set(
-    [comparison.withoutResource, comparison.moreThanOneOpen, comparison.resolutionsNotRecorded, comparison.occurrencesBelowAcknowledged].flatMap((f) => f.examples.map((example) => example.split(' ')[0])),
+    [comparison.withoutResource, comparison.moreThanOneOpen, comparison.resolutionsNotRecorded, comparison.occurrencesBelowAcknowledged].flatMap((f) =>
+      f.examples.map((example) => example.split(' ')[0]),
+    ),
   );
   const keyOf = (alertname: string, pod: string): string => `${alertname}/${pod}`;
   const findings = [...keys].map((key) => ({
@@ -129,7 +131,12 @@ function chaosSystem(options: ChaosOptions, redis: RedisTarget, kube: KubeEnv, r
       'crd-writer': { SINK: 'kubernetes', KUBECONFIG: kube.adminKubeconfig },
       // Each alert its own storm key: no storm folds alerts, so each is one resource.
       storm: { STORM_KEY_LABELS: 'namespace,alertname,pod', STORM_RATE_THRESHOLD: '1000000' },
-      ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+      ratelimit: {
+        SOURCE_RATE_PER_SECOND: '1000000',
+        SOURCE_BURST: '1000000',
+        NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+        NAMESPACE_CREATIONS_BURST: '1000000',
+      },
     },
   });
 }
@@ -150,7 +157,13 @@ async function gatewayReady(system: RunningSystem): Promise<boolean> {
 }
 
 /** Whether every group was answered 200 at least `times` more times within `timeoutMs`. */
-async function eachGroupAnswered(ledger: Ledger, groups: number, times: number, timeoutMs: number, also: () => Promise<boolean> = () => Promise.resolve(true)): Promise<boolean> {
+async function eachGroupAnswered(
+  ledger: Ledger,
+  groups: number,
+  times: number,
+  timeoutMs: number,
+  also: () => Promise<boolean> = () => Promise.resolve(true),
+): Promise<boolean> {
   const from = Date.now();
   const seen = ledger.acknowledgedPerGroup(groups);
   while (Date.now() - from < timeoutMs) {
@@ -183,7 +196,10 @@ function outcome(name: string, failures: readonly Failure[], from: number, to: n
     const answer = `${failure.status} ${failure.detail.replace(/[0-9a-f]{12,}|\d+(\.\d+)?/g, '…')}`;
     counts.set(answer, (counts.get(answer) ?? 0) + 1);
   }
-  const answers = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([answer, count]) => `${count} × ${answer}`);
+  const answers = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([answer, count]) => `${count} × ${answer}`);
   return { name, failedAttempts: within.length, unavailableMs: last - first, answers, recoveredMs };
 }
 
@@ -210,13 +226,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     system = await chaosSystem(options, redis, kube, runId);
     const ledger = new Ledger();
     const sender = new AlertmanagerLikeSender(
-      { url: `${system.gatewayUrl}/api/v1/signals/alertmanager`, namespace, groups: options.groups, minFiring: 10, maxFiring: 45, minDeliveries: 3, maxDeliveries: 15, intervalMs: 100, runId },
+      {
+        url: `${system.gatewayUrl}/api/v1/signals/alertmanager`,
+        namespace,
+        groups: options.groups,
+        minFiring: 10,
+        maxFiring: 45,
+        minDeliveries: 3,
+        maxDeliveries: 15,
+        intervalMs: 100,
+        runId,
+      },
       ledger,
     );
     sender.start();
     const phases: Phase[] = [];
     await settle(ledger, options);
-    for (const fault of faults({ redis, system, apiserverPid: kube.apiserverPid, ledger }, options.durations).filter((f) => options.only?.test(f.name) ?? true)) {
+    for (const fault of faults({ redis, system, apiserverPid: kube.apiserverPid, ledger }, options.durations).filter(
+      (f) => options.only?.test(f.name) ?? true,
+    )) {
       phases.push(await phase(fault, system, ledger, options, sender.failures));
     }
     await sender.stop();
@@ -230,14 +258,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.logDir) writeFindings(options.logDir, comparison, ledger.all(), resources);
     const inPhase = (failure: Failure): boolean => phases.some((p) => failure.at >= p.from && failure.at < p.to);
     const notReady = [
-      ...Object.values(system.services).filter((service) => !service.running).map((service) => `${service.name} is not running`),
+      ...Object.values(system.services)
+        .filter((service) => !service.running)
+        .map((service) => `${service.name} is not running`),
       ...((await gatewayReady(system)) ? [] : ['the gateway is not ready']),
     ];
     return {
       seconds: Math.round((Date.now() - started) / 1000),
       webhooks: ledger.acknowledgedWebhooks,
       faults: phases.map((p) => p.outcome),
-      failuresWithoutFault: finding(sender.failures.filter((failure) => !inPhase(failure)).map((failure) => `${Math.round((failure.at - started) / 100) / 10} s: ${failure.status} ${failure.detail}`)),
+      failuresWithoutFault: finding(
+        sender.failures
+          .filter((failure) => !inPhase(failure))
+          .map((failure) => `${Math.round((failure.at - started) / 100) / 10} s: ${failure.status} ${failure.detail}`),
+      ),
       refused: sender.refused,
       notReady,
       comparison,
@@ -265,7 +299,9 @@ async function phase(fault: Fault, system: RunningSystem, ledger: Ledger, option
   await settle(ledger, options);
   const to = Date.now();
   const result = { ...outcome(fault.name, failures, from, to, recoveredMs), ...(note === undefined ? {} : { note }) };
-  options.log(`  ${result.failedAttempts} failed attempts over ${result.unavailableMs} ms; ${recoveredMs === undefined ? 'NOT recovered' : `recovered ${recoveredMs} ms after`}${note === undefined ? '' : `; ${note}`}`);
+  options.log(
+    `  ${result.failedAttempts} failed attempts over ${result.unavailableMs} ms; ${recoveredMs === undefined ? 'NOT recovered' : `recovered ${recoveredMs} ms after`}${note === undefined ? '' : `; ${note}`}`,
+  );
   for (const answer of result.answers) options.log(`    ${answer}`);
   return { from, to, outcome: result };
 }

@@ -117,7 +117,8 @@ function masterKilled(cluster: RedisCluster, durations: FaultDurations): Fault {
       const killedAt = Date.now();
       const deadline = killedAt + durations.failoverTimeoutMs;
       while ((await cluster.masterOf(DEDUP_SLOT_KEY).catch(() => master)) === master) {
-        if (Date.now() > deadline) throw new Error(`no replica took over from the killed master ${master.port} within ${durations.failoverTimeoutMs} ms:\n${cluster.logTails(30)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no replica took over from the killed master ${master.port} within ${durations.failoverTimeoutMs} ms:\n${cluster.logTails(30)}`);
         await sleep(100);
       }
       const promotedMs = Date.now() - killedAt;

@@ -110,7 +110,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       // Limits and storms out of the way: every answer is about the body alone.
       serviceEnv: {
         storm: { STORM_KEY_LABELS: 'namespace,alertname,pod', STORM_RATE_THRESHOLD: '1000000' },
-        ratelimit: { SOURCE_RATE_PER_SECOND: '1000000', SOURCE_BURST: '1000000', NAMESPACE_CREATIONS_PER_MINUTE: '1000000', NAMESPACE_CREATIONS_BURST: '1000000' },
+        ratelimit: {
+          SOURCE_RATE_PER_SECOND: '1000000',
+          SOURCE_BURST: '1000000',
+          NAMESPACE_CREATIONS_PER_MINUTE: '1000000',
+          NAMESPACE_CREATIONS_BURST: '1000000',
+        },
       },
     });
     const url = `${system.gatewayUrl}/api/v1/signals/alertmanager`;

@@ -37,7 +37,11 @@ export function finding(hits: readonly string[]): Finding {
 const isResolved = (resource: ResourceView): boolean => resource.status?.alertState === 'Resolved' || resource.status?.resolvedAt !== undefined;
 
 /** Compares what the sender was acknowledged with the resources on the API server. */
-export function compareLedger(entries: readonly LedgerEntry[], resources: readonly ResourceView[], describe: (entry: LedgerEntry) => string = () => ''): LedgerComparison {
+export function compareLedger(
+  entries: readonly LedgerEntry[],
+  resources: readonly ResourceView[],
+  describe: (entry: LedgerEntry) => string = () => '',
+): LedgerComparison {
   const byAlert = new Map<string, ResourceView[]>();
   for (const resource of resources) {
     const key = `${resource.spec.alertname}/${resource.spec.labels['pod'] ?? ''}`;

@@ -18,7 +18,21 @@ describe('webhook mutations', () => {
       seen.add(request.mutation);
     }
     expect([...seen].sort()).toEqual(
-      ['content encoding', 'deep body', 'deep nesting', 'delete a field', 'duplicate keys', 'garbage', 'hostile string', 'invalid UTF-8', 'not a webhook', 'null bytes', 'truncated', 'wrong content type', 'wrong type'].sort(),
+      [
+        'content encoding',
+        'deep body',
+        'deep nesting',
+        'delete a field',
+        'duplicate keys',
+        'garbage',
+        'hostile string',
+        'invalid UTF-8',
+        'not a webhook',
+        'null bytes',
+        'truncated',
+        'wrong content type',
+        'wrong type',
+      ].sort(),
     );
   });
 });

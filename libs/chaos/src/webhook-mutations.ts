@@ -43,7 +43,18 @@ export function baseWebhook(n: number, namespace: string, prng: Prng): { [key: s
     generatorURL: 'http://prometheus.fuzz/graph',
     fingerprint: '0123456789abcdef',
   }));
-  return { version: '4', status: 'firing', receiver: 'alertgate', groupKey: '{}:{}', truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am.fuzz', alerts };
+  return {
+    version: '4',
+    status: 'firing',
+    receiver: 'alertgate',
+    groupKey: '{}:{}',
+    truncatedAlerts: 0,
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am.fuzz',
+    alerts,
+  };
 }
 
 /** Every place in a JSON value, as a path of keys and indexes. */
@@ -69,7 +80,19 @@ function deep(depth: number, asArray: boolean): string {
   return asArray ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
-const HOSTILE_STRINGS = ['\u0000', '\ud800', '\u202e', 'A'.repeat(100_000), '../../etc/passwd', '<script>', '🔥'.repeat(1_000), 'Bad_Namespace', '', ' ', '__proto__'];
+const HOSTILE_STRINGS = [
+  '\u0000',
+  '\ud800',
+  '\u202e',
+  'A'.repeat(100_000),
+  '../../etc/passwd',
+  '<script>',
+  '🔥'.repeat(1_000),
+  'Bad_Namespace',
+  '',
+  ' ',
+  '__proto__',
+];
 const WRONG_TYPES: Json[] = [null, 0, -1, 1e308, true, [], {}, [1, 2], { x: { y: 'z' } }, '1'];
 
 /** The structure-aware mutations, each a function of the webhook and the generator. */
@@ -83,18 +106,36 @@ const JSON_MUTATIONS: Readonly<Record<string, (webhook: Json, prng: Prng) => voi
 const TEXT_MUTATIONS: Readonly<Record<string, (text: string, prng: Prng) => MutatedRequest>> = {
   truncated: (text, prng) => json('truncated', text.slice(0, prng.below(text.length))),
   'duplicate keys': (text) => json('duplicate keys', text.replace('{', '{"alerts":[],')),
-  'deep nesting': (text, prng) => json('deep nesting', text.replace('"annotations":{"summary":"fuzz"}', `"annotations":${deep(1_000 + prng.below(100_000), prng.below(2) === 0)}`)),
+  'deep nesting': (text, prng) =>
+    json('deep nesting', text.replace('"annotations":{"summary":"fuzz"}', `"annotations":${deep(1_000 + prng.below(100_000), prng.below(2) === 0)}`)),
   'deep body': (_text, prng) => json('deep body', deep(10_000 + prng.below(100_000), prng.below(2) === 0)),
   'invalid UTF-8': (text, prng) => {
     const bytes = Buffer.from(text);
     const at = prng.below(bytes.length);
-    return { mutation: 'invalid UTF-8', body: Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, 0xfe, 0xc3]), bytes.subarray(at)]), headers: { 'content-type': 'application/json' } };
+    return {
+      mutation: 'invalid UTF-8',
+      body: Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, 0xfe, 0xc3]), bytes.subarray(at)]),
+      headers: { 'content-type': 'application/json' },
+    };
   },
   'null bytes': (text, prng) => json('null bytes', text.replace('"fuzz"', `"fu\\u0000zz${'\\u0000'.repeat(prng.below(10))}"`).replace('Fuzz', 'Fu\u0000zz')),
-  'wrong content type': (text, prng) => ({ mutation: 'wrong content type', body: Buffer.from(text), headers: { 'content-type': prng.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x']) } }),
-  'content encoding': (text, prng) => ({ mutation: 'content encoding', body: Buffer.from(text), headers: { 'content-type': 'application/json', 'content-encoding': prng.pick(['gzip', 'br', 'zstd', 'deflate', 'x-unknown']) } }),
-  garbage: (_text, prng) => ({ mutation: 'garbage', body: Buffer.from(Array.from({ length: prng.below(2_000) }, () => prng.below(256))), headers: { 'content-type': 'application/json' } }),
-  'not a webhook': (_text, prng) => json('not a webhook', prng.pick(['null', '[]', '"alerts"', '42', 'true', '{}', '{"alerts":{}}', '{"alerts":[null]}', '{"alerts":[[]]}'])),
+  'wrong content type': (text, prng) => ({
+    mutation: 'wrong content type',
+    body: Buffer.from(text),
+    headers: { 'content-type': prng.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x']) },
+  }),
+  'content encoding': (text, prng) => ({
+    mutation: 'content encoding',
+    body: Buffer.from(text),
+    headers: { 'content-type': 'application/json', 'content-encoding': prng.pick(['gzip', 'br', 'zstd', 'deflate', 'x-unknown']) },
+  }),
+  garbage: (_text, prng) => ({
+    mutation: 'garbage',
+    body: Buffer.from(Array.from({ length: prng.below(2_000) }, () => prng.below(256))),
+    headers: { 'content-type': 'application/json' },
+  }),
+  'not a webhook': (_text, prng) =>
+    json('not a webhook', prng.pick(['null', '[]', '"alerts"', '42', 'true', '{}', '{"alerts":{}}', '{"alerts":[null]}', '{"alerts":[[]]}'])),
 };
 
 function json(mutation: string, text: string): MutatedRequest {

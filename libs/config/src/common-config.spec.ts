@@ -17,7 +17,14 @@ describe('readGrpcTls', () => {
   });
 
   it('takes the allow-list, the reload interval and the probe port', () => {
-    expect(read({ GRPC_TLS_DIR: '/t', GRPC_TLS_ALLOWED_CLIENTS: 'ingest-gateway.alertgate.svc, spiffe://cluster/ns/alertgate/sa/gateway', GRPC_TLS_RELOAD_INTERVAL: '2s', GRPC_PROBE_PORT: '8086' })).toMatchObject({
+    expect(
+      read({
+        GRPC_TLS_DIR: '/t',
+        GRPC_TLS_ALLOWED_CLIENTS: 'ingest-gateway.alertgate.svc, spiffe://cluster/ns/alertgate/sa/gateway',
+        GRPC_TLS_RELOAD_INTERVAL: '2s',
+        GRPC_PROBE_PORT: '8086',
+      }),
+    ).toMatchObject({
       allowedClients: ['ingest-gateway.alertgate.svc', 'spiffe://cluster/ns/alertgate/sa/gateway'],
       reloadIntervalMs: 2_000,
       probePort: 8086,

@@ -31,7 +31,14 @@ describe('EnvReader', () => {
 describe('EnvReader.grpcTarget', () => {
   const read = (value: string) => new EnvReader({ DEDUP_ADDR: value }).grpcTarget('DEDUP_ADDR', '127.0.0.1:50051');
   it('takes host:port, dns:///host:port and a fixed ipv4 list', () => {
-    for (const target of ['dedup:50051', 'dedup.alertgate.svc.cluster.local:50051', 'dns:///dedup:50051', 'dns://10.0.0.10/dedup:50051', 'ipv4:127.0.0.1:1,127.0.0.1:2,127.0.0.1:3', '[::1]:50051']) {
+    for (const target of [
+      'dedup:50051',
+      'dedup.alertgate.svc.cluster.local:50051',
+      'dns:///dedup:50051',
+      'dns://10.0.0.10/dedup:50051',
+      'ipv4:127.0.0.1:1,127.0.0.1:2,127.0.0.1:3',
+      '[::1]:50051',
+    ]) {
       expect(read(target)).toBe(target);
     }
     expect(new EnvReader({}).grpcTarget('DEDUP_ADDR', '127.0.0.1:50051')).toBe('127.0.0.1:50051');

@@ -92,7 +92,10 @@ export class EnvReader {
   list(name: string, fallback: readonly string[]): readonly string[] {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
-    const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
     if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
     return items;
   }

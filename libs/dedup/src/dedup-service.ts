@@ -43,7 +43,9 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
         throw new AlertgateError(Code.InvalidArgument, `at most ${MAX_ITEMS_PER_CALL} signals per call, got ${request.signals.length}`);
       }
       if (request.foldIfNew.length > request.signals.length) {
-        throw new AlertgateError(Code.InvalidArgument, `fold_if_new has ${request.foldIfNew.length} entries for ${request.signals.length} signals`, { details: { field: 'fold_if_new' } });
+        throw new AlertgateError(Code.InvalidArgument, `fold_if_new has ${request.foldIfNew.length} entries for ${request.signals.length} signals`, {
+          details: { field: 'fold_if_new' },
+        });
       }
       const queries = request.signals.map((signal, index) => {
         if (signal.status !== Status.STATUS_FIRING && signal.status !== Status.STATUS_RESOLVED) {
@@ -86,7 +88,12 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
     adopt: unary<AdoptRequest, AdoptResponse>('Adopt', logger, async (request) => {
       const incident = await store.adopt(request.fingerprint, request.incidentId, request.occurrences);
       return {
-        incident: { id: incident.id, firstSeen: fromMillis(incident.firstSeenMs), lastSeen: fromMillis(incident.lastSeenMs), occurrences: incident.occurrences },
+        incident: {
+          id: incident.id,
+          firstSeen: fromMillis(incident.firstSeenMs),
+          lastSeen: fromMillis(incident.lastSeenMs),
+          occurrences: incident.occurrences,
+        },
       };
     }),
   };

@@ -1,5 +1,15 @@
 import { AlertgateError, Code } from '@alertgate/errors';
-import { KEY_CLASSES, mapRedisError, NO_REPLICA_WAIT, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient, type ReplicaWait } from '@alertgate/redis';
+import {
+  KEY_CLASSES,
+  mapRedisError,
+  NO_REPLICA_WAIT,
+  RedisScript,
+  runPerNode,
+  ScriptKeys,
+  type KeySchema,
+  type RedisClient,
+  type ReplicaWait,
+} from '@alertgate/redis';
 import { DEFAULT_DEDUP_WINDOW_MS, incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
@@ -54,7 +64,6 @@ export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: DEFAULT_DEDUP_WINDO
 
 const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded' };
 
-
 /**
  * The dedup window in Redis. One script call per batch (one round trip per webhook, however many
  * alerts it carries) on standalone Redis and Sentinel. Each shard hash is its own hash tag
@@ -91,7 +100,12 @@ export class DedupStore {
     if (queries.length === 0) return [];
     queries.forEach((query, index) => DedupStore.validate(query.fingerprint, index));
     try {
-      return await runPerNode(this.redis, queries, (query) => this.shardKey(query.fingerprint), (group) => this.checkGroup(group));
+      return await runPerNode(
+        this.redis,
+        queries,
+        (query) => this.shardKey(query.fingerprint),
+        (group) => this.checkGroup(group),
+      );
     } catch (err) {
       throw mapRedisError(err, 'dedup check');
     }
@@ -102,7 +116,11 @@ export class DedupStore {
     const scriptKeys = new ScriptKeys();
     const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples, this.options.resolvedRetentionMs];
     for (const { fingerprint, resolved, foldIfNew } of queries) {
-      args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), resolved ? 'r' : foldIfNew ? 'F' : 'f');
+      args.push(
+        scriptKeys.indexOf(this.shardKey(fingerprint)),
+        fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS),
+        resolved ? 'r' : foldIfNew ? 'F' : 'f',
+      );
     }
     const reply = await this.batchScript.run(this.redis, scriptKeys.keys, args, this.replicaWait);
     if (!Array.isArray(reply) || reply.length !== queries.length * 4) {
@@ -161,7 +179,12 @@ export class DedupStore {
     if (incidents.length === 0) return [];
     const entries = incidents.map(({ fingerprint, incidentId: id }) => ({ fingerprint, firstSeenMs: DedupStore.parseOwnId(fingerprint, id).firstSeenMs }));
     try {
-      return await runPerNode(this.redis, entries, ({ fingerprint }) => this.shardKey(fingerprint), (group) => this.forgetGroup(group));
+      return await runPerNode(
+        this.redis,
+        entries,
+        ({ fingerprint }) => this.shardKey(fingerprint),
+        (group) => this.forgetGroup(group),
+      );
     } catch (err) {
       throw mapRedisError(err, 'dedup forget');
     }

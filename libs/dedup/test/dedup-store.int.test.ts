@@ -33,7 +33,11 @@ describe('DedupStore on real Redis', () => {
     expect(reopened).toMatchObject({ outcome: 'new', incident: { occurrences: 1 } });
     expect(reopened?.incident?.id).not.toBe(first?.incident?.id);
     // A firing in a storm finds no open incident in a resolved one either: it folds.
-    const inStorm = await store.checkBatch([{ fingerprint: fp('a2'), resolved: false }, { fingerprint: fp('a2'), resolved: true }, { fingerprint: fp('a2'), resolved: false, foldIfNew: true }]);
+    const inStorm = await store.checkBatch([
+      { fingerprint: fp('a2'), resolved: false },
+      { fingerprint: fp('a2'), resolved: true },
+      { fingerprint: fp('a2'), resolved: false, foldIfNew: true },
+    ]);
     expect(inStorm.map((decision) => decision.outcome)).toEqual(['new', 'resolved', 'folded']);
   });
 

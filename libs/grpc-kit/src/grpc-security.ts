@@ -81,7 +81,14 @@ export class GrpcSecurity {
   interceptors(): ServerInterceptor[] {
     if (!this.mutual || !this.settings.enabled) return [];
     const allowed = this.settings.allowedClients.length > 0 ? new Set(this.settings.allowedClients) : undefined;
-    const refuse = (call: Parameters<ServerInterceptor>[1], method: string, reason: 'unauthenticated' | 'not_allowed', code: status, details: string, names: string[]): void => {
+    const refuse = (
+      call: Parameters<ServerInterceptor>[1],
+      method: string,
+      reason: 'unauthenticated' | 'not_allowed',
+      code: status,
+      details: string,
+      names: string[],
+    ): void => {
       refusedCalls.inc({ method, reason });
       this.logger?.warn({ method, peer: call.getPeer(), names, reason }, 'gRPC call refused');
       call.sendStatus({ code, details });
@@ -93,12 +100,26 @@ export class GrpcSecurity {
             if (method.path.startsWith(OPEN_PREFIX)) return next(metadata);
             const context = call.getAuthContext();
             if (context.transportSecurityType !== 'ssl' || !context.sslPeerCertificate) {
-              refuse(call, method.path, 'unauthenticated', status.UNAUTHENTICATED, `${method.path}: a client certificate from this service's CA (GRPC_TLS_DIR/ca.crt) is required; none was sent, or it is expired, not yet valid or from another CA`, []);
+              refuse(
+                call,
+                method.path,
+                'unauthenticated',
+                status.UNAUTHENTICATED,
+                `${method.path}: a client certificate from this service's CA (GRPC_TLS_DIR/ca.crt) is required; none was sent, or it is expired, not yet valid or from another CA`,
+                [],
+              );
               return;
             }
             const names = certificateNames(context.sslPeerCertificate);
             if (!allowed || names.some((name) => allowed.has(name))) return next(metadata);
-            refuse(call, method.path, 'not_allowed', status.PERMISSION_DENIED, `${method.path}: the client certificate (${names.join(', ') || 'no DNS or URI name'}) is not allowed to call this service (GRPC_TLS_ALLOWED_CLIENTS)`, names);
+            refuse(
+              call,
+              method.path,
+              'not_allowed',
+              status.PERMISSION_DENIED,
+              `${method.path}: the client certificate (${names.join(', ') || 'no DNS or URI name'}) is not allowed to call this service (GRPC_TLS_ALLOWED_CLIENTS)`,
+              names,
+            );
           })
           .build();
         return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());
@@ -119,10 +140,8 @@ export class GrpcSecurity {
 /** The DNS and URI names of a certificate's subjectAltName ("DNS:a, URI:spiffe://b, IP Address:…"). */
 export function certificateNames(certificate: PeerCertificate | undefined): string[] {
   const san = certificate?.subjectaltname ?? '';
-  return san
-    .split(', ')
-    .flatMap((entry) => {
-      const match = /^(DNS|URI):(.+)$/.exec(entry.trim());
-      return match?.[2] ? [match[2]] : [];
-    });
+  return san.split(', ').flatMap((entry) => {
+    const match = /^(DNS|URI):(.+)$/.exec(entry.trim());
+    return match?.[2] ? [match[2]] : [];
+  });
 }

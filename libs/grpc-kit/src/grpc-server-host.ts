@@ -60,7 +60,11 @@ export class GrpcServerHost {
     });
     this.health.addToServer(this.server);
     const index = descriptorIndex();
-    for (const reflection of createReflectionServices(index, () => [...this.services.map((s) => s.name), HEALTH_SERVICE, 'grpc.reflection.v1.ServerReflection'])) {
+    for (const reflection of createReflectionServices(index, () => [
+      ...this.services.map((s) => s.name),
+      HEALTH_SERVICE,
+      'grpc.reflection.v1.ServerReflection',
+    ])) {
       reflection.addToServer(this.server);
     }
   }

@@ -25,10 +25,20 @@ export class HealthClient {
         resolve('UNKNOWN');
         return;
       }
-      check.call(this.client, { service }, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, response: { status?: string | number } | undefined) => {
-        if (err) resolve('UNREACHABLE');
-        else resolve(typeof response?.status === 'string' ? (response.status as PeerHealth) : (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][Number(response?.status)] as PeerHealth));
-      });
+      check.call(
+        this.client,
+        { service },
+        { deadline: Date.now() + timeoutMs },
+        (err: ServiceError | null, response: { status?: string | number } | undefined) => {
+          if (err) resolve('UNREACHABLE');
+          else
+            resolve(
+              typeof response?.status === 'string'
+                ? (response.status as PeerHealth)
+                : (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][Number(response?.status)] as PeerHealth),
+            );
+        },
+      );
     });
   }
 

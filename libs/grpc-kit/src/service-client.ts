@@ -8,7 +8,7 @@ import { fromServiceError } from './status-mapping.js';
 
 const clientDuration = histogram({
   name: 'alertgate_rpc_client_duration_seconds',
-  help: 'Time a caller waited for each gRPC call, by target method and result (ok, or the error code): the server\'s time plus the transport\'s.',
+  help: "Time a caller waited for each gRPC call, by target method and result (ok, or the error code): the server's time plus the transport's.",
   labelNames: ['target', 'result'],
   buckets: FAST_BUCKETS,
 });
@@ -75,6 +75,14 @@ function callUnary<Req, Res>(channel: Client, method: UnaryDefinition<Req, Res>,
         resolve(response as Res);
       }
     };
-    channel.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new Metadata(), { deadline: Date.now() + deadlineMs }, done);
+    channel.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      new Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      done,
+    );
   });
 }

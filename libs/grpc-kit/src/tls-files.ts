@@ -39,7 +39,10 @@ export interface TlsMaterial {
  * certificate's, and TLS accepts them together. A file caught mid-rotation fails here, not in
  * the middle of a handshake.
  */
-export async function readTlsMaterial(dir: string, { variable = 'GRPC_TLS_DIR', caRequired = true }: { variable?: string; caRequired?: boolean } = {}): Promise<TlsMaterial> {
+export async function readTlsMaterial(
+  dir: string,
+  { variable = 'GRPC_TLS_DIR', caRequired = true }: { variable?: string; caRequired?: boolean } = {},
+): Promise<TlsMaterial> {
   const read = async (name: string): Promise<Buffer> => {
     try {
       return await readFile(join(dir, name));
@@ -57,7 +60,11 @@ export async function readTlsMaterial(dir: string, { variable = 'GRPC_TLS_DIR', 
     if (!parsed.checkPrivateKey(createPrivateKey(privateKey))) throw new Error(`${TLS_FILE_NAMES.privateKey} is not the key of ${TLS_FILE_NAMES.certificate}`);
     if (ca) new X509Certificate(ca);
     createSecureContext({ cert: certificate, key: privateKey, ...(ca ? { ca } : {}) });
-    const digest = createHash('sha256').update(certificate).update(privateKey).update(ca ?? '').digest('hex');
+    const digest = createHash('sha256')
+      .update(certificate)
+      .update(privateKey)
+      .update(ca ?? '')
+      .digest('hex');
     return { certificate, privateKey, ca, notAfterMs: Date.parse(parsed.validTo), digest };
   } catch (err) {
     throw new AlertgateError(Code.FailedPrecondition, `${variable}: ${errorMessage(err)}`);
@@ -109,7 +116,10 @@ export class TlsFileWatcher implements experimental.CertificateProvider {
       next = await this.read();
     } catch (err) {
       reloads.inc({ outcome: 'invalid' });
-      this.options.logger.warn({ dir: this.options.dir, err: errorMessage(err) }, 'TLS files changed but are not usable; the previous certificate stays in use');
+      this.options.logger.warn(
+        { dir: this.options.dir, err: errorMessage(err) },
+        'TLS files changed but are not usable; the previous certificate stays in use',
+      );
       return false;
     }
     if (next.digest === this.material?.digest) return false;

@@ -19,7 +19,11 @@ const logger = createLogger({ service: 'tls-test', level: 'silent' });
 /** A one-method service of the test's own: Health's Check under another name, answering SERVING. */
 const ECHO_PATH = '/alertgate.test.v1.Echo/Check';
 const echoDefinition: ServiceDefinition = { Check: { ...(healthService['Check'] as ServiceDefinition[string]), path: ECHO_PATH } };
-const echoService = { name: 'alertgate.test.v1.Echo', addToServer: (server: Server) => server.addService(echoDefinition, { Check: (_call: unknown, done: (err: null, res: { status: number }) => void) => done(null, { status: 1 }) }) };
+const echoService = {
+  name: 'alertgate.test.v1.Echo',
+  addToServer: (server: Server) =>
+    server.addService(echoDefinition, { Check: (_call: unknown, done: (err: null, res: { status: number }) => void) => done(null, { status: 1 }) }),
+};
 
 const settings = (dir: string, more: Partial<Extract<GrpcTlsSettings, { enabled: true }>> = {}): GrpcTlsSettings => ({
   enabled: true,
@@ -35,8 +39,14 @@ const settings = (dir: string, more: Partial<Extract<GrpcTlsSettings, { enabled:
 function echo(client: Client): Promise<'ok' | { code: number; details: string }> {
   const check = echoDefinition['Check'] as ServiceDefinition[string];
   return new Promise((resolve) => {
-    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, {}, new Metadata(), { deadline: Date.now() + 5_000 }, (err: ServiceError | null) =>
-      resolve(err ? { code: err.code, details: err.details } : 'ok'),
+    client.makeUnaryRequest(
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      {},
+      new Metadata(),
+      { deadline: Date.now() + 5_000 },
+      (err: ServiceError | null) => resolve(err ? { code: err.code, details: err.details } : 'ok'),
     );
   });
 }
@@ -57,10 +67,20 @@ async function until(what: string, condition: () => Promise<boolean>): Promise<v
 /** The serial number of the certificate the server presents to a new connection. */
 function servedSerial(port: number, caFile: string, clientDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(caFile), cert: readFileSync(join(clientDir, 'tls.crt')), key: readFileSync(join(clientDir, 'tls.key')), ALPNProtocols: ['h2'] }, () => {
-      resolve(socket.getPeerCertificate().serialNumber);
-      socket.destroy();
-    });
+    const socket = connect(
+      {
+        host: '127.0.0.1',
+        port,
+        ca: readFileSync(caFile),
+        cert: readFileSync(join(clientDir, 'tls.crt')),
+        key: readFileSync(join(clientDir, 'tls.key')),
+        ALPNProtocols: ['h2'],
+      },
+      () => {
+        resolve(socket.getPeerCertificate().serialNumber);
+        socket.destroy();
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -106,12 +126,18 @@ describe('gRPC over mutual TLS, with real certificates', () => {
   it('answers an allowed client, and refuses another client of the same CA with PERMISSION_DENIED naming it', async () => {
     expect(await echo(await clientWith(gatewayDir))).toBe('ok');
     const storm = await clientWith(pki.issue('storm', { sans: ['DNS:storm', 'IP:127.0.0.1'] }));
-    expect(await echo(storm)).toEqual({ code: status.PERMISSION_DENIED, details: expect.stringMatching(/Echo\/Check: the client certificate \(storm, 127.0.0.1\)|Echo\/Check: the client certificate \(storm\)/) });
+    expect(await echo(storm)).toEqual({
+      code: status.PERMISSION_DENIED,
+      details: expect.stringMatching(/Echo\/Check: the client certificate \(storm, 127.0.0.1\)|Echo\/Check: the client certificate \(storm\)/),
+    });
     // Health stays open to any client the handshake admitted.
     expect(await new HealthClient(`127.0.0.1:${port}`, storm.getChannel()).check(5_000)).toBe('SERVING');
   });
 
-  const UNAUTHENTICATED = { code: status.UNAUTHENTICATED, details: expect.stringMatching(/Echo\/Check: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required/) };
+  const UNAUTHENTICATED = {
+    code: status.UNAUTHENTICATED,
+    details: expect.stringMatching(/Echo\/Check: a client certificate from this service's CA \(GRPC_TLS_DIR\/ca.crt\) is required/),
+  };
 
   it('refuses a client without a certificate with UNAUTHENTICATED, saying what is missing', async () => {
     const client = new Client(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(pki.caFile)));

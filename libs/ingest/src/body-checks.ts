@@ -73,5 +73,7 @@ export function clientErrorAnswer(err: Error & { code?: string }, socket: Socket
         ? problem(PROBLEM_TYPES.headersTooLarge, 'The request headers are larger than accepted.')
         : problem(PROBLEM_TYPES.malformedRequest, `The request is not valid HTTP/1.1 (${err.code ?? 'parse error'}).`);
   const body = JSON.stringify(answer);
-  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

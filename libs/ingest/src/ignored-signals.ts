@@ -53,7 +53,11 @@ export function firstReason(reasons: readonly IgnoreReason[]): IgnoreReason {
  * `rejected` gives the places of the invalid alerts, so that each ignored signal is answered at
  * its own place.
  */
-export function settleIgnored(signals: readonly Signal[], rejected: readonly RejectedAlert[], reasonOf: IgnoreReason): { kept: Signal[]; settled: SettledSignal[] } {
+export function settleIgnored(
+  signals: readonly Signal[],
+  rejected: readonly RejectedAlert[],
+  reasonOf: IgnoreReason,
+): { kept: Signal[]; settled: SettledSignal[] } {
   const settled: SettledSignal[] = rejected.map((alert) => ({ index: alert.index, result: { outcome: 'rejected', errors: alert.problems } }));
   const invalidAt = new Set(rejected.map((alert) => alert.index));
   const kept: Signal[] = [];

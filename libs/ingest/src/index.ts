@@ -2,7 +2,17 @@ export { IngestMetrics } from './ingest-metrics.js';
 export { MaintenanceSchedule, MaintenanceWindowsError, parseMaintenanceWindows } from './maintenance-windows.js';
 export type { MaintenanceScheduleOptions, MaintenanceWindow } from './maintenance-windows.js';
 export { IngestPipeline } from './ingest-pipeline.js';
-export type { CrdWriterPort, DedupPort, IngestRequest, PipelineResult, RateLimitPort, RefusedResult, SignalOutcome, SignalResult, StormPort } from './ingest-pipeline.js';
+export type {
+  CrdWriterPort,
+  DedupPort,
+  IngestRequest,
+  PipelineResult,
+  RateLimitPort,
+  RefusedResult,
+  SignalOutcome,
+  SignalResult,
+  StormPort,
+} from './ingest-pipeline.js';
 export { BATCHER_DEFAULTS, PipelineBatcher } from './pipeline-batcher.js';
 export type { PipelineBatcherOptions } from './pipeline-batcher.js';
 export { createIngestServer, DEFAULT_DROP_RULES, INGEST_SERVER_DEFAULTS, ROUTES } from './ingest-server.js';

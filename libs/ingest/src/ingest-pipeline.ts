@@ -159,7 +159,10 @@ export class IngestPipeline {
    */
   private async decide(signals: readonly Signal[]): Promise<{ verdicts: Verdict[]; decisions: Decision[] }> {
     const guesses = signals.map((signal) => this.storm !== undefined && this.stormKeys.inStorm(signal));
-    const [stormAnswer, dedupAnswer] = await Promise.allSettled([this.evaluateStorms(signals), this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: guesses })]);
+    const [stormAnswer, dedupAnswer] = await Promise.allSettled([
+      this.evaluateStorms(signals),
+      this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: guesses }),
+    ]);
     if (dedupAnswer.status === 'rejected') throw dedupAnswer.reason;
     const decisions = [...dedupAnswer.value.decisions];
     if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
@@ -190,10 +193,12 @@ export class IngestPipeline {
     }
     if (unfold.length > 0) {
       repairs.push(
-        this.dedup.checkBatch({ signals: unfold.map((i) => forDedup(signals[i] as Signal)), foldIfNew: unfold.map(() => false) }).then(({ decisions: again }) => {
-          if (again.length !== unfold.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-          unfold.forEach((i, k) => (decisions[i] = again[k] as Decision));
-        }),
+        this.dedup
+          .checkBatch({ signals: unfold.map((i) => forDedup(signals[i] as Signal)), foldIfNew: unfold.map(() => false) })
+          .then(({ decisions: again }) => {
+            if (again.length !== unfold.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+            unfold.forEach((i, k) => (decisions[i] = again[k] as Decision));
+          }),
       );
     }
     await Promise.all(repairs);
@@ -239,7 +244,12 @@ export class IngestPipeline {
    * retries and otherwise resends at its next group_interval — opens them once the budget
    * allows). Duplicates cost no creation and are never deferred.
    */
-  private async admit(requests: readonly IngestRequest[], offsets: readonly number[], signals: readonly Signal[], decisions: readonly Decision[]): Promise<{ admissions: Admission[]; deferred: Set<number> }> {
+  private async admit(
+    requests: readonly IngestRequest[],
+    offsets: readonly number[],
+    signals: readonly Signal[],
+    decisions: readonly Decision[],
+  ): Promise<{ admissions: Admission[]; deferred: Set<number> }> {
     const deferred = new Set<number>();
     if (!this.rateLimit) return { admissions: requests.map(() => ({})), deferred };
     const demands = requests.map((request, r) => {
@@ -257,7 +267,10 @@ export class IngestPipeline {
     let response: AdmitResponse;
     try {
       response = await this.rateLimit.admit({
-        admissions: requests.map((request, r) => ({ source: request.source, demands: [...(demands[r] ?? [])].map(([namespace, list]) => ({ namespace, count: list.length })) })),
+        admissions: requests.map((request, r) => ({
+          source: request.source,
+          demands: [...(demands[r] ?? [])].map(([namespace, list]) => ({ namespace, count: list.length })),
+        })),
       });
     } catch (err) {
       if (!this.rateLimit.failOpen) throw err;
@@ -301,7 +314,10 @@ export class IngestPipeline {
    */
   private async writeCall(run: RunWrites, indexes: readonly number[], startedAt: number): Promise<number | undefined> {
     if (indexes.length === 0) return undefined;
-    const answer = await this.applyWithin(indexes.map((k) => run.updates[k] as IncidentUpdate), startedAt);
+    const answer = await this.applyWithin(
+      indexes.map((k) => run.updates[k] as IncidentUpdate),
+      startedAt,
+    );
     const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
     indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
     const retryAfters = [durationToMillis(answer.retryAfter)];
@@ -312,10 +328,18 @@ export class IngestPipeline {
       retryAfters.push(durationToMillis(retried.retryAfter));
     }
     const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
-    if (undone.length > 0) await this.forget(undone.map((k) => run.kept[k] ?? -1), run.decisions);
+    if (undone.length > 0)
+      await this.forget(
+        undone.map((k) => run.kept[k] ?? -1),
+        run.decisions,
+      );
     // A resolution still running at the deadline is answered 503 too: the retry resolves it again.
     const unresolved = [...undone, ...indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_IN_PROGRESS)];
-    if (unresolved.length > 0) await this.restoreResolved(unresolved.map((k) => run.kept[k] ?? -1), run.decisions);
+    if (unresolved.length > 0)
+      await this.restoreResolved(
+        unresolved.map((k) => run.kept[k] ?? -1),
+        run.decisions,
+      );
     const known = retryAfters.filter((ms): ms is number => ms !== undefined);
     return known.length > 0 ? Math.max(...known) : undefined;
   }
@@ -328,7 +352,8 @@ export class IngestPipeline {
    */
   private async applyWithin(updates: IncidentUpdate[], startedAt: number): Promise<ApplyBatchResponse> {
     const leftMs = this.crdWriter.deadlineMs === undefined ? undefined : this.crdWriter.deadlineMs - (Date.now() - startedAt);
-    if (leftMs !== undefined && leftMs < MIN_CALL_MS) return { results: updates.map(() => ({ effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })), retryAfter: undefined };
+    if (leftMs !== undefined && leftMs < MIN_CALL_MS)
+      return { results: updates.map(() => ({ effect: Effect.EFFECT_NOT_STARTED, resource: undefined, error: '' })), retryAfter: undefined };
     return this.apply(updates, leftMs);
   }
 
@@ -374,7 +399,9 @@ export class IngestPipeline {
    */
   private async restoreResolved(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
     const resolved = indexes.map((i) => decisions[i]).filter((d): d is Decision => d?.outcome === Outcome.OUTCOME_RESOLVED && d.incident !== undefined);
-    await Promise.all(resolved.map((d) => this.dedup.adopt({ fingerprint: d.fingerprint, incidentId: d.incident?.id ?? '', occurrences: d.incident?.occurrences ?? 0 })));
+    await Promise.all(
+      resolved.map((d) => this.dedup.adopt({ fingerprint: d.fingerprint, incidentId: d.incident?.id ?? '', occurrences: d.incident?.occurrences ?? 0 })),
+    );
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
@@ -445,14 +472,27 @@ export class IngestPipeline {
   }
 
   /** The shared part of a run (see startBatch), then each webhook's own calls, started. */
-  private async run(requests: readonly IngestRequest[], offsets: readonly number[], signals: readonly Signal[]): Promise<Promise<PipelineResult | RefusedResult>[]> {
+  private async run(
+    requests: readonly IngestRequest[],
+    offsets: readonly number[],
+    signals: readonly Signal[],
+  ): Promise<Promise<PipelineResult | RefusedResult>[]> {
     const { verdicts, decisions } = await this.decide(signals);
     const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
     if (deferred.size > 0) await this.forget([...deferred], decisions);
     const webhookOfSignal = requests.flatMap((request, r) => request.signals.map(() => r));
     const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited');
-    const run: RunWrites = { signals, decisions, kept, updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i, requests[webhookOfSignal[i] ?? -1]?.sender ?? '')), written: [] };
-    const plan = planWrites(run.updates, kept.map((i) => webhookOfSignal[i] ?? 0));
+    const run: RunWrites = {
+      signals,
+      decisions,
+      kept,
+      updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i, requests[webhookOfSignal[i] ?? -1]?.sender ?? '')),
+      written: [],
+    };
+    const plan = planWrites(
+      run.updates,
+      kept.map((i) => webhookOfSignal[i] ?? 0),
+    );
     const startedAt = Date.now();
     const sharedRetryAfter = await this.afterDecisions(
       decisions.map((_d, i) => i),

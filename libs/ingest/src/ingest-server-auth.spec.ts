@@ -15,7 +15,13 @@ const EVENT = JSON.stringify({ type: 'Warning', reason: 'BackOff', involvedObjec
 function rawRequest(port: number, target: string, body: string, headers: Record<string, string> = {}, method = 'POST'): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
-    const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    const lines = [
+      `${method} ${target} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
     for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
     let answer = '';
     socket.on('connect', () => socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`));

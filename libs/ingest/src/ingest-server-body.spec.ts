@@ -33,13 +33,27 @@ function exchange(port: number, head: string, parts: readonly Buffer[], pauseMs 
     socket.on('close', () => {
       const status = /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1];
       if (status === undefined) reject(new Error(`no HTTP answer: ${JSON.stringify(answer.slice(0, 200))}`));
-      else resolve({ status: Number(status), contentType: /\r\ncontent-type: ([^\r]+)/i.exec(answer)?.[1] ?? '', body: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
+      else
+        resolve({
+          status: Number(status),
+          contentType: /\r\ncontent-type: ([^\r]+)/i.exec(answer)?.[1] ?? '',
+          body: answer.slice(answer.indexOf('\r\n\r\n') + 4),
+        });
     });
   });
 }
 
 const head = (length: number, extra: readonly string[] = []): string =>
-  [`POST /api/v1/signals/alertmanager HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json', `Content-Length: ${length}`, 'Connection: close', ...extra, '', ''].join('\r\n');
+  [
+    `POST /api/v1/signals/alertmanager HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    `Content-Length: ${length}`,
+    'Connection: close',
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 
 describe('ingest server bodies (real listener, raw requests)', () => {
   let app: FastifyInstance;

@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const WEBHOOK = JSON.stringify({ version: '4', alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Hostile', namespace: 'kube-system', pod: 'p' } }] });
+const WEBHOOK = JSON.stringify({
+  version: '4',
+  alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Hostile', namespace: 'kube-system', pod: 'p' } }],
+});
 
 /** The status line's code and the content type of what the server answered on a socket, once it closed. */
 function answerOf(socket: Socket): Promise<{ status: number; contentType: string; written: number }> {
@@ -39,7 +42,8 @@ describe('ingest server under hostile clients (real listener, raw sockets)', () 
   let port = 0;
   let checked = 0;
   const valid = async (): Promise<number> =>
-    (await fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: WEBHOOK })).status;
+    (await fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: WEBHOOK }))
+      .status;
 
   beforeAll(async () => {
     // A short request timeout, so that the connections it ends end within the test.
@@ -93,8 +97,16 @@ describe('ingest server under hostile clients (real listener, raw sockets)', () 
 
   it('JSON nested 100,000 deep is a 400 problem, and the server goes on', async () => {
     const before = checked;
-    for (const deep of ['['.repeat(100_000) + ']'.repeat(100_000), '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), `{"version":"4","alerts":[${'['.repeat(100_000)}${']'.repeat(100_000)}]}`]) {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+    for (const deep of [
+      '['.repeat(100_000) + ']'.repeat(100_000),
+      '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000),
+      `{"version":"4","alerts":[${'['.repeat(100_000)}${']'.repeat(100_000)}]}`,
+    ]) {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: deep,
+      });
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
     }

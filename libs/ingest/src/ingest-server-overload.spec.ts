@@ -2,7 +2,11 @@ import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const webhook = (pod: string): string => JSON.stringify({ version: '4', alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Flood', namespace: 'kube-system', pod } }] });
+const webhook = (pod: string): string =>
+  JSON.stringify({
+    version: '4',
+    alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Flood', namespace: 'kube-system', pod } }],
+  });
 
 /** Overload admission before the body is parsed (INGEST_MAX_REQUESTS_IN_FLIGHT), on a real listener. */
 describe('ingest server with too many requests in flight', () => {
@@ -16,7 +20,8 @@ describe('ingest server with too many requests in flight', () => {
   });
   afterAll(() => app.close());
 
-  const post = (pod: string) => fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: webhook(pod) });
+  const post = (pod: string) =>
+    fetch(`http://127.0.0.1:${port}/api/v1/signals/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: webhook(pod) });
 
   it('sheds the request beyond the bound with 503, Retry-After and the overloaded problem, before any work; admits again once one is answered', async () => {
     // Three in flight: held by a busy pipeline (the first run holds one, the others wait for it).

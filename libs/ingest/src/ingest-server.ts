@@ -1,8 +1,17 @@
-
 import { AlertgateError, Code } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import { durationToMillis, type Duration, type Quota, type Signal } from '@alertgate/proto';
-import { InvalidInputError, parseAlertmanagerWebhook, parseKubernetesEvent, retarget, type InvolvedObject, type MatcherSelector, parseMatcherRules, type ParseOptions, type RejectedAlert } from '@alertgate/signal';
+import {
+  InvalidInputError,
+  parseAlertmanagerWebhook,
+  parseKubernetesEvent,
+  retarget,
+  type InvolvedObject,
+  type MatcherSelector,
+  parseMatcherRules,
+  type ParseOptions,
+  type RejectedAlert,
+} from '@alertgate/signal';
 import { ATTR_HTTP_ROUTE, currentTraceparent } from '@alertgate/telemetry';
 import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -92,7 +101,9 @@ export type AlertResult = SignalResult | RejectedResult | IgnoredResult;
  */
 function withSettled(results: readonly SignalResult[], settled: readonly SettledSignal[], alertPointer: (index: number) => string): AlertResult[] {
   const located = (result: SignalResult, index: number): AlertResult =>
-    result.outcome === 'rejected' ? { ...result, errors: (result.errors ?? []).map((error) => ({ pointer: `${alertPointer(index)}${error.pointer}`, detail: error.detail })) } : result;
+    result.outcome === 'rejected'
+      ? { ...result, errors: (result.errors ?? []).map((error) => ({ pointer: `${alertPointer(index)}${error.pointer}`, detail: error.detail })) }
+      : result;
   if (settled.length === 0) return results.some((result) => result.outcome === 'rejected') ? results.map(located) : (results as SignalResult[]);
   const merged: AlertResult[] = [];
   let next = 0;
@@ -180,7 +191,8 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
 
   const { authenticator } = options;
   /** Alertmanager drops a notification on 429 but retries 5xx: its endpoint answers 503. */
-  const limitedStatus = (url: string | undefined): ProblemType => (url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests);
+  const limitedStatus = (url: string | undefined): ProblemType =>
+    url === ROUTES.alertmanager ? PROBLEM_TYPES.rateLimitedRetryable : PROBLEM_TYPES.tooManyRequests;
   const maxInFlight = options.maxRequestsInFlight ?? INGEST_SERVER_DEFAULTS.maxRequestsInFlight;
   const ignoreReason = firstReason([
     dropRulesReason(options.dropRules ?? INGEST_SERVER_DEFAULTS.dropRules),
@@ -196,7 +208,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
    */
   const admit = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
     if (inFlight >= maxInFlight) {
-      const err = overloaded('in_flight', `the gateway is overloaded: ${inFlight} requests are in flight (INGEST_MAX_REQUESTS_IN_FLIGHT ${maxInFlight}); nothing of this request was processed`);
+      const err = overloaded(
+        'in_flight',
+        `the gateway is overloaded: ${inFlight} requests are in flight (INGEST_MAX_REQUESTS_IN_FLIGHT ${maxInFlight}); nothing of this request was processed`,
+      );
       return sendProblem(reply, problem(PROBLEM_TYPES.overloaded, err.message, { retryAfterSeconds: options.retryAfterSeconds }));
     }
     inFlight += 1;
@@ -216,9 +231,15 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     if (route === undefined || PUBLIC_ROUTES.has(route)) return undefined;
     if (authenticator.enabled) {
       const authentication = await authenticator.authenticate(request.headers.authorization);
-      if (authentication.kind === 'refused') return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with a sender token of this gateway.'));
+      if (authentication.kind === 'refused')
+        return sendProblem(reply, problem(PROBLEM_TYPES.unauthenticated, 'Send Authorization: Bearer <token> with a sender token of this gateway.'));
       if (authentication.kind === 'unavailable') {
-        return sendProblem(reply, problem(PROBLEM_TYPES.unavailable, `The token cannot be verified now: ${authentication.detail}. Nothing of this request was processed.`, { retryAfterSeconds: options.retryAfterSeconds }));
+        return sendProblem(
+          reply,
+          problem(PROBLEM_TYPES.unavailable, `The token cannot be verified now: ${authentication.detail}. Nothing of this request was processed.`, {
+            retryAfterSeconds: options.retryAfterSeconds,
+          }),
+        );
       }
       (request as FastifyRequest & { sender?: string }).sender = authentication.sender;
     }
@@ -247,7 +268,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     if (startedAt !== undefined) metrics.duration.observe({ route, method: request.method }, Number(process.hrtime.bigint() - startedAt) / 1e9);
   });
 
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(PROBLEM_TYPES.notFound, `${request.method} ${request.url} is not an endpoint of alertgate.`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(PROBLEM_TYPES.notFound, `${request.method} ${request.url} is not an endpoint of alertgate.`)),
+  );
 
   app.setErrorHandler((err, request, reply) => {
     const retryAfterSeconds = options.retryAfterSeconds;
@@ -287,7 +310,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     rateLimitHeaders(reply, quota);
     metrics.rateLimit.inc({ limit: 'source', decision: 'limited' });
     const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    return sendProblem(reply, problem(limitedStatus(reply.request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
+    return sendProblem(
+      reply,
+      problem(limitedStatus(reply.request.routeOptions.url), `Source ${source} is over its request limit (${quota.policy}); retry in ${retryAfterSeconds} s.`, {
+        retryAfterSeconds,
+      }),
+    );
   };
 
   /** The JSON pointer of a request's signal: an alert of a webhook, or the event itself. */
@@ -297,7 +325,12 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
     for (const [outcome, count] of outcomes) metrics.signals.inc({ source: route, outcome }, count);
   };
-  const respond = async (route: keyof typeof pointerOfSignal, parsed: readonly Signal[], reply: FastifyReply, rejected: readonly RejectedAlert[] = []): Promise<{ results: AlertResult[] } | FastifyReply> => {
+  const respond = async (
+    route: keyof typeof pointerOfSignal,
+    parsed: readonly Signal[],
+    reply: FastifyReply,
+    rejected: readonly RejectedAlert[] = [],
+  ): Promise<{ results: AlertResult[] } | FastifyReply> => {
     const { kept: signals, settled } = settleIgnored(parsed, rejected, ignoreReason);
     if (signals.length === 0) {
       // Every signal was ignored (a drop rule, a maintenance window) or rejected: nothing to write, nothing to limit.
@@ -362,7 +395,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
   app.post(ROUTES.alertmanager, async (request, reply) => {
     const { signals, rejected } = parseAlertmanagerWebhook(request.body, options.parse);
     if (rejected.length > 0) {
-      logger.warn({ rejected: rejected.length, alerts: signals.length + rejected.length, first: rejected[0]?.problems[0] }, 'invalid alerts rejected; the valid ones of the webhook are processed');
+      logger.warn(
+        { rejected: rejected.length, alerts: signals.length + rejected.length, first: rejected[0]?.problems[0] },
+        'invalid alerts rejected; the valid ones of the webhook are processed',
+      );
     }
     return respond('alertmanager', signals, reply, rejected);
   });

@@ -23,16 +23,27 @@ export async function listenTestIngestServer(options: {
   hold?: Promise<void>;
 }): Promise<{ app: FastifyInstance; port: number }> {
   const ts = { seconds: 1, nanos: 0 };
-  const pipeline = new IngestPipeline({ dedup: {
+  const pipeline = new IngestPipeline({
+    dedup: {
       checkBatch: async (request) => {
         options.onCheck?.(request.signals.length);
         await options.hold;
-        return Promise.resolve({ decisions: request.signals.map((signal) => ({ fingerprint: signal.fingerprint, outcome: Outcome.OUTCOME_NEW, incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 } })) });
+        return Promise.resolve({
+          decisions: request.signals.map((signal) => ({
+            fingerprint: signal.fingerprint,
+            outcome: Outcome.OUTCOME_NEW,
+            incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 },
+          })),
+        });
       },
       adopt: () => Promise.reject(new Error('no resolution is undone in these tests')),
       forgetBatch: () => Promise.resolve({ forgotten: [] }),
-    }, crdWriter: { applyBatch: (request) => Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }) } }
-  );
+    },
+    crdWriter: {
+      applyBatch: (request) =>
+        Promise.resolve({ results: request.updates.map(() => ({ effect: Effect.EFFECT_CREATED, resource: { namespace: 'n', name: 'r' }, error: '' })) }),
+    },
+  });
   const app = createIngestServer({
     pipeline,
     parse: PARSE_DEFAULTS,
@@ -40,7 +51,10 @@ export async function listenTestIngestServer(options: {
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.maxRequestsInFlight === undefined ? {} : { maxRequestsInFlight: options.maxRequestsInFlight }),
     authenticator: options.tokens
-      ? await SenderTokens.load({ source: { kind: 'fixed', tokens: options.tokens }, reloadIntervalMs: 1_000, graceMs: 0 }, createLogger({ service: 'test', level: 'silent' }))
+      ? await SenderTokens.load(
+          { source: { kind: 'fixed', tokens: options.tokens }, reloadIntervalMs: 1_000, graceMs: 0 },
+          createLogger({ service: 'test', level: 'silent' }),
+        )
       : NO_AUTHENTICATION,
     retryAfterSeconds: 1,
     readiness: () => Promise.resolve({ ready: true, checks: {} }),

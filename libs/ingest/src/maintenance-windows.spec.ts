@@ -19,7 +19,12 @@ const WINDOW = `windows:
 describe('parseMaintenanceWindows', () => {
   it('reads windows with their selector and times', () => {
     const [window] = parseMaintenanceWindows(WINDOW);
-    expect(window).toMatchObject({ name: 'shop-upgrade', startsAtMs: Date.parse('2026-12-05T00:00:00Z'), endsAtMs: Date.parse('2026-12-05T04:00:00Z'), comment: 'database upgrade' });
+    expect(window).toMatchObject({
+      name: 'shop-upgrade',
+      startsAtMs: Date.parse('2026-12-05T00:00:00Z'),
+      endsAtMs: Date.parse('2026-12-05T04:00:00Z'),
+      comment: 'database upgrade',
+    });
     expect(window?.selector.matchers.map((m) => `${m.name}${m.operator}${m.value}`)).toEqual(['namespace=shop', 'severity!=critical']);
   });
 
@@ -89,6 +94,8 @@ describe('MaintenanceSchedule', () => {
     const file = join(dir, 'start.yaml');
     writeFileSync(file, WINDOW.replace('endsAt', 'endAt'));
     expect(() => MaintenanceSchedule.load({ file, reloadIntervalMs: 1_000, logger, registry: new Registry() })).toThrow(MaintenanceWindowsError);
-    expect(() => MaintenanceSchedule.load({ file: join(dir, 'missing.yaml'), reloadIntervalMs: 1_000, logger, registry: new Registry() })).toThrow(/cannot read/);
+    expect(() => MaintenanceSchedule.load({ file: join(dir, 'missing.yaml'), reloadIntervalMs: 1_000, logger, registry: new Registry() })).toThrow(
+      /cannot read/,
+    );
   });
 });

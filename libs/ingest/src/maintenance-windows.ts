@@ -43,8 +43,10 @@ function parseWindow(entry: unknown, at: string): MaintenanceWindow {
   const unknown = Object.keys(fields).find((key) => !FIELDS.has(key));
   if (unknown !== undefined) throw new MaintenanceWindowsError(`${at}.${unknown}: is not a field of a window (${[...FIELDS].join(', ')})`);
   const { name, matchers, comment = '' } = fields;
-  if (typeof name !== 'string' || !NAME.test(name)) throw new MaintenanceWindowsError(`${at}.name: must be a name of lower-case letters, digits, '-' and '.', at most 63`);
-  if (typeof matchers !== 'string' || matchers.trim() === '') throw new MaintenanceWindowsError(`${at}.matchers: must be a selector, e.g. '{namespace="shop"}'`);
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw new MaintenanceWindowsError(`${at}.name: must be a name of lower-case letters, digits, '-' and '.', at most 63`);
+  if (typeof matchers !== 'string' || matchers.trim() === '')
+    throw new MaintenanceWindowsError(`${at}.matchers: must be a selector, e.g. '{namespace="shop"}'`);
   if (typeof comment !== 'string') throw new MaintenanceWindowsError(`${at}.comment: must be a string`);
   let selector: MatcherSelector;
   try {

@@ -14,7 +14,10 @@ class FakePipeline {
     return new Promise((resolve, reject) => {
       this.runs.push({
         requests,
-        finish: (err) => (err ? reject(err) : resolve(requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'duplicate' as const })) })))),
+        finish: (err) =>
+          err
+            ? reject(err)
+            : resolve(requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'duplicate' as const })) }))),
       });
     });
   }
@@ -25,7 +28,13 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 describe('PipelineBatcher', () => {
   it('starts a webhook at once when a run is free, and batches those that arrive while runs are busy', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 1,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 1,
+    });
     const a = batcher.submit([signal('a')], 's1', 10);
     expect(fake.runs).toHaveLength(1);
     const b = batcher.submit([signal('b')], 's2', 10);
@@ -44,7 +53,13 @@ describe('PipelineBatcher', () => {
 
   it('keeps a run within its signal and byte limits, and fails every webhook of a failed run', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxSignals: 3, maxBytes: 100, overlapSignals: 1 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 1,
+      maxSignals: 3,
+      maxBytes: 100,
+      overlapSignals: 1,
+    });
     const first = batcher.submit([signal('x')], 's', 1);
     const waiting = [
       batcher.submit([signal('a'), signal('b')], 's', 10),
@@ -69,7 +84,13 @@ describe('PipelineBatcher', () => {
 
   it('overlaps a run in flight only once enough signals wait; small webhooks wait for the next run together', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 2, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 3 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 2,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 3,
+    });
     const first = batcher.submit([signal('a')], 's', 1);
     expect(fake.runs).toHaveLength(1); // idle: at once
     const small = [batcher.submit([signal('b')], 's', 1), batcher.submit([signal('c')], 's', 1)];
@@ -93,7 +114,13 @@ describe('PipelineBatcher', () => {
 
   it('starts a run beside one in flight only once as many signals wait, so that runs stay of a size', async () => {
     const fake = new FakePipeline();
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 2, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 2,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 1,
+    });
     // A lone request beside a run of one goes at once: a sender with one request in flight never waits a run.
     const lone = batcher.submit([signal('a')], 's', 1);
     const next = batcher.submit([signal('b')], 's', 1);
@@ -120,10 +147,18 @@ describe('PipelineBatcher', () => {
       startBatch: (requests: readonly IngestRequest[]): Promise<Promise<PipelineResult>[]> => {
         runs.push(requests.map((r) => r.source));
         if (requests.some((r) => r.source === 'poisoned')) return Promise.reject(new AlertgateError(Code.InvalidArgument, 'refused'));
-        return Promise.resolve(requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })));
+        return Promise.resolve(
+          requests.map((r) => Promise.resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })),
+        );
       },
     };
-    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 1,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 1,
+    });
     const first = batcher.submit([signal('0')], 'first', 10);
     const rest = ['a', 'poisoned', 'b'].map((source) => batcher.submit([signal(source)], source, 10));
     await first;
@@ -142,8 +177,18 @@ describe('PipelineBatcher', () => {
         return Promise.reject(new AlertgateError(Code.Unavailable, 'redis down'));
       },
     };
-    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
-    const settled = await Promise.allSettled([batcher.submit([signal('a')], 'a', 10), batcher.submit([signal('b')], 'b', 10), batcher.submit([signal('c')], 'c', 10)]);
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 1,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 1,
+    });
+    const settled = await Promise.allSettled([
+      batcher.submit([signal('a')], 'a', 10),
+      batcher.submit([signal('b')], 'b', 10),
+      batcher.submit([signal('c')], 'c', 10),
+    ]);
     expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(calls).toBe(2);
   });
@@ -154,10 +199,23 @@ describe('PipelineBatcher', () => {
     const pipeline = {
       startBatch: (requests: readonly IngestRequest[]): Promise<Promise<PipelineResult>[]> => {
         runs.push(requests.map((r) => r.source));
-        return Promise.resolve(requests.map((r) => new Promise<PipelineResult>((resolve) => own.push(() => resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })))));
+        return Promise.resolve(
+          requests.map(
+            (r) =>
+              new Promise<PipelineResult>((resolve) =>
+                own.push(() => resolve({ results: r.signals.map((s) => ({ fingerprint: s.fingerprint, outcome: 'created' as const })) })),
+              ),
+          ),
+        );
       },
     };
-    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxSignals: 100, maxBytes: 1_000_000, overlapSignals: 1 });
+    const batcher = new PipelineBatcher(pipeline as unknown as IngestPipeline, {
+      ...BATCHER_DEFAULTS,
+      maxInFlight: 1,
+      maxSignals: 100,
+      maxBytes: 1_000_000,
+      overlapSignals: 1,
+    });
     const first = batcher.submit([signal('a')], 'first', 10);
     await tick();
     const second = batcher.submit([signal('b')], 'second', 10);
@@ -170,18 +228,30 @@ describe('PipelineBatcher', () => {
   it('sheds under overload before doing anything: beyond its queue bound at once, and what waited too long', async () => {
     const fake = new FakePipeline();
     let now = 0;
-    const batcher = new PipelineBatcher(fake as unknown as IngestPipeline, { ...BATCHER_DEFAULTS, maxInFlight: 1, maxQueuedSignals: 3, maxWaitMs: 5_000 }, () => now);
+    const batcher = new PipelineBatcher(
+      fake as unknown as IngestPipeline,
+      { ...BATCHER_DEFAULTS, maxInFlight: 1, maxQueuedSignals: 3, maxWaitMs: 5_000 },
+      () => now,
+    );
     const running = batcher.submit([signal('a')], 's', 10);
     // A run is busy: these wait, up to 3 signals.
     const waiting = batcher.submit([signal('b'), signal('c')], 's', 10);
     now += 1_000;
     const late = batcher.submit([signal('d')], 's', 10);
-    await expect(batcher.submit([signal('e')], 's', 10)).rejects.toMatchObject({ code: Code.Unavailable, details: { overloaded: 1 }, message: expect.stringContaining('INGEST_QUEUE_MAX_SIGNALS 3') });
+    await expect(batcher.submit([signal('e')], 's', 10)).rejects.toMatchObject({
+      code: Code.Unavailable,
+      details: { overloaded: 1 },
+      message: expect.stringContaining('INGEST_QUEUE_MAX_SIGNALS 3'),
+    });
     // The run ends 4.5 s after "late" came, 5.5 s after "waiting": that one is refused, not run.
     now += 4_500;
     fake.runs[0]?.finish();
     await expect(running).resolves.toMatchObject({ results: [{ fingerprint: 'a' }] });
-    await expect(waiting).rejects.toMatchObject({ code: Code.Unavailable, details: { overloaded: 1 }, message: expect.stringContaining('INGEST_QUEUE_TIMEOUT 5000 ms') });
+    await expect(waiting).rejects.toMatchObject({
+      code: Code.Unavailable,
+      details: { overloaded: 1 },
+      message: expect.stringContaining('INGEST_QUEUE_TIMEOUT 5000 ms'),
+    });
     await tick();
     expect(fake.runs.map((run) => run.requests.map((request) => request.signals.map((s) => s.fingerprint)))).toEqual([[['a']], [['d']]]);
     fake.runs[1]?.finish();

@@ -34,7 +34,14 @@ export interface PipelineBatcherOptions {
   readonly maxWaitMs: number;
 }
 
-export const BATCHER_DEFAULTS: PipelineBatcherOptions = { maxInFlight: 2, maxSignals: 1000, maxBytes: 1024 * 1024, overlapSignals: 1, maxQueuedSignals: 20_000, maxWaitMs: 10_000 };
+export const BATCHER_DEFAULTS: PipelineBatcherOptions = {
+  maxInFlight: 2,
+  maxSignals: 1000,
+  maxBytes: 1024 * 1024,
+  overlapSignals: 1,
+  maxQueuedSignals: 20_000,
+  maxWaitMs: 10_000,
+};
 
 interface Job {
   readonly signals: readonly Signal[];
@@ -76,7 +83,12 @@ export class PipelineBatcher {
   /** `receivedAt`: when the request arrived, if earlier than now (reading and parsing it took time). */
   submit(signals: readonly Signal[], source: string, bytes: number, receivedAt: number = this.now(), sender = ''): Promise<PipelineResult | RefusedResult> {
     if (this.queue.length > 0 && this.queuedSignals + signals.length > this.options.maxQueuedSignals) {
-      return Promise.reject(overloaded('queue_full', `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`));
+      return Promise.reject(
+        overloaded(
+          'queue_full',
+          `the gateway is overloaded: ${this.queuedSignals} signals wait for a pipeline run (INGEST_QUEUE_MAX_SIGNALS ${this.options.maxQueuedSignals}); nothing of this request was processed`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ signals, source, sender, bytes, at: Math.min(receivedAt, this.now()), context: context.active(), resolve, reject });
@@ -86,7 +98,10 @@ export class PipelineBatcher {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && (this.inFlight.size === 0 || (this.inFlight.size < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))) {
+    while (
+      this.queue.length > 0 &&
+      (this.inFlight.size === 0 || (this.inFlight.size < this.options.maxInFlight && this.queuedSignals >= this.overlapThreshold()))
+    ) {
       const { jobs, signals } = this.take();
       // Everything waiting had waited too long (shed).
       if (jobs.length === 0) break;
@@ -136,7 +151,12 @@ export class PipelineBatcher {
       const job = this.queue.shift();
       if (!job) break;
       this.queuedSignals -= job.signals.length;
-      job.reject(overloaded('queue_timeout', `the gateway is overloaded: this request waited ${this.now() - job.at} ms since it arrived (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`));
+      job.reject(
+        overloaded(
+          'queue_timeout',
+          `the gateway is overloaded: this request waited ${this.now() - job.at} ms since it arrived (INGEST_QUEUE_TIMEOUT ${this.options.maxWaitMs} ms); nothing of it was processed`,
+        ),
+      );
     }
   }
 

@@ -39,6 +39,10 @@ export const PROBLEM_TYPES = {
 
 export type ProblemType = (typeof PROBLEM_TYPES)[keyof typeof PROBLEM_TYPES];
 
-export function problem(kind: ProblemType, detail: string, extra: Partial<Pick<Problem, 'errors' | 'instance' | 'retryAfterSeconds' | 'results'>> = {}): Problem {
+export function problem(
+  kind: ProblemType,
+  detail: string,
+  extra: Partial<Pick<Problem, 'errors' | 'instance' | 'retryAfterSeconds' | 'results'>> = {},
+): Problem {
   return { type: kind.type, title: kind.title, status: kind.status, detail, ...extra };
 }

@@ -17,7 +17,7 @@ describe('RefusalMemory', () => {
     expect(memory.get('a:192.0.2.1')).toBeUndefined();
   });
 
-  it('counts the retry-after from the refused request\'s arrival, not from when the answer came back', () => {
+  it("counts the retry-after from the refused request's arrival, not from when the answer came back", () => {
     let now = 1_000;
     const memory = new RefusalMemory(() => now);
     // Refused by the shared limit for 250 ms; the call answered 180 ms after the request arrived.

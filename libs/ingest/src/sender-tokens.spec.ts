@@ -43,7 +43,8 @@ describe('SenderTokens', () => {
     expect(tokens.senders()).toEqual(['alertmanager', 'event-exporter']);
     expect(tokens.senderOf(bearer(AM))).toBe('alertmanager');
     expect(tokens.senderOf(bearer(EXPORTER))).toBe('event-exporter');
-    for (const header of [undefined, '', 'Bearer ', `Basic ${AM}`, bearer(`${AM}x`), bearer(AM.slice(0, -1)), AM]) expect(tokens.senderOf(header)).toBeUndefined();
+    for (const header of [undefined, '', 'Bearer ', `Basic ${AM}`, bearer(`${AM}x`), bearer(AM.slice(0, -1)), AM])
+      expect(tokens.senderOf(header)).toBeUndefined();
   });
 
   it('reads a YAML mapping, and one token file under its sender name', async () => {
@@ -65,7 +66,9 @@ describe('SenderTokens', () => {
   });
 
   it('refuses a file it cannot read, naming it', async () => {
-    await expect(SenderTokens.load(auth({ kind: 'file', path: '/nonexistent/token', sender: 'default' }), logger)).rejects.toThrow(/^INGEST_TOKEN_FILE \/nonexistent\/token: /);
+    await expect(SenderTokens.load(auth({ kind: 'file', path: '/nonexistent/token', sender: 'default' }), logger)).rejects.toThrow(
+      /^INGEST_TOKEN_FILE \/nonexistent\/token: /,
+    );
   });
 
   it('rotates: the replaced token stays valid for the grace time, then is refused; the new one at once', async () => {
@@ -104,7 +107,7 @@ describe('SenderTokens', () => {
 });
 
 describe('withTokenReview', () => {
-  it('tries the senders\' own tokens first, then asks the review for any other bearer token', async () => {
+  it("tries the senders' own tokens first, then asks the review for any other bearer token", async () => {
     const asked: string[] = [];
     const own = await SenderTokens.load(auth({ kind: 'fixed', tokens: { alertmanager: AM } }), logger);
     const authenticator = withTokenReview(own, (token) => {

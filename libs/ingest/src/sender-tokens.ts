@@ -180,7 +180,11 @@ export class SenderTokens implements Authenticator {
   }
 }
 
-const fingerprintOf = (tokens: ReadonlyMap<string, string>): string => [...tokens].map(([digest, sender]) => `${sender}=${digest}`).sort().join(',');
+const fingerprintOf = (tokens: ReadonlyMap<string, string>): string =>
+  [...tokens]
+    .map(([digest, sender]) => `${sender}=${digest}`)
+    .sort()
+    .join(',');
 
 /** Digest → sender, checked: valid names, long enough tokens, no token shared by two senders. */
 async function readTokens(source: TokenSource): Promise<Map<string, string>> {
@@ -188,8 +192,10 @@ async function readTokens(source: TokenSource): Promise<Map<string, string>> {
   if (entries.length === 0) throw invalid(source, 'no token in it');
   const tokens = new Map<string, string>();
   for (const [sender, token] of entries) {
-    if (!SENDER_NAME.test(sender)) throw invalid(source, `sender name "${sender.slice(0, 80)}" must be a DNS label: lower-case letters, digits and "-", at most 63`);
-    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) throw invalid(source, `the token of sender "${sender}" must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`);
+    if (!SENDER_NAME.test(sender))
+      throw invalid(source, `sender name "${sender.slice(0, 80)}" must be a DNS label: lower-case letters, digits and "-", at most 63`);
+    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
+      throw invalid(source, `the token of sender "${sender}" must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`);
     const digest = digestOf(token);
     const other = tokens.get(digest);
     if (other !== undefined) throw invalid(source, `senders "${other}" and "${sender}" have the same token`);
@@ -232,7 +238,14 @@ async function readDirectory(dir: string): Promise<[string, string][]> {
 }
 
 function invalid(source: TokenSource, detail: string): AlertgateError {
-  const where = source.kind === 'fixed' ? 'INGEST_TOKEN' : source.kind === 'file' ? `INGEST_TOKEN_FILE ${source.path}` : source.kind === 'mapping' ? `INGEST_TOKENS_FILE ${source.path}` : `INGEST_TOKENS_DIR ${source.path}`;
+  const where =
+    source.kind === 'fixed'
+      ? 'INGEST_TOKEN'
+      : source.kind === 'file'
+        ? `INGEST_TOKEN_FILE ${source.path}`
+        : source.kind === 'mapping'
+          ? `INGEST_TOKENS_FILE ${source.path}`
+          : `INGEST_TOKENS_DIR ${source.path}`;
   return new AlertgateError(Code.InvalidArgument, `${where}: ${detail}`);
 }
 

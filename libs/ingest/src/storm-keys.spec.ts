@@ -3,7 +3,8 @@ import { testSignal } from '@alertgate/testing';
 
 import { StormKeys } from './storm-keys.js';
 
-const signal = (alertname: string, labels: Record<string, string> = {}, status = Status.STATUS_FIRING): Signal => testSignal({ fingerprint: 'f', alertname, namespace: 'shop', status, labels });
+const signal = (alertname: string, labels: Record<string, string> = {}, status = Status.STATUS_FIRING): Signal =>
+  testSignal({ fingerprint: 'f', alertname, namespace: 'shop', status, labels });
 const storm = (key: string, endsAtMs: number, keyLabels = ['namespace', 'alertname']): Storm => ({
   key,
   keyFingerprint: 'k',

@@ -10,7 +10,22 @@ const update = (fingerprint: string, kind: 'new' | 'repeat' | 'resolve' | 'fold'
   incidentId: `i-${fingerprint}`,
   occurrences: 1,
   sender: '',
-  ...(kind === 'fold' ? { storm: { key: 'k', keyFingerprint: 'f', keyLabels: [], type: StormType.STORM_TYPE_RATE, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, aggregateCreated: false, aggregate: { namespace: 'n', name: 'storm-1' } } } : {}),
+  ...(kind === 'fold'
+    ? {
+        storm: {
+          key: 'k',
+          keyFingerprint: 'f',
+          keyLabels: [],
+          type: StormType.STORM_TYPE_RATE,
+          memberCount: 1,
+          occurrences: 1,
+          resolved: 0,
+          overflow: 0,
+          aggregateCreated: false,
+          aggregate: { namespace: 'n', name: 'storm-1' },
+        },
+      }
+    : {}),
 });
 
 describe('planWrites', () => {

@@ -1,10 +1,14 @@
 import { countOf, observedAt } from './event-watch.js';
 
-describe('the event watch\'s reading of an events.k8s.io/v1 Event', () => {
-  it('takes the series\' last observation, then the deprecated last time, then eventTime, then creation', () => {
+describe("the event watch's reading of an events.k8s.io/v1 Event", () => {
+  it("takes the series' last observation, then the deprecated last time, then eventTime, then creation", () => {
     const series = '2026-12-04T10:00:05.123456Z';
-    expect(observedAt({ series: { count: 3, lastObservedTime: series }, deprecatedLastTimestamp: '2026-12-04T09:00:00Z', eventTime: '2026-12-04T08:00:00Z' })).toBe(Date.parse('2026-12-04T10:00:05.123Z'));
-    expect(observedAt({ deprecatedLastTimestamp: new Date('2026-12-04T09:00:00Z'), eventTime: '2026-12-04T08:00:00Z' })).toBe(Date.parse('2026-12-04T09:00:00Z'));
+    expect(
+      observedAt({ series: { count: 3, lastObservedTime: series }, deprecatedLastTimestamp: '2026-12-04T09:00:00Z', eventTime: '2026-12-04T08:00:00Z' }),
+    ).toBe(Date.parse('2026-12-04T10:00:05.123Z'));
+    expect(observedAt({ deprecatedLastTimestamp: new Date('2026-12-04T09:00:00Z'), eventTime: '2026-12-04T08:00:00Z' })).toBe(
+      Date.parse('2026-12-04T09:00:00Z'),
+    );
     expect(observedAt({ eventTime: '2026-12-04T08:00:00.000001Z' })).toBe(Date.parse('2026-12-04T08:00:00Z'));
     expect(observedAt({ metadata: { creationTimestamp: '2026-12-04T07:00:00Z' } })).toBe(Date.parse('2026-12-04T07:00:00Z'));
     expect(observedAt({ eventTime: 'not a time' })).toBe(0);

@@ -7,7 +7,13 @@ import { loadKubeClient, type KubernetesAccess } from './kube-client.js';
 
 /** An events.k8s.io/v1 Event as the watch gives it: only what the watcher reads itself. */
 export interface WatchedEvent {
-  readonly metadata?: { readonly uid?: string; readonly namespace?: string; readonly name?: string; readonly resourceVersion?: string; readonly creationTimestamp?: Date | string };
+  readonly metadata?: {
+    readonly uid?: string;
+    readonly namespace?: string;
+    readonly name?: string;
+    readonly resourceVersion?: string;
+    readonly creationTimestamp?: Date | string;
+  };
   readonly type?: string;
   readonly series?: { readonly count?: number; readonly lastObservedTime?: Date | string };
   readonly deprecatedCount?: number;
@@ -187,7 +193,8 @@ export class EventWatch {
     this.abort.abort();
     const overflowed = this.queue.length > 0;
     this.queue.length = 0;
-    if (failure && this.running && !errorMessage(failure).includes('aborted')) this.options.logger.info({ err: errorMessage(failure) }, 'event watch ended; listing again');
+    if (failure && this.running && !errorMessage(failure).includes('aborted'))
+      this.options.logger.info({ err: errorMessage(failure) }, 'event watch ended; listing again');
     return failure || expired || overflowed ? undefined : resumeFrom;
   }
 
@@ -208,7 +215,10 @@ export class EventWatch {
       await this.options.deliver(event, Math.min(occurrences, MAX_OCCURRENCES_PER_UPDATE));
     } catch (err) {
       watched.inc({ outcome: 'failed' });
-      this.options.logger.warn({ event: `${event.metadata?.namespace}/${event.metadata?.name}`, err: errorMessage(err) }, 'a Warning event could not be delivered');
+      this.options.logger.warn(
+        { event: `${event.metadata?.namespace}/${event.metadata?.name}`, err: errorMessage(err) },
+        'a Warning event could not be delivered',
+      );
       return;
     }
     watched.inc({ outcome: 'delivered' });

@@ -62,7 +62,10 @@ interface Pool {
  * while the TLS material is the same, and retires the old pool after RETIRED_AGENT_GRACE_MS
  * when it changes.
  */
-function reusePools<P extends Pool | undefined>(create: (cluster: unknown, options: AgentOptions) => P, keepAlive: (options: AgentOptions) => AgentOptions): (cluster: unknown, options: AgentOptions) => P {
+function reusePools<P extends Pool | undefined>(
+  create: (cluster: unknown, options: AgentOptions) => P,
+  keepAlive: (options: AgentOptions) => AgentOptions,
+): (cluster: unknown, options: AgentOptions) => P {
   let current: { pool: P; parts: unknown[] } | undefined;
   return (cluster, options) => {
     const parts = tlsParts(options);

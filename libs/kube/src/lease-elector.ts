@@ -95,9 +95,16 @@ export class LeaseElector {
       const { leases: api, k8s } = await this.client();
       const lease = await api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
       if (lease.spec?.holderIdentity !== this.options.identity) return;
-      await api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: this.body(k8s, lease, { ...recordOf(lease), holderIdentity: '', leaseDurationSeconds: 1 }) });
+      await api.replaceNamespacedLease({
+        name: this.options.name,
+        namespace: this.options.namespace,
+        body: this.body(k8s, lease, { ...recordOf(lease), holderIdentity: '', leaseDurationSeconds: 1 }),
+      });
     } catch (err) {
-      this.options.logger.warn({ lease: this.options.name, err: errorMessage(err) }, 'could not give up the lease; another replica takes it over when it expires');
+      this.options.logger.warn(
+        { lease: this.options.name, err: errorMessage(err) },
+        'could not give up the lease; another replica takes it over when it expires',
+      );
     }
   }
 
@@ -134,7 +141,11 @@ export class LeaseElector {
       if (httpStatusOf(err) !== 409) this.options.logger.warn({ lease: name, err: errorMessage(err) }, 'lease not renewed; trying again');
     }
     const leader = this.isLeader();
-    if (leader !== wasLeader) this.options.logger.info({ lease: name, identity, leader }, leader ? 'holding the lease: this replica does the single-actor work' : 'not holding the lease');
+    if (leader !== wasLeader)
+      this.options.logger.info(
+        { lease: name, identity, leader },
+        leader ? 'holding the lease: this replica does the single-actor work' : 'not holding the lease',
+      );
   }
 
   private holding(acquired: Date, transitions: number, now: Date): LeaseRecord {
@@ -150,8 +161,16 @@ export class LeaseElector {
   /** The Lease to write: the record, on the version read (its resourceVersion makes a concurrent write a conflict). */
   private body(k8s: typeof K8s, read: Lease | undefined, record: LeaseRecord): Lease {
     const { acquireTime, renewTime, ...rest } = record;
-    const metadata = Object.assign(new k8s.V1ObjectMeta(), { name: this.options.name, namespace: this.options.namespace, ...(read?.metadata?.resourceVersion ? { resourceVersion: read.metadata.resourceVersion } : {}) });
-    const spec = Object.assign(new k8s.V1LeaseSpec(), { ...rest, ...(acquireTime ? { acquireTime: microTime(acquireTime) } : {}), ...(renewTime ? { renewTime: microTime(renewTime) } : {}) });
+    const metadata = Object.assign(new k8s.V1ObjectMeta(), {
+      name: this.options.name,
+      namespace: this.options.namespace,
+      ...(read?.metadata?.resourceVersion ? { resourceVersion: read.metadata.resourceVersion } : {}),
+    });
+    const spec = Object.assign(new k8s.V1LeaseSpec(), {
+      ...rest,
+      ...(acquireTime ? { acquireTime: microTime(acquireTime) } : {}),
+      ...(renewTime ? { renewTime: microTime(renewTime) } : {}),
+    });
     return Object.assign(new k8s.V1Lease(), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec });
   }
 

@@ -92,7 +92,10 @@ export class TokenReviewer {
 
   /** The username the API server authenticates the token as, for the audience; undefined when it does not. */
   private async ask(token: string): Promise<string | undefined> {
-    this.client ??= loadKubeClient(this.options.access).then((client: KubeClient) => ({ api: client.config.makeApiClient(client.k8s.AuthenticationV1Api), k8s: client.k8s }));
+    this.client ??= loadKubeClient(this.options.access).then((client: KubeClient) => ({
+      api: client.config.makeApiClient(client.k8s.AuthenticationV1Api),
+      k8s: client.k8s,
+    }));
     const { api, k8s } = await this.client;
     const { audience, timeoutMs } = this.options;
     const spec = Object.assign(new k8s.V1TokenReviewSpec(), { token, audiences: [audience] });
@@ -103,7 +106,9 @@ export class TokenReviewer {
     } catch (err) {
       const mapped = mapKubernetesError(err, 'TokenReview');
       // Our own credentials or RBAC refused the review: as unavailable as a dead API server.
-      throw mapped.code === Code.Unauthenticated || mapped.code === Code.PermissionDenied ? new AlertgateError(Code.Unavailable, mapped.message, { cause: err }) : mapped;
+      throw mapped.code === Code.Unauthenticated || mapped.code === Code.PermissionDenied
+        ? new AlertgateError(Code.Unavailable, mapped.message, { cause: err })
+        : mapped;
     }
     const { status } = answer;
     if (!status?.authenticated || !status.audiences?.includes(audience)) return undefined;

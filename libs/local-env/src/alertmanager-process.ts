@@ -58,14 +58,14 @@ export class AlertmanagerProcess {
   repeat_interval: ${this.options.repeatInterval ?? '1h'}
 receivers:
   - name: alertgate${
-      this.options.webhookUrl
-        ? `
+    this.options.webhookUrl
+      ? `
     webhook_configs:
       - url: ${this.options.webhookUrl}
         send_resolved: true
         max_alerts: 500${auth}`
-        : ''
-    }
+      : ''
+  }
 `;
     writeFileSync(join(this.dir, 'alertmanager.yml'), config);
     const child = spawn(
@@ -89,7 +89,10 @@ receivers:
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`Alertmanager exited with ${child.exitCode}:\n${this.logs.join('\n')}`);
-      const ready = await fetch(`${this.url}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${this.url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return this;
       if (Date.now() > deadline) throw new Error(`Alertmanager not ready:\n${this.logs.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -97,8 +100,14 @@ receivers:
   }
 
   /** Posts alerts to Alertmanager's API v2, as Prometheus does. */
-  async postAlerts(alerts: readonly { labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string }[]): Promise<void> {
-    const response = await fetch(`${this.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+  async postAlerts(
+    alerts: readonly { labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string }[],
+  ): Promise<void> {
+    const response = await fetch(`${this.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
     if (!response.ok) throw new Error(`Alertmanager refused the alerts: ${response.status} ${await response.text()}`);
   }
 

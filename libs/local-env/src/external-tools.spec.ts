@@ -25,7 +25,11 @@ describe('external tools (tools/external-tools.json, the one list ensure-deps in
   const files = ['libs', 'apps', 'tools', 'e2e'].flatMap((dir) => sources(join(root, dir))).filter((file) => file !== __filename);
 
   it('lists every program the code starts by name', () => {
-    const missing = files.flatMap((file) => spawnedPrograms(readFileSync(file, 'utf8')).filter((program) => !(program in tools)).map((program) => `${relative(root, file)}: ${program}`));
+    const missing = files.flatMap((file) =>
+      spawnedPrograms(readFileSync(file, 'utf8'))
+        .filter((program) => !(program in tools))
+        .map((program) => `${relative(root, file)}: ${program}`),
+    );
     expect(missing).toEqual([]);
   });
 

@@ -103,7 +103,10 @@ function removeIptablesRules(): void {
   removeRules('nat', 'CNI-', (rule) => rule[1] === 'POSTROUTING' && rule.some((arg) => arg.includes(`"${CNI_NETWORK}"`)));
   for (const table of ['filter', 'nat', 'mangle']) {
     removeRules(table, 'KUBE-', (rule) => !(rule[1] ?? '').startsWith('KUBE-') && (rule[rule.indexOf('-j') + 1] ?? '').startsWith('KUBE-'));
-    const leftover = quietly('iptables', ['-t', table, '-S']).split('\n').filter((line) => line.startsWith('-N KUBE-')).map((line) => line.slice(3));
+    const leftover = quietly('iptables', ['-t', table, '-S'])
+      .split('\n')
+      .filter((line) => line.startsWith('-N KUBE-'))
+      .map((line) => line.slice(3));
     for (const chain of leftover) quietly('iptables', ['-t', table, '-F', chain]);
     for (const chain of leftover) quietly('iptables', ['-t', table, '-X', chain]);
   }
@@ -111,6 +114,8 @@ function removeIptablesRules(): void {
 
 /** kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, kube-router-*), once no rule uses them. */
 function removeKubeRouterIpsets(): void {
-  const sets = quietly('ipset', ['list', '-n']).split('\n').filter((name) => /^(KUBE-|kube-router-)/.test(name));
+  const sets = quietly('ipset', ['list', '-n'])
+    .split('\n')
+    .filter((name) => /^(KUBE-|kube-router-)/.test(name));
   for (const name of sets) quietly('ipset', ['destroy', name]);
 }

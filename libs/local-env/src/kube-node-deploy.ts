@@ -17,7 +17,10 @@ export interface Deployment {
  * and imported into the node.
  */
 export function buildNodeImages(root: string, node: KubeNode): void {
-  const script = (name: string): string[] => execFileSync('bash', [join(root, 'tools', 'images', name)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 }).trim().split('\n');
+  const script = (name: string): string[] =>
+    execFileSync('bash', [join(root, 'tools', 'images', name)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 })
+      .trim()
+      .split('\n');
   const own: NodeImage[] = script('build-images.sh').map((line) => {
     const podman = line.split(' ')[0] ?? '';
     return { podman, reference: podman.replace(/^localhost\//, 'docker.io/') };
@@ -42,7 +45,18 @@ export function deployDevOverlay(root: string, node: KubeNode, timeoutSeconds = 
   kubectl(['-n', 'kube-system', 'wait', '--for=condition=Available', 'deployment/coredns', `--timeout=${timeoutSeconds}s`]);
   kubectl(['apply', '-f', 'k8s/crds/remediationrequests.yaml', '-f', 'tools/k8s-test-env/fixtures', '-f', 'k8s/base/namespace.yaml']);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io']);
-  const secret = kubectl(['-n', 'alertgate', 'create', 'secret', 'generic', 'alertgate-ingest-token', `--from-literal=token=${token}`, '--dry-run=client', '-o', 'yaml']);
+  const secret = kubectl([
+    '-n',
+    'alertgate',
+    'create',
+    'secret',
+    'generic',
+    'alertgate-ingest-token',
+    `--from-literal=token=${token}`,
+    '--dry-run=client',
+    '-o',
+    'yaml',
+  ]);
   kubectl(['apply', '-f', '-'], secret);
   kubectl(['apply', '-k', 'k8s/overlays/dev']);
   kubectl(['-n', 'alertgate', 'wait', '--for=condition=Available', 'deployment', '--all', `--timeout=${timeoutSeconds}s`]);

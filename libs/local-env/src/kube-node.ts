@@ -4,7 +4,19 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { cleanUpNode } from './kube-node-cleanup.js';
-import { API_PORT, containerdConfig, containerdSocket, cniConfig, kubeletConfig, NODE_ADDRESS, NODE_NAME, POD_CIDR, SERVICE_CIDR, SERVICE_GUARD_COMMENT, type NodePaths } from './kube-node-config.js';
+import {
+  API_PORT,
+  containerdConfig,
+  containerdSocket,
+  cniConfig,
+  kubeletConfig,
+  NODE_ADDRESS,
+  NODE_NAME,
+  POD_CIDR,
+  SERVICE_CIDR,
+  SERVICE_GUARD_COMMENT,
+  type NodePaths,
+} from './kube-node-config.js';
 import { adminGet, ensureKubePki, kubeconfigOf, type KubeClient } from './kube-pki.js';
 import { KUBE_VERSION } from './kube-test-env.js';
 
@@ -89,7 +101,11 @@ function readState(paths: NodePaths): State | undefined {
 export function kubeNodeBinaries(root: string): NodeBinaries {
   const commands = ['kube-apiserver', 'kubectl', 'kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'];
   const build = (script: string, args: readonly string[]): string =>
-    execFileSync('bash', [join(root, 'tools', 'k8s-test-env', script), ...args], { env: { ...process.env, KUBE_VERSION }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).trim();
+    execFileSync('bash', [join(root, 'tools', 'k8s-test-env', script), ...args], {
+      env: { ...process.env, KUBE_VERSION },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    }).trim();
   return { kube: build('build-kube-apiserver.sh', commands), kubeRouter: build('build-kube-router.sh', [KUBE_ROUTER_VERSION]) };
 }
 
@@ -97,28 +113,130 @@ function components(paths: NodePaths, binaries: NodeBinaries): Component[] {
   const kube = (name: string): string => join(binaries.kube, name);
   const { run, pki } = paths;
   const kubeconfig = (client: string): string => join(run, `${client}.kubeconfig`);
-  const asClient = (client: string): string[] => [`--kubeconfig=${kubeconfig(client)}`, `--authentication-kubeconfig=${kubeconfig(client)}`, `--authorization-kubeconfig=${kubeconfig(client)}`];
+  const asClient = (client: string): string[] => [
+    `--kubeconfig=${kubeconfig(client)}`,
+    `--authentication-kubeconfig=${kubeconfig(client)}`,
+    `--authorization-kubeconfig=${kubeconfig(client)}`,
+  ];
   return [
-    { name: 'etcd', command: 'etcd', args: ['--name', NODE_NAME, '--data-dir', join(run, 'etcd'), '--listen-client-urls', 'http://127.0.0.1:12379', '--advertise-client-urls', 'http://127.0.0.1:12379', '--listen-peer-urls', 'http://127.0.0.1:12380', '--initial-advertise-peer-urls', 'http://127.0.0.1:12380', '--initial-cluster', `${NODE_NAME}=http://127.0.0.1:12380`] },
+    {
+      name: 'etcd',
+      command: 'etcd',
+      args: [
+        '--name',
+        NODE_NAME,
+        '--data-dir',
+        join(run, 'etcd'),
+        '--listen-client-urls',
+        'http://127.0.0.1:12379',
+        '--advertise-client-urls',
+        'http://127.0.0.1:12379',
+        '--listen-peer-urls',
+        'http://127.0.0.1:12380',
+        '--initial-advertise-peer-urls',
+        'http://127.0.0.1:12380',
+        '--initial-cluster',
+        `${NODE_NAME}=http://127.0.0.1:12380`,
+      ],
+    },
     {
       name: 'kube-apiserver',
       command: kube('kube-apiserver'),
       args: [
-        '--etcd-servers=http://127.0.0.1:12379', `--bind-address=${NODE_ADDRESS}`, `--advertise-address=${NODE_ADDRESS}`, `--secure-port=${API_PORT}`, `--cert-dir=${join(run, 'apiserver-certs')}`,
-        `--tls-cert-file=${pki}/server.crt`, `--tls-private-key-file=${pki}/server.key`, `--client-ca-file=${pki}/ca.crt`,
-        `--service-account-key-file=${pki}/sa.pub`, `--service-account-signing-key-file=${pki}/sa.key`, '--service-account-issuer=https://kubernetes.default.svc', '--api-audiences=https://kubernetes.default.svc',
-        '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        `--kubelet-client-certificate=${pki}/admin.crt`, `--kubelet-client-key=${pki}/admin.key`, '--kubelet-preferred-address-types=InternalIP', '--allow-privileged=false', '--profiling=false', '--v=1',
+        '--etcd-servers=http://127.0.0.1:12379',
+        `--bind-address=${NODE_ADDRESS}`,
+        `--advertise-address=${NODE_ADDRESS}`,
+        `--secure-port=${API_PORT}`,
+        `--cert-dir=${join(run, 'apiserver-certs')}`,
+        `--tls-cert-file=${pki}/server.crt`,
+        `--tls-private-key-file=${pki}/server.key`,
+        `--client-ca-file=${pki}/ca.crt`,
+        `--service-account-key-file=${pki}/sa.pub`,
+        `--service-account-signing-key-file=${pki}/sa.key`,
+        '--service-account-issuer=https://kubernetes.default.svc',
+        '--api-audiences=https://kubernetes.default.svc',
+        '--authorization-mode=Node,RBAC',
+        '--enable-admission-plugins=NodeRestriction',
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        `--kubelet-client-certificate=${pki}/admin.crt`,
+        `--kubelet-client-key=${pki}/admin.key`,
+        '--kubelet-preferred-address-types=InternalIP',
+        '--allow-privileged=false',
+        '--profiling=false',
+        '--v=1',
       ],
     },
-    { name: 'kube-controller-manager', command: kube('kube-controller-manager'), args: [...asClient('controller-manager'), `--service-account-private-key-file=${pki}/sa.key`, `--root-ca-file=${pki}/ca.crt`, '--use-service-account-credentials=true', `--cluster-signing-cert-file=${pki}/ca.crt`, `--cluster-signing-key-file=${pki}/ca.key`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--profiling=false', '--v=1'] },
-    { name: 'kube-scheduler', command: kube('kube-scheduler'), args: [...asClient('scheduler'), '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--profiling=false', '--v=1'] },
+    {
+      name: 'kube-controller-manager',
+      command: kube('kube-controller-manager'),
+      args: [
+        ...asClient('controller-manager'),
+        `--service-account-private-key-file=${pki}/sa.key`,
+        `--root-ca-file=${pki}/ca.crt`,
+        '--use-service-account-credentials=true',
+        `--cluster-signing-cert-file=${pki}/ca.crt`,
+        `--cluster-signing-key-file=${pki}/ca.key`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        '--secure-port=0',
+        '--profiling=false',
+        '--v=1',
+      ],
+    },
+    {
+      name: 'kube-scheduler',
+      command: kube('kube-scheduler'),
+      args: [...asClient('scheduler'), '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--profiling=false', '--v=1'],
+    },
     { name: 'containerd', command: 'containerd', args: ['--config', join(run, 'containerd.toml')] },
-    { name: 'kubelet', command: kube('kubelet'), args: [`--config=${join(run, 'kubelet.yaml')}`, `--kubeconfig=${kubeconfig('node')}`, `--hostname-override=${NODE_NAME}`, `--node-ip=${NODE_ADDRESS}`, `--root-dir=${join(run, 'kubelet')}`, `--cert-dir=${join(run, 'kubelet-pki')}`, '--v=1'] },
+    {
+      name: 'kubelet',
+      command: kube('kubelet'),
+      args: [
+        `--config=${join(run, 'kubelet.yaml')}`,
+        `--kubeconfig=${kubeconfig('node')}`,
+        `--hostname-override=${NODE_NAME}`,
+        `--node-ip=${NODE_ADDRESS}`,
+        `--root-dir=${join(run, 'kubelet')}`,
+        `--cert-dir=${join(run, 'kubelet-pki')}`,
+        '--v=1',
+      ],
+    },
     // conntrack sizes are the machine's: kube-proxy may not set them inside this VM.
-    { name: 'kube-proxy', command: kube('kube-proxy'), args: [`--kubeconfig=${kubeconfig('proxy')}`, '--proxy-mode=iptables', `--cluster-cidr=${POD_CIDR}`, `--hostname-override=${NODE_NAME}`, '--conntrack-max-per-core=0', '--conntrack-tcp-timeout-established=0', '--conntrack-tcp-timeout-close-wait=0', '--metrics-bind-address=127.0.0.1:10249', '--healthz-bind-address=127.0.0.1:10256', '--v=1'] },
+    {
+      name: 'kube-proxy',
+      command: kube('kube-proxy'),
+      args: [
+        `--kubeconfig=${kubeconfig('proxy')}`,
+        '--proxy-mode=iptables',
+        `--cluster-cidr=${POD_CIDR}`,
+        `--hostname-override=${NODE_NAME}`,
+        '--conntrack-max-per-core=0',
+        '--conntrack-tcp-timeout-established=0',
+        '--conntrack-tcp-timeout-close-wait=0',
+        '--metrics-bind-address=127.0.0.1:10249',
+        '--healthz-bind-address=127.0.0.1:10256',
+        '--v=1',
+      ],
+    },
     // The firewall only: kube-proxy serves the Services and the bridge plugin the pod network.
-    { name: 'kube-router', command: binaries.kubeRouter, args: [`--kubeconfig=${kubeconfig('kube-router')}`, '--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--enable-cni=false', `--hostname-override=${NODE_NAME}`, `--service-cluster-ip-range=${SERVICE_CIDR}`, '--health-port=0', '--metrics-port=0', '--v=1'], afterNode: true },
+    {
+      name: 'kube-router',
+      command: binaries.kubeRouter,
+      args: [
+        `--kubeconfig=${kubeconfig('kube-router')}`,
+        '--run-firewall=true',
+        '--run-router=false',
+        '--run-service-proxy=false',
+        '--enable-cni=false',
+        `--hostname-override=${NODE_NAME}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--health-port=0',
+        '--metrics-port=0',
+        '--v=1',
+      ],
+      afterNode: true,
+    },
   ];
 }
 
@@ -151,7 +269,26 @@ function prepareHost(): void {
   }
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   if (existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) writeFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', '1');
-  execFileSync('iptables', ['-t', 'mangle', '-I', 'POSTROUTING', '1', '-d', SERVICE_CIDR, '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-m', 'comment', '--comment', SERVICE_GUARD_COMMENT, '-j', 'DROP']);
+  execFileSync('iptables', [
+    '-t',
+    'mangle',
+    '-I',
+    'POSTROUTING',
+    '1',
+    '-d',
+    SERVICE_CIDR,
+    '-m',
+    'conntrack',
+    '!',
+    '--ctstate',
+    'DNAT',
+    '-m',
+    'comment',
+    '--comment',
+    SERVICE_GUARD_COMMENT,
+    '-j',
+    'DROP',
+  ]);
 }
 
 async function until(what: string, paths: NodePaths, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -167,10 +304,16 @@ export async function ensureKubeNode(root: string, dir = kubeNodeDir()): Promise
   if (process.getuid?.() !== 0) throw new Error('the one-node cluster needs root (the kubelet, containerd and iptables): run it as root, as CI does');
   const paths = pathsOf(dir);
   const binaries = kubeNodeBinaries(root);
-  const node = { server: SERVER, adminKubeconfig: join(paths.run, 'admin.kubeconfig'), kubectl: join(binaries.kube, 'kubectl'), containerdSocket: containerdSocket(paths) };
+  const node = {
+    server: SERVER,
+    adminKubeconfig: join(paths.run, 'admin.kubeconfig'),
+    kubectl: join(binaries.kube, 'kubectl'),
+    containerdSocket: containerdSocket(paths),
+  };
   const running = readState(paths);
   if (running && Object.values(running.pids).every(alive) && (await adminGet(SERVER, paths.pki, '/readyz')) === 200) return { ...node, started: false };
-  const kubectl = (...args: string[]): string => execFileSync(node.kubectl, ['--kubeconfig', node.adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const kubectl = (...args: string[]): string =>
+    execFileSync(node.kubectl, ['--kubeconfig', node.adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   await stopKubeNode(root, dir);
   writeConfig(paths);
   prepareHost();
@@ -194,7 +337,9 @@ export async function ensureKubeNode(root: string, dir = kubeNodeDir()): Promise
   }
   await until('the node registered', paths, registered, 60_000);
   kubectl('wait', '--for=condition=Ready', `node/${NODE_NAME}`, '--timeout=120s');
-  const exited = Object.entries(pids).filter(([, pid]) => !alive(pid)).map(([name]) => name);
+  const exited = Object.entries(pids)
+    .filter(([, pid]) => !alive(pid))
+    .map(([name]) => name);
   if (exited.length > 0) throw new Error(`the one-node cluster: ${exited.join(', ')} exited; logs in ${join(paths.run, 'logs')}`);
   return { ...node, started: true };
 }
@@ -231,8 +376,14 @@ export interface NodeImage {
  * containerd's copy (label io.alertgate.id) is left as it is.
  */
 export function loadImages(node: KubeNode, images: readonly NodeImage[]): void {
-  const ctr = (...args: string[]): string => execFileSync('ctr', ['--address', node.containerdSocket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-  const podman = (...args: string[]): string => execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const ctr = (...args: string[]): string =>
+    execFileSync('ctr', ['--address', node.containerdSocket, '--namespace', 'k8s.io', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  const podman = (...args: string[]): string =>
+    execFileSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const stale = images.filter((image) => {
     const id = podman('image', 'inspect', image.podman, '--format', '{{.Id}}');
     const labels = ctr('images', 'ls', `name==${image.reference}`);

@@ -77,7 +77,15 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   const adminKubeconfig = join(dir, 'admin.kubeconfig');
   const running = readState(dir);
   if (running && alive(running.etcdPid) && alive(running.apiserverPid) && (await adminGet(running.server, pki, '/readyz')) === 200) {
-    return { dir, server: running.server, adminKubeconfig, caFile: join(pki, 'ca.crt'), kubectl: kubeBinaries(root).kubectl, started: false, apiserverPid: running.apiserverPid };
+    return {
+      dir,
+      server: running.server,
+      adminKubeconfig,
+      caFile: join(pki, 'ca.crt'),
+      kubectl: kubeBinaries(root).kubectl,
+      started: false,
+      apiserverPid: running.apiserverPid,
+    };
   }
   await stopKubeEnv(dir);
   const binary = kubeBinaries(root).apiserver;
@@ -88,14 +96,22 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   const etcd = spawn(
     'etcd',
     [
-      '--name', 'alertgate-test',
-      '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
-      '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-      '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-      '--initial-cluster', `alertgate-test=http://127.0.0.1:${etcdPeer}`,
-      '--quota-backend-bytes', String(512 * 1024 * 1024),
+      '--name',
+      'alertgate-test',
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-cluster',
+      `alertgate-test=http://127.0.0.1:${etcdPeer}`,
+      '--quota-backend-bytes',
+      String(512 * 1024 * 1024),
     ],
     { detached: true, stdio: ['ignore', log('etcd'), log('etcd')] },
   );
@@ -131,7 +147,11 @@ export async function ensureKubeEnv(root: string, dir = defaultKubeEnvDir(root))
   const deadline = Date.now() + 90_000;
   while ((await adminGet(server, pki, '/readyz')) !== 200) {
     if (!alive(apiserver.pid) || !alive(etcd.pid) || Date.now() > deadline) {
-      const tail = (name: string): string => readFileSync(join(dir, `${name}.log`), 'utf8').split('\n').slice(-30).join('\n');
+      const tail = (name: string): string =>
+        readFileSync(join(dir, `${name}.log`), 'utf8')
+          .split('\n')
+          .slice(-30)
+          .join('\n');
       await stopKubeEnv(dir);
       throw new Error(`the test API server did not become ready:\n--- etcd\n${tail('etcd')}\n--- kube-apiserver\n${tail('kube-apiserver')}`);
     }

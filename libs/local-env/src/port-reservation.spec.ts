@@ -30,7 +30,9 @@ describe('PortReservation', () => {
     const other = await listen(await freePort());
     const taken = (other.address() as { port: number }).port;
     const free = await freePort();
-    await expect(PortReservation.hold({ DEDUP_PORT: free, CRD_WRITER_PORT: taken })).rejects.toThrow(`port ${taken} (CRD_WRITER_PORT) on 127.0.0.1 is in use by another process: stop it, or set CRD_WRITER_PORT to a free port`);
+    await expect(PortReservation.hold({ DEDUP_PORT: free, CRD_WRITER_PORT: taken })).rejects.toThrow(
+      `port ${taken} (CRD_WRITER_PORT) on 127.0.0.1 is in use by another process: stop it, or set CRD_WRITER_PORT to a free port`,
+    );
     await close(await listen(free));
     await close(other);
   });

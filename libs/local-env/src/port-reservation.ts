@@ -52,7 +52,11 @@ function bind(port: number, host: string, variable: string): Promise<Server> {
     // A stray connection is closed at once, so that release() never waits on it.
     const server = createServer((socket) => socket.destroy());
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} (${variable}) on ${host} is in use by another process: stop it, or set ${variable} to a free port`) : err);
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} (${variable}) on ${host} is in use by another process: stop it, or set ${variable} to a free port`)
+          : err,
+      );
     });
     server.listen({ port, host, exclusive: true }, () => resolve(server));
   });

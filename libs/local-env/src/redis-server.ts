@@ -26,7 +26,8 @@ export interface RedisServerOptions {
   readonly password?: string;
 }
 
-export const REDIS_INSTALL_HINT = 'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
+export const REDIS_INSTALL_HINT =
+  'redis-server was not found. Install it: sudo apt-get install -y redis-server (Debian/Ubuntu), or set REDIS_URL to a Redis you run.';
 
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -63,22 +64,46 @@ export class RedisServer {
     if (this.port === 0) this.port = this.options.port ?? (await freePort());
     const { tls, password } = this.options;
     const listen = tls
-      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients]
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-ca-cert-file',
+          tls.caFile,
+          '--tls-auth-clients',
+          tls.authClients,
+        ]
       : ['--port', String(this.port)];
     const args = [
       ...listen,
       ...(password === undefined ? [] : ['--requirepass', password]),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', this.options.durable ? 'yes' : 'no',
-      '--appendfsync', 'always',
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      this.options.durable ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
       // A master here has at most one replica: no use waiting (5 s by default) for others to share its sync.
-      '--repl-diskless-sync-delay', '0',
-      '--dir', this.dir,
-      '--logfile', this.logFile,
-      '--maxmemory', this.options.maxmemory ?? '32mb',
-      '--maxmemory-policy', this.options.maxmemoryPolicy ?? 'noeviction',
-      ...(this.options.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] : []),
+      '--repl-diskless-sync-delay',
+      '0',
+      '--dir',
+      this.dir,
+      '--logfile',
+      this.logFile,
+      '--maxmemory',
+      this.options.maxmemory ?? '32mb',
+      '--maxmemory-policy',
+      this.options.maxmemoryPolicy ?? 'noeviction',
+      ...(this.options.clusterNode
+        ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000']
+        : []),
       // A TLS-only node speaks TLS on its cluster bus and to its master too.
       ...(tls && (this.options.clusterNode || this.options.replicaOf !== undefined) ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : []),
       ...(this.options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(this.options.replicaOf)]),
@@ -180,10 +205,12 @@ function parseClusterNodes(text: string): ClusterNodeView[] {
         port: Number(/:(\d+)@/.exec(address)?.[1] ?? 0),
         master: flags.split(',').includes('master'),
         failed: /fail/.test(flags),
-        slots: slots.filter((slot) => !slot.startsWith('[')).map((slot) => {
-          const [from = '0', to = from] = slot.split('-');
-          return [Number(from), Number(to)] as const;
-        }),
+        slots: slots
+          .filter((slot) => !slot.startsWith('['))
+          .map((slot) => {
+            const [from = '0', to = from] = slot.split('-');
+            return [Number(from), Number(to)] as const;
+          }),
       };
     });
 }
@@ -219,7 +246,11 @@ export class RedisCluster {
 
   async start(): Promise<this> {
     await Promise.all(this.nodes.map((node) => node.start()));
-    const created = spawnSync('redis-cli', [...this.cliTls(), '--cluster', 'create', ...this.addresses, '--cluster-replicas', String(this.replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync(
+      'redis-cli',
+      [...this.cliTls(), '--cluster', 'create', ...this.addresses, '--cluster-replicas', String(this.replicasPerMaster), '--cluster-yes'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     await this.waitHealthy(15_000);
     return this;
@@ -241,7 +272,8 @@ export class RedisCluster {
         probe.disconnect();
         const masters = view.filter((n) => n.master && !n.failed && n.slots.length > 0).length;
         if (/cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster) && (await node.replicaSynced())) break;
-        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok with its replication in sync:\n${node.logTail(20)}`);
+        if (Date.now() > deadline)
+          throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok with its replication in sync:\n${node.logTail(20)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -336,7 +368,15 @@ class SentinelProcess {
     const config = join(this.dir, 'sentinel.conf');
     // TLS only, to clients and to the servers it watches.
     const listen = tls
-      ? ['port 0', `tls-port ${this.port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.caFile}`, `tls-auth-clients ${tls.authClients}`, 'tls-replication yes']
+      ? [
+          'port 0',
+          `tls-port ${this.port}`,
+          `tls-cert-file ${tls.certFile}`,
+          `tls-key-file ${tls.keyFile}`,
+          `tls-ca-cert-file ${tls.caFile}`,
+          `tls-auth-clients ${tls.authClients}`,
+          'tls-replication yes',
+        ]
       : [`port ${this.port}`];
     // Sentinel rewrites its config file as it learns the replicas, the other sentinels and failovers.
     writeFileSync(
@@ -389,7 +429,11 @@ export class RedisSentinels {
   /** How a client reaches the sentinel on `port` (TLS when the servers speak it). */
   private sentinelOptions(port: number): RedisOptions {
     const { tls } = this.options;
-    return { port, host: '127.0.0.1', ...(tls ? { tls: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}) };
+    return {
+      port,
+      host: '127.0.0.1',
+      ...(tls ? { tls: { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+    };
   }
 
   /** host:port of every sentinel, as REDIS_SENTINELS takes them. */
@@ -401,7 +445,11 @@ export class RedisSentinels {
     await this.master.start();
     const replica = await new RedisServer({ ...this.options, replicaOf: this.master.port }).start();
     this.replicaServer = replica;
-    await waitUntil(() => replica.replicaSynced(), 20_000, () => `the replica ${replica.port} did not sync with its master:\n${replica.logTail(20)}`);
+    await waitUntil(
+      () => replica.replicaSynced(),
+      20_000,
+      () => `the replica ${replica.port} did not sync with its master:\n${replica.logTail(20)}`,
+    );
     await Promise.all(this.sentinels.map((sentinel) => sentinel.start(this.masterName, this.master.port, 2, this.options.tls)));
     await this.waitKnown(20_000);
     return this;
@@ -417,7 +465,13 @@ export class RedisSentinels {
         probe.on('error', () => undefined);
         const known = await probe
           .connect()
-          .then(async () => [(await probe.call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[], (await probe.call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[]] as const)
+          .then(
+            async () =>
+              [
+                (await probe.call('SENTINEL', 'REPLICAS', this.masterName)) as unknown[],
+                (await probe.call('SENTINEL', 'SENTINELS', this.masterName)) as unknown[],
+              ] as const,
+          )
           .catch(() => [[], []] as const);
         probe.disconnect();
         if (known[0].length >= 1 && known[1].length >= 2) break;

@@ -56,13 +56,25 @@ export class ServiceProcess {
     const child = spawn(process.execPath, ['--enable-source-maps', ...(this.options.nodeArgs ?? []), main], {
       cwd: this.options.root,
       // LOG_LEVEL info at least: start() waits for the "listening" line.
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', BIND_HOST: '127.0.0.1', ...memoryAllocatorEnv(), ...this.options.env, ...restartPort, ...restartMetrics, LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '',
+        BIND_HOST: '127.0.0.1',
+        ...memoryAllocatorEnv(),
+        ...this.options.env,
+        ...restartPort,
+        ...restartMetrics,
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
     track(child);
     return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name} did not start within ${this.options.startTimeoutMs ?? 15_000} ms:\n${this.logs.join('\n')}`)), this.options.startTimeoutMs ?? 15_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name} did not start within ${this.options.startTimeoutMs ?? 15_000} ms:\n${this.logs.join('\n')}`)),
+        this.options.startTimeoutMs ?? 15_000,
+      );
       const onLine = (line: string): void => {
         this.logs.push(line);
         if (this.logs.length > 2000) this.logs.shift();

@@ -46,7 +46,13 @@ function targetOf(processes: readonly ServiceProcess[]): string {
  * gateway pointed at them. Used by npm start, the end-to-end tests and the benchmarks.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const PORT_VARIABLES: Record<AppName, string> = { dedup: 'DEDUP_PORT', 'crd-writer': 'CRD_WRITER_PORT', ratelimit: 'RATELIMIT_PORT', storm: 'STORM_PORT', 'ingest-gateway': 'INGEST_PORT' };
+  const PORT_VARIABLES: Record<AppName, string> = {
+    dedup: 'DEDUP_PORT',
+    'crd-writer': 'CRD_WRITER_PORT',
+    ratelimit: 'RATELIMIT_PORT',
+    storm: 'STORM_PORT',
+    'ingest-gateway': 'INGEST_PORT',
+  };
   // Tests run several systems at once: metrics on any free port unless ports are fixed (npm start).
   const metricsEnv: Record<string, string> = options.ports ? {} : { METRICS_PORT: '0' };
   const make = (app: AppName, env: Record<string, string>): ServiceProcess =>
@@ -79,7 +85,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   try {
     const [dedup, ratelimit, storm] = await Promise.all([replicated('dedup', redisEnv), replicated('ratelimit', redisEnv), replicated('storm', redisEnv)]);
     // Systems sharing an API server (the tests) are separate installations: a leader Lease each.
-    const lease = `alertgate-crd-writer-${options.keyPrefix.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}`.slice(0, 63).replace(/-+$/, '');
+    const lease = `alertgate-crd-writer-${options.keyPrefix
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')}`
+      .slice(0, 63)
+      .replace(/-+$/, '');
     const crdWriter = await replicated('crd-writer', { SINK_FILE_DIR: options.sinkDir, DEDUP_ADDR: targetOf(dedup), LEADER_LEASE_NAME: lease });
     const gateway = make('ingest-gateway', {
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),

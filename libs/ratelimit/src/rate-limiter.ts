@@ -80,7 +80,12 @@ export class RateLimiter {
   }
 
   private spread(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
-    return runPerNode(this.redis, requests, ({ where }) => where.key, (group) => this.evaluate(group));
+    return runPerNode(
+      this.redis,
+      requests,
+      ({ where }) => where.key,
+      (group) => this.evaluate(group),
+    );
   }
 
   private async gatesFirst(requests: readonly LimiterRequest[]): Promise<QuotaResult[]> {
@@ -113,7 +118,8 @@ export class RateLimiter {
   }
 
   private sourceLimiter(source: string): LimiterRequest {
-    if (!SOURCE.test(source)) throw new AlertgateError(Code.InvalidArgument, 'source must be 1 to 128 characters of [A-Za-z0-9:._-[]]', { details: { field: 'source' } });
+    if (!SOURCE.test(source))
+      throw new AlertgateError(Code.InvalidArgument, 'source must be 1 to 128 characters of [A-Za-z0-9:._-[]]', { details: { field: 'source' } });
     const limit = this.limits.sourceOverrides.get(source) ?? this.limits.source;
     return { where: this.locate('s', source), limit, cost: 1, partial: false, name: 'source' };
   }
@@ -184,5 +190,4 @@ export class RateLimiter {
       return { source, grants: source.admitted ? grants : grants.map((grant) => ({ ...grant, admitted: false, granted: 0 })) };
     });
   }
-
 }

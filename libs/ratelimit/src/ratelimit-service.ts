@@ -28,7 +28,7 @@ const decisionsTotal = counter({
 });
 const budgetRemaining = histogram({
   name: 'alertgate_ratelimit_remaining_ratio',
-  help: 'Share of a limiter\'s burst left after each decision (budget usage), by limit kind.',
+  help: "Share of a limiter's burst left after each decision (budget usage), by limit kind.",
   labelNames: ['limit'],
   buckets: [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
 });

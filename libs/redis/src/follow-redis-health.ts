@@ -23,5 +23,7 @@ export function followRedisHealth(
   });
   redis.on('close', () => setServing(false));
   redis.on('error', (err: Error) => logger.warn({ err: err.message, ...target }, `Redis connection error (${target.redis}; set ${target.variable})`));
-  redis.connect().catch((err: unknown) => logger.warn({ err: String(err), ...target }, `Redis not reachable yet at ${target.redis} (set ${target.variable}); retrying`));
+  redis
+    .connect()
+    .catch((err: unknown) => logger.warn({ err: String(err), ...target }, `Redis not reachable yet at ${target.redis} (set ${target.variable}); retrying`));
 }

@@ -24,7 +24,8 @@ export function summarizeKeyspace(report: KeyspaceReport): ReportSummary {
   };
 }
 
-const human = (bytes: number): string => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
+const human = (bytes: number): string =>
+  bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
 
 export function formatKeyspaceReport({ report, bytesPerIncident, projectedIncidentCapacity, ok }: ReportSummary): string {
   const m = report.memory;

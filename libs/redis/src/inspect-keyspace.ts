@@ -59,7 +59,16 @@ export async function inspectKeyspace(redis: Redis, prefix: string, options: Ins
   const classes = new Map<string, ClassReport>(
     Object.values(KEY_CLASSES).map((cls) => [
       cls.id,
-      { name: cls.name, description: cls.description, keys: 0, bytes: 0, measured: 0, withoutTtl: 0, entries: 0, ttl: { under1m: 0, under1h: 0, under1d: 0, over1d: 0 } },
+      {
+        name: cls.name,
+        description: cls.description,
+        keys: 0,
+        bytes: 0,
+        measured: 0,
+        withoutTtl: 0,
+        entries: 0,
+        ttl: { under1m: 0, under1h: 0, under1d: 0, over1d: 0 },
+      },
     ]),
   );
   const unknown = { keys: 0, examples: [] as string[] };

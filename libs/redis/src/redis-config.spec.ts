@@ -18,7 +18,11 @@ describe('readRedisConfig: the replica wait', () => {
 
   it('takes REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT and REDIS_WAIT_POLICY, the default timeout within the command timeout', () => {
     expect(read({ REDIS_CLUSTER_NODES: '10.0.0.1:6379', REDIS_WAIT_REPLICAS: '0' }).replicaWait.replicas).toBe(0);
-    expect(read({ REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '40ms', REDIS_WAIT_POLICY: 'required' }).replicaWait).toEqual({ replicas: 2, timeoutMs: 40, policy: 'required' });
+    expect(read({ REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '40ms', REDIS_WAIT_POLICY: 'required' }).replicaWait).toEqual({
+      replicas: 2,
+      timeoutMs: 40,
+      policy: 'required',
+    });
     expect(read({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_COMMAND_TIMEOUT: '100ms' }).replicaWait.timeoutMs).toBe(50);
   });
 
@@ -49,7 +53,10 @@ describe('readRedisConfig: credentials and TLS', () => {
 
   it('logs in as an ACL user with a password from a file, and refuses a user without a password', () => {
     expect(read({}).credentials).toBeUndefined();
-    expect(read({ REDIS_USERNAME: 'alertgate-dedup', REDIS_PASSWORD_FILE: file('password', 's3cret\n') }).credentials).toEqual({ username: 'alertgate-dedup', password: 's3cret' });
+    expect(read({ REDIS_USERNAME: 'alertgate-dedup', REDIS_PASSWORD_FILE: file('password', 's3cret\n') }).credentials).toEqual({
+      username: 'alertgate-dedup',
+      password: 's3cret',
+    });
     expect(read({ REDIS_PASSWORD: 'p' }).credentials).toEqual({ password: 'p' });
     expect(() => read({ REDIS_USERNAME: 'u' })).toThrow(/REDIS_USERNAME: needs REDIS_PASSWORD_FILE or REDIS_PASSWORD/);
     expect(() => read({ REDIS_PASSWORD: 'p', REDIS_PASSWORD_FILE: file('p2', 'q') })).toThrow(/REDIS_PASSWORD_FILE: set either/);
@@ -58,17 +65,35 @@ describe('readRedisConfig: credentials and TLS', () => {
 
   it('gives the sentinels their own login and TLS setting', () => {
     const sentinel = (env: Record<string, string>) => read({ REDIS_SENTINELS: '10.0.0.1:26379', ...env }).topology;
-    expect(sentinel({ REDIS_USERNAME: 'u', REDIS_PASSWORD: 'p' })).toEqual({ mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }], masterName: 'mymaster', sentinelTls: false });
-    expect(sentinel({ REDIS_SENTINEL_USERNAME: 'watcher', REDIS_SENTINEL_PASSWORD: 'w', REDIS_TLS: 'on' })).toMatchObject({ sentinelCredentials: { username: 'watcher', password: 'w' }, sentinelTls: true });
+    expect(sentinel({ REDIS_USERNAME: 'u', REDIS_PASSWORD: 'p' })).toEqual({
+      mode: 'sentinel',
+      sentinels: [{ host: '10.0.0.1', port: 26379 }],
+      masterName: 'mymaster',
+      sentinelTls: false,
+    });
+    expect(sentinel({ REDIS_SENTINEL_USERNAME: 'watcher', REDIS_SENTINEL_PASSWORD: 'w', REDIS_TLS: 'on' })).toMatchObject({
+      sentinelCredentials: { username: 'watcher', password: 'w' },
+      sentinelTls: true,
+    });
     expect(sentinel({ REDIS_TLS: 'on', REDIS_SENTINEL_TLS: 'off' })).toMatchObject({ sentinelTls: false });
-    expect(() => sentinel({ REDIS_SENTINEL_USERNAME: 'watcher' })).toThrow(/REDIS_SENTINEL_USERNAME: needs REDIS_SENTINEL_PASSWORD_FILE or REDIS_SENTINEL_PASSWORD/);
+    expect(() => sentinel({ REDIS_SENTINEL_USERNAME: 'watcher' })).toThrow(
+      /REDIS_SENTINEL_USERNAME: needs REDIS_SENTINEL_PASSWORD_FILE or REDIS_SENTINEL_PASSWORD/,
+    );
   });
 
   it('turns TLS on for rediss:// or REDIS_TLS=on, with the CA and a client certificate from files', () => {
     expect(read({}).tls).toBeUndefined();
     expect(read({ REDIS_URL: 'rediss://redis:6380' }).tls).toEqual({});
     const ca = file('ca.crt', 'CA');
-    expect(read({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'on', REDIS_TLS_CA_FILE: ca, REDIS_TLS_CERT_FILE: file('tls.crt', 'C'), REDIS_TLS_KEY_FILE: file('tls.key', 'K') }).tls).toEqual({
+    expect(
+      read({
+        REDIS_CLUSTER_NODES: 'a:7000',
+        REDIS_TLS: 'on',
+        REDIS_TLS_CA_FILE: ca,
+        REDIS_TLS_CERT_FILE: file('tls.crt', 'C'),
+        REDIS_TLS_KEY_FILE: file('tls.key', 'K'),
+      }).tls,
+    ).toEqual({
       ca: Buffer.from('CA'),
       cert: Buffer.from('C'),
       key: Buffer.from('K'),

@@ -71,7 +71,13 @@ function parseNodes(variable: string, raw: readonly string[]): RedisNode[] {
 
 /** host:port,… as REDIS_CLUSTER_NODES and REDIS_SENTINELS take them, for tools that read the variable themselves. */
 export function parseRedisNodes(variable: string, value: string): RedisNode[] {
-  return parseNodes(variable, value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''));
+  return parseNodes(
+    variable,
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
 }
 
 /**
@@ -142,7 +148,8 @@ function readCredentials(env: EnvReader, prefix: 'REDIS_' | 'REDIS_SENTINEL_'): 
   const username = env.optional(`${prefix}USERNAME`);
   const inline = env.optional(`${prefix}PASSWORD`);
   const file = readFileOf(env, `${prefix}PASSWORD_FILE`);
-  if (inline !== undefined && file !== undefined) throw new ConfigError(`${prefix}PASSWORD_FILE`, `set either ${prefix}PASSWORD_FILE or ${prefix}PASSWORD, not both`);
+  if (inline !== undefined && file !== undefined)
+    throw new ConfigError(`${prefix}PASSWORD_FILE`, `set either ${prefix}PASSWORD_FILE or ${prefix}PASSWORD, not both`);
   const password = file?.toString('utf8').trim() ?? inline;
   if (username !== undefined && password === undefined) throw new ConfigError(`${prefix}USERNAME`, `needs ${prefix}PASSWORD_FILE or ${prefix}PASSWORD`);
   if (username === undefined && password === undefined) return undefined;
@@ -159,7 +166,8 @@ function readTls(env: EnvReader, topology: RedisTopology): RedisTls | undefined 
   const ca = readFileOf(env, 'REDIS_TLS_CA_FILE');
   const cert = readFileOf(env, 'REDIS_TLS_CERT_FILE');
   const key = readFileOf(env, 'REDIS_TLS_KEY_FILE');
-  if ((cert === undefined) !== (key === undefined)) throw new ConfigError(cert === undefined ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE', 'REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together');
+  if ((cert === undefined) !== (key === undefined))
+    throw new ConfigError(cert === undefined ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE', 'REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE go together');
   if (!on) {
     if (ca ?? cert) throw new ConfigError('REDIS_TLS', 'is off, but REDIS_TLS_* files are set: set REDIS_TLS=on (or a rediss:// REDIS_URL)');
     return undefined;

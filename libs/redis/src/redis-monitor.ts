@@ -11,12 +11,24 @@ interface MonitorLogger {
 
 // Per server (label node = host:port; on Redis Cluster one series per master): each has its own
 // maxmemory and policy, so the alert on used / maxmemory must compare them server by server.
-const memory = gauge({ name: 'alertgate_redis_memory_bytes', help: 'Redis INFO memory per server: used, rss, peak, maxmemory (0 = unlimited), scripts.', labelNames: ['node', 'kind'] });
-const fragmentation = gauge({ name: 'alertgate_redis_fragmentation_ratio', help: 'Redis mem_fragmentation_ratio (rss / used) per server.', labelNames: ['node'] });
-const policy = gauge({ name: 'alertgate_redis_maxmemory_policy', help: 'Redis maxmemory-policy in force per server (value 1, policy as label).', labelNames: ['node', 'policy'] });
+const memory = gauge({
+  name: 'alertgate_redis_memory_bytes',
+  help: 'Redis INFO memory per server: used, rss, peak, maxmemory (0 = unlimited), scripts.',
+  labelNames: ['node', 'kind'],
+});
+const fragmentation = gauge({
+  name: 'alertgate_redis_fragmentation_ratio',
+  help: 'Redis mem_fragmentation_ratio (rss / used) per server.',
+  labelNames: ['node'],
+});
+const policy = gauge({
+  name: 'alertgate_redis_maxmemory_policy',
+  help: 'Redis maxmemory-policy in force per server (value 1, policy as label).',
+  labelNames: ['node', 'policy'],
+});
 const evictionRisk = gauge({
   name: 'alertgate_redis_eviction_risk',
-  help: '1 when a server\'s maxmemory-policy can evict alertgate keys (anything but noeviction: all of them have TTLs, so volatile-* policies evict them too). An evicted dedup key turns the next alert into a duplicate resource.',
+  help: "1 when a server's maxmemory-policy can evict alertgate keys (anything but noeviction: all of them have TTLs, so volatile-* policies evict them too). An evicted dedup key turns the next alert into a duplicate resource.",
   labelNames: ['node'],
 });
 const evicted = gauge({ name: 'alertgate_redis_evicted_keys', help: 'Redis INFO stats evicted_keys per server (since it started).', labelNames: ['node'] });
@@ -26,8 +38,16 @@ const nodeKeys = gauge({ name: 'alertgate_redis_node_keys', help: 'alertgate key
 const PER_SERVER = [memory, fragmentation, policy, evictionRisk, evicted, expired, nodeKeys];
 // The keyspace account below is summed over the servers.
 const keys = gauge({ name: 'alertgate_redis_keys', help: 'alertgate keys in Redis by class (SCAN).', labelNames: ['class'] });
-const classBytes = gauge({ name: 'alertgate_redis_class_bytes', help: 'Estimated bytes of alertgate keys by class (MEMORY USAGE of a sample × count).', labelNames: ['class'] });
-const entries = gauge({ name: 'alertgate_redis_class_entries', help: 'Entries by class (open incidents, active limiters), estimated from the sample.', labelNames: ['class'] });
+const classBytes = gauge({
+  name: 'alertgate_redis_class_bytes',
+  help: 'Estimated bytes of alertgate keys by class (MEMORY USAGE of a sample × count).',
+  labelNames: ['class'],
+});
+const entries = gauge({
+  name: 'alertgate_redis_class_entries',
+  help: 'Entries by class (open incidents, active limiters), estimated from the sample.',
+  labelNames: ['class'],
+});
 const withoutTtl = gauge({ name: 'alertgate_redis_keys_without_ttl', help: 'alertgate keys with no TTL (must be 0).' });
 const unknownKeys = gauge({ name: 'alertgate_redis_unknown_keys', help: 'Keys under the prefix that belong to no known class (must be 0).' });
 
@@ -104,7 +124,10 @@ export class RedisMonitor {
       evictionRisk.set({ node }, risky ? 1 : 0);
       if (risky && !this.warned.has(node)) {
         this.warned.add(node);
-        this.logger.warn({ node, policy: current }, 'Redis maxmemory-policy can evict alertgate keys; an evicted dedup key becomes a duplicate resource. Use noeviction.');
+        this.logger.warn(
+          { node, policy: current },
+          'Redis maxmemory-policy can evict alertgate keys; an evicted dedup key becomes a duplicate resource. Use noeviction.',
+        );
       }
       evicted.set({ node }, Number(info['evicted_keys'] ?? 0));
       expired.set({ node }, Number(info['expired_keys'] ?? 0));

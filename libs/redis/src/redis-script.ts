@@ -14,7 +14,7 @@ const unreplicatedWrites = counter({
 
 const scriptDuration = histogram({
   name: 'alertgate_redis_script_duration_seconds',
-  help: 'Latency of alertgate\'s Redis scripts (one round trip each), by script and result.',
+  help: "Latency of alertgate's Redis scripts (one round trip each), by script and result.",
   labelNames: ['script', 'result'],
   buckets: FAST_BUCKETS,
 });
@@ -129,7 +129,12 @@ export class RedisScript {
     return reply.value;
   }
 
-  private static async pipelined(client: RedisClient, { text, keys, args }: Call, wait: ReplicaWait, how: 'evalsha' | 'eval'): Promise<[{ error: Error | null; value: unknown }, Acknowledgement]> {
+  private static async pipelined(
+    client: RedisClient,
+    { text, keys, args }: Call,
+    wait: ReplicaWait,
+    how: 'evalsha' | 'eval',
+  ): Promise<[{ error: Error | null; value: unknown }, Acknowledgement]> {
     const pipeline = client.pipeline();
     if (how === 'evalsha') pipeline.evalsha(text.sha, keys.length, ...keys, ...args);
     else pipeline.eval(text.source, keys.length, ...keys, ...args);
@@ -142,7 +147,10 @@ export class RedisScript {
     if (replicas?.[0]) throw replicas[0];
     if (role?.[0]) throw role[0];
     const acknowledged = Number(replicas?.[1] ?? 0);
-    return [{ error: script?.[0] ?? null, value: script?.[1] }, { acknowledged, connected: role ? connectedReplicas(role[1]) : undefined }];
+    return [
+      { error: script?.[0] ?? null, value: script?.[1] },
+      { acknowledged, connected: role ? connectedReplicas(role[1]) : undefined },
+    ];
   }
 }
 

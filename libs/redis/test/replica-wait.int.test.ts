@@ -55,7 +55,9 @@ describe('RedisScript with a ReplicaWait, on a real master and replica', () => {
       expect(failure).toBeInstanceOf(AlertgateError);
       expect((failure as AlertgateError).code).toBe(Code.Unavailable);
       expect((failure as AlertgateError).retryable).toBe(true);
-      expect((failure as AlertgateError).message).toMatch(/0 of the 1 replica\(s\) REDIS_WAIT_REPLICAS asks for acknowledged it within 50 ms \(REDIS_WAIT_POLICY=required\)/);
+      expect((failure as AlertgateError).message).toMatch(
+        /0 of the 1 replica\(s\) REDIS_WAIT_REPLICAS asks for acknowledged it within 50 ms \(REDIS_WAIT_POLICY=required\)/,
+      );
       // The master has the write: a retry counts it again, never less.
       expect(await client.get('wait:b')).toBe('1');
       expect(await unreplicated('refused')).toBe(refusedBefore + 1);
@@ -106,7 +108,7 @@ describe('RedisScript with a ReplicaWait, on a real master and replica', () => {
     expect(await unreplicated('acknowledged')).toBe(before + 1);
   });
 
-  it('passes a failed script\'s own error through, without waiting', async () => {
+  it("passes a failed script's own error through, without waiting", async () => {
     const failing = new RedisScript('fail', "return redis.error_reply('NOTLOCAL no')");
     await expect(failing.run(client, ['wait:c'], [], { replicas: 1, timeoutMs: 5_000, policy: 'required' })).rejects.toThrow(/^NOTLOCAL no/);
   });

@@ -45,7 +45,8 @@ function fakeSink(opened: string[]): RemediationSink {
   return {
     kind: 'file',
     open: (incident, namespace) => {
-      if (incident.signal.fingerprint === fp('b')) return Promise.reject(new AlertgateError(Code.InvalidArgument, 'create shop/x: Kubernetes API answered 422'));
+      if (incident.signal.fingerprint === fp('b'))
+        return Promise.reject(new AlertgateError(Code.InvalidArgument, 'create shop/x: Kubernetes API answered 422'));
       opened.push(incident.signal.fingerprint);
       return Promise.resolve({ created: true, ref: { namespace, name: incident.incidentId } });
     },
@@ -79,7 +80,10 @@ describe('crd-writer applyBatch', () => {
   });
 
   it('rejects a sender name that could not be an annotation value of ours', async () => {
-    const { results } = await applyBatch(fakeSink([]), [{ ...open(fp('a')), sender: '../Admin\n' }, { ...open(fp('d')), sender: '' }]);
+    const { results } = await applyBatch(fakeSink([]), [
+      { ...open(fp('a')), sender: '../Admin\n' },
+      { ...open(fp('d')), sender: '' },
+    ]);
     expect(results.map((r) => r.effect)).toEqual([Effect.EFFECT_REJECTED, Effect.EFFECT_CREATED]);
     expect(results[0]?.error).toContain('updates[0].sender');
   });
@@ -89,13 +93,15 @@ describe('crd-writer applyBatch', () => {
     await expect(applyBatch(sink, [open(fp('a'))])).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
-  it('starts no update once the caller\'s deadline has passed, and answers those not started', async () => {
+  it("starts no update once the caller's deadline has passed, and answers those not started", async () => {
     const opened: string[] = [];
     const { results: late } = await applyBatch(fakeSink(opened), [open(fp('a')), open(fp('c'))], undefined, callDeadline(Date.now()));
     expect(late.map((r) => r.effect)).toEqual([Effect.EFFECT_NOT_STARTED, Effect.EFFECT_NOT_STARTED]);
     expect(opened).toEqual([]);
     // No deadline (grpc-js reports Infinity): everything is applied.
-    expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).results.map((r) => r.effect)).toEqual([Effect.EFFECT_CREATED]);
+    expect((await applyBatch(fakeSink(opened), [open(fp('a'))], undefined, callDeadline(Infinity))).results.map((r) => r.effect)).toEqual([
+      Effect.EFFECT_CREATED,
+    ]);
   });
 
   it('answers by the deadline: what is still running is in progress, what never started is not started, what finished is done', async () => {
@@ -116,7 +122,7 @@ describe('crd-writer applyBatch', () => {
     finish();
   });
 
-  it('keeps a fifth of a call\'s time for the answer, between 250 ms and 2 s', () => {
+  it("keeps a fifth of a call's time for the answer, between 250 ms and 2 s", () => {
     expect([500, 5_000, 10_000, 60_000].map(answerMarginMs)).toEqual([250, 1_000, 2_000, 2_000]);
     expect(callDeadline(11_000, 1_000).at).toBe(9_000);
   });

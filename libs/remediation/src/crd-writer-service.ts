@@ -53,13 +53,15 @@ function validate(update: IncidentUpdate, index: number): Signal {
   if (update.incidentId !== '' && !INCIDENT_ID.test(update.incidentId)) throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
   if (update.action === Action.ACTION_FOLD) {
     const storm = update.storm;
-    if (!storm?.aggregate || !NAMESPACE_NAME_PATTERN.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name)) throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
+    if (!storm?.aggregate || !NAMESPACE_NAME_PATTERN.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name))
+      throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
     if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
     if (!storm.endsAt) throw invalid(index, 'storm.ends_at', 'is required');
     if (storm.keyLabels.length === 0) throw invalid(index, 'storm.key_labels', 'is required (the labels STORM_KEY_LABELS names)');
   }
-  if (update.sender !== '' && !SENDER.test(update.sender)) throw invalid(index, 'sender', 'must be empty, a DNS label (a sender name of the gateway) or system:serviceaccount:<namespace>:<name>');
+  if (update.sender !== '' && !SENDER.test(update.sender))
+    throw invalid(index, 'sender', 'must be empty, a DNS label (a sender name of the gateway) or system:serviceaccount:<namespace>:<name>');
   if (update.signalTrimmed && update.action !== Action.ACTION_OPEN) throw invalid(index, 'signal_trimmed', 'is only for ACTION_OPEN');
   if (update.action === Action.ACTION_OPEN) {
     if (update.incidentId === '') throw invalid(index, 'incident_id', 'is required for ACTION_OPEN');
@@ -69,27 +71,36 @@ function validate(update: IncidentUpdate, index: number): Signal {
   return signal;
 }
 
-async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: Signal, dedup: DedupLink | undefined, deadlineAt: number | undefined): Promise<ApplyResult> {
+async function applyOne(
+  sink: RemediationSink,
+  update: IncidentUpdate,
+  signal: Signal,
+  dedup: DedupLink | undefined,
+  deadlineAt: number | undefined,
+): Promise<ApplyResult> {
   if (update.action === Action.ACTION_FOLD && update.storm?.aggregate) {
     const { storm } = update;
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
-    const result = await sink.fold({
-      signal,
-      storm: {
-        key: storm.key,
-        keyFingerprint: storm.keyFingerprint,
-        keyLabels: storm.keyLabels,
-        type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
-        startMs: toMillis(storm.windowStart) ?? 0,
-        endsAtMs: toMillis(storm.endsAt) ?? 0,
-        memberCount: storm.memberCount,
-        occurrences: storm.occurrences,
-        resolved: storm.resolved,
-        overflow: storm.overflow,
-        aggregate: { namespace: storm.aggregate?.namespace ?? signal.namespace, name: storm.aggregate?.name ?? '' },
+    const result = await sink.fold(
+      {
+        signal,
+        storm: {
+          key: storm.key,
+          keyFingerprint: storm.keyFingerprint,
+          keyLabels: storm.keyLabels,
+          type: storm.type === StormType.STORM_TYPE_PATTERN ? 'pattern' : 'rate',
+          startMs: toMillis(storm.windowStart) ?? 0,
+          endsAtMs: toMillis(storm.endsAt) ?? 0,
+          memberCount: storm.memberCount,
+          occurrences: storm.occurrences,
+          resolved: storm.resolved,
+          overflow: storm.overflow,
+          aggregate: { namespace: storm.aggregate?.namespace ?? signal.namespace, name: storm.aggregate?.name ?? '' },
+        },
+        traceId,
       },
-      traceId,
-    }, { deadlineAt });
+      { deadlineAt },
+    );
     return { effect: Effect.EFFECT_FOLDED, resource: result.ref, error: '' };
   }
   if (update.action === Action.ACTION_OPEN) {
@@ -109,10 +120,17 @@ async function applyOne(sink: RemediationSink, update: IncidentUpdate, signal: S
     );
     if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED, resource: undefined, error: '' };
     if (result.adopted) await dedup?.adopt(signal.fingerprint, result.adopted.incidentId, result.adopted.occurrences);
-    return { effect: result.created ? Effect.EFFECT_CREATED : result.reopened ? Effect.EFFECT_REOPENED : Effect.EFFECT_UPDATED, resource: result.ref, error: '' };
+    return {
+      effect: result.created ? Effect.EFFECT_CREATED : result.reopened ? Effect.EFFECT_REOPENED : Effect.EFFECT_UPDATED,
+      resource: result.ref,
+      error: '',
+    };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
-  const result = await sink.resolve({ signal, incidentId: update.incidentId, resolvedAtMs, occurrences: update.occurrences, lastSeenMs: toMillis(update.lastSeen) }, signal.namespace);
+  const result = await sink.resolve(
+    { signal, incidentId: update.incidentId, resolvedAtMs, occurrences: update.occurrences, lastSeenMs: toMillis(update.lastSeen) },
+    signal.namespace,
+  );
   return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref, error: '' } : { effect: Effect.EFFECT_NOT_FOUND, resource: undefined, error: '' };
 }
 
@@ -163,7 +181,12 @@ function rejected(err: AlertgateError): ApplyResult {
  * fails the call, and the gateway answers 503: everything already applied is idempotent, so the
  * sender's retry completes the rest without duplicates.
  */
-export async function applyBatch(sink: RemediationSink, updates: readonly IncidentUpdate[], dedup?: DedupLink, deadline: WorkDeadline = NO_DEADLINE): Promise<AppliedBatch> {
+export async function applyBatch(
+  sink: RemediationSink,
+  updates: readonly IncidentUpdate[],
+  dedup?: DedupLink,
+  deadline: WorkDeadline = NO_DEADLINE,
+): Promise<AppliedBatch> {
   const results: ApplyResult[] = new Array<ApplyResult>(updates.length);
   let retryAfterMs: number | undefined;
   const signals: (Signal | undefined)[] = updates.map((update, i) => {
@@ -289,7 +312,14 @@ function audit(logger: Logger, updates: readonly IncidentUpdate[], results: read
     const update = updates[i];
     if (!change || !update || !result.resource) return;
     logger.info(
-      { audit: change, sender: update.sender || undefined, fingerprint: update.signal?.fingerprint, incidentId: update.incidentId || undefined, resource: `${result.resource.namespace}/${result.resource.name}`, traceId },
+      {
+        audit: change,
+        sender: update.sender || undefined,
+        fingerprint: update.signal?.fingerprint,
+        incidentId: update.incidentId || undefined,
+        resource: `${result.resource.namespace}/${result.resource.name}`,
+        traceId,
+      },
       `audit: RemediationRequest ${change}`,
     );
   });

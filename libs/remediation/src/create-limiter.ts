@@ -74,9 +74,13 @@ export class CreateLimiter {
     // that refuses every create, and with none run the mean would never come down.
     const probe = this.running + this.queued === 0;
     if (deadlineAt !== undefined && now + waitMs + (probe ? 0 : this.meanMs) > deadlineAt) {
-      throw new AlertgateError(Code.ResourceExhausted, `the Kubernetes create rate (KUBE_CREATE_QPS ${this.options.qps}/s, burst ${this.options.burst}, ${this.options.concurrency} at once) cannot take this create before its deadline`, {
-        details: { notStarted: 1, retryAfterMs: Math.ceil(waitMs) },
-      });
+      throw new AlertgateError(
+        Code.ResourceExhausted,
+        `the Kubernetes create rate (KUBE_CREATE_QPS ${this.options.qps}/s, burst ${this.options.burst}, ${this.options.concurrency} at once) cannot take this create before its deadline`,
+        {
+          details: { notStarted: 1, retryAfterMs: Math.ceil(waitMs) },
+        },
+      );
     }
     this.tokens -= 1;
     this.queued += 1;
@@ -92,9 +96,13 @@ export class CreateLimiter {
     // one that can no longer finish in time is not started, its place handed on.
     if (!probe && deadlineAt !== undefined && this.now() + this.meanMs > deadlineAt) {
       this.handOn();
-      throw new AlertgateError(Code.ResourceExhausted, 'the Kubernetes API server is creating more slowly than predicted: this create cannot finish before its deadline', {
-        details: { notStarted: 1, retryAfterMs: Math.ceil(this.meanMs * Math.max(1, this.queued / this.options.concurrency)) },
-      });
+      throw new AlertgateError(
+        Code.ResourceExhausted,
+        'the Kubernetes API server is creating more slowly than predicted: this create cannot finish before its deadline',
+        {
+          details: { notStarted: 1, retryAfterMs: Math.ceil(this.meanMs * Math.max(1, this.queued / this.options.concurrency)) },
+        },
+      );
     }
     const started = this.now();
     let released = false;

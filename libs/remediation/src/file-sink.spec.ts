@@ -11,8 +11,21 @@ import { parse } from 'yaml';
 import { FileSink } from './file-sink.js';
 
 const fingerprint = createHash('sha256').update('file-sink').digest('hex');
-const signal: Signal = testSignal({ fingerprint, alertname: 'DiskFull', severity: 'critical', namespace: 'data', target: { kind: 'statefulset', name: 'db' }, labels: { alertname: 'DiskFull' } });
-const incident = (occurrences: number, lastSeenMs: number) => ({ signal, incidentId: `${fingerprint.slice(0, 12)}-abc`, firstSeenMs: 1_000, lastSeenMs, occurrences });
+const signal: Signal = testSignal({
+  fingerprint,
+  alertname: 'DiskFull',
+  severity: 'critical',
+  namespace: 'data',
+  target: { kind: 'statefulset', name: 'db' },
+  labels: { alertname: 'DiskFull' },
+});
+const incident = (occurrences: number, lastSeenMs: number) => ({
+  signal,
+  incidentId: `${fingerprint.slice(0, 12)}-abc`,
+  firstSeenMs: 1_000,
+  lastSeenMs,
+  occurrences,
+});
 
 describe('FileSink', () => {
   let root: string;
@@ -93,7 +106,19 @@ describe('FileSink', () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const storm = (endsAtMs: number) => ({
       signal,
-      storm: { key: 'data/DiskFull', keyFingerprint: 'e'.repeat(64), keyLabels: ['namespace', 'alertname'], type: 'rate' as const, startMs: 1_000, memberCount: 1, occurrences: 1, resolved: 0, overflow: 0, endsAtMs, aggregate: { namespace: 'data', name: 'storm-diskfull-e' } },
+      storm: {
+        key: 'data/DiskFull',
+        keyFingerprint: 'e'.repeat(64),
+        keyLabels: ['namespace', 'alertname'],
+        type: 'rate' as const,
+        startMs: 1_000,
+        memberCount: 1,
+        occurrences: 1,
+        resolved: 0,
+        overflow: 0,
+        endsAtMs,
+        aggregate: { namespace: 'data', name: 'storm-diskfull-e' },
+      },
     });
     await sink.fold(storm(10_000));
     await sink.fold(storm(20_000)); // a later alert moved the end on

@@ -125,7 +125,11 @@ export class FileSink implements RemediationSink {
    * one within the hold time (`sameIncident`: dedup still had its incident). Undefined when the
    * resource is absent. The caller holds the resource's lock.
    */
-  private async updateIn(ref: { namespace: string; name: string }, incident: OpenIncident, sameIncident: boolean): Promise<{ result: OpenResult; occurrences: number } | undefined> {
+  private async updateIn(
+    ref: { namespace: string; name: string },
+    incident: OpenIncident,
+    sameIncident: boolean,
+  ): Promise<{ result: OpenResult; occurrences: number } | undefined> {
     const path = this.path(ref.namespace, ref.name);
     const existing = await this.read(path);
     if (existing === undefined) return undefined;
@@ -218,7 +222,9 @@ export class FileSink implements RemediationSink {
   }
 
   private async ofFingerprint(namespace: string, fingerprint: string): Promise<RemediationRequest[]> {
-    return (await this.list(namespace)).filter((object) => object.metadata.labels[LABEL_FINGERPRINT] === fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS) && object.spec.fingerprint === fingerprint);
+    return (await this.list(namespace)).filter(
+      (object) => object.metadata.labels[LABEL_FINGERPRINT] === fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS) && object.spec.fingerprint === fingerprint,
+    );
   }
 
   /** The newest unresolved resource of a fingerprint in a namespace. */
@@ -259,7 +265,9 @@ export class FileSink implements RemediationSink {
   async endStorms(nowMs: number): Promise<number> {
     let namespaces: string[];
     try {
-      namespaces = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && NAMESPACE_NAME_PATTERN.test(entry.name)).map((entry) => entry.name);
+      namespaces = (await readdir(this.root, { withFileTypes: true }))
+        .filter((entry) => entry.isDirectory() && NAMESPACE_NAME_PATTERN.test(entry.name))
+        .map((entry) => entry.name);
     } catch {
       return 0;
     }

@@ -25,7 +25,13 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 describe('values from alert data never reach a name, a path, a label or an annotation unchecked', () => {
   it.each(HOSTILE)('%s in the alertname, severity and target', (_what, value) => {
-    const signal = testSignal({ alertname: value, severity: value, namespace: 'shop', labels: { alertname: value, pod: value }, target: { kind: 'pod', name: value } });
+    const signal = testSignal({
+      alertname: value,
+      severity: value,
+      namespace: 'shop',
+      labels: { alertname: value, pod: value },
+      target: { kind: 'pod', name: value },
+    });
     const object = buildRemediationRequest({ signal, incidentId: 'abcdef012345-1', firstSeenMs: 0, lastSeenMs: 0, occurrences: 1 }, 'shop');
     expect(object.metadata.name).toMatch(DNS_LABEL_NAME);
     expect(object.metadata.name.length).toBeLessThanOrEqual(63);
@@ -37,7 +43,7 @@ describe('values from alert data never reach a name, a path, a label or an annot
     expect(Object.keys(object.metadata.annotations)).toEqual([]);
   });
 
-  it.each(HOSTILE)('%s in the alertname leaves the file sink\'s files inside its root, one per incident', async (_what, value) => {
+  it.each(HOSTILE)("%s in the alertname leaves the file sink's files inside its root, one per incident", async (_what, value) => {
     const root = mkdtempSync(join(tmpdir(), 'alertgate-hostile-'));
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const signal = testSignal({ alertname: value, namespace: 'shop', labels: { alertname: value } });
@@ -51,7 +57,9 @@ describe('values from alert data never reach a name, a path, a label or an annot
     const root = mkdtempSync(join(tmpdir(), 'alertgate-hostile-'));
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     for (const namespace of ['../../etc', 'shop\u0000', 'kubе-system', '.']) {
-      await expect(sink.open({ signal: testSignal({ namespace }), incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 }, namespace)).rejects.toThrow(/is not a valid Kubernetes namespace/);
+      await expect(
+        sink.open({ signal: testSignal({ namespace }), incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 }, namespace),
+      ).rejects.toThrow(/is not a valid Kubernetes namespace/);
     }
     expect(readdirSync(root)).toEqual([]);
   });

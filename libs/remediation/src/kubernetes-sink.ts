@@ -189,7 +189,8 @@ export class KubernetesSink implements RemediationSink {
       write: async (target, next) => {
         await this.writeStatus(target, next);
       },
-      onError: (target, err) => options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
+      onError: (target, err) =>
+        options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
     });
   }
 
@@ -313,8 +314,10 @@ export class KubernetesSink implements RemediationSink {
       if (this.synced) return undefined;
     }
     try {
-      return await this.call(`get ${namespace}/${name}`, async ({ objects }) =>
-        (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name })) as RemediationRequest,
+      return await this.call(
+        `get ${namespace}/${name}`,
+        async ({ objects }) =>
+          (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name })) as RemediationRequest,
       );
     } catch (err) {
       if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
@@ -325,10 +328,12 @@ export class KubernetesSink implements RemediationSink {
   /** alertgate's resources in a namespace matching a label selector (none when it is missing). */
   private async list(namespace: string, selector: string, what: string): Promise<RemediationRequest[]> {
     try {
-      const list = await this.call(`list ${namespace} by ${what}`, async ({ objects }) =>
-        (await objects.listNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, labelSelector: selector })) as {
-          items: RemediationRequest[];
-        },
+      const list = await this.call(
+        `list ${namespace} by ${what}`,
+        async ({ objects }) =>
+          (await objects.listNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, labelSelector: selector })) as {
+            items: RemediationRequest[];
+          },
       );
       return list.items;
     } catch (err) {
@@ -359,7 +364,9 @@ export class KubernetesSink implements RemediationSink {
   /** Of a fingerprint's resources, the one that resolved last, if it may open again now (isReopenable). */
   private newestReopenable(items: readonly RemediationRequest[], firedAtMs: number): RemediationRequest | undefined {
     if (this.options.flapHoldMs <= 0) return undefined;
-    return items.filter((item) => isReopenable(item, firedAtMs, this.options.flapHoldMs)).sort((a, b) => (b.status?.resolvedAt ?? '').localeCompare(a.status?.resolvedAt ?? ''))[0];
+    return items
+      .filter((item) => isReopenable(item, firedAtMs, this.options.flapHoldMs))
+      .sort((a, b) => (b.status?.resolvedAt ?? '').localeCompare(a.status?.resolvedAt ?? ''))[0];
   }
 
   private namespaceMissing(namespace: string): boolean {
@@ -379,8 +386,17 @@ export class KubernetesSink implements RemediationSink {
     const { namespace, name } = object.metadata;
     const release = await this.creates.acquire(deadlineAt);
     try {
-      const created = await this.call(`create ${namespace}/${name}`, async ({ objects }) =>
-        (await objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: object, fieldManager: FIELD_MANAGER })) as RemediationRequest,
+      const created = await this.call(
+        `create ${namespace}/${name}`,
+        async ({ objects }) =>
+          (await objects.createNamespacedCustomObject({
+            group: RR_GROUP,
+            version: RR_VERSION,
+            namespace,
+            plural: RR_PLURAL,
+            body: object,
+            fieldManager: FIELD_MANAGER,
+          })) as RemediationRequest,
       );
       return created;
     } catch (err) {
@@ -569,7 +585,13 @@ export class KubernetesSink implements RemediationSink {
         .filter((object) => object.status?.stormRef !== ref.name)
         .map((object) => this.coalescer.writeNow({ namespace: object.metadata.namespace, name: object.metadata.name }, { stormRef: ref.name })),
     );
-    await this.coalescer.writeNow(ref, aggregateStatus(folded, linked.map((object) => object.metadata.name)));
+    await this.coalescer.writeNow(
+      ref,
+      aggregateStatus(
+        folded,
+        linked.map((object) => object.metadata.name),
+      ),
+    );
   }
 
   /** Whether the resource's incident was last seen longer ago than the dedup window. */
@@ -594,7 +616,12 @@ export class KubernetesSink implements RemediationSink {
         return undefined;
       }
       const lastSeen = Date.parse(fresh.status?.lastSeen ?? fresh.metadata.creationTimestamp ?? '') || Date.now();
-      return { ...fresh.status, resolvedAt: new Date(lastSeen + this.options.dedupWindowMs).toISOString(), alertState: 'Resolved', closedReason: 'DedupWindowExpired' };
+      return {
+        ...fresh.status,
+        resolvedAt: new Date(lastSeen + this.options.dedupWindowMs).toISOString(),
+        alertState: 'Resolved',
+        closedReason: 'DedupWindowExpired',
+      };
     });
     if (closed) closedByWindow.inc();
     return !seenAgain;
@@ -651,11 +678,22 @@ export class KubernetesSink implements RemediationSink {
   /** Records when the phase turned Completed (once): the cooldown counts from it. */
   private markCompleted(object: RemediationRequest): void {
     // Aggregates end their storm instead (fold): no cooldown.
-    if (this.options.completedCooldownMs <= 0 || object.status?.phase !== 'Completed' || object.status.completedAt || object.metadata.labels?.[LABEL_STORM] === 'true') return;
+    if (
+      this.options.completedCooldownMs <= 0 ||
+      object.status?.phase !== 'Completed' ||
+      object.status.completedAt ||
+      object.metadata.labels?.[LABEL_STORM] === 'true'
+    )
+      return;
     const target = { namespace: object.metadata.namespace, name: object.metadata.name };
     const at = new Date().toISOString();
-    this.writeStatusOf(target, (fresh) => (fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined)).catch((err: unknown) =>
-      this.options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'could not record when the remediation completed; its cooldown is not applied'),
+    this.writeStatusOf(target, (fresh) =>
+      fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined,
+    ).catch((err: unknown) =>
+      this.options.logger.warn(
+        { resource: `${target.namespace}/${target.name}`, err: errorMessage(err) },
+        'could not record when the remediation completed; its cooldown is not applied',
+      ),
     );
   }
 
@@ -692,14 +730,28 @@ export class KubernetesSink implements RemediationSink {
    * writer's own last write, or the watch's); a conflict (409: it changed since) reads it from
    * the API server and decides afresh.
    */
-  private async writeStatusOf(target: StatusTarget, decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined, given?: RemediationRequest): Promise<boolean> {
+  private async writeStatusOf(
+    target: StatusTarget,
+    decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined,
+    given?: RemediationRequest,
+  ): Promise<boolean> {
     let known = given ?? this.known(target);
     for (let attempt = 1; ; attempt++) {
       let fresh: RemediationRequest;
       try {
-        fresh = known ?? (await this.call(`get ${target.namespace}/${target.name}`, async ({ objects }) =>
-          (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace: target.namespace, plural: RR_PLURAL, name: target.name })) as RemediationRequest,
-        ));
+        fresh =
+          known ??
+          (await this.call(
+            `get ${target.namespace}/${target.name}`,
+            async ({ objects }) =>
+              (await objects.getNamespacedCustomObject({
+                group: RR_GROUP,
+                version: RR_VERSION,
+                namespace: target.namespace,
+                plural: RR_PLURAL,
+                name: target.name,
+              })) as RemediationRequest,
+          ));
       } catch (err) {
         // Gone (deleted by someone else): nothing left to record.
         if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
@@ -708,19 +760,21 @@ export class KubernetesSink implements RemediationSink {
       const status = decide(fresh);
       if (!status) return false;
       try {
-        const written = await this.call(`update status of ${target.namespace}/${target.name}`, async ({ objects, mergePatch }) =>
-          objects.patchNamespacedCustomObjectStatus(
-            {
-              group: RR_GROUP,
-              version: RR_VERSION,
-              namespace: target.namespace,
-              plural: RR_PLURAL,
-              name: target.name,
-              body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status: mergePatchOf(fresh.status, status) },
-              fieldManager: FIELD_MANAGER,
-            },
-            mergePatch,
-          ) as Promise<RemediationRequest>,
+        const written = await this.call(
+          `update status of ${target.namespace}/${target.name}`,
+          async ({ objects, mergePatch }) =>
+            objects.patchNamespacedCustomObjectStatus(
+              {
+                group: RR_GROUP,
+                version: RR_VERSION,
+                namespace: target.namespace,
+                plural: RR_PLURAL,
+                name: target.name,
+                body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status: mergePatchOf(fresh.status, status) },
+                fieldManager: FIELD_MANAGER,
+              },
+              mergePatch,
+            ) as Promise<RemediationRequest>,
         );
         this.rememberWrite(target, written);
         statusWritesTotal.inc();
@@ -741,8 +795,12 @@ export class KubernetesSink implements RemediationSink {
       this.synced && this.informer
         ? (this.informer.list() as unknown as RemediationRequest[]).filter((object) => object.metadata.labels?.[LABEL_STORM] === 'true')
         : (
-            await this.call('list storm aggregates', async ({ objects }) =>
-              (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as { items: RemediationRequest[] },
+            await this.call(
+              'list storm aggregates',
+              async ({ objects }) =>
+                (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as {
+                  items: RemediationRequest[];
+                },
             )
           ).items;
     // Status this replica has not written yet counts: an alert just before endsAt moved it on.
@@ -790,7 +848,10 @@ export class KubernetesSink implements RemediationSink {
   private logFallbackMissing(): void {
     const namespace = this.options.fallbackNamespace;
     fallbackPresent.set(0);
-    this.options.logger.error({ namespace, variable: 'FALLBACK_NAMESPACE' }, `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`);
+    this.options.logger.error(
+      { namespace, variable: 'FALLBACK_NAMESPACE' },
+      `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`,
+    );
   }
 
   private fallbackCheckedAt = 0;
@@ -807,7 +868,17 @@ export class KubernetesSink implements RemediationSink {
     const namespace = this.options.fallbackNamespace;
     const probe = buildRemediationRequest(
       {
-        signal: { fingerprint: '0'.repeat(64), alertname: 'FallbackNamespaceProbe', severity: '', namespace, cluster: '', status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER, labels: {}, annotations: {} },
+        signal: {
+          fingerprint: '0'.repeat(64),
+          alertname: 'FallbackNamespaceProbe',
+          severity: '',
+          namespace,
+          cluster: '',
+          status: Status.STATUS_FIRING,
+          source: Source.SOURCE_ALERTMANAGER,
+          labels: {},
+          annotations: {},
+        },
         incidentId: `${'0'.repeat(12)}-0`,
         firstSeenMs: 0,
         lastSeenMs: 0,
@@ -818,7 +889,15 @@ export class KubernetesSink implements RemediationSink {
     );
     try {
       await this.call(`dry-run create in ${namespace}`, async ({ objects }): Promise<unknown> =>
-        objects.createNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, body: probe, dryRun: 'All', fieldManager: FIELD_MANAGER }),
+        objects.createNamespacedCustomObject({
+          group: RR_GROUP,
+          version: RR_VERSION,
+          namespace,
+          plural: RR_PLURAL,
+          body: probe,
+          dryRun: 'All',
+          fieldManager: FIELD_MANAGER,
+        }),
       );
       fallbackPresent.set(1);
     } catch (err) {
@@ -862,7 +941,9 @@ export class KubernetesSink implements RemediationSink {
     this.informer = undefined;
     this.synced = false;
     await old?.stop();
-    await this.start().catch((err: unknown) => this.options.logger.warn({ err: errorMessage(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'));
+    await this.start().catch((err: unknown) =>
+      this.options.logger.warn({ err: errorMessage(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'),
+    );
   }
 
   async close(): Promise<void> {
@@ -874,10 +955,11 @@ export class KubernetesSink implements RemediationSink {
   }
 }
 
-
 /** The newest of a fingerprint's resources that is neither resolved nor ended. */
 function newestOpen(items: readonly RemediationRequest[]): RemediationRequest | undefined {
-  return items.filter((item) => !item.status?.resolvedAt && !isTerminal(item)).sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+  return items
+    .filter((item) => !item.status?.resolvedAt && !isTerminal(item))
+    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
 }
 
 /**

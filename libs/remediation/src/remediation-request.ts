@@ -207,7 +207,10 @@ export function recurrenceOf(resources: readonly RemediationRequest[]): Recurren
   // incidents of one second would tie).
   const ended = resources
     .filter((item) => isTerminal(item))
-    .sort((a, b) => (b.spec.recurrenceCount ?? 0) - (a.spec.recurrenceCount ?? 0) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+    .sort(
+      (a, b) =>
+        (b.spec.recurrenceCount ?? 0) - (a.spec.recurrenceCount ?? 0) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+    )[0];
   return ended ? { previous: ended.metadata.name, count: (ended.spec.recurrenceCount ?? 0) + 1 } : undefined;
 }
 
@@ -332,7 +335,8 @@ function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): S
 
 /** The later of two ISO-8601 UTC times (they compare as strings), either may be absent. */
 const latest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
-const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> => (value === undefined ? {} : ({ [key]: value } as Record<K, string>));
+const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 
 /** Beyond a sink's own delay (the status flush), before a storm's end is taken as final: clocks and writes in flight. */
 export const STORM_END_MARGIN_MS = 1_000;
@@ -477,7 +481,11 @@ export function aggregateStatus(folded: FoldedSignal, linked: readonly string[])
  * for `quietMs`, as of its last sighting plus that time, with the reason. Undefined when the
  * resource is not such an incident, or not quiet for long enough yet.
  */
-export function quietEventStatus(object: Pick<RemediationRequest, 'spec' | 'status' | 'metadata'>, nowMs: number, quietMs: number): RemediationRequestStatus | undefined {
+export function quietEventStatus(
+  object: Pick<RemediationRequest, 'spec' | 'status' | 'metadata'>,
+  nowMs: number,
+  quietMs: number,
+): RemediationRequestStatus | undefined {
   if (quietMs <= 0 || object.spec.source !== 'kubernetes-event' || object.status?.resolvedAt || isTerminal(object)) return undefined;
   const lastSeen = Date.parse(object.status?.lastSeen ?? object.metadata.creationTimestamp ?? '');
   if (Number.isNaN(lastSeen) || nowMs - lastSeen < quietMs) return undefined;
@@ -485,7 +493,11 @@ export function quietEventStatus(object: Pick<RemediationRequest, 'spec' | 'stat
 }
 
 /** What a resolution writes: resolved, and the counts dedup had for the incident (merged, never lowered). */
-export function resolutionStatus(request: { readonly resolvedAtMs: number; readonly occurrences: number; readonly lastSeenMs: number | undefined }): RemediationRequestStatus {
+export function resolutionStatus(request: {
+  readonly resolvedAtMs: number;
+  readonly occurrences: number;
+  readonly lastSeenMs: number | undefined;
+}): RemediationRequestStatus {
   const status: RemediationRequestStatus = { resolvedAt: iso(request.resolvedAtMs), alertState: 'Resolved' };
   if (request.occurrences > 0) status.occurrences = request.occurrences;
   if (request.lastSeenMs !== undefined && request.lastSeenMs > 0) status.lastSeen = iso(request.lastSeenMs);

@@ -6,7 +6,12 @@ const target: StatusTarget = { namespace: 'n', name: 'r' };
 describe('StatusCoalescer', () => {
   it('merges the updates of a flush interval into one write, keeping the largest counts', async () => {
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({ flushIntervalMs: 60_000, merge: combineStatus, write: (_t, next) => Promise.resolve(void writes.push(next)), onError: () => undefined });
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      merge: combineStatus,
+      write: (_t, next) => Promise.resolve(void writes.push(next)),
+      onError: () => undefined,
+    });
     coalescer.schedule(target, { occurrences: 3 });
     coalescer.schedule(target, { occurrences: 2, lastSeen: '2026-01-01T00:00:00.000Z' });
     expect(coalescer.pendingFor(target)).toEqual({ occurrences: 3, lastSeen: '2026-01-01T00:00:00.000Z' });
@@ -16,7 +21,12 @@ describe('StatusCoalescer', () => {
 
   it('still reports what a flush is writing until the write is done, merged with what came meanwhile', async () => {
     let finish: () => void = () => undefined;
-    const coalescer = new StatusCoalescer({ flushIntervalMs: 60_000, merge: combineStatus, write: () => new Promise<void>((resolve) => (finish = resolve)), onError: () => undefined });
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      merge: combineStatus,
+      write: () => new Promise<void>((resolve) => (finish = resolve)),
+      onError: () => undefined,
+    });
     coalescer.schedule(target, { occurrences: 5 });
     const flushing = coalescer.flush();
     await new Promise((resolve) => setImmediate(resolve));
@@ -32,8 +42,12 @@ describe('StatusCoalescer', () => {
   it('schedules a failed write again', async () => {
     let fail = true;
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({ flushIntervalMs: 60_000, merge: combineStatus, write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))), onError: () => undefined }
-    );
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      merge: combineStatus,
+      write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
+      onError: () => undefined,
+    });
     coalescer.schedule(target, { occurrences: 4 });
     await coalescer.flush();
     expect(coalescer.pendingFor(target)).toEqual({ occurrences: 4 });
@@ -47,7 +61,12 @@ describe('StatusCoalescer.writeNow', () => {
   it('writes at once, and merges the updates that arrive while a write is in flight into one next write', async () => {
     const writes: RemediationRequestStatus[] = [];
     const finishes: (() => void)[] = [];
-    const coalescer = new StatusCoalescer({ flushIntervalMs: 60_000, merge: combineStatus, write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))), onError: () => undefined });
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      merge: combineStatus,
+      write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))),
+      onError: () => undefined,
+    });
     const first = coalescer.writeNow(target, { occurrences: 1 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(finishes).toHaveLength(1);
@@ -68,7 +87,12 @@ describe('StatusCoalescer.writeNow', () => {
   it('rejects its callers when the write fails, and the next call writes again', async () => {
     let fail = true;
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({ flushIntervalMs: 60_000, merge: combineStatus, write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))), onError: () => undefined });
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      merge: combineStatus,
+      write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
+      onError: () => undefined,
+    });
     await expect(coalescer.writeNow(target, { stormRef: 'storm-a' })).rejects.toThrow('API server down');
     expect(coalescer.pendingFor(target)).toBeUndefined();
     fail = false;

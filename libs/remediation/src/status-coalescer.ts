@@ -100,7 +100,9 @@ export class StatusCoalescer {
    */
   pendingFor(target: StatusTarget): RemediationRequestStatus | undefined {
     const key = `${target.namespace}/${target.name}`;
-    const parts = [this.writing.get(key), this.urgentWriting.get(key), this.urgent.get(key)?.next, this.pending.get(key)?.next].filter((part) => part !== undefined);
+    const parts = [this.writing.get(key), this.urgentWriting.get(key), this.urgent.get(key)?.next, this.pending.get(key)?.next].filter(
+      (part) => part !== undefined,
+    );
     return parts.length === 0 ? undefined : parts.reduce((a, b) => this.merge(a, b));
   }
 

@@ -33,7 +33,14 @@ export async function serveRedisService(
   const redis = createRedisClient(config.redis, `alertgate-${name}`);
   const parts = build(redis, new KeySchema(config.redis.keyPrefix), logger);
   const security = await GrpcSecurity.start(config.grpcTls, logger);
-  const server = new GrpcServerHost({ host: config.host, port: config.port, logger, shutdownGraceMs: config.shutdownGraceMs, maxConnectionAgeMs: config.grpcMaxConnectionAgeMs, security });
+  const server = new GrpcServerHost({
+    host: config.host,
+    port: config.port,
+    logger,
+    shutdownGraceMs: config.shutdownGraceMs,
+    maxConnectionAgeMs: config.grpcMaxConnectionAgeMs,
+    security,
+  });
   server.add(parts.service);
   followRedisHealth(redis, (serving) => server.setServing(serving), logger, describeRedisTarget(config.redis.topology));
   const { onRedisReady } = parts;

@@ -7,7 +7,14 @@ export { InvalidInputError } from './input-problem.js';
 export type { InputProblem } from './input-problem.js';
 export { PARSE_DEFAULTS, parseAlertmanagerWebhook } from './parse-alertmanager-webhook.js';
 export type { ParsedWebhook, ParseOptions, RejectedAlert } from './parse-alertmanager-webhook.js';
-export { fitsCharacters, NAMESPACE_NAME_PATTERN, namespaceNameProblem, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, truncateCharacters } from './resource-constraints.js';
+export {
+  fitsCharacters,
+  NAMESPACE_NAME_PATTERN,
+  namespaceNameProblem,
+  SPEC_MAX_LENGTH,
+  SPEC_MAX_PROPERTIES,
+  truncateCharacters,
+} from './resource-constraints.js';
 export { parseKubernetesEvent, retarget } from './parse-kubernetes-event.js';
 export type { InvolvedObject, KubernetesEventResult } from './parse-kubernetes-event.js';
 export { SIGNAL_LIMIT_DEFAULTS } from './signal-limits.js';

@@ -76,7 +76,8 @@ export function parseLabelMatcher(text: string): LabelMatcher {
   const matcher = text.trim();
   const at = matcher.search(/[=!]/);
   const operator = at < 0 ? undefined : OPERATORS.find((op) => matcher.startsWith(op, at));
-  if (at < 0 || operator === undefined) throw new MatcherSyntaxError(`'${matcher}' is not a matcher: expected name="value", name!="value", name=~"regex" or name!~"regex"`);
+  if (at < 0 || operator === undefined)
+    throw new MatcherSyntaxError(`'${matcher}' is not a matcher: expected name="value", name!="value", name=~"regex" or name!~"regex"`);
   const name = matcher.slice(0, at).trim();
   if (!LABEL_NAME.test(name)) throw new MatcherSyntaxError(`'${name}' in '${matcher}' is not a label name`);
   const value = unquote(matcher.slice(at + operator.length).trim(), matcher);

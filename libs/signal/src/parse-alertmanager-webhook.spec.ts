@@ -48,13 +48,16 @@ function problemsOf(fn: () => unknown): { tooLarge: boolean; pointers: string[] 
 describe('parseAlertmanagerWebhook', () => {
   it('turns every alert of the group into a signal, in order, firing and resolved', () => {
     const signals = parseAlertmanagerWebhook(
-      webhook([
-        alert({ namespace: 'shop', pod: 'web-1' }),
-        alert({ namespace: 'shop', pod: 'web-2' }, { status: 'resolved', endsAt: '2026-11-01T10:05:00Z' }),
-      ]),
+      webhook([alert({ namespace: 'shop', pod: 'web-1' }), alert({ namespace: 'shop', pod: 'web-2' }, { status: 'resolved', endsAt: '2026-11-01T10:05:00Z' })]),
     );
     expect(signals).toHaveLength(2);
-    expect(signals[0]).toMatchObject({ alertname: 'HighCPU', namespace: 'shop', target: { kind: 'pod', name: 'web-1' }, status: Status.STATUS_FIRING, source: Source.SOURCE_ALERTMANAGER });
+    expect(signals[0]).toMatchObject({
+      alertname: 'HighCPU',
+      namespace: 'shop',
+      target: { kind: 'pod', name: 'web-1' },
+      status: Status.STATUS_FIRING,
+      source: Source.SOURCE_ALERTMANAGER,
+    });
     expect(signals[0]?.alertmanager).toMatchObject({ fingerprint: '0123456789abcdef', receiver: 'alertgate', generatorUrl: 'http://prometheus/graph' });
     expect(signals[0]?.endsAt).toBeUndefined();
     expect(signals[1]?.status).toBe(Status.STATUS_RESOLVED);
@@ -67,7 +70,9 @@ describe('parseAlertmanagerWebhook', () => {
     const older = webhook([alert({ pod: 'a' })]);
     delete older['truncatedAlerts'];
     expect(parseAlertmanagerWebhook(older)).toHaveLength(1);
-    expect(parseAlertmanagerWebhook(webhook([alert({ pod: 'a' })], { notification_reason: 'repeat', routeLabels: { team: 'x' }, version: '5' }))).toHaveLength(1);
+    expect(parseAlertmanagerWebhook(webhook([alert({ pod: 'a' })], { notification_reason: 'repeat', routeLabels: { team: 'x' }, version: '5' }))).toHaveLength(
+      1,
+    );
   });
 
   it('keys the fingerprint on alertname, namespace, target and cluster only', () => {
@@ -86,7 +91,11 @@ describe('parseAlertmanagerWebhook', () => {
 
   it('picks the first configured target label present, and maps job_name to kind job', () => {
     const [deploy, job, none] = parseAlertmanagerWebhook(
-      webhook([alert({ namespace: 'n', deployment: 'api', node: 'n1' }), alert({ namespace: 'n', job_name: 'backup', job: 'kube-state-metrics' }), alert({ namespace: 'n' })]),
+      webhook([
+        alert({ namespace: 'n', deployment: 'api', node: 'n1' }),
+        alert({ namespace: 'n', job_name: 'backup', job: 'kube-state-metrics' }),
+        alert({ namespace: 'n' }),
+      ]),
     );
     expect(deploy?.target).toEqual({ kind: 'deployment', name: 'api' });
     expect(job?.target).toEqual({ kind: 'job', name: 'backup' });
@@ -119,10 +128,19 @@ describe('parseAlertmanagerWebhook', () => {
 
   it('rejects an alert that starts further ahead of the gateway clock than the allowed skew, alone', () => {
     const now = Date.parse('2026-11-01T10:00:00Z');
-    const body = webhook([alert({ pod: 'now' }, { startsAt: '2026-11-01T10:05:00Z' }), alert({ pod: 'later' }, { startsAt: '2026-11-01T10:05:01Z' }), alert({ pod: 'old' }, { startsAt: '2020-01-01T00:00:00Z' })]);
+    const body = webhook([
+      alert({ pod: 'now' }, { startsAt: '2026-11-01T10:05:00Z' }),
+      alert({ pod: 'later' }, { startsAt: '2026-11-01T10:05:01Z' }),
+      alert({ pod: 'old' }, { startsAt: '2020-01-01T00:00:00Z' }),
+    ]);
     const { signals, rejected } = parseWebhook(body, PARSE_DEFAULTS, now);
     expect(signals.map((signal) => signal.target?.name)).toEqual(['now', 'old']);
-    expect(rejected).toEqual([{ index: 1, problems: [{ pointer: '/alerts/1/startsAt', detail: "is 301 s ahead of the gateway's clock; at most 300 s is accepted (check the sender's clock)" }] }]);
+    expect(rejected).toEqual([
+      {
+        index: 1,
+        problems: [{ pointer: '/alerts/1/startsAt', detail: "is 301 s ahead of the gateway's clock; at most 300 s is accepted (check the sender's clock)" }],
+      },
+    ]);
     const tight = { ...PARSE_DEFAULTS, freshness: { ...PARSE_DEFAULTS.freshness, maxFutureSkewMs: 1_000 } };
     expect(problemsOf(() => parseWebhook(webhook([alert({}, { startsAt: '2026-11-01T10:00:02Z' })]), tight, now)).pointers).toEqual(['/alerts/0/startsAt']);
   });
@@ -158,7 +176,9 @@ describe('parseAlertmanagerWebhook', () => {
   });
 
   it('rejects invalid alerts one by one and keeps the valid ones of the same webhook', () => {
-    const { signals, rejected } = parseWebhook(webhook([alert({ namespace: 'shop', pod: 'a' }), alert({ namespace: 'Prod' }), alert({ namespace: 'shop', pod: 'b' }), alert({}, { status: 'pending' })]));
+    const { signals, rejected } = parseWebhook(
+      webhook([alert({ namespace: 'shop', pod: 'a' }), alert({ namespace: 'Prod' }), alert({ namespace: 'shop', pod: 'b' }), alert({}, { status: 'pending' })]),
+    );
     expect(signals.map((signal) => signal.target?.name)).toEqual(['a', 'b']);
     expect(rejected.map((alert) => alert.index)).toEqual([1, 3]);
     expect(rejected[0]?.problems.map((p) => p.pointer)).toEqual(['/alerts/1/labels/namespace']);
@@ -166,7 +186,10 @@ describe('parseAlertmanagerWebhook', () => {
   });
 
   it('refuses the webhook when every alert is invalid, or the group itself is', () => {
-    expect(problemsOf(() => parseWebhook(webhook([alert({ namespace: 'Prod' }), alert({ namespace: 'X' })]))).pointers).toEqual(['/alerts/0/labels/namespace', '/alerts/1/labels/namespace']);
+    expect(problemsOf(() => parseWebhook(webhook([alert({ namespace: 'Prod' }), alert({ namespace: 'X' })]))).pointers).toEqual([
+      '/alerts/0/labels/namespace',
+      '/alerts/1/labels/namespace',
+    ]);
     expect(problemsOf(() => parseWebhook(webhook([alert({ pod: 'a' })], { receiver: 5 }))).pointers).toEqual(['/receiver']);
   });
 });

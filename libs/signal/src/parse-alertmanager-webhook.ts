@@ -84,10 +84,18 @@ export function parseAlertmanagerWebhook(body: unknown, options: ParseOptions = 
 }
 
 /** What the RemediationRequest schema would refuse of a signal's own fields. */
-function checkResourceFields(at: string, fields: { alertname: string; severity: string; cluster: string; namespace: string }, fp: FingerprintConfig, problems: ProblemList): void {
-  if (!fitsCharacters(fields.alertname, SPEC_MAX_LENGTH.alertname)) problems.add(`${at}/labels/alertname`, `is longer than ${SPEC_MAX_LENGTH.alertname} characters`);
-  if (!fitsCharacters(fields.severity, SPEC_MAX_LENGTH.severity)) problems.add(`${at}/labels/severity`, `is longer than ${SPEC_MAX_LENGTH.severity} characters`);
-  if (!fitsCharacters(fields.cluster, SPEC_MAX_LENGTH.cluster)) problems.add(`${at}/labels/${fp.clusterLabel}`, `is longer than ${SPEC_MAX_LENGTH.cluster} characters`);
+function checkResourceFields(
+  at: string,
+  fields: { alertname: string; severity: string; cluster: string; namespace: string },
+  fp: FingerprintConfig,
+  problems: ProblemList,
+): void {
+  if (!fitsCharacters(fields.alertname, SPEC_MAX_LENGTH.alertname))
+    problems.add(`${at}/labels/alertname`, `is longer than ${SPEC_MAX_LENGTH.alertname} characters`);
+  if (!fitsCharacters(fields.severity, SPEC_MAX_LENGTH.severity))
+    problems.add(`${at}/labels/severity`, `is longer than ${SPEC_MAX_LENGTH.severity} characters`);
+  if (!fitsCharacters(fields.cluster, SPEC_MAX_LENGTH.cluster))
+    problems.add(`${at}/labels/${fp.clusterLabel}`, `is longer than ${SPEC_MAX_LENGTH.cluster} characters`);
   if (fields.namespace === '') return;
   const namespaceProblem = namespaceNameProblem(fields.namespace);
   if (namespaceProblem) problems.add(`${at}/labels/${fp.namespaceLabel}`, namespaceProblem);
@@ -126,7 +134,10 @@ function parseAlert(
   if (startsAt === undefined && rawStatus === 'firing') problems.add(`${at}/startsAt`, 'is required for a firing alert');
   const ahead = startsAt === undefined ? 0 : startsAt - group.nowMs;
   if (ahead > options.freshness.maxFutureSkewMs) {
-    problems.add(`${at}/startsAt`, `is ${wholeSeconds(ahead)} ahead of the gateway's clock; at most ${wholeSeconds(options.freshness.maxFutureSkewMs)} is accepted (check the sender's clock)`);
+    problems.add(
+      `${at}/startsAt`,
+      `is ${wholeSeconds(ahead)} ahead of the gateway's clock; at most ${wholeSeconds(options.freshness.maxFutureSkewMs)} is accepted (check the sender's clock)`,
+    );
   }
   const generatorUrl = optionalString(alert['generatorURL'], `${at}/generatorURL`, problems);
   const amFingerprint = optionalString(alert['fingerprint'], `${at}/fingerprint`, problems, 64);

@@ -44,7 +44,13 @@ describe('parseKubernetesEvent', () => {
 
   it('accepts the events.k8s.io/v1 field names', () => {
     const { involvedObject, message, ...rest } = warning;
-    const result = parseKubernetesEvent({ ...rest, regarding: involvedObject, note: message, firstTimestamp: undefined, eventTime: '2026-11-01T10:00:00.000000Z' });
+    const result = parseKubernetesEvent({
+      ...rest,
+      regarding: involvedObject,
+      note: message,
+      firstTimestamp: undefined,
+      eventTime: '2026-11-01T10:00:00.000000Z',
+    });
     expect(result.kind).toBe('signal');
   });
 
@@ -52,11 +58,16 @@ describe('parseKubernetesEvent', () => {
     const hour = 3_600_000;
     const at = (iso: string) => Date.parse(iso);
     expect(parseKubernetesEvent(warning, at('2026-11-01T11:03:00Z')).kind).toBe('signal');
-    expect(parseKubernetesEvent(warning, at('2026-11-01T11:03:01Z'))).toEqual({ kind: 'ignored', reason: 'the event was last seen 3601 s ago, longer ago than 3600 s' });
+    expect(parseKubernetesEvent(warning, at('2026-11-01T11:03:01Z'))).toEqual({
+      kind: 'ignored',
+      reason: 'the event was last seen 3601 s ago, longer ago than 3600 s',
+    });
     // A series moves on while lastTimestamp stays.
     const series = { ...warning, series: { count: 9, lastObservedTime: '2026-11-01T12:00:00.000000Z' } };
     expect(parseKubernetesEvent(series, at('2026-11-01T12:30:00Z')).kind).toBe('signal');
-    expect(parseKubernetesEvent({ ...warning, firstTimestamp: undefined, lastTimestamp: undefined }, at('2026-11-01T10:00:00Z') + 100 * hour).kind).toBe('signal');
+    expect(parseKubernetesEvent({ ...warning, firstTimestamp: undefined, lastTimestamp: undefined }, at('2026-11-01T10:00:00Z') + 100 * hour).kind).toBe(
+      'signal',
+    );
     expect(parseEvent(warning, { ...PARSE_DEFAULTS, freshness: { ...PARSE_DEFAULTS.freshness, maxEventAgeMs: 30_000 } }, NOW).kind).toBe('ignored');
   });
 

@@ -16,8 +16,7 @@ export interface InvolvedObject {
 }
 
 export type KubernetesEventResult =
-  | { readonly kind: 'signal'; readonly signal: Signal; readonly involved: InvolvedObject }
-  | { readonly kind: 'ignored'; readonly reason: string };
+  { readonly kind: 'signal'; readonly signal: Signal; readonly involved: InvolvedObject } | { readonly kind: 'ignored'; readonly reason: string };
 
 /**
  * A core/v1 Event (also the events.k8s.io/v1 field names `regarding`, `note`, `deprecated*`).

@@ -25,7 +25,15 @@ const hostileString = fc.oneof(
 );
 
 /** Any value where a field of a known type is expected. */
-const anyValue = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }));
+const anyValue = fc.oneof(
+  hostileString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+);
 
 const labels = fc.oneof(
   fc.dictionary(hostileString, hostileString, { maxKeys: 8 }),
@@ -39,8 +47,15 @@ const alert = fc.record(
     status: fc.oneof(fc.constantFrom('firing', 'resolved'), anyValue),
     labels,
     annotations: fc.oneof(fc.dictionary(hostileString, hostileString, { maxKeys: 4 }), anyValue),
-    startsAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyValue),
-    endsAt: fc.oneof(fc.constant('0001-01-01T00:00:00Z'), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyValue),
+    startsAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      anyValue,
+    ),
+    endsAt: fc.oneof(
+      fc.constant('0001-01-01T00:00:00Z'),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      anyValue,
+    ),
     generatorURL: anyValue,
     fingerprint: anyValue,
   },
@@ -71,7 +86,11 @@ const webhook = fc.record(
     groupLabels: anyValue,
     commonLabels: anyValue,
     externalURL: anyValue,
-    alerts: fc.oneof(fc.array(fc.oneof(wellFormedAlert, alert, anyValue), { maxLength: 20 }), fc.array(wellFormedAlert, { minLength: 1, maxLength: 5 }), anyValue),
+    alerts: fc.oneof(
+      fc.array(fc.oneof(wellFormedAlert, alert, anyValue), { maxLength: 20 }),
+      fc.array(wellFormedAlert, { minLength: 1, maxLength: 5 }),
+      anyValue,
+    ),
   },
   { requiredKeys: [] },
 );
@@ -94,7 +113,10 @@ const event = fc.record(
 
 describe('the parsers under any input (property-based)', () => {
   it('an Alertmanager webhook of any shape gives signals or an input problem, never another exception', () => {
-    fc.assert(fc.property(fc.oneof(webhook, fc.jsonValue()), (body) => outcomeOf(() => parseAlertmanagerWebhook(body)) !== undefined), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.oneof(webhook, fc.jsonValue()), (body) => outcomeOf(() => parseAlertmanagerWebhook(body)) !== undefined),
+      { numRuns: 2_000 },
+    );
   });
 
   it('every signal it gives is one a RemediationRequest can hold', () => {
@@ -122,6 +144,9 @@ describe('the parsers under any input (property-based)', () => {
   });
 
   it('a Kubernetes event of any shape gives a signal, "ignored" or an input problem, never another exception', () => {
-    fc.assert(fc.property(fc.oneof(event, fc.jsonValue()), (body) => outcomeOf(() => parseKubernetesEvent(body)) !== undefined), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.oneof(event, fc.jsonValue()), (body) => outcomeOf(() => parseKubernetesEvent(body)) !== undefined),
+      { numRuns: 2_000 },
+    );
   });
 });

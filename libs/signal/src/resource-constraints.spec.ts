@@ -3,7 +3,14 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { fitsCharacters, NAMESPACE_NAME_PATTERN, namespaceNameProblem, SPEC_MAX_LENGTH, SPEC_MAX_PROPERTIES, truncateCharacters } from './resource-constraints.js';
+import {
+  fitsCharacters,
+  NAMESPACE_NAME_PATTERN,
+  namespaceNameProblem,
+  SPEC_MAX_LENGTH,
+  SPEC_MAX_PROPERTIES,
+  truncateCharacters,
+} from './resource-constraints.js';
 
 interface SchemaNode {
   maxLength?: number;
@@ -17,7 +24,7 @@ const crd = parse(readFileSync(join(__dirname, '..', '..', '..', 'k8s', 'crds', 
 };
 const specs = crd.spec.versions.map((version) => (version.schema?.openAPIV3Schema ?? version.openAPIV3Schema)?.properties.spec);
 
-describe('resource constraints (the gateway\'s copy of the RemediationRequest schema)', () => {
+describe("resource constraints (the gateway's copy of the RemediationRequest schema)", () => {
   it.each(specs.map((spec, i) => [i, spec] as const))('match every served version of the CRD (version %i)', (_i, spec) => {
     const props = spec?.properties ?? {};
     expect({

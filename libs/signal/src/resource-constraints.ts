@@ -35,7 +35,9 @@ export function namespaceNameProblem(value: string): string | undefined {
 /** The value cut to at most `max` characters (code points), with '…' marking the cut. */
 export function truncateCharacters(value: string, max: number): string {
   if (fitsCharacters(value, max)) return value;
-  return `${Array.from(value).slice(0, max - 1).join('')}…`;
+  return `${Array.from(value)
+    .slice(0, max - 1)
+    .join('')}…`;
 }
 
 /** Characters (code points) of a string, counted only when its UTF-16 length could exceed `max`. */

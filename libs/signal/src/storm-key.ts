@@ -22,4 +22,5 @@ export function stormKeyOf(keyLabels: readonly string[], fields: StormKeyFields)
 }
 
 const KEY_SPECIAL = /[%/]/g;
-const escapeKeyPart = (value: string): string => (value.includes('/') || value.includes('%') ? value.replace(KEY_SPECIAL, (c) => (c === '%' ? '%25' : '%2F')) : value);
+const escapeKeyPart = (value: string): string =>
+  value.includes('/') || value.includes('%') ? value.replace(KEY_SPECIAL, (c) => (c === '%' ? '%25' : '%2F')) : value;

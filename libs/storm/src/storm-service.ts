@@ -18,7 +18,10 @@ import type { StormStore } from './storm-store.js';
 export const STORM_SERVICE_NAME = 'alertgate.storm.v1.StormService';
 
 const stormsTotal = counter({ name: 'alertgate_storms_total', help: 'Storms declared, by type (rate, pattern).', labelNames: ['type'] });
-const foldedTotal = counter({ name: 'alertgate_storm_members_folded_total', help: 'New incidents folded into a storm aggregate instead of getting their own resource.' });
+const foldedTotal = counter({
+  name: 'alertgate_storm_members_folded_total',
+  help: 'New incidents folded into a storm aggregate instead of getting their own resource.',
+});
 
 export function createStormService(store: StormStore, logger: Logger): GrpcService {
   const implementation: StormServiceServer = {

@@ -2,7 +2,17 @@ import { hash } from 'node:crypto';
 
 import { AlertgateError, Code } from '@alertgate/errors';
 import { Status, type Signal } from '@alertgate/proto';
-import { KEY_CLASSES, mapRedisError, NO_REPLICA_WAIT, RedisScript, runPerNode, ScriptKeys, type KeySchema, type RedisClient, type ReplicaWait } from '@alertgate/redis';
+import {
+  KEY_CLASSES,
+  mapRedisError,
+  NO_REPLICA_WAIT,
+  RedisScript,
+  runPerNode,
+  ScriptKeys,
+  type KeySchema,
+  type RedisClient,
+  type ReplicaWait,
+} from '@alertgate/redis';
 import { stormKeyOf } from '@alertgate/signal';
 
 import { settingsFor, type StormConfig } from './storm-config.js';
@@ -101,7 +111,12 @@ export class StormStore {
     const inputs = queries.map((query, i) => this.inputOf(query, i, byKey));
     let rows: StormRow[];
     try {
-      rows = await runPerNode(this.redis, inputs, (input) => input.redisKey, (group) => this.evaluateGroup(group));
+      rows = await runPerNode(
+        this.redis,
+        inputs,
+        (input) => input.redisKey,
+        (group) => this.evaluateGroup(group),
+      );
     } catch (err) {
       throw mapRedisError(err, 'storm evaluation');
     }
@@ -185,6 +200,11 @@ export class StormStore {
     });
     const packedKeySettings = Buffer.alloc(keySettings.length * 2);
     keySettings.forEach((at, k) => packedKeySettings.writeUInt16BE(at, k * 2));
-    return (await this.script.run(this.redis, scriptKeys.keys, [settingsIndex.size, ...settingArgs, packedKeySettings, packed], this.replicaWait)) as StormRow[];
+    return (await this.script.run(
+      this.redis,
+      scriptKeys.keys,
+      [settingsIndex.size, ...settingArgs, packedKeySettings, packed],
+      this.replicaWait,
+    )) as StormRow[];
   }
 }

@@ -11,7 +11,10 @@ import { STORM_DEFAULTS } from '../src/storm-config.js';
 import { createStormService } from '../src/storm-service.js';
 import { StormStore } from '../src/storm-store.js';
 
-const signal = (namespace: string, pod: string): Signal => ({ ...podSignal(namespace, 'PodCrashLooping', pod), labels: { alertname: 'PodCrashLooping', namespace, pod } });
+const signal = (namespace: string, pod: string): Signal => ({
+  ...podSignal(namespace, 'PodCrashLooping', pod),
+  labels: { alertname: 'PodCrashLooping', namespace, pod },
+});
 
 describe('StormStore on real Redis', () => {
   let scope: RedisTestScope;
@@ -46,8 +49,19 @@ describe('StormStore on real Redis', () => {
   // that left out a label the key needs is not evaluated (nothing counted) but answered
   // labels_required, and evaluated when the labels come.
   it('answers its key labels, and evaluates nothing when a trimmed request lacks one', async () => {
-    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname', 'pod'], defaults: STORM_DEFAULTS, overrides: new Map() });
-    const host = new GrpcServerHost({ host: '127.0.0.1', port: 0, logger: createLogger({ service: 'storm-test', level: 'silent' }), shutdownGraceMs: 100, maxConnectionAgeMs: 300_000, security: GrpcSecurity.plaintext() });
+    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), {
+      keyLabels: ['namespace', 'alertname', 'pod'],
+      defaults: STORM_DEFAULTS,
+      overrides: new Map(),
+    });
+    const host = new GrpcServerHost({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ service: 'storm-test', level: 'silent' }),
+      shutdownGraceMs: 100,
+      maxConnectionAgeMs: 300_000,
+      security: GrpcSecurity.plaintext(),
+    });
     host.add(createStormService(store, createLogger({ service: 'storm-test', level: 'silent' })));
     const port = await host.start();
     const channel = openChannel(`127.0.0.1:${port}`, GrpcSecurity.plaintext());
@@ -66,7 +80,11 @@ describe('StormStore on real Redis', () => {
   // Members are packed 5 bytes each (3 of the resource's hash, 2 of its last-seen second) and
   // found by a plain byte search: a match that straddles two records is not the member.
   it('finds a member only on a record boundary of the packed list', async () => {
-    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), { keyLabels: ['namespace', 'alertname'], defaults: { ...STORM_DEFAULTS, rateThreshold: 1000 }, overrides: new Map() });
+    const store = new StormStore(scope.redis, new KeySchema(scope.prefix), {
+      keyLabels: ['namespace', 'alertname'],
+      defaults: { ...STORM_DEFAULTS, rateThreshold: 1000 },
+      overrides: new Map(),
+    });
     const pod = signal('packed', 'p1');
     const member = hash('sha256', 'pod/p1', 'buffer').subarray(0, 3);
     const redisKey = store.redisKey(pod);

@@ -69,7 +69,10 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
       new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // The statement is the command and, for scripts, the SHA only: the arguments are a whole
       // webhook's fingerprints (kilobytes per span, serialized even for unsampled spans).
-      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command, args) => (/^evalsha$/i.test(command) ? `${command} ${String(args[0] ?? '')}` : command) }),
+      new IORedisInstrumentation({
+        requireParentSpan: true,
+        dbStatementSerializer: (command, args) => (/^evalsha$/i.test(command) ? `${command} ${String(args[0] ?? '')}` : command),
+      }),
     ],
   });
   sdk.start();

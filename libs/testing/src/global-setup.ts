@@ -34,12 +34,39 @@ export default async function globalSetup(globalConfig: { rootDir: string }): Pr
   // the default fallback namespace). Reused when `npm run k8s:up` already runs one.
   const kube = await ensureKubeEnv(root);
   (globalThis as { alertgateTestKube?: KubeEnv }).alertgateTestKube = kube;
-  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'apply', '-f', join(root, 'k8s', 'crds', 'remediationrequests.yaml'), '-f', join(root, 'k8s', 'base', 'namespace.yaml'), '-f', join(root, 'tools', 'k8s-test-env', 'fixtures')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  execFileSync(kube.kubectl, ['--kubeconfig', kube.adminKubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/remediationrequests.remediation.alertgate.io', 'crd/prometheusrules.monitoring.coreos.com', 'crd/servicemonitors.monitoring.coreos.com'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    kube.kubectl,
+    [
+      '--kubeconfig',
+      kube.adminKubeconfig,
+      'apply',
+      '-f',
+      join(root, 'k8s', 'crds', 'remediationrequests.yaml'),
+      '-f',
+      join(root, 'k8s', 'base', 'namespace.yaml'),
+      '-f',
+      join(root, 'tools', 'k8s-test-env', 'fixtures'),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  execFileSync(
+    kube.kubectl,
+    [
+      '--kubeconfig',
+      kube.adminKubeconfig,
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/remediationrequests.remediation.alertgate.io',
+      'crd/prometheusrules.monitoring.coreos.com',
+      'crd/servicemonitors.monitoring.coreos.com',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   process.env['ALERTGATE_TEST_KUBECONFIG'] = kube.adminKubeconfig;
   process.env['ALERTGATE_KUBECTL'] = kube.kubectl;
 }

@@ -33,7 +33,10 @@ export async function kubectl(args: readonly string[], options: { kubeconfig?: s
 
 /** A namespace of one's own (namespaces never finish deleting without a controller-manager). */
 export async function testNamespace(label: string): Promise<string> {
-  const name = `${label.toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+  const name = `${label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
   await kubectl(['create', 'namespace', name]);
   return name;
 }

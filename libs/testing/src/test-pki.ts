@@ -41,13 +41,39 @@ export class TestPki {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
     const ca = join(this.root, options.untrusted ? 'other-ca' : 'ca');
-    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=${(options.sans ?? DEFAULT_SANS).join(',')}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`);
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', `/CN=${name}`], dir);
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      `subjectAltName=${(options.sans ?? DEFAULT_SANS).join(',')}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`,
+    );
+    openssl(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', `/CN=${name}`],
+      dir,
+    );
     if (options.expired) {
       this.signExpired(ca, dir);
     } else {
       const serial = String(this.serial++);
-      openssl(['x509', '-req', '-in', 'tls.csr', '-CA', join(ca, 'ca.crt'), '-CAkey', join(ca, 'ca.key'), '-set_serial', serial, '-out', 'tls.crt', '-days', '2', '-extfile', 'ext.cnf'], dir);
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          'tls.csr',
+          '-CA',
+          join(ca, 'ca.crt'),
+          '-CAkey',
+          join(ca, 'ca.key'),
+          '-set_serial',
+          serial,
+          '-out',
+          'tls.crt',
+          '-days',
+          '2',
+          '-extfile',
+          'ext.cnf',
+        ],
+        dir,
+      );
     }
     // ca.crt is what this identity trusts: always the main CA, as a Secret from the same issuer has.
     copyFileSync(this.caFile, join(dir, 'ca.crt'));
@@ -62,7 +88,26 @@ export class TestPki {
   private makeCa(name: string): void {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', `/CN=alertgate-test-${name}`], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '30',
+        '-subj',
+        `/CN=alertgate-test-${name}`,
+      ],
+      dir,
+    );
   }
 
   /** `openssl x509` cannot date a certificate in the past; `openssl ca` can. */
@@ -73,11 +118,33 @@ export class TestPki {
       join(dir, 'ca.cnf'),
       `[ca]\ndefault_ca=test\n[test]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n`,
     );
-    openssl(['ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', join(ca, 'ca.crt'), '-keyfile', join(ca, 'ca.key'), '-in', 'tls.csr', '-out', 'tls.crt', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', 'ext.cnf'], dir);
+    openssl(
+      [
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        'ca.cnf',
+        '-cert',
+        join(ca, 'ca.crt'),
+        '-keyfile',
+        join(ca, 'ca.key'),
+        '-in',
+        'tls.csr',
+        '-out',
+        'tls.crt',
+        '-startdate',
+        '20200101000000Z',
+        '-enddate',
+        '20200102000000Z',
+        '-extfile',
+        'ext.cnf',
+      ],
+      dir,
+    );
   }
 }
 
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
-
