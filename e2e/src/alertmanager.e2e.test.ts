@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 
 import { AlertmanagerProcess } from '@alertgate/local-env';
-import { mountSecretVolume, TestPki, updateSecretVolume } from '@alertgate/testing';
+import { amAlert, amWebhook, mountSecretVolume, TestPki, updateSecretVolume } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const TOKEN = 'alertmanager-e2e-token-42';
 

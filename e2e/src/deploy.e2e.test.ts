@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { HealthClient } from '@alertgate/grpc-kit';
-import { kubectl, repoRoot, testKube } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, repoRoot, testKube } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
 import { render, renderWith, type K8sObject } from './support/manifests.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 describe('deploying it: kustomize overlays on the real API server', () => {
   it.each(['dev', 'prod'] as const)('%s renders, and every object passes kubectl apply --dry-run=server', async (overlay) => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 /**
  * Neither the alert's namespace nor FALLBACK_NAMESPACE exists: no retry by the sender can be

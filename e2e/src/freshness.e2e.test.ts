@@ -1,4 +1,5 @@
-import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, warningEvent } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

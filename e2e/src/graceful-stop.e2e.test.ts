@@ -1,5 +1,6 @@
 import { eventually } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 /**
  * SIGTERM, as Kubernetes sends it: the gateway stops taking requests and finishes the ones in

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { AppName } from '@alertgate/local-env';
-import { grpcurlPath, mountSecretVolume, repoRoot, TestPki, updateSecretVolume } from '@alertgate/testing';
+import { amAlert, amWebhook, grpcurlPath, mountSecretVolume, repoRoot, TestPki, updateSecretVolume } from '@alertgate/testing';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const run = promisify(execFile);
 

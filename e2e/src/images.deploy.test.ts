@@ -7,12 +7,11 @@ import { promisify } from 'node:util';
 
 import { HealthClient } from '@alertgate/grpc-kit';
 import { freePort, type AppName } from '@alertgate/local-env';
-import { RedisTestScope, repoRoot, testKube, testRedisUrl } from '@alertgate/testing';
+import { amAlert, amWebhook, RedisTestScope, repoRoot, testKube, testRedisUrl } from '@alertgate/testing';
 
 import { eventuallyHolds } from './support/eventually.js';
 import { listRemediationRequests } from './support/kube-resources.js';
 import { render, renderedConfig, type K8sObject } from './support/manifests.js';
-import { amAlert, amWebhook } from './support/pipeline-fixture.js';
 import { podman, removeContainer, runContainer } from './support/podman.js';
 
 const run = promisify(execFile);

@@ -8,11 +8,11 @@ import { DEDUP_DEFAULTS, DedupStore } from '@alertgate/dedup';
 import { RedisServer } from '@alertgate/local-env';
 import { KeySchema, NO_REPLICA_WAIT } from '@alertgate/redis';
 import { Redis } from 'ioredis';
-import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, testKube, testNamespace, warningEvent } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
 import { eventually, eventuallyHolds } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   fingerprint: string;

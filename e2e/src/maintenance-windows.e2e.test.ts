@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { eventually } from './support/eventually.js';
 import { counterValue } from './support/metrics.js';
-import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook, warningEvent } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { kubectl, repoRoot, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, repoRoot, testNamespace } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
 import { tokenKubeconfig } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

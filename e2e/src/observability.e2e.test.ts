@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { repoRoot, testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, repoRoot, testKube, testNamespace } from '@alertgate/testing';
 import { parse, stringify } from 'yaml';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,8 @@
 import { RedisServer } from '@alertgate/local-env';
 
 import { eventually } from './support/eventually.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

@@ -1,6 +1,6 @@
-import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+import { kubectl, testKube, testNamespace, warningEvent } from '@alertgate/testing';
 
-import { PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

@@ -1,4 +1,5 @@
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   fingerprint: string;

@@ -1,7 +1,7 @@
-import { testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

@@ -3,9 +3,9 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 
 import { ServiceProcess } from '@alertgate/local-env';
-import { repoRoot, testRedisEnv, testRedisUrl } from '@alertgate/testing';
+import { amAlert, amWebhook, repoRoot, testRedisEnv, testRedisUrl, warningEvent } from '@alertgate/testing';
 
-import { amAlert, amWebhook, PipelineFixture, warningEvent } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const run = promisify(execFile);
 const TOKEN = 'ratelimit-e2e-token-0123';

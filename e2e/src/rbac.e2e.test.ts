@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { kubectl, repoRoot, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, repoRoot, testNamespace } from '@alertgate/testing';
 import { parse } from 'yaml';
 
 import { eventually } from './support/eventually.js';
 import { listRemediationRequests, tokenKubeconfig } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;

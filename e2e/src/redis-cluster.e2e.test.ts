@@ -1,7 +1,8 @@
 import { RedisCluster } from '@alertgate/local-env';
 import { Cluster } from 'ioredis';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   fingerprint: string;

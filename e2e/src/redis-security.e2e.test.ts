@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { RedisCluster, RedisSentinels, RedisServer } from '@alertgate/local-env';
-import { repoRoot, TestPki } from '@alertgate/testing';
+import { amAlert, amWebhook, repoRoot, TestPki } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
 import { counterValue } from './support/metrics.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface AclUser {
   readonly name: string;

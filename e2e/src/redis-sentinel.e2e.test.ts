@@ -1,8 +1,8 @@
 import { RedisSentinels } from '@alertgate/local-env';
-import { testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, testKube, testNamespace } from '@alertgate/testing';
 
 import { listRemediationRequests } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 /**
  * REDIS_SENTINELS is a documented topology: here the whole pipeline runs on a Sentinel-managed

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 
 import type { AppName, ServiceProcess } from '@alertgate/local-env';
-import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, testKube, testNamespace } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
 import { listRemediationRequests } from './support/kube-resources.js';
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 const GRPC_SERVICES = ['dedup', 'ratelimit', 'storm', 'crd-writer'] as const satisfies readonly AppName[];
 

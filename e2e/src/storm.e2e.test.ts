@@ -1,6 +1,7 @@
 import type { RemediationRequest } from '@alertgate/remediation';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   fingerprint: string;

@@ -8,10 +8,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { kubectl, testKube, testNamespace } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, testKube, testNamespace } from '@alertgate/testing';
 import { parse, stringify } from 'yaml';
 
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
 
 /** A TCP proxy to the API server that can be cut (every connection closed, none accepted) and restored. */
 class CuttableProxy {

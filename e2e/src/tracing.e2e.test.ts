@@ -1,4 +1,5 @@
-import { amAlert, amWebhook, PipelineFixture } from './support/pipeline-fixture.js';
+import { PipelineFixture } from './support/pipeline-fixture.js';
+import { amAlert, amWebhook } from '@alertgate/testing';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
 const SERVER = 2;

@@ -1,14 +1,12 @@
 import { connect } from 'node:net';
 
+import { amAlert, amWebhook } from '@alertgate/testing';
 import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
 const TOKEN = 's3cret-token-of-16';
-const BODY = JSON.stringify({
-  version: '4',
-  alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'X', namespace: 'kube-system', pod: 'p' } }],
-});
+const BODY = JSON.stringify(amWebhook([amAlert({ alertname: 'X', namespace: 'kube-system', pod: 'p' })]));
 const EVENT = JSON.stringify({ type: 'Warning', reason: 'BackOff', involvedObject: { kind: 'Pod', namespace: 'default', name: 'p' } });
 
 /** One HTTP/1.1 request written byte for byte, so the request-target is exactly what we say. */

@@ -1,11 +1,11 @@
 import { connect } from 'node:net';
 
+import { amAlert, amWebhook } from '@alertgate/testing';
 import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const webhook = (alertname: string): string =>
-  JSON.stringify({ version: '4', alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname, namespace: 'kube-system', pod: 'p' } }] });
+const webhook = (alertname: string): string => JSON.stringify(amWebhook([amAlert({ alertname, namespace: 'kube-system', pod: 'p' })]));
 
 interface Answer {
   readonly status: number;

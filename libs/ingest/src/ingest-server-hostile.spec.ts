@@ -1,13 +1,11 @@
 import { connect, type Socket } from 'node:net';
 
+import { amAlert, amWebhook } from '@alertgate/testing';
 import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const WEBHOOK = JSON.stringify({
-  version: '4',
-  alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Hostile', namespace: 'kube-system', pod: 'p' } }],
-});
+const WEBHOOK = JSON.stringify(amWebhook([amAlert({ alertname: 'Hostile', namespace: 'kube-system', pod: 'p' })]));
 
 /** The status line's code and the content type of what the server answered on a socket, once it closed. */
 function answerOf(socket: Socket): Promise<{ status: number; contentType: string; written: number }> {

@@ -1,12 +1,9 @@
+import { amAlert, amWebhook } from '@alertgate/testing';
 import type { FastifyInstance } from 'fastify';
 
 import { listenTestIngestServer } from './listen-test-ingest-server.js';
 
-const webhook = (pod: string): string =>
-  JSON.stringify({
-    version: '4',
-    alerts: [{ status: 'firing', startsAt: '2026-12-01T10:00:00Z', labels: { alertname: 'Flood', namespace: 'kube-system', pod } }],
-  });
+const webhook = (pod: string): string => JSON.stringify(amWebhook([amAlert({ alertname: 'Flood', namespace: 'kube-system', pod })]));
 
 /** Overload admission before the body is parsed (INGEST_MAX_REQUESTS_IN_FLIGHT), on a real listener. */
 describe('ingest server with too many requests in flight', () => {

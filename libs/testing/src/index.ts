@@ -7,3 +7,5 @@ export { TestPki } from './test-pki.js';
 export type { IssueOptions } from './test-pki.js';
 export { grpcurlPath } from './grpcurl-path.js';
 export { mountSecretVolume, updateSecretVolume } from './secret-volume.js';
+export { amAlert, amWebhook } from './alertmanager-webhook.js';
+export { warningEvent } from './warning-event.js';
