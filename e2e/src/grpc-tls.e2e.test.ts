@@ -11,6 +11,7 @@ import type { AppName } from '@alertgate/local-env';
 import { amAlert, amWebhook, grpcurlPath, mountSecretVolume, repoRoot, TestPki, updateSecretVolume } from '@alertgate/testing';
 
 import { PipelineFixture } from './support/pipeline-fixture.js';
+import { eventuallyHolds } from './support/eventually.js';
 
 const run = promisify(execFile);
 
@@ -137,11 +138,15 @@ describe('the pipeline with mutual TLS on every gRPC hop', () => {
     };
     const running = Promise.all([load(), load()]);
     updateSecretVolume(dirs['crd-writer'], pki.issue('crd-writer-next', { sans: ['DNS:crd-writer', 'IP:127.0.0.1'] }));
-    for (let i = 0; i < 1_000 && writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length === reloadedBefore; i++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventuallyHolds(
+      'the crd-writer to reload its certificate',
+      () => writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length > reloadedBefore,
+      20_000,
+      20,
+    );
     const atReload = statuses.length;
     // New connections to the crd-writer meet the new certificate: the gateway's, after its next reconnect.
-    while (statuses.length < atReload + 50) await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventuallyHolds('50 webhooks answered after the reload', () => statuses.length >= atReload + 50, 60_000, 20);
     stop = true;
     await running;
     expect(writer.logs.filter((line) => line.includes('TLS certificate reloaded')).length).toBe(reloadedBefore + 1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { amAlert, amWebhook, kubectl, repoRoot, testNamespace } from '@alertgate/testing';
 import { parse } from 'yaml';
 
-import { eventually } from './support/eventually.js';
+import { eventually, eventuallyHolds } from './support/eventually.js';
 import { listRemediationRequests, tokenKubeconfig } from './support/kube-resources.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -88,13 +88,16 @@ describe('least privilege, proven: the crd-writer runs with its ServiceAccount t
       '-p',
       '{"status":{"phase":"Cancelled"}}',
     ]);
-    const deadline = Date.now() + 10_000;
     let outcome = '';
-    while (outcome !== 'created' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      outcome = ((await fixture.postAlerts(amWebhook([amAlert(open)]))).json['results'] as Result[])[0]?.outcome ?? '';
-    }
-    expect(outcome).toBe('created');
+    await eventuallyHolds(
+      () => `a new incident after the cancel (last outcome: ${outcome})`,
+      async () => {
+        outcome = ((await fixture.postAlerts(amWebhook([amAlert(open)]))).json['results'] as Result[])[0]?.outcome ?? '';
+        return outcome === 'created';
+      },
+      10_000,
+      200,
+    );
     expect(fixture.system!.services['crd-writer'].logs.join('\n')).not.toMatch(/watch (of RemediationRequests failed|not started)/);
   });
 

@@ -2,6 +2,7 @@ import { RedisCluster } from '@alertgate/local-env';
 import { Cluster } from 'ioredis';
 
 import { amAlert, amWebhook } from '@alertgate/testing';
+import { eventuallyHolds } from './support/eventually.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -93,20 +94,21 @@ describe('the pipeline on a real Redis Cluster (three masters, REDIS_CLUSTER_NOD
     ] as const;
     // The monitor collects every 500 ms, and idle limiters expire within seconds: compare one of
     // its collections with the keys on the masters until both were taken between two changes.
-    const deadline = Date.now() + 10_000;
     let text = '';
     let counted: number[] = [];
     let live: number[] = [];
-    do {
-      text = await (await fetch(dedupMetrics)).text();
-      const found = await keys();
-      counted = classes.map(([cls]) => count(text, cls));
-      live = classes.map(([, id]) => found.filter(({ key }) => key.startsWith(`${fixture.redis.prefix}{${id}`)).length);
-      if (counted.join() === live.join() && live[0] !== 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    } while (Date.now() < deadline);
-    expect(counted).toEqual(live);
-    expect(live[0]).toBeGreaterThan(0);
+    await eventuallyHolds(
+      () => `the monitor's counts ${counted.join()} to match the masters' keys ${live.join()}, dedup's above 0`,
+      async () => {
+        text = await (await fetch(dedupMetrics)).text();
+        const found = await keys();
+        counted = classes.map(([cls]) => count(text, cls));
+        live = classes.map(([, id]) => found.filter(({ key }) => key.startsWith(`${fixture.redis.prefix}{${id}`)).length);
+        return counted.join() === live.join() && live[0] !== 0;
+      },
+      10_000,
+      200,
+    );
     for (const node of masters) {
       expect(text).toContain(`alertgate_redis_memory_bytes{node="${node}",kind="used"}`);
       expect(text).toContain(`alertgate_redis_eviction_risk{node="${node}"} 0`);

@@ -3,6 +3,7 @@ import { amAlert, amWebhook, testKube, testNamespace } from '@alertgate/testing'
 
 import { listRemediationRequests } from './support/kube-resources.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
+import { eventuallyHolds } from './support/eventually.js';
 
 /**
  * REDIS_SENTINELS is a documented topology: here the whole pipeline runs on a Sentinel-managed
@@ -64,7 +65,7 @@ describe('the pipeline on Redis Sentinel, its master killed under load', () => {
       }
     };
     const kill = async (): Promise<void> => {
-      while (next < 100) await new Promise((resolve) => setTimeout(resolve, 10));
+      await eventuallyHolds('100 webhooks sent', () => next >= 100, 60_000, 10);
       await sentinels.master.stop();
       killedAt = Date.now();
     };

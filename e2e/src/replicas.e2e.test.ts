@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { AppName, ServiceProcess } from '@alertgate/local-env';
 import { amAlert, amWebhook, kubectl, testKube, testNamespace } from '@alertgate/testing';
 
-import { eventually } from './support/eventually.js';
+import { eventually, eventuallyHolds } from './support/eventually.js';
 import { listRemediationRequests } from './support/kube-resources.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
@@ -113,7 +113,7 @@ describe('three replicas of each gRPC service behind one target', () => {
   it('a replica of dedup and one of the crd-writer killed under load cost no webhook more than one retry, and no 4xx', async () => {
     const system = fixture.system!;
     const killAfter = async (sent: () => number, at: number, service: ServiceProcess): Promise<void> => {
-      while (sent() < at) await new Promise((resolve) => setTimeout(resolve, 10));
+      await eventuallyHolds(`${at} webhooks sent`, () => sent() >= at, 60_000, 10);
       await service.kill();
     };
     const { attempts, refused } = await load('killed', 300, 6, async (sent) => {

@@ -2,6 +2,7 @@ import type { RemediationRequest } from '@alertgate/remediation';
 
 import { amAlert, amWebhook } from '@alertgate/testing';
 import { PipelineFixture } from './support/pipeline-fixture.js';
+import { eventually } from './support/eventually.js';
 
 interface Result {
   fingerprint: string;
@@ -116,13 +117,16 @@ describe('storms: detection and folding into one growing aggregate (real process
     expect(endsAt).toBeLessThanOrEqual(Date.now() + 1_500);
     expect(first?.status?.resolvedAt).toBeUndefined();
     // Nothing arrives: the crd-writer resolves the aggregate once the end has passed.
-    const deadline = Date.now() + 8_000;
-    let ended = aggregates('idle-ns')[0];
-    while (!ended?.status?.resolvedAt && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      ended = aggregates('idle-ns')[0];
-    }
-    expect(ended?.status).toMatchObject({
+    const ended = await eventually(
+      'the aggregate resolved at its end',
+      () => {
+        const aggregate = aggregates('idle-ns')[0];
+        return aggregate?.status?.resolvedAt ? aggregate : undefined;
+      },
+      8_000,
+      200,
+    );
+    expect(ended.status).toMatchObject({
       resolvedAt: first?.status?.storm?.endsAt,
       alertState: 'Resolved',
       storm: { endedAt: first?.status?.storm?.endsAt, memberCount: 20 },

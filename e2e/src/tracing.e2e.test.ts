@@ -1,6 +1,7 @@
 import { PipelineFixture } from './support/pipeline-fixture.js';
 import { amAlert, amWebhook } from '@alertgate/testing';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { eventually, eventuallyHolds } from './support/eventually.js';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -28,21 +29,24 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     const traceId = response.headers.get('traceparent')?.split('-')[1] ?? '';
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
-    const deadline = Date.now() + 15_000;
     let spans: ReceivedSpan[] = [];
     const has = (service: string, kind: number, test: (s: ReceivedSpan) => boolean = () => true): ReceivedSpan | undefined =>
       spans.find((s) => s.service === service && s.kind === kind && test(s));
-    for (;;) {
-      spans = receiver.spans.filter((s) => s.traceId === traceId);
-      const complete =
-        has('alertgate-ingest-gateway', SERVER) &&
-        has('alertgate-dedup', SERVER) &&
-        has('alertgate-crd-writer', SERVER) &&
-        has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis')) &&
-        has('alertgate-ratelimit', CLIENT, (s) => s.scope.includes('ioredis'));
-      if (complete || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await eventuallyHolds(
+      () => `every span of the trace (received: ${spans.map((s) => `${s.service} ${s.name}`).join(', ')})`,
+      () => {
+        spans = receiver.spans.filter((s) => s.traceId === traceId);
+        return Boolean(
+          has('alertgate-ingest-gateway', SERVER) &&
+          has('alertgate-dedup', SERVER) &&
+          has('alertgate-crd-writer', SERVER) &&
+          has('alertgate-dedup', CLIENT, (s) => s.scope.includes('ioredis')) &&
+          has('alertgate-ratelimit', CLIENT, (s) => s.scope.includes('ioredis')),
+        );
+      },
+      15_000,
+      200,
+    );
 
     const httpServer = has('alertgate-ingest-gateway', SERVER);
     expect(httpServer?.attributes).toMatchObject({
@@ -84,15 +88,12 @@ describe('one webhook is one trace across the gateway, the gRPC services and Red
     const responses = await Promise.all(Array.from({ length: 8 }, (_v, i) => fixture.postAlerts(amWebhook([amAlert({ pod: `batched-${i}` })]))));
     expect(responses.every((r) => r.status === 200)).toBe(true);
     const traceIds = responses.map((r) => r.headers.get('traceparent')?.split('-')[1] ?? '');
-    const deadline = Date.now() + 15_000;
-    let batched: ReceivedSpan | undefined;
-    while (!batched && Date.now() < deadline) {
-      batched = receiver.spans.find(
-        (s) => s.name === 'alertgate.ingest' && traceIds.includes(s.traceId) && Number(s.attributes['alertgate.batch.requests']) > 1,
-      );
-      if (!batched) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(batched).toBeDefined();
+    const batched = await eventually(
+      'an ingest span of a run of several requests',
+      () => receiver.spans.find((s) => s.name === 'alertgate.ingest' && traceIds.includes(s.traceId) && Number(s.attributes['alertgate.batch.requests']) > 1),
+      15_000,
+      200,
+    );
     const requests = Number(batched?.attributes['alertgate.batch.requests']);
     expect(batched?.attributes['alertgate.signal.count']).toBe(requests);
     expect(batched?.links).toHaveLength(requests - 1);
