@@ -10,14 +10,13 @@ import {
   type RedisClient,
   type ReplicaWait,
 } from '@alertgate/redis';
-import { DEFAULT_DEDUP_WINDOW_MS, incidentId, parseIncidentId } from '@alertgate/signal';
+import { DEFAULT_DEDUP_WINDOW_MS, FINGERPRINT_PATTERN, incidentId, parseIncidentId } from '@alertgate/signal';
 
 import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batch.lua.js';
 
 /** How a fingerprint maps to Redis: see dedup-batch.lua.ts for why. */
 export const SHARD_DIGITS = 3;
 export const FIELD_DIGITS = 24;
-const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched' | 'folded';
 
@@ -89,7 +88,7 @@ export class DedupStore {
   }
 
   private static validate(fingerprint: string, index: number): void {
-    if (!FINGERPRINT.test(fingerprint)) {
+    if (!FINGERPRINT_PATTERN.test(fingerprint)) {
       throw new AlertgateError(Code.InvalidArgument, `signals[${index}].fingerprint must be 64 lower-case hex digits (SHA-256)`, {
         details: { field: `signals[${index}].fingerprint` },
       });

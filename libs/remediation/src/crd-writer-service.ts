@@ -17,7 +17,7 @@ import {
   type IncidentUpdate,
   type Signal,
 } from '@alertgate/proto';
-import { NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
+import { FINGERPRINT_PATTERN, INCIDENT_ID_PATTERN, NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 import { trace } from '@opentelemetry/api';
 
 import { isNotStarted } from './create-limiter.js';
@@ -32,8 +32,6 @@ export const CRD_WRITER_SERVICE_NAME = 'alertgate.crdwriter.v1.CrdWriterService'
 /** Distinct resources written at once per batch; bounds the load one webhook puts on the API server. */
 const CONCURRENCY = 8;
 
-const FINGERPRINT = /^[0-9a-f]{64}$/;
-const INCIDENT_ID = /^[0-9a-f]{12}-[0-9a-z]{1,12}$/;
 /** A sender of the gateway's own tokens (a DNS label), or a ServiceAccount TokenReview authenticated. */
 const SENDER = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?|system:serviceaccount:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?:[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)$/;
 
@@ -47,15 +45,16 @@ function validate(update: IncidentUpdate, index: number): Signal {
     throw invalid(index, 'action', 'must be ACTION_OPEN, ACTION_RESOLVE or ACTION_FOLD');
   }
   if (!signal) throw invalid(index, 'signal', 'is required');
-  if (!FINGERPRINT.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
+  if (!FINGERPRINT_PATTERN.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
   if (signal.alertname === '') throw invalid(index, 'signal.alertname', 'is required');
   if (!NAMESPACE_NAME_PATTERN.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
-  if (update.incidentId !== '' && !INCIDENT_ID.test(update.incidentId)) throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
+  if (update.incidentId !== '' && !INCIDENT_ID_PATTERN.test(update.incidentId))
+    throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
   if (update.action === Action.ACTION_FOLD) {
     const storm = update.storm;
     if (!storm?.aggregate || !NAMESPACE_NAME_PATTERN.test(storm.aggregate.namespace) || !/^[a-z0-9][-a-z0-9.]{0,251}$/.test(storm.aggregate.name))
       throw invalid(index, 'storm.aggregate', 'is required for ACTION_FOLD and must name a valid resource');
-    if (!FINGERPRINT.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
+    if (!FINGERPRINT_PATTERN.test(storm.keyFingerprint)) throw invalid(index, 'storm.key_fingerprint', 'must be 64 lower-case hex digits');
     if (!storm.windowStart) throw invalid(index, 'storm.window_start', 'is required');
     if (!storm.endsAt) throw invalid(index, 'storm.ends_at', 'is required');
     if (storm.keyLabels.length === 0) throw invalid(index, 'storm.key_labels', 'is required (the labels STORM_KEY_LABELS names)');

@@ -46,6 +46,9 @@ export function targetOf(labels: Readonly<Record<string, string>>, config: Finge
   return { kind: '', name: '' };
 }
 
+/** What fingerprintOf makes: 64 lower-case hex digits. */
+export const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+
 /** SHA-256, hex, over the identity fields separated by newlines (which no field may contain). */
 export function fingerprintOf(alertname: string, namespace: string, target: Target, cluster: string): string {
   const clean = (value: string): string => value.replace(/\n/g, ' ');

@@ -1,4 +1,4 @@
-export { FINGERPRINT_DEFAULTS, fingerprintOf, targetOf } from './fingerprint.js';
+export { FINGERPRINT_DEFAULTS, FINGERPRINT_PATTERN, fingerprintOf, targetOf } from './fingerprint.js';
 export type { FingerprintConfig, Target } from './fingerprint.js';
 export { INCIDENT_ID_PATTERN, incidentId, parseIncidentId } from './incident-id.js';
 export { FRESHNESS_DEFAULTS } from './freshness.js';
