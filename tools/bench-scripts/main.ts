@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 
+import { errorStack } from '@alertgate/errors';
 import { DEDUP_DEFAULTS, DedupStore } from '@alertgate/dedup';
 import { RedisServer } from '@alertgate/local-env';
 import { Source, Status, type Signal } from '@alertgate/proto';
@@ -124,6 +125,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:scripts failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench:scripts failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

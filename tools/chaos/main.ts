@@ -11,6 +11,7 @@
  */
 import { resolve } from 'node:path';
 
+import { errorStack } from '@alertgate/errors';
 import { CHAOS_DEFAULTS, CHAOS_SHORT, runChaos, type ChaosReport, type Finding } from '@alertgate/chaos';
 
 const root = resolve(__dirname, '..', '..');
@@ -75,6 +76,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`chaos failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`chaos failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@
  */
 import { resolve } from 'node:path';
 
+import { errorStack } from '@alertgate/errors';
 import { FUZZ_DEFAULTS, runFuzz, type FuzzReport } from '@alertgate/chaos';
 
 const root = resolve(__dirname, '..', '..');
@@ -53,6 +54,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`fuzz failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`fuzz failed: ${errorStack(err)}\n`);
   process.exit(1);
 });
