@@ -1,7 +1,7 @@
 import { heapUsedMiB, residentMiB, type AppName, type RunningSystem } from '@alertgate/local-env';
 
 /** One service's memory at one moment, MiB: what the kernel gives it, and what V8 holds in use. */
-export interface ServiceMemory {
+interface ServiceMemory {
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: everything, in the order that fails fastest.
-#   generated code in sync → lint (module boundaries, no floating promises, formatting) → typecheck →
+#   generated code in sync → lint (module boundaries, no floating promises, formatting, unused
+#   exports) → typecheck →
 #   unit, integration (real Redis) and end-to-end tests (real processes, real Alertmanager),
 #   then the pipeline's end-to-end tests again on a Redis Cluster, then the images built and run
 #   with podman (those two on a full run only: no arguments).
@@ -22,6 +23,8 @@ echo "== lint"
 npx nx show projects >/dev/null
 npx eslint --max-warnings 0 .
 npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; echo "lint: the files above are not formatted; run npm run format" >&2; exit 1; }
+# Exports nothing imports (knip.json): dead code, or an export that should be a local.
+npx knip
 # ...and prove it is on: a domain lib importing a feature lib must be refused.
 probe=libs/signal/src/zz-boundary-probe.ts
 trap 'rm -f "$probe"' EXIT

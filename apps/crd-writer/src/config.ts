@@ -9,7 +9,7 @@ import type { KubernetesAccess } from '@alertgate/kube';
 import { CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from '@alertgate/remediation';
 import { DEFAULT_DEDUP_WINDOW_MS, NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 
-export type SinkConfig =
+type SinkConfig =
   | { readonly kind: 'file'; readonly directory: string }
   | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess; readonly creates: CreateLimiterOptions }
   /** Writes nothing: benchmarks only. */
@@ -46,28 +46,28 @@ export interface CrdWriterConfig extends CommonConfig {
   };
 }
 
-export const DEFAULT_PORT = 50054;
+const DEFAULT_PORT = 50054;
 
 /**
  * Five minutes: a few of Prometheus' evaluation intervals and one of Alertmanager's group
  * intervals (1m and 5m by default), so that an alert that resolves and fires again within them
  * stays one incident, and one that stayed resolved for longer comes back as a new one.
  */
-export const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
+const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
 
 /**
  * Thirty minutes: a Warning event repeats while its cause lasts (the kubelet's crash-loop
  * back-off, for one, tops out at 5 minutes), and an event exporter forwards each repeat; half an
  * hour without one means the cause is gone. Kept under the API server's event TTL (1h).
  */
-export const DEFAULT_EVENT_QUIET_MS = 30 * 60_000;
+const DEFAULT_EVENT_QUIET_MS = 30 * 60_000;
 
 /**
  * Five minutes: an alert lags its fix by a few of Prometheus' evaluation intervals (1m by
  * default) and its `for:` duration, and a new incident opened meanwhile would have the
  * controller act again on a problem it has just fixed.
  */
-export const DEFAULT_COMPLETED_COOLDOWN_MS = 5 * 60_000;
+const DEFAULT_COMPLETED_COOLDOWN_MS = 5 * 60_000;
 
 /** The creates' client-side rate and concurrency (docs/operations.md): client-go's QPS and burst, for creates. */
 function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
@@ -93,7 +93,7 @@ function readLeaderLease(reader: EnvReader): CrdWriterConfig['leaderLease'] {
   };
 }
 
-export const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
+const DEFAULT_FILE_DIRECTORY = 'var/remediationrequests';
 
 /**
  * SINK=auto (default) picks `kubernetes` whenever Kubernetes is configured (KUBECONFIG set, or

@@ -16,7 +16,7 @@ export interface DedupConfig extends CommonConfig {
   readonly redisMonitorIntervalMs: number;
 }
 
-export const DEFAULT_PORT = 50051;
+const DEFAULT_PORT = 50051;
 
 export function loadConfig(env: Env): DedupConfig {
   const reader = new EnvReader(env);

@@ -76,7 +76,7 @@ export interface GatewayConfig extends CommonConfig {
   readonly rateLimit: { readonly address: string; readonly deadlineMs: number; readonly failOpen: boolean } | undefined;
 }
 
-export const DEFAULT_PORT = 8080;
+const DEFAULT_PORT = 8080;
 
 /** DROP_RULES: selectors in Alertmanager's matcher syntax; `none` drops nothing (unset or empty is the default). */
 function readDropRules(reader: EnvReader): MatcherSelector[] {

@@ -14,7 +14,7 @@ export interface RateLimitConfig extends CommonConfig {
   readonly limits: RateLimits;
 }
 
-export const DEFAULT_PORT = 50053;
+const DEFAULT_PORT = 50053;
 
 /** "key=rate/burst,…" with rate in units per `per` seconds. */
 function overrides(reader: EnvReader, variable: string, perSeconds: number): Map<string, Limit> {

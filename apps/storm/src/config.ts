@@ -13,7 +13,7 @@ export interface StormAppConfig extends CommonConfig {
   readonly storm: StormConfig;
 }
 
-export const DEFAULT_PORT = 50052;
+const DEFAULT_PORT = 50052;
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

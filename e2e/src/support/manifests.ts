@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { kubectl, repoRoot } from '@alertgate/testing';
 import { parseAllDocuments } from 'yaml';
 
-export interface Container {
+interface Container {
   name: string;
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };

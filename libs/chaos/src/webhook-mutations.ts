@@ -33,7 +33,7 @@ export class Prng {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A valid Alertmanager webhook of 1–5 firing alerts, each of its own pod (case `n`). */
-export function baseWebhook(n: number, namespace: string, prng: Prng): { [key: string]: Json } {
+function baseWebhook(n: number, namespace: string, prng: Prng): { [key: string]: Json } {
   const alerts = Array.from({ length: 1 + prng.below(5) }, (_v, i) => ({
     status: 'firing',
     labels: { alertname: 'Fuzz', namespace, pod: `f${n}-${i}`, severity: 'warning' },

@@ -67,7 +67,7 @@ export interface SignalResult {
 }
 
 /** What the request limit said of the sender (absent without a rate limit service). */
-export type SourceDecision = { readonly kind: 'admitted' | 'limited'; readonly quota: Quota } | { readonly kind: 'unavailable' };
+type SourceDecision = { readonly kind: 'admitted' | 'limited'; readonly quota: Quota } | { readonly kind: 'unavailable' };
 
 export interface PipelineResult {
   readonly results: SignalResult[];

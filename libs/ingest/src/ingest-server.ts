@@ -88,12 +88,12 @@ function rateLimitHeaders(reply: FastifyReply, quota: Quota): void {
 }
 
 /** An alert of the webhook that was refused alone (the others were processed). */
-export interface RejectedResult {
+interface RejectedResult {
   readonly outcome: 'rejected';
   readonly errors: RejectedAlert['problems'];
 }
 
-export type AlertResult = SignalResult | RejectedResult | IgnoredResult;
+type AlertResult = SignalResult | RejectedResult | IgnoredResult;
 
 /**
  * The pipeline's results with the signals settled before it (rejected, ignored) put back at
@@ -127,7 +127,7 @@ const SIGNAL_ROUTES: ReadonlySet<string> = new Set(Object.values(ROUTES));
  * The routes served without a token: probes and metrics, which write nothing. Every other route
  * (all that write state) requires the token when authentication is on.
  */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   if (body.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(body.retryAfterSeconds));

@@ -20,7 +20,7 @@ export interface WritePlan {
 }
 
 /** Whether the crd-writer may have to create a resource for the update. */
-export function mayCreate(update: IncidentUpdate): boolean {
+function mayCreate(update: IncidentUpdate): boolean {
   return !update.signalTrimmed && update.action !== Action.ACTION_RESOLVE;
 }
 

@@ -9,13 +9,13 @@ export const API_PORT = 6443;
 export const POD_CIDR = '10.244.0.0/24';
 export const SERVICE_CIDR = '10.0.0.0/24';
 /** The kube-dns Service of CoreDNS's pod (tools/k8s-test-env/node-addons/coredns.yaml). */
-export const DNS_ADDRESS = '10.0.0.10';
+const DNS_ADDRESS = '10.0.0.10';
 export const BRIDGE = 'agnode0';
 /** The comment of the machine's rules that refuse untranslated Service traffic (kube-node.ts). */
 export const SERVICE_GUARD_COMMENT = 'alertgate-node: Service address not translated';
 export const CNI_NETWORK = 'alertgate-node';
 /** The pod sandbox image (tools/images/cluster/pause.Containerfile). */
-export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 
 export interface NodePaths {
   /** Wiped at every start: sockets, logs, the kubelet's and containerd's state. */

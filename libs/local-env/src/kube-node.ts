@@ -98,7 +98,7 @@ function readState(paths: NodePaths): State | undefined {
 }
 
 /** The Kubernetes and kube-router binaries, built once from the Go module proxy (ensure-deps.sh does it first). */
-export function kubeNodeBinaries(root: string): NodeBinaries {
+function kubeNodeBinaries(root: string): NodeBinaries {
   const commands = ['kube-apiserver', 'kubectl', 'kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'];
   const build = (script: string, args: readonly string[]): string =>
     execFileSync('bash', [join(root, 'tools', 'k8s-test-env', script), ...args], {

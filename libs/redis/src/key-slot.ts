@@ -1,5 +1,5 @@
 /** Redis Cluster's 16,384 hash slots: CRC16 (XMODEM) of the key, or of its {hash tag}. */
-export const SLOT_COUNT = 16_384;
+const SLOT_COUNT = 16_384;
 
 const TABLE = ((): Uint16Array => {
   const table = new Uint16Array(256);

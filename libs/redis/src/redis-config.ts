@@ -24,13 +24,13 @@ export type RedisTopology =
   | { readonly mode: 'cluster'; readonly nodes: readonly RedisNode[] };
 
 /** An ACL user (Redis 6+) or the default user's password. */
-export interface RedisCredentials {
+interface RedisCredentials {
   readonly username?: string;
   readonly password?: string;
 }
 
 /** TLS to every Redis server (and sentinel): the CA to trust, and a client certificate when the servers ask for one. */
-export interface RedisTls {
+interface RedisTls {
   readonly ca?: Buffer;
   readonly cert?: Buffer;
   readonly key?: Buffer;

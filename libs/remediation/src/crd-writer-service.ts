@@ -144,7 +144,7 @@ export interface WorkDeadline {
   readonly at: number | undefined;
 }
 
-export const NO_DEADLINE: WorkDeadline = { passed: () => false, at: undefined };
+const NO_DEADLINE: WorkDeadline = { passed: () => false, at: undefined };
 
 /**
  * The part of a call's time kept for its answer to reach the caller: a fifth of it, at least

@@ -14,7 +14,7 @@ export const RR_API_VERSION = `${RR_GROUP}/${RR_VERSION}`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
 export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
-export const LABEL_SEVERITY = `${RR_GROUP}/severity`;
+const LABEL_SEVERITY = `${RR_GROUP}/severity`;
 export const ANNOTATION_TRACE_ID = `${RR_GROUP}/trace-id`;
 /** The authenticated sender (the gateway's token name) whose webhook opened the incident. */
 export const ANNOTATION_SENDER = `${RR_GROUP}/sender`;
@@ -27,7 +27,7 @@ export const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Completed', 'Faile
 export const FINGERPRINT_LABEL_DIGITS = 32;
 
 /** What an aggregate's status says about its storm (field names in k8s/crds). */
-export interface StormStatus {
+interface StormStatus {
   memberCount: number;
   resolved: number;
   overflow: number;
