@@ -28,6 +28,7 @@ import { AlertgateError, Code } from '@alertgate/errors';
 import type { Link } from '@opentelemetry/api';
 import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
 
+import { foldForgotten, stormGuessRepair } from './storm-guess-repair.js';
 import { StormKeys } from './storm-keys.js';
 import { planWrites } from './write-plan.js';
 
@@ -176,39 +177,19 @@ export class IngestPipeline {
     }
     const verdicts = stormAnswer.value;
     for (const verdict of verdicts) if (verdict.storm) this.stormKeys.learn(verdict.storm);
-    // Storm folds what dedup opened: forget those incidents; repeats within this batch of an
-    // incident opened here go with it.
-    const forgotten = new Set<string>();
-    const unfold: number[] = [];
-    const refold: number[] = [];
-    verdicts.forEach((verdict, i) => {
-      const decision = decisions[i];
-      if (verdict.folded && !guesses[i] && decision?.outcome === Outcome.OUTCOME_NEW) refold.push(i);
-      if (!verdict.folded && guesses[i] && decision?.outcome === Outcome.OUTCOME_FOLDED) unfold.push(i);
-    });
-    const repairs: Promise<void>[] = [];
-    if (refold.length > 0) {
-      for (const i of refold) forgotten.add(decisions[i]?.incident?.id ?? '');
-      repairs.push(this.forget(refold, decisions));
-    }
-    if (unfold.length > 0) {
-      repairs.push(
-        this.dedup
-          .checkBatch({ signals: unfold.map((i) => forDedup(signals[i] as Signal)), foldIfNew: unfold.map(() => false) })
-          .then(({ decisions: again }) => {
-            if (again.length !== unfold.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-            unfold.forEach((i, k) => (decisions[i] = again[k] as Decision));
-          }),
-      );
-    }
-    await Promise.all(repairs);
-    if (forgotten.size > 0) {
-      decisions.forEach((decision, i) => {
-        const id = decision.incident?.id;
-        if (verdicts[i]?.folded && id !== undefined && forgotten.has(id)) decisions[i] = { fingerprint: decision.fingerprint, outcome: Outcome.OUTCOME_FOLDED };
+    const { stormBegan, stormEnded } = stormGuessRepair(guesses, verdicts, decisions);
+    const forgotten = new Set(stormBegan.map((i) => decisions[i]?.incident?.id ?? ''));
+    const decidedAgain = async (): Promise<void> => {
+      if (stormEnded.length === 0) return;
+      const { decisions: again } = await this.dedup.checkBatch({
+        signals: stormEnded.map((i) => forDedup(signals[i] as Signal)),
+        foldIfNew: stormEnded.map(() => false),
       });
-    }
-    return { verdicts, decisions };
+      if (again.length !== stormEnded.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+      stormEnded.forEach((i, k) => (decisions[i] = again[k] as Decision));
+    };
+    await Promise.all([stormBegan.length > 0 ? this.forget(stormBegan, decisions) : undefined, decidedAgain()]);
+    return { verdicts, decisions: foldForgotten(decisions, verdicts, forgotten) };
   }
 
   /**
