@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+
+import { applyStatus, combineStatus, MEMBER_LIST_CAP, mergeOpenStatus, type RemediationRequestStatus } from './remediation-request.js';
+
+/**
+ * The rules every status update keeps, whatever order updates arrive in (a retry, a replica
+ * whose watch is behind, a coalesced flush): counts and times never go backwards, a resolution
+ * stays, member lists stay bounded, and applying the same update again changes nothing.
+ */
+const time = fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 31) }).map((ms) => new Date(ms).toISOString());
+const members = fc.array(fc.stringMatching(/^[a-z]{1,3}$/), { maxLength: MEMBER_LIST_CAP + 8 });
+const storm = fc.record(
+  {
+    memberCount: fc.nat(1_000),
+    resolved: fc.nat(1_000),
+    overflow: fc.nat(1_000),
+    members: members.map((list) => list.slice(0, MEMBER_LIST_CAP)),
+    linked: members.map((list) => list.slice(0, MEMBER_LIST_CAP)),
+    endsAt: time,
+  },
+  { requiredKeys: ['memberCount', 'resolved', 'overflow', 'members', 'linked'] },
+);
+const status: fc.Arbitrary<RemediationRequestStatus> = fc.record(
+  {
+    phase: fc.constantFrom('Pending', 'Processing'),
+    occurrences: fc.integer({ min: 1, max: 1_000_000 }),
+    firstSeen: time,
+    lastSeen: time,
+    resolvedAt: time,
+    reopenCount: fc.nat(100),
+    storm,
+    stormRef: fc.stringMatching(/^storm-[a-z]{1,5}$/),
+  },
+  { requiredKeys: [] },
+);
+
+const notBefore = (later: string | undefined, earlier: string | undefined): boolean => earlier === undefined || (later !== undefined && later >= earlier);
+const notAfter = (earlier: string | undefined, later: string | undefined): boolean => later === undefined || (earlier !== undefined && earlier <= later);
+
+describe('status rules', () => {
+  it('applyStatus never takes a count or a time backwards, keeps a resolution and a storm link, and bounds member lists', () => {
+    fc.assert(
+      fc.property(status, status, (current, next) => {
+        const after = applyStatus(current, next) ?? current;
+        expect(after.occurrences ?? 0).toBeGreaterThanOrEqual(current.occurrences ?? 0);
+        expect(notAfter(after.firstSeen, current.firstSeen)).toBe(true);
+        expect(notBefore(after.lastSeen, current.lastSeen)).toBe(true);
+        if (current.resolvedAt) expect(after.resolvedAt).toBe(current.resolvedAt);
+        if (current.stormRef) expect(after.stormRef).toBe(current.stormRef);
+        expect(after.storm?.members.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
+        expect(after.storm?.linked.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
+        expect(after.storm?.memberCount ?? 0).toBeGreaterThanOrEqual(current.storm?.memberCount ?? 0);
+      }),
+    );
+  });
+
+  it('applyStatus and mergeOpenStatus are idempotent: the same update twice writes once', () => {
+    fc.assert(
+      fc.property(status, status, (current, next) => {
+        const once = applyStatus(current, next) ?? current;
+        expect(applyStatus(once, next)).toBeUndefined();
+        const merged = mergeOpenStatus(current, next) ?? current;
+        expect(mergeOpenStatus(merged, next)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('combineStatus keeps the largest counts, the earliest first sighting and the latest times of both, in either order', () => {
+    fc.assert(
+      fc.property(status, status, (a, b) => {
+        for (const combined of [combineStatus(a, b), combineStatus(b, a)]) {
+          expect(combined.occurrences ?? 0).toBe(Math.max(a.occurrences ?? 0, b.occurrences ?? 0));
+          expect(combined.reopenCount ?? 0).toBe(Math.max(a.reopenCount ?? 0, b.reopenCount ?? 0));
+          expect(notAfter(combined.firstSeen, a.firstSeen) && notAfter(combined.firstSeen, b.firstSeen)).toBe(true);
+          expect(notBefore(combined.lastSeen, a.lastSeen) && notBefore(combined.lastSeen, b.lastSeen)).toBe(true);
+          expect(notBefore(combined.resolvedAt, a.resolvedAt) && notBefore(combined.resolvedAt, b.resolvedAt)).toBe(true);
+          if (combined.resolvedAt) expect(combined.alertState).toBe('Resolved');
+          expect(combined.storm?.members.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
+        }
+      }),
+    );
+  });
+
+  it('combineStatus then applyStatus counts no less than applying both updates in turn', () => {
+    fc.assert(
+      fc.property(status, status, status, (current, a, b) => {
+        const inTurn = applyStatus(applyStatus(current, a) ?? current, b) ?? applyStatus(current, a) ?? current;
+        const coalesced = applyStatus(current, combineStatus(a, b)) ?? current;
+        expect(coalesced.occurrences ?? 0).toBe(inTurn.occurrences ?? 0);
+        expect(coalesced.lastSeen).toBe(inTurn.lastSeen);
+        expect(coalesced.firstSeen).toBe(inTurn.firstSeen);
+      }),
+    );
+  });
+});
