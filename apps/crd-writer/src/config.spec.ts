@@ -14,6 +14,14 @@ describe('crd-writer configuration', () => {
     expect(() => loadConfig({ SINK: 'sqlite' })).toThrow(/^SINK: must be one of/);
   });
 
+  it('takes an installation name that can be a label value, and none by default', () => {
+    expect(loadConfig({}).instance).toBeUndefined();
+    expect(loadConfig({ INSTANCE: 'prod-eu.1' }).instance).toBe('prod-eu.1');
+    expect(() => loadConfig({ INSTANCE: 'prod eu' })).toThrow(/^INSTANCE: "prod eu" is not a valid label value/);
+    expect(() => loadConfig({ INSTANCE: `${'a'.repeat(63)}b` })).toThrow(/^INSTANCE: /);
+    expect(() => loadConfig({ INSTANCE: '-prod' })).toThrow(/^INSTANCE: /);
+  });
+
   it("reads the creates' rate and concurrency, refusing what cannot work", () => {
     const sink = loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_QPS: '20', KUBE_CREATE_BURST: '30', KUBE_CREATE_CONCURRENCY: '4' }).sink;
     expect(sink).toMatchObject({ creates: { qps: 20, burst: 30, concurrency: 4 } });

@@ -25,6 +25,8 @@ export interface CrdWriterConfig extends CommonConfig {
   readonly dedupDeadlineMs: number;
   /** Where resources go when the alert's namespace does not exist. */
   readonly fallbackNamespace: string;
+  /** This installation's name when several share a cluster (INSTANCE): a label on its resources and on what it watches. */
+  readonly instance: string | undefined;
   readonly statusFlushMs: number;
   /** The dedup service's window (the same DEDUP_WINDOW): what the crd-writer may still adopt. */
   readonly dedupWindowMs: number;
@@ -118,6 +120,11 @@ export function loadConfig(env: Env): CrdWriterConfig {
   } else {
     throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
   }
+  const instance = reader.optional('INSTANCE');
+  // A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
+  if (instance !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(instance)) {
+    throw new ConfigError('INSTANCE', `"${instance}" is not a valid label value (up to 63 letters, digits, '-', '_' or '.', alphanumeric at both ends)`);
+  }
   const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', 'alertgate');
   if (!NAMESPACE_NAME_PATTERN.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
   return {
@@ -128,6 +135,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
     dedupAddress: reader.grpcTarget('DEDUP_ADDR', '127.0.0.1:50051'),
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     fallbackNamespace,
+    instance,
     statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     flapHoldMs: reader.durationMs('FLAP_HOLD_TIME', DEFAULT_FLAP_HOLD_MS, { min: 0, max: 86_400_000 }),

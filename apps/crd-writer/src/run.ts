@@ -44,6 +44,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
     const kube = new KubernetesSink({
       access: config.sink.access,
       fallbackNamespace: config.fallbackNamespace,
+      instance: config.instance,
       statusFlushMs: config.statusFlushMs,
       creates: config.sink.creates,
       dedupWindowMs: config.dedupWindowMs,

@@ -84,14 +84,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const redisEnv = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: options.keyPrefix };
   try {
     const [dedup, ratelimit, storm] = await Promise.all([replicated('dedup', redisEnv), replicated('ratelimit', redisEnv), replicated('storm', redisEnv)]);
-    // Systems sharing an API server (the tests) are separate installations: a leader Lease each.
-    const lease = `alertgate-crd-writer-${options.keyPrefix
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')}`
-      .slice(0, 63)
-      .replace(/-+$/, '');
-    const crdWriter = await replicated('crd-writer', { SINK_FILE_DIR: options.sinkDir, DEDUP_ADDR: targetOf(dedup), LEADER_LEASE_NAME: lease });
+    // Systems sharing an API server (the tests) are separate installations: a leader Lease each,
+    // and each watches and adopts only its own resources.
+    const instance =
+      options.keyPrefix
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40)
+        .replace(/-+$/, '') || 'alertgate';
+    const crdWriter = await replicated('crd-writer', {
+      SINK_FILE_DIR: options.sinkDir,
+      DEDUP_ADDR: targetOf(dedup),
+      LEADER_LEASE_NAME: `alertgate-crd-writer-${instance}`,
+      INSTANCE: instance,
+    });
     const gateway = make('ingest-gateway', {
       INGEST_PORT: String(options.ports?.['ingest-gateway'] ?? 0),
       DEDUP_ADDR: targetOf(dedup),

@@ -28,6 +28,7 @@ import {
   LABEL_ALERTNAME,
   LABEL_FINGERPRINT,
   labelValue,
+  LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   LABEL_STORM,
   MEMBER_LIST_CAP,
@@ -81,6 +82,17 @@ export interface KubernetesSinkOptions {
    * completed resource instead of opening a new incident (COMPLETED_COOLDOWN); 0: never.
    */
   readonly completedCooldownMs: number;
+  /**
+   * The API to call instead of one built from `access`, for unit tests. There is no watch then:
+   * start() refuses, and every read goes to this API.
+   */
+  readonly objects?: RemediationObjectsApi;
+  /**
+   * This installation's name (INSTANCE), when several share a cluster: its resources carry it as
+   * a label, and it watches, lists and adopts only resources that carry it. Absent: all of
+   * alertgate's resources are this installation's.
+   */
+  readonly instance?: string | undefined;
 }
 
 const FIELD_MANAGER = 'alertgate-crd-writer';
@@ -136,11 +148,17 @@ const MAX_AGGREGATE_GENERATIONS = 100;
 /** Own writes remembered until the watch delivers them (bounded for a watch that is down). */
 const MAX_OWN_WRITES = 10_000;
 
+/** The calls the sink makes on RemediationRequests (a fake in unit tests). */
+type RemediationObjectsApi = Pick<
+  CustomObjectsApi,
+  'getNamespacedCustomObject' | 'listNamespacedCustomObject' | 'listClusterCustomObject' | 'createNamespacedCustomObject' | 'patchNamespacedCustomObjectStatus'
+>;
+
 interface Client {
-  readonly config: KubeConfig;
-  readonly objects: CustomObjectsApi;
+  readonly objects: RemediationObjectsApi;
   readonly mergePatch: object;
-  readonly k8s: typeof K8s;
+  /** What the watch needs: absent with a given `objects` API. */
+  readonly watch?: { readonly config: KubeConfig; readonly k8s: typeof K8s };
 }
 
 /**
@@ -194,13 +212,26 @@ export class KubernetesSink implements RemediationSink {
     });
   }
 
+  /** A label selector, narrowed to this installation's resources when it has a name. */
+  private selector(terms: string): string {
+    return this.options.instance ? `${terms},${LABEL_INSTANCE}=${this.options.instance}` : terms;
+  }
+
+  /** A resource to create, marked as this installation's when it has a name. */
+  private labelled(object: RemediationRequest): RemediationRequest {
+    const { instance } = this.options;
+    return instance ? { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_INSTANCE]: instance } } } : object;
+  }
+
   private api(): Promise<Client> {
-    this.client ??= loadKubeClient(this.options.access).then(({ config, k8s }) => ({
-      config,
-      k8s,
-      objects: config.makeApiClient(k8s.CustomObjectsApi),
-      mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-    }));
+    const given = this.options.objects;
+    this.client ??= given
+      ? Promise.resolve({ objects: given, mergePatch: {} })
+      : loadKubeClient(this.options.access).then(({ config, k8s }) => ({
+          objects: config.makeApiClient(k8s.CustomObjectsApi),
+          mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          watch: { config, k8s },
+        }));
     return this.client;
   }
 
@@ -230,10 +261,12 @@ export class KubernetesSink implements RemediationSink {
   /** Starts the watch (cache + terminal phases). Safe to call once; the sink works without it. */
   async start(): Promise<void> {
     const client = await this.api();
+    const { watch } = client;
+    if (!watch) throw new Error('the watch needs a Kubernetes client, not a given objects API');
     const path = `/apis/${RR_GROUP}/${RR_VERSION}/${RR_PLURAL}`;
-    const selector = `${LABEL_MANAGED_BY}=alertgate`;
-    const informer = client.k8s.makeInformer<KubernetesObject>(
-      client.config,
+    const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate`);
+    const informer = watch.k8s.makeInformer<KubernetesObject>(
+      watch.config,
       path,
       async () => (await client.objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as never,
       selector,
@@ -343,7 +376,7 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private listByAlertname(namespace: string, alertname: string): Promise<RemediationRequest[]> {
-    return this.list(namespace, `${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`, 'alertname');
+    return this.list(namespace, this.selector(`${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`), 'alertname');
   }
 
   /** The resources of a fingerprint in a namespace, this writer's own last writes included. */
@@ -352,7 +385,7 @@ export class KubernetesSink implements RemediationSink {
     const listed =
       this.synced && this.informer
         ? (this.informer.list(namespace) as unknown as RemediationRequest[]).filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head)
-        : await this.list(namespace, `${LABEL_FINGERPRINT}=${head}`, 'fingerprint');
+        : await this.list(namespace, this.selector(`${LABEL_FINGERPRINT}=${head}`), 'fingerprint');
     return this.withOwnWrites(namespace, head, listed).filter((item) => item.spec.fingerprint === fingerprint);
   }
 
@@ -452,7 +485,7 @@ export class KubernetesSink implements RemediationSink {
     if (options.mayCreate === false) return signalRequired;
     // An earlier incident a controller finished: the new resource says which, so that a
     // controller can tell a fix that did not hold from a new problem.
-    const object = buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint));
+    const object = this.labelled(buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint)));
     const outcome = await this.create(object, options.deadlineAt);
     if (outcome === 'no-namespace') {
       if (namespace === this.options.fallbackNamespace) {
@@ -503,7 +536,7 @@ export class KubernetesSink implements RemediationSink {
       const existing = await this.read(namespace, name);
       if (existing && this.stillOn(existing)) return this.foldInto(existing, folded, named);
       if (existing) continue;
-      const outcome = await this.create(buildAggregate(folded, namespace, generation), options.deadlineAt);
+      const outcome = await this.create(this.labelled(buildAggregate(folded, namespace, generation)), options.deadlineAt);
       if (outcome === 'no-namespace') {
         if (namespace === this.options.fallbackNamespace) throw this.fallbackMissing();
         this.missingNamespaces.set(namespace, Date.now());
@@ -790,7 +823,7 @@ export class KubernetesSink implements RemediationSink {
   }
 
   async endStorms(nowMs: number): Promise<number> {
-    const selector = `${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`;
+    const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`);
     const aggregates =
       this.synced && this.informer
         ? (this.informer.list() as unknown as RemediationRequest[]).filter((object) => object.metadata.labels?.[LABEL_STORM] === 'true')

@@ -12,6 +12,8 @@ export const RR_KIND = 'RemediationRequest';
 export const RR_API_VERSION = `${RR_GROUP}/${RR_VERSION}`;
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** Which installation wrote a resource, when several share a cluster (INSTANCE). */
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_FINGERPRINT = `${RR_GROUP}/fingerprint`;
 export const LABEL_ALERTNAME = `${RR_GROUP}/alertname`;
 const LABEL_SEVERITY = `${RR_GROUP}/severity`;

@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+
+import { createLogger } from '@alertgate/logging';
+import { testSignal } from '@alertgate/testing';
+
+import { KubernetesSink } from './kubernetes-sink.js';
+import { resourceName, type RemediationRequest } from './remediation-request.js';
+
+/** An API error as @kubernetes/client-node throws it: the HTTP status and the Status body. */
+function apiError(code: number, reason: string, kind?: string): Error {
+  return Object.assign(new Error(`HTTP ${code} ${reason}`), { code, body: JSON.stringify({ kind: 'Status', reason, ...(kind ? { details: { kind } } : {}) }) });
+}
+
+/**
+ * RemediationRequests in memory, with what of the API server the sink relies on: namespaces that
+ * may not exist, AlreadyExists, status ignored on create, resourceVersion preconditions on status
+ * writes (409 when stale), merge patches of the status, label selectors, and failures injected.
+ */
+class FakeObjects {
+  readonly objects = new Map<string, RemediationRequest>();
+  readonly namespaces = new Set(['shop', 'alertgate']);
+  readonly calls: string[] = [];
+  /** The next calls of these operations fail with these errors, in order. */
+  readonly failures = new Map<string, Error[]>();
+  private version = 0;
+
+  readonly api = {
+    getNamespacedCustomObject: ({ namespace, name }: { namespace: string; name: string }) => this.answer('get', () => this.copy(this.found(namespace, name))),
+    listNamespacedCustomObject: ({ namespace, labelSelector }: { namespace: string; labelSelector?: string }) =>
+      this.answer('list', () => ({ items: this.select(labelSelector).filter((item) => item.metadata.namespace === namespace) })),
+    listClusterCustomObject: ({ labelSelector }: { labelSelector?: string }) => this.answer('list', () => ({ items: this.select(labelSelector) })),
+    createNamespacedCustomObject: ({ namespace, body }: { namespace: string; body: RemediationRequest }) =>
+      this.answer('create', () => {
+        if (!this.namespaces.has(namespace)) throw apiError(404, 'NotFound', 'namespaces');
+        if (this.objects.has(`${namespace}/${body.metadata.name}`)) throw apiError(409, 'AlreadyExists');
+        const { status: _ignored, ...object } = structuredClone(body);
+        return this.store({ ...object, metadata: { ...object.metadata, namespace, creationTimestamp: new Date().toISOString() } });
+      }),
+    patchNamespacedCustomObjectStatus: ({
+      namespace,
+      name,
+      body,
+    }: {
+      namespace: string;
+      name: string;
+      body: { metadata?: { resourceVersion?: string }; status: object };
+    }) =>
+      this.answer('patch', () => {
+        const current = this.found(namespace, name);
+        const precondition = body.metadata?.resourceVersion;
+        if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw apiError(409, 'Conflict');
+        return this.store({ ...current, status: mergePatch(current.status ?? {}, body.status) });
+      }),
+  };
+
+  /** Someone else writes the status (a controller, another replica): the resourceVersion moves on. */
+  externalStatus(namespace: string, name: string, status: object): void {
+    const current = this.found(namespace, name);
+    this.store({ ...current, status: mergePatch(current.status ?? {}, status) });
+  }
+
+  private store(object: RemediationRequest): RemediationRequest {
+    this.version += 1;
+    const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.version) } };
+    this.objects.set(`${stored.metadata.namespace}/${stored.metadata.name}`, stored);
+    return this.copy(stored);
+  }
+
+  private found(namespace: string, name: string): RemediationRequest {
+    const object = this.objects.get(`${namespace}/${name}`);
+    if (!object) throw apiError(404, 'NotFound');
+    return object;
+  }
+
+  private select(selector = ''): RemediationRequest[] {
+    const wanted = selector
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('='));
+    return [...this.objects.values()]
+      .filter((item) => wanted.every(([key, value]) => item.metadata.labels[key ?? ''] === value))
+      .map((item) => this.copy(item));
+  }
+
+  private copy<T>(value: T): T {
+    return structuredClone(value);
+  }
+
+  private answer<T>(operation: string, work: () => T): Promise<T> {
+    this.calls.push(operation);
+    const failure = this.failures.get(operation)?.shift();
+    if (failure) return Promise.reject(failure);
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+/** RFC 7386: objects merge, null deletes, everything else replaces. */
+function mergePatch(target: object, patch: object): object {
+  const result = new Map<string, unknown>(Object.entries(target));
+  for (const [key, value] of Object.entries(patch)) {
+    const current = result.get(key);
+    if (value === null) result.delete(key);
+    else if (typeof value === 'object' && !Array.isArray(value) && typeof current === 'object' && current !== null) result.set(key, mergePatch(current, value));
+    else result.set(key, value);
+  }
+  return Object.fromEntries(result);
+}
+
+const fingerprint = createHash('sha256').update('kubernetes-sink').digest('hex');
+const signal = testSignal({ fingerprint, alertname: 'DiskFull', severity: 'critical', namespace: 'shop', labels: { alertname: 'DiskFull' } });
+const incident = (occurrences: number, id = `${fingerprint.slice(0, 12)}-abc`) => ({
+  signal,
+  incidentId: id,
+  firstSeenMs: 1_000,
+  lastSeenMs: 1_000 + occurrences,
+  occurrences,
+});
+
+function sinkOn(fake: FakeObjects, instance?: string): KubernetesSink {
+  return new KubernetesSink({
+    instance,
+    access: { inCluster: true },
+    objects: fake.api,
+    fallbackNamespace: 'alertgate',
+    statusFlushMs: 60_000,
+    dedupWindowMs: 5 * 3_600_000,
+    flapHoldMs: 0,
+    eventQuietMs: 0,
+    completedCooldownMs: 0,
+    logger: createLogger({ service: 'sink-test', level: 'silent' }),
+  });
+}
+
+describe('KubernetesSink on a fake API server', () => {
+  let fake: FakeObjects;
+  let sink: KubernetesSink;
+  beforeEach(() => {
+    fake = new FakeObjects();
+    sink = sinkOn(fake);
+  });
+  afterEach(() => sink.close());
+
+  const stored = (): RemediationRequest[] => [...fake.objects.values()];
+
+  it('creates one resource per incident under its deterministic name, and its status follows with the flush', async () => {
+    const opened = await sink.open(incident(1), 'shop');
+    const name = resourceName('DiskFull', `${fingerprint.slice(0, 12)}-abc`);
+    expect(opened).toEqual({ created: true, ref: { namespace: 'shop', name } });
+    expect(stored().map((item) => [item.metadata.namespace, item.metadata.name, item.status])).toEqual([['shop', name, undefined]]);
+    const repeat = await sink.open(incident(3), 'shop');
+    expect(repeat).toEqual({ created: false, ref: { namespace: 'shop', name } });
+    await sink.close();
+    expect(stored()).toHaveLength(1);
+    expect(stored()[0]?.status).toMatchObject({ occurrences: 3, alertState: 'Firing' });
+  });
+
+  it('takes AlreadyExists (another replica created it) as the resource, without a second one', async () => {
+    await sinkOn(fake).open(incident(1), 'shop');
+    const opened = await sink.open(incident(2), 'shop');
+    expect(opened.created).toBe(false);
+    expect(stored()).toHaveLength(1);
+  });
+
+  it('writes into the fallback namespace when the alert names a namespace that does not exist, and resolves it there', async () => {
+    const elsewhere = { ...incident(1), signal: { ...signal, namespace: 'gone' } };
+    const opened = await sink.open(elsewhere, 'gone');
+    expect(opened.ref.namespace).toBe('alertgate');
+    expect(stored().map((item) => item.metadata.namespace)).toEqual(['alertgate']);
+    const resolved = await sink.resolve(
+      { signal: elsewhere.signal, incidentId: elsewhere.incidentId, resolvedAtMs: 5_000, occurrences: 1, lastSeenMs: 1_001 },
+      'gone',
+    );
+    expect(resolved.ref).toEqual(opened.ref);
+    expect(stored()[0]?.status).toMatchObject({ alertState: 'Resolved', resolvedAt: new Date(5_000).toISOString() });
+  });
+
+  it('retries a 503 on create and creates once', async () => {
+    fake.failures.set('create', [apiError(503, 'ServiceUnavailable'), apiError(503, 'ServiceUnavailable')]);
+    const opened = await sink.open(incident(1), 'shop');
+    expect(opened.created).toBe(true);
+    expect(fake.calls.filter((call) => call === 'create')).toHaveLength(3);
+    expect(stored()).toHaveLength(1);
+  });
+
+  it('writes a status over a newer one someone else wrote (409) from a fresh read, losing neither', async () => {
+    const { ref } = await sink.open(incident(1), 'shop');
+    fake.externalStatus(ref.namespace, ref.name, { phase: 'Processing' });
+    await sink.open(incident(4), 'shop');
+    await sink.close();
+    expect(fake.calls).toContain('get');
+    expect(stored()[0]?.status).toMatchObject({ phase: 'Processing', occurrences: 4 });
+  });
+
+  it('adopts an open resource of the fingerprint that Redis forgot, counting on from its status', async () => {
+    const { ref } = await sink.open(incident(1), 'shop');
+    fake.externalStatus(ref.namespace, ref.name, { occurrences: 7, firstSeen: new Date(1_000).toISOString(), lastSeen: new Date().toISOString() });
+    const fresh = sinkOn(fake);
+    const adopted = await fresh.open(incident(1, `${fingerprint.slice(0, 12)}-new`), 'shop');
+    await fresh.close();
+    expect(adopted).toMatchObject({ created: false, ref, adopted: { incidentId: `${fingerprint.slice(0, 12)}-abc`, occurrences: 8 } });
+    expect(stored()).toHaveLength(1);
+  });
+
+  it('opens a new resource, naming the finished one, when the incident fires after its remediation completed', async () => {
+    const { ref } = await sink.open(incident(1), 'shop');
+    fake.externalStatus(ref.namespace, ref.name, { phase: 'Completed' });
+    const again = await sinkOn(fake).open(incident(1, `${fingerprint.slice(0, 12)}-next`), 'shop');
+    expect(again.created).toBe(true);
+    const next = stored().find((item) => item.metadata.name === again.ref.name);
+    expect(next?.spec.previousRemediationRequestRef).toMatchObject({ name: ref.name });
+  });
+
+  it('with an installation name, labels its resources and leaves those of another installation alone', async () => {
+    const prod = sinkOn(fake, 'prod');
+    const staging = sinkOn(fake, 'staging');
+    const first = await prod.open(incident(1), 'shop');
+    fake.externalStatus(first.ref.namespace, first.ref.name, { occurrences: 1, firstSeen: new Date(1_000).toISOString(), lastSeen: new Date().toISOString() });
+    // The same alert reaches the other installation, whose Redis knows nothing: it does not adopt prod's resource.
+    const second = await staging.open(incident(1, `${fingerprint.slice(0, 12)}-stg`), 'shop');
+    await Promise.all([prod.close(), staging.close()]);
+    expect(second).toMatchObject({ created: true });
+    expect(second.ref.name).not.toBe(first.ref.name);
+    expect(
+      stored()
+        .map((item) => item.metadata.labels['app.kubernetes.io/instance'])
+        .sort(),
+    ).toEqual(['prod', 'staging']);
+  });
+});
