@@ -264,19 +264,23 @@ export class RedisCluster {
   async waitHealthy(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const node of this.nodes.filter((n) => n.running)) {
-      for (;;) {
-        const probe = new Redis({ ...node.adminOptions(), maxRetriesPerRequest: 0 });
-        probe.on('error', () => undefined);
-        const info = await probe.cluster('INFO').catch(() => '');
-        const view = parseClusterNodes(String(await probe.cluster('NODES').catch(() => '')));
-        probe.disconnect();
-        const masters = view.filter((n) => n.master && !n.failed && n.slots.length > 0).length;
-        if (/cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster) && (await node.replicaSynced())) break;
-        if (Date.now() > deadline)
-          throw new Error(`Redis Cluster node ${node.port} did not reach cluster_state:ok with its replication in sync:\n${node.logTail(20)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitUntil(
+        () => this.healthyAt(node),
+        deadline - Date.now(),
+        () => `Redis Cluster node ${node.port} did not reach cluster_state:ok with its replication in sync:\n${node.logTail(20)}`,
+      );
     }
+  }
+
+  /** Whether `node` reports cluster_state:ok, sees every master serving slots, and has synced if it is a replica. */
+  private async healthyAt(node: RedisServer): Promise<boolean> {
+    const probe = new Redis({ ...node.adminOptions(), maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    const info = await probe.cluster('INFO').catch(() => '');
+    const view = parseClusterNodes(String(await probe.cluster('NODES').catch(() => '')));
+    probe.disconnect();
+    const masters = view.filter((n) => n.master && !n.failed && n.slots.length > 0).length;
+    return /cluster_state:ok/.test(info) && masters === this.nodes.length / (1 + this.replicasPerMaster) && (await node.replicaSynced());
   }
 
   /** Every node's port, whether it runs, and the end of its log: what a failed failover leaves to read. */

@@ -81,7 +81,7 @@ describe('status rules', () => {
     );
   });
 
-  it('combineStatus then applyStatus counts no less than applying both updates in turn', () => {
+  it('a coalesced pair (combineStatus, then applyStatus) records the same counts and times as applying both updates in turn', () => {
     fc.assert(
       fc.property(status, status, status, (current, a, b) => {
         const inTurn = applyStatus(applyStatus(current, a) ?? current, b) ?? applyStatus(current, a) ?? current;
