@@ -1,5 +1,6 @@
-import { kubectl, testKube, testNamespace, warningEvent } from '@alertgate/testing';
+import { amAlert, amWebhook, kubectl, testKube, testNamespace, warningEvent } from '@alertgate/testing';
 
+import { eventually } from './support/eventually.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -10,33 +11,56 @@ interface Result {
 const labels = { app: 'web' };
 const template = { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'registry.invalid/web:1' }] } };
 
-/** Creates Deployment → ReplicaSet → Pods linked by controller ownerReferences (no controllers run here). */
-async function workload(ns: string): Promise<void> {
+const create = async (object: Record<string, unknown>): Promise<string> =>
+  (await kubectl(['create', '-o', 'jsonpath={.metadata.uid}', '-f', '-'], { input: JSON.stringify(object) })).trim();
+const owner = (apiVersion: string, kind: string, name: string, uid: string) => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
+const pods = async (ns: string, names: readonly string[], ownerReferences: ReturnType<typeof owner>): Promise<void> => {
+  for (const name of names) await create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels, ownerReferences }, spec: template.spec });
+};
+
+/**
+ * Creates, linked by controller ownerReferences as their controllers would (none run here):
+ * Deployment web → ReplicaSet web-7d9f8 → `podsOfWeb`; StatefulSet db → db-0, db-1; CronJob
+ * backup → Job backup-29001 → backup-29001-x7k2p.
+ */
+async function workloads(ns: string, podsOfWeb: readonly string[]): Promise<void> {
   // No controller-manager here to create the namespace's default ServiceAccount; pods need it.
   await kubectl(['create', 'serviceaccount', 'default', '-n', ns]);
-  const apply = async (object: Record<string, unknown>): Promise<string> =>
-    (await kubectl(['create', '-o', 'jsonpath={.metadata.uid}', '-f', '-'], { input: JSON.stringify(object) })).trim();
-  const owner = (apiVersion: string, kind: string, name: string, uid: string) => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
-  const deployment = await apply({
+  const selector = { matchLabels: labels };
+  const deployment = await create({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: ns },
-    spec: { replicas: 2, selector: { matchLabels: labels }, template },
+    spec: { replicas: 2, selector, template },
   });
-  const replicaSet = await apply({
+  const replicaSet = await create({
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name: 'web-7d9f8', namespace: ns, ownerReferences: owner('apps/v1', 'Deployment', 'web', deployment) },
-    spec: { replicas: 2, selector: { matchLabels: labels }, template },
+    spec: { replicas: 2, selector, template },
   });
-  for (const pod of ['web-7d9f8-a1', 'web-7d9f8-b2']) {
-    await apply({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: pod, namespace: ns, labels, ownerReferences: owner('apps/v1', 'ReplicaSet', 'web-7d9f8', replicaSet) },
-      spec: template.spec,
-    });
-  }
+  await pods(ns, podsOfWeb, owner('apps/v1', 'ReplicaSet', 'web-7d9f8', replicaSet));
+  const statefulSet = await create({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: ns },
+    spec: { selector, serviceName: 'db', template },
+  });
+  await pods(ns, ['db-0', 'db-1'], owner('apps/v1', 'StatefulSet', 'db', statefulSet));
+  const jobTemplate = { spec: { template: { metadata: { labels }, spec: { ...template.spec, restartPolicy: 'Never' } } } };
+  const cronJob = await create({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'backup', namespace: ns },
+    spec: { schedule: '0 3 * * *', jobTemplate },
+  });
+  const job = await create({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'backup-29001', namespace: ns, ownerReferences: owner('batch/v1', 'CronJob', 'backup', cronJob) },
+    spec: { ...jobTemplate.spec, manualSelector: true, selector },
+  });
+  await pods(ns, ['backup-29001-x7k2p'], owner('batch/v1', 'Job', 'backup-29001', job));
 }
 
 const event = (ns: string, pod: string) => warningEvent({ namespace: ns, pod, message: 'Back-off restarting failed container' });
@@ -46,7 +70,7 @@ describe('Warning events of all pods of a workload fold into one incident (owner
   let ns: string;
   beforeAll(async () => {
     ns = await testNamespace('owners');
-    await workload(ns);
+    await workloads(ns, ['web-7d9f8-a1', 'web-7d9f8-b2']);
     fixture = await PipelineFixture.start('owners', { serviceEnv: { 'ingest-gateway': { KUBECONFIG: testKube().kubeconfig } } });
   });
   afterAll(() => fixture?.close());
@@ -69,5 +93,82 @@ describe('Warning events of all pods of a workload fold into one incident (owner
     const resources = fixture.resources().filter((item) => item.metadata.namespace === ns && item.spec.targetResource.name === 'no-such-pod');
     expect(resources).toHaveLength(1);
     expect(resources[0]?.spec.targetResource.kind).toBe('pod');
+  });
+});
+
+describe('Alerts about the pods of a workload are one incident of the workload (INCIDENT_IDENTITY=workload, owners read from the API)', () => {
+  const webPods = ['web-7d9f8-a1', 'web-7d9f8-b2', 'web-7d9f8-c3', 'web-7d9f8-d4', 'web-7d9f8-e5'];
+  let fixture: PipelineFixture;
+  let ns: string;
+  const alert = (pod: string, status: 'firing' | 'resolved' = 'firing', alertname = 'KubePodCrashLooping') =>
+    amAlert({ alertname, namespace: ns, pod, container: 'web' }, status);
+  const outcomes = (json: Record<string, unknown>): string[] => (json['results'] as Result[]).map((result) => result.outcome);
+  const resourceOf = (alertname: string, target: string) =>
+    fixture
+      .resources()
+      .find(
+        (item) =>
+          item.metadata.namespace === ns && item.spec.alertname === alertname && `${item.spec.targetResource.kind}/${item.spec.targetResource.name}` === target,
+      );
+
+  beforeAll(async () => {
+    ns = await testNamespace('workloads');
+    await workloads(ns, webPods);
+    fixture = await PipelineFixture.start('workloads', { serviceEnv: { 'ingest-gateway': { KUBECONFIG: testKube().kubeconfig } } });
+  });
+  afterAll(() => fixture?.close());
+
+  it('5 pods of one Deployment firing one alertname: one incident about the Deployment, its 5 pods listed; it resolves with the last pod', async () => {
+    const fired = await fixture.post('/api/v1/signals/alertmanager', amWebhook(webPods.map((pod) => alert(pod))));
+    expect(fired.status).toBe(200);
+    expect(outcomes(fired.json)).toEqual(['created', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    const refs = new Set((fired.json['results'] as Result[]).map((result) => result.remediationRequest?.name));
+    expect(refs.size).toBe(1);
+    const rr = await eventually('the Deployment incident lists its 5 pods', () => {
+      const found = resourceOf('KubePodCrashLooping', 'deployment/web');
+      return found?.status?.affectedPods?.count === 5 ? found : undefined;
+    });
+    expect(rr.status?.affectedPods).toEqual({ count: 5, names: webPods, overflow: 0 });
+    expect(fixture.resources().filter((item) => item.metadata.namespace === ns)).toHaveLength(1);
+
+    // Four pods recover: the incident stays open while the fifth still fires.
+    const partly = await fixture.post(
+      '/api/v1/signals/alertmanager',
+      amWebhook(
+        webPods.slice(0, 4).map((pod) => alert(pod, 'resolved')),
+        'resolved',
+      ),
+    );
+    expect(outcomes(partly.json)).toEqual(['pod-resolved', 'pod-resolved', 'pod-resolved', 'pod-resolved']);
+    // A repeat of the fifth pod is a duplicate of the same incident, not a new one.
+    const repeat = await fixture.post('/api/v1/signals/alertmanager', amWebhook([alert('web-7d9f8-e5')]));
+    expect(outcomes(repeat.json)).toEqual(['duplicate']);
+    expect((repeat.json['results'] as Result[])[0]?.remediationRequest?.name).toBe([...refs][0]);
+    expect(resourceOf('KubePodCrashLooping', 'deployment/web')?.status?.resolvedAt).toBeUndefined();
+
+    const last = await fixture.post('/api/v1/signals/alertmanager', amWebhook([alert('web-7d9f8-e5', 'resolved')], 'resolved'));
+    expect(outcomes(last.json)).toEqual(['resolved']);
+    await eventually('the Deployment incident is resolved', () => resourceOf('KubePodCrashLooping', 'deployment/web')?.status?.resolvedAt);
+  });
+
+  it("a StatefulSet pod and a CronJob's Job pod are incidents of the StatefulSet and of the CronJob", async () => {
+    const fired = await fixture.post(
+      '/api/v1/signals/alertmanager',
+      amWebhook([alert('db-0', 'firing', 'PodNotReady'), alert('db-1', 'firing', 'PodNotReady'), alert('backup-29001-x7k2p', 'firing', 'PodNotReady')]),
+    );
+    expect(outcomes(fired.json)).toEqual(['created', 'duplicate', 'created']);
+    const db = await eventually('the StatefulSet incident lists both pods', () => {
+      const found = resourceOf('PodNotReady', 'statefulset/db');
+      return found?.status?.affectedPods?.count === 2 ? found : undefined;
+    });
+    expect(db.status?.affectedPods?.names).toEqual(['db-0', 'db-1']);
+    expect(resourceOf('PodNotReady', 'cronjob/backup')?.status?.affectedPods).toEqual({ count: 1, names: ['backup-29001-x7k2p'], overflow: 0 });
+  });
+
+  it('a pod the API does not know stays its own incident, and the webhook is answered as usual', async () => {
+    const fired = await fixture.post('/api/v1/signals/alertmanager', amWebhook([alert('gone-pod', 'firing', 'PodGone')]));
+    expect(outcomes(fired.json)).toEqual(['created']);
+    const rr = await eventually('the pod incident', () => resourceOf('PodGone', 'pod/gone-pod'));
+    expect(rr.status?.affectedPods).toBeUndefined();
   });
 });

@@ -38,6 +38,7 @@ const signal = (i: number): Signal => {
     namespace,
     target: { kind: 'pod', name: `pod-${i}` },
     cluster: '',
+    pod: '',
     status: Status.STATUS_FIRING,
     source: Source.SOURCE_ALERTMANAGER,
     labels: { alertname: 'PodCrashLooping', namespace, pod: `pod-${i}` },

@@ -40,6 +40,7 @@ const signalOf = (i: number, kind: 'hot' | 'new'): Signal => ({
   source: Source.SOURCE_ALERTMANAGER,
   labels: {},
   annotations: {},
+  pod: '',
 });
 
 /** The benchmark's mix: 85% repeats of HOT known alerts, 15% never seen before. */

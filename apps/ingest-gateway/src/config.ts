@@ -55,6 +55,11 @@ export interface GatewayConfig extends CommonConfig {
   readonly managedNamespaces: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
+  /**
+   * INCIDENT_IDENTITY=workload with Kubernetes reachable: alerts about a pod are incidents of its
+   * top-level controller. Undefined: one incident per pod.
+   */
+  readonly workloadIncidents: KubernetesAccess | undefined;
   /** The built-in watch of the cluster's Warning events (EVENT_WATCH), one gateway replica at a time. */
   readonly eventWatch:
     | {
@@ -231,6 +236,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxRequestsInFlight: reader.int('INGEST_MAX_REQUESTS_IN_FLIGHT', INGEST_SERVER_DEFAULTS.maxRequestsInFlight, { min: 1, max: 100_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    workloadIncidents: reader.oneOf('INCIDENT_IDENTITY', ['workload', 'pod'], 'workload') === 'workload' ? kubernetesAccess(reader) : undefined,
     tokenReview: readTokenReview(reader),
     eventWatch: readEventWatch(reader),
     managedNamespaces: readManagedNamespaces(reader),

@@ -96,8 +96,15 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
         configured,
       )
     : configured;
-  const owners = config.ownerResolution ? new OwnerResolver(config.ownerResolution, logger) : undefined;
-  if (owners) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
+  const ownerAccess = config.ownerResolution ?? config.workloadIncidents;
+  const owners = ownerAccess ? new OwnerResolver({ access: ownerAccess, logger }) : undefined;
+  const topOwner = owners ? (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) : undefined;
+  if (config.ownerResolution) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
+  logger.info(
+    config.workloadIncidents
+      ? 'alerts about a pod are incidents of its workload (INCIDENT_IDENTITY=workload)'
+      : 'one incident per pod: INCIDENT_IDENTITY=pod, or Kubernetes is not configured (KUBECONFIG, or a pod)',
+  );
   const managedConfig = config.managedNamespaces;
   const managed = managedConfig ? new ManagedNamespaces({ access: managedConfig.access, selector: managedConfig.selector, logger }) : undefined;
   if (managed && managedConfig) {
@@ -134,7 +141,8 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     readiness,
     registry,
     logger,
-    ...(owners ? { resolveOwner: (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) } : {}),
+    ...(topOwner && config.ownerResolution ? { resolveOwner: topOwner } : {}),
+    ...(topOwner && config.workloadIncidents ? { resolvePodOwner: topOwner } : {}),
   });
   // A rotated certificate is used for new connections; open ones keep theirs.
   listenerTls?.onUpdate(({ certificate, privateKey }) => (app.server as unknown as TlsServer).setSecureContext({ cert: certificate, key: privateKey }));

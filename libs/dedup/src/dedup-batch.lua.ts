@@ -23,14 +23,21 @@
  * lost what it had not flushed) is answered 'resolved' again with the incident's counts, not
  * 'unmatched'. A firing treats it as absent and opens a new incident over it.
  *
- * KEYS: the distinct shard hashes of the batch.
+ * A workload incident (its signals name their pod) also has a pods hash beside its entry (same
+ * hash tag): field = pod, value = its last firing (ms, base 36), or 'r' once its alert resolved.
+ * A resolution of one pod closes the incident only when no other pod of it is still firing
+ * (fired within the window); otherwise it is answered 6 and the incident stays open. At most
+ * PODS_CAP pods are tracked: later ones count as firings of the incident, not as pods.
+ *
+ * KEYS: the distinct shard hashes and pods hashes of the batch.
  * ARGV[1] window (ms), ARGV[2] fields examined per written hash on average, ARGV[3] how long a
- * resolved entry answers retried resolutions (ms, 0: removed at once), then per signal a triple:
+ * resolved entry answers retried resolutions (ms, 0: removed at once), then per signal 5 values:
  *   key index (1-based into KEYS), field, op ('f' firing, 'F' firing in a storm: fold if new,
- *   'r' resolved).
- * Returns per signal 4 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched, 5 folded:
- * an 'F' signal with no open incident, nothing written),
- * first seen ms, last seen ms, count. Time is Redis' own (TIME), shared by every replica.
+ *   'r' resolved), pods hash index (0: not a workload incident), pod.
+ * Returns per signal 5 integers: outcome (1 new, 2 duplicate, 3 resolved, 4 unmatched, 5 folded:
+ * an 'F' signal with no open incident, nothing written; 6 pod resolved, others still firing),
+ * first seen ms, last seen ms, count, pods tracked (0 without a pods hash). Time is Redis' own
+ * (TIME), shared by every replica.
  */
 /** Base-36 encoding of a non-negative integer, shared by the scripts that write dedup values. */
 const B36_LUA = `
@@ -47,6 +54,9 @@ local function b36(n)
 end
 `;
 
+/** Pods tracked per workload incident: at 128 its pods hash is still a listpack (Redis' default hash-max-listpack-entries). */
+export const PODS_CAP = 128;
+
 export const DEDUP_BATCH_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -54,6 +64,7 @@ local window = tonumber(ARGV[1])
 local samples = tonumber(ARGV[2])
 -- Never past the window: a firing write sets the hash's TTL to the window.
 local retention = math.min(tonumber(ARGV[3]), window)
+local PODS_CAP = ${PODS_CAP}
 ${B36_LUA}
 
 -- first seen, last seen, count, and when resolved (nil while open); nil for an unreadable value.
@@ -75,14 +86,36 @@ local function draw(field)
   return ((tonumber(string.sub(field, 1, 6), 16) or 0) + (now % 1000003) * 10368889) % 16777216 / 16777216
 end
 
+-- Records a firing pod; 'new' drops the pods of the fingerprint's previous incident.
+local function podFired(pods, pod, new)
+  if new then redis.call('DEL', pods) end
+  if redis.call('HLEN', pods) < PODS_CAP or redis.call('HEXISTS', pods, pod) == 1 then
+    redis.call('HSET', pods, pod, b36(now))
+  end
+  redis.call('PEXPIRE', pods, window)
+end
+
+-- Whether a pod other than this one still fires, after recording this one's resolution.
+local function othersFiring(pods, pod)
+  if redis.call('HEXISTS', pods, pod) == 1 then redis.call('HSET', pods, pod, 'r') end
+  local all = redis.call('HGETALL', pods)
+  for j = 2, #all, 2 do
+    local seen = all[j] ~= 'r' and tonumber(all[j], 36)
+    if seen and now - seen <= window then return true end
+  end
+  return false
+end
+
 local out = {}
 local written = {}
-local n = (#ARGV - 3) / 3
+local n = (#ARGV - 3) / 5
 for i = 0, n - 1 do
-  local ki = tonumber(ARGV[4 + i * 3])
+  local ki = tonumber(ARGV[4 + i * 5])
   local key = KEYS[ki]
-  local field = ARGV[5 + i * 3]
-  local op = ARGV[6 + i * 3]
+  local field = ARGV[5 + i * 5]
+  local op = ARGV[6 + i * 5]
+  local pods = KEYS[tonumber(ARGV[7 + i * 5])]
+  local pod = ARGV[8 + i * 5]
   local first, last, count, resolvedAt
   local v = redis.call('HGET', key, field)
   if v then
@@ -106,7 +139,11 @@ for i = 0, n - 1 do
     end
     redis.call('HSET', key, field, encode(first, last, count))
     written[ki] = field
+    if pods then podFired(pods, pod, out[#out] == 1) end
+  elseif first and not resolvedAt and pods and othersFiring(pods, pod) then
+    out[#out + 1] = 6
   elseif first then
+    if pods then redis.call('DEL', pods) end
     if not resolvedAt then
       if retention > 0 then
         redis.call('HSET', key, field, encode(first, last, count) .. ':' .. b36(now - first))
@@ -124,6 +161,7 @@ for i = 0, n - 1 do
   out[#out + 1] = first
   out[#out + 1] = last
   out[#out + 1] = count
+  out[#out + 1] = pods and redis.call('HLEN', pods) or 0
 end
 
 for ki, field in pairs(written) do
@@ -153,18 +191,20 @@ return out
 /**
  * Forgets open incidents if they are still the ones named (their first-seen time matches), so a
  * newer incident of the same fingerprint is never dropped by a late call.
- * KEYS: shard hashes; ARGV per incident: key index, field, first seen ms.
+ * KEYS: shard hashes and pods hashes; ARGV per incident: key index, field, first seen ms, pods
+ * hash index (its pods go with it).
  * Returns per incident 1 when forgotten, else 0.
  */
 export const DEDUP_FORGET_LUA = `
 local out = {}
-for i = 0, #ARGV / 3 - 1 do
-  local key = KEYS[tonumber(ARGV[1 + i * 3])]
-  local field = ARGV[2 + i * 3]
+for i = 0, #ARGV / 4 - 1 do
+  local key = KEYS[tonumber(ARGV[1 + i * 4])]
+  local field = ARGV[2 + i * 4]
   local v = redis.call('HGET', key, field)
   local a = v and string.match(v, '^(%w+):')
-  if a and tonumber(a, 36) == tonumber(ARGV[3 + i * 3]) then
+  if a and tonumber(a, 36) == tonumber(ARGV[3 + i * 4]) then
     redis.call('HDEL', key, field)
+    redis.call('DEL', KEYS[tonumber(ARGV[4 + i * 4])])
     out[#out + 1] = 1
   else
     out[#out + 1] = 0

@@ -25,7 +25,7 @@ export const DEDUP_SERVICE_NAME = 'alertgate.dedup.v1.DedupService';
 
 const decisionsTotal = counter({
   name: 'alertgate_dedup_decisions_total',
-  help: 'Dedup window decisions: new incidents, duplicates, resolutions, unmatched resolutions.',
+  help: 'Dedup window decisions: new incidents, duplicates, resolutions, resolutions of one pod of a workload incident, unmatched resolutions.',
   labelNames: ['outcome'],
 });
 const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
@@ -34,7 +34,10 @@ const OUTCOME_TO_PROTO: Readonly<Record<DedupOutcome, Outcome>> = {
   resolved: Outcome.OUTCOME_RESOLVED,
   unmatched: Outcome.OUTCOME_UNMATCHED,
   folded: Outcome.OUTCOME_FOLDED,
+  'pod-resolved': Outcome.OUTCOME_POD_RESOLVED,
 };
+/** A Kubernetes object name's limit (RFC 1123 subdomain): a pod's name is never longer. */
+const POD_NAME_MAX = 253;
 
 export function createDedupService(store: DedupStore, logger: Logger): GrpcService {
   const implementation: DedupServiceServer = {
@@ -53,8 +56,13 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
             details: { field: `signals[${index}].status` },
           });
         }
+        if (signal.pod.length > POD_NAME_MAX) {
+          throw new AlertgateError(Code.InvalidArgument, `signals[${index}].pod is longer than ${POD_NAME_MAX} characters`, {
+            details: { field: `signals[${index}].pod` },
+          });
+        }
         const resolved = signal.status === Status.STATUS_RESOLVED;
-        return { fingerprint: signal.fingerprint, resolved, foldIfNew: !resolved && request.foldIfNew[index] === true };
+        return { fingerprint: signal.fingerprint, resolved, foldIfNew: !resolved && request.foldIfNew[index] === true, pod: signal.pod };
       });
       const decisions = await store.checkBatch(queries);
       // Counted per outcome, not per decision: a labelled increment costs a label lookup.
@@ -74,6 +82,7 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
                   firstSeen: fromMillis(decision.incident.firstSeenMs),
                   lastSeen: fromMillis(decision.incident.lastSeenMs),
                   occurrences: decision.incident.occurrences,
+                  pods: decision.incident.pods,
                 },
         })),
       };
@@ -93,6 +102,7 @@ export function createDedupService(store: DedupStore, logger: Logger): GrpcServi
           firstSeen: fromMillis(incident.firstSeenMs),
           lastSeen: fromMillis(incident.lastSeenMs),
           occurrences: incident.occurrences,
+          pods: incident.pods,
         },
       };
     }),

@@ -18,13 +18,18 @@ import { DEDUP_ADOPT_LUA, DEDUP_BATCH_LUA, DEDUP_FORGET_LUA } from './dedup-batc
 export const SHARD_DIGITS = 3;
 export const FIELD_DIGITS = 24;
 
-export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched' | 'folded';
+/** A fingerprint's field in its shard hash. */
+const fingerField = (fingerprint: string): string => fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS);
+
+export type DedupOutcome = 'new' | 'duplicate' | 'resolved' | 'unmatched' | 'folded' | 'pod-resolved';
 
 export interface DedupQuery {
   readonly fingerprint: string;
   readonly resolved: boolean;
   /** A firing signal whose storm is on: repeats an open incident, but opens none ('folded'). */
   readonly foldIfNew?: boolean;
+  /** The pod the signal named, when its incident is the pod's workload ('' or absent: none). */
+  readonly pod?: string;
 }
 
 export interface IncidentState {
@@ -33,6 +38,8 @@ export interface IncidentState {
   readonly firstSeenMs: number;
   readonly lastSeenMs: number;
   readonly occurrences: number;
+  /** A workload incident: the distinct pods that fired in it so far (up to PODS_CAP); else 0. */
+  readonly pods: number;
 }
 
 export interface DedupDecision {
@@ -61,7 +68,9 @@ export interface DedupStoreOptions {
  *  notification that failed and then sends it again with the group's next flush. */
 export const DEDUP_DEFAULTS: DedupStoreOptions = { windowMs: DEFAULT_DEDUP_WINDOW_MS, pruneSamples: 3, resolvedRetentionMs: 600_000 };
 
-const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded' };
+const OUTCOMES: Readonly<Record<number, DedupOutcome>> = { 1: 'new', 2: 'duplicate', 3: 'resolved', 4: 'unmatched', 5: 'folded', 6: 'pod-resolved' };
+/** Integers per signal in the batch script's reply. */
+const REPLY_WIDTH = 5;
 
 /**
  * The dedup window in Redis. One script call per batch (one round trip per webhook, however many
@@ -85,6 +94,11 @@ export class DedupStore {
 
   shardKey(fingerprint: string): string {
     return this.keys.key(KEY_CLASSES.dedup, fingerprint.slice(0, SHARD_DIGITS), '');
+  }
+
+  /** A workload incident's pods: beside its shard hash, in the same hash tag (one Cluster slot). */
+  podsKey(fingerprint: string): string {
+    return this.keys.key(KEY_CLASSES.pods, fingerprint.slice(0, SHARD_DIGITS), `${KEY_CLASSES.pods.suffix}${fingerField(fingerprint)}`);
   }
 
   private static validate(fingerprint: string, index: number): void {
@@ -114,28 +128,26 @@ export class DedupStore {
   private async checkGroup(queries: readonly DedupQuery[]): Promise<DedupDecision[]> {
     const scriptKeys = new ScriptKeys();
     const args: (string | number)[] = [this.options.windowMs, this.options.pruneSamples, this.options.resolvedRetentionMs];
-    for (const { fingerprint, resolved, foldIfNew } of queries) {
+    for (const { fingerprint, resolved, foldIfNew, pod = '' } of queries) {
       args.push(
         scriptKeys.indexOf(this.shardKey(fingerprint)),
-        fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS),
+        fingerField(fingerprint),
         resolved ? 'r' : foldIfNew ? 'F' : 'f',
+        pod === '' ? 0 : scriptKeys.indexOf(this.podsKey(fingerprint)),
+        pod,
       );
     }
     const reply = await this.batchScript.run(this.redis, scriptKeys.keys, args, this.replicaWait);
-    if (!Array.isArray(reply) || reply.length !== queries.length * 4) {
+    if (!Array.isArray(reply) || reply.length !== queries.length * REPLY_WIDTH) {
       throw new AlertgateError(Code.Internal, 'dedup check: unexpected script reply');
     }
     const values = reply as number[];
     return queries.map(({ fingerprint }, i) => {
-      const outcome = OUTCOMES[values[i * 4] ?? 0];
+      const [code = 0, firstSeenMs = 0, lastSeenMs = 0, occurrences = 0, pods = 0] = values.slice(i * REPLY_WIDTH, (i + 1) * REPLY_WIDTH);
+      const outcome = OUTCOMES[code];
       if (outcome === undefined) throw new AlertgateError(Code.Internal, 'dedup check: unknown outcome in script reply');
       if (outcome === 'unmatched' || outcome === 'folded') return { fingerprint, outcome };
-      const firstSeenMs = values[i * 4 + 1] ?? 0;
-      return {
-        fingerprint,
-        outcome,
-        incident: { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: values[i * 4 + 2] ?? 0, occurrences: values[i * 4 + 3] ?? 0 },
-      };
+      return { fingerprint, outcome, incident: { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs, occurrences, pods } };
     });
   }
 
@@ -157,11 +169,11 @@ export class DedupStore {
       const reply = (await this.adoptScript.run(
         this.redis,
         [this.shardKey(fingerprint)],
-        [fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), parsed.firstSeenMs, Math.max(1, occurrences), this.options.windowMs],
+        [fingerField(fingerprint), parsed.firstSeenMs, Math.max(1, occurrences), this.options.windowMs],
         this.replicaWait,
       )) as number[];
       const firstSeenMs = reply[0] ?? parsed.firstSeenMs;
-      return { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: reply[1] ?? firstSeenMs, occurrences: reply[2] ?? occurrences };
+      return { id: incidentId(fingerprint, firstSeenMs), firstSeenMs, lastSeenMs: reply[1] ?? firstSeenMs, occurrences: reply[2] ?? occurrences, pods: 0 };
     } catch (err) {
       throw mapRedisError(err, 'dedup adopt');
     }
@@ -193,7 +205,7 @@ export class DedupStore {
     const scriptKeys = new ScriptKeys();
     const args: (string | number)[] = [];
     for (const { fingerprint, firstSeenMs } of entries) {
-      args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerprint.slice(SHARD_DIGITS, SHARD_DIGITS + FIELD_DIGITS), firstSeenMs);
+      args.push(scriptKeys.indexOf(this.shardKey(fingerprint)), fingerField(fingerprint), firstSeenMs, scriptKeys.indexOf(this.podsKey(fingerprint)));
     }
     const reply = (await this.forgetScript.run(this.redis, scriptKeys.keys, args, this.replicaWait)) as number[];
     return entries.map((_entry, i) => reply[i] === 1);

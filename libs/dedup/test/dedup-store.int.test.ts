@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { KeySchema } from '@alertgate/redis';
 import { RedisTestScope } from '@alertgate/testing';
 
+import { PODS_CAP } from '../src/dedup-batch.lua.js';
 import { DedupStore, FIELD_DIGITS, SHARD_DIGITS } from '../src/dedup-store.js';
 
 const fp = (seed: string): string => createHash('sha256').update(seed).digest('hex');
@@ -190,6 +191,68 @@ describe('DedupStore on real Redis', () => {
     // Nothing was kept of the member: without a storm it is a new incident.
     const [after] = await store.checkBatch([{ fingerprint: member, resolved: false }]);
     expect(after?.outcome).toBe('new');
+  });
+
+  describe('a workload incident (its signals name their pods)', () => {
+    const firing = (fingerprint: string, pod: string) => ({ fingerprint, resolved: false, pod });
+    const resolving = (fingerprint: string, pod: string) => ({ fingerprint, resolved: true, pod });
+
+    it('counts its pods, and resolves only when the last firing pod resolves', async () => {
+      const f = fp('workload');
+      const opened = await store.checkBatch([firing(f, 'web-1'), firing(f, 'web-2'), firing(f, 'web-1'), firing(f, 'web-3')]);
+      expect(opened.map((d) => [d.outcome, d.incident?.pods])).toEqual([
+        ['new', 1],
+        ['duplicate', 2],
+        ['duplicate', 2],
+        ['duplicate', 3],
+      ]);
+      const [first, again, second] = await store.checkBatch([resolving(f, 'web-1'), resolving(f, 'web-1'), resolving(f, 'web-2')]);
+      expect(first).toMatchObject({ outcome: 'pod-resolved', incident: { id: opened[0]?.incident?.id, occurrences: 4, pods: 3 } });
+      expect(again?.outcome).toBe('pod-resolved');
+      expect(second?.outcome).toBe('pod-resolved');
+      // A resolved pod that fires again holds the incident open once more.
+      await store.checkBatch([firing(f, 'web-2')]);
+      const [third, last] = await store.checkBatch([resolving(f, 'web-3'), resolving(f, 'web-2')]);
+      expect(third?.outcome).toBe('pod-resolved');
+      expect(last).toMatchObject({ outcome: 'resolved', incident: { id: opened[0]?.incident?.id, occurrences: 5, pods: 0 } });
+      expect(await scope.redis.exists(store.podsKey(f))).toBe(0);
+      // The next incident of the workload starts its pods anew.
+      const [next] = await store.checkBatch([firing(f, 'web-9')]);
+      expect(next).toMatchObject({ outcome: 'new', incident: { pods: 1 } });
+    });
+
+    it('does not wait for a pod that stopped firing without a resolution (not seen for the window)', async () => {
+      const f = fp('workload-stale');
+      await store.checkBatch([firing(f, 'web-1')]);
+      // web-2 fired last more than the window (60 s) ago: it no longer holds the incident open.
+      await scope.redis.hset(store.podsKey(f), 'web-2', (Date.now() - 120_000).toString(36));
+      const [resolved] = await store.checkBatch([resolving(f, 'web-1')]);
+      expect(resolved?.outcome).toBe('resolved');
+    });
+
+    it('tracks at most PODS_CAP pods; a pod beyond them counts as a firing, and its resolution waits for the tracked ones', async () => {
+      const f = fp('workload-wide');
+      const pods = Array.from({ length: PODS_CAP + 3 }, (_unused, i) => `web-${i}`);
+      const decisions = await store.checkBatch(pods.map((pod) => firing(f, pod)));
+      expect(decisions.at(-1)?.incident).toMatchObject({ occurrences: PODS_CAP + 3, pods: PODS_CAP });
+      expect(await scope.redis.hlen(store.podsKey(f))).toBe(PODS_CAP);
+      const [untracked] = await store.checkBatch([resolving(f, `web-${PODS_CAP + 1}`)]);
+      expect(untracked?.outcome).toBe('pod-resolved');
+      const all = await store.checkBatch(pods.slice(0, PODS_CAP).map((pod) => resolving(f, pod)));
+      expect(all.at(-1)?.outcome).toBe('resolved');
+      expect(all.filter((d) => d.outcome === 'resolved')).toHaveLength(1);
+    });
+
+    it('resolves at once when its pods were never recorded (an adopted incident), and forgets its pods with it', async () => {
+      const f = fp('workload-adopted');
+      await store.adopt(f, `${f.slice(0, 12)}-${(Date.now() - 1_000).toString(36)}`, 3);
+      const [resolved] = await store.checkBatch([resolving(f, 'web-1')]);
+      expect(resolved?.outcome).toBe('resolved');
+      const g = fp('workload-forgotten');
+      const [opened] = await store.checkBatch([firing(g, 'web-1')]);
+      expect(await store.forget(g, opened?.incident?.id ?? '')).toBe(true);
+      expect(await scope.redis.exists(store.podsKey(g))).toBe(0);
+    });
   });
 
   it('refuses a malformed fingerprint without touching Redis', async () => {

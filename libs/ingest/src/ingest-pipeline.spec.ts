@@ -28,7 +28,7 @@ const allNewDedup = (forgotten: string[][]): DedupPort => ({
       decisions: request.signals.map((s) => ({
         fingerprint: s.fingerprint,
         outcome: Outcome.OUTCOME_NEW,
-        incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1 },
+        incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 },
       })),
     }),
   adopt: unusedAdopt,
@@ -47,11 +47,11 @@ describe('IngestPipeline (unit, fake services)', () => {
           seen.dedup = request;
           return Promise.resolve({
             decisions: [
-              { fingerprint: 'a', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-a', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
-              { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 4 } },
-              { fingerprint: 'c', outcome: Outcome.OUTCOME_RESOLVED, incident: { id: 'i-c', firstSeen: ts, lastSeen: ts, occurrences: 2 } },
+              { fingerprint: 'a', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-a', firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 } },
+              { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 4, pods: 0 } },
+              { fingerprint: 'c', outcome: Outcome.OUTCOME_RESOLVED, incident: { id: 'i-c', firstSeen: ts, lastSeen: ts, occurrences: 2, pods: 0 } },
               { fingerprint: 'd', outcome: Outcome.OUTCOME_UNMATCHED },
-              { fingerprint: 'e', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-e', firstSeen: ts, lastSeen: ts, occurrences: 2 } },
+              { fingerprint: 'e', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-e', firstSeen: ts, lastSeen: ts, occurrences: 2, pods: 0 } },
             ],
           });
         },
@@ -109,8 +109,8 @@ describe('IngestPipeline (unit, fake services)', () => {
         checkBatch: () =>
           Promise.resolve({
             decisions: [
-              { fingerprint: 'a', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-a', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
-              { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 2 } },
+              { fingerprint: 'a', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-a', firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 } },
+              { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 2, pods: 0 } },
             ],
           }),
         adopt: unusedAdopt,
@@ -144,7 +144,7 @@ describe('IngestPipeline (unit, fake services)', () => {
           decisions: request.signals.map((s) => ({
             fingerprint: s.fingerprint,
             outcome: Outcome.OUTCOME_DUPLICATE,
-            incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2 },
+            incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2, pods: 0 },
           })),
         }),
       adopt: unusedAdopt,
@@ -212,12 +212,12 @@ describe('IngestPipeline (unit, fake services)', () => {
               ? {
                   fingerprint: s.fingerprint,
                   outcome: Outcome.OUTCOME_RESOLVED,
-                  incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 7 },
+                  incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 7, pods: 0 },
                 }
               : {
                   fingerprint: s.fingerprint,
                   outcome: Outcome.OUTCOME_DUPLICATE,
-                  incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 3 },
+                  incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 3, pods: 0 },
                 },
           ),
         }),
@@ -319,8 +319,8 @@ describe('IngestPipeline (unit, fake services)', () => {
             return Promise.resolve({
               decisions: [
                 { fingerprint: 'a', outcome: Outcome.OUTCOME_FOLDED },
-                { fingerprint: 'b', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
-                { fingerprint: 'c', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-c', firstSeen: ts, lastSeen: ts, occurrences: 1 } },
+                { fingerprint: 'b', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 } },
+                { fingerprint: 'c', outcome: Outcome.OUTCOME_NEW, incident: { id: 'i-c', firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 } },
               ],
             });
           },
@@ -430,7 +430,7 @@ describe('IngestPipeline (unit, fake services)', () => {
     const opened = (fingerprint: string, occurrences = 1) => ({
       fingerprint,
       outcome: Outcome.OUTCOME_NEW,
-      incident: { id: `i-${fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences },
+      incident: { id: `i-${fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences, pods: 0 },
     });
     const writer = {
       applyBatch: (request: ApplyBatchRequest) =>
@@ -519,7 +519,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             Promise.resolve({
               decisions: [
                 opened('a'),
-                { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 3 } },
+                { fingerprint: 'b', outcome: Outcome.OUTCOME_DUPLICATE, incident: { id: 'i-b', firstSeen: ts, lastSeen: ts, occurrences: 3, pods: 0 } },
               ],
             }),
           adopt: unusedAdopt,
@@ -627,7 +627,7 @@ describe('IngestPipeline (unit, fake services)', () => {
             decisions: request.signals.map((s) => ({
               fingerprint: s.fingerprint,
               outcome: s.fingerprint.startsWith('new') ? Outcome.OUTCOME_NEW : Outcome.OUTCOME_DUPLICATE,
-              incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2 },
+              incident: { id: `i-${s.fingerprint}`, firstSeen: ts, lastSeen: ts, occurrences: 2, pods: 0 },
             })),
           }),
         adopt: unusedAdopt,

@@ -56,7 +56,7 @@ export interface CrdWriterPort {
   readonly deadlineMs?: number;
 }
 
-export type SignalOutcome = 'created' | 'duplicate' | 'reopened' | 'resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
+export type SignalOutcome = 'created' | 'duplicate' | 'reopened' | 'resolved' | 'pod-resolved' | 'unmatched' | 'deferred' | 'storm' | 'rejected';
 
 export interface SignalResult {
   readonly fingerprint: string;
@@ -462,7 +462,12 @@ export class IngestPipeline {
     const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
     if (deferred.size > 0) await this.forget([...deferred], decisions);
     const webhookOfSignal = requests.flatMap((request, r) => request.signals.map(() => r));
-    const kept = signals.map((_signal, i) => i).filter((i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited');
+    // A pod's resolution while its workload's other pods fire changes no resource: nothing to write.
+    const kept = signals
+      .map((_signal, i) => i)
+      .filter(
+        (i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited' && decisions[i]?.outcome !== Outcome.OUTCOME_POD_RESOLVED,
+      );
     const run: RunWrites = {
       signals,
       decisions,
@@ -525,7 +530,7 @@ interface RunWrites {
 function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decision | undefined, i: number, sender: string): IncidentUpdate {
   if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
     if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
-    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, storm: verdict.storm, signalTrimmed: false, sender };
+    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, pods: 0, storm: verdict.storm, signalTrimmed: false, sender };
   }
   const incident = decision?.incident;
   const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
@@ -542,6 +547,7 @@ function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decisi
     firstSeen: incident?.firstSeen,
     lastSeen: incident?.lastSeen,
     occurrences: incident?.occurrences ?? 0,
+    pods: incident?.pods ?? 0,
     sender,
   };
 }
@@ -549,6 +555,7 @@ function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decisi
 /** A signal's answer: deferred by a creation budget, or what the crd-writer did with it. */
 function resultOf(signal: Signal, i: number, deferred: ReadonlySet<number>, decisions: readonly Decision[], written: ApplyResult | undefined): SignalResult {
   if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
+  if (decisions[i]?.outcome === Outcome.OUTCOME_POD_RESOLVED) return { fingerprint: signal.fingerprint, outcome: 'pod-resolved' };
   const ref = written?.resource ? { namespace: written.resource.namespace, name: written.resource.name } : undefined;
   const outcome = OUTCOME_OF_EFFECT[written?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
   // One shape for every result (undefined fields are left out of the JSON answer).
@@ -579,6 +586,7 @@ const trimmedSignal = (signal: Signal, labels: Readonly<Record<string, string>>)
   source: Source.SOURCE_UNSPECIFIED,
   labels,
   annotations: NO_LABELS,
+  pod: signal.pod,
 });
 const forDedup = (signal: Signal): Signal => ({
   fingerprint: signal.fingerprint,
@@ -591,6 +599,7 @@ const forDedup = (signal: Signal): Signal => ({
   source: Source.SOURCE_UNSPECIFIED,
   labels: NO_LABELS,
   annotations: NO_LABELS,
+  pod: signal.pod,
 });
 /** Storm reads the labels of its key only: `keep` names them once storm has said which. */
 const forStorm = (signal: Signal, keep?: readonly string[]): Signal => trimmedSignal(signal, keep ? pick(signal.labels, keep) : signal.labels);

@@ -6,7 +6,6 @@ import {
   parseAlertmanagerWebhook,
   parseKubernetesEvent,
   retarget,
-  type InvolvedObject,
   type MatcherSelector,
   parseMatcherRules,
   type ParseOptions,
@@ -21,6 +20,7 @@ import { BodyRefusal, clientErrorAnswer, contentEncodingRefusal, utf8Checked } f
 import { IngestMetrics } from './ingest-metrics.js';
 import { BATCHER_DEFAULTS, PipelineBatcher, type PipelineBatcherOptions } from './pipeline-batcher.js';
 import { overloaded } from './overload.js';
+import { asWorkloadIncidents, type OwnerLookup } from './workload-incidents.js';
 import { RefusalMemory } from './refusal-memory.js';
 import { dropRulesReason, firstReason, settleIgnored, unmanagedReason, type IgnoredResult, type ManagedScope, type SettledSignal } from './ignored-signals.js';
 import type { MaintenanceSchedule } from './maintenance-windows.js';
@@ -58,7 +58,12 @@ export interface IngestServerOptions {
    * Top-level controller of an event's object (Pod → ReplicaSet → Deployment); when set, Warning
    * events are fingerprinted on it so all pods of a workload fold into one incident.
    */
-  readonly resolveOwner?: (object: InvolvedObject) => Promise<{ kind: string; name: string }>;
+  readonly resolveOwner?: OwnerLookup;
+  /**
+   * Top-level controller of an alert's pod (INCIDENT_IDENTITY=workload); when set, alerts about a
+   * pod are incidents of its workload, and their pods are tracked per incident.
+   */
+  readonly resolvePodOwner?: OwnerLookup;
   /**
    * Signals matching one of these selectors are answered `ignored` before any state is written
    * (INGEST_SERVER_DEFAULTS: Watchdog, InfoInhibitor and severity "none").
@@ -331,8 +336,8 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     reply: FastifyReply,
     rejected: readonly RejectedAlert[] = [],
   ): Promise<{ results: AlertResult[] } | FastifyReply> => {
-    const { kept: signals, settled } = settleIgnored(parsed, rejected, ignoreReason);
-    if (signals.length === 0) {
+    const { kept, settled } = settleIgnored(parsed, rejected, ignoreReason);
+    if (kept.length === 0) {
       // Every signal was ignored (a drop rule, a maintenance window) or rejected: nothing to write, nothing to limit.
       const results = withSettled([], settled, pointerOfSignal[route]);
       countOutcomes(route, results);
@@ -344,6 +349,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     const source = sender !== undefined ? `s:${sender}` : `a:${reply.request.ip}`;
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
+    const signals =
+      route === 'alertmanager' && options.resolvePodOwner
+        ? await asWorkloadIncidents(kept, options.resolvePodOwner, options.parse.fingerprint.namespaceLabel)
+        : kept;
     metrics.batchSize.observe({ source: route }, signals.length);
     // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
@@ -409,7 +418,10 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
       metrics.signals.inc({ source: 'kubernetes-event', outcome: 'ignored' });
       return { results: [{ outcome: 'ignored', reason: parsed.reason }] };
     }
-    const signal = options.resolveOwner ? retarget(parsed.signal, await options.resolveOwner(parsed.involved)) : parsed.signal;
+    const { involved } = parsed;
+    const signal = options.resolveOwner
+      ? retarget(parsed.signal, await options.resolveOwner(involved), { namespace: involved.namespace, pod: involved.kind === 'Pod' ? involved.name : '' })
+      : parsed.signal;
     return respond('kubernetes-event', [signal], reply);
   });
 

@@ -32,7 +32,7 @@ export async function listenTestIngestServer(options: {
           decisions: request.signals.map((signal) => ({
             fingerprint: signal.fingerprint,
             outcome: Outcome.OUTCOME_NEW,
-            incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1 },
+            incident: { id: 'i', firstSeen: ts, lastSeen: ts, occurrences: 1, pods: 0 },
           })),
         });
       },

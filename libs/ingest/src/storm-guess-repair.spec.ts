@@ -6,7 +6,7 @@ const verdict = (folded: boolean): Verdict => ({ fingerprint: 'f'.repeat(64), fo
 const decision = (outcome: Outcome, id = 'abcdef012345-1'): Decision => ({
   fingerprint: 'f'.repeat(64),
   outcome,
-  ...(outcome === Outcome.OUTCOME_FOLDED ? {} : { incident: { id, firstSeen: undefined, lastSeen: undefined, occurrences: 1 } }),
+  ...(outcome === Outcome.OUTCOME_FOLDED ? {} : { incident: { id, firstSeen: undefined, lastSeen: undefined, occurrences: 1, pods: 0 } }),
 });
 
 describe('stormGuessRepair', () => {

@@ -9,6 +9,7 @@ const update = (fingerprint: string, kind: 'new' | 'repeat' | 'resolve' | 'fold'
   signalTrimmed: kind === 'repeat',
   incidentId: `i-${fingerprint}`,
   occurrences: 1,
+  pods: 0,
   sender: '',
   ...(kind === 'fold'
     ? {

@@ -45,7 +45,10 @@ export function parseInfo(text: string): Record<string, string> {
 function classOf(key: string, prefix: string): KeyClass | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const rest = key.slice(prefix.length);
-  return Object.values(KEY_CLASSES).find((cls) => rest.startsWith(`{${cls.id}`));
+  const afterTag = rest.slice(rest.indexOf('}') + 1);
+  const classes: readonly KeyClass[] = Object.values(KEY_CLASSES);
+  const tagged = classes.filter((cls) => rest.startsWith(`{${cls.id}`));
+  return tagged.find((cls) => cls.suffix !== undefined && afterTag.startsWith(cls.suffix)) ?? tagged.find((cls) => cls.suffix === undefined);
 }
 
 /**
@@ -58,7 +61,7 @@ export async function inspectKeyspace(redis: Redis, prefix: string, options: Ins
   const measurePerClass = options.measurePerClass ?? Number.POSITIVE_INFINITY;
   const classes = new Map<string, ClassReport>(
     Object.values(KEY_CLASSES).map((cls) => [
-      cls.id,
+      cls.name,
       {
         name: cls.name,
         description: cls.description,
@@ -88,7 +91,7 @@ export async function inspectKeyspace(redis: Redis, prefix: string, options: Ins
       const ttl = ttls[i] ?? -1;
       if (ttl === -1) withoutTtl.push(key);
       const cls = classOf(key, prefix);
-      const report = cls ? classes.get(cls.id) : undefined;
+      const report = cls ? classes.get(cls.name) : undefined;
       if (!report) {
         unknown.keys += 1;
         if (unknown.examples.length < 10) unknown.examples.push(key);

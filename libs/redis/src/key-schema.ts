@@ -11,6 +11,11 @@ export interface KeyClass {
   readonly id: string;
   readonly name: string;
   readonly description: string;
+  /**
+   * A class whose keys share another class's hash tags (so that one script reaches both on a
+   * Cluster node) is told apart by what follows the tag.
+   */
+  readonly suffix?: string;
 }
 
 export const KEY_CLASSES = {
@@ -18,6 +23,12 @@ export const KEY_CLASSES = {
     id: 'd',
     name: 'dedup',
     description: 'Open incidents: a hash per fingerprint shard, field = fingerprint rest, value = first seen, last seen, count.',
+  },
+  pods: {
+    id: 'd',
+    suffix: 'p',
+    name: 'pods',
+    description: "A workload incident's pods: a hash beside its dedup shard (same tag), field = pod, value = its last firing, or r once resolved.",
   },
   storm: {
     id: 's',

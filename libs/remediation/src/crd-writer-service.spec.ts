@@ -14,6 +14,7 @@ const open = (fingerprint: string, namespace = 'shop'): IncidentUpdate => ({
   firstSeen: ts,
   lastSeen: ts,
   occurrences: 1,
+  pods: 0,
   storm: undefined,
   signalTrimmed: false,
   sender: 'alertmanager',

@@ -17,7 +17,7 @@ import {
   type IncidentUpdate,
   type Signal,
 } from '@alertgate/proto';
-import { FINGERPRINT_PATTERN, INCIDENT_ID_PATTERN, NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
+import { FINGERPRINT_PATTERN, INCIDENT_ID_PATTERN, NAMESPACE_NAME_PATTERN, OBJECT_NAME_PATTERN } from '@alertgate/signal';
 import { trace } from '@opentelemetry/api';
 
 import { isNotStarted } from './create-limiter.js';
@@ -48,6 +48,7 @@ function validate(update: IncidentUpdate, index: number): Signal {
   if (!FINGERPRINT_PATTERN.test(signal.fingerprint)) throw invalid(index, 'signal.fingerprint', 'must be 64 lower-case hex digits');
   if (signal.alertname === '') throw invalid(index, 'signal.alertname', 'is required');
   if (!NAMESPACE_NAME_PATTERN.test(signal.namespace)) throw invalid(index, 'signal.namespace', `"${signal.namespace}" is not a valid Kubernetes namespace`);
+  if (signal.pod !== '' && !OBJECT_NAME_PATTERN.test(signal.pod)) throw invalid(index, 'signal.pod', 'must be empty or a pod name (an RFC 1123 subdomain)');
   if (update.incidentId !== '' && !INCIDENT_ID_PATTERN.test(update.incidentId))
     throw invalid(index, 'incident_id', 'is not an incident id from the dedup service');
   if (update.action === Action.ACTION_FOLD) {
@@ -113,6 +114,7 @@ async function applyOne(
         occurrences: update.occurrences,
         traceId,
         sender: update.sender,
+        pods: update.pods,
       },
       signal.namespace,
       { mayCreate: !update.signalTrimmed, deadlineAt },

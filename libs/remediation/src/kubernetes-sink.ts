@@ -909,6 +909,7 @@ export class KubernetesSink implements RemediationSink {
           cluster: '',
           status: Status.STATUS_FIRING,
           source: Source.SOURCE_ALERTMANAGER,
+          pod: '',
           labels: {},
           annotations: {},
         },

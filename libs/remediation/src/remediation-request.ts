@@ -46,8 +46,19 @@ interface StormStatus {
 /** Bounded like the storm's member cap: the list never grows without limit. */
 export const MEMBER_LIST_CAP = 64;
 
+/**
+ * A workload incident's pods (its alerts named them; the target is their workload): how many
+ * fired in it, the first MEMBER_LIST_CAP by name, and how many more there were.
+ */
+interface AffectedPods {
+  count: number;
+  names: string[];
+  overflow: number;
+}
+
 export interface RemediationRequestStatus {
   storm?: StormStatus;
+  affectedPods?: AffectedPods;
   /** On an individual resource: the storm aggregate it belongs to. */
   stormRef?: string;
   phase?: string;
@@ -135,6 +146,8 @@ export interface OpenIncident {
   readonly traceId?: string | undefined;
   /** The gateway's name for who sent the webhook that opened it ('' or absent: none). */
   readonly sender?: string | undefined;
+  /** A workload incident: the distinct pods that fired in it so far, as dedup counted them. */
+  readonly pods?: number | undefined;
 }
 
 export function isTerminal(object: Pick<RemediationRequest, 'status'> | undefined): boolean {
@@ -274,12 +287,21 @@ export function buildRemediationRequest(incident: OpenIncident, namespace: strin
 }
 
 export function openStatus(incident: OpenIncident): RemediationRequestStatus {
+  const { pod } = incident.signal;
   return {
     occurrences: incident.occurrences,
     firstSeen: iso(incident.firstSeenMs),
     lastSeen: iso(incident.lastSeenMs),
     alertState: 'Firing',
+    ...(pod ? { affectedPods: combinePods(undefined, { count: incident.pods ?? 1, names: [pod], overflow: 0 }) } : {}),
   };
+}
+
+/** Both pod lists as one: the larger count, the names of both (bounded), the rest counted. */
+function combinePods(a: AffectedPods | undefined, b: AffectedPods | undefined): AffectedPods {
+  const names = union(a?.names, b?.names);
+  const count = Math.max(a?.count ?? 0, b?.count ?? 0, names.length);
+  return { count, names, overflow: count - names.length };
 }
 
 /**
@@ -294,6 +316,7 @@ export function mergeOpenStatus(current: RemediationRequestStatus | undefined, n
   if (next.firstSeen && (!current?.firstSeen || next.firstSeen < current.firstSeen)) merged.firstSeen = next.firstSeen;
   if (next.lastSeen && (!current?.lastSeen || next.lastSeen > current.lastSeen)) merged.lastSeen = next.lastSeen;
   if (!current?.resolvedAt) merged.alertState = 'Firing';
+  if (next.affectedPods) merged.affectedPods = combinePods(current?.affectedPods, next.affectedPods);
   const changed = JSON.stringify(merged) !== JSON.stringify(current ?? {});
   return changed ? merged : undefined;
 }
@@ -316,6 +339,7 @@ export function combineStatus(a: RemediationRequestStatus, b: RemediationRequest
     combined.alertState = 'Resolved';
   }
   if (a.storm || b.storm) combined.storm = combineStorm(a.storm, b.storm);
+  if (a.affectedPods || b.affectedPods) combined.affectedPods = combinePods(a.affectedPods, b.affectedPods);
   return combined;
 }
 

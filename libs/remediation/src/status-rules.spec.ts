@@ -20,6 +20,9 @@ const storm = fc.record(
   },
   { requiredKeys: ['memberCount', 'resolved', 'overflow', 'members', 'linked'] },
 );
+const affectedPods = fc
+  .record({ names: members.map((list) => [...new Set(list)].slice(0, MEMBER_LIST_CAP)), beyond: fc.nat(200) })
+  .map(({ names, beyond }) => ({ count: names.length + beyond, names, overflow: beyond }));
 const status: fc.Arbitrary<RemediationRequestStatus> = fc.record(
   {
     phase: fc.constantFrom('Pending', 'Processing'),
@@ -29,6 +32,7 @@ const status: fc.Arbitrary<RemediationRequestStatus> = fc.record(
     resolvedAt: time,
     reopenCount: fc.nat(100),
     storm,
+    affectedPods,
     stormRef: fc.stringMatching(/^storm-[a-z]{1,5}$/),
   },
   { requiredKeys: [] },
@@ -50,6 +54,11 @@ describe('status rules', () => {
         expect(after.storm?.members.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
         expect(after.storm?.linked.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
         expect(after.storm?.memberCount ?? 0).toBeGreaterThanOrEqual(current.storm?.memberCount ?? 0);
+        const pods = after.affectedPods;
+        expect(pods?.count ?? 0).toBeGreaterThanOrEqual(Math.max(current.affectedPods?.count ?? 0, next.affectedPods?.count ?? 0));
+        expect(pods?.names.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
+        if (current.affectedPods) expect(pods?.names.slice(0, current.affectedPods.names.length)).toEqual(current.affectedPods.names);
+        if (pods) expect(pods.overflow).toBe(pods.count - pods.names.length);
       }),
     );
   });
@@ -76,6 +85,10 @@ describe('status rules', () => {
           expect(notBefore(combined.resolvedAt, a.resolvedAt) && notBefore(combined.resolvedAt, b.resolvedAt)).toBe(true);
           if (combined.resolvedAt) expect(combined.alertState).toBe('Resolved');
           expect(combined.storm?.members.length ?? 0).toBeLessThanOrEqual(MEMBER_LIST_CAP);
+          // Dedup's count of one incident's pods only grows, so the names of both never outnumber the larger count; here they may.
+          const names = [...new Set([...(a.affectedPods?.names ?? []), ...(b.affectedPods?.names ?? [])])].slice(0, MEMBER_LIST_CAP);
+          expect(new Set(combined.affectedPods?.names ?? [])).toEqual(new Set(names));
+          expect(combined.affectedPods?.count ?? 0).toBe(Math.max(a.affectedPods?.count ?? 0, b.affectedPods?.count ?? 0, names.length));
         }
       }),
     );

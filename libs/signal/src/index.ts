@@ -10,6 +10,7 @@ export type { ParsedWebhook, ParseOptions, RejectedAlert } from './parse-alertma
 export {
   fitsCharacters,
   NAMESPACE_NAME_PATTERN,
+  OBJECT_NAME_PATTERN,
   namespaceNameProblem,
   SPEC_MAX_LENGTH,
   SPEC_MAX_PROPERTIES,

@@ -159,6 +159,7 @@ function parseAlert(
     source: Source.SOURCE_ALERTMANAGER,
     labels,
     annotations,
+    pod: '',
     // Written out, not spread in: one shape for every alert, and no object made to be copied.
     startsAt: startsAt === undefined || Number.isNaN(startsAt) ? undefined : fromMillis(startsAt),
     endsAt: endsAt === undefined || Number.isNaN(endsAt) ? undefined : fromMillis(endsAt),
@@ -183,5 +184,6 @@ function emptySignal(): Signal {
     source: Source.SOURCE_UNSPECIFIED,
     labels: {},
     annotations: {},
+    pod: '',
   };
 }

@@ -81,6 +81,7 @@ export function parseKubernetesEvent(body: unknown, options: ParseOptions = PARS
       source: Source.SOURCE_KUBERNETES_EVENT,
       labels: { alertname: reason, [target.kind]: name, ...(eventNamespace ? { namespace: eventNamespace } : {}), ...(source ? { source } : {}) },
       annotations: message ? { message } : {},
+      pod: '',
       startsAt: fromMillis(Number.isNaN(startsAt) ? nowMs : startsAt),
     },
   };
@@ -101,18 +102,20 @@ function readEventTimes(body: JsonObject, problems: ProblemList): Record<'first'
 }
 
 /**
- * The same signal about another target (an event's pod replaced by its top-level controller):
- * the fingerprint follows, so all pods of a workload are one incident. The original object
- * stays in the labels.
+ * The same signal about another target (a pod replaced by its top-level controller): the
+ * fingerprint follows, so all pods of a workload are one incident. `namespace` is the one the
+ * fingerprint was made with (the signal's own, not a fallback); `pod` is the object replaced when
+ * it is a pod ('' otherwise), which dedup tracks per incident. The original object stays in the
+ * labels.
  */
-export function retarget(signal: Signal, target: { kind: string; name: string }): Signal {
+export function retarget(signal: Signal, target: { kind: string; name: string }, identity: { namespace: string; pod: string }): Signal {
   const next = { kind: target.kind.toLowerCase(), name: target.name };
   if (next.kind === signal.target?.kind && next.name === signal.target.name) return signal;
-  const labelNamespace = signal.labels['namespace'] ?? '';
   return {
     ...signal,
     target: next,
-    fingerprint: fingerprintOf(signal.alertname, labelNamespace, next, signal.cluster),
+    fingerprint: fingerprintOf(signal.alertname, identity.namespace, next, signal.cluster),
     labels: { ...signal.labels, [next.kind]: next.name },
+    pod: identity.pod,
   };
 }

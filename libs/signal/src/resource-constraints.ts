@@ -25,6 +25,8 @@ export const SPEC_MAX_PROPERTIES = { labels: 128, annotations: 128 } as const;
 
 /** A namespace name: an RFC 1123 label (lower-case alphanumerics and '-', at most 63). */
 export const NAMESPACE_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Most objects' names (a pod's, a RemediationRequest's): an RFC 1123 subdomain. */
+export const OBJECT_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The problem with a namespace name, or undefined when Kubernetes accepts it. */
 export function namespaceNameProblem(value: string): string | undefined {

@@ -14,6 +14,7 @@ export function testSignal(fields: Partial<Signal> = {}): Signal {
     source: Source.SOURCE_ALERTMANAGER,
     labels: {},
     annotations: {},
+    pod: '',
     ...fields,
   };
 }

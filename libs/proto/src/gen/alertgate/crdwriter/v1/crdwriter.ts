@@ -213,8 +213,8 @@ export interface IncidentUpdate {
     | Storm
     | undefined;
   /**
-   * ACTION_OPEN only: the signal carries just fingerprint, alertname, namespace, status and
-   * target (the gateway trims repeats of open incidents, 80% of a typical stream). If the update
+   * ACTION_OPEN only: the signal carries just fingerprint, alertname, namespace, status, target
+   * and pod (the gateway trims repeats of open incidents, 80% of a typical stream). If the update
    * would have to create the resource (absent, or ended), nothing is changed and the answer is
    * EFFECT_SIGNAL_REQUIRED: send the update again with the whole signal.
    */
@@ -224,6 +224,11 @@ export interface IncidentUpdate {
    * authentication): recorded on a resource this update creates, and in the audit log.
    */
   sender: string;
+  /**
+   * A workload incident (signal.pod set): the distinct pods that fired in it so far, from the
+   * dedup window; the resource keeps the maximum it has seen.
+   */
+  pods: number;
 }
 
 export interface ApplyBatchRequest {
@@ -256,6 +261,7 @@ function createBaseIncidentUpdate(): IncidentUpdate {
     storm: undefined,
     signalTrimmed: false,
     sender: "",
+    pods: 0,
   };
 }
 
@@ -287,6 +293,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     }
     if (message.sender !== "") {
       writer.uint32(74).string(message.sender);
+    }
+    if (message.pods !== 0) {
+      writer.uint32(80).uint32(message.pods);
     }
     return writer;
   },
@@ -376,6 +385,14 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
             message.sender = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.pods = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +432,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
         ? globalThis.Boolean(object.signal_trimmed)
         : false,
       sender: isSet(object.sender) ? globalThis.String(object.sender) : "",
+      pods: isSet(object.pods) ? globalThis.Number(object.pods) : 0,
     };
   },
 
@@ -447,6 +465,9 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     if (message.sender !== "") {
       obj.sender = message.sender;
     }
+    if (message.pods !== 0) {
+      obj.pods = Math.round(message.pods);
+    }
     return obj;
   },
 
@@ -470,6 +491,7 @@ export const IncidentUpdate: MessageFns<IncidentUpdate> = {
     message.storm = (object.storm !== undefined && object.storm !== null) ? Storm.fromPartial(object.storm) : undefined;
     message.signalTrimmed = object.signalTrimmed ?? false;
     message.sender = object.sender ?? "";
+    message.pods = object.pods ?? 0;
     return message;
   },
 };

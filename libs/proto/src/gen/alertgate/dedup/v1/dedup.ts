@@ -41,6 +41,11 @@ export enum Outcome {
    * aggregate, and nothing was recorded (its repeats fold too, for as long as the storm lasts).
    */
   OUTCOME_FOLDED = 5,
+  /**
+   * OUTCOME_POD_RESOLVED - A resolved signal of one pod of a workload incident whose other pods still fire: the pod is
+   * recorded as resolved, and the incident stays open.
+   */
+  OUTCOME_POD_RESOLVED = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -64,6 +69,9 @@ export function outcomeFromJSON(object: any): Outcome {
     case 5:
     case "OUTCOME_FOLDED":
       return Outcome.OUTCOME_FOLDED;
+    case 6:
+    case "OUTCOME_POD_RESOLVED":
+      return Outcome.OUTCOME_POD_RESOLVED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -85,6 +93,8 @@ export function outcomeToJSON(object: Outcome): string {
       return "OUTCOME_UNMATCHED";
     case Outcome.OUTCOME_FOLDED:
       return "OUTCOME_FOLDED";
+    case Outcome.OUTCOME_POD_RESOLVED:
+      return "OUTCOME_POD_RESOLVED";
     case Outcome.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -92,7 +102,7 @@ export function outcomeToJSON(object: Outcome): string {
 }
 
 export interface CheckBatchRequest {
-  /** Only fingerprint, status and namespace are read; the rest is ignored. */
+  /** Only fingerprint, status, namespace and pod are read; the rest is ignored. */
   signals: Signal[];
   /**
    * Parallel to signals (absent = all false): true for a firing signal whose storm is on. Such a
@@ -112,6 +122,11 @@ export interface Incident {
     | undefined;
   /** Deliveries of this fingerprint received while the incident was open (1 on OUTCOME_NEW). */
   occurrences: number;
+  /**
+   * A workload incident: the distinct pods that fired in it so far (counted up to 128); 0 for
+   * an incident of one target.
+   */
+  pods: number;
 }
 
 export interface Decision {
@@ -259,7 +274,7 @@ export const CheckBatchRequest: MessageFns<CheckBatchRequest> = {
 };
 
 function createBaseIncident(): Incident {
-  return { id: "", firstSeen: undefined, lastSeen: undefined, occurrences: 0 };
+  return { id: "", firstSeen: undefined, lastSeen: undefined, occurrences: 0, pods: 0 };
 }
 
 export const Incident: MessageFns<Incident> = {
@@ -275,6 +290,9 @@ export const Incident: MessageFns<Incident> = {
     }
     if (message.occurrences !== 0) {
       writer.uint32(32).uint32(message.occurrences);
+    }
+    if (message.pods !== 0) {
+      writer.uint32(40).uint32(message.pods);
     }
     return writer;
   },
@@ -324,6 +342,14 @@ export const Incident: MessageFns<Incident> = {
             message.occurrences = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pods = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -350,6 +376,7 @@ export const Incident: MessageFns<Incident> = {
         ? fromJsonTimestamp(object.last_seen)
         : undefined,
       occurrences: isSet(object.occurrences) ? globalThis.Number(object.occurrences) : 0,
+      pods: isSet(object.pods) ? globalThis.Number(object.pods) : 0,
     };
   },
 
@@ -367,6 +394,9 @@ export const Incident: MessageFns<Incident> = {
     if (message.occurrences !== 0) {
       obj.occurrences = Math.round(message.occurrences);
     }
+    if (message.pods !== 0) {
+      obj.pods = Math.round(message.pods);
+    }
     return obj;
   },
 
@@ -383,6 +413,7 @@ export const Incident: MessageFns<Incident> = {
       ? Timestamp.fromPartial(object.lastSeen)
       : undefined;
     message.occurrences = object.occurrences ?? 0;
+    message.pods = object.pods ?? 0;
     return message;
   },
 };

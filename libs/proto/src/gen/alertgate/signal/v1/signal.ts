@@ -130,7 +130,15 @@ export interface Signal {
   annotations: { [key: string]: string };
   startsAt?: Timestamp | undefined;
   endsAt?: Timestamp | undefined;
-  alertmanager?: AlertmanagerRef | undefined;
+  alertmanager?:
+    | AlertmanagerRef
+    | undefined;
+  /**
+   * The pod the signal named, when its incident is the pod's workload (the target is then the
+   * pod's top-level controller, INCIDENT_IDENTITY=workload); empty otherwise. Dedup tracks an
+   * incident's pods, so that it resolves when the last of them does.
+   */
+  pod: string;
 }
 
 export interface Signal_LabelsEntry {
@@ -394,6 +402,7 @@ function createBaseSignal(): Signal {
     startsAt: undefined,
     endsAt: undefined,
     alertmanager: undefined,
+    pod: "",
   };
 }
 
@@ -437,6 +446,9 @@ export const Signal: MessageFns<Signal> = {
     }
     if (message.alertmanager !== undefined) {
       AlertmanagerRef.encode(message.alertmanager, writer.uint32(106).fork()).join();
+    }
+    if (message.pod !== "") {
+      writer.uint32(114).string(message.pod);
     }
     return writer;
   },
@@ -564,6 +576,14 @@ export const Signal: MessageFns<Signal> = {
             message.alertmanager = AlertmanagerRef.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -625,6 +645,7 @@ export const Signal: MessageFns<Signal> = {
         ? fromJsonTimestamp(object.ends_at)
         : undefined,
       alertmanager: isSet(object.alertmanager) ? AlertmanagerRef.fromJSON(object.alertmanager) : undefined,
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
     };
   },
 
@@ -681,6 +702,9 @@ export const Signal: MessageFns<Signal> = {
     if (message.alertmanager !== undefined) {
       obj.alertmanager = AlertmanagerRef.toJSON(message.alertmanager);
     }
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
     return obj;
   },
 
@@ -726,6 +750,7 @@ export const Signal: MessageFns<Signal> = {
     message.alertmanager = (object.alertmanager !== undefined && object.alertmanager !== null)
       ? AlertmanagerRef.fromPartial(object.alertmanager)
       : undefined;
+    message.pod = object.pod ?? "";
     return message;
   },
 };
