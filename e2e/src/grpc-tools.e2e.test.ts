@@ -93,6 +93,38 @@ describe('grpcurl and buf curl can list, describe and call every service through
     expect(invalid).toContain('signals[0].fingerprint');
   });
 
+  it("calls dedup by hand with a workload incident's pods: a pod's resolution while another fires keeps it open", async () => {
+    const dedup = fixture.system!.dedupAddress;
+    const workload = 'b'.repeat(64);
+    const check = async (signals: object[]) =>
+      (
+        JSON.parse(await grpcurl('-d', JSON.stringify({ signals }), dedup, 'alertgate.dedup.v1.DedupService/CheckBatch')) as {
+          decisions: { outcome: string; incident?: { pods?: number } }[];
+        }
+      ).decisions;
+    const fired = await check([
+      { fingerprint: workload, status: 'STATUS_FIRING', pod: 'web-1' },
+      { fingerprint: workload, status: 'STATUS_FIRING', pod: 'web-2' },
+    ]);
+    expect(fired.map((d) => [d.outcome, d.incident?.pods])).toEqual([
+      ['OUTCOME_NEW', 1],
+      ['OUTCOME_DUPLICATE', 2],
+    ]);
+    const resolved = await check([
+      { fingerprint: workload, status: 'STATUS_RESOLVED', pod: 'web-1' },
+      { fingerprint: workload, status: 'STATUS_RESOLVED', pod: 'web-2' },
+    ]);
+    expect(resolved.map((d) => d.outcome)).toEqual(['OUTCOME_POD_RESOLVED', 'OUTCOME_RESOLVED']);
+    const invalid = await grpcurlFails(
+      '-d',
+      JSON.stringify({ signals: [{ fingerprint: workload, status: 'STATUS_FIRING', pod: 'p'.repeat(254) }] }),
+      dedup,
+      'alertgate.dedup.v1.DedupService/CheckBatch',
+    );
+    expect(invalid).toContain('Code: InvalidArgument');
+    expect(invalid).toContain('signals[0].pod');
+  });
+
   it('calls crd-writer by hand: ApplyBatch creates the resource', async () => {
     const update = {
       updates: [

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { RedisCluster, RedisSentinels, RedisServer } from '@alertgate/local-env';
-import { amAlert, amWebhook, repoRoot, TestPki } from '@alertgate/testing';
+import { GrpcSecurity, openChannel, serviceClient } from '@alertgate/grpc-kit';
+import { DedupServiceService, Outcome, Status } from '@alertgate/proto';
+import { amAlert, amWebhook, repoRoot, TestPki, testSignal } from '@alertgate/testing';
 import { Redis } from 'ioredis';
 
 import { counterValue } from './support/metrics.js';
@@ -137,6 +139,23 @@ describe('the pipeline on Redis with TLS, client certificates and an ACL user pe
     expect((again.json['results'] as { outcome: string; occurrences: number }[])[0]).toMatchObject({ outcome: 'duplicate', occurrences: 2 });
     expect((await admin.keys('ag:*')).map((key) => key.slice(0, 5)).sort()).toEqual(expect.arrayContaining(['ag:{d', 'ag:{r', 'ag:{s']));
     await expectMonitoredWithoutRefusals(fixture);
+  });
+
+  it("keeps a workload incident's pods as its ACL user (the commands of the pods hash are in its rules)", async () => {
+    const channel = openChannel(fixture.system!.dedupAddress, GrpcSecurity.plaintext());
+    const dedup = serviceClient(DedupServiceService, channel, { name: 'dedup', deadlineMs: 5_000 });
+    const workload = (pod: string, status: Status) => ({ ...testSignal({ fingerprint: 'c'.repeat(64), status }), pod });
+    try {
+      const fired = await dedup.checkBatch({ signals: [workload('web-1', Status.STATUS_FIRING), workload('web-2', Status.STATUS_FIRING)], foldIfNew: [] });
+      expect(fired.decisions.map((d) => d.incident?.pods)).toEqual([1, 2]);
+      const resolved = await dedup.checkBatch({
+        signals: [workload('web-1', Status.STATUS_RESOLVED), workload('web-2', Status.STATUS_RESOLVED)],
+        foldIfNew: [],
+      });
+      expect(resolved.decisions.map((d) => d.outcome)).toEqual([Outcome.OUTCOME_POD_RESOLVED, Outcome.OUTCOME_RESOLVED]);
+    } finally {
+      channel.close();
+    }
   });
 
   it('refuses each user a command or a key outside its rules', async () => {

@@ -146,6 +146,19 @@ describe('KubernetesSink on a fake API server', () => {
 
   const stored = (): RemediationRequest[] => [...fake.objects.values()];
 
+  it("records a workload incident's pods on its status: each pod once, with dedup's count", async () => {
+    const ofPod = (pod: string, occurrences: number, pods: number) => ({
+      ...incident(occurrences),
+      signal: { ...signal, target: { kind: 'deployment', name: 'web' }, pod },
+      pods,
+    });
+    await sink.open(ofPod('web-1', 1, 1), 'shop');
+    await sink.open(ofPod('web-2', 2, 2), 'shop');
+    await sink.open(ofPod('web-1', 3, 2), 'shop');
+    await sink.close();
+    expect(stored()[0]?.status?.affectedPods).toEqual({ count: 2, names: ['web-1', 'web-2'], overflow: 0 });
+  });
+
   it('creates one resource per incident under its deterministic name, and its status follows with the flush', async () => {
     const opened = await sink.open(incident(1), 'shop');
     const name = resourceName('DiskFull', `${fingerprint.slice(0, 12)}-abc`);
