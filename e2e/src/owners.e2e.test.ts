@@ -1,6 +1,11 @@
-import { amAlert, amWebhook, kubectl, testKube, testNamespace, warningEvent } from '@alertgate/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { amAlert, amWebhook, kubectl, repoRoot, testKube, testNamespace, warningEvent } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
+import { tokenKubeconfig } from './support/kube-resources.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
@@ -96,8 +101,10 @@ describe('Warning events of all pods of a workload fold into one incident (owner
   });
 });
 
-describe('Alerts about the pods of a workload are one incident of the workload (INCIDENT_IDENTITY=workload, owners read from the API)', () => {
+describe('Alerts about the pods of a workload are one incident of the workload (INCIDENT_IDENTITY=workload; the gateway as its ServiceAccount, with k8s/rbac)', () => {
+  // web-7d9f8-f6 is deleted once the gateway runs, before any alert names it.
   const webPods = ['web-7d9f8-a1', 'web-7d9f8-b2', 'web-7d9f8-c3', 'web-7d9f8-d4', 'web-7d9f8-e5'];
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-workloads-'));
   let fixture: PipelineFixture;
   let ns: string;
   const alert = (pod: string, status: 'firing' | 'resolved' = 'firing', alertname = 'KubePodCrashLooping') =>
@@ -113,10 +120,17 @@ describe('Alerts about the pods of a workload are one incident of the workload (
 
   beforeAll(async () => {
     ns = await testNamespace('workloads');
-    await workloads(ns, webPods);
-    fixture = await PipelineFixture.start('workloads', { serviceEnv: { 'ingest-gateway': { KUBECONFIG: testKube().kubeconfig } } });
+    await workloads(ns, [...webPods, 'web-7d9f8-f6']);
+    await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'base', 'namespace.yaml')]);
+    await kubectl(['apply', '-f', join(repoRoot(), 'k8s', 'rbac', 'ingest-gateway.yaml')]);
+    const token = (await kubectl(['create', 'token', 'alertgate-ingest-gateway', '-n', 'alertgate', '--duration=1h'])).trim();
+    const kubeconfig = tokenKubeconfig(join(dir, 'ingest-gateway.kubeconfig'), token);
+    fixture = await PipelineFixture.start('workloads', { serviceEnv: { 'ingest-gateway': { KUBECONFIG: kubeconfig } } });
+  }, 120_000);
+  afterAll(async () => {
+    await fixture?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(() => fixture?.close());
 
   it('5 pods of one Deployment firing one alertname: one incident about the Deployment, its 5 pods listed; it resolves with the last pod', async () => {
     const fired = await fixture.post('/api/v1/signals/alertmanager', amWebhook(webPods.map((pod) => alert(pod))));
@@ -163,6 +177,16 @@ describe('Alerts about the pods of a workload are one incident of the workload (
     });
     expect(db.status?.affectedPods?.names).toEqual(['db-0', 'db-1']);
     expect(resourceOf('PodNotReady', 'cronjob/backup')?.status?.affectedPods).toEqual({ count: 1, names: ['backup-29001-x7k2p'], overflow: 0 });
+  });
+
+  it('a pod deleted before any alert named it (a rollout replaced it) still belongs to its workload: the owner index kept its controller', async () => {
+    await kubectl(['delete', 'pod', 'web-7d9f8-f6', '-n', ns, '--wait=true']);
+    const fired = await fixture.post('/api/v1/signals/alertmanager', amWebhook([alert('web-7d9f8-f6', 'firing', 'PodEvicted')]));
+    expect(outcomes(fired.json)).toEqual(['created']);
+    const rr = await eventually('the Deployment incident of the deleted pod', () => resourceOf('PodEvicted', 'deployment/web'));
+    expect(rr.status?.affectedPods?.names).toEqual(['web-7d9f8-f6']);
+    const resolved = await fixture.post('/api/v1/signals/alertmanager', amWebhook([alert('web-7d9f8-f6', 'resolved', 'PodEvicted')], 'resolved'));
+    expect(outcomes(resolved.json)).toEqual(['resolved']);
   });
 
   it('a pod the API does not know stays its own incident, and the webhook is answered as usual', async () => {

@@ -60,6 +60,8 @@ export interface GatewayConfig extends CommonConfig {
    * top-level controller. Undefined: one incident per pod.
    */
   readonly workloadIncidents: KubernetesAccess | undefined;
+  /** OWNER_INDEX: owners of pods, ReplicaSets and Jobs kept from a watch of each, instead of read per object. */
+  readonly ownerIndex: boolean;
   /** The built-in watch of the cluster's Warning events (EVENT_WATCH), one gateway replica at a time. */
   readonly eventWatch:
     | {
@@ -236,6 +238,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxRequestsInFlight: reader.int('INGEST_MAX_REQUESTS_IN_FLIGHT', INGEST_SERVER_DEFAULTS.maxRequestsInFlight, { min: 1, max: 100_000 }),
     retryAfterSeconds: reader.int('RETRY_AFTER_SECONDS', 5, { min: 1, max: 3600 }),
     ownerResolution: readOwnerResolution(reader),
+    ownerIndex: reader.oneOf('OWNER_INDEX', ['on', 'off'], 'on') === 'on',
     workloadIncidents: reader.oneOf('INCIDENT_IDENTITY', ['workload', 'pod'], 'workload') === 'workload' ? kubernetesAccess(reader) : undefined,
     tokenReview: readTokenReview(reader),
     eventWatch: readEventWatch(reader),

@@ -13,7 +13,7 @@ import {
   withTokenReview,
   type ReadinessReport,
 } from '@alertgate/ingest';
-import { EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
+import { ControllerIndex, EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
 import { CrdWriterServiceService, DedupServiceService, RateLimitServiceService, StormServiceService } from '@alertgate/proto';
@@ -97,7 +97,11 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
       )
     : configured;
   const ownerAccess = config.ownerResolution ?? config.workloadIncidents;
-  const owners = ownerAccess ? new OwnerResolver({ access: ownerAccess, logger }) : undefined;
+  const ownerIndex = ownerAccess && config.ownerIndex ? new ControllerIndex({ access: ownerAccess, logger }) : undefined;
+  ownerIndex?.start();
+  // Before listening, as long as the API answers: alerts of the first moments find their pods in the index.
+  if (ownerIndex && !(await ownerIndex.waitSynced(10_000))) logger.warn('owner index not in after 10 s: owners are read from the API until it is');
+  const owners = ownerAccess ? new OwnerResolver({ access: ownerAccess, logger, index: ownerIndex }) : undefined;
   const topOwner = owners ? (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) : undefined;
   if (config.ownerResolution) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
   logger.info(
@@ -166,6 +170,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     senders?.stop();
     listenerTls?.stop();
     await managed?.stop();
+    await ownerIndex?.stop();
     await app.close();
     for (const channel of Object.values(channels)) channel?.close();
     security.stop();

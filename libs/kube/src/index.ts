@@ -1,5 +1,7 @@
 export { httpStatusOf, loadKubeClient, mapKubernetesError, statusBodyOf } from './kube-client.js';
 export type { KubeClient, KubernetesAccess } from './kube-client.js';
+export { ControllerIndex } from './controller-index.js';
+export type { ControllerIndexOptions } from './controller-index.js';
 export { OwnerResolver } from './owner-resolver.js';
 export type { OwnedObject } from './owner-resolver.js';
 export { KUBE_RETRY, withRetry } from './retry.js';

@@ -25,6 +25,8 @@ export interface OwnerResolverOptions {
   readonly failureTtlMs?: number;
   /** Objects remembered at most; the least recently used is forgotten first. */
   readonly maxEntries?: number;
+  /** Controllers known from a watch (ControllerIndex): what it knows costs no API read. */
+  readonly index?: { lookup(object: OwnedObject): { readonly controller: OwnedObject | undefined } | undefined } | undefined;
 }
 
 const OWNER_RESOLVER_DEFAULTS = { ttlMs: 6 * 3_600_000, failureTtlMs: 10_000, maxEntries: 50_000 } as const;
@@ -42,7 +44,9 @@ const keyOf = (object: OwnedObject): string => `${object.apiVersion}/${object.ki
 /**
  * Finds the top-level controller of an object by following controller ownerReferences through
  * the API (Pod → ReplicaSet → Deployment), so that the signals of all pods of a workload are one
- * incident. Every object of a chain is remembered, so the pods of one ReplicaSet read it once;
+ * incident. Pods, ReplicaSets and Jobs are read from a ControllerIndex when one is given and knows
+ * them; the others (a Deployment, whose owner is usually none) from the API. Every object of a
+ * chain is remembered, so the pods of one ReplicaSet read it once;
  * lookups of one object in flight at once share one read. When the chain cannot be followed
  * (object gone, RBAC, API down) the last object reached is used and the reason logged: a signal
  * is never refused for it.
@@ -51,7 +55,7 @@ export class OwnerResolver {
   private client: Promise<{ objects: K8s.KubernetesObjectApi }> | undefined;
   private readonly cache = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<Entry>>();
-  private readonly options: Required<OwnerResolverOptions>;
+  private readonly options: Required<Omit<OwnerResolverOptions, 'index'>> & Pick<OwnerResolverOptions, 'index'>;
 
   constructor(options: OwnerResolverOptions) {
     this.options = { ...OWNER_RESOLVER_DEFAULTS, ...options };
@@ -102,6 +106,8 @@ export class OwnerResolver {
   }
 
   private async controllerOf(object: OwnedObject): Promise<OwnedObject | undefined> {
+    const known = this.options.index?.lookup(object);
+    if (known) return known.controller;
     const { objects } = await this.api();
     const found = await withRetry(KUBE_RETRY, async () => {
       try {
