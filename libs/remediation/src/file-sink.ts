@@ -19,7 +19,6 @@ import {
   firedAt,
   isReopenable,
   LABEL_FINGERPRINT,
-  mergeOpenStatus,
   openStatus,
   quietEventStatus,
   reopenedStatus,
@@ -140,7 +139,7 @@ export class FileSink implements RemediationSink {
       return { result: { created: false, ref, reopened: true }, occurrences: status.occurrences ?? 0 };
     }
     if (!sameIncident) return undefined;
-    const status = mergeOpenStatus(existing.status, openStatus(incident));
+    const status = applyStatus(existing.status, openStatus(incident));
     if (status) await this.write(path, { ...existing, status });
     return { result: { created: false, ref }, occurrences: (status ?? existing.status)?.occurrences ?? 0 };
   }

@@ -16,7 +16,7 @@ export {
   isTerminal,
   TERMINAL_PHASES,
   labelValue,
-  mergeOpenStatus,
+  mergeStatus,
   resolutionStatus,
   resourceName,
   RR_API_VERSION,

@@ -16,7 +16,6 @@ import {
   belongsToStorm,
   buildAggregate,
   buildRemediationRequest,
-  combineStatus,
   cooldownFiringStatus,
   endedStormStatus,
   STORM_END_MARGIN_MS,
@@ -33,7 +32,7 @@ import {
   LABEL_STORM,
   MEMBER_LIST_CAP,
   memberName,
-  mergeOpenStatus,
+  mergeStatus,
   openStatus,
   quietEventStatus,
   recurrenceOf,
@@ -203,7 +202,7 @@ export class KubernetesSink implements RemediationSink {
     this.watchKubeconfig();
     this.coalescer = new StatusCoalescer({
       flushIntervalMs: options.statusFlushMs,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: async (target, next) => {
         await this.writeStatus(target, next);
       },
@@ -570,7 +569,7 @@ export class KubernetesSink implements RemediationSink {
   /** The object with the status this writer has not written yet merged in. */
   private withPending(object: RemediationRequest): RemediationRequest {
     const pending = this.coalescer.pendingFor({ namespace: object.metadata.namespace, name: object.metadata.name });
-    return pending && object.status ? { ...object, status: combineStatus(object.status, pending) } : object;
+    return pending && object.status ? { ...object, status: mergeStatus(object.status, pending) } : object;
   }
 
   private rememberFold(namespace: string, named: string, name: string): void {
@@ -676,7 +675,7 @@ export class KubernetesSink implements RemediationSink {
         // Reopened by another firing meanwhile: this one is a repeat on it.
         stillOpen = true;
         occurrences = sameIncident ? Math.max(fresh.status?.occurrences ?? 0, incident.occurrences) : (fresh.status?.occurrences ?? 0) + incident.occurrences;
-        return mergeOpenStatus(fresh.status, { ...openStatus(incident), occurrences });
+        return applyStatus(fresh.status, { ...openStatus(incident), occurrences });
       }
       if (!isReopenable(fresh, firedAt(incident), this.options.flapHoldMs)) return undefined;
       const status = reopenedStatus(fresh.status, incident, sameIncident);

@@ -7,13 +7,12 @@ import {
   belongsToStorm,
   buildAggregate,
   buildRemediationRequest,
-  combineStatus,
+  mergeStatus,
   cooldownFiringStatus,
   endedStormStatus,
   inCompletedCooldown,
   isReopenable,
   labelValue,
-  mergeOpenStatus,
   quietEventStatus,
   recurrenceOf,
   reopenedStatus,
@@ -148,13 +147,13 @@ describe('RemediationRequest model', () => {
       lastSeen: '2026-01-01T01:00:00.000Z',
       alertState: 'Firing' as const,
     };
-    expect(mergeOpenStatus(current, { occurrences: 3, firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-01T00:30:00.000Z' })).toBeUndefined();
-    expect(mergeOpenStatus(current, { occurrences: 6, lastSeen: '2026-01-01T02:00:00.000Z' })).toEqual({
+    expect(applyStatus(current, { occurrences: 3, firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-01T00:30:00.000Z' })).toBeUndefined();
+    expect(applyStatus(current, { occurrences: 6, lastSeen: '2026-01-01T02:00:00.000Z' })).toEqual({
       ...current,
       occurrences: 6,
       lastSeen: '2026-01-01T02:00:00.000Z',
     });
-    expect(mergeOpenStatus(undefined, { occurrences: 1 })).toMatchObject({ phase: 'Pending', occurrences: 1, alertState: 'Firing' });
+    expect(applyStatus(undefined, { occurrences: 1 })).toMatchObject({ phase: 'Pending', occurrences: 1, alertState: 'Firing' });
   });
 
   it('records a resolution once, with the counts dedup had, never lowering them', () => {
@@ -208,7 +207,7 @@ describe('RemediationRequest model', () => {
     // An individual incident never ends this way; nor does an aggregate already resolved.
     expect(endedStormStatus(incident(s), 99_000, 0)).toBeUndefined();
     expect(endedStormStatus({ ...aggregate, status: { ...aggregate.status, resolvedAt: 'x' } }, 99_000, 0)).toBeUndefined();
-    const later = combineStatus(
+    const later = mergeStatus(
       { storm: { memberCount: 1, resolved: 0, overflow: 0, members: [], linked: [], endsAt: '2026-01-01T00:00:02.000Z' } },
       { storm: { memberCount: 1, resolved: 0, overflow: 0, members: [], linked: [], endsAt: '2026-01-01T00:00:01.000Z' } },
     );

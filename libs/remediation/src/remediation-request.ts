@@ -305,42 +305,53 @@ function combinePods(a: AffectedPods | undefined, b: AffectedPods | undefined): 
 }
 
 /**
- * Merges a new observation into a stored status without ever going backwards: occurrence counts
- * are absolute values from the dedup window, so a retried or reordered update is harmless.
- * Returns undefined when nothing changes (no write needed).
+ * The one merge of status facts: `next` into `base` (a stored status and an update, or two
+ * pending updates in the order they came), never going backwards (docs/design.md §5). Occurrence
+ * counts are absolute values from the dedup window, so a retried or reordered update is harmless.
+ * - Counts only grow: occurrences, reopenCount, firingsAfterCompletion, a storm's counts, the
+ *   affected pods' count.
+ * - firstSeen only moves earlier; lastSeen and a storm's endsAt only later.
+ * - What happens once stays: the first resolvedAt (alertState follows it), stormRef,
+ *   closedReason, completedAt, a storm's endedAt. Opening a resolved resource again is a new
+ *   status (reopenedStatus), not a merge.
+ * - Member lists (a storm's members and links, the affected pods) are the union of both, bounded
+ *   by MEMBER_LIST_CAP.
+ * - The phase is the controller's: base's, else next's.
  */
-export function mergeOpenStatus(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus | undefined {
-  const merged: RemediationRequestStatus = { ...current };
-  merged.phase ??= 'Pending';
-  if ((next.occurrences ?? 0) > (current?.occurrences ?? 0)) merged.occurrences = next.occurrences ?? 0;
-  if (next.firstSeen && (!current?.firstSeen || next.firstSeen < current.firstSeen)) merged.firstSeen = next.firstSeen;
-  if (next.lastSeen && (!current?.lastSeen || next.lastSeen > current.lastSeen)) merged.lastSeen = next.lastSeen;
-  if (!current?.resolvedAt) merged.alertState = 'Firing';
-  if (next.affectedPods) merged.affectedPods = combinePods(current?.affectedPods, next.affectedPods);
-  const changed = JSON.stringify(merged) !== JSON.stringify(current ?? {});
-  return changed ? merged : undefined;
+export function mergeStatus(base: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus {
+  const merged: RemediationRequestStatus = { ...next, ...base };
+  for (const count of ['occurrences', 'reopenCount', 'firingsAfterCompletion'] as const) {
+    const larger = Math.max(base?.[count] ?? 0, next[count] ?? 0);
+    if (larger > 0) merged[count] = larger;
+  }
+  const firstSeen = earliest(base?.firstSeen, next.firstSeen);
+  const lastSeen = latest(base?.lastSeen, next.lastSeen);
+  if (firstSeen) merged.firstSeen = firstSeen;
+  if (lastSeen) merged.lastSeen = lastSeen;
+  if (merged.resolvedAt) merged.alertState = 'Resolved';
+  if (base?.storm || next.storm) merged.storm = combineStorm(base?.storm, next.storm);
+  if (base?.affectedPods || next.affectedPods) merged.affectedPods = combinePods(base?.affectedPods, next.affectedPods);
+  return merged;
 }
 
-/** Two pending updates of one resource as one: the later facts of both. */
-export function combineStatus(a: RemediationRequestStatus, b: RemediationRequestStatus): RemediationRequestStatus {
-  const min = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x < y ? x : y);
-  const combined: RemediationRequestStatus = { ...a, ...b };
-  const occurrences = Math.max(a.occurrences ?? 0, b.occurrences ?? 0);
-  if (occurrences > 0) combined.occurrences = occurrences;
-  const reopenCount = Math.max(a.reopenCount ?? 0, b.reopenCount ?? 0);
-  if (reopenCount > 0) combined.reopenCount = reopenCount;
-  const firstSeen = min(a.firstSeen, b.firstSeen);
-  const lastSeen = latest(a.lastSeen, b.lastSeen);
-  const resolvedAt = latest(a.resolvedAt, b.resolvedAt);
-  if (firstSeen) combined.firstSeen = firstSeen;
-  if (lastSeen) combined.lastSeen = lastSeen;
-  if (resolvedAt) {
-    combined.resolvedAt = resolvedAt;
-    combined.alertState = 'Resolved';
-  }
-  if (a.storm || b.storm) combined.storm = combineStorm(a.storm, b.storm);
-  if (a.affectedPods || b.affectedPods) combined.affectedPods = combinePods(a.affectedPods, b.affectedPods);
-  return combined;
+/**
+ * An update merged into a stored status (mergeStatus), which always has a phase (Pending until a
+ * controller sets one) and an alert state; undefined when it changes nothing (no write needed).
+ */
+export function applyStatus(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus | undefined {
+  const merged = mergeStatus(current, next);
+  merged.phase ??= 'Pending';
+  merged.alertState = merged.resolvedAt ? 'Resolved' : 'Firing';
+  return sameFacts(merged, current ?? {}) ? undefined : merged;
+}
+
+/** Whether two statuses say the same, whatever the order of their fields. */
+function sameFacts(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a).filter((key) => (a as Record<string, unknown>)[key] !== undefined);
+  const keysB = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined);
+  return keysA.length === keysB.length && keysA.every((key) => sameFacts((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
 function union(a: readonly string[] = [], b: readonly string[] = []): string[] {
@@ -361,6 +372,8 @@ function combineStorm(a: StormStatus | undefined, b: StormStatus | undefined): S
 
 /** The later of two ISO-8601 UTC times (they compare as strings), either may be absent. */
 const latest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x > y ? x : y);
+/** The earlier of two ISO-8601 UTC times, either may be absent. */
+const earliest = (x?: string, y?: string): string | undefined => (x === undefined ? y : y === undefined ? x : x < y ? x : y);
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
   value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 
@@ -380,18 +393,6 @@ export function endedStormStatus(object: RemediationRequest, nowMs: number, grac
   const endsAtMs = Date.parse(endsAt);
   if (!(nowMs > endsAtMs + graceMs)) return undefined;
   return { ...status, resolvedAt: endsAt, alertState: 'Resolved', storm: { ...(status.storm as StormStatus), endedAt: endsAt } };
-}
-
-/** Applies a pending update to the stored status; undefined when nothing would change. */
-export function applyStatus(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): RemediationRequestStatus | undefined {
-  const merged = mergeOpenStatus(current, next) ?? { ...current };
-  if (next.resolvedAt && !current?.resolvedAt) {
-    merged.resolvedAt = next.resolvedAt;
-    merged.alertState = 'Resolved';
-  }
-  if (next.storm) merged.storm = combineStorm(current?.storm, next.storm);
-  if (next.stormRef && !current?.stormRef) merged.stormRef = next.stormRef;
-  return JSON.stringify(merged) === JSON.stringify(current ?? {}) ? undefined : merged;
 }
 
 /** What a folded signal says about its storm's aggregate. */

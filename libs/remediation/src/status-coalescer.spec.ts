@@ -1,4 +1,4 @@
-import { combineStatus, type RemediationRequestStatus } from './remediation-request.js';
+import { mergeStatus, type RemediationRequestStatus } from './remediation-request.js';
 import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
 
 const target: StatusTarget = { namespace: 'n', name: 'r' };
@@ -8,7 +8,7 @@ describe('StatusCoalescer', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: (_t, next) => Promise.resolve(void writes.push(next)),
       onError: () => undefined,
     });
@@ -23,7 +23,7 @@ describe('StatusCoalescer', () => {
     let finish: () => void = () => undefined;
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: () => new Promise<void>((resolve) => (finish = resolve)),
       onError: () => undefined,
     });
@@ -44,7 +44,7 @@ describe('StatusCoalescer', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,
     });
@@ -63,7 +63,7 @@ describe('StatusCoalescer.writeNow', () => {
     const finishes: (() => void)[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))),
       onError: () => undefined,
     });
@@ -89,7 +89,7 @@ describe('StatusCoalescer.writeNow', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
-      merge: combineStatus,
+      merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,
     });

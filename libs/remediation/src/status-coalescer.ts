@@ -13,7 +13,7 @@ interface UrgentWrite {
 export interface StatusCoalescerOptions {
   /** How long statuses of one resource gather before one write. */
   readonly flushIntervalMs: number;
-  /** Two statuses of one resource as one (combineStatus). */
+  /** Two statuses of one resource as one, the earlier first (mergeStatus). */
   readonly merge: (a: RemediationRequestStatus, b: RemediationRequestStatus) => RemediationRequestStatus;
   readonly write: (target: StatusTarget, next: RemediationRequestStatus) => Promise<void>;
   /** A write failed; the status stays pending for the next flush. */
