@@ -5,23 +5,13 @@ import { join } from 'node:path';
 import { amAlert, amWebhook, kubectl, repoRoot, testKube, testNamespace, warningEvent } from '@alertgate/testing';
 
 import { eventually } from './support/eventually.js';
-import { tokenKubeconfig } from './support/kube-resources.js';
+import { controlledBy, createDeployment, createObject, createPods, POD_TEMPLATE, tokenKubeconfig } from './support/kube-resources.js';
 import { PipelineFixture } from './support/pipeline-fixture.js';
 
 interface Result {
   outcome: string;
   remediationRequest?: { namespace: string; name: string };
 }
-
-const labels = { app: 'web' };
-const template = { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'registry.invalid/web:1' }] } };
-
-const create = async (object: Record<string, unknown>): Promise<string> =>
-  (await kubectl(['create', '-o', 'jsonpath={.metadata.uid}', '-f', '-'], { input: JSON.stringify(object) })).trim();
-const owner = (apiVersion: string, kind: string, name: string, uid: string) => [{ apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true }];
-const pods = async (ns: string, names: readonly string[], ownerReferences: ReturnType<typeof owner>): Promise<void> => {
-  for (const name of names) await create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels, ownerReferences }, spec: template.spec });
-};
 
 /**
  * Creates, linked by controller ownerReferences as their controllers would (none run here):
@@ -31,41 +21,29 @@ const pods = async (ns: string, names: readonly string[], ownerReferences: Retur
 async function workloads(ns: string, podsOfWeb: readonly string[]): Promise<void> {
   // No controller-manager here to create the namespace's default ServiceAccount; pods need it.
   await kubectl(['create', 'serviceaccount', 'default', '-n', ns]);
-  const selector = { matchLabels: labels };
-  const deployment = await create({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: ns },
-    spec: { replicas: 2, selector, template },
-  });
-  const replicaSet = await create({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'web-7d9f8', namespace: ns, ownerReferences: owner('apps/v1', 'Deployment', 'web', deployment) },
-    spec: { replicas: 2, selector, template },
-  });
-  await pods(ns, podsOfWeb, owner('apps/v1', 'ReplicaSet', 'web-7d9f8', replicaSet));
-  const statefulSet = await create({
+  await createDeployment(ns, { name: 'web', replicaSet: 'web-7d9f8', pods: podsOfWeb });
+  const selector = POD_TEMPLATE.metadata.labels;
+  const statefulSet = await createObject({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: { name: 'db', namespace: ns },
-    spec: { selector, serviceName: 'db', template },
+    spec: { selector: { matchLabels: selector }, serviceName: 'db', template: POD_TEMPLATE },
   });
-  await pods(ns, ['db-0', 'db-1'], owner('apps/v1', 'StatefulSet', 'db', statefulSet));
-  const jobTemplate = { spec: { template: { metadata: { labels }, spec: { ...template.spec, restartPolicy: 'Never' } } } };
-  const cronJob = await create({
+  await createPods(ns, ['db-0', 'db-1'], controlledBy('apps/v1', 'StatefulSet', 'db', statefulSet));
+  const jobTemplate = { spec: { template: { metadata: POD_TEMPLATE.metadata, spec: { ...POD_TEMPLATE.spec, restartPolicy: 'Never' } } } };
+  const cronJob = await createObject({
     apiVersion: 'batch/v1',
     kind: 'CronJob',
     metadata: { name: 'backup', namespace: ns },
     spec: { schedule: '0 3 * * *', jobTemplate },
   });
-  const job = await create({
+  const job = await createObject({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: 'backup-29001', namespace: ns, ownerReferences: owner('batch/v1', 'CronJob', 'backup', cronJob) },
-    spec: { ...jobTemplate.spec, manualSelector: true, selector },
+    metadata: { name: 'backup-29001', namespace: ns, ownerReferences: controlledBy('batch/v1', 'CronJob', 'backup', cronJob) },
+    spec: { ...jobTemplate.spec, manualSelector: true, selector: { matchLabels: selector } },
   });
-  await pods(ns, ['backup-29001-x7k2p'], owner('batch/v1', 'Job', 'backup-29001', job));
+  await createPods(ns, ['backup-29001-x7k2p'], controlledBy('batch/v1', 'Job', 'backup-29001', job));
 }
 
 const event = (ns: string, pod: string) => warningEvent({ namespace: ns, pod, message: 'Back-off restarting failed container' });

@@ -92,4 +92,29 @@ describe('gateway configuration', () => {
       /^MANAGED_NAMESPACE_SELECTOR: 'managed=~true' is not a label selector requirement/,
     );
   });
+
+  it('MANAGED_WORKLOAD_SELECTOR opts workloads in by label the same way: needs Kubernetes, and is checked', () => {
+    const base = { INGEST_AUTH: 'disabled' };
+    expect(loadConfig(base).managedWorkloads).toBeUndefined();
+    expect(loadConfig({ ...base, KUBECONFIG: '/k', MANAGED_WORKLOAD_SELECTOR: 'managed=true' }).managedWorkloads).toEqual({
+      selector: 'managed=true',
+      access: { kubeconfigPath: '/k' },
+    });
+    expect(() => loadConfig({ ...base, MANAGED_WORKLOAD_SELECTOR: 'managed=true' })).toThrow(
+      /^MANAGED_WORKLOAD_SELECTOR: is set, but neither KUBECONFIG.*workloads/,
+    );
+    expect(() => loadConfig({ ...base, KUBECONFIG: '/k', MANAGED_WORKLOAD_SELECTOR: 'a b' })).toThrow(
+      /^MANAGED_WORKLOAD_SELECTOR: 'a b' is not a label selector/,
+    );
+  });
+
+  it("makes an alert about a pod its workload's incident when Kubernetes is configured, unless INCIDENT_IDENTITY=pod; keeps the owner index on by default", () => {
+    const base = { INGEST_AUTH: 'disabled' };
+    expect(loadConfig(base).workloadIncidents).toBeUndefined();
+    expect(loadConfig({ ...base, KUBECONFIG: '/k' }).workloadIncidents).toEqual({ kubeconfigPath: '/k' });
+    expect(loadConfig({ ...base, KUBECONFIG: '/k', INCIDENT_IDENTITY: 'pod' }).workloadIncidents).toBeUndefined();
+    expect(() => loadConfig({ ...base, INCIDENT_IDENTITY: 'deployment' })).toThrow(/^INCIDENT_IDENTITY: /);
+    expect(loadConfig(base).ownerIndex).toBe(true);
+    expect(loadConfig({ ...base, OWNER_INDEX: 'off' }).ownerIndex).toBe(false);
+  });
 });

@@ -53,6 +53,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly batching: PipelineBatcherOptions;
   /** Opt-in: only namespaces matching this label selector get resources (needs Kubernetes access). */
   readonly managedNamespaces: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
+  /** Opt-in: also the workloads matching this label selector (their alerts' pods resolved to them), whatever their namespace. */
+  readonly managedWorkloads: { readonly selector: string; readonly access: KubernetesAccess } | undefined;
   /** Resolve Warning events' objects to their top-level controller (needs Kubernetes access). */
   readonly ownerResolution: KubernetesAccess | undefined;
   /**
@@ -205,18 +207,19 @@ function kubernetesAccess(reader: EnvReader): KubernetesAccess | undefined {
   return reader.optional('KUBERNETES_SERVICE_HOST') !== undefined ? { inCluster: true } : undefined;
 }
 
-/** MANAGED_NAMESPACE_SELECTOR: unset, every namespace gets resources. */
-function readManagedNamespaces(reader: EnvReader): GatewayConfig['managedNamespaces'] {
-  const selector = reader.optional('MANAGED_NAMESPACE_SELECTOR');
+/** MANAGED_NAMESPACE_SELECTOR or MANAGED_WORKLOAD_SELECTOR: unset, it manages nothing (both unset: everything gets resources). */
+function readManagedSelector(
+  reader: EnvReader,
+  variable: 'MANAGED_NAMESPACE_SELECTOR' | 'MANAGED_WORKLOAD_SELECTOR',
+  what: string,
+): { readonly selector: string; readonly access: KubernetesAccess } | undefined {
+  const selector = reader.optional(variable);
   if (selector === undefined) return undefined;
   const problem = labelSelectorProblem(selector);
-  if (problem !== undefined) throw new ConfigError('MANAGED_NAMESPACE_SELECTOR', problem);
+  if (problem !== undefined) throw new ConfigError(variable, problem);
   const access = kubernetesAccess(reader);
   if (access === undefined)
-    throw new ConfigError(
-      'MANAGED_NAMESPACE_SELECTOR',
-      'is set, but neither KUBECONFIG is set nor is this running in a pod: the namespaces are read from the API',
-    );
+    throw new ConfigError(variable, `is set, but neither KUBECONFIG is set nor is this running in a pod: the ${what} are read from the API`);
   return { selector, access };
 }
 
@@ -242,7 +245,8 @@ export function loadConfig(env: Env): GatewayConfig {
     workloadIncidents: reader.oneOf('INCIDENT_IDENTITY', ['workload', 'pod'], 'workload') === 'workload' ? kubernetesAccess(reader) : undefined,
     tokenReview: readTokenReview(reader),
     eventWatch: readEventWatch(reader),
-    managedNamespaces: readManagedNamespaces(reader),
+    managedNamespaces: readManagedSelector(reader, 'MANAGED_NAMESPACE_SELECTOR', 'namespaces'),
+    managedWorkloads: readManagedSelector(reader, 'MANAGED_WORKLOAD_SELECTOR', 'workloads'),
     storm:
       reader.oneOf('STORM', ['on', 'off'], 'on') === 'off'
         ? undefined

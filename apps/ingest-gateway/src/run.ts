@@ -11,9 +11,11 @@ import {
   SenderTokens,
   watchedEventDelivery,
   withTokenReview,
+  type ManagedScope,
+  type OwnerLookup,
   type ReadinessReport,
 } from '@alertgate/ingest';
-import { ControllerIndex, EventWatch, LeaseElector, ManagedNamespaces, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
+import { ControllerIndex, EventWatch, LeaseElector, ManagedNamespaces, ManagedWorkloads, OwnerResolver, TokenReviewer, whileLeader } from '@alertgate/kube';
 import { exitOnStartupFailure, handleShutdown, releaseMemoryWhenIdle } from '@alertgate/lifecycle';
 import { createLogger, type Logger } from '@alertgate/logging';
 import { CrdWriterServiceService, DedupServiceService, RateLimitServiceService, StormServiceService } from '@alertgate/proto';
@@ -67,10 +69,17 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     ...(channels.limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, channels.limiter.getChannel()) }] : []),
     ...(channels.storm && stormConfig ? [{ name: 'storm', health: new HealthClient(stormConfig.address, channels.storm.getChannel()) }] : []),
   ];
+  const { ownerIndex, topOwner } = startOwners(config, logger);
+  // Not ready before the owner index's first lists are in (at most OWNER_INDEX_WAIT_MS): the
+  // first alerts find their pods in it.
+  const indexWaitEnds = Date.now() + OWNER_INDEX_WAIT_MS;
   // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
   // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
   const readiness = async (): Promise<ReadinessReport> => {
-    const checks = Object.fromEntries(await Promise.all(peers.map(async ({ name, health }) => [name, await health.check(1_000)] as const)));
+    const checks: Record<string, string> = Object.fromEntries(
+      await Promise.all(peers.map(async ({ name, health }) => [name, await health.check(1_000)] as const)),
+    );
+    if (ownerIndex) checks['owner-index'] = ownerIndex.isSynced || Date.now() >= indexWaitEnds ? 'SERVING' : 'LISTING';
     return { ready: Object.values(checks).every((status) => status === 'SERVING'), checks };
   };
 
@@ -96,26 +105,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
         configured,
       )
     : configured;
-  const ownerAccess = config.ownerResolution ?? config.workloadIncidents;
-  const ownerIndex = ownerAccess && config.ownerIndex ? new ControllerIndex({ access: ownerAccess, logger }) : undefined;
-  ownerIndex?.start();
-  // Before listening, as long as the API answers: alerts of the first moments find their pods in the index.
-  if (ownerIndex && !(await ownerIndex.waitSynced(10_000))) logger.warn('owner index not in after 10 s: owners are read from the API until it is');
-  const owners = ownerAccess ? new OwnerResolver({ access: ownerAccess, logger, index: ownerIndex }) : undefined;
-  const topOwner = owners ? (object: Parameters<OwnerResolver['topOwner']>[0]) => owners.topOwner(object) : undefined;
-  if (config.ownerResolution) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
-  logger.info(
-    config.workloadIncidents
-      ? 'alerts about a pod are incidents of its workload (INCIDENT_IDENTITY=workload)'
-      : 'one incident per pod: INCIDENT_IDENTITY=pod, or Kubernetes is not configured (KUBECONFIG, or a pod)',
-  );
-  const managedConfig = config.managedNamespaces;
-  const managed = managedConfig ? new ManagedNamespaces({ access: managedConfig.access, selector: managedConfig.selector, logger }) : undefined;
-  if (managed && managedConfig) {
-    // Before listening: until the first list is in, every signal would look unmanaged.
-    await managed.start();
-    logger.info({ selector: managedConfig.selector, namespaces: managed.size }, 'opt-in: only namespaces matching MANAGED_NAMESPACE_SELECTOR get resources');
-  }
+  const optIn = await startOptIn(config, logger);
   const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
   if (maintenance && config.maintenance)
     logger.info({ file: config.maintenance.file, windows: maintenance.size }, 'maintenance windows read; read again every reload interval');
@@ -136,7 +126,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     parse: config.parse,
     dropRules: config.dropRules,
     ...(maintenance ? { maintenance } : {}),
-    ...(managed && managedConfig ? { managed: { selector: managedConfig.selector, has: (namespace: string) => managed.has(namespace) } } : {}),
+    ...(optIn ? { managed: optIn.scope } : {}),
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
@@ -169,13 +159,60 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     stopReloading?.();
     senders?.stop();
     listenerTls?.stop();
-    await managed?.stop();
+    await optIn?.stop();
     await ownerIndex?.stop();
     await app.close();
     for (const channel of Object.values(channels)) channel?.close();
     security.stop();
     await telemetry.shutdown();
   });
+}
+
+/** How long readiness waits for the owner index's first lists; after it, owners are read from the API until they are in. */
+const OWNER_INDEX_WAIT_MS = 10_000;
+
+/**
+ * Owner resolution (INCIDENT_IDENTITY=workload, EVENT_OWNER_RESOLUTION), with its index
+ * (OWNER_INDEX) started: the lookup the ingest server is given, undefined when both are off.
+ */
+function startOwners(config: GatewayConfig, logger: Logger): { ownerIndex: ControllerIndex | undefined; topOwner: OwnerLookup | undefined } {
+  const access = config.ownerResolution ?? config.workloadIncidents;
+  if (config.ownerResolution) logger.info('Warning events are folded per top-level controller (EVENT_OWNER_RESOLUTION)');
+  logger.info(
+    config.workloadIncidents
+      ? 'alerts about a pod are incidents of its workload (INCIDENT_IDENTITY=workload)'
+      : 'one incident per pod: INCIDENT_IDENTITY=pod, or Kubernetes is not configured (KUBECONFIG, or a pod)',
+  );
+  if (!access) return { ownerIndex: undefined, topOwner: undefined };
+  const ownerIndex = config.ownerIndex ? new ControllerIndex({ access, logger }) : undefined;
+  ownerIndex?.start();
+  const owners = new OwnerResolver({ access, logger, index: ownerIndex });
+  return { ownerIndex, topOwner: (object) => owners.topOwner({ ...object }) };
+}
+
+/**
+ * Opt-in (MANAGED_NAMESPACE_SELECTOR, MANAGED_WORKLOAD_SELECTOR): the matching namespaces and
+ * workloads, listed before listening (until then every signal would look unmanaged), then watched.
+ */
+async function startOptIn(config: GatewayConfig, logger: Logger): Promise<{ scope: ManagedScope; stop: () => Promise<void> } | undefined> {
+  const { managedNamespaces: byNamespace, managedWorkloads: byWorkload } = config;
+  if (!byNamespace && !byWorkload) return undefined;
+  const namespaces = byNamespace ? new ManagedNamespaces({ ...byNamespace, logger }) : undefined;
+  const workloads = byWorkload ? new ManagedWorkloads({ ...byWorkload, logger }) : undefined;
+  await Promise.all([namespaces?.start(), workloads?.start()]);
+  logger.info(
+    { namespaceSelector: byNamespace?.selector, namespaces: namespaces?.size, workloadSelector: byWorkload?.selector, workloads: workloads?.size },
+    'opt-in: only signals of matching namespaces, or about matching workloads, get resources',
+  );
+  return {
+    scope: {
+      namespaces: namespaces && byNamespace ? { selector: byNamespace.selector, has: (namespace) => namespaces.has(namespace) } : undefined,
+      workloads: workloads && byWorkload ? { selector: byWorkload.selector, has: (kind, namespace, name) => workloads.has(kind, namespace, name) } : undefined,
+    },
+    stop: async () => {
+      await Promise.all([namespaces?.stop(), workloads?.stop()]);
+    },
+  };
 }
 
 /** The cluster's Warning events into the pipeline, on the replica that holds the watch's lease. */

@@ -25,16 +25,31 @@ export function dropRulesReason(rules: readonly MatcherSelector[]): IgnoreReason
   };
 }
 
-/** The namespaces that get resources when not all do (opt-in: MANAGED_NAMESPACE_SELECTOR). */
+/**
+ * What gets resources when not everything does (opt-in): the signals of namespaces that match
+ * MANAGED_NAMESPACE_SELECTOR, and the signals about workloads that match
+ * MANAGED_WORKLOAD_SELECTOR. Either selector may be absent (then nothing is managed by it).
+ */
 export interface ManagedScope {
-  /** The label selector the namespaces match, for the answer's reason. */
-  readonly selector: string;
-  has(namespace: string): boolean;
+  readonly namespaces?: { readonly selector: string; has(namespace: string): boolean } | undefined;
+  /** `kind` as signals name it, lower case (deployment, statefulset, daemonset, cronjob, job). */
+  readonly workloads?: { readonly selector: string; has(kind: string, namespace: string, name: string): boolean } | undefined;
 }
 
-/** Signals outside the managed namespaces, as an IgnoreReason. */
+/** Signals outside the managed namespaces and workloads, as an IgnoreReason. */
 export function unmanagedReason(scope: ManagedScope): IgnoreReason {
-  return (signal) => (scope.has(signal.namespace) ? undefined : `namespace ${signal.namespace} is not managed: it does not match ${scope.selector}`);
+  const { namespaces, workloads } = scope;
+  return (signal) => {
+    const target = signal.target && signal.target.name !== '' ? signal.target : undefined;
+    if (namespaces?.has(signal.namespace)) return undefined;
+    if (workloads && target && workloads.has(target.kind, signal.namespace, target.name)) return undefined;
+    if (!workloads) return `namespace ${signal.namespace} is not managed: it does not match ${namespaces?.selector ?? ''}`;
+    const why = [
+      ...(namespaces ? [`namespace ${signal.namespace} does not match ${namespaces.selector}`] : []),
+      target ? `${target.kind} ${target.name} does not match ${workloads.selector}` : `it names no workload matching ${workloads.selector}`,
+    ];
+    return `not managed: ${why.join('; ')}`;
+  };
 }
 
 /** The first reason of several that applies. */

@@ -24,3 +24,4 @@ export type { WatchedEventDeliveryOptions } from './watched-events.js';
 export type { Authentication, Authenticator, IngestAuth, SenderTokensOptions, TokenSource } from './sender-tokens.js';
 export { problem, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problem.js';
 export type { Problem, ProblemType } from './problem.js';
+export type { OwnerLookup } from './workload-incidents.js';

@@ -336,8 +336,8 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     reply: FastifyReply,
     rejected: readonly RejectedAlert[] = [],
   ): Promise<{ results: AlertResult[] } | FastifyReply> => {
-    const { kept, settled } = settleIgnored(parsed, rejected, ignoreReason);
-    if (kept.length === 0) {
+    const { kept: signals, settled } = settleIgnored(parsed, rejected, ignoreReason);
+    if (signals.length === 0) {
       // Every signal was ignored (a drop rule, a maintenance window) or rejected: nothing to write, nothing to limit.
       const results = withSettled([], settled, pointerOfSignal[route]);
       countOutcomes(route, results);
@@ -349,10 +349,6 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
     const source = sender !== undefined ? `s:${sender}` : `a:${reply.request.ip}`;
     const remembered = refusals.get(source);
     if (remembered) return refuse(reply, source, remembered.quota, remembered.retryAfterMs);
-    const signals =
-      route === 'alertmanager' && options.resolvePodOwner
-        ? await asWorkloadIncidents(kept, options.resolvePodOwner, options.parse.fingerprint.namespaceLabel)
-        : kept;
     metrics.batchSize.observe({ source: route }, signals.length);
     // Body bytes bound how many webhooks share a run; a chunked body without a length is estimated.
     const bytes = Number(reply.request.headers['content-length']) || signals.length * 1024;
@@ -409,7 +405,9 @@ export function createIngestServer(options: IngestServerOptions): FastifyInstanc
         'invalid alerts rejected; the valid ones of the webhook are processed',
       );
     }
-    return respond('alertmanager', signals, reply, rejected);
+    // Before the opt-in is asked: a managed workload's alerts are managed in any namespace.
+    const targeted = options.resolvePodOwner ? await asWorkloadIncidents(signals, options.resolvePodOwner, options.parse.fingerprint.namespaceLabel) : signals;
+    return respond('alertmanager', targeted, reply, rejected);
   });
 
   app.post(ROUTES.kubernetesEvent, async (request, reply) => {

@@ -71,7 +71,7 @@ describe('ControllerIndex on a fake list and watch', () => {
   it('knows nothing before its lists are in, then the listed objects and what the watch adds, changes and deletes', async () => {
     fake.items.set('Pod', [pod('web-1', 'web-7d'), pod('lonely')]);
     make();
-    expect(await index.waitSynced(5_000)).toBe(true);
+    await until(() => index.isSynced);
     expect(index.lookup(ref('web-1'))).toEqual({ controller: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'shop', name: 'web-7d' } });
     expect(index.lookup(ref('lonely'))).toEqual({ controller: undefined });
     expect(index.lookup(ref('never-seen'))).toBeUndefined();
@@ -108,7 +108,7 @@ describe('ControllerIndex on a fake list and watch', () => {
       Array.from({ length: 10 }, (_unused, i) => pod(`p-${i}`, 'rs')),
     );
     make({ maxEntries: 4, deletedTtlMs: 1 });
-    expect(await index.waitSynced(5_000)).toBe(true);
+    await until(() => index.isSynced);
     expect(index.size).toBeLessThanOrEqual(4);
     // The newest are kept, the oldest forgotten first.
     expect(index.lookup(ref('p-9'))?.controller?.name).toBe('rs');

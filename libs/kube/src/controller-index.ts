@@ -90,13 +90,6 @@ export class ControllerIndex {
     return this.synced.size === INDEXED_KINDS.length;
   }
 
-  /** Resolves true once every kind's first list is in, false after `timeoutMs` without. */
-  async waitSynced(timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (!this.isSynced && Date.now() < until && this.running) await new Promise((resolve) => setTimeout(resolve, 50).unref());
-    return this.isSynced;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;

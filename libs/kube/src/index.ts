@@ -10,6 +10,8 @@ export { LeaseElector } from './lease-elector.js';
 export type { LeaseElectorOptions } from './lease-elector.js';
 export { labelSelectorProblem, ManagedNamespaces } from './managed-namespaces.js';
 export type { ManagedNamespacesOptions } from './managed-namespaces.js';
+export { ManagedWorkloads } from './managed-workloads.js';
+export type { ManagedWorkloadsOptions } from './managed-workloads.js';
 export { TokenReviewer } from './token-reviewer.js';
 export type { TokenReviewerOptions, TokenVerdict } from './token-reviewer.js';
 export { countOf, EventWatch, observedAt } from './event-watch.js';

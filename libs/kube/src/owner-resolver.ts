@@ -1,4 +1,4 @@
-import { errorMessage } from '@alertgate/errors';
+import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
 import type { Logger } from '@alertgate/logging';
 import type * as K8s from '@kubernetes/client-node';
 
@@ -98,7 +98,12 @@ export class OwnerResolver {
       const controller = depth < MAX_DEPTH ? await this.controllerOf(object) : undefined;
       entry = controller ? await this.resolve(controller, depth + 1) : { owner: object, until: Date.now() + this.options.ttlMs };
     } catch (err) {
-      this.options.logger.warn({ object: keyOf(object), err: errorMessage(err) }, 'owner resolution stopped early: the object is its own target');
+      // An object that is gone is common (a pod replaced since its alert fired): not worth a warning.
+      const gone = AlertgateError.from(err).code === Code.NotFound;
+      this.options.logger[gone ? 'debug' : 'warn'](
+        { object: keyOf(object), err: errorMessage(err) },
+        'owner resolution stopped early: the object is its own target',
+      );
       entry = { owner: object, until: Date.now() + this.options.failureTtlMs };
     }
     this.remember(keyOf(object), entry);
