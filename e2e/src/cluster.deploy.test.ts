@@ -122,8 +122,14 @@ interface AlertTarget {
   readonly namespace: string;
 }
 
-const inDefault = (...alertnames: string[]): AlertTarget[] => alertnames.map((alertname) => ({ alertname, namespace: 'default' }));
-const ROLL_NAMESPACES = ['roll-0', 'roll-1', 'roll-2', 'roll-3', 'roll-4'];
+/**
+ * This run's names: a one-node cluster that was already running (deploy:local, or a run that
+ * was stopped before its cleanup) still holds the namespaces and resources of earlier runs.
+ */
+const RUN = Date.now().toString(36);
+const ofRun = (alertname: string): string => `${alertname}R${RUN}`;
+const inDefault = (...alertnames: string[]): AlertTarget[] => alertnames.map((alertname) => ({ alertname: ofRun(alertname), namespace: 'default' }));
+const ROLL_NAMESPACES = [0, 1, 2, 3, 4].map((i) => `roll-${RUN}-${i}`);
 
 interface PodSummary {
   readonly name: string;
@@ -257,7 +263,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
     await fire(inDefault('NodeDeployA', 'NodeDeployB', 'NodeDeployC'));
     await eventuallyHolds('a resource for each alert', everyAlertHasOne, 120_000);
     const counts = await resourcesByAlert();
-    expect(['NodeDeployA', 'NodeDeployB', 'NodeDeployC'].map((name) => counts.get(name))).toEqual([1, 1, 1]);
+    expect(['NodeDeployA', 'NodeDeployB', 'NodeDeployC'].map((name) => counts.get(ofRun(name)))).toEqual([1, 1, 1]);
   }, 180_000);
 
   it('loses no alert and opens no duplicate while every Deployment rolls', async () => {
@@ -265,7 +271,7 @@ describe('alertgate on a one-node cluster, from its images', () => {
     // One namespace per alert of a batch: the alerts stay within each namespace's creation
     // budget (30 a minute by default), so that what the test waits for is the roll.
     for (const namespace of ROLL_NAMESPACES) await kubectl(['create', 'namespace', namespace]);
-    const batch = (n: number): AlertTarget[] => ROLL_NAMESPACES.map((namespace, i) => ({ alertname: `NodeRoll${n}x${i}`, namespace }));
+    const batch = (n: number): AlertTarget[] => ROLL_NAMESPACES.map((namespace, i) => ({ alertname: ofRun(`NodeRoll${n}x${i}`), namespace }));
     await fire(batch(0));
     await kubectl(['-n', 'alertgate', 'rollout', 'restart', 'deployment']);
     // Alerts keep coming while the pods are replaced: a batch a second until every old pod is gone.
