@@ -1,6 +1,7 @@
 import { type Agent, request } from 'undici';
 
 import { quantile, round2 } from './stats.js';
+import { webhookBody } from './webhook-body.js';
 
 /** How the senders behave: like Alertmanager's notification pipeline, one webhook in flight per group. */
 export interface SendersOptions {
@@ -89,18 +90,7 @@ export class AlertmanagerSenders {
   }
 
   private async post(alerts: object[]): Promise<Answer> {
-    const body = JSON.stringify({
-      version: '4',
-      status: 'firing',
-      receiver: 'alertgate',
-      groupKey: 'bench',
-      truncatedAlerts: 0,
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://am',
-      alerts,
-    });
+    const body = webhookBody(alerts);
     const t0 = performance.now();
     const response = await request(this.url, { method: 'POST', dispatcher: this.agent, headers: { 'content-type': 'application/json' }, body });
     const text = await response.body.text();

@@ -46,6 +46,7 @@ import { processCpuSeconds } from './process-cpu.js';
 import { compareTopologies, formatTopologies, type Topology } from './topology-run.js';
 import { median, quantile, round2 } from './stats.js';
 import { assessTargets, type SweepFigures } from './targets.js';
+import { webhookBody } from './webhook-body.js';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -134,18 +135,7 @@ class AlertStream {
 }
 
 const webhook = (alerts: ReturnType<AlertStream['next']>[]): string =>
-  JSON.stringify({
-    version: '4',
-    status: 'firing',
-    receiver: 'alertgate',
-    groupKey: 'bench',
-    truncatedAlerts: 0,
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://am',
-    alerts: alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' })),
-  });
+  webhookBody(alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom', fingerprint: '0123456789abcdef' })));
 
 interface RunResult {
   readonly alerts: number;
