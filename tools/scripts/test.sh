@@ -23,7 +23,8 @@ echo "== lint"
 npx nx show projects >/dev/null
 npx eslint --max-warnings 0 .
 npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; echo "lint: the files above are not formatted; run npm run format" >&2; exit 1; }
-# Exports nothing imports (knip.json): dead code, or an export that should be a local.
+# Exports, files and dependencies nothing uses (knip.jsonc): dead code, an export that should be a
+# local, or a package that should go.
 npx knip
 # ...and prove it is on: a domain lib importing a feature lib must be refused.
 probe=libs/signal/src/zz-boundary-probe.ts
