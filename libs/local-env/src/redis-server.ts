@@ -41,6 +41,8 @@ export class RedisServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'alertgate-redis-'));
   port = 0;
+  /** A cluster node's bus port: chosen free too, not port + 10000, which another process may hold. */
+  private clusterPort = 0;
 
   constructor(private readonly options: RedisServerOptions = {}) {}
 
@@ -59,9 +61,29 @@ export class RedisServer {
     };
   }
 
+  /**
+   * Starts the server; a restart keeps its ports. A free port can be taken by another process
+   * between the check and the bind: a first start whose ports were chosen here tries others then.
+   */
   async start(): Promise<this> {
     if (!redisServerAvailable()) throw new Error(REDIS_INSTALL_HINT);
-    if (this.port === 0) this.port = this.options.port ?? (await freePort());
+    const choosing = this.port === 0 && this.options.port === undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (this.port === 0) this.port = this.options.port ?? (await freePort());
+      if (this.options.clusterNode && this.clusterPort === 0) this.clusterPort = await freePort();
+      try {
+        return await this.spawnAndWait();
+      } catch (err) {
+        if (!choosing || attempt >= 3 || !String(err).includes('Address already in use')) throw err;
+        this.port = 0;
+        this.clusterPort = 0;
+        // The attempt that failed may have written its node id; the next is a new node.
+        rmSync(join(this.dir, 'nodes.conf'), { force: true });
+      }
+    }
+  }
+
+  private async spawnAndWait(): Promise<this> {
     const { tls, password } = this.options;
     const listen = tls
       ? [
@@ -102,7 +124,16 @@ export class RedisServer {
       '--maxmemory-policy',
       this.options.maxmemoryPolicy ?? 'noeviction',
       ...(this.options.clusterNode
-        ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '2000']
+        ? [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(this.clusterPort),
+            '--cluster-config-file',
+            join(this.dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '2000',
+          ]
         : []),
       // A TLS-only node speaks TLS on its cluster bus and to its master too.
       ...(tls && (this.options.clusterNode || this.options.replicaOf !== undefined) ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : []),
