@@ -227,6 +227,46 @@ describe('KubernetesSink on a fake API server', () => {
     expect(next?.spec.previousRemediationRequestRef).toMatchObject({ name: ref.name });
   });
 
+  const storm = (endsAtMs: number) => ({
+    signal,
+    storm: {
+      key: 'shop/DiskFull',
+      keyFingerprint: 'e'.repeat(64),
+      keyLabels: ['namespace', 'alertname'],
+      type: 'rate' as const,
+      startMs: 1_000,
+      memberCount: 1,
+      occurrences: 1,
+      resolved: 0,
+      overflow: 0,
+      endsAtMs,
+      aggregate: { namespace: 'shop', name: 'storm-diskfull-e' },
+    },
+  });
+  /** The sink's grace past endsAt: its flush interval (60 s here) and a second. */
+  const GRACE_MS = 61_000;
+
+  it("folds a storm's signals into one aggregate and resolves it at the storm's last end, written or not", async () => {
+    const now = Date.now();
+    await sink.fold(storm(now + 10_000));
+    // A later alert moves the end on; its status is still coalesced in memory.
+    await sink.fold(storm(now + 20_000));
+    expect(stored()).toHaveLength(1);
+    expect(await sink.endStorms(now + 10_000 + GRACE_MS + 1)).toBe(0);
+    expect(await sink.endStorms(now + 20_000 + GRACE_MS + 1)).toBe(1);
+    expect(await sink.endStorms(now + 30_000 + GRACE_MS)).toBe(0);
+    const end = new Date(now + 20_000).toISOString();
+    expect(stored()[0]?.status).toMatchObject({ resolvedAt: end, alertState: 'Resolved', storm: { endsAt: end, endedAt: end } });
+  });
+
+  it('resolves an aggregate it wrote whose storm is over even when the list does not show it yet (a watch behind)', async () => {
+    const now = Date.now();
+    await sink.fold(storm(now + 10_000));
+    fake.api.listClusterCustomObject = () => Promise.resolve({ items: [] });
+    expect(await sink.endStorms(now + 10_000 + GRACE_MS + 1)).toBe(1);
+    expect(stored()[0]?.status?.resolvedAt).toBe(new Date(now + 10_000).toISOString());
+  });
+
   it('with an installation name, labels its resources and leaves those of another installation alone', async () => {
     const prod = sinkOn(fake, 'prod');
     const staging = sinkOn(fake, 'staging');

@@ -315,13 +315,19 @@ export class KubernetesSink implements RemediationSink {
    * that a resource just resolved is not adopted as open and one just created is found.
    */
   private withOwnWrites(namespace: string, head: string, listed: readonly RemediationRequest[]): RemediationRequest[] {
-    const byName = new Map(listed.map((item) => [item.metadata.name, item]));
-    for (const own of this.ownWrites.inNamespace(namespace)) {
-      if (own.metadata.labels?.[LABEL_FINGERPRINT] !== head) continue;
-      const seen = byName.get(own.metadata.name);
-      if (!seen || notOlder(own.metadata.resourceVersion, seen.metadata.resourceVersion)) byName.set(own.metadata.name, own);
+    const own = this.ownWrites.matching((object) => object.metadata.namespace === namespace && object.metadata.labels?.[LABEL_FINGERPRINT] === head);
+    return this.withOwnVersions(listed, own);
+  }
+
+  /** `listed`, each replaced by this writer's own newer version, and the own ones it lacks added. */
+  private withOwnVersions(listed: readonly RemediationRequest[], own: readonly RemediationRequest[]): RemediationRequest[] {
+    const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
+    const byKey = new Map(listed.map((item) => [key(item), item]));
+    for (const mine of own) {
+      const seen = byKey.get(key(mine));
+      if (!seen || notOlder(mine.metadata.resourceVersion, seen.metadata.resourceVersion)) byKey.set(key(mine), mine);
     }
-    return [...byName.values()];
+    return [...byKey.values()];
   }
 
   private rememberWrite(target: StatusTarget, object: RemediationRequest): void {
@@ -823,9 +829,10 @@ export class KubernetesSink implements RemediationSink {
 
   async endStorms(nowMs: number): Promise<number> {
     const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`);
-    const aggregates =
+    const isAggregate = (object: RemediationRequest): boolean => object.metadata.labels?.[LABEL_STORM] === 'true';
+    const listed =
       this.synced && this.informer
-        ? (this.informer.list() as unknown as RemediationRequest[]).filter((object) => object.metadata.labels?.[LABEL_STORM] === 'true')
+        ? (this.informer.list() as unknown as RemediationRequest[]).filter(isAggregate)
         : (
             await this.call(
               'list storm aggregates',
@@ -835,14 +842,18 @@ export class KubernetesSink implements RemediationSink {
                 },
             )
           ).items;
+    // The aggregates this writer created or wrote count too: a watch that lags behind (or has
+    // quietly stopped) would otherwise leave a storm this replica saw end unresolved.
+    const aggregates = this.withOwnVersions(listed, this.ownWrites.matching(isAggregate));
     // Status this replica has not written yet counts: an alert just before endsAt moved it on.
     const grace = this.stormEndGraceMs;
     let ended = 0;
     for (const object of aggregates) {
       const target = { namespace: object.metadata.namespace, name: object.metadata.name };
       if (!endedStormStatus(this.withPending(object), nowMs, grace)) continue;
-      // Decided again on the object as the API server has it now (another replica may have moved endsAt).
-      if (await this.writeStatusOf(target, (fresh) => endedStormStatus(fresh, nowMs, grace))) ended += 1;
+      // Decided again on the newest version known (another replica may have moved endsAt), with
+      // what this replica has not written yet: the storm ends at its last endsAt, not an older one.
+      if (await this.writeStatusOf(target, (fresh) => endedStormStatus(this.withPending(fresh), nowMs, grace))) ended += 1;
     }
     return ended;
   }

@@ -4,6 +4,8 @@ import type { RemediationRequest } from './remediation-request.js';
 const version = (resourceVersion: string, phase = 'Pending', name = 'rr-1'): RemediationRequest =>
   ({ metadata: { namespace: 'shop', name, resourceVersion }, spec: {}, status: { phase } }) as unknown as RemediationRequest;
 
+const inShop = (object: RemediationRequest): boolean => object.metadata.namespace === 'shop';
+
 describe('OwnWrites', () => {
   it('keeps the newest version whatever order the responses are handled in', () => {
     const own = new OwnWrites(10);
@@ -15,7 +17,7 @@ describe('OwnWrites', () => {
   it('does not keep a write older than what the watch delivered, and prefers the newer of the two', () => {
     const own = new OwnWrites(10);
     own.remember(version('11'), version('12', 'Completed'));
-    expect(own.inNamespace('shop')).toEqual([]);
+    expect(own.matching(inShop)).toEqual([]);
     own.remember(version('13'), version('12', 'Completed'));
     expect(own.newest('shop/rr-1', version('12', 'Completed'))?.metadata.resourceVersion).toBe('13');
     expect(own.newest('shop/rr-1', version('14', 'Completed'))?.status?.phase).toBe('Completed');
@@ -25,15 +27,15 @@ describe('OwnWrites', () => {
     const own = new OwnWrites(10);
     own.remember(version('13'), undefined);
     own.caughtUp(version('12'));
-    expect(own.inNamespace('shop')).toHaveLength(1);
+    expect(own.matching(inShop)).toHaveLength(1);
     own.caughtUp(version('13'));
-    expect(own.inNamespace('shop')).toEqual([]);
+    expect(own.matching(inShop)).toEqual([]);
   });
 
   it('holds at most its capacity, dropping the oldest first', () => {
     const own = new OwnWrites(2);
     for (const name of ['a', 'b', 'c']) own.remember(version('1', 'Pending', name), undefined);
-    expect(own.inNamespace('shop').map((object) => object.metadata.name)).toEqual(['b', 'c']);
+    expect(own.matching(inShop).map((object) => object.metadata.name)).toEqual(['b', 'c']);
   });
 
   it('compares resourceVersions as numbers, and one that is not a number counts as newer', () => {

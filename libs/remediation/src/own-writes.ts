@@ -55,8 +55,8 @@ export class OwnWrites {
     this.byKey.delete(key);
   }
 
-  /** The own versions of a namespace's resources. */
-  inNamespace(namespace: string): RemediationRequest[] {
-    return [...this.byKey.values()].filter((object) => object.metadata.namespace === namespace);
+  /** The own versions that `test` accepts. */
+  matching(test: (object: RemediationRequest) => boolean): RemediationRequest[] {
+    return [...this.byKey.values()].filter(test);
   }
 }
