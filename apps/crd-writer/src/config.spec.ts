@@ -28,4 +28,11 @@ describe('crd-writer configuration', () => {
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_QPS: '0' })).toThrow(/^KUBE_CREATE_QPS: /);
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_CONCURRENCY: 'many' })).toThrow(/^KUBE_CREATE_CONCURRENCY: /);
   });
+
+  it("writes an open incident's repeats once per five flush intervals unless told otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ statusFlushMs: 2_000, statusRepeatMs: 10_000 });
+    expect(loadConfig({ STATUS_FLUSH_INTERVAL: '200ms' }).statusRepeatMs).toBe(1_000);
+    expect(loadConfig({ STATUS_REPEAT_INTERVAL: '0s' }).statusRepeatMs).toBe(0);
+    expect(() => loadConfig({ STATUS_REPEAT_INTERVAL: '2h' })).toThrow(/^STATUS_REPEAT_INTERVAL: /);
+  });
 });

@@ -28,6 +28,8 @@ export interface CrdWriterConfig extends CommonConfig {
   /** This installation's name when several share a cluster (INSTANCE): a label on its resources and on what it watches. */
   readonly instance: string | undefined;
   readonly statusFlushMs: number;
+  /** An open incident's repeats: at most one status write per resource per this interval. */
+  readonly statusRepeatMs: number;
   /** The dedup service's window (the same DEDUP_WINDOW): what the crd-writer may still adopt. */
   readonly dedupWindowMs: number;
   /** Flap damping: a resolved incident firing again within this reopens its resource (0 = never). */
@@ -63,6 +65,12 @@ const DEFAULT_FLAP_HOLD_MS = 5 * 60_000;
  * hour without one means the cause is gone. Kept under the API server's event TTL (1h).
  */
 const DEFAULT_EVENT_QUIET_MS = 30 * 60_000;
+/**
+ * STATUS_REPEAT_INTERVAL's default, in flush intervals (10 s at the default 2 s): a repeating
+ * alert's counts on its resource lag by seconds, and each open incident costs the API server one
+ * write per interval instead of one per flush.
+ */
+const STATUS_REPEATS_PER_FLUSH = 5;
 
 /**
  * Five minutes: an alert lags its fix by a few of Prometheus' evaluation intervals (1m by
@@ -127,6 +135,7 @@ export function loadConfig(env: Env): CrdWriterConfig {
   }
   const fallbackNamespace = reader.string('FALLBACK_NAMESPACE', 'alertgate');
   if (!NAMESPACE_NAME_PATTERN.test(fallbackNamespace)) throw new ConfigError('FALLBACK_NAMESPACE', `"${fallbackNamespace}" is not a valid namespace name`);
+  const statusFlushMs = reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 });
   return {
     ...readCommonConfig(reader),
     port: reader.int('CRD_WRITER_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
@@ -136,7 +145,8 @@ export function loadConfig(env: Env): CrdWriterConfig {
     dedupDeadlineMs: reader.durationMs('DEDUP_DEADLINE', 2_000, { min: 10 }),
     fallbackNamespace,
     instance,
-    statusFlushMs: reader.durationMs('STATUS_FLUSH_INTERVAL', 2_000, { min: 50, max: 60_000 }),
+    statusFlushMs,
+    statusRepeatMs: reader.durationMs('STATUS_REPEAT_INTERVAL', STATUS_REPEATS_PER_FLUSH * statusFlushMs, { min: 0, max: 3_600_000 }),
     dedupWindowMs: reader.durationMs('DEDUP_WINDOW', DEFAULT_DEDUP_WINDOW_MS, { min: 1_000, max: 30 * 86_400_000 }),
     flapHoldMs: reader.durationMs('FLAP_HOLD_TIME', DEFAULT_FLAP_HOLD_MS, { min: 0, max: 86_400_000 }),
     eventQuietMs: reader.durationMs('EVENT_QUIET_TIME', DEFAULT_EVENT_QUIET_MS, { min: 0, max: 30 * 86_400_000 }),

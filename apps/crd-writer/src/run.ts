@@ -46,6 +46,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       fallbackNamespace: config.fallbackNamespace,
       instance: config.instance,
       statusFlushMs: config.statusFlushMs,
+      statusRepeatMs: config.statusRepeatMs,
       creates: config.sink.creates,
       dedupWindowMs: config.dedupWindowMs,
       flapHoldMs: config.flapHoldMs,

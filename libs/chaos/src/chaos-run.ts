@@ -306,7 +306,10 @@ async function phase(fault: Fault, system: RunningSystem, ledger: Ledger, option
   return { from, to, outcome: result };
 }
 
-/** Coalesced status writes land within a flush interval: the comparison is read until clean, or 20 s. */
+/**
+ * Coalesced status writes land within STATUS_REPEAT_INTERVAL and a flush (12 s at the defaults):
+ * the comparison is read until clean, or 20 s.
+ */
 async function settledComparison(compare: () => Promise<LedgerComparison>): Promise<LedgerComparison> {
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -127,6 +127,7 @@ function sinkOn(fake: FakeObjects, instance?: string): KubernetesSink {
     objects: fake.api,
     fallbackNamespace: 'alertgate',
     statusFlushMs: 60_000,
+    statusRepeatMs: 300_000,
     dedupWindowMs: 5 * 3_600_000,
     flapHoldMs: 0,
     eventQuietMs: 0,

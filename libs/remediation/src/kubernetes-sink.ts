@@ -58,6 +58,8 @@ export interface KubernetesSinkOptions {
   readonly fallbackNamespace: string;
   /** Status updates of one resource within this interval become one write. */
   readonly statusFlushMs: number;
+  /** An open incident's repeats are written at most once per this interval per resource (StatusCoalescer). */
+  readonly statusRepeatMs: number;
   readonly logger: Logger;
   /** Called when a resource's phase turns terminal (the dedup window should forget it). */
   readonly onTerminal?: (object: RemediationRequest) => void;
@@ -202,6 +204,7 @@ export class KubernetesSink implements RemediationSink {
     this.watchKubeconfig();
     this.coalescer = new StatusCoalescer({
       flushIntervalMs: options.statusFlushMs,
+      repeatIntervalMs: options.statusRepeatMs,
       merge: mergeStatus,
       write: async (target, next) => {
         await this.writeStatus(target, next);
@@ -465,7 +468,7 @@ export class KubernetesSink implements RemediationSink {
       return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace, options);
     }
     if (current) {
-      this.coalescer.schedule({ namespace, name }, openStatus(incident));
+      this.coalescer.schedule({ namespace, name }, openStatus(incident), 'repeat');
       return { created: false, ref: { namespace, name } };
     }
     const ofFingerprint = await this.ofFingerprint(namespace, signal.fingerprint);

@@ -8,6 +8,7 @@ describe('StatusCoalescer', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
       merge: mergeStatus,
       write: (_t, next) => Promise.resolve(void writes.push(next)),
       onError: () => undefined,
@@ -23,6 +24,7 @@ describe('StatusCoalescer', () => {
     let finish: () => void = () => undefined;
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
       merge: mergeStatus,
       write: () => new Promise<void>((resolve) => (finish = resolve)),
       onError: () => undefined,
@@ -44,6 +46,7 @@ describe('StatusCoalescer', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
       merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,
@@ -57,12 +60,68 @@ describe('StatusCoalescer', () => {
   });
 });
 
+describe('StatusCoalescer with a repeat interval', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  const coalescerOf = (writes: RemediationRequestStatus[]) =>
+    new StatusCoalescer({
+      flushIntervalMs: 1_000,
+      repeatIntervalMs: 10_000,
+      merge: mergeStatus,
+      write: (_t, next) => Promise.resolve(void writes.push(next)),
+      onError: () => undefined,
+    });
+
+  it('writes a resource at most once per repeat interval while its incident repeats, and a change with the next flush', async () => {
+    const writes: RemediationRequestStatus[] = [];
+    const coalescer = coalescerOf(writes);
+    coalescer.schedule(target, { occurrences: 1 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writes).toEqual([{ occurrences: 1 }]);
+    // A repeat every half second for 9 s: held back, merged, visible as pending.
+    for (let n = 2; n <= 19; n++) {
+      coalescer.schedule(target, { occurrences: n }, 'repeat');
+      await jest.advanceTimersByTimeAsync(500);
+    }
+    expect(writes).toHaveLength(1);
+    expect(coalescer.pendingFor(target)).toEqual({ occurrences: 19 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writes).toEqual([{ occurrences: 1 }, { occurrences: 19 }]);
+    // Another resource's first status is not held back by it.
+    const other = { namespace: 'n', name: 'other' };
+    coalescer.schedule(other, { occurrences: 1 }, 'repeat');
+    coalescer.schedule(target, { occurrences: 20 }, 'repeat');
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writes).toHaveLength(3);
+    // A change does not wait for the repeat interval, and takes the repeats pending with it.
+    coalescer.schedule(target, { occurrences: 21, stormRef: 'storm-a' });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writes[3]).toEqual({ occurrences: 21, stormRef: 'storm-a' });
+    await coalescer.close();
+    expect(writes).toHaveLength(4);
+  });
+
+  it('writes the repeats still held back on close', async () => {
+    const writes: RemediationRequestStatus[] = [];
+    const coalescer = coalescerOf(writes);
+    coalescer.schedule(target, { occurrences: 1 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    coalescer.schedule(target, { occurrences: 2 }, 'repeat');
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(writes).toHaveLength(1);
+    await coalescer.close();
+    expect(writes).toEqual([{ occurrences: 1 }, { occurrences: 2 }]);
+  });
+});
+
 describe('StatusCoalescer.writeNow', () => {
   it('writes at once, and merges the updates that arrive while a write is in flight into one next write', async () => {
     const writes: RemediationRequestStatus[] = [];
     const finishes: (() => void)[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
       merge: mergeStatus,
       write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))),
       onError: () => undefined,
@@ -89,6 +148,7 @@ describe('StatusCoalescer.writeNow', () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
       merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,

@@ -10,9 +10,28 @@ interface UrgentWrite {
   done: Promise<void>;
 }
 
+/**
+ * What a scheduled status is: a change (a first status, counts jumped by an adoption), written
+ * with the next flush; or a repeat of an open incident (later counts and times), which waits
+ * until the resource's last write is repeatIntervalMs old.
+ */
+export type StatusChange = 'change' | 'repeat';
+
+interface PendingStatus {
+  readonly target: StatusTarget;
+  next: RemediationRequestStatus;
+  /** Not written by a flush before this (Date.now() ms). */
+  dueAt: number;
+}
+
 export interface StatusCoalescerOptions {
   /** How long statuses of one resource gather before one write. */
   readonly flushIntervalMs: number;
+  /**
+   * A repeat is written at most once per this interval per resource: the API server's work per
+   * open incident stays bounded however often its alert repeats (0: with the next flush).
+   */
+  readonly repeatIntervalMs: number;
   /** Two statuses of one resource as one, the earlier first (mergeStatus). */
   readonly merge: (a: RemediationRequestStatus, b: RemediationRequestStatus) => RemediationRequestStatus;
   readonly write: (target: StatusTarget, next: RemediationRequestStatus) => Promise<void>;
@@ -26,7 +45,9 @@ export interface StatusCoalescerOptions {
  * dropped: counts and times are absolute values, so the merge keeps the largest.
  */
 export class StatusCoalescer {
-  private pending = new Map<string, { target: StatusTarget; next: RemediationRequestStatus }>();
+  private pending = new Map<string, PendingStatus>();
+  /** When each resource's status was last written (Date.now() ms), kept for repeatIntervalMs. */
+  private readonly writtenAt = new Map<string, number>();
   /** What a flush is writing now: not on the API server yet, and no longer pending. */
   private readonly writing = new Map<string, RemediationRequestStatus>();
   /** Per resource, the write-through queued behind the one in flight (see writeNow). */
@@ -39,22 +60,33 @@ export class StatusCoalescer {
   private closed = false;
 
   private readonly flushIntervalMs: number;
+  private readonly repeatIntervalMs: number;
   private readonly merge: StatusCoalescerOptions['merge'];
   private readonly write: StatusCoalescerOptions['write'];
   private readonly onError: StatusCoalescerOptions['onError'];
 
   constructor(options: StatusCoalescerOptions) {
-    ({ flushIntervalMs: this.flushIntervalMs, merge: this.merge, write: this.write, onError: this.onError } = options);
+    ({ flushIntervalMs: this.flushIntervalMs, repeatIntervalMs: this.repeatIntervalMs, merge: this.merge, write: this.write, onError: this.onError } = options);
   }
 
-  schedule(target: StatusTarget, next: RemediationRequestStatus): void {
+  schedule(target: StatusTarget, next: RemediationRequestStatus, change: StatusChange = 'change'): void {
     const key = `${target.namespace}/${target.name}`;
+    const now = Date.now();
+    const dueAt = change === 'repeat' ? (this.writtenAt.get(key) ?? -Infinity) + this.repeatIntervalMs : now;
     const current = this.pending.get(key);
-    this.pending.set(key, { target, next: current ? this.merge(current.next, next) : next });
-    if (this.closed) return;
+    if (current) {
+      current.next = this.merge(current.next, next);
+      current.dueAt = Math.min(current.dueAt, dueAt);
+    } else this.pending.set(key, { target, next, dueAt });
+    this.arm();
+  }
+
+  /** A flush one interval from now, while anything is pending. */
+  private arm(): void {
+    if (this.closed || this.pending.size === 0) return;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      void this.flushDue().then(() => this.arm());
     }, this.flushIntervalMs);
   }
 
@@ -80,6 +112,7 @@ export class StatusCoalescer {
       this.urgentWriting.set(key, entry.next);
       try {
         await this.write(target, entry.next);
+        this.writtenAt.set(key, Date.now());
       } finally {
         this.urgentWriting.delete(key);
       }
@@ -110,17 +143,29 @@ export class StatusCoalescer {
     return this.pending.size;
   }
 
-  /** Writes everything pending now (also on shutdown). A failed write is re-queued. */
+  /** Writes everything pending now, due or not (also on shutdown). A failed write is re-queued. */
   flush(): Promise<void> {
+    return this.writePending(() => true);
+  }
+
+  /** Writes what is due: the changes, and the repeats whose resource was last written long enough ago. */
+  private flushDue(): Promise<void> {
+    const now = Date.now();
+    for (const [key, at] of this.writtenAt) if (now - at >= this.repeatIntervalMs) this.writtenAt.delete(key);
+    return this.writePending((entry) => entry.dueAt <= now);
+  }
+
+  private writePending(due: (entry: PendingStatus) => boolean): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      const batch = [...this.pending.values()];
-      this.pending = new Map();
+      const batch = [...this.pending.values()].filter(due);
+      for (const { target } of batch) this.pending.delete(`${target.namespace}/${target.name}`);
       await Promise.all(
         batch.map(async ({ target, next }) => {
           const key = `${target.namespace}/${target.name}`;
           this.writing.set(key, next);
           try {
             await this.write(target, next);
+            this.writtenAt.set(key, Date.now());
           } catch (err) {
             this.onError(target, err);
             this.schedule(target, next);
