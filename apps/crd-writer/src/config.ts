@@ -6,12 +6,12 @@ import { hostname } from 'node:os';
 
 import { ConfigError, EnvReader, readCommonConfig, type CommonConfig, type Env } from '@alertgate/config';
 import type { KubernetesAccess } from '@alertgate/kube';
-import { CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from '@alertgate/remediation';
+import { CREATE_LIMITER_DEFAULTS, STATUS_WRITES_IN_FLIGHT_DEFAULT, type CreateLimiterOptions } from '@alertgate/remediation';
 import { DEFAULT_DEDUP_WINDOW_MS, NAMESPACE_NAME_PATTERN } from '@alertgate/signal';
 
 type SinkConfig =
   | { readonly kind: 'file'; readonly directory: string }
-  | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess; readonly creates: CreateLimiterOptions }
+  | { readonly kind: 'kubernetes'; readonly access: KubernetesAccess; readonly creates: CreateLimiterOptions; readonly statusWritesInFlight: number }
   /** Writes nothing: benchmarks only. */
   | { readonly kind: 'null' };
 
@@ -87,6 +87,11 @@ function readCreateLimits(reader: EnvReader): CreateLimiterOptions {
     concurrency: reader.int('KUBE_CREATE_CONCURRENCY', CREATE_LIMITER_DEFAULTS.concurrency, { min: 1, max: 1_000 }),
   };
 }
+/** Coalesced status writes in flight at once (StatusCoalescer's maxWritesInFlight). */
+function readStatusWrites(reader: EnvReader): number {
+  return reader.int('KUBE_STATUS_WRITE_CONCURRENCY', STATUS_WRITES_IN_FLIGHT_DEFAULT, { min: 1, max: 1_000 });
+}
+
 /** The leader Lease: in the pod's own namespace (POD_NAMESPACE), held under its name (POD_NAME); client-go's timings. */
 function readLeaderLease(reader: EnvReader): CrdWriterConfig['leaderLease'] {
   const namespace = reader.string('LEADER_LEASE_NAMESPACE', reader.string('POD_NAMESPACE', 'alertgate'));
@@ -122,9 +127,9 @@ export function loadConfig(env: Env): CrdWriterConfig {
     sink = { kind, directory: reader.string('SINK_FILE_DIR', DEFAULT_FILE_DIRECTORY) };
   } else if (kubeconfig !== undefined) {
     if (kubeconfig.includes(':')) throw new ConfigError('KUBECONFIG', 'must name one file (lists of files are not supported)');
-    sink = { kind, access: { kubeconfigPath: kubeconfig }, creates: readCreateLimits(reader) };
+    sink = { kind, access: { kubeconfigPath: kubeconfig }, creates: readCreateLimits(reader), statusWritesInFlight: readStatusWrites(reader) };
   } else if (inCluster) {
-    sink = { kind, access: { inCluster: true }, creates: readCreateLimits(reader) };
+    sink = { kind, access: { inCluster: true }, creates: readCreateLimits(reader), statusWritesInFlight: readStatusWrites(reader) };
   } else {
     throw new ConfigError('SINK', 'is kubernetes, but neither KUBECONFIG is set nor is this running in a pod');
   }

@@ -48,6 +48,7 @@ async function run(config: CrdWriterConfig, telemetry: Telemetry): Promise<void>
       statusFlushMs: config.statusFlushMs,
       statusRepeatMs: config.statusRepeatMs,
       creates: config.sink.creates,
+      statusWritesInFlight: config.sink.statusWritesInFlight,
       dedupWindowMs: config.dedupWindowMs,
       flapHoldMs: config.flapHoldMs,
       eventQuietMs: config.eventQuietMs,

@@ -28,4 +28,5 @@ export {
 export type { OpenIncident, RemediationRequest, RemediationRequestStatus, ResourceKey } from './remediation-request.js';
 export type { OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 export { CREATE_LIMITER_DEFAULTS, CreateLimiter } from './create-limiter.js';
+export { STATUS_WRITES_IN_FLIGHT_DEFAULT } from './status-coalescer.js';
 export type { CreateLimiterOptions } from './create-limiter.js';

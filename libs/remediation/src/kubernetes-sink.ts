@@ -50,7 +50,7 @@ import {
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
 import { notOlder, OwnWrites } from './own-writes.js';
-import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
+import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
 
 export interface KubernetesSinkOptions {
   readonly access: KubernetesAccess;
@@ -71,6 +71,8 @@ export interface KubernetesSinkOptions {
   readonly dedupWindowMs: number;
   /** The creates' rate and concurrency (CREATE_LIMITER_DEFAULTS when absent). */
   readonly creates?: CreateLimiterOptions;
+  /** Coalesced status writes in flight at once (STATUS_WRITES_IN_FLIGHT_DEFAULT when absent). */
+  readonly statusWritesInFlight?: number;
   /**
    * Flap damping (FLAP_HOLD_TIME): an incident that fires again at most this long after it
    * resolved opens its resource again (status.reopenCount) instead of a new one; 0: never.
@@ -205,6 +207,7 @@ export class KubernetesSink implements RemediationSink {
     this.coalescer = new StatusCoalescer({
       flushIntervalMs: options.statusFlushMs,
       repeatIntervalMs: options.statusRepeatMs,
+      maxWritesInFlight: options.statusWritesInFlight ?? STATUS_WRITES_IN_FLIGHT_DEFAULT,
       merge: mergeStatus,
       write: async (target, next) => {
         await this.writeStatus(target, next);

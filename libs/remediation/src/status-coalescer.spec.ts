@@ -9,6 +9,7 @@ describe('StatusCoalescer', () => {
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
       repeatIntervalMs: 0,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: (_t, next) => Promise.resolve(void writes.push(next)),
       onError: () => undefined,
@@ -25,6 +26,7 @@ describe('StatusCoalescer', () => {
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
       repeatIntervalMs: 0,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: () => new Promise<void>((resolve) => (finish = resolve)),
       onError: () => undefined,
@@ -41,12 +43,41 @@ describe('StatusCoalescer', () => {
     expect(coalescer.pendingFor(target)).toEqual({ occurrences: 6 });
   });
 
+  it('writes a flush a few at a time, and reports the statuses still waiting for their turn as pending', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const written: string[] = [];
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 60_000,
+      repeatIntervalMs: 0,
+      maxWritesInFlight: 3,
+      merge: mergeStatus,
+      write: async ({ name }) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        written.push(name);
+      },
+      onError: () => undefined,
+    });
+    const targets = Array.from({ length: 20 }, (_v, i) => ({ namespace: 'n', name: `r${i}` }));
+    targets.forEach((t, i) => coalescer.schedule(t, { occurrences: i + 1 }));
+    const flushing = coalescer.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(coalescer.pendingFor({ namespace: 'n', name: 'r19' })).toEqual({ occurrences: 20 });
+    await flushing;
+    expect(most).toBe(3);
+    expect(written).toHaveLength(20);
+    expect(coalescer.pendingFor({ namespace: 'n', name: 'r19' })).toBeUndefined();
+  });
+
   it('schedules a failed write again', async () => {
     let fail = true;
     const writes: RemediationRequestStatus[] = [];
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
       repeatIntervalMs: 0,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,
@@ -68,6 +99,7 @@ describe('StatusCoalescer with a repeat interval', () => {
     new StatusCoalescer({
       flushIntervalMs: 1_000,
       repeatIntervalMs: 10_000,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: (_t, next) => Promise.resolve(void writes.push(next)),
       onError: () => undefined,
@@ -122,6 +154,7 @@ describe('StatusCoalescer.writeNow', () => {
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
       repeatIntervalMs: 0,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))),
       onError: () => undefined,
@@ -149,6 +182,7 @@ describe('StatusCoalescer.writeNow', () => {
     const coalescer = new StatusCoalescer({
       flushIntervalMs: 60_000,
       repeatIntervalMs: 0,
+      maxWritesInFlight: 8,
       merge: mergeStatus,
       write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
       onError: () => undefined,

@@ -24,6 +24,9 @@ interface PendingStatus {
   dueAt: number;
 }
 
+/** StatusCoalescerOptions.maxWritesInFlight's default: half the creates' (CREATE_LIMITER_DEFAULTS). */
+export const STATUS_WRITES_IN_FLIGHT_DEFAULT = 8;
+
 export interface StatusCoalescerOptions {
   /** How long statuses of one resource gather before one write. */
   readonly flushIntervalMs: number;
@@ -32,6 +35,13 @@ export interface StatusCoalescerOptions {
    * open incident stays bounded however often its alert repeats (0: with the next flush).
    */
   readonly repeatIntervalMs: number;
+  /**
+   * A flush's writes in flight at once. A flush of every resource at once (hundreds of writes)
+   * queued the creates of new incidents behind it on the API server: the webhooks waiting for
+   * them took seconds at p99 (npm run bench -- --only e). A flush that cannot finish before the
+   * next interval delays the next one, whose writes then carry more.
+   */
+  readonly maxWritesInFlight: number;
   /** Two statuses of one resource as one, the earlier first (mergeStatus). */
   readonly merge: (a: RemediationRequestStatus, b: RemediationRequestStatus) => RemediationRequestStatus;
   readonly write: (target: StatusTarget, next: RemediationRequestStatus) => Promise<void>;
@@ -48,7 +58,7 @@ export class StatusCoalescer {
   private pending = new Map<string, PendingStatus>();
   /** When each resource's status was last written (Date.now() ms), kept for repeatIntervalMs. */
   private readonly writtenAt = new Map<string, number>();
-  /** What a flush is writing now: not on the API server yet, and no longer pending. */
+  /** What a flush is writing now or is about to: not on the API server yet, and no longer pending. */
   private readonly writing = new Map<string, RemediationRequestStatus>();
   /** Per resource, the write-through queued behind the one in flight (see writeNow). */
   private readonly urgent = new Map<string, UrgentWrite>();
@@ -61,12 +71,20 @@ export class StatusCoalescer {
 
   private readonly flushIntervalMs: number;
   private readonly repeatIntervalMs: number;
+  private readonly maxWritesInFlight: number;
   private readonly merge: StatusCoalescerOptions['merge'];
   private readonly write: StatusCoalescerOptions['write'];
   private readonly onError: StatusCoalescerOptions['onError'];
 
   constructor(options: StatusCoalescerOptions) {
-    ({ flushIntervalMs: this.flushIntervalMs, repeatIntervalMs: this.repeatIntervalMs, merge: this.merge, write: this.write, onError: this.onError } = options);
+    ({
+      flushIntervalMs: this.flushIntervalMs,
+      repeatIntervalMs: this.repeatIntervalMs,
+      maxWritesInFlight: this.maxWritesInFlight,
+      merge: this.merge,
+      write: this.write,
+      onError: this.onError,
+    } = options);
   }
 
   schedule(target: StatusTarget, next: RemediationRequestStatus, change: StatusChange = 'change'): void {
@@ -158,22 +176,27 @@ export class StatusCoalescer {
   private writePending(due: (entry: PendingStatus) => boolean): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       const batch = [...this.pending.values()].filter(due);
-      for (const { target } of batch) this.pending.delete(`${target.namespace}/${target.name}`);
-      await Promise.all(
-        batch.map(async ({ target, next }) => {
-          const key = `${target.namespace}/${target.name}`;
-          this.writing.set(key, next);
-          try {
-            await this.write(target, next);
-            this.writtenAt.set(key, Date.now());
-          } catch (err) {
-            this.onError(target, err);
-            this.schedule(target, next);
-          } finally {
-            this.writing.delete(key);
-          }
-        }),
-      );
+      for (const { target, next } of batch) {
+        const key = `${target.namespace}/${target.name}`;
+        this.pending.delete(key);
+        this.writing.set(key, next);
+      }
+      const writeOne = async ({ target, next }: PendingStatus): Promise<void> => {
+        const key = `${target.namespace}/${target.name}`;
+        try {
+          await this.write(target, next);
+          this.writtenAt.set(key, Date.now());
+        } catch (err) {
+          this.onError(target, err);
+          this.schedule(target, next);
+        } finally {
+          this.writing.delete(key);
+        }
+      };
+      const worker = async (): Promise<void> => {
+        for (let entry = batch.shift(); entry; entry = batch.shift()) await writeOne(entry);
+      };
+      await Promise.all(Array.from({ length: Math.min(this.maxWritesInFlight, batch.length) }, worker));
     });
     return this.flushing;
   }
