@@ -3,8 +3,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
-import { counter, gauge } from '@alertgate/metrics';
-import { Source, Status } from '@alertgate/proto';
+import { counter } from '@alertgate/metrics';
 import { incidentId } from '@alertgate/signal';
 import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
@@ -49,6 +48,7 @@ import {
 } from './remediation-request.js';
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
+import { FallbackNamespace } from './fallback-namespace.js';
 import { notOlder, OwnWrites } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
 
@@ -130,18 +130,6 @@ const reopenedTotal = counter({
   name: 'alertgate_kube_reopened_total',
   help: 'Resolved resources opened again because their incident fired again within FLAP_HOLD_TIME (flap damping).',
 });
-const fallbackMissingTotal = counter({
-  name: 'alertgate_kube_fallback_namespace_missing_total',
-  help: 'Resources that could not be written because neither their namespace nor FALLBACK_NAMESPACE exists (answered 503).',
-});
-const fallbackPresent = gauge({
-  name: 'alertgate_kube_fallback_namespace_present',
-  help: 'Whether FALLBACK_NAMESPACE exists (1) or not (0), as last checked.',
-});
-/** How often the fallback namespace's existence is checked again (see checkFallback). */
-const FALLBACK_CHECK_INTERVAL_MS = 30_000;
-/** How long a namespace found missing is remembered before it is tried again. */
-const MISSING_NAMESPACE_TTL_MS = 60_000;
 /** Conflicts (409) on a status write are retried with a fresh read this many times. */
 const CONFLICT_RETRIES = 5;
 /** How often the kubeconfig file is checked for a change. */
@@ -188,7 +176,7 @@ export class KubernetesSink implements RemediationSink {
    * (npm run bench, workload d).
    */
   private synced = false;
-  private readonly missingNamespaces = new Map<string, number>();
+  private readonly fallback: FallbackNamespace;
   private readonly coalescer: StatusCoalescer;
   private readonly creates: CreateLimiter;
   private readonly phases = new Map<string, string>();
@@ -203,6 +191,22 @@ export class KubernetesSink implements RemediationSink {
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
+    this.fallback = new FallbackNamespace({
+      namespace: options.fallbackNamespace,
+      logger: options.logger,
+      dryRunCreate: (body) =>
+        this.call(`dry-run create in ${body.metadata.namespace}`, async ({ objects }): Promise<unknown> =>
+          objects.createNamespacedCustomObject({
+            group: RR_GROUP,
+            version: RR_VERSION,
+            namespace: body.metadata.namespace,
+            plural: RR_PLURAL,
+            body,
+            dryRun: 'All',
+            fieldManager: FIELD_MANAGER,
+          }),
+        ),
+    });
     this.watchKubeconfig();
     this.coalescer = new StatusCoalescer({
       flushIntervalMs: options.statusFlushMs,
@@ -413,14 +417,6 @@ export class KubernetesSink implements RemediationSink {
       .sort((a, b) => (b.status?.resolvedAt ?? '').localeCompare(a.status?.resolvedAt ?? ''))[0];
   }
 
-  private namespaceMissing(namespace: string): boolean {
-    const since = this.missingNamespaces.get(namespace);
-    if (since === undefined) return false;
-    if (Date.now() - since < MISSING_NAMESPACE_TTL_MS) return true;
-    this.missingNamespaces.delete(namespace);
-    return false;
-  }
-
   /**
    * Creates the resource and returns it as the API server stored it (fresh enough for the first
    * status write, which then needs no read); 'exists' when it already did (AlreadyExists is
@@ -454,9 +450,8 @@ export class KubernetesSink implements RemediationSink {
   }
 
   async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
-    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) {
-      return this.open(incident, this.options.fallbackNamespace, options);
-    }
+    const target = this.fallback.target(namespace);
+    if (target !== namespace) return this.open(incident, target, options);
     const { signal } = incident;
     const name = resourceName(signal.alertname, incident.incidentId);
     // A trimmed signal cannot become a resource: the caller sends it again whole.
@@ -498,14 +493,7 @@ export class KubernetesSink implements RemediationSink {
     // controller can tell a fix that did not hold from a new problem.
     const object = this.labelled(buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint)));
     const outcome = await this.create(object, options.deadlineAt);
-    if (outcome === 'no-namespace') {
-      if (namespace === this.options.fallbackNamespace) {
-        throw this.fallbackMissing();
-      }
-      this.missingNamespaces.set(namespace, Date.now());
-      this.options.logger.warn({ namespace, fallback: this.options.fallbackNamespace }, 'namespace does not exist; using the fallback namespace');
-      return this.open(incident, this.options.fallbackNamespace, options);
-    }
+    if (outcome === 'no-namespace') return this.open(incident, this.fallback.missing(namespace), options);
     if (outcome === 'exists') {
       current = await this.read(namespace, name, true);
       if (current && !isOpen(current)) return this.openNew(incident, namespace, options);
@@ -513,11 +501,11 @@ export class KubernetesSink implements RemediationSink {
     // The API server ignores status on create. The first status goes with the next flush, from
     // the object just created (no read): the webhook waits for its create alone, half the API
     // server's work on its path; the status follows within STATUS_FLUSH_INTERVAL.
-    const target = { namespace, name };
+    const ref = { namespace, name };
     const base = outcome === 'exists' ? current : outcome;
-    if (base) this.rememberWrite(target, base);
-    this.coalescer.schedule(target, openStatus(incident));
-    return { created: outcome !== 'exists', ref: target };
+    if (base) this.rememberWrite(ref, base);
+    this.coalescer.schedule(ref, openStatus(incident));
+    return { created: outcome !== 'exists', ref };
   }
 
   /**
@@ -528,11 +516,7 @@ export class KubernetesSink implements RemediationSink {
    * the storm's further alerts go to its successor (aggregateGeneration).
    */
   async fold(folded: FoldedSignal, options: OpenOptions = {}): Promise<OpenResult> {
-    const { namespace } = folded.storm.aggregate;
-    if (namespace !== this.options.fallbackNamespace && this.namespaceMissing(namespace)) {
-      return this.foldIn(folded, this.options.fallbackNamespace, options);
-    }
-    return this.foldIn(folded, namespace, options);
+    return this.foldIn(folded, this.fallback.target(folded.storm.aggregate.namespace), options);
   }
 
   private async foldIn(folded: FoldedSignal, namespace: string, options: OpenOptions): Promise<OpenResult> {
@@ -548,11 +532,7 @@ export class KubernetesSink implements RemediationSink {
       if (existing && this.stillOn(existing)) return this.foldInto(existing, folded, named);
       if (existing) continue;
       const outcome = await this.create(this.labelled(buildAggregate(folded, namespace, generation)), options.deadlineAt);
-      if (outcome === 'no-namespace') {
-        if (namespace === this.options.fallbackNamespace) throw this.fallbackMissing();
-        this.missingNamespaces.set(namespace, Date.now());
-        return this.foldIn(folded, this.options.fallbackNamespace, options);
-      }
+      if (outcome === 'no-namespace') return this.foldIn(folded, this.fallback.missing(namespace), options);
       if (outcome === 'exists') {
         // Created meanwhile by another call or replica: decided on it as the API server has it.
         const fresh = await this.read(namespace, name, true);
@@ -750,8 +730,7 @@ export class KubernetesSink implements RemediationSink {
   }
 
   async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
-    const namespaces = namespace === this.options.fallbackNamespace ? [namespace] : [namespace, this.options.fallbackNamespace];
-    for (const ns of namespaces) {
+    for (const ns of this.fallback.candidates(namespace)) {
       let current = request.incidentId ? await this.read(ns, resourceName(request.signal.alertname, request.incidentId)) : undefined;
       current ??= await this.findOpen(ns, request.signal.fingerprint);
       if (!current) continue;
@@ -882,89 +861,8 @@ export class KubernetesSink implements RemediationSink {
     return closed;
   }
 
-  /**
-   * A resource whose namespace and the fallback namespace are both missing cannot be written
-   * until an operator creates one: a retryable 503 (Alertmanager keeps the alert and retries),
-   * counted and logged with what to create, never a 500 or a 4xx.
-   */
-  private fallbackMissing(): AlertgateError {
-    const namespace = this.options.fallbackNamespace;
-    fallbackMissingTotal.inc();
-    this.logFallbackMissing();
-    return new AlertgateError(Code.Unavailable, `the fallback namespace ${namespace} does not exist (FALLBACK_NAMESPACE): create it or set FALLBACK_NAMESPACE`);
-  }
-
-  private logFallbackMissing(): void {
-    const namespace = this.options.fallbackNamespace;
-    fallbackPresent.set(0);
-    this.options.logger.error(
-      { namespace, variable: 'FALLBACK_NAMESPACE' },
-      `the fallback namespace does not exist: create it (kubectl create namespace ${namespace}) or set FALLBACK_NAMESPACE to one that exists`,
-    );
-  }
-
-  private fallbackCheckedAt = 0;
-
-  /**
-   * Whether the fallback namespace exists, by a server-side dry-run create in it: that needs no
-   * permission beyond the crd-writer's (it cannot read namespaces) and writes nothing. Logged when
-   * missing; it does not make the crd-writer unready, since alerts of existing namespaces are
-   * still written.
-   */
-  private async checkFallback(): Promise<void> {
-    if (Date.now() - this.fallbackCheckedAt < FALLBACK_CHECK_INTERVAL_MS) return;
-    this.fallbackCheckedAt = Date.now();
-    const namespace = this.options.fallbackNamespace;
-    const probe = buildRemediationRequest(
-      {
-        signal: {
-          fingerprint: '0'.repeat(64),
-          alertname: 'FallbackNamespaceProbe',
-          severity: '',
-          namespace,
-          cluster: '',
-          status: Status.STATUS_FIRING,
-          source: Source.SOURCE_ALERTMANAGER,
-          pod: '',
-          labels: {},
-          annotations: {},
-        },
-        incidentId: `${'0'.repeat(12)}-0`,
-        firstSeenMs: 0,
-        lastSeenMs: 0,
-        occurrences: 1,
-        traceId: undefined,
-      },
-      namespace,
-    );
-    try {
-      await this.call(`dry-run create in ${namespace}`, async ({ objects }): Promise<unknown> =>
-        objects.createNamespacedCustomObject({
-          group: RR_GROUP,
-          version: RR_VERSION,
-          namespace,
-          plural: RR_PLURAL,
-          body: probe,
-          dryRun: 'All',
-          fieldManager: FIELD_MANAGER,
-        }),
-      );
-      fallbackPresent.set(1);
-    } catch (err) {
-      if (err instanceof AlertgateError && err.code === Code.AlreadyExists) {
-        fallbackPresent.set(1);
-        return;
-      }
-      if (err instanceof AlertgateError && err.code === Code.NotFound && statusBodyOf(err.cause).details?.kind === 'namespaces') {
-        this.logFallbackMissing();
-        return;
-      }
-      throw err;
-    }
-  }
-
   async check(): Promise<void> {
-    await this.checkFallback();
+    await this.fallback.check();
     await this.call('list remediationrequests', async ({ objects }): Promise<unknown> =>
       objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, limit: 1 }),
     );
