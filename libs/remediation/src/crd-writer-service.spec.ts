@@ -45,11 +45,11 @@ function fakeSink(opened: string[]): RemediationSink {
   const never = (): Promise<never> => Promise.reject(new Error('not used'));
   return {
     kind: 'file',
-    open: (incident, namespace) => {
+    open: (incident) => {
       if (incident.signal.fingerprint === fp('b'))
         return Promise.reject(new AlertgateError(Code.InvalidArgument, 'create shop/x: Kubernetes API answered 422'));
       opened.push(incident.signal.fingerprint);
-      return Promise.resolve({ created: true, ref: { namespace, name: incident.incidentId } });
+      return Promise.resolve({ created: true, ref: { namespace: incident.signal.namespace, name: incident.incidentId } });
     },
     resolve: never,
     fold: (folded) => Promise.resolve({ created: false, ref: folded.storm.aggregate }),
@@ -111,9 +111,9 @@ describe('crd-writer applyBatch', () => {
     const sink: RemediationSink = {
       ...fakeSink([]),
       // The create of "a…" hangs (a slow API server); the others finish at once.
-      open: async (incident, namespace) => {
+      open: async (incident) => {
         if (incident.signal.fingerprint === fp('a')) await hung;
-        return { created: true, ref: { namespace, name: incident.incidentId } };
+        return { created: true, ref: { namespace: incident.signal.namespace, name: incident.incidentId } };
       },
     };
     // Answered a second from now (the deadline less its 250 ms margin): "c…" resolves at once.

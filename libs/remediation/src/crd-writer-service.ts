@@ -116,7 +116,6 @@ async function applyOne(
         sender: update.sender,
         pods: update.pods,
       },
-      signal.namespace,
       { mayCreate: !update.signalTrimmed, deadlineAt },
     );
     if (result.signalRequired) return { effect: Effect.EFFECT_SIGNAL_REQUIRED, resource: undefined, error: '' };
@@ -128,10 +127,13 @@ async function applyOne(
     };
   }
   const resolvedAtMs = toMillis(signal.endsAt) ?? toMillis(update.lastSeen) ?? Date.now();
-  const result = await sink.resolve(
-    { signal, incidentId: update.incidentId, resolvedAtMs, occurrences: update.occurrences, lastSeenMs: toMillis(update.lastSeen) },
-    signal.namespace,
-  );
+  const result = await sink.resolve({
+    signal,
+    incidentId: update.incidentId,
+    resolvedAtMs,
+    occurrences: update.occurrences,
+    lastSeenMs: toMillis(update.lastSeen),
+  });
   return result.ref ? { effect: Effect.EFFECT_RESOLVED, resource: result.ref, error: '' } : { effect: Effect.EFFECT_NOT_FOUND, resource: undefined, error: '' };
 }
 

@@ -37,35 +37,35 @@ describe('FileSink', () => {
   // A trimmed repeat (the gateway leaves labels and annotations out) cannot become a resource.
   it('asks for the whole signal instead of creating from a trimmed one, and updates with it', async () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
-    const trimmed = await sink.open(incident(2, 2_000), 'data', { mayCreate: false });
+    const trimmed = await sink.open(incident(2, 2_000), { mayCreate: false });
     expect(trimmed).toMatchObject({ created: false, signalRequired: true });
     expect(() => readdirSync(join(root, 'data'))).toThrow();
-    await sink.open(incident(1, 1_000), 'data');
-    const repeat = await sink.open(incident(3, 3_000), 'data', { mayCreate: false });
+    await sink.open(incident(1, 1_000));
+    const repeat = await sink.open(incident(3, 3_000), { mayCreate: false });
     expect(repeat).toMatchObject({ created: false });
     expect(repeat.signalRequired).toBeUndefined();
   });
 
   it('creates once, merges status on repeats, resolves by id and by fingerprint', async () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
-    const first = await sink.open(incident(1, 1_000), 'data');
+    const first = await sink.open(incident(1, 1_000));
     expect(first.created).toBe(true);
-    const again = await Promise.all([sink.open(incident(3, 3_000), 'data'), sink.open(incident(2, 2_000), 'data')]);
+    const again = await Promise.all([sink.open(incident(3, 3_000)), sink.open(incident(2, 2_000))]);
     expect(again.map((r) => r.created)).toEqual([false, false]);
     expect(readdirSync(join(root, 'data'))).toEqual([`${first.ref.name}.yaml`]);
 
-    const byFingerprint = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 5_000, occurrences: 0, lastSeenMs: undefined }, 'data');
+    const byFingerprint = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 5_000, occurrences: 0, lastSeenMs: undefined });
     expect(byFingerprint.ref).toEqual(first.ref);
-    const none = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 6_000, occurrences: 0, lastSeenMs: undefined }, 'data');
+    const none = await sink.resolve({ signal, incidentId: '', resolvedAtMs: 6_000, occurrences: 0, lastSeenMs: undefined });
     expect(none.ref).toBeUndefined();
   });
 
   it('reopens a resource resolved within the flap hold time, for a new incident of its fingerprint, and counts it', async () => {
     const sink = new FileSink({ root, flapHoldMs: 60_000, eventQuietMs: 0 });
-    const first = await sink.open(incident(2, 2_000), 'data');
-    await sink.resolve({ signal, incidentId: incident(2, 2_000).incidentId, resolvedAtMs: Date.now(), occurrences: 2, lastSeenMs: 2_000 }, 'data');
+    const first = await sink.open(incident(2, 2_000));
+    await sink.resolve({ signal, incidentId: incident(2, 2_000).incidentId, resolvedAtMs: Date.now(), occurrences: 2, lastSeenMs: 2_000 });
     // dedup forgot the resolved incident: the firing is a new one, under a new id.
-    const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` }, 'data');
+    const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` });
     expect(again).toEqual({ created: false, ref: first.ref, reopened: true, adopted: { incidentId: incident(1, 1).incidentId, occurrences: 3 } });
     const stored = parse(readFileSync(join(root, 'data', `${first.ref.name}.yaml`), 'utf8')) as { status: Record<string, unknown> };
     expect(stored.status).toMatchObject({ alertState: 'Firing', reopenCount: 1, occurrences: 3 });
@@ -77,9 +77,9 @@ describe('FileSink', () => {
     for (const flapHoldMs of [1, 0]) {
       const dir = mkdtempSync(join(tmpdir(), 'file-sink-hold-'));
       const sink = new FileSink({ root: dir, flapHoldMs, eventQuietMs: 0 });
-      await sink.open(incident(1, 1_000), 'data');
-      await sink.resolve({ signal, incidentId: incident(1, 1).incidentId, resolvedAtMs: Date.now() - 1_000, occurrences: 1, lastSeenMs: 1_000 }, 'data');
-      const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` }, 'data');
+      await sink.open(incident(1, 1_000));
+      await sink.resolve({ signal, incidentId: incident(1, 1).incidentId, resolvedAtMs: Date.now() - 1_000, occurrences: 1, lastSeenMs: 1_000 });
+      const again = await sink.open({ ...incident(1, Date.now()), incidentId: `${fingerprint.slice(0, 12)}-def` });
       expect({ flapHoldMs, created: again.created, reopened: again.reopened }).toEqual({ flapHoldMs, created: true, reopened: undefined });
       rmSync(dir, { recursive: true, force: true });
     }
@@ -88,8 +88,8 @@ describe('FileSink', () => {
   it('resolves the Warning event incidents it opened once quiet, and no alert', async () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 60_000 });
     const event = { ...incident(1, 10_000), signal: { ...signal, source: Source.SOURCE_KUBERNETES_EVENT } };
-    const opened = await sink.open(event, 'data');
-    await sink.open({ ...incident(1, 10_000), incidentId: `${fingerprint.slice(0, 12)}-alert` }, 'data');
+    const opened = await sink.open(event);
+    await sink.open({ ...incident(1, 10_000), incidentId: `${fingerprint.slice(0, 12)}-alert` });
     expect(await sink.closeQuietEvents(69_999)).toBe(0);
     expect(await sink.closeQuietEvents(70_000)).toBe(1);
     expect(await sink.closeQuietEvents(80_000)).toBe(0);
@@ -99,7 +99,7 @@ describe('FileSink', () => {
 
   it('refuses names that are not Kubernetes names (no path can escape the root)', async () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
-    await expect(sink.open(incident(1, 1), '../etc')).rejects.toBeInstanceOf(AlertgateError);
+    await expect(sink.open({ ...incident(1, 1), signal: { ...signal, namespace: '../etc' } })).rejects.toBeInstanceOf(AlertgateError);
   });
 
   it('resolves a storm aggregate once its storm is over, not before, and only once', async () => {

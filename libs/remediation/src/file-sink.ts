@@ -93,7 +93,8 @@ export class FileSink implements RemediationSink {
     }
   }
 
-  async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
+  async open(incident: OpenIncident, options: OpenOptions = {}): Promise<OpenResult> {
+    const { namespace } = incident.signal;
     const name = resourceName(incident.signal.alertname, incident.incidentId);
     const ref = { namespace, name };
     const updated = await this.mutex.run(this.path(namespace, name), () => this.updateIn(ref, incident, true));
@@ -191,7 +192,8 @@ export class FileSink implements RemediationSink {
     this.recentlyResolved.set(key, name);
   }
 
-  async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
+  async resolve(request: ResolveRequest): Promise<ResolveResult> {
+    const { namespace } = request.signal;
     let name = request.incidentId ? resourceName(request.signal.alertname, request.incidentId) : undefined;
     if (name === undefined || (await this.read(this.path(namespace, name))) === undefined) {
       name = await this.findOpen(namespace, request.signal.fingerprint);

@@ -47,7 +47,7 @@ describe('values from alert data never reach a name, a path, a label or an annot
     const root = mkdtempSync(join(tmpdir(), 'alertgate-hostile-'));
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     const signal = testSignal({ alertname: value, namespace: 'shop', labels: { alertname: value } });
-    const opened = await sink.open({ signal, incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 }, 'shop');
+    const opened = await sink.open({ signal, incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 });
     expect(readdirSync(root)).toEqual(['shop']);
     expect(readdirSync(join(root, 'shop'))).toEqual([`${opened.ref?.name ?? ''}.yaml`]);
     expect(opened.ref?.name).toMatch(DNS_LABEL_NAME);
@@ -58,7 +58,7 @@ describe('values from alert data never reach a name, a path, a label or an annot
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
     for (const namespace of ['../../etc', 'shop\u0000', 'kubе-system', '.']) {
       await expect(
-        sink.open({ signal: testSignal({ namespace }), incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 }, namespace),
+        sink.open({ signal: testSignal({ namespace }), incidentId: 'abcdef012345-1', firstSeenMs: 1, lastSeenMs: 1, occurrences: 1 }),
       ).rejects.toThrow(/is not a valid Kubernetes namespace/);
     }
     expect(readdirSync(root)).toEqual([]);

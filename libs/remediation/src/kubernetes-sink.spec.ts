@@ -153,19 +153,19 @@ describe('KubernetesSink on a fake API server', () => {
       signal: { ...signal, target: { kind: 'deployment', name: 'web' }, pod },
       pods,
     });
-    await sink.open(ofPod('web-1', 1, 1), 'shop');
-    await sink.open(ofPod('web-2', 2, 2), 'shop');
-    await sink.open(ofPod('web-1', 3, 2), 'shop');
+    await sink.open(ofPod('web-1', 1, 1));
+    await sink.open(ofPod('web-2', 2, 2));
+    await sink.open(ofPod('web-1', 3, 2));
     await sink.close();
     expect(stored()[0]?.status?.affectedPods).toEqual({ count: 2, names: ['web-1', 'web-2'], overflow: 0 });
   });
 
   it('creates one resource per incident under its deterministic name, and its status follows with the flush', async () => {
-    const opened = await sink.open(incident(1), 'shop');
+    const opened = await sink.open(incident(1));
     const name = resourceName('DiskFull', `${fingerprint.slice(0, 12)}-abc`);
     expect(opened).toEqual({ created: true, ref: { namespace: 'shop', name } });
     expect(stored().map((item) => [item.metadata.namespace, item.metadata.name, item.status])).toEqual([['shop', name, undefined]]);
-    const repeat = await sink.open(incident(3), 'shop');
+    const repeat = await sink.open(incident(3));
     expect(repeat).toEqual({ created: false, ref: { namespace: 'shop', name } });
     await sink.close();
     expect(stored()).toHaveLength(1);
@@ -173,56 +173,53 @@ describe('KubernetesSink on a fake API server', () => {
   });
 
   it('takes AlreadyExists (another replica created it) as the resource, without a second one', async () => {
-    await sinkOn(fake).open(incident(1), 'shop');
-    const opened = await sink.open(incident(2), 'shop');
+    await sinkOn(fake).open(incident(1));
+    const opened = await sink.open(incident(2));
     expect(opened.created).toBe(false);
     expect(stored()).toHaveLength(1);
   });
 
   it('writes into the fallback namespace when the alert names a namespace that does not exist, and resolves it there', async () => {
     const elsewhere = { ...incident(1), signal: { ...signal, namespace: 'gone' } };
-    const opened = await sink.open(elsewhere, 'gone');
+    const opened = await sink.open(elsewhere);
     expect(opened.ref.namespace).toBe('alertgate');
     expect(stored().map((item) => item.metadata.namespace)).toEqual(['alertgate']);
-    const resolved = await sink.resolve(
-      { signal: elsewhere.signal, incidentId: elsewhere.incidentId, resolvedAtMs: 5_000, occurrences: 1, lastSeenMs: 1_001 },
-      'gone',
-    );
+    const resolved = await sink.resolve({ signal: elsewhere.signal, incidentId: elsewhere.incidentId, resolvedAtMs: 5_000, occurrences: 1, lastSeenMs: 1_001 });
     expect(resolved.ref).toEqual(opened.ref);
     expect(stored()[0]?.status).toMatchObject({ alertState: 'Resolved', resolvedAt: new Date(5_000).toISOString() });
   });
 
   it('retries a 503 on create and creates once', async () => {
     fake.failures.set('create', [apiError(503, 'ServiceUnavailable'), apiError(503, 'ServiceUnavailable')]);
-    const opened = await sink.open(incident(1), 'shop');
+    const opened = await sink.open(incident(1));
     expect(opened.created).toBe(true);
     expect(fake.calls.filter((call) => call === 'create')).toHaveLength(3);
     expect(stored()).toHaveLength(1);
   });
 
   it('writes a status over a newer one someone else wrote (409) from a fresh read, losing neither', async () => {
-    const { ref } = await sink.open(incident(1), 'shop');
+    const { ref } = await sink.open(incident(1));
     fake.externalStatus(ref.namespace, ref.name, { phase: 'Processing' });
-    await sink.open(incident(4), 'shop');
+    await sink.open(incident(4));
     await sink.close();
     expect(fake.calls).toContain('get');
     expect(stored()[0]?.status).toMatchObject({ phase: 'Processing', occurrences: 4 });
   });
 
   it('adopts an open resource of the fingerprint that Redis forgot, counting on from its status', async () => {
-    const { ref } = await sink.open(incident(1), 'shop');
+    const { ref } = await sink.open(incident(1));
     fake.externalStatus(ref.namespace, ref.name, { occurrences: 7, firstSeen: new Date(1_000).toISOString(), lastSeen: new Date().toISOString() });
     const fresh = sinkOn(fake);
-    const adopted = await fresh.open(incident(1, `${fingerprint.slice(0, 12)}-new`), 'shop');
+    const adopted = await fresh.open(incident(1, `${fingerprint.slice(0, 12)}-new`));
     await fresh.close();
     expect(adopted).toMatchObject({ created: false, ref, adopted: { incidentId: `${fingerprint.slice(0, 12)}-abc`, occurrences: 8 } });
     expect(stored()).toHaveLength(1);
   });
 
   it('opens a new resource, naming the finished one, when the incident fires after its remediation completed', async () => {
-    const { ref } = await sink.open(incident(1), 'shop');
+    const { ref } = await sink.open(incident(1));
     fake.externalStatus(ref.namespace, ref.name, { phase: 'Completed' });
-    const again = await sinkOn(fake).open(incident(1, `${fingerprint.slice(0, 12)}-next`), 'shop');
+    const again = await sinkOn(fake).open(incident(1, `${fingerprint.slice(0, 12)}-next`));
     expect(again.created).toBe(true);
     const next = stored().find((item) => item.metadata.name === again.ref.name);
     expect(next?.spec.previousRemediationRequestRef).toMatchObject({ name: ref.name });
@@ -271,10 +268,10 @@ describe('KubernetesSink on a fake API server', () => {
   it('with an installation name, labels its resources and leaves those of another installation alone', async () => {
     const prod = sinkOn(fake, 'prod');
     const staging = sinkOn(fake, 'staging');
-    const first = await prod.open(incident(1), 'shop');
+    const first = await prod.open(incident(1));
     fake.externalStatus(first.ref.namespace, first.ref.name, { occurrences: 1, firstSeen: new Date(1_000).toISOString(), lastSeen: new Date().toISOString() });
     // The same alert reaches the other installation, whose Redis knows nothing: it does not adopt prod's resource.
-    const second = await staging.open(incident(1, `${fingerprint.slice(0, 12)}-stg`), 'shop');
+    const second = await staging.open(incident(1, `${fingerprint.slice(0, 12)}-stg`));
     await Promise.all([prod.close(), staging.close()]);
     expect(second).toMatchObject({ created: true });
     expect(second.ref.name).not.toBe(first.ref.name);

@@ -449,9 +449,12 @@ export class KubernetesSink implements RemediationSink {
     }
   }
 
-  async open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
-    const target = this.fallback.target(namespace);
-    if (target !== namespace) return this.open(incident, target, options);
+  open(incident: OpenIncident, options: OpenOptions = {}): Promise<OpenResult> {
+    return this.openIn(incident, this.fallback.target(incident.signal.namespace), options);
+  }
+
+  /** open() in `namespace`: the signal's, or the fallback namespace. */
+  private async openIn(incident: OpenIncident, namespace: string, options: OpenOptions): Promise<OpenResult> {
     const { signal } = incident;
     const name = resourceName(signal.alertname, incident.incidentId);
     // A trimmed signal cannot become a resource: the caller sends it again whole.
@@ -493,7 +496,7 @@ export class KubernetesSink implements RemediationSink {
     // controller can tell a fix that did not hold from a new problem.
     const object = this.labelled(buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint)));
     const outcome = await this.create(object, options.deadlineAt);
-    if (outcome === 'no-namespace') return this.open(incident, this.fallback.missing(namespace), options);
+    if (outcome === 'no-namespace') return this.openIn(incident, this.fallback.missing(namespace), options);
     if (outcome === 'exists') {
       current = await this.read(namespace, name, true);
       if (current && !isOpen(current)) return this.openNew(incident, namespace, options);
@@ -725,12 +728,12 @@ export class KubernetesSink implements RemediationSink {
   private async openNew(incident: OpenIncident, namespace: string, options: OpenOptions): Promise<OpenResult> {
     const now = Date.now();
     const next: OpenIncident = { ...incident, incidentId: incidentId(incident.signal.fingerprint, now), firstSeenMs: now, lastSeenMs: now, occurrences: 1 };
-    const result = await this.open(next, namespace, options);
+    const result = await this.openIn(next, namespace, options);
     return { ...result, adopted: { incidentId: next.incidentId, occurrences: 1 } };
   }
 
-  async resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
-    for (const ns of this.fallback.candidates(namespace)) {
+  async resolve(request: ResolveRequest): Promise<ResolveResult> {
+    for (const ns of this.fallback.candidates(request.signal.namespace)) {
       let current = request.incidentId ? await this.read(ns, resourceName(request.signal.alertname, request.incidentId)) : undefined;
       current ??= await this.findOpen(ns, request.signal.fingerprint);
       if (!current) continue;

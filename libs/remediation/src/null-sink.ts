@@ -19,14 +19,16 @@ export class NullSink implements RemediationSink {
     return true;
   }
 
-  open(incident: OpenIncident, namespace: string, options: OpenOptions = {}): Promise<OpenResult> {
+  open(incident: OpenIncident, options: OpenOptions = {}): Promise<OpenResult> {
+    const { namespace } = incident.signal;
     const name = resourceName(incident.signal.alertname, incident.incidentId);
     const key = `${namespace}/${name}`;
     if (options.mayCreate === false && !this.created.has(key)) return Promise.resolve({ created: false, ref: { namespace, name }, signalRequired: true });
     return Promise.resolve({ created: this.remember(key), ref: { namespace, name } });
   }
 
-  resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult> {
+  resolve(request: ResolveRequest): Promise<ResolveResult> {
+    const { namespace } = request.signal;
     if (!request.incidentId) return Promise.resolve({});
     return Promise.resolve({ ref: { namespace, name: resourceName(request.signal.alertname, request.incidentId) } });
   }

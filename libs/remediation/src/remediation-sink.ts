@@ -55,8 +55,9 @@ export interface ResolveResult {
  */
 export interface RemediationSink {
   readonly kind: 'file' | 'kubernetes' | 'null';
-  open(incident: OpenIncident, namespace: string, options?: OpenOptions): Promise<OpenResult>;
-  resolve(request: ResolveRequest, namespace: string): Promise<ResolveResult>;
+  /** In the signal's namespace (the kubernetes sink: the fallback namespace when it does not exist). */
+  open(incident: OpenIncident, options?: OpenOptions): Promise<OpenResult>;
+  resolve(request: ResolveRequest): Promise<ResolveResult>;
   /**
    * Records a folded signal on its storm's aggregate: creates the aggregate once (deterministic
    * name; AlreadyExists is success), grows its status, links the named individual incidents.
