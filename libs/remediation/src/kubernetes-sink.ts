@@ -44,13 +44,13 @@ import {
   type FoldedSignal,
   type OpenIncident,
   type RemediationRequest,
-  type RemediationRequestStatus,
 } from './remediation-request.js';
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
 import { FallbackNamespace } from './fallback-namespace.js';
-import { notOlder, OwnWrites } from './own-writes.js';
+import { notOlder } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
+import { MAX_OWN_WRITES, StatusWriter, type StatusApi } from './status-writer.js';
 
 export interface KubernetesSinkOptions {
   readonly access: KubernetesAccess;
@@ -110,14 +110,6 @@ const kubeRetries = counter({
   help: 'Kubernetes API calls retried after a retryable failure (429, 5xx, timeout, connection error).',
   labelNames: ['operation'],
 });
-const statusWritesTotal = counter({
-  name: 'alertgate_kube_status_writes_total',
-  help: 'Status subresource writes (coalesced: at most one per resource per flush interval for duplicates).',
-});
-const statusConflicts = counter({
-  name: 'alertgate_kube_status_conflicts_total',
-  help: 'Status writes that met a conflict (409) and were read again and merged.',
-});
 const closedByWindow = counter({
   name: 'alertgate_kube_closed_past_window_total',
   help: 'Open resources closed because their incident was last seen longer ago than DEDUP_WINDOW (a new firing opened a new incident).',
@@ -130,14 +122,10 @@ const reopenedTotal = counter({
   name: 'alertgate_kube_reopened_total',
   help: 'Resolved resources opened again because their incident fired again within FLAP_HOLD_TIME (flap damping).',
 });
-/** Conflicts (409) on a status write are retried with a fresh read this many times. */
-const CONFLICT_RETRIES = 5;
 /** How often the kubeconfig file is checked for a change. */
 const KUBECONFIG_POLL_MS = 2_000;
 /** Aggregates of one storm that may end while it goes on (see fold): a bound, never met in practice. */
 const MAX_AGGREGATE_GENERATIONS = 100;
-/** Own writes remembered until the watch delivers them (bounded for a watch that is down). */
-const MAX_OWN_WRITES = 10_000;
 
 /** The calls the sink makes on RemediationRequests (a fake in unit tests). */
 type RemediationObjectsApi = Pick<
@@ -180,17 +168,13 @@ export class KubernetesSink implements RemediationSink {
   private readonly coalescer: StatusCoalescer;
   private readonly creates: CreateLimiter;
   private readonly phases = new Map<string, string>();
-  /**
-   * The base of the next status write of a resource, so that a write needs no read first even
-   * when the watch lags. The write's resourceVersion precondition makes a stale base a conflict,
-   * never a lost update.
-   */
-  private readonly ownWrites = new OwnWrites(MAX_OWN_WRITES);
+  private readonly status: StatusWriter;
   /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
   private readonly foldedInto = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
+    this.status = new StatusWriter({ api: this.statusApi(), cached: ({ namespace, name }) => this.cached(namespace, name) });
     this.fallback = new FallbackNamespace({
       namespace: options.fallbackNamespace,
       logger: options.logger,
@@ -214,11 +198,32 @@ export class KubernetesSink implements RemediationSink {
       maxWritesInFlight: options.statusWritesInFlight ?? STATUS_WRITES_IN_FLIGHT_DEFAULT,
       merge: mergeStatus,
       write: async (target, next) => {
-        await this.writeStatus(target, next);
+        await this.status.write(target, next);
       },
       onError: (target, err) =>
         options.logger.warn({ resource: `${target.namespace}/${target.name}`, err: errorMessage(err) }, 'status write failed; will retry'),
     });
+  }
+
+  /** The status writer's calls, on the API server. */
+  private statusApi(): StatusApi {
+    const ref = { group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL };
+    return {
+      get: ({ namespace, name }) =>
+        this.call(
+          `get ${namespace}/${name}`,
+          async ({ objects }) => (await objects.getNamespacedCustomObject({ ...ref, namespace, name })) as RemediationRequest,
+        ),
+      patchStatus: ({ namespace, name }, resourceVersion, patch) =>
+        this.call(
+          `update status of ${namespace}/${name}`,
+          async ({ objects, mergePatch }) =>
+            (await objects.patchNamespacedCustomObjectStatus(
+              { ...ref, namespace, name, body: { metadata: { resourceVersion }, status: patch }, fieldManager: FIELD_MANAGER },
+              mergePatch,
+            )) as RemediationRequest,
+        ),
+    };
   }
 
   /** A label selector, narrowed to this installation's resources when it has a name. */
@@ -285,12 +290,12 @@ export class KubernetesSink implements RemediationSink {
     const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
     informer.on('add', (object) => {
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.ownWrites.caughtUp(rr(object));
+      this.status.own.caughtUp(rr(object));
     });
     informer.on('update', (object) => {
       const before = this.phases.get(key(rr(object)));
       this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.ownWrites.caughtUp(rr(object));
+      this.status.own.caughtUp(rr(object));
       if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) {
         this.markCompleted(rr(object));
         this.options.onTerminal?.(rr(object));
@@ -298,7 +303,7 @@ export class KubernetesSink implements RemediationSink {
     });
     informer.on('delete', (object) => {
       this.phases.delete(key(rr(object)));
-      this.ownWrites.forget(key(rr(object)));
+      this.status.own.forget(key(rr(object)));
     });
     informer.on('error', (err: unknown) => {
       // A watch replaced by a reload (kubeconfig changed) is not restarted.
@@ -325,7 +330,7 @@ export class KubernetesSink implements RemediationSink {
    * that a resource just resolved is not adopted as open and one just created is found.
    */
   private withOwnWrites(namespace: string, head: string, listed: readonly RemediationRequest[]): RemediationRequest[] {
-    const own = this.ownWrites.matching((object) => object.metadata.namespace === namespace && object.metadata.labels?.[LABEL_FINGERPRINT] === head);
+    const own = this.status.own.matching((object) => object.metadata.namespace === namespace && object.metadata.labels?.[LABEL_FINGERPRINT] === head);
     return this.withOwnVersions(listed, own);
   }
 
@@ -340,15 +345,6 @@ export class KubernetesSink implements RemediationSink {
     return [...byKey.values()];
   }
 
-  private rememberWrite(target: StatusTarget, object: RemediationRequest): void {
-    this.ownWrites.remember(object, this.cached(target.namespace, target.name));
-  }
-
-  /** The newest version this writer knows without a call: its own last write's or the watch's. */
-  private known(target: StatusTarget): RemediationRequest | undefined {
-    return this.ownWrites.newest(`${target.namespace}/${target.name}`, this.cached(target.namespace, target.name));
-  }
-
   private cached(namespace: string, name: string): RemediationRequest | undefined {
     return this.informer?.get(name, namespace) as RemediationRequest | undefined;
   }
@@ -357,7 +353,7 @@ export class KubernetesSink implements RemediationSink {
   private async read(namespace: string, name: string, fresh = false): Promise<RemediationRequest | undefined> {
     if (!fresh) {
       // What this writer just wrote (created, resolved) is newer than a watch that lags.
-      const hit = this.known({ namespace, name });
+      const hit = this.status.known({ namespace, name });
       if (hit) return hit;
       if (this.synced) return undefined;
     }
@@ -506,7 +502,7 @@ export class KubernetesSink implements RemediationSink {
     // server's work on its path; the status follows within STATUS_FLUSH_INTERVAL.
     const ref = { namespace, name };
     const base = outcome === 'exists' ? current : outcome;
-    if (base) this.rememberWrite(ref, base);
+    if (base) this.status.remember(ref, base);
     this.coalescer.schedule(ref, openStatus(incident));
     return { created: outcome !== 'exists', ref };
   }
@@ -543,7 +539,7 @@ export class KubernetesSink implements RemediationSink {
         continue;
       }
       const ref = { namespace, name };
-      this.rememberWrite(ref, outcome);
+      this.status.remember(ref, outcome);
       this.rememberFold(namespace, named, name);
       await this.linkStorm(ref, folded);
       return { created: true, ref };
@@ -636,7 +632,7 @@ export class KubernetesSink implements RemediationSink {
   private async closePastWindow(object: RemediationRequest): Promise<boolean> {
     let seenAgain = false;
     const target = { namespace: object.metadata.namespace, name: object.metadata.name };
-    const closed = await this.writeStatusOf(target, (fresh) => {
+    const closed = await this.status.writeOf(target, (fresh) => {
       if (fresh.status?.resolvedAt) return undefined;
       if (!this.pastWindow(fresh)) {
         seenAgain = true;
@@ -665,7 +661,7 @@ export class KubernetesSink implements RemediationSink {
     const sameIncident = object.spec.incidentId === incident.incidentId;
     let occurrences = 0;
     let stillOpen = false;
-    const written = await this.writeStatusOf(ref, (fresh) => {
+    const written = await this.status.writeOf(ref, (fresh) => {
       if (isOpen(fresh)) {
         // Reopened by another firing meanwhile: this one is a repeat on it.
         stillOpen = true;
@@ -697,7 +693,7 @@ export class KubernetesSink implements RemediationSink {
     const sameIncident = object.spec.incidentId === incident.incidentId;
     // A repeat of the adopted incident carries dedup's count for it, which includes the firings before.
     const deliveries = sameIncident ? 1 : incident.occurrences;
-    const counted = await this.writeStatusOf(ref, (fresh) => (cooling(fresh) ? cooldownFiringStatus(fresh.status, deliveries) : undefined));
+    const counted = await this.status.writeOf(ref, (fresh) => (cooling(fresh) ? cooldownFiringStatus(fresh.status, deliveries) : undefined));
     if (!counted) return undefined;
     return { created: false, ref, ...(sameIncident ? {} : { adopted: { incidentId: object.spec.incidentId, occurrences: incident.occurrences } }) };
   }
@@ -714,14 +710,14 @@ export class KubernetesSink implements RemediationSink {
       return;
     const target = { namespace: object.metadata.namespace, name: object.metadata.name };
     const at = new Date().toISOString();
-    this.writeStatusOf(target, (fresh) =>
-      fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined,
-    ).catch((err: unknown) =>
-      this.options.logger.warn(
-        { resource: `${target.namespace}/${target.name}`, err: errorMessage(err) },
-        'could not record when the remediation completed; its cooldown is not applied',
-      ),
-    );
+    this.status
+      .writeOf(target, (fresh) => (fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined))
+      .catch((err: unknown) =>
+        this.options.logger.warn(
+          { resource: `${target.namespace}/${target.name}`, err: errorMessage(err) },
+          'could not record when the remediation completed; its cooldown is not applied',
+        ),
+      );
   }
 
   /** A new incident of the same fingerprint, starting now; dedup adopts its id. */
@@ -739,80 +735,10 @@ export class KubernetesSink implements RemediationSink {
       if (!current) continue;
       const ref = { namespace: ns, name: current.metadata.name };
       // Written at once: Alertmanager sends a resolution once; it must not wait in memory.
-      await this.writeStatus(ref, resolutionStatus(request));
+      await this.status.write(ref, resolutionStatus(request));
       return { ref };
     }
     return {};
-  }
-
-  /** Read, merge, write with the read's resourceVersion; a conflict (409) reads again. */
-  private writeStatus(target: StatusTarget, next: RemediationRequestStatus, known?: RemediationRequest): Promise<boolean> {
-    return this.writeStatusOf(target, (fresh) => applyStatus(fresh.status, next), known);
-  }
-
-  /**
-   * The status `decide` makes of the object as it is now, written; false when it made none. The
-   * first attempt decides on the newest version known without a call (the caller's, this
-   * writer's own last write, or the watch's); a conflict (409: it changed since) reads it from
-   * the API server and decides afresh.
-   */
-  private async writeStatusOf(
-    target: StatusTarget,
-    decide: (fresh: RemediationRequest) => RemediationRequestStatus | undefined,
-    given?: RemediationRequest,
-  ): Promise<boolean> {
-    let known = given ?? this.known(target);
-    for (let attempt = 1; ; attempt++) {
-      let fresh: RemediationRequest;
-      try {
-        fresh =
-          known ??
-          (await this.call(
-            `get ${target.namespace}/${target.name}`,
-            async ({ objects }) =>
-              (await objects.getNamespacedCustomObject({
-                group: RR_GROUP,
-                version: RR_VERSION,
-                namespace: target.namespace,
-                plural: RR_PLURAL,
-                name: target.name,
-              })) as RemediationRequest,
-          ));
-      } catch (err) {
-        // Gone (deleted by someone else): nothing left to record.
-        if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
-        throw err;
-      }
-      const status = decide(fresh);
-      if (!status) return false;
-      try {
-        const written = await this.call(
-          `update status of ${target.namespace}/${target.name}`,
-          async ({ objects, mergePatch }) =>
-            objects.patchNamespacedCustomObjectStatus(
-              {
-                group: RR_GROUP,
-                version: RR_VERSION,
-                namespace: target.namespace,
-                plural: RR_PLURAL,
-                name: target.name,
-                body: { metadata: { resourceVersion: fresh.metadata.resourceVersion }, status: mergePatchOf(fresh.status, status) },
-                fieldManager: FIELD_MANAGER,
-              },
-              mergePatch,
-            ) as Promise<RemediationRequest>,
-        );
-        this.rememberWrite(target, written);
-        statusWritesTotal.inc();
-        return true;
-      } catch (err) {
-        known = undefined;
-        // Gone since it was known (deleted): nothing left to record.
-        if (err instanceof AlertgateError && err.code === Code.NotFound) return false;
-        if (!(err instanceof AlertgateError) || err.code !== Code.Aborted || attempt >= CONFLICT_RETRIES) throw err;
-        statusConflicts.inc();
-      }
-    }
   }
 
   async endStorms(nowMs: number): Promise<number> {
@@ -832,7 +758,7 @@ export class KubernetesSink implements RemediationSink {
           ).items;
     // The aggregates this writer created or wrote count too: a watch that lags behind (or has
     // quietly stopped) would otherwise leave a storm this replica saw end unresolved.
-    const aggregates = this.withOwnVersions(listed, this.ownWrites.matching(isAggregate));
+    const aggregates = this.withOwnVersions(listed, this.status.own.matching(isAggregate));
     // Status this replica has not written yet counts: an alert just before endsAt moved it on.
     const grace = this.stormEndGraceMs;
     let ended = 0;
@@ -841,7 +767,7 @@ export class KubernetesSink implements RemediationSink {
       if (!endedStormStatus(this.withPending(object), nowMs, grace)) continue;
       // Decided again on the newest version known (another replica may have moved endsAt), with
       // what this replica has not written yet: the storm ends at its last endsAt, not an older one.
-      if (await this.writeStatusOf(target, (fresh) => endedStormStatus(this.withPending(fresh), nowMs, grace))) ended += 1;
+      if (await this.status.writeOf(target, (fresh) => endedStormStatus(this.withPending(fresh), nowMs, grace))) ended += 1;
     }
     return ended;
   }
@@ -858,7 +784,7 @@ export class KubernetesSink implements RemediationSink {
       // Status this replica has not written yet counts: a repeat just now moved lastSeen on.
       if (!quietEventStatus(this.withPending(listed), nowMs, quiet)) continue;
       const target = { namespace: listed.metadata.namespace, name: listed.metadata.name };
-      if (await this.writeStatusOf(target, (fresh) => quietEventStatus(this.withPending(fresh), nowMs, quiet))) closed += 1;
+      if (await this.status.writeOf(target, (fresh) => quietEventStatus(this.withPending(fresh), nowMs, quiet))) closed += 1;
     }
     if (closed > 0) closedQuietTotal.inc(closed);
     return closed;
@@ -911,16 +837,6 @@ function newestOpen(items: readonly RemediationRequest[]): RemediationRequest | 
   return items
     .filter((item) => !item.status?.resolvedAt && !isTerminal(item))
     .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
-}
-
-/**
- * The merge patch that makes `current` into `next`: `next`'s fields, and null for a field that
- * `next` no longer has (a reopened resource's resolvedAt), which a merge patch removes.
- */
-function mergePatchOf(current: RemediationRequestStatus | undefined, next: RemediationRequestStatus): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...next };
-  for (const key of Object.keys(current ?? {})) if (!(key in next)) patch[key] = null;
-  return patch;
 }
 
 const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });
