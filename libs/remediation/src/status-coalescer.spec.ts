@@ -134,6 +134,34 @@ describe('StatusCoalescer with a repeat interval', () => {
     expect(writes).toHaveLength(4);
   });
 
+  it('holds back a repeat that arrives while the last write is still in flight, as one after it', async () => {
+    const writes: RemediationRequestStatus[] = [];
+    let finish: () => void = () => undefined;
+    const coalescer = new StatusCoalescer({
+      flushIntervalMs: 1_000,
+      repeatIntervalMs: 10_000,
+      maxWritesInFlight: 8,
+      merge: mergeStatus,
+      // Recorded as it starts: what matters is when a write goes out.
+      write: (_t, next) => {
+        writes.push(next);
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+      onError: () => undefined,
+    });
+    coalescer.schedule(target, { occurrences: 1 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    coalescer.schedule(target, { occurrences: 2 }, 'repeat');
+    finish();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(writes).toEqual([{ occurrences: 1 }]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    finish();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([{ occurrences: 1 }, { occurrences: 2 }]);
+    await coalescer.close();
+  });
+
   it('writes the repeats still held back on close', async () => {
     const writes: RemediationRequestStatus[] = [];
     const coalescer = coalescerOf(writes);

@@ -56,7 +56,7 @@ export interface StatusCoalescerOptions {
  */
 export class StatusCoalescer {
   private pending = new Map<string, PendingStatus>();
-  /** When each resource's status was last written (Date.now() ms), kept for repeatIntervalMs. */
+  /** When each resource's last write started (Date.now() ms), kept for repeatIntervalMs. */
   private readonly writtenAt = new Map<string, number>();
   /** What a flush is writing now or is about to: not on the API server yet, and no longer pending. */
   private readonly writing = new Map<string, RemediationRequestStatus>();
@@ -128,9 +128,9 @@ export class StatusCoalescer {
       // From here on, later updates queue for the next write.
       this.urgent.delete(key);
       this.urgentWriting.set(key, entry.next);
+      this.writtenAt.set(key, Date.now());
       try {
         await this.write(target, entry.next);
-        this.writtenAt.set(key, Date.now());
       } finally {
         this.urgentWriting.delete(key);
       }
@@ -175,17 +175,19 @@ export class StatusCoalescer {
 
   private writePending(due: (entry: PendingStatus) => boolean): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      const now = Date.now();
       const batch = [...this.pending.values()].filter(due);
       for (const { target, next } of batch) {
         const key = `${target.namespace}/${target.name}`;
         this.pending.delete(key);
         this.writing.set(key, next);
+        // A repeat arriving while this write waits or is in flight goes a repeat interval later.
+        this.writtenAt.set(key, now);
       }
       const writeOne = async ({ target, next }: PendingStatus): Promise<void> => {
         const key = `${target.namespace}/${target.name}`;
         try {
           await this.write(target, next);
-          this.writtenAt.set(key, Date.now());
         } catch (err) {
           this.onError(target, err);
           this.schedule(target, next);
