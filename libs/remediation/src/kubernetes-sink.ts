@@ -6,7 +6,7 @@ import type { Logger } from '@alertgate/logging';
 import { counter } from '@alertgate/metrics';
 import { incidentId } from '@alertgate/signal';
 import type * as K8s from '@kubernetes/client-node';
-import type { CustomObjectsApi, Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import {
   aggregateGeneration,
@@ -50,6 +50,7 @@ import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } fro
 import { FallbackNamespace } from './fallback-namespace.js';
 import { notOlder } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
+import { RemediationWatch } from './remediation-watch.js';
 import { MAX_OWN_WRITES, StatusWriter, type StatusApi } from './status-writer.js';
 
 export interface KubernetesSinkOptions {
@@ -156,24 +157,25 @@ interface Client {
 export class KubernetesSink implements RemediationSink {
   readonly kind = 'kubernetes';
   private client: Promise<Client> | undefined;
-  private informer: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
-  /**
-   * True while the watch runs and its cache holds every alertgate resource: then a cache miss
-   * means "absent" without asking the API server (a resource created meanwhile by another call
-   * is met as AlreadyExists on create, which reads it fresh). Halves the calls per new incident
-   * (npm run bench, workload d).
-   */
-  private synced = false;
+  private readonly watch: RemediationWatch;
   private readonly fallback: FallbackNamespace;
   private readonly coalescer: StatusCoalescer;
   private readonly creates: CreateLimiter;
-  private readonly phases = new Map<string, string>();
   private readonly status: StatusWriter;
   /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
   private readonly foldedInto = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSinkOptions) {
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
+    this.watch = new RemediationWatch({
+      logger: options.logger,
+      onSeen: (object) => this.status.own.caughtUp(object),
+      onDeleted: (object) => this.status.own.forget(`${object.metadata.namespace}/${object.metadata.name}`),
+      onTerminal: (object) => {
+        this.markCompleted(object);
+        options.onTerminal?.(object);
+      },
+    });
     this.status = new StatusWriter({ api: this.statusApi(), cached: ({ namespace, name }) => this.cached(namespace, name) });
     this.fallback = new FallbackNamespace({
       namespace: options.fallbackNamespace,
@@ -277,51 +279,12 @@ export class KubernetesSink implements RemediationSink {
     const client = await this.api();
     const { watch } = client;
     if (!watch) throw new Error('the watch needs a Kubernetes client, not a given objects API');
-    const path = `/apis/${RR_GROUP}/${RR_VERSION}/${RR_PLURAL}`;
     const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate`);
-    const informer = watch.k8s.makeInformer<KubernetesObject>(
-      watch.config,
-      path,
-      async () => (await client.objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as never,
+    await this.watch.start({
+      ...watch,
       selector,
-    );
-    // Generic objects arrive as plain JSON: the RemediationRequest shape.
-    const rr = (object: KubernetesObject): RemediationRequest => object as unknown as RemediationRequest;
-    const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
-    informer.on('add', (object) => {
-      this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.status.own.caughtUp(rr(object));
+      list: () => client.objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector }),
     });
-    informer.on('update', (object) => {
-      const before = this.phases.get(key(rr(object)));
-      this.phases.set(key(rr(object)), rr(object).status?.phase ?? '');
-      this.status.own.caughtUp(rr(object));
-      if (isTerminal(rr(object)) && !TERMINAL_BEFORE(before)) {
-        this.markCompleted(rr(object));
-        this.options.onTerminal?.(rr(object));
-      }
-    });
-    informer.on('delete', (object) => {
-      this.phases.delete(key(rr(object)));
-      this.status.own.forget(key(rr(object)));
-    });
-    informer.on('error', (err: unknown) => {
-      // A watch replaced by a reload (kubeconfig changed) is not restarted.
-      if (this.informer !== informer) return;
-      this.synced = false;
-      this.options.logger.warn({ err: errorMessage(err) }, 'watch of RemediationRequests failed; restarting');
-      setTimeout(
-        () =>
-          void informer.start().then(
-            () => (this.synced = true),
-            () => undefined,
-          ),
-        2_000,
-      ).unref();
-    });
-    this.informer = informer;
-    await informer.start();
-    this.synced = true;
   }
 
   /**
@@ -346,7 +309,7 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private cached(namespace: string, name: string): RemediationRequest | undefined {
-    return this.informer?.get(name, namespace) as RemediationRequest | undefined;
+    return this.watch.get(namespace, name);
   }
 
   /** The resource, from the watch's cache when it is synced (unless fresh), else from the API server. */
@@ -355,7 +318,7 @@ export class KubernetesSink implements RemediationSink {
       // What this writer just wrote (created, resolved) is newer than a watch that lags.
       const hit = this.status.known({ namespace, name });
       if (hit) return hit;
-      if (this.synced) return undefined;
+      if (this.watch.synced) return undefined;
     }
     try {
       return await this.call(
@@ -394,9 +357,8 @@ export class KubernetesSink implements RemediationSink {
   private async ofFingerprint(namespace: string, fingerprint: string): Promise<RemediationRequest[]> {
     const head = fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS);
     const listed =
-      this.synced && this.informer
-        ? (this.informer.list(namespace) as unknown as RemediationRequest[]).filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head)
-        : await this.list(namespace, this.selector(`${LABEL_FINGERPRINT}=${head}`), 'fingerprint');
+      this.watch.list(namespace)?.filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head) ??
+      (await this.list(namespace, this.selector(`${LABEL_FINGERPRINT}=${head}`), 'fingerprint'));
     return this.withOwnWrites(namespace, head, listed).filter((item) => item.spec.fingerprint === fingerprint);
   }
 
@@ -745,17 +707,16 @@ export class KubernetesSink implements RemediationSink {
     const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`);
     const isAggregate = (object: RemediationRequest): boolean => object.metadata.labels?.[LABEL_STORM] === 'true';
     const listed =
-      this.synced && this.informer
-        ? (this.informer.list() as unknown as RemediationRequest[]).filter(isAggregate)
-        : (
-            await this.call(
-              'list storm aggregates',
-              async ({ objects }) =>
-                (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as {
-                  items: RemediationRequest[];
-                },
-            )
-          ).items;
+      this.watch.list()?.filter(isAggregate) ??
+      (
+        await this.call(
+          'list storm aggregates',
+          async ({ objects }) =>
+            (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as {
+              items: RemediationRequest[];
+            },
+        )
+      ).items;
     // The aggregates this writer created or wrote count too: a watch that lags behind (or has
     // quietly stopped) would otherwise leave a storm this replica saw end unresolved.
     const aggregates = this.withOwnVersions(listed, this.status.own.matching(isAggregate));
@@ -777,10 +738,11 @@ export class KubernetesSink implements RemediationSink {
    * synced watch it waits for the next call rather than list every resource.
    */
   async closeQuietEvents(nowMs: number): Promise<number> {
-    if (this.options.eventQuietMs <= 0 || !this.synced || !this.informer) return 0;
+    const all = this.watch.list();
+    if (this.options.eventQuietMs <= 0 || !all) return 0;
     const quiet = this.options.eventQuietMs;
     let closed = 0;
-    for (const listed of this.informer.list() as unknown as RemediationRequest[]) {
+    for (const listed of all) {
       // Status this replica has not written yet counts: a repeat just now moved lastSeen on.
       if (!quietEventStatus(this.withPending(listed), nowMs, quiet)) continue;
       const target = { namespace: listed.metadata.namespace, name: listed.metadata.name };
@@ -814,10 +776,7 @@ export class KubernetesSink implements RemediationSink {
   }
 
   private async restartWatch(): Promise<void> {
-    const old = this.informer;
-    this.informer = undefined;
-    this.synced = false;
-    await old?.stop();
+    await this.watch.stop();
     await this.start().catch((err: unknown) =>
       this.options.logger.warn({ err: errorMessage(err) }, 'watch not restarted after the kubeconfig changed; will retry on its next change'),
     );
@@ -826,9 +785,7 @@ export class KubernetesSink implements RemediationSink {
   async close(): Promise<void> {
     if ('kubeconfigPath' in this.options.access) unwatchFile(this.options.access.kubeconfigPath);
     await this.coalescer.close();
-    const informer = this.informer;
-    this.informer = undefined;
-    await informer?.stop();
+    await this.watch.stop();
   }
 }
 
@@ -838,8 +795,6 @@ function newestOpen(items: readonly RemediationRequest[]): RemediationRequest | 
     .filter((item) => !item.status?.resolvedAt && !isTerminal(item))
     .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
 }
-
-const TERMINAL_BEFORE = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });
 
 /** Neither resolved nor in a terminal phase: what a signal may still be counted on. */
 function isOpen(object: RemediationRequest): boolean {
