@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createLogger } from '@alertgate/logging';
 import { testSignal } from '@alertgate/testing';
 
-import { KubernetesSink } from './kubernetes-sink.js';
+import { KubernetesSink, type KubernetesSinkOptions } from './kubernetes-sink.js';
 import { resourceName, type RemediationRequest } from './remediation-request.js';
 
 /** An API error as @kubernetes/client-node throws it: the HTTP status and the Status body. */
@@ -120,19 +120,24 @@ const incident = (occurrences: number, id = `${fingerprint.slice(0, 12)}-abc`) =
   occurrences,
 });
 
-function sinkOn(fake: FakeObjects, instance?: string): KubernetesSink {
+function sinkOn(
+  fake: FakeObjects,
+  instance?: string,
+  windows: Partial<Pick<KubernetesSinkOptions, 'dedupWindowMs' | 'completedCooldownMs'>> = {},
+): KubernetesSink {
   return new KubernetesSink({
+    ...windows,
     instance,
     access: { inCluster: true },
     objects: fake.api,
     fallbackNamespace: 'alertgate',
     statusFlushMs: 60_000,
     statusRepeatMs: 300_000,
-    dedupWindowMs: 5 * 3_600_000,
     flapHoldMs: 0,
     eventQuietMs: 0,
-    completedCooldownMs: 0,
     logger: createLogger({ service: 'sink-test', level: 'silent' }),
+    dedupWindowMs: windows.dedupWindowMs ?? 5 * 3_600_000,
+    completedCooldownMs: windows.completedCooldownMs ?? 0,
   });
 }
 
@@ -263,6 +268,38 @@ describe('KubernetesSink on a fake API server', () => {
     fake.api.listClusterCustomObject = () => Promise.resolve({ items: [] });
     expect(await sink.endStorms(now + 10_000 + GRACE_MS + 1)).toBe(1);
     expect(stored()[0]?.status?.resolvedAt).toBe(new Date(now + 10_000).toISOString());
+  });
+
+  it('closes an open resource past the dedup window, as of its last sighting and the window, and opens the firing as a new incident', async () => {
+    const { ref } = await sink.open(incident(1));
+    await sink.close();
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    fake.externalStatus('shop', ref.name, { lastSeen: hourAgo });
+    const stored1 = fake.objects.get(`shop/${ref.name}`);
+    if (stored1) stored1.metadata.creationTimestamp = hourAgo;
+    // Redis lost the incident; its alert fires again, an hour later, with a 10-minute window.
+    const later = sinkOn(fake, undefined, { dedupWindowMs: 600_000 });
+    const next = await later.open(incident(1, `${fingerprint.slice(0, 12)}-later`));
+    await later.close();
+    expect(next.created).toBe(true);
+    expect(next.ref.name).not.toBe(ref.name);
+    expect(fake.objects.get(`shop/${ref.name}`)?.status).toMatchObject({
+      alertState: 'Resolved',
+      closedReason: 'DedupWindowExpired',
+      resolvedAt: new Date(Date.parse(hourAgo) + 600_000).toISOString(),
+    });
+  });
+
+  it('counts a firing in the cooldown after Completed on the completed resource, and dedup adopts its incident', async () => {
+    const { ref } = await sink.open(incident(1));
+    await sink.close();
+    fake.externalStatus('shop', ref.name, { phase: 'Completed', completedAt: new Date(Date.now() - 1_000).toISOString() });
+    const cooling = sinkOn(fake, undefined, { completedCooldownMs: 300_000 });
+    const again = await cooling.open(incident(1, `${fingerprint.slice(0, 12)}-again`));
+    await cooling.close();
+    expect(again).toMatchObject({ created: false, ref, adopted: { incidentId: `${fingerprint.slice(0, 12)}-abc` } });
+    expect(stored()).toHaveLength(1);
+    expect(stored()[0]?.status).toMatchObject({ phase: 'Completed', firingsAfterCompletion: 1 });
   });
 
   it('with an installation name, labels its resources and leaves those of another installation alone', async () => {
