@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { AlertgateError } from '@alertgate/errors';
 import { Source, type Signal } from '@alertgate/proto';
-import { testSignal } from '@alertgate/testing';
+import { testSignal, testStorm } from '@alertgate/testing';
 import { parse } from 'yaml';
 
 import { FileSink } from './file-sink.js';
@@ -104,22 +104,7 @@ describe('FileSink', () => {
 
   it('resolves a storm aggregate once its storm is over, not before, and only once', async () => {
     const sink = new FileSink({ root, flapHoldMs: 0, eventQuietMs: 0 });
-    const storm = (endsAtMs: number) => ({
-      signal,
-      storm: {
-        key: 'data/DiskFull',
-        keyFingerprint: 'e'.repeat(64),
-        keyLabels: ['namespace', 'alertname'],
-        type: 'rate' as const,
-        startMs: 1_000,
-        memberCount: 1,
-        occurrences: 1,
-        resolved: 0,
-        overflow: 0,
-        endsAtMs,
-        aggregate: { namespace: 'data', name: 'storm-diskfull-e' },
-      },
-    });
+    const storm = (endsAtMs: number) => ({ signal, storm: testStorm(endsAtMs, 'data') });
     await sink.fold(storm(10_000));
     await sink.fold(storm(20_000)); // a later alert moved the end on
     expect(await sink.endStorms(15_000)).toBe(0);

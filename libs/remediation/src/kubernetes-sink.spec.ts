@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { createLogger } from '@alertgate/logging';
-import { testSignal } from '@alertgate/testing';
+import { testSignal, testStorm } from '@alertgate/testing';
 
 import { KubernetesSink, type KubernetesSinkOptions } from './kubernetes-sink.js';
 import { resourceName, type RemediationRequest } from './remediation-request.js';
@@ -230,22 +230,7 @@ describe('KubernetesSink on a fake API server', () => {
     expect(next?.spec.previousRemediationRequestRef).toMatchObject({ name: ref.name });
   });
 
-  const storm = (endsAtMs: number) => ({
-    signal,
-    storm: {
-      key: 'shop/DiskFull',
-      keyFingerprint: 'e'.repeat(64),
-      keyLabels: ['namespace', 'alertname'],
-      type: 'rate' as const,
-      startMs: 1_000,
-      memberCount: 1,
-      occurrences: 1,
-      resolved: 0,
-      overflow: 0,
-      endsAtMs,
-      aggregate: { namespace: 'shop', name: 'storm-diskfull-e' },
-    },
-  });
+  const storm = (endsAtMs: number) => ({ signal, storm: testStorm(endsAtMs, 'shop') });
   /** The sink's grace past endsAt: its flush interval (60 s here) and a second. */
   const GRACE_MS = 61_000;
 

@@ -48,7 +48,7 @@ import {
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
 import { FallbackNamespace } from './fallback-namespace.js';
-import { notOlder } from './own-writes.js';
+import { keyOf } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
 import { RemediationWatch } from './remediation-watch.js';
 import { MAX_OWN_WRITES, StatusWriter, type StatusApi } from './status-writer.js';
@@ -162,6 +162,8 @@ export class KubernetesSink implements RemediationSink {
   private readonly coalescer: StatusCoalescer;
   private readonly creates: CreateLimiter;
   private readonly status: StatusWriter;
+  /** Reads and status writes of one resource on the API server. */
+  private readonly resources: StatusApi;
   /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
   private readonly foldedInto = new Map<string, string>();
 
@@ -170,13 +172,14 @@ export class KubernetesSink implements RemediationSink {
     this.watch = new RemediationWatch({
       logger: options.logger,
       onSeen: (object) => this.status.own.caughtUp(object),
-      onDeleted: (object) => this.status.own.forget(`${object.metadata.namespace}/${object.metadata.name}`),
+      onDeleted: (object) => this.status.own.forget(keyOf(object)),
       onTerminal: (object) => {
         this.markCompleted(object);
         options.onTerminal?.(object);
       },
     });
-    this.status = new StatusWriter({ api: this.statusApi(), cached: ({ namespace, name }) => this.cached(namespace, name) });
+    this.resources = this.resourceApi();
+    this.status = new StatusWriter({ api: this.resources, cached: ({ namespace, name }) => this.watch.get(namespace, name) });
     this.fallback = new FallbackNamespace({
       namespace: options.fallbackNamespace,
       logger: options.logger,
@@ -207,8 +210,7 @@ export class KubernetesSink implements RemediationSink {
     });
   }
 
-  /** The status writer's calls, on the API server. */
-  private statusApi(): StatusApi {
+  private resourceApi(): StatusApi {
     const ref = { group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL };
     return {
       get: ({ namespace, name }) =>
@@ -288,28 +290,13 @@ export class KubernetesSink implements RemediationSink {
   }
 
   /**
-   * A list of resources as this writer knows them: its own last writes replace what a lagging
-   * watch (or a list) still shows, and its own creates the watch has not delivered are added, so
-   * that a resource just resolved is not adopted as open and one just created is found.
+   * A fingerprint's resources in a namespace as this writer knows them: its own last writes
+   * replace what a lagging watch (or a list) still shows, and its own creates the watch has not
+   * delivered are added, so that a resource just resolved is not adopted as open and one just
+   * created is found.
    */
   private withOwnWrites(namespace: string, head: string, listed: readonly RemediationRequest[]): RemediationRequest[] {
-    const own = this.status.own.matching((object) => object.metadata.namespace === namespace && object.metadata.labels?.[LABEL_FINGERPRINT] === head);
-    return this.withOwnVersions(listed, own);
-  }
-
-  /** `listed`, each replaced by this writer's own newer version, and the own ones it lacks added. */
-  private withOwnVersions(listed: readonly RemediationRequest[], own: readonly RemediationRequest[]): RemediationRequest[] {
-    const key = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
-    const byKey = new Map(listed.map((item) => [key(item), item]));
-    for (const mine of own) {
-      const seen = byKey.get(key(mine));
-      if (!seen || notOlder(mine.metadata.resourceVersion, seen.metadata.resourceVersion)) byKey.set(key(mine), mine);
-    }
-    return [...byKey.values()];
-  }
-
-  private cached(namespace: string, name: string): RemediationRequest | undefined {
-    return this.watch.get(namespace, name);
+    return this.status.own.overlay(listed, (object) => object.metadata.namespace === namespace && object.metadata.labels?.[LABEL_FINGERPRINT] === head);
   }
 
   /** The resource, from the watch's cache when it is synced (unless fresh), else from the API server. */
@@ -321,11 +308,7 @@ export class KubernetesSink implements RemediationSink {
       if (this.watch.synced) return undefined;
     }
     try {
-      return await this.call(
-        `get ${namespace}/${name}`,
-        async ({ objects }) =>
-          (await objects.getNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, name })) as RemediationRequest,
-      );
+      return await this.resources.get({ namespace, name });
     } catch (err) {
       if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
       throw err;
@@ -719,7 +702,7 @@ export class KubernetesSink implements RemediationSink {
       ).items;
     // The aggregates this writer created or wrote count too: a watch that lags behind (or has
     // quietly stopped) would otherwise leave a storm this replica saw end unresolved.
-    const aggregates = this.withOwnVersions(listed, this.status.own.matching(isAggregate));
+    const aggregates = this.status.own.overlay(listed, isAggregate);
     // Status this replica has not written yet counts: an alert just before endsAt moved it on.
     const grace = this.stormEndGraceMs;
     let ended = 0;

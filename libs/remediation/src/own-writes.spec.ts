@@ -38,6 +38,22 @@ describe('OwnWrites', () => {
     expect(own.matching(inShop).map((object) => object.metadata.name)).toEqual(['b', 'c']);
   });
 
+  it('overlays a list with the own versions: newer ones replace, missing ones are added, older ones give way', () => {
+    const own = new OwnWrites(10);
+    own.remember(version('13', 'Pending', 'a'), undefined);
+    own.remember(version('5', 'Pending', 'b'), undefined);
+    own.remember(version('7', 'Pending', 'c'), undefined);
+    const listed = [version('12', 'Completed', 'a'), version('9', 'Completed', 'b')];
+    const seen = own.overlay(listed, (object) => object.metadata.name !== 'c');
+    expect(seen.map((object) => `${object.metadata.name}@${object.metadata.resourceVersion}`).sort()).toEqual(['a@13', 'b@9']);
+    expect(
+      own
+        .overlay([], inShop)
+        .map((object) => object.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+  });
+
   it('compares resourceVersions as numbers, and one that is not a number counts as newer', () => {
     expect(notOlder('100', '99')).toBe(true);
     expect(notOlder('99', '100')).toBe(false);

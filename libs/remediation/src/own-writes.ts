@@ -10,7 +10,8 @@ export function notOlder(a: string | undefined, b: string | undefined): boolean 
   return BigInt(a) >= BigInt(b);
 }
 
-const keyOf = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
+/** A resource's key in the maps of this library: `<namespace>/<name>`. */
+export const keyOf = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
 
 /**
  * The resources as this writer's own writes returned them, kept until the watch delivers the
@@ -58,5 +59,15 @@ export class OwnWrites {
   /** The own versions that `test` accepts. */
   matching(test: (object: RemediationRequest) => boolean): RemediationRequest[] {
     return [...this.byKey.values()].filter(test);
+  }
+
+  /**
+   * `listed` (the watch's or a list's) as this writer knows it: each replaced by its own newer
+   * version, and the own versions `test` accepts that it lacks added.
+   */
+  overlay(listed: readonly RemediationRequest[], test: (object: RemediationRequest) => boolean): RemediationRequest[] {
+    const byKey = new Map(listed.map((item) => [keyOf(item), item]));
+    for (const own of this.matching(test)) byKey.set(keyOf(own), this.newest(keyOf(own), byKey.get(keyOf(own))) ?? own);
+    return [...byKey.values()];
   }
 }

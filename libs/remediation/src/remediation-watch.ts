@@ -3,6 +3,7 @@ import type { Logger } from '@alertgate/logging';
 import type * as K8s from '@kubernetes/client-node';
 import type { Informer, KubeConfig, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 
+import { keyOf } from './own-writes.js';
 import { isTerminal, RR_GROUP, RR_PLURAL, RR_VERSION, type RemediationRequest } from './remediation-request.js';
 
 /** How long a failed watch waits before it lists and watches again. */
@@ -26,7 +27,6 @@ export interface WatchSource {
   readonly list: () => Promise<unknown>;
 }
 
-const keyOf = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
 const terminalPhase = (phase: string | undefined): boolean => phase !== undefined && isTerminal({ status: { phase } });
 
 /**

@@ -1,19 +1,25 @@
 import { mergeStatus, type RemediationRequestStatus } from './remediation-request.js';
-import { StatusCoalescer, type StatusTarget } from './status-coalescer.js';
+import { StatusCoalescer, type StatusCoalescerOptions, type StatusTarget } from './status-coalescer.js';
 
 const target: StatusTarget = { namespace: 'n', name: 'r' };
+
+/** A coalescer that writes with `write`: a minute's flush, no repeat interval and 8 writes in flight unless told otherwise. */
+function coalescerWith(write: StatusCoalescerOptions['write'], options: Partial<StatusCoalescerOptions> = {}): StatusCoalescer {
+  return new StatusCoalescer({
+    flushIntervalMs: 60_000,
+    repeatIntervalMs: 0,
+    maxWritesInFlight: 8,
+    merge: mergeStatus,
+    onError: () => undefined,
+    write,
+    ...options,
+  });
+}
 
 describe('StatusCoalescer', () => {
   it('merges the updates of a flush interval into one write, keeping the largest counts', async () => {
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: (_t, next) => Promise.resolve(void writes.push(next)),
-      onError: () => undefined,
-    });
+    const coalescer = coalescerWith((_t, next) => Promise.resolve(void writes.push(next)));
     coalescer.schedule(target, { occurrences: 3 });
     coalescer.schedule(target, { occurrences: 2, lastSeen: '2026-01-01T00:00:00.000Z' });
     expect(coalescer.pendingFor(target)).toEqual({ occurrences: 3, lastSeen: '2026-01-01T00:00:00.000Z' });
@@ -23,14 +29,7 @@ describe('StatusCoalescer', () => {
 
   it('still reports what a flush is writing until the write is done, merged with what came meanwhile', async () => {
     let finish: () => void = () => undefined;
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: () => new Promise<void>((resolve) => (finish = resolve)),
-      onError: () => undefined,
-    });
+    const coalescer = coalescerWith(() => new Promise<void>((resolve) => (finish = resolve)));
     coalescer.schedule(target, { occurrences: 5 });
     const flushing = coalescer.flush();
     await new Promise((resolve) => setImmediate(resolve));
@@ -47,19 +46,15 @@ describe('StatusCoalescer', () => {
     let inFlight = 0;
     let most = 0;
     const written: string[] = [];
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 3,
-      merge: mergeStatus,
-      write: async ({ name }) => {
+    const coalescer = coalescerWith(
+      async ({ name }) => {
         most = Math.max(most, ++inFlight);
         await new Promise((resolve) => setImmediate(resolve));
         inFlight -= 1;
         written.push(name);
       },
-      onError: () => undefined,
-    });
+      { maxWritesInFlight: 3 },
+    );
     const targets = Array.from({ length: 20 }, (_v, i) => ({ namespace: 'n', name: `r${i}` }));
     targets.forEach((t, i) => coalescer.schedule(t, { occurrences: i + 1 }));
     const flushing = coalescer.flush();
@@ -74,14 +69,7 @@ describe('StatusCoalescer', () => {
   it('schedules a failed write again', async () => {
     let fail = true;
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
-      onError: () => undefined,
-    });
+    const coalescer = coalescerWith((_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))));
     coalescer.schedule(target, { occurrences: 4 });
     await coalescer.flush();
     expect(coalescer.pendingFor(target)).toEqual({ occurrences: 4 });
@@ -96,14 +84,7 @@ describe('StatusCoalescer with a repeat interval', () => {
   afterEach(() => jest.useRealTimers());
 
   const coalescerOf = (writes: RemediationRequestStatus[]) =>
-    new StatusCoalescer({
-      flushIntervalMs: 1_000,
-      repeatIntervalMs: 10_000,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: (_t, next) => Promise.resolve(void writes.push(next)),
-      onError: () => undefined,
-    });
+    coalescerWith((_t, next) => Promise.resolve(void writes.push(next)), { flushIntervalMs: 1_000, repeatIntervalMs: 10_000 });
 
   it('writes a resource at most once per repeat interval while its incident repeats, and a change with the next flush', async () => {
     const writes: RemediationRequestStatus[] = [];
@@ -137,18 +118,14 @@ describe('StatusCoalescer with a repeat interval', () => {
   it('holds back a repeat that arrives while the last write is still in flight, as one after it', async () => {
     const writes: RemediationRequestStatus[] = [];
     let finish: () => void = () => undefined;
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 1_000,
-      repeatIntervalMs: 10_000,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      // Recorded as it starts: what matters is when a write goes out.
-      write: (_t, next) => {
+    // Recorded as it starts: what matters is when a write goes out.
+    const coalescer = coalescerWith(
+      (_t, next) => {
         writes.push(next);
         return new Promise<void>((resolve) => (finish = resolve));
       },
-      onError: () => undefined,
-    });
+      { flushIntervalMs: 1_000, repeatIntervalMs: 10_000 },
+    );
     coalescer.schedule(target, { occurrences: 1 });
     await jest.advanceTimersByTimeAsync(1_000);
     coalescer.schedule(target, { occurrences: 2 }, 'repeat');
@@ -179,14 +156,7 @@ describe('StatusCoalescer.writeNow', () => {
   it('writes at once, and merges the updates that arrive while a write is in flight into one next write', async () => {
     const writes: RemediationRequestStatus[] = [];
     const finishes: (() => void)[] = [];
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: (_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))),
-      onError: () => undefined,
-    });
+    const coalescer = coalescerWith((_t, next) => new Promise<void>((resolve) => finishes.push(() => resolve(void writes.push(next)))));
     const first = coalescer.writeNow(target, { occurrences: 1 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(finishes).toHaveLength(1);
@@ -207,14 +177,7 @@ describe('StatusCoalescer.writeNow', () => {
   it('rejects its callers when the write fails, and the next call writes again', async () => {
     let fail = true;
     const writes: RemediationRequestStatus[] = [];
-    const coalescer = new StatusCoalescer({
-      flushIntervalMs: 60_000,
-      repeatIntervalMs: 0,
-      maxWritesInFlight: 8,
-      merge: mergeStatus,
-      write: (_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))),
-      onError: () => undefined,
-    });
+    const coalescer = coalescerWith((_t, next) => (fail ? Promise.reject(new Error('API server down')) : Promise.resolve(void writes.push(next))));
     await expect(coalescer.writeNow(target, { stormRef: 'storm-a' })).rejects.toThrow('API server down');
     expect(coalescer.pendingFor(target)).toBeUndefined();
     fail = false;

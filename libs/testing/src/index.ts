@@ -3,6 +3,7 @@ export type { KeyAudit, TestRedisClient } from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export { kubectl, testKube, testNamespace } from './test-kube.js';
 export { podSignal, testSignal } from './test-signal.js';
+export { testStorm } from './test-storm.js';
 export { TestPki } from './test-pki.js';
 export type { IssueOptions } from './test-pki.js';
 export { grpcurlPath } from './grpcurl-path.js';
