@@ -1,12 +1,11 @@
 import {
-  Action,
-  Source,
   Status,
   type Decision,
   Effect,
   Outcome,
   type AdmitRequest,
   type AdmitResponse,
+  type AdmissionResult,
   type AdoptRequest,
   type AdoptResponse,
   type ApplyBatchRequest,
@@ -28,9 +27,10 @@ import { AlertgateError, Code } from '@alertgate/errors';
 import type { Link } from '@opentelemetry/api';
 import { ATTR_BATCH_REQUESTS, ATTR_OUTCOME_PREFIX, ATTR_SIGNAL_COUNT, withSpan } from '@alertgate/telemetry';
 
-import { foldForgotten, stormGuessRepair } from './storm-guess-repair.js';
+import { forDedup, forStorm, updateOf } from './signal-shapes.js';
+import { afterForgetting, stormGuessRepair, type GuessedSignal } from './storm-guess-repair.js';
 import { StormKeys } from './storm-keys.js';
-import { planWrites } from './write-plan.js';
+import { planWrites, type PlannedUpdate } from './write-plan.js';
 
 /** Time a crd-writer call needs at least to be worth making, ms (it keeps some for its answer). */
 const MIN_CALL_MS = 1_000;
@@ -95,10 +95,35 @@ export interface IngestRequest {
   readonly sender?: string;
 }
 
-/** What the admission step decided for each webhook of a batch. */
+/** What the admission step decided for a webhook. */
 interface Admission {
   readonly source?: SourceDecision;
-  budget?: { quota: Quota; namespace: string };
+  readonly budget?: { readonly quota: Quota; readonly namespace: string };
+}
+
+/** One signal of a run, from its webhook to the crd-writer's answer: each step fills in its part. */
+interface RunSignal extends GuessedSignal {
+  /** The webhook that brought it: its index in the run. */
+  readonly webhook: number;
+  readonly signal: Signal;
+  decision: Decision;
+  verdict: Verdict | undefined;
+  /** Left to the sender's retry: its webhook was refused, or over its namespace's creation budget. */
+  deferred: boolean;
+  /** What the crd-writer did with its update; undefined: it had none, or got no answer. */
+  written: ApplyResult | undefined;
+}
+
+/** One webhook of a run. */
+interface RunWebhook {
+  readonly request: IngestRequest;
+  readonly signals: readonly RunSignal[];
+  admission: Admission;
+}
+
+/** A signal's update for the crd-writer. */
+interface RunUpdate extends PlannedUpdate {
+  readonly of: RunSignal;
 }
 
 export interface IngestPipelineOptions {
@@ -138,6 +163,8 @@ export interface IngestPipelineOptions {
  * counts the retried delivery as a duplicate, and crd-writer creates a resource that the failed
  * attempt did not get to write, under the same deterministic name. Occurrences therefore count
  * deliveries, retries included (docs/operations.md).
+ * Each signal of a run is one record (RunSignal) that every step fills in; what each service is
+ * sent of it, and why in that shape, is in signal-shapes.ts.
  */
 export class IngestPipeline {
   private readonly dedup: DedupPort;
@@ -158,45 +185,57 @@ export class IngestPipeline {
    * Storm's verdicts and dedup's decisions, asked at once (see the class comment), with storm's
    * verdicts authoritative: dedup's decisions come back as if it had been asked after storm.
    */
-  private async decide(signals: readonly Signal[]): Promise<{ verdicts: Verdict[]; decisions: Decision[] }> {
-    const guesses = signals.map((signal) => this.storm !== undefined && this.stormKeys.inStorm(signal));
-    const [stormAnswer, dedupAnswer] = await Promise.allSettled([
-      this.evaluateStorms(signals),
-      this.dedup.checkBatch({ signals: signals.map(forDedup), foldIfNew: guesses }),
-    ]);
+  private async decide(requests: readonly IngestRequest[]): Promise<RunSignal[]> {
+    const asked = requests.flatMap((request, webhook) =>
+      request.signals.map((signal) => ({ webhook, signal, guess: this.storm !== undefined && this.stormKeys.inStorm(signal) })),
+    );
+    const [stormAnswer, dedupAnswer] = await Promise.allSettled([this.evaluateStorms(asked.map(({ signal }) => signal)), this.checkBatch(asked)]);
     if (dedupAnswer.status === 'rejected') throw dedupAnswer.reason;
-    const decisions = [...dedupAnswer.value.decisions];
-    if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+    const decisions = dedupAnswer.value;
+    const verdicts = stormAnswer.status === 'fulfilled' ? stormAnswer.value : [];
+    const run = asked.map((one, i): RunSignal => ({
+      webhook: one.webhook,
+      signal: one.signal,
+      guess: one.guess,
+      decision: decisions[i] as Decision,
+      verdict: verdicts[i],
+      deferred: false,
+      written: undefined,
+    }));
     if (stormAnswer.status === 'rejected') {
       // Nothing of the request stays opened: the sender's retry opens these incidents as new.
-      await this.forget(
-        decisions.map((_d, i) => i),
-        decisions,
-      ).catch(() => undefined);
+      await this.forget(run).catch(() => undefined);
       throw stormAnswer.reason;
     }
-    const verdicts = stormAnswer.value;
     for (const verdict of verdicts) if (verdict.storm) this.stormKeys.learn(verdict.storm);
-    const { stormBegan, stormEnded } = stormGuessRepair(guesses, verdicts, decisions);
-    const forgotten = new Set(stormBegan.map((i) => decisions[i]?.incident?.id ?? ''));
-    const decidedAgain = async (): Promise<void> => {
+    await this.repairGuesses(run);
+    return run;
+  }
+
+  /** Dedup's decisions for these signals, told "fold if new" by each one's guess; one per signal. */
+  private async checkBatch(signals: readonly { readonly signal: Signal; readonly guess: boolean }[]): Promise<readonly Decision[]> {
+    const { decisions } = await this.dedup.checkBatch({ signals: signals.map(({ signal }) => forDedup(signal)), foldIfNew: signals.map(({ guess }) => guess) });
+    if (decisions.length !== signals.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
+    return decisions;
+  }
+
+  /** Sets right what dedup decided on a wrong storm guess (stormGuessRepair). */
+  private async repairGuesses(run: readonly RunSignal[]): Promise<void> {
+    const { stormBegan, stormEnded } = stormGuessRepair(run);
+    const forgotten = new Set(stormBegan.map(({ decision }) => decision.incident?.id ?? ''));
+    const decideAgain = async (): Promise<void> => {
       if (stormEnded.length === 0) return;
-      const { decisions: again } = await this.dedup.checkBatch({
-        signals: stormEnded.map((i) => forDedup(signals[i] as Signal)),
-        foldIfNew: stormEnded.map(() => false),
-      });
-      if (again.length !== stormEnded.length) throw new AlertgateError(Code.Internal, 'dedup answered a different number of decisions');
-      stormEnded.forEach((i, k) => (decisions[i] = again[k] as Decision));
+      const again = await this.checkBatch(stormEnded.map(({ signal }) => ({ signal, guess: false })));
+      stormEnded.forEach((one, k) => (one.decision = again[k] as Decision));
     };
-    await Promise.all([stormBegan.length > 0 ? this.forget(stormBegan, decisions) : undefined, decidedAgain()]);
-    return { verdicts, decisions: foldForgotten(decisions, verdicts, forgotten) };
+    await Promise.all([stormBegan.length > 0 ? this.forget(stormBegan) : undefined, decideAgain()]);
+    for (const one of run) one.decision = afterForgetting(one, forgotten);
   }
 
   /**
    * Storm service: which firing signals belong to a storm that is on ("fold if new"). Once storm
-   * has said which labels make its keys, signals go with only those (most alerts' labels are
-   * not part of a key, and encoding them was a large share of the gateway's CPU, BENCHMARKS.md);
-   * if its keys changed meanwhile it answers labels_required and the batch goes again whole.
+   * has said which labels make its keys, signals go with only those (forStorm); if its keys
+   * changed meanwhile it answers labels_required and the batch goes again whole.
    */
   private async evaluateStorms(signals: readonly Signal[]): Promise<Verdict[]> {
     const storm = this.storm;
@@ -220,111 +259,70 @@ export class IngestPipeline {
 
   /**
    * Each webhook's request limit and the namespace creation budget of its new incidents, in one
-   * ratelimit call for the batch. Returns the new incidents to defer: all of a refused webhook's;
-   * those beyond a namespace's budget otherwise (the sender's retry — 503 to Alertmanager, which
-   * retries and otherwise resends at its next group_interval — opens them once the budget
-   * allows). Duplicates cost no creation and are never deferred.
+   * ratelimit call for the run. Sets each webhook's admission, and defers new incidents: all of a
+   * refused webhook's; those beyond a namespace's budget otherwise (the sender's retry — 503 to
+   * Alertmanager, which retries and otherwise resends at its next group_interval — opens them
+   * once the budget allows). Duplicates cost no creation and are never deferred.
    */
-  private async admit(
-    requests: readonly IngestRequest[],
-    offsets: readonly number[],
-    signals: readonly Signal[],
-    decisions: readonly Decision[],
-  ): Promise<{ admissions: Admission[]; deferred: Set<number> }> {
-    const deferred = new Set<number>();
-    if (!this.rateLimit) return { admissions: requests.map(() => ({})), deferred };
-    const demands = requests.map((request, r) => {
-      const demand = new Map<string, number[]>();
-      const from = offsets[r] ?? 0;
-      for (let i = from; i < from + request.signals.length; i++) {
-        if (decisions[i]?.outcome !== Outcome.OUTCOME_NEW) continue;
-        const namespace = signals[i]?.namespace ?? '';
-        const list = demand.get(namespace);
-        if (list) list.push(i);
-        else demand.set(namespace, [i]);
-      }
-      return demand;
-    });
+  private async admit(webhooks: readonly RunWebhook[]): Promise<void> {
+    const rateLimit = this.rateLimit;
+    if (!rateLimit) return;
+    const demands = webhooks.map((webhook) => newByNamespace(webhook.signals));
     let response: AdmitResponse;
     try {
-      response = await this.rateLimit.admit({
-        admissions: requests.map((request, r) => ({
-          source: request.source,
+      response = await rateLimit.admit({
+        admissions: webhooks.map((webhook, r) => ({
+          source: webhook.request.source,
           demands: [...(demands[r] ?? [])].map(([namespace, list]) => ({ namespace, count: list.length })),
         })),
       });
     } catch (err) {
-      if (!this.rateLimit.failOpen) throw err;
-      return { admissions: requests.map(() => ({ source: { kind: 'unavailable' } })), deferred };
+      if (!rateLimit.failOpen) throw err;
+      for (const webhook of webhooks) webhook.admission = { source: { kind: 'unavailable' } };
+      return;
     }
-    if (response.results.length !== requests.length) throw new AlertgateError(Code.Internal, 'ratelimit answered a different number of admissions');
-    const admissions = response.results.map((result, r): Admission => {
-      const demand = demands[r] ?? new Map<string, number[]>();
-      const quota = result.quota;
-      if (!quota) throw new AlertgateError(Code.Internal, 'ratelimit answered without a quota');
-      if (!quota.admitted) {
-        for (const list of demand.values()) for (const i of list) deferred.add(i);
-        return { source: { kind: 'limited', quota } };
-      }
-      const admission: Admission = { source: { kind: 'admitted', quota } };
-      for (const grant of result.grants) {
-        const over = (demand.get(grant.namespace) ?? []).slice(grant.granted);
-        if (over.length === 0) continue;
-        if (grant.quota) admission.budget = { quota: grant.quota, namespace: grant.namespace };
-        const from = offsets[r] ?? 0;
-        for (const i of over) {
-          const id = decisions[i]?.incident?.id;
-          // Later signals of the same incident in this webhook are deferred with it.
-          for (let j = from; j < from + (requests[r]?.signals.length ?? 0); j++) if (decisions[j]?.incident?.id === id) deferred.add(j);
-        }
-      }
-      return admission;
+    if (response.results.length !== webhooks.length) throw new AlertgateError(Code.Internal, 'ratelimit answered a different number of admissions');
+    response.results.forEach((result, r) => {
+      const webhook = webhooks[r] as RunWebhook;
+      webhook.admission = admissionOf(webhook, result, demands[r] ?? new Map());
     });
-    return { admissions, deferred };
   }
 
   /**
-   * One crd-writer call for the updates at `indexes` (of `run.updates`), its answers put in
-   * `run.written`. Repeats go trimmed; the few whose resource must be created after all (a retry
-   * after a failed first attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED and are
-   * sent again whole, in a second call. What the crd-writer refused, or could not start in time
-   * (EFFECT_NOT_STARTED: its deadline, or its Kubernetes create rate), changed nothing: their new
-   * incidents are forgotten again, so that the sender's retry opens them. What was still running
-   * at the deadline (EFFECT_IN_PROGRESS) may yet land: its incident is kept, and the retry finds
-   * it under the same name. Returns the crd-writer's retry-after for both.
+   * One crd-writer call for these updates, its answers recorded on their signals. Repeats go
+   * trimmed; the few whose resource must be created after all (a retry after a failed first
+   * attempt, an ended resource) come back EFFECT_SIGNAL_REQUIRED and are sent again whole, in a
+   * second call. What the crd-writer refused, or could not start in time (EFFECT_NOT_STARTED:
+   * its deadline, or its Kubernetes create rate), changed nothing: their new incidents are
+   * forgotten again, so that the sender's retry opens them. What was still running at the
+   * deadline (EFFECT_IN_PROGRESS) may yet land: its incident is kept, and the retry finds it
+   * under the same name. Returns the crd-writer's retry-after for both.
    */
-  private async writeCall(run: RunWrites, indexes: readonly number[], startedAt: number): Promise<number | undefined> {
-    if (indexes.length === 0) return undefined;
+  private async writeCall(updates: readonly RunUpdate[], startedAt: number): Promise<number | undefined> {
+    if (updates.length === 0) return undefined;
     const answer = await this.applyWithin(
-      indexes.map((k) => run.updates[k] as IncidentUpdate),
+      updates.map(({ update }) => update),
       startedAt,
     );
-    const again = indexes.filter((_k, j) => answer.results[j]?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
-    indexes.forEach((k, j) => (run.written[k] = answer.results[j]));
+    updates.forEach(({ of }, j) => (of.written = answer.results[j]));
     const retryAfters = [durationToMillis(answer.retryAfter)];
+    const again = updates.filter(({ of }) => of.written?.effect === Effect.EFFECT_SIGNAL_REQUIRED);
     if (again.length > 0) {
-      const whole = again.map((k) => ({ ...(run.updates[k] as IncidentUpdate), signal: run.signals[run.kept[k] ?? -1] as Signal, signalTrimmed: false }));
+      const whole = again.map(({ update, of }) => ({ ...update, signal: of.signal, signalTrimmed: false }));
       const retried = await this.applyWithin(whole, startedAt);
-      again.forEach((k, j) => (run.written[k] = retried.results[j]));
+      again.forEach(({ of }, j) => (of.written = retried.results[j]));
       retryAfters.push(durationToMillis(retried.retryAfter));
     }
-    const undone = indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_REJECTED || run.written[k]?.effect === Effect.EFFECT_NOT_STARTED);
-    if (undone.length > 0)
-      await this.forget(
-        undone.map((k) => run.kept[k] ?? -1),
-        run.decisions,
-      );
+    const effects = (...wanted: Effect[]): RunSignal[] =>
+      updates.map(({ of }) => of).filter((of) => wanted.includes(of.written?.effect ?? Effect.EFFECT_UNSPECIFIED));
+    const undone = effects(Effect.EFFECT_REJECTED, Effect.EFFECT_NOT_STARTED);
+    if (undone.length > 0) await this.forget(undone);
     // A resolution still running at the deadline is answered 503 too: the retry resolves it again.
-    const unresolved = [...undone, ...indexes.filter((k) => run.written[k]?.effect === Effect.EFFECT_IN_PROGRESS)];
-    if (unresolved.length > 0)
-      await this.restoreResolved(
-        unresolved.map((k) => run.kept[k] ?? -1),
-        run.decisions,
-      );
+    const unresolved = effects(Effect.EFFECT_REJECTED, Effect.EFFECT_NOT_STARTED, Effect.EFFECT_IN_PROGRESS);
+    if (unresolved.length > 0) await this.restoreResolved(unresolved);
     const known = retryAfters.filter((ms): ms is number => ms !== undefined);
     return known.length > 0 ? Math.max(...known) : undefined;
   }
-
   /**
    * A crd-writer call within what is left of one call's deadline since `startedAt` (the start of
    * the run): a webhook's calls, shared and its own, one after another, are answered within one
@@ -355,18 +353,18 @@ export class IngestPipeline {
 
   /**
    * Runs a step after dedup decided. If it fails for good (not retryable: the sender will not
-   * send the same request again), the new incidents among `indexes` (signals) are forgotten
-   * first, so that nothing of a request answered 4xx stays in Redis. A retryable failure keeps
-   * them: the retry finds them as duplicates and completes their resources under the same names.
-   * Either way the resolutions among them are undone in dedup (restoreResolved).
+   * send the same request again), the new incidents among `signals` are forgotten first, so that
+   * nothing of a request answered 4xx stays in Redis. A retryable failure keeps them: the retry
+   * finds them as duplicates and completes their resources under the same names. Either way the
+   * resolutions among them are undone in dedup (restoreResolved).
    */
-  private async afterDecisions<T>(indexes: readonly number[], decisions: readonly Decision[], step: () => Promise<T>): Promise<T> {
+  private async afterDecisions<T>(signals: readonly RunSignal[], step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
       await Promise.all([
-        AlertgateError.from(err).retryable ? undefined : this.forget(indexes, decisions).catch(() => undefined),
-        this.restoreResolved(indexes, decisions).catch(() => undefined),
+        AlertgateError.from(err).retryable ? undefined : this.forget(signals).catch(() => undefined),
+        this.restoreResolved(signals).catch(() => undefined),
       ]);
       throw err;
     }
@@ -378,18 +376,19 @@ export class IngestPipeline {
    * back with its counts, so that the sender's retry resolves it with them: after a crd-writer
    * crash they are the only record of the deliveries it had coalesced but not yet written.
    */
-  private async restoreResolved(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
-    const resolved = indexes.map((i) => decisions[i]).filter((d): d is Decision => d?.outcome === Outcome.OUTCOME_RESOLVED && d.incident !== undefined);
+  private async restoreResolved(signals: readonly RunSignal[]): Promise<void> {
+    const resolved = signals.map(({ decision }) => decision).filter((d) => d.outcome === Outcome.OUTCOME_RESOLVED && d.incident !== undefined);
     await Promise.all(
       resolved.map((d) => this.dedup.adopt({ fingerprint: d.fingerprint, incidentId: d.incident?.id ?? '', occurrences: d.incident?.occurrences ?? 0 })),
     );
   }
 
   /** Dedup forgets the new incidents among these signals again, in one call. */
-  private async forget(indexes: readonly number[], decisions: readonly Decision[]): Promise<void> {
-    const incidents = indexes
-      .filter((i) => decisions[i]?.outcome === Outcome.OUTCOME_NEW)
-      .map((i) => ({ fingerprint: decisions[i]?.fingerprint ?? '', incidentId: decisions[i]?.incident?.id ?? '' }));
+  private async forget(signals: readonly RunSignal[]): Promise<void> {
+    const incidents = signals
+      .map(({ decision }) => decision)
+      .filter((d) => d.outcome === Outcome.OUTCOME_NEW)
+      .map((d) => ({ fingerprint: d.fingerprint, incidentId: d.incident?.id ?? '' }));
     if (incidents.length > 0) await this.dedup.forgetBatch({ incidents });
   }
 
@@ -420,28 +419,18 @@ export class IngestPipeline {
    * it. The run's span ends when every webhook's work has.
    */
   startBatch(requests: readonly IngestRequest[], links: readonly Link[] = []): Promise<Promise<PipelineResult | RefusedResult>[]> {
-    const offsets: number[] = [];
-    const signals: Signal[] = [];
-    for (const request of requests) {
-      offsets.push(signals.length);
-      signals.push(...request.signals);
-    }
+    const signalCount = requests.reduce((sum, request) => sum + request.signals.length, 0);
     return new Promise((started, failed) => {
       let answered = false;
       withSpan(
         'alertgate.ingest',
-        { [ATTR_SIGNAL_COUNT]: signals.length, [ATTR_BATCH_REQUESTS]: requests.length },
+        { [ATTR_SIGNAL_COUNT]: signalCount, [ATTR_BATCH_REQUESTS]: requests.length },
         async (span) => {
-          const pending = await this.run(requests, offsets, signals);
+          const pending = await this.run(requests);
           answered = true;
           started(pending);
           const settled = await Promise.allSettled(pending);
-          const counts = new Map<string, number>();
-          for (const outcome of settled) {
-            if (outcome.status !== 'fulfilled' || 'refused' in outcome.value) continue;
-            for (const result of outcome.value.results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
-          }
-          for (const [outcome, count] of counts) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
+          for (const [outcome, count] of outcomeCounts(settled)) span.setAttribute(`${ATTR_OUTCOME_PREFIX}${outcome}`, count);
           const failure = settled.find((outcome) => outcome.status === 'rejected');
           if (failure) throw failure.reason;
         },
@@ -453,57 +442,31 @@ export class IngestPipeline {
   }
 
   /** The shared part of a run (see startBatch), then each webhook's own calls, started. */
-  private async run(
-    requests: readonly IngestRequest[],
-    offsets: readonly number[],
-    signals: readonly Signal[],
-  ): Promise<Promise<PipelineResult | RefusedResult>[]> {
-    const { verdicts, decisions } = await this.decide(signals);
-    const { admissions, deferred } = await this.admit(requests, offsets, signals, decisions);
-    if (deferred.size > 0) await this.forget([...deferred], decisions);
-    const webhookOfSignal = requests.flatMap((request, r) => request.signals.map(() => r));
-    // A pod's resolution while its workload's other pods fire changes no resource: nothing to write.
-    const kept = signals
-      .map((_signal, i) => i)
-      .filter(
-        (i) => !deferred.has(i) && admissions[webhookOfSignal[i] ?? -1]?.source?.kind !== 'limited' && decisions[i]?.outcome !== Outcome.OUTCOME_POD_RESOLVED,
-      );
-    const run: RunWrites = {
-      signals,
-      decisions,
-      kept,
-      updates: kept.map((i) => updateOf(signals[i] as Signal, verdicts[i], decisions[i], i, requests[webhookOfSignal[i] ?? -1]?.sender ?? '')),
-      written: [],
-    };
-    const plan = planWrites(
-      run.updates,
-      kept.map((i) => webhookOfSignal[i] ?? 0),
-    );
+  private async run(requests: readonly IngestRequest[]): Promise<Promise<PipelineResult | RefusedResult>[]> {
+    const run = await this.decide(requests);
+    const webhooks = byWebhook(requests, run);
+    await this.admit(webhooks);
+    const deferred = run.filter((one) => one.deferred);
+    if (deferred.length > 0) await this.forget(deferred);
+    const plan = planWrites(this.updatesOf(webhooks));
     const startedAt = Date.now();
-    const sharedRetryAfter = await this.afterDecisions(
-      decisions.map((_d, i) => i),
-      decisions,
-      () => this.writeCall(run, plan.shared, startedAt),
-    );
+    const sharedRetryAfter = await this.afterDecisions(run, () => this.writeCall(plan.shared, startedAt));
     const calls = new Map<number, Promise<number | undefined>>();
-    for (const [owner, indexes] of plan.own) {
+    for (const [owner, updates] of plan.own) {
       const call = this.afterDecisions(
-        indexes.map((k) => kept[k] ?? -1),
-        decisions,
-        () => this.writeCall(run, indexes, startedAt),
+        updates.map(({ of }) => of),
+        () => this.writeCall(updates, startedAt),
       );
       // Awaited by the webhooks that wait for it; never left unhandled meanwhile.
       call.catch(() => undefined);
       calls.set(owner, call);
     }
-    const resultAt = new Map(kept.map((i, k) => [i, k]));
-    return requests.map(async (request, r): Promise<PipelineResult | RefusedResult> => {
-      const admission = admissions[r] ?? {};
+    return webhooks.map(async (webhook, r): Promise<PipelineResult | RefusedResult> => {
+      const { admission } = webhook;
       if (admission.source?.kind === 'limited') return { refused: admission.source.quota };
       const retryAfters = await Promise.all([...(plan.waits.get(r) ?? [])].map((owner) => calls.get(owner) ?? Promise.resolve(undefined)));
-      const from = offsets[r] ?? 0;
-      const results = request.signals.map((signal, j) => resultOf(signal, from + j, deferred, decisions, run.written[resultAt.get(from + j) ?? -1]));
-      const notStarted = results.some((result, j) => result.outcome === 'deferred' && !deferred.has(from + j));
+      const results = webhook.signals.map(resultOf);
+      const notStarted = webhook.signals.some((one) => !one.deferred && outcomeOf(one) === 'deferred');
       const retryAfterMs = Math.max(sharedRetryAfter ?? 0, ...retryAfters.map((ms) => ms ?? 0));
       return {
         results,
@@ -513,105 +476,97 @@ export class IngestPipeline {
       };
     });
   }
-}
 
-/** A run's updates and what the crd-writer answered for them (see IngestPipeline.writeCall). */
-interface RunWrites {
-  readonly signals: readonly Signal[];
-  readonly decisions: readonly Decision[];
-  /** The signals that became updates, by update. */
-  readonly kept: readonly number[];
-  readonly updates: readonly IncidentUpdate[];
-  /** The crd-writer's answer, by update. */
-  readonly written: (ApplyResult | undefined)[];
-}
-
-/** The crd-writer's update for a signal, as dedup and storm decided it. */
-function updateOf(signal: Signal, verdict: Verdict | undefined, decision: Decision | undefined, i: number, sender: string): IncidentUpdate {
-  if (decision?.outcome === Outcome.OUTCOME_FOLDED) {
-    if (!verdict?.storm) throw new AlertgateError(Code.Internal, `dedup folded signal ${i}, which storm did not put in a storm`);
-    return { action: Action.ACTION_FOLD, signal, incidentId: '', occurrences: 0, pods: 0, storm: verdict.storm, signalTrimmed: false, sender };
+  /**
+   * The crd-writer's updates of a run, in order: one per signal, except those deferred, those of
+   * a refused webhook, and a pod's resolution while its workload's other pods fire (it changes no
+   * resource).
+   */
+  private updatesOf(webhooks: readonly RunWebhook[]): RunUpdate[] {
+    return webhooks.flatMap((webhook) => {
+      if (webhook.admission.source?.kind === 'limited') return [];
+      const sender = webhook.request.sender ?? '';
+      return webhook.signals
+        .filter((one) => !one.deferred && one.decision.outcome !== Outcome.OUTCOME_POD_RESOLVED)
+        .map((of) => ({ of, webhook: of.webhook, update: updateOf(of.signal, of.verdict, of.decision, sender) }));
+    });
   }
-  const incident = decision?.incident;
-  const open = decision?.outcome === Outcome.OUTCOME_NEW || decision?.outcome === Outcome.OUTCOME_DUPLICATE;
-  // A repeat of an open incident only updates its resource's status: its labels and
-  // annotations need not travel again (crd-writer asks for them if it must create).
-  const trimmed = decision?.outcome === Outcome.OUTCOME_DUPLICATE;
-  // One object literal of one shape per update (no conditional spreads: they allocated
-  // twice and gave the encoder a shape per combination); the encoder skips undefined.
-  return {
-    action: open ? Action.ACTION_OPEN : Action.ACTION_RESOLVE,
-    signal: trimmed ? forWriterRepeat(signal) : signal,
-    signalTrimmed: trimmed,
-    incidentId: incident?.id ?? '',
-    firstSeen: incident?.firstSeen,
-    lastSeen: incident?.lastSeen,
-    occurrences: incident?.occurrences ?? 0,
-    pods: incident?.pods ?? 0,
-    sender,
-  };
 }
 
-/** A signal's answer: deferred by a creation budget, or what the crd-writer did with it. */
-function resultOf(signal: Signal, i: number, deferred: ReadonlySet<number>, decisions: readonly Decision[], written: ApplyResult | undefined): SignalResult {
-  if (deferred.has(i)) return { fingerprint: signal.fingerprint, outcome: 'deferred' };
-  if (decisions[i]?.outcome === Outcome.OUTCOME_POD_RESOLVED) return { fingerprint: signal.fingerprint, outcome: 'pod-resolved' };
-  const ref = written?.resource ? { namespace: written.resource.namespace, name: written.resource.name } : undefined;
-  const outcome = OUTCOME_OF_EFFECT[written?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
-  // One shape for every result (undefined fields are left out of the JSON answer).
-  return {
-    fingerprint: signal.fingerprint,
-    outcome,
-    occurrences: outcome === 'created' || outcome === 'duplicate' ? (decisions[i]?.incident?.occurrences ?? 0) : undefined,
-    remediationRequest: ref,
-    errors: outcome === 'rejected' ? [{ pointer: '', detail: written?.error ?? '' }] : undefined,
-  };
+/** The webhooks of a run, each with its signals' records (`run`, in the webhooks' order). */
+function byWebhook(requests: readonly IngestRequest[], run: readonly RunSignal[]): RunWebhook[] {
+  const webhooks: RunWebhook[] = [];
+  let from = 0;
+  for (const request of requests) {
+    webhooks.push({ request, signals: run.slice(from, from + request.signals.length), admission: {} });
+    from += request.signals.length;
+  }
+  return webhooks;
+}
+
+/** A webhook's new incidents, by namespace. */
+function newByNamespace(signals: readonly RunSignal[]): Map<string, RunSignal[]> {
+  const demand = new Map<string, RunSignal[]>();
+  for (const one of signals) {
+    if (one.decision.outcome !== Outcome.OUTCOME_NEW) continue;
+    const list = demand.get(one.signal.namespace);
+    if (list) list.push(one);
+    else demand.set(one.signal.namespace, [one]);
+  }
+  return demand;
 }
 
 /**
- * Each service gets only the fields it reads (their protos say which): a webhook's labels and
- * annotations are encoded once, for the crd-writer, instead of three times. Written
- * out field by field, not spread from a template: these run for every alert, and a spread
- * copies property by property into an object of another shape.
+ * What ratelimit said of a webhook, its new incidents `demand` (by namespace): those it defers
+ * are marked so, with every later signal of the same incident in the webhook.
  */
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
-const trimmedSignal = (signal: Signal, labels: Readonly<Record<string, string>>): Signal => ({
-  fingerprint: signal.fingerprint,
-  alertname: signal.alertname,
-  severity: '',
-  namespace: signal.namespace,
-  target: signal.target,
-  cluster: '',
-  status: signal.status,
-  source: Source.SOURCE_UNSPECIFIED,
-  labels,
-  annotations: NO_LABELS,
-  pod: signal.pod,
-});
-const forDedup = (signal: Signal): Signal => ({
-  fingerprint: signal.fingerprint,
-  alertname: '',
-  severity: '',
-  namespace: signal.namespace,
-  target: undefined,
-  cluster: '',
-  status: signal.status,
-  source: Source.SOURCE_UNSPECIFIED,
-  labels: NO_LABELS,
-  annotations: NO_LABELS,
-  pod: signal.pod,
-});
-/** Storm reads the labels of its key only: `keep` names them once storm has said which. */
-const forStorm = (signal: Signal, keep?: readonly string[]): Signal => trimmedSignal(signal, keep ? pick(signal.labels, keep) : signal.labels);
-function pick(labels: Readonly<Record<string, string>>, keep: readonly string[]): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of keep) {
-    const value = labels[name];
-    if (value !== undefined) picked[name] = value;
+function admissionOf(webhook: RunWebhook, result: AdmissionResult, demand: ReadonlyMap<string, readonly RunSignal[]>): Admission {
+  const quota = result.quota;
+  if (!quota) throw new AlertgateError(Code.Internal, 'ratelimit answered without a quota');
+  if (!quota.admitted) {
+    for (const list of demand.values()) for (const one of list) one.deferred = true;
+    return { source: { kind: 'limited', quota } };
   }
-  return picked;
+  let budget: Admission['budget'];
+  for (const grant of result.grants) {
+    const over = (demand.get(grant.namespace) ?? []).slice(grant.granted);
+    if (over.length === 0) continue;
+    if (grant.quota) budget = { quota: grant.quota, namespace: grant.namespace };
+    const ids = new Set(over.map(({ decision }) => decision.incident?.id));
+    for (const one of webhook.signals) if (ids.has(one.decision.incident?.id)) one.deferred = true;
+  }
+  return { source: { kind: 'admitted', quota }, ...(budget ? { budget } : {}) };
 }
-const forWriterRepeat = (signal: Signal): Signal => trimmedSignal(signal, NO_LABELS);
+
+/** How many signals of a run's webhooks had each outcome (for the run's span). */
+function outcomeCounts(settled: readonly PromiseSettledResult<PipelineResult | RefusedResult>[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const outcome of settled) {
+    if (outcome.status !== 'fulfilled' || 'refused' in outcome.value) continue;
+    for (const result of outcome.value.results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** A signal's outcome: deferred by admission, or what the crd-writer did with it. */
+function outcomeOf(one: RunSignal): SignalOutcome {
+  if (one.deferred) return 'deferred';
+  if (one.decision.outcome === Outcome.OUTCOME_POD_RESOLVED) return 'pod-resolved';
+  return OUTCOME_OF_EFFECT[one.written?.effect ?? Effect.EFFECT_UNSPECIFIED] ?? 'unmatched';
+}
+
+/** A signal's answer, of one shape for every outcome (signal-shapes.ts). */
+function resultOf(one: RunSignal): SignalResult {
+  const outcome = outcomeOf(one);
+  const resource = one.written?.resource;
+  return {
+    fingerprint: one.signal.fingerprint,
+    outcome,
+    occurrences: outcome === 'created' || outcome === 'duplicate' ? (one.decision.incident?.occurrences ?? 0) : undefined,
+    remediationRequest: resource ? { namespace: resource.namespace, name: resource.name } : undefined,
+    errors: outcome === 'rejected' ? [{ pointer: '', detail: one.written?.error ?? '' }] : undefined,
+  };
+}
 
 /** What the crd-writer did, as the gateway's per-signal outcome. */
 const OUTCOME_OF_EFFECT: Partial<Record<Effect, SignalOutcome>> = {

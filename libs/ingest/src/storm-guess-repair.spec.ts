@@ -1,12 +1,17 @@
 import { Outcome, type Decision, type Verdict } from '@alertgate/proto';
 
-import { foldForgotten, stormGuessRepair } from './storm-guess-repair.js';
+import { afterForgetting, stormGuessRepair, type GuessedSignal } from './storm-guess-repair.js';
 
 const verdict = (folded: boolean): Verdict => ({ fingerprint: 'f'.repeat(64), folded, storm: undefined });
 const decision = (outcome: Outcome, id = 'abcdef012345-1'): Decision => ({
   fingerprint: 'f'.repeat(64),
   outcome,
   ...(outcome === Outcome.OUTCOME_FOLDED ? {} : { incident: { id, firstSeen: undefined, lastSeen: undefined, occurrences: 1, pods: 0 } }),
+});
+const guessed = (guess: boolean, folded: boolean, outcome: Outcome, id?: string): GuessedSignal => ({
+  guess,
+  verdict: verdict(folded),
+  decision: decision(outcome, id),
 });
 
 describe('stormGuessRepair', () => {
@@ -21,31 +26,33 @@ describe('stormGuessRepair', () => {
     { name: 'a resolution', guess: false, outcome: Outcome.OUTCOME_RESOLVED, folded: false, repair: 'none' },
   ];
   it.each(cases)('$name → $repair', ({ guess, outcome, folded, repair }) => {
-    const { stormBegan, stormEnded } = stormGuessRepair([guess], [verdict(folded)], [decision(outcome)]);
-    expect({ stormBegan, stormEnded }).toEqual({ stormBegan: repair === 'stormBegan' ? [0] : [], stormEnded: repair === 'stormEnded' ? [0] : [] });
+    const signal = guessed(guess, folded, outcome);
+    const { stormBegan, stormEnded } = stormGuessRepair([signal]);
+    expect({ stormBegan, stormEnded }).toEqual({ stormBegan: repair === 'stormBegan' ? [signal] : [], stormEnded: repair === 'stormEnded' ? [signal] : [] });
   });
 
-  it('keeps each signal at its index in a mixed batch', () => {
+  it('names the signals of a mixed batch that need a repair, in order', () => {
     const rows = [cases[2], cases[0], cases[3], cases[1], cases[0]].map((row) => row!);
-    const repair = stormGuessRepair(
-      rows.map((row) => row.guess),
-      rows.map((row) => verdict(row.folded)),
-      rows.map((row) => decision(row.outcome)),
-    );
-    expect(repair).toEqual({ stormBegan: [1, 4], stormEnded: [3] });
+    const signals = rows.map((row) => guessed(row.guess, row.folded, row.outcome));
+    const repair = stormGuessRepair(signals);
+    expect(repair).toEqual({ stormBegan: [signals[1], signals[4]], stormEnded: [signals[3]] });
+  });
+
+  it('repairs nothing without a storm service (no verdicts)', () => {
+    const signal: GuessedSignal = { guess: false, verdict: undefined, decision: decision(Outcome.OUTCOME_NEW) };
+    expect(stormGuessRepair([signal])).toEqual({ stormBegan: [], stormEnded: [] });
   });
 });
 
-describe('foldForgotten', () => {
+describe('afterForgetting', () => {
   it('folds what storm folds of a forgotten incident, its repeats in the batch included, and nothing else', () => {
-    const decisions = [
-      decision(Outcome.OUTCOME_NEW, 'aaaaaaaaaaaa-1'),
-      decision(Outcome.OUTCOME_DUPLICATE, 'aaaaaaaaaaaa-1'),
-      decision(Outcome.OUTCOME_NEW, 'bbbbbbbbbbbb-1'),
-      decision(Outcome.OUTCOME_NEW, 'aaaaaaaaaaaa-1'),
+    const signals = [
+      guessed(false, true, Outcome.OUTCOME_NEW, 'aaaaaaaaaaaa-1'),
+      guessed(false, true, Outcome.OUTCOME_DUPLICATE, 'aaaaaaaaaaaa-1'),
+      guessed(false, true, Outcome.OUTCOME_NEW, 'bbbbbbbbbbbb-1'),
+      guessed(false, false, Outcome.OUTCOME_NEW, 'aaaaaaaaaaaa-1'),
     ];
-    const verdicts = [verdict(true), verdict(true), verdict(true), verdict(false)];
-    const outcomes = foldForgotten(decisions, verdicts, new Set(['aaaaaaaaaaaa-1'])).map((d) => d.outcome);
+    const outcomes = signals.map((signal) => afterForgetting(signal, new Set(['aaaaaaaaaaaa-1'])).outcome);
     expect(outcomes).toEqual([Outcome.OUTCOME_FOLDED, Outcome.OUTCOME_FOLDED, Outcome.OUTCOME_NEW, Outcome.OUTCOME_NEW]);
   });
 });

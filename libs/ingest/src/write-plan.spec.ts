@@ -29,10 +29,18 @@ const update = (fingerprint: string, kind: 'new' | 'repeat' | 'resolve' | 'fold'
     : {}),
 });
 
+/** The updates of a run, brought by the webhooks `webhooks` (one per update), numbered. */
+const run = (updates: readonly IncidentUpdate[], webhooks: readonly number[]) => updates.map((update, k) => ({ k, update, webhook: webhooks[k] ?? 0 }));
+/** A plan with its updates given as their numbers. */
+const planOf = (updates: readonly IncidentUpdate[], webhooks: readonly number[]) => {
+  const plan = planWrites(run(updates, webhooks));
+  return { shared: plan.shared.map((u) => u.k), own: new Map([...plan.own].map(([owner, list]) => [owner, list.map((u) => u.k)])), waits: plan.waits };
+};
+
 describe('planWrites', () => {
   it('puts repeats and resolutions in the shared call and creates in the call of the webhook that brings them', () => {
     const updates = [update('a', 'repeat'), update('b', 'new'), update('c', 'resolve'), update('d', 'repeat'), update('e', 'fold')];
-    const plan = planWrites(updates, [0, 0, 1, 1, 2]);
+    const plan = planOf(updates, [0, 0, 1, 1, 2]);
     expect(plan.shared).toEqual([0, 2, 3]);
     expect([...plan.own]).toEqual([
       [0, [1]],
@@ -46,7 +54,7 @@ describe('planWrites', () => {
 
   it('keeps the updates of an incident one webhook creates in its call, in order, and makes the others that bring it wait for it', () => {
     const updates = [update('x', 'repeat'), update('x', 'new'), update('x', 'resolve'), update('y', 'repeat')];
-    const plan = planWrites(updates, [0, 1, 2, 2]);
+    const plan = planOf(updates, [0, 1, 2, 2]);
     // The first webhook that brings x owns its call, though its own update is a repeat.
     expect([...plan.own]).toEqual([[0, [0, 1, 2]]]);
     expect(plan.shared).toEqual([3]);
@@ -58,7 +66,7 @@ describe('planWrites', () => {
   });
 
   it('gives a storm aggregate one call for all its folds, whoever brings them', () => {
-    const plan = planWrites([update('p', 'fold'), update('q', 'fold')], [0, 1]);
+    const plan = planOf([update('p', 'fold'), update('q', 'fold')], [0, 1]);
     expect([...plan.own]).toEqual([[0, [0, 1]]]);
     expect(plan.shared).toEqual([]);
   });

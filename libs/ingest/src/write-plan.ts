@@ -10,11 +10,17 @@ import { Action, type IncidentUpdate } from '@alertgate/proto';
  * incident a webhook creates goes with its repeats in the run's other webhooks, which then wait
  * for that call too.
  */
-export interface WritePlan {
-  /** Indexes of the updates of the run's shared call. */
-  readonly shared: readonly number[];
-  /** Per webhook (its index in the run), the indexes of the updates of its own call. */
-  readonly own: ReadonlyMap<number, readonly number[]>;
+/** An update of a run and the webhook (its index in the run) that brought it. */
+export interface PlannedUpdate {
+  readonly update: IncidentUpdate;
+  readonly webhook: number;
+}
+
+export interface WritePlan<T extends PlannedUpdate> {
+  /** The updates of the run's shared call. */
+  readonly shared: readonly T[];
+  /** Per webhook, the updates of its own call. */
+  readonly own: ReadonlyMap<number, readonly T[]>;
   /** Per webhook, the webhooks whose own calls it waits for (itself, when it has one). */
   readonly waits: ReadonlyMap<number, ReadonlySet<number>>;
 }
@@ -31,34 +37,37 @@ function subjectOf(update: IncidentUpdate): string {
   return `${update.signal?.namespace ?? ''}/${update.signal?.fingerprint ?? ''}`;
 }
 
-/** The plan for a run's updates; `webhookOf[k]` is the webhook that brought update k. */
-export function planWrites(updates: readonly IncidentUpdate[], webhookOf: readonly number[]): WritePlan {
-  const subjects = updates.map(subjectOf);
-  // Per subject: the first webhook that brings it, and whether any of its updates may create.
+/** Per subject: the first webhook that brings it, and whether any of its updates may create. */
+function firstsOf(planned: readonly { readonly subject: string; readonly of: PlannedUpdate }[]): Map<string, { readonly webhook: number; creates: boolean }> {
   const firsts = new Map<string, { readonly webhook: number; creates: boolean }>();
-  updates.forEach((update, k) => {
-    const subject = subjects[k] ?? '';
+  for (const { subject, of } of planned) {
     const first = firsts.get(subject);
-    if (first) first.creates ||= mayCreate(update);
-    else firsts.set(subject, { webhook: webhookOf[k] ?? 0, creates: mayCreate(update) });
-  });
-  const shared: number[] = [];
-  const own = new Map<number, number[]>();
+    if (first) first.creates ||= mayCreate(of.update);
+    else firsts.set(subject, { webhook: of.webhook, creates: mayCreate(of.update) });
+  }
+  return firsts;
+}
+
+/** The plan for a run's updates, in their order. */
+export function planWrites<T extends PlannedUpdate>(updates: readonly T[]): WritePlan<T> {
+  const planned = updates.map((of) => ({ subject: subjectOf(of.update), of }));
+  const firsts = firstsOf(planned);
+  const shared: T[] = [];
+  const own = new Map<number, T[]>();
   const waits = new Map<number, Set<number>>();
-  updates.forEach((_update, k) => {
-    const first = firsts.get(subjects[k] ?? '');
+  for (const { subject, of } of planned) {
+    const first = firsts.get(subject);
     if (!first?.creates) {
-      shared.push(k);
-      return;
+      shared.push(of);
+      continue;
     }
     const owner = first.webhook;
     const list = own.get(owner);
-    if (list) list.push(k);
-    else own.set(owner, [k]);
-    const webhook = webhookOf[k] ?? owner;
-    const waited = waits.get(webhook);
+    if (list) list.push(of);
+    else own.set(owner, [of]);
+    const waited = waits.get(of.webhook);
     if (waited) waited.add(owner);
-    else waits.set(webhook, new Set([owner]));
-  });
+    else waits.set(of.webhook, new Set([owner]));
+  }
   return { shared, own, waits };
 }
