@@ -20,6 +20,7 @@ import { connect as connectHttp2, createServer as createHttp2Server, type Client
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
+import { errorStack } from '@alertgate/errors';
 import { GrpcSecurity, GrpcServerHost, HealthClient } from '@alertgate/grpc-kit';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
@@ -268,6 +269,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench-transport failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench-transport failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

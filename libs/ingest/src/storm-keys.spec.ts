@@ -1,4 +1,4 @@
-import { Status, StormType, type Signal, type Storm } from '@alertgate/proto';
+import { fromMillis, Status, StormType, type Signal, type Storm } from '@alertgate/proto';
 import { testSignal } from '@alertgate/testing';
 
 import { StormKeys } from './storm-keys.js';
@@ -15,7 +15,7 @@ const storm = (key: string, endsAtMs: number, keyLabels = ['namespace', 'alertna
   resolved: 0,
   overflow: 0,
   keyLabels,
-  endsAt: { seconds: Math.floor(endsAtMs / 1000), nanos: (endsAtMs % 1000) * 1e6 },
+  endsAt: fromMillis(endsAtMs),
 });
 
 describe('StormKeys', () => {

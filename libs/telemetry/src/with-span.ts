@@ -1,3 +1,4 @@
+import { errorMessage } from '@alertgate/errors';
 import { SpanStatusCode, trace, type Attributes, type Link, type Span } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('alertgate');
@@ -12,7 +13,7 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
       return await fn(span);
     } catch (err) {
       span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
       throw err;
     } finally {
       span.end();
