@@ -1,12 +1,10 @@
 import { unwatchFile, watchFile } from 'node:fs';
 
 import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
-import { KUBE_RETRY, loadKubeClient, mapKubernetesError, statusBodyOf, withRetry, type KubernetesAccess } from '@alertgate/kube';
+import { statusBodyOf, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
 import { counter } from '@alertgate/metrics';
 import { incidentId } from '@alertgate/signal';
-import type * as K8s from '@kubernetes/client-node';
-import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
 import {
   aggregateGeneration,
@@ -38,9 +36,6 @@ import {
   reopenedStatus,
   resolutionStatus,
   resourceName,
-  RR_GROUP,
-  RR_PLURAL,
-  RR_VERSION,
   type FoldedSignal,
   type OpenIncident,
   type RemediationRequest,
@@ -50,8 +45,9 @@ import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } fro
 import { FallbackNamespace } from './fallback-namespace.js';
 import { keyOf } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
+import { RemediationApi, type RemediationObjectsApi } from './remediation-api.js';
 import { RemediationWatch } from './remediation-watch.js';
-import { MAX_OWN_WRITES, StatusWriter, type StatusApi } from './status-writer.js';
+import { MAX_OWN_WRITES, StatusWriter } from './status-writer.js';
 
 export interface KubernetesSinkOptions {
   readonly access: KubernetesAccess;
@@ -99,18 +95,6 @@ export interface KubernetesSinkOptions {
   readonly instance?: string | undefined;
 }
 
-const FIELD_MANAGER = 'alertgate-crd-writer';
-
-const kubeCalls = counter({
-  name: 'alertgate_kube_requests_total',
-  help: 'Kubernetes API calls of the crd-writer, by operation and result (ok or the error code).',
-  labelNames: ['operation', 'result'],
-});
-const kubeRetries = counter({
-  name: 'alertgate_kube_retries_total',
-  help: 'Kubernetes API calls retried after a retryable failure (429, 5xx, timeout, connection error).',
-  labelNames: ['operation'],
-});
 const closedByWindow = counter({
   name: 'alertgate_kube_closed_past_window_total',
   help: 'Open resources closed because their incident was last seen longer ago than DEDUP_WINDOW (a new firing opened a new incident).',
@@ -128,19 +112,6 @@ const KUBECONFIG_POLL_MS = 2_000;
 /** Aggregates of one storm that may end while it goes on (see fold): a bound, never met in practice. */
 const MAX_AGGREGATE_GENERATIONS = 100;
 
-/** The calls the sink makes on RemediationRequests (a fake in unit tests). */
-type RemediationObjectsApi = Pick<
-  CustomObjectsApi,
-  'getNamespacedCustomObject' | 'listNamespacedCustomObject' | 'listClusterCustomObject' | 'createNamespacedCustomObject' | 'patchNamespacedCustomObjectStatus'
->;
-
-interface Client {
-  readonly objects: RemediationObjectsApi;
-  readonly mergePatch: object;
-  /** What the watch needs: absent with a given `objects` API. */
-  readonly watch?: { readonly config: KubeConfig; readonly k8s: typeof K8s };
-}
-
 /**
  * Writes RemediationRequests to a real API server (docs/design.md §4 and §5):
  * - Create is idempotent: the name is deterministic per incident and AlreadyExists is success.
@@ -156,18 +127,17 @@ interface Client {
  */
 export class KubernetesSink implements RemediationSink {
   readonly kind = 'kubernetes';
-  private client: Promise<Client> | undefined;
   private readonly watch: RemediationWatch;
   private readonly fallback: FallbackNamespace;
   private readonly coalescer: StatusCoalescer;
   private readonly creates: CreateLimiter;
   private readonly status: StatusWriter;
-  /** Reads and status writes of one resource on the API server. */
-  private readonly resources: StatusApi;
+  private readonly api: RemediationApi;
   /** Storm service's aggregate name → the aggregate its storm went to instead (found by labels, or a successor). */
   private readonly foldedInto = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSinkOptions) {
+    this.api = new RemediationApi({ access: options.access, logger: options.logger, objects: options.objects });
     this.creates = new CreateLimiter(options.creates ?? CREATE_LIMITER_DEFAULTS);
     this.watch = new RemediationWatch({
       logger: options.logger,
@@ -178,23 +148,11 @@ export class KubernetesSink implements RemediationSink {
         options.onTerminal?.(object);
       },
     });
-    this.resources = this.resourceApi();
-    this.status = new StatusWriter({ api: this.resources, cached: ({ namespace, name }) => this.watch.get(namespace, name) });
+    this.status = new StatusWriter({ api: this.api, cached: ({ namespace, name }) => this.watch.get(namespace, name) });
     this.fallback = new FallbackNamespace({
       namespace: options.fallbackNamespace,
       logger: options.logger,
-      dryRunCreate: (body) =>
-        this.call(`dry-run create in ${body.metadata.namespace}`, async ({ objects }): Promise<unknown> =>
-          objects.createNamespacedCustomObject({
-            group: RR_GROUP,
-            version: RR_VERSION,
-            namespace: body.metadata.namespace,
-            plural: RR_PLURAL,
-            body,
-            dryRun: 'All',
-            fieldManager: FIELD_MANAGER,
-          }),
-        ),
+      dryRunCreate: (body) => this.api.dryRunCreate(body),
     });
     this.watchKubeconfig();
     this.coalescer = new StatusCoalescer({
@@ -210,26 +168,6 @@ export class KubernetesSink implements RemediationSink {
     });
   }
 
-  private resourceApi(): StatusApi {
-    const ref = { group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL };
-    return {
-      get: ({ namespace, name }) =>
-        this.call(
-          `get ${namespace}/${name}`,
-          async ({ objects }) => (await objects.getNamespacedCustomObject({ ...ref, namespace, name })) as RemediationRequest,
-        ),
-      patchStatus: ({ namespace, name }, resourceVersion, patch) =>
-        this.call(
-          `update status of ${namespace}/${name}`,
-          async ({ objects, mergePatch }) =>
-            (await objects.patchNamespacedCustomObjectStatus(
-              { ...ref, namespace, name, body: { metadata: { resourceVersion }, status: patch }, fieldManager: FIELD_MANAGER },
-              mergePatch,
-            )) as RemediationRequest,
-        ),
-    };
-  }
-
   /** A label selector, narrowed to this installation's resources when it has a name. */
   private selector(terms: string): string {
     return this.options.instance ? `${terms},${LABEL_INSTANCE}=${this.options.instance}` : terms;
@@ -241,52 +179,11 @@ export class KubernetesSink implements RemediationSink {
     return instance ? { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_INSTANCE]: instance } } } : object;
   }
 
-  private api(): Promise<Client> {
-    const given = this.options.objects;
-    this.client ??= given
-      ? Promise.resolve({ objects: given, mergePatch: {} })
-      : loadKubeClient(this.options.access).then(({ config, k8s }) => ({
-          objects: config.makeApiClient(k8s.CustomObjectsApi),
-          mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-          watch: { config, k8s },
-        }));
-    return this.client;
-  }
-
-  private call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    const operation = what.split(' ')[0] ?? what;
-    return withRetry(
-      KUBE_RETRY,
-      async () => {
-        const client = await this.api();
-        try {
-          const result = await fn(client);
-          kubeCalls.inc({ operation, result: 'ok' });
-          return result;
-        } catch (err) {
-          const error = mapKubernetesError(err, what);
-          kubeCalls.inc({ operation, result: error.code });
-          throw error;
-        }
-      },
-      (err, attempt) => {
-        kubeRetries.inc({ operation });
-        this.options.logger.warn({ what, attempt, err: err.message }, 'Kubernetes API call failed; retrying');
-      },
-    );
-  }
-
   /** Starts the watch (cache + terminal phases). Safe to call once; the sink works without it. */
   async start(): Promise<void> {
-    const client = await this.api();
-    const { watch } = client;
-    if (!watch) throw new Error('the watch needs a Kubernetes client, not a given objects API');
+    const watch = await this.api.watchClient();
     const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate`);
-    await this.watch.start({
-      ...watch,
-      selector,
-      list: () => client.objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector }),
-    });
+    await this.watch.start({ ...watch, selector, list: () => this.api.listForWatch(selector) });
   }
 
   /**
@@ -308,32 +205,15 @@ export class KubernetesSink implements RemediationSink {
       if (this.watch.synced) return undefined;
     }
     try {
-      return await this.resources.get({ namespace, name });
+      return await this.api.get({ namespace, name });
     } catch (err) {
       if (err instanceof AlertgateError && err.code === Code.NotFound) return undefined;
       throw err;
     }
   }
 
-  /** alertgate's resources in a namespace matching a label selector (none when it is missing). */
-  private async list(namespace: string, selector: string, what: string): Promise<RemediationRequest[]> {
-    try {
-      const list = await this.call(
-        `list ${namespace} by ${what}`,
-        async ({ objects }) =>
-          (await objects.listNamespacedCustomObject({ group: RR_GROUP, version: RR_VERSION, namespace, plural: RR_PLURAL, labelSelector: selector })) as {
-            items: RemediationRequest[];
-          },
-      );
-      return list.items;
-    } catch (err) {
-      if (err instanceof AlertgateError && err.code === Code.NotFound) return [];
-      throw err;
-    }
-  }
-
   private listByAlertname(namespace: string, alertname: string): Promise<RemediationRequest[]> {
-    return this.list(namespace, this.selector(`${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`), 'alertname');
+    return this.api.list(namespace, this.selector(`${LABEL_ALERTNAME}=${labelValue(alertname)},${LABEL_MANAGED_BY}=alertgate`), 'alertname');
   }
 
   /** The resources of a fingerprint in a namespace, this writer's own last writes included. */
@@ -341,7 +221,7 @@ export class KubernetesSink implements RemediationSink {
     const head = fingerprint.slice(0, FINGERPRINT_LABEL_DIGITS);
     const listed =
       this.watch.list(namespace)?.filter((item) => item.metadata.labels?.[LABEL_FINGERPRINT] === head) ??
-      (await this.list(namespace, this.selector(`${LABEL_FINGERPRINT}=${head}`), 'fingerprint'));
+      (await this.api.list(namespace, this.selector(`${LABEL_FINGERPRINT}=${head}`), 'fingerprint'));
     return this.withOwnWrites(namespace, head, listed).filter((item) => item.spec.fingerprint === fingerprint);
   }
 
@@ -364,22 +244,9 @@ export class KubernetesSink implements RemediationSink {
    * success, at once), 'no-namespace' when its namespace is missing.
    */
   private async create(object: RemediationRequest, deadlineAt: number | undefined): Promise<RemediationRequest | 'exists' | 'no-namespace'> {
-    const { namespace, name } = object.metadata;
     const release = await this.creates.acquire(deadlineAt);
     try {
-      const created = await this.call(
-        `create ${namespace}/${name}`,
-        async ({ objects }) =>
-          (await objects.createNamespacedCustomObject({
-            group: RR_GROUP,
-            version: RR_VERSION,
-            namespace,
-            plural: RR_PLURAL,
-            body: object,
-            fieldManager: FIELD_MANAGER,
-          })) as RemediationRequest,
-      );
-      return created;
+      return await this.api.create(object);
     } catch (err) {
       if (!(err instanceof AlertgateError)) throw err;
       if (err.code === Code.AlreadyExists) return 'exists';
@@ -689,17 +556,7 @@ export class KubernetesSink implements RemediationSink {
   async endStorms(nowMs: number): Promise<number> {
     const selector = this.selector(`${LABEL_MANAGED_BY}=alertgate,${LABEL_STORM}=true`);
     const isAggregate = (object: RemediationRequest): boolean => object.metadata.labels?.[LABEL_STORM] === 'true';
-    const listed =
-      this.watch.list()?.filter(isAggregate) ??
-      (
-        await this.call(
-          'list storm aggregates',
-          async ({ objects }) =>
-            (await objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, labelSelector: selector })) as {
-              items: RemediationRequest[];
-            },
-        )
-      ).items;
+    const listed = this.watch.list()?.filter(isAggregate) ?? (await this.api.listAll('storm aggregates', { labelSelector: selector }));
     // The aggregates this writer created or wrote count too: a watch that lags behind (or has
     // quietly stopped) would otherwise leave a storm this replica saw end unresolved.
     const aggregates = this.status.own.overlay(listed, isAggregate);
@@ -737,9 +594,7 @@ export class KubernetesSink implements RemediationSink {
 
   async check(): Promise<void> {
     await this.fallback.check();
-    await this.call('list remediationrequests', async ({ objects }): Promise<unknown> =>
-      objects.listClusterCustomObject({ group: RR_GROUP, version: RR_VERSION, plural: RR_PLURAL, limit: 1 }),
-    );
+    await this.api.listAll('remediationrequests', { limit: 1 });
   }
 
   /**
@@ -753,7 +608,7 @@ export class KubernetesSink implements RemediationSink {
     watchFile(access.kubeconfigPath, { interval: KUBECONFIG_POLL_MS, persistent: false }, (now, before) => {
       if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
       this.options.logger.info({ kubeconfig: access.kubeconfigPath }, 'kubeconfig changed; reloading it and restarting the watch');
-      this.client = undefined;
+      this.api.reload();
       void this.restartWatch();
     });
   }
