@@ -263,57 +263,74 @@ export class KubernetesSink implements RemediationSink {
 
   /** open() in `namespace`: the signal's, or the fallback namespace. */
   private async openIn(incident: OpenIncident, namespace: string, options: OpenOptions): Promise<OpenResult> {
-    const { signal } = incident;
-    const name = resourceName(signal.alertname, incident.incidentId);
-    // A trimmed signal cannot become a resource: the caller sends it again whole.
-    const signalRequired = { created: false, ref: { namespace, name }, signalRequired: true } as const;
-    let current = await this.read(namespace, name);
-    const cooled = current && (await this.countInCooldown(current, incident));
+    const ref = { namespace, name: resourceName(incident.signal.alertname, incident.incidentId) };
+    const current = await this.read(namespace, ref.name);
+    if (!current) return this.openByFingerprint(incident, ref, options);
+    const cooled = await this.countInCooldown(current, incident);
     if (cooled) return cooled;
-    if (current && !isOpen(current) && isReopenable(current, firedAt(incident), this.options.flapHoldMs)) return this.reopen(current, incident, options);
-    if (current && !isOpen(current)) {
+    if (!isOpen(current) && isReopenable(current, firedAt(incident), this.options.flapHoldMs)) return this.reopen(current, incident, options);
+    if (!isOpen(current)) {
       // The controller finished this incident while the alert kept firing, or it was resolved
       // and Redis still had it (a failover's replica behind its master): a new incident.
-      return options.mayCreate === false ? signalRequired : this.openNew(incident, namespace, options);
+      return options.mayCreate === false ? signalRequired(ref) : this.openNew(incident, namespace, options);
     }
-    if (current) {
-      this.coalescer.schedule({ namespace, name }, openStatus(incident), 'repeat');
-      return { created: false, ref: { namespace, name } };
-    }
-    const ofFingerprint = await this.ofFingerprint(namespace, signal.fingerprint);
+    this.coalescer.schedule(ref, openStatus(incident), 'repeat');
+    return { created: false, ref };
+  }
+
+  /** open() of an incident with no resource of its name (`ref`): found by its fingerprint, or created. */
+  private async openByFingerprint(incident: OpenIncident, ref: StatusTarget, options: OpenOptions): Promise<OpenResult> {
+    const { namespace } = ref;
+    const ofFingerprint = await this.ofFingerprint(namespace, incident.signal.fingerprint);
     // Dedup forgot the completed incident; its alert fires on within the cooldown.
     const cooling = ofFingerprint.find((item) => inCompletedCooldown(item, Date.now(), this.options.completedCooldownMs));
     const counted = cooling && (await this.countInCooldown(cooling, incident));
     if (counted) return counted;
     const open = newestOpen(ofFingerprint);
-    if (open && (!this.pastWindow(open) || !(await this.closePastWindow(open)))) {
-      // Open in Kubernetes, unknown to Redis (state lost, or evicted): adopt it, counting on
-      // from what it has recorded, including counts this writer has not flushed yet. (Counts
-      // another replica holds unflushed when Redis is lost are the one thing that can be lost.)
-      const ref = { namespace, name: open.metadata.name };
-      const recorded = Math.max(open.status?.occurrences ?? 0, this.coalescer.pendingFor(ref)?.occurrences ?? 0);
-      const occurrences = recorded + incident.occurrences;
-      this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
-      return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
-    }
+    if (open && (!this.pastWindow(open) || !(await this.closePastWindow(open)))) return this.adopt(open, incident);
     // Resolved moments ago and firing again (a flapping alert): the same resource, reopened.
     const resolved = this.newestReopenable(ofFingerprint, firedAt(incident));
     if (resolved) return this.reopen(resolved, incident, options);
-    if (options.mayCreate === false) return signalRequired;
-    // An earlier incident a controller finished: the new resource says which, so that a
-    // controller can tell a fix that did not hold from a new problem.
+    if (options.mayCreate === false) return signalRequired(ref);
+    return this.createIncident(incident, ref, ofFingerprint, options);
+  }
+
+  /**
+   * An incident open in Kubernetes and unknown to Redis (state lost, or evicted) is adopted,
+   * counting on from what its resource has recorded, including counts this writer has not
+   * flushed yet. (Counts another replica holds unflushed when Redis is lost are the one thing
+   * that can be lost.)
+   */
+  private adopt(open: RemediationRequest, incident: OpenIncident): OpenResult {
+    const ref = { namespace: open.metadata.namespace, name: open.metadata.name };
+    const recorded = Math.max(open.status?.occurrences ?? 0, this.coalescer.pendingFor(ref)?.occurrences ?? 0);
+    const occurrences = recorded + incident.occurrences;
+    this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
+    return { created: false, ref, adopted: { incidentId: open.spec.incidentId, occurrences } };
+  }
+
+  /**
+   * Creates the incident's resource `ref`. An earlier incident of its fingerprint a controller
+   * finished is named in it, so that a controller can tell a fix that did not hold from a new
+   * problem. The API server ignores status on create: the first status goes with the next flush,
+   * from the object just created (no read), so that the webhook waits for its create alone, half
+   * the API server's work on its path; the status follows within STATUS_FLUSH_INTERVAL.
+   */
+  private async createIncident(
+    incident: OpenIncident,
+    ref: StatusTarget,
+    ofFingerprint: readonly RemediationRequest[],
+    options: OpenOptions,
+  ): Promise<OpenResult> {
+    const { namespace, name } = ref;
     const object = this.labelled(buildRemediationRequest(incident, namespace, recurrenceOf(ofFingerprint)));
     const outcome = await this.create(object, options.deadlineAt);
     if (outcome === 'no-namespace') return this.openIn(incident, this.fallback.missing(namespace), options);
+    let base = outcome === 'exists' ? undefined : outcome;
     if (outcome === 'exists') {
-      current = await this.read(namespace, name, true);
-      if (current && !isOpen(current)) return this.openNew(incident, namespace, options);
+      base = await this.read(namespace, name, true);
+      if (base && !isOpen(base)) return this.openNew(incident, namespace, options);
     }
-    // The API server ignores status on create. The first status goes with the next flush, from
-    // the object just created (no read): the webhook waits for its create alone, half the API
-    // server's work on its path; the status follows within STATUS_FLUSH_INTERVAL.
-    const ref = { namespace, name };
-    const base = outcome === 'exists' ? current : outcome;
     if (base) this.status.remember(ref, base);
     this.coalescer.schedule(ref, openStatus(incident));
     return { created: outcome !== 'exists', ref };
@@ -625,6 +642,11 @@ export class KubernetesSink implements RemediationSink {
     await this.coalescer.close();
     await this.watch.stop();
   }
+}
+
+/** A trimmed signal cannot become a resource: the caller sends it again whole. */
+function signalRequired(ref: StatusTarget): OpenResult {
+  return { created: false, ref, signalRequired: true };
 }
 
 /** The newest of a fingerprint's resources that is neither resolved nor ended. */
