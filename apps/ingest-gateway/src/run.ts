@@ -11,6 +11,7 @@ import {
   SenderTokens,
   watchedEventDelivery,
   withTokenReview,
+  type Authenticator,
   type ManagedScope,
   type OwnerLookup,
   type ReadinessReport,
@@ -43,68 +44,10 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   collectDefaultMetrics({ register: registry });
 
   const security = await GrpcSecurity.start(config.grpcTls, logger);
-  const rateLimit = config.rateLimit;
-  const stormConfig = config.storm;
-  const channels = {
-    dedup: openChannel(config.dedupAddress, security),
-    crdWriter: openChannel(config.crdWriterAddress, security),
-    storm: stormConfig ? openChannel(stormConfig.address, security) : undefined,
-    limiter: rateLimit ? openChannel(rateLimit.address, security) : undefined,
-  };
-  const crdWriter = serviceClient(CrdWriterServiceService, channels.crdWriter, { name: 'crd-writer', deadlineMs: config.crdWriterDeadlineMs });
-  const pipeline = new IngestPipeline({
-    dedup: serviceClient(DedupServiceService, channels.dedup, { name: 'dedup', deadlineMs: config.dedupDeadlineMs }),
-    crdWriter: { applyBatch: (request, deadlineMs) => crdWriter.applyBatch(request, { deadlineMs }), deadlineMs: config.crdWriterDeadlineMs },
-    rateLimit:
-      channels.limiter && rateLimit
-        ? { ...serviceClient(RateLimitServiceService, channels.limiter, { name: 'ratelimit', deadlineMs: rateLimit.deadlineMs }), failOpen: rateLimit.failOpen }
-        : undefined,
-    storm:
-      channels.storm && stormConfig ? serviceClient(StormServiceService, channels.storm, { name: 'storm', deadlineMs: stormConfig.deadlineMs }) : undefined,
-  });
-
-  const peers = [
-    { name: 'dedup', health: new HealthClient(config.dedupAddress, channels.dedup.getChannel()) },
-    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, channels.crdWriter.getChannel()) },
-    ...(channels.limiter && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, channels.limiter.getChannel()) }] : []),
-    ...(channels.storm && stormConfig ? [{ name: 'storm', health: new HealthClient(stormConfig.address, channels.storm.getChannel()) }] : []),
-  ];
+  const services = connectServices(config, security);
   const { ownerIndex, topOwner } = startOwners(config, logger);
-  // Not ready before the owner index's first lists are in (at most OWNER_INDEX_WAIT_MS): the
-  // first alerts find their pods in it.
-  const indexWaitEnds = Date.now() + OWNER_INDEX_WAIT_MS;
-  // Ready only when both services answer SERVING; dedup reports NOT_SERVING while Redis is down
-  // and crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too.
-  const readiness = async (): Promise<ReadinessReport> => {
-    const checks: Record<string, string> = Object.fromEntries(
-      await Promise.all(peers.map(async ({ name, health }) => [name, await health.check(1_000)] as const)),
-    );
-    if (ownerIndex) checks['owner-index'] = ownerIndex.isSynced || Date.now() >= indexWaitEnds ? 'SERVING' : 'LISTING';
-    return { ready: Object.values(checks).every((status) => status === 'SERVING'), checks };
-  };
-
-  if (config.auth.mode === 'disabled')
-    logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
-  const { auth } = config;
-  const senders =
-    auth.mode === 'token' && auth.source
-      ? (await SenderTokens.load({ source: auth.source, reloadIntervalMs: auth.reloadIntervalMs, graceMs: auth.graceMs }, logger)).watch()
-      : undefined;
-  if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
-  const reviewer = config.tokenReview ? new TokenReviewer({ ...config.tokenReview, logger }) : undefined;
-  if (config.tokenReview) logger.info({ audience: config.tokenReview.audience }, 'ServiceAccount tokens authenticated by TokenReview');
-  const configured = reviewer ? withTokenReview(senders, (token) => reviewer.review(token)) : (senders ?? NO_AUTHENTICATION);
-  // The built-in event watch posts in-process under a token no one else has.
-  const watchAuthorization = config.eventWatch && configured.enabled ? `Bearer ${randomBytes(32).toString('hex')}` : undefined;
-  const authenticator = watchAuthorization
-    ? firstOf(
-        await SenderTokens.load(
-          { source: { kind: 'fixed', tokens: { 'event-watch': watchAuthorization.slice(7) } }, reloadIntervalMs: 60_000, graceMs: 0 },
-          logger,
-        ),
-        configured,
-      )
-    : configured;
+  const readiness = readinessOf(services.peers, ownerIndex);
+  const auth = await startAuthentication(config, logger);
   const optIn = await startOptIn(config, logger);
   const maintenance = config.maintenance ? MaintenanceSchedule.load({ ...config.maintenance, logger, registry }) : undefined;
   if (maintenance && config.maintenance)
@@ -120,7 +63,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
       }).start()
     : undefined;
   const app = createIngestServer({
-    pipeline,
+    pipeline: services.pipeline,
     ...(listenerTls ? { https: { cert: listenerTls.current.certificate, key: listenerTls.current.privateKey } } : {}),
     batching: config.batching,
     parse: config.parse,
@@ -130,7 +73,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxRequestsInFlight: config.maxRequestsInFlight,
-    authenticator,
+    authenticator: auth.authenticator,
     retryAfterSeconds: config.retryAfterSeconds,
     readiness,
     registry,
@@ -142,7 +85,7 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
   listenerTls?.onUpdate(({ certificate, privateKey }) => (app.server as unknown as TlsServer).setSecureContext({ cert: certificate, key: privateKey }));
   let stopping = false;
   const stopWatching = config.eventWatch
-    ? watchEvents(config.eventWatch, watchedEventDelivery(app, { authorization: watchAuthorization, running: () => !stopping }), logger)
+    ? watchEvents(config.eventWatch, watchedEventDelivery(app, { authorization: auth.watchAuthorization, running: () => !stopping }), logger)
     : undefined;
   const stopReleasing = releaseMemoryWhenIdle();
   const address = await app.listen({ host: config.host, port: config.port });
@@ -157,15 +100,92 @@ async function run(config: GatewayConfig, telemetry: Telemetry): Promise<void> {
     await stopWatching?.();
     stopReleasing();
     stopReloading?.();
-    senders?.stop();
+    auth.stop();
     listenerTls?.stop();
     await optIn?.stop();
     await ownerIndex?.stop();
     await app.close();
-    for (const channel of Object.values(channels)) channel?.close();
+    services.close();
     security.stop();
     await telemetry.shutdown();
   });
+}
+
+interface Peer {
+  readonly name: string;
+  readonly health: HealthClient;
+}
+
+/** The services the pipeline calls, on one channel each, and their health checks. */
+function connectServices(config: GatewayConfig, security: GrpcSecurity): { pipeline: IngestPipeline; peers: Peer[]; close: () => void } {
+  const { rateLimit, storm } = config;
+  const dedupChannel = openChannel(config.dedupAddress, security);
+  const crdWriterChannel = openChannel(config.crdWriterAddress, security);
+  const stormChannel = storm ? openChannel(storm.address, security) : undefined;
+  const limiterChannel = rateLimit ? openChannel(rateLimit.address, security) : undefined;
+  const crdWriter = serviceClient(CrdWriterServiceService, crdWriterChannel, { name: 'crd-writer', deadlineMs: config.crdWriterDeadlineMs });
+  const pipeline = new IngestPipeline({
+    dedup: serviceClient(DedupServiceService, dedupChannel, { name: 'dedup', deadlineMs: config.dedupDeadlineMs }),
+    crdWriter: { applyBatch: (request, deadlineMs) => crdWriter.applyBatch(request, { deadlineMs }), deadlineMs: config.crdWriterDeadlineMs },
+    rateLimit:
+      limiterChannel && rateLimit
+        ? { ...serviceClient(RateLimitServiceService, limiterChannel, { name: 'ratelimit', deadlineMs: rateLimit.deadlineMs }), failOpen: rateLimit.failOpen }
+        : undefined,
+    storm: stormChannel && storm ? serviceClient(StormServiceService, stormChannel, { name: 'storm', deadlineMs: storm.deadlineMs }) : undefined,
+  });
+  const peers: Peer[] = [
+    { name: 'dedup', health: new HealthClient(config.dedupAddress, dedupChannel.getChannel()) },
+    { name: 'crd-writer', health: new HealthClient(config.crdWriterAddress, crdWriterChannel.getChannel()) },
+    ...(limiterChannel && rateLimit ? [{ name: 'ratelimit', health: new HealthClient(rateLimit.address, limiterChannel.getChannel()) }] : []),
+    ...(stormChannel && storm ? [{ name: 'storm', health: new HealthClient(storm.address, stormChannel.getChannel()) }] : []),
+  ];
+  const close = (): void => {
+    for (const channel of [dedupChannel, crdWriterChannel, stormChannel, limiterChannel]) channel?.close();
+  };
+  return { pipeline, peers, close };
+}
+
+/**
+ * Ready only when every service answers SERVING (dedup reports NOT_SERVING while Redis is down and
+ * crd-writer while its sink is unreachable, so readiness covers Redis and Kubernetes too), and
+ * not before the owner index's first lists are in (at most OWNER_INDEX_WAIT_MS): the first alerts
+ * find their pods in it.
+ */
+function readinessOf(peers: readonly Peer[], ownerIndex: ControllerIndex | undefined): () => Promise<ReadinessReport> {
+  const indexWaitEnds = Date.now() + OWNER_INDEX_WAIT_MS;
+  return async () => {
+    const checks: Record<string, string> = Object.fromEntries(
+      await Promise.all(peers.map(async ({ name, health }) => [name, await health.check(1_000)] as const)),
+    );
+    if (ownerIndex) checks['owner-index'] = ownerIndex.isSynced || Date.now() >= indexWaitEnds ? 'SERVING' : 'LISTING';
+    return { ready: Object.values(checks).every((status) => status === 'SERVING'), checks };
+  };
+}
+
+/**
+ * Who may post (INGEST_AUTH): bearer tokens of named senders, ServiceAccount tokens by
+ * TokenReview, or no one checked. The built-in event watch posts in-process under a token no
+ * one else has (watchAuthorization).
+ */
+async function startAuthentication(
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<{ authenticator: Authenticator; watchAuthorization: string | undefined; stop: () => void }> {
+  const { auth } = config;
+  if (auth.mode === 'disabled') logger.warn('authentication is DISABLED (INGEST_AUTH=disabled): anyone who reaches this port can create RemediationRequests');
+  const senders =
+    auth.mode === 'token' && auth.source
+      ? (await SenderTokens.load({ source: auth.source, reloadIntervalMs: auth.reloadIntervalMs, graceMs: auth.graceMs }, logger)).watch()
+      : undefined;
+  if (senders) logger.info({ senders: senders.senders() }, 'senders authenticated by bearer token');
+  const reviewer = config.tokenReview ? new TokenReviewer({ ...config.tokenReview, logger }) : undefined;
+  if (config.tokenReview) logger.info({ audience: config.tokenReview.audience }, 'ServiceAccount tokens authenticated by TokenReview');
+  const configured = reviewer ? withTokenReview(senders, (token) => reviewer.review(token)) : (senders ?? NO_AUTHENTICATION);
+  const stop = (): void => senders?.stop();
+  if (!config.eventWatch || !configured.enabled) return { authenticator: configured, watchAuthorization: undefined, stop };
+  const token = randomBytes(32).toString('hex');
+  const watchTokens = await SenderTokens.load({ source: { kind: 'fixed', tokens: { 'event-watch': token } }, reloadIntervalMs: 60_000, graceMs: 0 }, logger);
+  return { authenticator: firstOf(watchTokens, configured), watchAuthorization: `Bearer ${token}`, stop };
 }
 
 /** How long readiness waits for the owner index's first lists; after it, owners are read from the API until they are in. */
