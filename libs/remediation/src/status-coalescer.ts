@@ -99,13 +99,17 @@ export class StatusCoalescer {
     this.arm();
   }
 
-  /** A flush one interval from now, while anything is pending. */
+  /**
+   * A flush one interval from now, while anything is pending. The timer does not hold the process
+   * up: what is pending at a stop is written by close().
+   */
   private arm(): void {
-    if (this.closed || this.pending.size === 0) return;
-    this.timer ??= setTimeout(() => {
+    if (this.closed || this.pending.size === 0 || this.timer) return;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flushDue().then(() => this.arm());
     }, this.flushIntervalMs);
+    this.timer.unref();
   }
 
   /**
