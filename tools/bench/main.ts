@@ -36,10 +36,12 @@ import {
   type AppName,
   type RunningSystem,
 } from '@alertgate/local-env';
+import { errorStack } from '@alertgate/errors';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 
 import { AlertmanagerSenders, SENDERS_DEFAULTS, type SendersResult } from './alertmanager-senders.js';
+import { API_LOAD_CHILD, API_LOAD_RATES, ApiLoad, runApiLoad } from './api-load.js';
 import { memoryTable, sampleMemory, type MemorySample } from './memory-samples.js';
 import { overloadRun } from './overload-run.js';
 import { processCpuSeconds } from './process-cpu.js';
@@ -85,6 +87,12 @@ const SWEEP = ((i: number) =>
         .map(Number)
         .filter((n) => n > 0))(process.argv.indexOf('--sweep'));
 const ONLY = ((i: number) => (i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
+/**
+ * --api-load: workload (e) also runs the null-sink system beside an API server loaded as the
+ * kubernetes sink loads it (ApiLoad), each round: what the pipeline loses to the API server's
+ * share of the cores alone.
+ */
+const API_LOAD = process.argv.includes('--api-load');
 /** --groups N, --new-per-second N: workload (e)'s senders, instead of SENDERS_DEFAULTS. */
 const SENDERS = {
   ...(process.argv.includes('--groups') ? { groups: arg('groups', SENDERS_DEFAULTS.groups) } : {}),
@@ -463,9 +471,11 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
   try {
     const kubeRuns: SendersFigures[] = [];
     const nullRuns: SendersFigures[] = [];
+    const besideLoadRuns: BesideApiLoad[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       nullRuns.push(await sendersRun(onNull, agent, `${STARTED}n${round}`, kubePids(kube.dir)));
       kubeRuns.push(await sendersRun(onKube, agent, `${STARTED}k${round}`, kubePids(kube.dir)));
+      if (API_LOAD) besideLoadRuns.push(await besideApiLoad(onNull, agent, `${STARTED}l${round}`, kube));
     }
     const streamA = await drive(
       agent,
@@ -475,12 +485,16 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
     );
     const kubernetesSink = medianRun(kubeRuns);
     const nullSink = medianRun(nullRuns);
+    const besideLoad = besideLoadRuns.length > 0 ? medianRun(besideLoadRuns) : undefined;
     return {
       senders: { ...SENDERS_DEFAULTS, ...SENDERS },
       kubernetesSink,
       nullSink,
       ratioToNullSink: ratioOf(kubernetesSink.alertsPerSecond, nullSink.alertsPerSecond),
       repeatsOnlyP99ms: kubernetesSink.repeatsOnlyP99ms,
+      ...(besideLoad
+        ? { nullSinkBesideApiLoad: besideLoad, ratioToNullSinkBesideApiLoad: ratioOf(kubernetesSink.alertsPerSecond, besideLoad.alertsPerSecond) }
+        : {}),
       streamA: {
         alertsPerSecond: streamA.alertsPerSecond,
         p50ms: round2(streamA.p50),
@@ -496,18 +510,35 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
   }
 }
 
+/** A null-sink run with the API server loaded beside it as the kubernetes sink loads it (--api-load). */
+async function besideApiLoad(system: RunningSystem, agent: Agent, runId: string, kube: { dir: string; adminKubeconfig: string }): Promise<BesideApiLoad> {
+  const load = await ApiLoad.start(kube.adminKubeconfig);
+  const run = await sendersRun(system, agent, runId, { ...kubePids(kube.dir), 'api load': load.pid }).catch(async (err: unknown) => {
+    await load.stop();
+    throw err;
+  });
+  const counts = await load.stop();
+  const perSecond = (n: number): number => Math.round(n / counts.seconds);
+  return { ...run, apiLoad: { createsPerSecond: perSecond(counts.created), statusWritesPerSecond: perSecond(counts.statusWrites), failed: counts.failed } };
+}
+
 type SendersFigures = SendersResult & { statusWritesPerSecond: number; serverTimeMs: Record<string, TimingDelta>; coresBusy: Record<string, number> };
+/** What the API load made while the null-sink run went on beside it. */
+type BesideApiLoad = SendersFigures & { apiLoad: { createsPerSecond: number; statusWritesPerSecond: number; failed: number } };
 interface WorkloadE {
   readonly senders: typeof SENDERS_DEFAULTS;
   readonly kubernetesSink: SendersFigures;
   readonly nullSink: SendersFigures;
   readonly ratioToNullSink: number;
   readonly repeatsOnlyP99ms: number;
+  /** --api-load: the null sink beside an API server loaded at API_LOAD_RATES, and the kubernetes sink's ratio to it. */
+  readonly nullSinkBesideApiLoad?: BesideApiLoad;
+  readonly ratioToNullSinkBesideApiLoad?: number;
   readonly streamA: { alertsPerSecond: number; p50ms: number; p95ms: number; p99ms: number; createdPerSecond: number; errors: number };
 }
 
 /** The round with the median alerts/s (its other figures kept together with it). */
-function medianRun(runs: readonly SendersFigures[]): SendersFigures {
+function medianRun<T extends SendersFigures>(runs: readonly T[]): T {
   const sorted = [...runs].sort((a, b) => a.alertsPerSecond - b.alertsPerSecond);
   const chosen = sorted[Math.floor(sorted.length / 2)];
   if (!chosen) throw new Error('no senders run');
@@ -878,19 +909,19 @@ function printWorkloadE(e: WorkloadE): void {
   out(
     `\ne: Alertmanager-like senders (${groups} groups, one webhook in flight each, ${minAlerts}–${maxAlerts} alerts, repeats of ${incidents} open incidents, ${newPerSecond} new/s), test API server`,
   );
-  for (const [sink, r] of [
-    ['kubernetes sink', e.kubernetesSink],
-    ['null sink      ', e.nullSink],
-  ] as const) {
+  const besideLoad = e.nullSinkBesideApiLoad ? ([['null sink beside the API load', e.nullSinkBesideApiLoad]] as const) : [];
+  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink] as const, ['null sink      ', e.nullSink] as const, ...besideLoad]) {
     out(
       `  ${sink}  alerts/s ${r.alertsPerSecond}  webhook ms p50 ${r.p50ms} p95 ${r.p95ms} p99 ${r.p99ms}  repeats-only p99 ${r.repeatsOnlyP99ms} (${r.repeatsOnlyWebhooks})  created/s ${r.createdPerSecond}  status writes/s ${r.statusWritesPerSecond}  503 ${r.answers503} (${r.answers503WithoutDeferred} deferring nothing)  errors ${r.errors}`,
     );
   }
   out(`  ratio to the null sink ${e.ratioToNullSink}`);
-  for (const [sink, r] of [
-    ['kubernetes sink', e.kubernetesSink],
-    ['null sink', e.nullSink],
-  ] as const) {
+  const load = e.nullSinkBesideApiLoad?.apiLoad;
+  if (load)
+    out(
+      `  ratio to the null sink beside an API server loaded as the kubernetes sink loads it (asked ${API_LOAD_RATES.createsPerSecond} creates/s and ${API_LOAD_RATES.statusWritesPerSecond} status writes/s; made ${load.createsPerSecond} and ${load.statusWritesPerSecond}, ${load.failed} failed) ${e.ratioToNullSinkBesideApiLoad}`,
+    );
+  for (const [sink, r] of [['kubernetes sink', e.kubernetesSink] as const, ['null sink', e.nullSink] as const, ...besideLoad]) {
     out(
       `  ${sink}: cores busy  ${Object.entries(r.coresBusy)
         .map(([k, v]) => `${k} ${v}`)
@@ -909,7 +940,12 @@ function printWorkloadE(e: WorkloadE): void {
   );
 }
 
-(process.argv.includes('--yardstick') ? yardstickCheck() : main()).catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+function entry(): Promise<void> {
+  if (process.argv[2] === API_LOAD_CHILD) return runApiLoad(process.argv[3] ?? '');
+  return process.argv.includes('--yardstick') ? yardstickCheck() : main();
+}
+
+entry().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${errorStack(err)}\n`);
   process.exit(1);
 });
