@@ -1,6 +1,6 @@
 import type { AgentOptions } from 'node:https';
 
-import { AlertgateError, Code } from '@alertgate/errors';
+import { AlertgateError, Code, errorMessage } from '@alertgate/errors';
 import type * as K8s from '@kubernetes/client-node';
 
 /** How a service reaches the API server: a kubeconfig file, or its pod's ServiceAccount. */
@@ -129,7 +129,7 @@ export function statusBodyOf(err: unknown): { reason?: string; details?: { kind?
 export function mapKubernetesError(err: unknown, what: string): AlertgateError {
   if (err instanceof AlertgateError) return err;
   const status = httpStatusOf(err);
-  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  const message = errorMessage(err).split('\n')[0] ?? '';
   if (status === undefined) return new AlertgateError(Code.Unavailable, `${what}: Kubernetes API unreachable (${message})`, { cause: err });
   if (status === 409 && statusBodyOf(err).reason === 'AlreadyExists') return new AlertgateError(Code.AlreadyExists, `${what}: already exists`, { cause: err });
   if (status === 409) return new AlertgateError(Code.Aborted, `${what}: conflict`, { cause: err });
