@@ -43,7 +43,7 @@ import {
 import type { OpenOptions, OpenResult, RemediationSink, ResolveRequest, ResolveResult } from './remediation-sink.js';
 import { CreateLimiter, CREATE_LIMITER_DEFAULTS, type CreateLimiterOptions } from './create-limiter.js';
 import { FallbackNamespace } from './fallback-namespace.js';
-import { keyOf } from './own-writes.js';
+import { keyOf, targetOf } from './own-writes.js';
 import { StatusCoalescer, STATUS_WRITES_IN_FLIGHT_DEFAULT, type StatusTarget } from './status-coalescer.js';
 import { RemediationApi, type RemediationObjectsApi } from './remediation-api.js';
 import { RemediationWatch } from './remediation-watch.js';
@@ -302,7 +302,7 @@ export class KubernetesSink implements RemediationSink {
    * that can be lost.)
    */
   private adopt(open: RemediationRequest, incident: OpenIncident): OpenResult {
-    const ref = { namespace: open.metadata.namespace, name: open.metadata.name };
+    const ref = targetOf(open);
     const recorded = Math.max(open.status?.occurrences ?? 0, this.coalescer.pendingFor(ref)?.occurrences ?? 0);
     const occurrences = recorded + incident.occurrences;
     this.coalescer.schedule(ref, { ...openStatus(incident), occurrences });
@@ -388,7 +388,7 @@ export class KubernetesSink implements RemediationSink {
 
   /** The object with the status this writer has not written yet merged in. */
   private withPending(object: RemediationRequest): RemediationRequest {
-    const pending = this.coalescer.pendingFor({ namespace: object.metadata.namespace, name: object.metadata.name });
+    const pending = this.coalescer.pendingFor(targetOf(object));
     return pending && object.status ? { ...object, status: mergeStatus(object.status, pending) } : object;
   }
 
@@ -409,7 +409,7 @@ export class KubernetesSink implements RemediationSink {
    * times, endsAt) is coalesced: every folded alert brings the storm's counts from Redis again.
    */
   private async foldInto(aggregate: RemediationRequest, folded: FoldedSignal, named?: string): Promise<OpenResult> {
-    const ref = { namespace: aggregate.metadata.namespace, name: aggregate.metadata.name };
+    const ref = targetOf(aggregate);
     if (named !== undefined) this.rememberFold(ref.namespace, named, ref.name);
     if (!aggregate.status?.storm && !this.coalescer.pendingFor(ref)?.storm) {
       await this.linkStorm(ref, folded);
@@ -433,9 +433,7 @@ export class KubernetesSink implements RemediationSink {
     const candidates = await this.listByAlertname(folded.signal.namespace, folded.signal.alertname);
     const linked = candidates.filter((object) => object.status?.stormRef === ref.name || belongsToStorm(object, folded));
     await Promise.all(
-      linked
-        .filter((object) => object.status?.stormRef !== ref.name)
-        .map((object) => this.coalescer.writeNow({ namespace: object.metadata.namespace, name: object.metadata.name }, { stormRef: ref.name })),
+      linked.filter((object) => object.status?.stormRef !== ref.name).map((object) => this.coalescer.writeNow(targetOf(object), { stormRef: ref.name })),
     );
     await this.coalescer.writeNow(
       ref,
@@ -448,7 +446,7 @@ export class KubernetesSink implements RemediationSink {
 
   /** Whether the resource's incident was last seen longer ago than the dedup window. */
   private pastWindow(object: RemediationRequest): boolean {
-    const pending = this.coalescer.pendingFor({ namespace: object.metadata.namespace, name: object.metadata.name });
+    const pending = this.coalescer.pendingFor(targetOf(object));
     const seen = [object.status?.lastSeen, pending?.lastSeen, object.metadata.creationTimestamp].map((at) => (at ? Date.parse(at) : 0));
     return Date.now() - Math.max(...seen) > this.options.dedupWindowMs;
   }
@@ -460,7 +458,7 @@ export class KubernetesSink implements RemediationSink {
    */
   private async closePastWindow(object: RemediationRequest): Promise<boolean> {
     let seenAgain = false;
-    const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const target = targetOf(object);
     const closed = await this.status.writeOf(target, (fresh) => {
       if (fresh.status?.resolvedAt) return undefined;
       if (!this.pastWindow(fresh)) {
@@ -486,7 +484,7 @@ export class KubernetesSink implements RemediationSink {
    * hold time, the firing opens a new incident instead.
    */
   private async reopen(object: RemediationRequest, incident: OpenIncident, options: OpenOptions): Promise<OpenResult> {
-    const ref = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const ref = targetOf(object);
     const sameIncident = object.spec.incidentId === incident.incidentId;
     let occurrences = 0;
     let stillOpen = false;
@@ -518,7 +516,7 @@ export class KubernetesSink implements RemediationSink {
   private async countInCooldown(object: RemediationRequest, incident: OpenIncident): Promise<OpenResult | undefined> {
     const cooling = (item: RemediationRequest): boolean => inCompletedCooldown(item, Date.now(), this.options.completedCooldownMs);
     if (!cooling(object)) return undefined;
-    const ref = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const ref = targetOf(object);
     const sameIncident = object.spec.incidentId === incident.incidentId;
     // A repeat of the adopted incident carries dedup's count for it, which includes the firings before.
     const deliveries = sameIncident ? 1 : incident.occurrences;
@@ -537,7 +535,7 @@ export class KubernetesSink implements RemediationSink {
       object.metadata.labels?.[LABEL_STORM] === 'true'
     )
       return;
-    const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+    const target = targetOf(object);
     const at = new Date().toISOString();
     this.status
       .writeOf(target, (fresh) => (fresh.status?.phase === 'Completed' && !fresh.status.completedAt ? { ...fresh.status, completedAt: at } : undefined))
@@ -581,7 +579,7 @@ export class KubernetesSink implements RemediationSink {
     const grace = this.stormEndGraceMs;
     let ended = 0;
     for (const object of aggregates) {
-      const target = { namespace: object.metadata.namespace, name: object.metadata.name };
+      const target = targetOf(object);
       if (!endedStormStatus(this.withPending(object), nowMs, grace)) continue;
       // Decided again on the newest version known (another replica may have moved endsAt), with
       // what this replica has not written yet: the storm ends at its last endsAt, not an older one.
@@ -602,7 +600,7 @@ export class KubernetesSink implements RemediationSink {
     for (const listed of all) {
       // Status this replica has not written yet counts: a repeat just now moved lastSeen on.
       if (!quietEventStatus(this.withPending(listed), nowMs, quiet)) continue;
-      const target = { namespace: listed.metadata.namespace, name: listed.metadata.name };
+      const target = targetOf(listed);
       if (await this.status.writeOf(target, (fresh) => quietEventStatus(this.withPending(fresh), nowMs, quiet))) closed += 1;
     }
     if (closed > 0) closedQuietTotal.inc(closed);

@@ -1,4 +1,5 @@
 import type { RemediationRequest } from './remediation-request.js';
+import type { StatusTarget } from './status-coalescer.js';
 
 /**
  * Whether resourceVersion `a` is at least as new as `b`. Kubernetes calls them opaque; on an
@@ -12,6 +13,9 @@ export function notOlder(a: string | undefined, b: string | undefined): boolean 
 
 /** A resource's key in the maps of this library: `<namespace>/<name>`. */
 export const keyOf = (object: RemediationRequest): string => `${object.metadata.namespace}/${object.metadata.name}`;
+
+/** A resource's reference, as reads and status writes take it. */
+export const targetOf = (object: RemediationRequest): StatusTarget => ({ namespace: object.metadata.namespace, name: object.metadata.name });
 
 /**
  * The resources as this writer's own writes returned them, kept until the watch delivers the
