@@ -59,6 +59,7 @@ describe('metrics, the Redis monitor, the dashboard and the alert rules', () => 
     expect(exported).toMatch(/alertgate_rpc_server_duration_seconds_count\{method="CheckBatch",code="OK"\} [1-9]/);
     expect(exported).toMatch(/alertgate_redis_script_duration_seconds_count\{script="dedup-batch",result="ok"\} [1-9]/);
     expect(exported).toMatch(/alertgate_kube_requests_total\{operation="create",result="ok"\} 1/);
+    expect(exported).toMatch(/alertgate_kube_request_duration_seconds_count\{operation="create",result="ok"\} 1/);
     // One series per Redis server, named by host:port.
     expect(exported).toMatch(/alertgate_redis_maxmemory_policy\{node="127\.0\.0\.1:\d+",policy="noeviction"\} 1/);
     expect(exported).toMatch(/alertgate_redis_eviction_risk\{node="127\.0\.0\.1:\d+"\} 0/);

@@ -1,7 +1,7 @@
 import { AlertgateError, Code } from '@alertgate/errors';
 import { KUBE_RETRY, loadKubeClient, mapKubernetesError, withRetry, type KubernetesAccess } from '@alertgate/kube';
 import type { Logger } from '@alertgate/logging';
-import { counter } from '@alertgate/metrics';
+import { FAST_BUCKETS, counter, histogram } from '@alertgate/metrics';
 import type * as K8s from '@kubernetes/client-node';
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 
@@ -16,6 +16,12 @@ const kubeCalls = counter({
   name: 'alertgate_kube_requests_total',
   help: 'Kubernetes API calls of the crd-writer, by operation and result (ok or the error code).',
   labelNames: ['operation', 'result'],
+});
+const kubeDuration = histogram({
+  name: 'alertgate_kube_request_duration_seconds',
+  help: 'Time of each attempt of a Kubernetes API call of the crd-writer, by operation and result (ok or the error code): the API server plus the client.',
+  labelNames: ['operation', 'result'],
+  buckets: FAST_BUCKETS,
 });
 const kubeRetries = counter({
   name: 'alertgate_kube_retries_total',
@@ -159,13 +165,16 @@ export class RemediationApi implements StatusApi {
       KUBE_RETRY,
       async () => {
         const client = await this.api();
+        const stop = kubeDuration.startTimer({ operation });
         try {
           const result = await fn(client);
           kubeCalls.inc({ operation, result: 'ok' });
+          stop({ result: 'ok' });
           return result;
         } catch (err) {
           const error = mapKubernetesError(err, what);
           kubeCalls.inc({ operation, result: error.code });
+          stop({ result: error.code });
           throw error;
         }
       },
