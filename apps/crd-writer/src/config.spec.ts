@@ -7,7 +7,7 @@ describe('crd-writer configuration', () => {
       kind: 'kubernetes',
       access: { kubeconfigPath: '/etc/kube/config' },
       creates: { qps: 100, burst: 200, concurrency: 16 },
-      statusWritesInFlight: 8,
+      statusWritesInFlight: 2,
     });
     expect(loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).sink).toMatchObject({ kind: 'kubernetes', access: { inCluster: true } });
     expect(loadConfig({ KUBECONFIG: '/x', SINK: 'file' }).sink.kind).toBe('file');
@@ -28,7 +28,7 @@ describe('crd-writer configuration', () => {
     expect(sink).toMatchObject({ creates: { qps: 20, burst: 30, concurrency: 4 } });
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_QPS: '0' })).toThrow(/^KUBE_CREATE_QPS: /);
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_CREATE_CONCURRENCY: 'many' })).toThrow(/^KUBE_CREATE_CONCURRENCY: /);
-    expect(loadConfig({ KUBECONFIG: '/x', KUBE_STATUS_WRITE_CONCURRENCY: '2' }).sink).toMatchObject({ statusWritesInFlight: 2 });
+    expect(loadConfig({ KUBECONFIG: '/x', KUBE_STATUS_WRITE_CONCURRENCY: '6' }).sink).toMatchObject({ statusWritesInFlight: 6 });
     expect(() => loadConfig({ KUBECONFIG: '/x', KUBE_STATUS_WRITE_CONCURRENCY: '0' })).toThrow(/^KUBE_STATUS_WRITE_CONCURRENCY: /);
   });
 

@@ -24,8 +24,13 @@ interface PendingStatus {
   dueAt: number;
 }
 
-/** StatusCoalescerOptions.maxWritesInFlight's default: half the creates' (CREATE_LIMITER_DEFAULTS). */
-export const STATUS_WRITES_IN_FLIGHT_DEFAULT = 8;
+/**
+ * StatusCoalescerOptions.maxWritesInFlight's default. Status writes are background work and a
+ * new incident's webhook waits for its create: beside eight status writes in flight, a create
+ * took two and a half times as long on the API server as beside two (npm run bench -- --only e,
+ * BENCHMARKS.md). Two at a time still write 100 statuses a second at 20 ms a write.
+ */
+export const STATUS_WRITES_IN_FLIGHT_DEFAULT = 2;
 
 export interface StatusCoalescerOptions {
   /** How long statuses of one resource gather before one write. */
