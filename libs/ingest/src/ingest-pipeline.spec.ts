@@ -40,8 +40,7 @@ const allNewDedup = (forgotten: string[][]): DedupPort => ({
 
 describe('IngestPipeline (unit, fake services)', () => {
   it('maps dedup decisions to writer actions and writer effects to outcomes, in order', async () => {
-    const seen: { dedup?: CheckBatchRequest; writer: ApplyBatchRequest[]; inFlightAtCall: number[] } = { writer: [], inFlightAtCall: [] };
-    let inFlight = 0;
+    const seen: { dedup?: CheckBatchRequest; writer: ApplyBatchRequest[] } = { writer: [] };
     const pipeline = new IngestPipeline({
       dedup: {
         checkBatch: (request) => {
@@ -60,12 +59,8 @@ describe('IngestPipeline (unit, fake services)', () => {
         forgetBatch: () => Promise.reject(new Error('not called without a rate limit or storms')),
       },
       crdWriter: {
-        applyBatch: async (request) => {
+        applyBatch: (request) => {
           seen.writer.push(request);
-          seen.inFlightAtCall.push(inFlight);
-          inFlight += 1;
-          await new Promise((resolve) => setImmediate(resolve));
-          inFlight -= 1;
           const ref = { namespace: 'n', name: 'r' };
           // A retry after a failed first attempt ('e'): dedup says duplicate, the writer created it now.
           const effects: Record<string, Effect> = {
@@ -75,12 +70,12 @@ describe('IngestPipeline (unit, fake services)', () => {
             d: Effect.EFFECT_NOT_FOUND,
             e: Effect.EFFECT_CREATED,
           };
-          return {
+          return Promise.resolve({
             results: request.updates.map((u) => {
               const effect = effects[u.signal?.fingerprint ?? ''] ?? Effect.EFFECT_UNSPECIFIED;
               return { effect, resource: effect === Effect.EFFECT_NOT_FOUND ? undefined : ref, error: '' };
             }),
-          };
+          });
         },
       },
     });
@@ -90,19 +85,17 @@ describe('IngestPipeline (unit, fake services)', () => {
     expect(results.map((r) => r.outcome)).toEqual(['created', 'duplicate', 'resolved', 'unmatched', 'created']);
     expect(results[1]?.occurrences).toBe(4);
     expect(results[3]?.remediationRequest).toBeUndefined();
-    // The new incident in its webhook's own call; the status-only updates in the run's shared
-    // call, sent while the own one is still in flight.
+    // The status-only updates in the run's shared call; the new incident in its webhook's own.
     expect(seen.writer.map((call) => call.updates.map((u) => [u.signal?.fingerprint, u.action]))).toEqual([
-      [['a', Action.ACTION_OPEN]],
       [
         ['b', Action.ACTION_OPEN],
         ['c', Action.ACTION_RESOLVE],
         ['d', Action.ACTION_RESOLVE],
         ['e', Action.ACTION_OPEN],
       ],
+      [['a', Action.ACTION_OPEN]],
     ]);
-    expect(seen.inFlightAtCall).toEqual([0, 1]);
-    expect(seen.writer[1]?.updates[2]?.incidentId).toBe('');
+    expect(seen.writer[0]?.updates[2]?.incidentId).toBe('');
     expect(seen.dedup?.signals).toHaveLength(5);
   });
 
@@ -136,11 +129,11 @@ describe('IngestPipeline (unit, fake services)', () => {
       },
     });
     const outcome = await pipeline.process([{ ...signal('a'), labels: { x: 'y' } }, full]);
-    // The new incident in its own call; the repeat trimmed in the shared call, then whole.
-    expect(calls.map((call) => call.updates.map((u) => [u.incidentId, u.signalTrimmed]))).toEqual([[['i-a', false]], [['i-b', true]], [['i-b', false]]]);
-    expect(calls[0]?.updates[0]?.signal?.labels).toEqual({ x: 'y' });
-    expect(calls[1]?.updates[0]?.signal?.labels).toEqual({});
-    expect(calls[2]?.updates[0]).toMatchObject({ signalTrimmed: false, incidentId: 'i-b', signal: { labels: full.labels, annotations: full.annotations } });
+    // The repeat trimmed in the shared call, then whole; the new incident in its own call.
+    expect(calls.map((call) => call.updates.map((u) => [u.incidentId, u.signalTrimmed]))).toEqual([[['i-b', true]], [['i-b', false]], [['i-a', false]]]);
+    expect(calls[0]?.updates[0]?.signal?.labels).toEqual({});
+    expect(calls[1]?.updates[0]).toMatchObject({ signalTrimmed: false, incidentId: 'i-b', signal: { labels: full.labels, annotations: full.annotations } });
+    expect(calls[2]?.updates[0]?.signal?.labels).toEqual({ x: 'y' });
     expect('refused' in outcome ? [] : outcome.results.map((r) => r.outcome)).toEqual(['created', 'created']);
   });
 

@@ -154,7 +154,7 @@ export interface IngestPipelineOptions {
  *    create is idempotent), folds storm members into their aggregate, records resolutions;
  *    repeats travel trimmed, and the few it must create after all are sent again whole. The
  *    status-only updates of a run go in one shared call, each webhook's creates in a call of its
- *    own sent beside it (planWrites): a webhook waits only for its own work. Creates the crd-writer cannot
+ *    own (planWrites): a webhook waits only for its own work. Creates the crd-writer cannot
  *    start in time (its Kubernetes create rate) are deferred to the sender's retry.
  * Only the exceptional paths take a second dedup call: a storm that began or ended since the
  * guess (above), and new incidents of a refused request or over a namespace's budget, which are
@@ -415,9 +415,8 @@ export class IngestPipeline {
    * A run of several webhooks: resolves once the calls they share are done (decisions, limits,
    * the status-only writes), with one promise per webhook that settles when its own work is
    * done too (the resources it creates: see planWrites). A failure of the shared part fails the
-   * run (each sender retries; resources the own calls created meanwhile are found by the retry,
-   * as after any failure); a failure of a webhook's own call fails the webhooks that wait for it.
-   * The run's span ends when every webhook's work has.
+   * run (each sender retries); a failure of a webhook's own call fails the webhooks that wait for
+   * it. The run's span ends when every webhook's work has.
    */
   startBatch(requests: readonly IngestRequest[], links: readonly Link[] = []): Promise<Promise<PipelineResult | RefusedResult>[]> {
     const signalCount = requests.reduce((sum, request) => sum + request.signals.length, 0);
@@ -442,7 +441,7 @@ export class IngestPipeline {
     });
   }
 
-  /** The shared part of a run (see startBatch), with each webhook's own calls started beside it. */
+  /** The shared part of a run (see startBatch), then each webhook's own calls, started. */
   private async run(requests: readonly IngestRequest[]): Promise<Promise<PipelineResult | RefusedResult>[]> {
     const run = await this.decide(requests);
     const webhooks = byWebhook(requests, run);
@@ -451,7 +450,7 @@ export class IngestPipeline {
     if (deferred.length > 0) await this.forget(deferred);
     const plan = planWrites(this.updatesOf(webhooks));
     const startedAt = Date.now();
-    // The own calls go out with the shared one: a webhook's creates do not wait for the run's repeats.
+    const sharedRetryAfter = await this.afterDecisions(run, () => this.writeCall(plan.shared, startedAt));
     const calls = new Map<number, Promise<number | undefined>>();
     for (const [owner, updates] of plan.own) {
       const call = this.afterDecisions(
@@ -462,7 +461,6 @@ export class IngestPipeline {
       call.catch(() => undefined);
       calls.set(owner, call);
     }
-    const sharedRetryAfter = await this.afterDecisions(run, () => this.writeCall(plan.shared, startedAt));
     return webhooks.map(async (webhook, r): Promise<PipelineResult | RefusedResult> => {
       const { admission } = webhook;
       if (admission.source?.kind === 'limited') return { refused: admission.source.quota };
