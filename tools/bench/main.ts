@@ -496,6 +496,11 @@ async function workloadE(redisUrl: string, agent: Agent): Promise<WorkloadE> {
       ...(besideLoad
         ? { nullSinkBesideApiLoad: besideLoad, ratioToNullSinkBesideApiLoad: ratioOf(kubernetesSink.alertsPerSecond, besideLoad.alertsPerSecond) }
         : {}),
+      rounds: nullRuns.map((run, round) => ({
+        nullSink: run.alertsPerSecond,
+        kubernetesSink: kubeRuns[round]?.alertsPerSecond ?? 0,
+        ...(besideLoadRuns[round] ? { nullSinkBesideApiLoad: besideLoadRuns[round].alertsPerSecond } : {}),
+      })),
       streamA: {
         alertsPerSecond: streamA.alertsPerSecond,
         p50ms: round2(streamA.p50),
@@ -535,6 +540,8 @@ interface WorkloadE {
   /** --api-load: the null sink beside an API server loaded at API_LOAD_RATES, and the kubernetes sink's ratio to it. */
   readonly nullSinkBesideApiLoad?: BesideApiLoad;
   readonly ratioToNullSinkBesideApiLoad?: number;
+  /** Each round's alerts/s per system, in the order they ran: the runs' spread beside the medians. */
+  readonly rounds: readonly { readonly kubernetesSink: number; readonly nullSink: number; readonly nullSinkBesideApiLoad?: number }[];
   readonly streamA: { alertsPerSecond: number; p50ms: number; p95ms: number; p99ms: number; createdPerSecond: number; errors: number };
 }
 
@@ -917,6 +924,11 @@ function printWorkloadE(e: WorkloadE): void {
     );
   }
   out(`  ratio to the null sink ${e.ratioToNullSink}`);
+  out(
+    `  alerts/s by round, in the order run (null sink, kubernetes sink${e.nullSinkBesideApiLoad ? ', null sink beside the API load' : ''}): ${e.rounds
+      .map((r) => [r.nullSink, r.kubernetesSink, ...(r.nullSinkBesideApiLoad === undefined ? [] : [r.nullSinkBesideApiLoad])].join(', '))
+      .join('; ')}`,
+  );
   const load = e.nullSinkBesideApiLoad?.apiLoad;
   if (load)
     out(
