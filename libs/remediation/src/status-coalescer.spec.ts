@@ -1,3 +1,5 @@
+import { metricsRegistry } from '@alertgate/metrics';
+
 import { mergeStatus, type RemediationRequestStatus } from './remediation-request.js';
 import { StatusCoalescer, type StatusCoalescerOptions, type StatusTarget } from './status-coalescer.js';
 
@@ -183,5 +185,23 @@ describe('StatusCoalescer.writeNow', () => {
     fail = false;
     await coalescer.writeNow(target, { stormRef: 'storm-a' });
     expect(writes).toEqual([{ stormRef: 'storm-a' }]);
+  });
+  it('reports the statuses waiting for a flush, and times each flush that writes', async () => {
+    const flushes = async (): Promise<number> => {
+      const text = await metricsRegistry.getSingleMetricAsString('alertgate_kube_status_flush_duration_seconds');
+      return Number(/^alertgate_kube_status_flush_duration_seconds_count (\d+)$/m.exec(text)?.[1]);
+    };
+    const pending = async (): Promise<string> => metricsRegistry.getSingleMetricAsString('alertgate_kube_status_pending');
+    const coalescer = coalescerWith(() => Promise.resolve());
+    const before = await flushes();
+    coalescer.schedule(target, { occurrences: 1 });
+    coalescer.schedule({ namespace: 'n', name: 'other' }, { occurrences: 1 });
+    expect(await pending()).toMatch(/^alertgate_kube_status_pending 2$/m);
+    await coalescer.flush();
+    expect(await pending()).toMatch(/^alertgate_kube_status_pending 0$/m);
+    // A flush with nothing due writes nothing and is not timed.
+    await coalescer.flush();
+    expect(await flushes()).toBe(before + 1);
+    await coalescer.close();
   });
 });

@@ -1,4 +1,16 @@
+import { gauge, histogram } from '@alertgate/metrics';
+
 import type { RemediationRequestStatus } from './remediation-request.js';
+
+const flushDuration = histogram({
+  name: 'alertgate_kube_status_flush_duration_seconds',
+  help: 'Time each flush of coalesced status writes took. The next flush starts one STATUS_FLUSH_INTERVAL after it ends: flushes that take longer than that interval let the statuses fall behind.',
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+});
+const pendingStatuses = gauge({
+  name: 'alertgate_kube_status_pending',
+  help: 'Resources whose coalesced status waits for a flush (a repeat waits up to STATUS_REPEAT_INTERVAL).',
+});
 
 export interface StatusTarget {
   readonly namespace: string;
@@ -101,6 +113,7 @@ export class StatusCoalescer {
       current.next = this.merge(current.next, next);
       current.dueAt = Math.min(current.dueAt, dueAt);
     } else this.pending.set(key, { target, next, dueAt });
+    pendingStatuses.set(this.pending.size);
     this.arm();
   }
 
@@ -193,6 +206,9 @@ export class StatusCoalescer {
         // A repeat arriving while this write waits or is in flight goes a repeat interval later.
         this.writtenAt.set(key, now);
       }
+      if (batch.length === 0) return;
+      pendingStatuses.set(this.pending.size);
+      const stopTimer = flushDuration.startTimer();
       const writeOne = async ({ target, next }: PendingStatus): Promise<void> => {
         const key = `${target.namespace}/${target.name}`;
         try {
@@ -208,6 +224,7 @@ export class StatusCoalescer {
         for (let entry = batch.shift(); entry; entry = batch.shift()) await writeOne(entry);
       };
       await Promise.all(Array.from({ length: Math.min(this.maxWritesInFlight, batch.length) }, worker));
+      stopTimer();
     });
     return this.flushing;
   }
