@@ -289,7 +289,7 @@ const ratioOf = (ours: number, theirs: number): number => Math.round((ours / Mat
 /**
  * Time spent inside each service per call, from the services' own histograms: for every gRPC
  * method (alertgate_rpc_server_duration_seconds), Redis script (alertgate_redis_script_duration_seconds)
- * and Kubernetes API call (alertgate_kube_request_duration_seconds)
+ * and Kubernetes API call (alertgate_kube_request_duration_seconds), the crd-writer's status flushes
  * the call count and summed seconds, the gateway's HTTP handling, and each process' garbage
  * collection pauses by kind (nodejs_gc_duration_seconds: a pause holds up every call the process
  * has in hand, so it shows where a latency tail comes from). Read before and after a run.
@@ -309,10 +309,10 @@ async function serviceTimings(system: RunningSystem): Promise<Timings> {
   for (const [service, url] of sources) {
     const text = await (await fetch(url)).text();
     for (const match of text.matchAll(
-      /^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request|kube_request)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)\{([^}]*)\} (\S+)$/gm,
+      /^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request|kube_request|kube_status_flush)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)(?:\{([^}]*)\})? (\S+)$/gm,
     )) {
       const [, metric = '', kind, labels = '', value] = match;
-      const name = /(?:method|script|route|target|kind|operation)="([^"]+)"/.exec(labels)?.[1] ?? '?';
+      const name = metric.includes('flush') ? 'status flush' : (/(?:method|script|route|target|kind|operation)="([^"]+)"/.exec(labels)?.[1] ?? '?');
       const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : metric.includes('gc') ? 'gc ' : metric.includes('kube') ? 'kubernetes ' : ''}${name}`;
       const entry = timings.get(key) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
       if (kind === 'sum') entry.sum += Number(value);
