@@ -440,11 +440,11 @@ async function sendersRun(system: RunningSystem, agent: Agent, runId: string, ot
     ...Object.fromEntries(Object.entries(system.services).map(([name, service]) => [name, service.pid])),
     ...others,
   };
-  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid, name)]));
   const loadBefore = loadGeneratorCpuSeconds();
   const result = await senders.run();
   const coresBusy = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, round2((processCpuSeconds(pid) - (cpuBefore[name] ?? 0)) / result.seconds)]),
+    Object.entries(pids).map(([name, pid]) => [name, round2((processCpuSeconds(pid, name) - (cpuBefore[name] ?? 0)) / result.seconds)]),
   );
   coresBusy['load generator'] = round2((loadGeneratorCpuSeconds() - loadBefore) / result.seconds);
   const serverTimeMs = timingDelta(timingsBefore, await serviceTimings(system));
