@@ -302,6 +302,18 @@ interface TimingDelta {
   /** The histogram bucket (its upper bound, ms) that holds the 99th percentile: where a tail comes from. */
   readonly p99UpToMs: number;
 }
+/** What a histogram's series is called in the per-call table: its kind of call, then the call. */
+function timingName(metric: string, labels: string): string {
+  if (metric.includes('status_flush')) return 'kubernetes status flush';
+  const call = /(?:method|script|route|target|kind|operation)="([^"]+)"/.exec(labels)?.[1] ?? '?';
+  const kinds: [string, string][] = [
+    ['redis', 'redis '],
+    ['rpc_client', 'waits for '],
+    ['gc', 'gc '],
+    ['kube', 'kubernetes '],
+  ];
+  return `${kinds.find(([part]) => metric.includes(part))?.[1] ?? ''}${call}`;
+}
 async function serviceTimings(system: RunningSystem): Promise<Timings> {
   const timings: Timings = new Map();
   const sources: [string, string][] = [['ingest-gateway', `${system.gatewayUrl}/metrics`]];
@@ -312,8 +324,7 @@ async function serviceTimings(system: RunningSystem): Promise<Timings> {
       /^(alertgate_(?:rpc_server|rpc_client|redis_script|http_request|kube_request|kube_status_flush)_duration_seconds|nodejs_gc_duration_seconds)_(sum|count|bucket)(?:\{([^}]*)\})? (\S+)$/gm,
     )) {
       const [, metric = '', kind, labels = '', value] = match;
-      const name = metric.includes('flush') ? 'status flush' : (/(?:method|script|route|target|kind|operation)="([^"]+)"/.exec(labels)?.[1] ?? '?');
-      const key = `${service} ${metric.includes('redis') ? 'redis ' : metric.includes('client') ? 'waits for ' : metric.includes('gc') ? 'gc ' : metric.includes('kube') ? 'kubernetes ' : ''}${name}`;
+      const key = `${service} ${timingName(metric, labels)}`;
       const entry = timings.get(key) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
       if (kind === 'sum') entry.sum += Number(value);
       else if (kind === 'count') entry.count += Number(value);

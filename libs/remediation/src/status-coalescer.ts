@@ -39,8 +39,8 @@ interface PendingStatus {
 /**
  * StatusCoalescerOptions.maxWritesInFlight's default. Status writes are background work and a
  * new incident's webhook waits for its create: beside eight status writes in flight, a create
- * took two and a half times as long on the API server as beside two (npm run bench -- --only e,
- * BENCHMARKS.md). Two at a time still write 100 statuses a second at 20 ms a write.
+ * took about twice as long, as the crd-writer sees it, as beside two (npm run bench -- --only e,
+ * docs/benchmarks-history.md). Two at a time still write 100 statuses a second at 20 ms a write.
  */
 export const STATUS_WRITES_IN_FLIGHT_DEFAULT = 2;
 
